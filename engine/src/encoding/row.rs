@@ -1,0 +1,154 @@
+//! Rows as rkyv archives: written once, read in place, always validated.
+//!
+//! ```text
+//! +---------+------------------------------------------+
+//! | version | rkyv archive of Vec<Value>  (root last)  |
+//! +---------+------------------------------------------+
+//!   1 byte
+//! ```
+//!
+//! # Why this layout
+//!
+//! Stores hand back values at arbitrary addresses (sled inlines values of 22 bytes or less,
+//! unaligned). Rather than copying every row into an aligned buffer before reading it, rkyv
+//! is built with `unaligned`, `little_endian` and `pointer_width_32`: archived integers are
+//! byte arrays, so an archive can be read in place at any address. That is an on-disk format
+//! decision, hence the leading format version byte (rkyv archives carry none).
+//!
+//! Every read goes through [`access`], which runs rkyv's validator (bytecheck): a damaged row
+//! is an [`Error::Corruption`], never undefined behaviour or a panic.
+
+use rkyv::rancor;
+use rkyv::vec::ArchivedVec;
+
+use crate::error::{Error, Result};
+use crate::types::{ArchivedValue, Value};
+
+/// The row format written by this build.
+pub const ROW_FORMAT: u8 = 1;
+
+/// A row read in place: the archived values, borrowed from the stored bytes.
+pub type ArchivedRow = ArchivedVec<ArchivedValue>;
+
+/// Encodes a row, appending to `out` (cleared first).
+pub fn encode_into(values: &[Value], out: &mut Vec<u8>) -> Result<()> {
+    out.clear();
+    out.push(ROW_FORMAT);
+    let taken = std::mem::take(out);
+    // `Vec<u8>` is an rkyv writer; with `unaligned` the leading byte shifts nothing that matters.
+    *out = rkyv::api::high::to_bytes_in::<_, rancor::Error>(&ArchiveSlice(values), taken)
+        .map_err(|e| Error::invalid(format!("cannot encode row: {e}")))?;
+    Ok(())
+}
+
+/// Encodes a row into a new buffer.
+pub fn encode(values: &[Value]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(16 + values.len() * 16);
+    encode_into(values, &mut out)?;
+    Ok(out)
+}
+
+/// Validates stored bytes and returns the archived row, borrowed in place.
+pub fn access(bytes: &[u8]) -> Result<&ArchivedRow> {
+    let Some((&version, archive)) = bytes.split_first() else {
+        return Err(Error::corrupt("empty row"));
+    };
+    if version != ROW_FORMAT {
+        return Err(Error::corrupt(format!("unknown row format {version}")));
+    }
+    rkyv::access::<ArchivedRow, rancor::Error>(archive)
+        .map_err(|e| Error::corrupt(format!("row failed validation: {e}")))
+}
+
+/// Validates and copies a stored row out into owned values.
+pub fn decode(bytes: &[u8]) -> Result<Vec<Value>> {
+    Ok(access(bytes)?.iter().map(ArchivedValue::to_value).collect())
+}
+
+/// Serializes a borrowed slice exactly as rkyv would a `Vec<Value>`, so callers need not
+/// clone their values into a `Vec` to encode them.
+struct ArchiveSlice<'a>(&'a [Value]);
+
+impl rkyv::Archive for ArchiveSlice<'_> {
+    type Archived = ArchivedRow;
+    type Resolver = rkyv::vec::VecResolver;
+
+    fn resolve(&self, resolver: Self::Resolver, out: rkyv::Place<Self::Archived>) {
+        ArchivedVec::resolve_from_len(self.0.len(), resolver, out);
+    }
+}
+
+impl<S> rkyv::Serialize<S> for ArchiveSlice<'_>
+where
+    S: rancor::Fallible + rkyv::ser::Allocator + rkyv::ser::Writer + ?Sized,
+    Value: rkyv::Serialize<S>,
+{
+    fn serialize(&self, serializer: &mut S) -> Result<Self::Resolver, S::Error> {
+        ArchivedVec::serialize_from_slice(self.0, serializer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Boolean),
+            any::<i64>().prop_map(Value::Integer),
+            any::<f64>().prop_map(Value::real),
+            any::<i64>().prop_map(Value::Timestamp),
+            ".{0,20}".prop_map(Value::Text),
+            proptest::collection::vec(any::<u8>(), 0..20).prop_map(Value::Blob),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn decode_inverts_encode(row in proptest::collection::vec(any_value(), 0..8)) {
+            prop_assert_eq!(decode(&encode(&row).unwrap()).unwrap(), row);
+        }
+
+        #[test]
+        fn reads_at_any_alignment(row in proptest::collection::vec(any_value(), 0..8), shift in 0usize..8) {
+            let bytes = encode(&row).unwrap();
+            let mut shifted = vec![0u8; shift];
+            shifted.extend_from_slice(&bytes);
+            prop_assert_eq!(decode(&shifted[shift..]).unwrap(), row);
+        }
+
+        #[test]
+        fn damaged_rows_are_errors_not_panics(
+            row in proptest::collection::vec(any_value(), 1..6),
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
+        ) {
+            let mut bytes = encode(&row).unwrap();
+            for (i, x) in flips {
+                let i = i.index(bytes.len());
+                bytes[i] ^= x;
+            }
+            // Either still a valid row or a corruption error; never a panic.
+            if let Err(e) = decode(&bytes) {
+                prop_assert!(e.is_corruption());
+            }
+        }
+
+        #[test]
+        fn truncated_rows_are_errors(row in proptest::collection::vec(any_value(), 1..6), cut in any::<prop::sample::Index>()) {
+            let bytes = encode(&row).unwrap();
+            let cut = cut.index(bytes.len());
+            if let Err(e) = decode(&bytes[..cut]) {
+                prop_assert!(e.is_corruption());
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_format_version_is_corruption() {
+        let mut bytes = encode(&[Value::Integer(1)]).unwrap();
+        bytes[0] = 99;
+        assert!(decode(&bytes).unwrap_err().is_corruption());
+    }
+}

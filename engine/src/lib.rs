@@ -1,0 +1,4 @@
+//! placeholder
+pub mod encoding;
+pub mod error;
+pub mod types;

@@ -1,0 +1,10 @@
+//! The one runtime value type of Braid, and the column types.
+//!
+//! SQL rows, cache entries and series points all carry [`Value`]s; there is no second value
+//! type anywhere in the project.
+
+mod datatype;
+pub(crate) mod value;
+
+pub use datatype::DataType;
+pub use value::{ArchivedValue, Value};
