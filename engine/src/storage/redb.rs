@@ -1,0 +1,147 @@
+//! The default on-disk backend: redb, a copy-on-write B-tree with native read snapshots.
+//!
+//! The whole key space is one redb table of `&[u8] → &[u8]`. A [`RedbSnapshot`] is an open
+//! redb read transaction's table handle: it pins the tree's root, so it sees exactly the
+//! batches committed before it was taken, and reads borrow pages without copying
+//! ([`RedbBytes`]). [`Durability::Full`] maps to redb's `Immediate` (one fsync-ed commit);
+//! `Deferred` to `None`, made durable by the next [`Storage::flush`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::{ReadableDatabase, TableDefinition};
+
+use super::{Direction, Durability, KeyRange, Snapshot, Status, Storage, WriteBatch};
+use crate::error::{Error, Result};
+
+const DATA: TableDefinition<&[u8], &[u8]> = TableDefinition::new("braid");
+
+/// The redb backend.
+#[derive(Clone)]
+pub struct RedbStorage {
+    db: Arc<redb::Database>,
+    path: std::path::PathBuf,
+}
+
+impl RedbStorage {
+    /// Opens (creating if needed) the redb file at `path`.
+    pub fn open(path: impl AsRef<Path>, cache_bytes: Option<usize>) -> Result<Self> {
+        let path = path.as_ref();
+        let mut builder = redb::Database::builder();
+        if let Some(bytes) = cache_bytes {
+            builder.set_cache_size(bytes);
+        }
+        // redb may panic on some forms of page damage; opening and reading are guarded so
+        // that damage surfaces as a corruption error (see `guard`).
+        let db = guard(|| Ok(builder.create(path)?))?;
+        let txn = db.begin_write()?;
+        txn.open_table(DATA)?;
+        txn.commit()?;
+        Ok(RedbStorage { db: Arc::new(db), path: path.to_path_buf() })
+    }
+}
+
+/// Runs a redb call, turning a panic inside redb (which it can raise on damaged pages) into
+/// a corruption error: bytes on disk must never crash the process.
+fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(Error::corrupt(format!("redb failed on damaged data: {msg}")))
+        }
+    }
+}
+
+impl Storage for RedbStorage {
+    type Snapshot = RedbSnapshot;
+
+    fn snapshot(&self) -> Result<RedbSnapshot> {
+        let txn = self.db.begin_read()?;
+        Ok(RedbSnapshot { table: txn.open_table(DATA)? })
+    }
+
+    fn apply(&self, batch: WriteBatch, durability: Durability) -> Result<()> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(match durability {
+            Durability::Full => redb::Durability::Immediate,
+            Durability::Deferred => redb::Durability::None,
+        })?;
+        {
+            let mut table = txn.open_table(DATA)?;
+            for (key, value) in &batch.ops {
+                match value {
+                    Some(value) => table.insert(key.as_slice(), value.as_slice())?,
+                    None => table.remove(key.as_slice())?,
+                };
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn status(&self) -> Result<Status> {
+        let disk_bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
+        Ok(Status { backend: "redb", disk_bytes })
+    }
+}
+
+/// A redb read transaction, pinned.
+pub struct RedbSnapshot {
+    table: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+}
+
+/// Bytes borrowed from a redb page.
+pub struct RedbBytes(redb::AccessGuard<'static, &'static [u8]>);
+
+impl AsRef<[u8]> for RedbBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.value()
+    }
+}
+
+impl Snapshot for RedbSnapshot {
+    type Bytes = RedbBytes;
+    type Scan = RedbScan;
+
+    fn get(&self, key: &[u8]) -> Result<Option<RedbBytes>> {
+        guard(|| Ok(self.table.get(key)?.map(RedbBytes)))
+    }
+
+    fn scan(&self, range: KeyRange, direction: Direction) -> Result<RedbScan> {
+        let (start, end) = range;
+        let bounds = (start.as_ref().map(Vec::as_slice), end.as_ref().map(Vec::as_slice));
+        let inner = guard(|| Ok(self.table.range::<&[u8]>(bounds)?))?;
+        Ok(RedbScan { inner, direction })
+    }
+}
+
+/// A range scan over a redb snapshot.
+pub struct RedbScan {
+    inner: redb::Range<'static, &'static [u8], &'static [u8]>,
+    direction: Direction,
+}
+
+impl Iterator for RedbScan {
+    type Item = Result<(RedbBytes, RedbBytes)>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let inner = &mut self.inner;
+        let item = match self.direction {
+            Direction::Forward => inner.next(),
+            Direction::Reverse => inner.next_back(),
+        }?;
+        Some(item.map(|(k, v)| (RedbBytes(k), RedbBytes(v))).map_err(Error::from))
+    }
+}
