@@ -1,6 +1,30 @@
-//! placeholder
-pub mod storage;
+//! braid-engine: the storage engine under Braid.
+//!
+//! It knows nothing of SQL. It offers:
+//! - [`storage`]: an ordered byte key-value space with snapshots and atomic batches, on
+//!   redb (default), memory or sled;
+//! - [`mvcc`]: snapshot-isolated transactions with many concurrent writers and group commit;
+//! - [`catalog`], [`table`], [`index`]: tables of rkyv-encoded rows keyed by rowid, and btree
+//!   secondary indexes kept in step with every write;
+//! - [`Database`] / [`Txn`]: the API that ties them together.
+//!
+//! Layering, bottom up: `encoding` → `storage` → `mvcc` → `catalog`/`table`/`index` →
+//! `database`. The key layout of everything stored is in [`keys`].
+
+pub mod catalog;
+pub mod database;
 pub mod encoding;
 pub mod error;
+pub mod index;
+pub mod keys;
+pub mod mvcc;
+pub mod storage;
+pub mod table;
 pub mod types;
+
+pub use catalog::{ColumnDef, IndexDef, IndexKind, TableDef};
+pub use database::{Database, FORMAT_VERSION, Options, Txn};
 pub use error::{Error, Result};
+pub use mvcc::Synchronous;
+pub use storage::Backend;
+pub use types::{DataType, Value};

@@ -81,7 +81,7 @@ impl Storage for AnyStorage {
         })
     }
 
-    fn apply(&self, batch: WriteBatch, durability: Durability) -> Result<()> {
+    fn apply(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
         dispatch!(self, s => s.apply(batch, durability))
     }
 

@@ -21,13 +21,13 @@ fn backends() -> Vec<(&'static str, AnyStorage, tempfile::TempDir)> {
 fn set(s: &impl Storage, k: &[u8], v: &[u8]) {
     let mut b = WriteBatch::new();
     b.set(k.to_vec(), v.to_vec());
-    s.apply(b, Durability::Deferred).unwrap();
+    s.apply(&b, Durability::Deferred).unwrap();
 }
 
 fn del(s: &impl Storage, k: &[u8]) {
     let mut b = WriteBatch::new();
     b.delete(k.to_vec());
-    s.apply(b, Durability::Deferred).unwrap();
+    s.apply(&b, Durability::Deferred).unwrap();
 }
 
 fn get(snap: &impl Snapshot, k: &[u8]) -> Option<Vec<u8>> {
@@ -118,7 +118,7 @@ fn reopen_keeps_flushed_data() {
             set(&s, b"durable", b"yes");
             let mut b = WriteBatch::new();
             b.set(b"full".to_vec(), b"yes".to_vec());
-            s.apply(b, Durability::Full).unwrap();
+            s.apply(&b, Durability::Full).unwrap();
         }
         let s = AnyStorage::open(backend, dir.path(), None).unwrap();
         let snap = s.snapshot().unwrap();

@@ -32,6 +32,9 @@ impl PlainStore for MemoryStore {
     }
 
     fn scan_chunk(&self, range: &KeyRange, direction: Direction, limit: usize) -> Result<Vec<(Arc<[u8]>, Arc<[u8]>)>> {
+        if super::range_is_empty(range) {
+            return Ok(Vec::new());
+        }
         let map = self.map.read();
         let iter = map.range::<[u8], _>((range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice)));
         let pair = |(k, v): (&Vec<u8>, &Arc<[u8]>)| (Arc::from(k.as_slice()), v.clone());

@@ -28,8 +28,8 @@ impl<A: Storage, B: Storage> Storage for Mirror<A, B> {
         Ok(MirrorSnapshot { a: self.a.snapshot()?, b: self.b.snapshot()? })
     }
 
-    fn apply(&self, batch: WriteBatch, durability: Durability) -> Result<()> {
-        let ra = self.a.apply(batch.clone(), durability);
+    fn apply(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
+        let ra = self.a.apply(batch, durability);
         let rb = self.b.apply(batch, durability);
         assert_eq!(ra, rb, "mirror: apply results differ");
         ra

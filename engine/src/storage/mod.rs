@@ -80,6 +80,16 @@ pub fn range_contains(range: &KeyRange, key: &[u8]) -> bool {
     above && below
 }
 
+/// Whether no key can lie within `range` (start above end, or an empty half-open range).
+/// `BTreeMap::range` panics on such ranges, so scans check this first.
+pub fn range_is_empty(range: &KeyRange) -> bool {
+    match (&range.0, &range.1) {
+        (Bound::Included(s), Bound::Included(e)) => s > e,
+        (Bound::Included(s) | Bound::Excluded(s), Bound::Excluded(e)) | (Bound::Excluded(s), Bound::Included(e)) => s >= e,
+        _ => false,
+    }
+}
+
 /// One write: `Some(value)` sets the key, `None` deletes it.
 pub type WriteOp = (Vec<u8>, Option<Vec<u8>>);
 
@@ -128,7 +138,7 @@ pub trait Storage: Send + Sync + 'static {
     fn snapshot(&self) -> Result<Self::Snapshot>;
 
     /// Applies the batch atomically. A crash leaves all of it or none of it.
-    fn apply(&self, batch: WriteBatch, durability: Durability) -> Result<()>;
+    fn apply(&self, batch: &WriteBatch, durability: Durability) -> Result<()>;
 
     /// Makes every batch applied so far durable.
     fn flush(&self) -> Result<()>;

@@ -168,7 +168,7 @@ impl<P: PlainStore> Storage for Overlay<P> {
         Ok(OverlaySnapshot { inner: self.inner.clone(), version })
     }
 
-    fn apply(&self, batch: WriteBatch, durability: Durability) -> Result<()> {
+    fn apply(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
         let inner = &*self.inner;
         let mut undo = inner.undo.write();
         let commit = undo.version + 1;
@@ -187,7 +187,7 @@ impl<P: PlainStore> Storage for Overlay<P> {
             }
             undo.by_commit.insert(commit, logged);
         }
-        if let Err(err) = inner.store.apply(&batch, durability) {
+        if let Err(err) = inner.store.apply(batch, durability) {
             // The store is unchanged: forget what was logged for this commit.
             for key in undo.by_commit.remove(&commit).unwrap_or_default() {
                 undo.entries.remove(&(key, commit));

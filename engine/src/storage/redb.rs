@@ -6,6 +6,7 @@
 //! ([`RedbBytes`]). [`Durability::Full`] maps to redb's `Immediate` (one fsync-ed commit);
 //! `Deferred` to `None`, made durable by the next [`Storage::flush`].
 
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -65,7 +66,7 @@ impl Storage for RedbStorage {
         Ok(RedbSnapshot { table: txn.open_table(DATA)? })
     }
 
-    fn apply(&self, batch: WriteBatch, durability: Durability) -> Result<()> {
+    fn apply(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(match durability {
             Durability::Full => redb::Durability::Immediate,
@@ -119,7 +120,7 @@ impl Snapshot for RedbSnapshot {
     }
 
     fn scan(&self, range: KeyRange, direction: Direction) -> Result<RedbScan> {
-        let (start, end) = range;
+        let (start, end) = if super::range_is_empty(&range) { (Bound::Included(Vec::new()), Bound::Excluded(Vec::new())) } else { range };
         let bounds = (start.as_ref().map(Vec::as_slice), end.as_ref().map(Vec::as_slice));
         let inner = guard(|| Ok(self.table.range::<&[u8]>(bounds)?))?;
         Ok(RedbScan { inner, direction })

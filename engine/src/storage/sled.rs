@@ -39,6 +39,9 @@ impl PlainStore for SledStore {
     }
 
     fn scan_chunk(&self, range: &KeyRange, direction: Direction, limit: usize) -> Result<Vec<(sled::IVec, sled::IVec)>> {
+        if super::range_is_empty(range) {
+            return Ok(Vec::new());
+        }
         let iter = self.db.range::<&[u8], _>((range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice)));
         let items: Vec<_> = match direction {
             Direction::Forward => iter.take(limit).collect(),

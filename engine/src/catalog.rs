@@ -1,0 +1,152 @@
+//! The catalog: table, column and index definitions, stored in the key space itself.
+//!
+//! Definitions live under [`Key::Table`] as rkyv archives (validated when read), written
+//! through the same MVCC transactions as rows, so DDL is transactional: a table created in
+//! a rolled-back transaction never existed, and a concurrent DDL on the same table is a
+//! write-write conflict like any other. Indexes are part of their table's definition.
+//!
+//! The engine enforces types, NOT NULL, PRIMARY KEY and UNIQUE. DEFAULT and CHECK are
+//! stored as SQL text for the SQL layer, which owns expressions.
+
+use rkyv::rancor;
+
+use crate::error::{Error, Result};
+use crate::keys::{Key, KeyPrefix};
+use crate::mvcc::Transaction;
+use crate::storage::Storage;
+use crate::types::DataType;
+
+/// A column of a table.
+#[derive(Debug, Clone, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct ColumnDef {
+    pub name: String,
+    pub data_type: DataType,
+    pub nullable: bool,
+    /// The DEFAULT expression, as SQL text (evaluated by the SQL layer).
+    pub default: Option<String>,
+    pub unique: bool,
+}
+
+impl ColumnDef {
+    /// A nullable column without default or constraints.
+    pub fn new(name: impl Into<String>, data_type: DataType) -> Self {
+        ColumnDef { name: name.into(), data_type, nullable: true, default: None, unique: false }
+    }
+
+    pub fn not_null(mut self) -> Self {
+        self.nullable = false;
+        self
+    }
+
+    pub fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+
+    pub fn default_sql(mut self, sql: impl Into<String>) -> Self {
+        self.default = Some(sql.into());
+        self
+    }
+}
+
+/// How an index is organised. Only `BTree` exists so far; `Hash` and `Bitmap` come later
+/// behind the same [`crate::index::Index`] trait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[non_exhaustive]
+pub enum IndexKind {
+    BTree,
+}
+
+/// A secondary index.
+#[derive(Debug, Clone, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct IndexDef {
+    pub id: u64,
+    pub name: String,
+    /// Positions of the indexed columns in the table.
+    pub columns: Vec<u32>,
+    pub unique: bool,
+    pub kind: IndexKind,
+}
+
+/// A table.
+#[derive(Debug, Clone, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct TableDef {
+    pub id: u64,
+    pub name: String,
+    pub columns: Vec<ColumnDef>,
+    /// The INTEGER PRIMARY KEY column, whose value is the rowid.
+    pub rowid_alias: Option<u32>,
+    /// Primary key columns (empty: none). Other than an INTEGER alias, enforced by a unique
+    /// index.
+    pub primary_key: Vec<u32>,
+    /// Table CHECK constraints, as SQL text.
+    pub checks: Vec<String>,
+    pub indexes: Vec<IndexDef>,
+}
+
+impl TableDef {
+    /// A table definition to pass to `create_table` (its id is assigned there).
+    pub fn new(name: impl Into<String>, columns: Vec<ColumnDef>) -> Self {
+        TableDef { id: 0, name: name.into(), columns, rowid_alias: None, primary_key: Vec::new(), checks: Vec::new(), indexes: Vec::new() }
+    }
+
+    /// Sets the primary key by column names.
+    pub fn primary_key(mut self, columns: &[&str]) -> Result<Self> {
+        self.primary_key = columns.iter().map(|c| self.column_index(c).map(|i| i as u32)).collect::<Result<_>>()?;
+        Ok(self)
+    }
+
+    pub fn check_sql(mut self, sql: impl Into<String>) -> Self {
+        self.checks.push(sql.into());
+        self
+    }
+
+    /// The position of a column by name.
+    pub fn column_index(&self, name: &str) -> Result<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| Error::NotFound { kind: "column", name: format!("{}.{name}", self.name) })
+    }
+
+    pub fn index(&self, name: &str) -> Option<&IndexDef> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+
+    pub(crate) fn encode(&self) -> Result<Vec<u8>> {
+        let bytes = rkyv::to_bytes::<rancor::Error>(self).map_err(|e| Error::invalid(format!("cannot encode table: {e}")))?;
+        Ok(bytes.into_vec())
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
+        rkyv::from_bytes::<TableDef, rancor::Error>(bytes).map_err(|e| Error::corrupt(format!("table definition: {e}")))
+    }
+}
+
+/// Reads a table definition.
+pub(crate) fn get_table<S: Storage>(txn: &Transaction<S>, name: &str) -> Result<Option<TableDef>> {
+    txn.get(&Key::Table(name).encode())?.map(|bytes| TableDef::decode(&bytes)).transpose()
+}
+
+pub(crate) fn put_table<S: Storage>(txn: &mut Transaction<S>, def: &TableDef) -> Result<()> {
+    txn.set(Key::Table(&def.name).encode(), def.encode()?)
+}
+
+pub(crate) fn delete_table<S: Storage>(txn: &mut Transaction<S>, name: &str) -> Result<()> {
+    txn.delete(Key::Table(name).encode())
+}
+
+pub(crate) fn list_tables<S: Storage>(txn: &Transaction<S>) -> Result<Vec<TableDef>> {
+    txn.scan_prefix(&KeyPrefix::Table.encode())?.map(|item| TableDef::decode(&item?.1)).collect()
+}
+
+/// Allocates a table or index id. Concurrent DDL conflicts on this key, which serialises it.
+pub(crate) fn next_object_id<S: Storage>(txn: &mut Transaction<S>) -> Result<u64> {
+    let key = Key::Meta("next_object_id").encode();
+    let id = match txn.get(&key)? {
+        Some(bytes) => u64::from_be_bytes(bytes.as_ref().try_into().map_err(|_| Error::corrupt("object id counter"))?),
+        None => 1,
+    };
+    txn.set(key, (id + 1).to_be_bytes().to_vec())?;
+    Ok(id)
+}

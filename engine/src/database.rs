@@ -1,0 +1,411 @@
+//! [`Database`] and [`Txn`]: the engine's public API over tables, indexes and raw keys.
+//!
+//! ```
+//! use braid_engine::{ColumnDef, DataType, Database, TableDef, Value};
+//!
+//! let db = Database::open_in_memory()?;
+//! let mut tx = db.begin()?;
+//! let users = tx.create_table(
+//!     TableDef::new("users", vec![
+//!         ColumnDef::new("id", DataType::Integer),
+//!         ColumnDef::new("email", DataType::Text).not_null().unique(),
+//!     ])
+//!     .primary_key(&["id"])?,
+//! )?;
+//! let id = tx.insert(&users, vec![Value::Null, "ada@example.org".into()])?;
+//! tx.commit()?;
+//!
+//! let tx = db.begin_read_only()?;
+//! let users = tx.table("users")?;
+//! assert_eq!(tx.get(&users, id)?, Some(vec![Value::Integer(id), "ada@example.org".into()]));
+//! # Ok::<(), braid_engine::Error>(())
+//! ```
+
+use std::collections::HashMap;
+use std::ops::{Bound, RangeBounds};
+use std::path::Path;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::catalog::{self, IndexDef, IndexKind, TableDef};
+use crate::encoding::row;
+use crate::error::{Error, Result};
+use crate::index::{self, Index, IndexScan};
+use crate::keys::{Key, KeyPrefix, decode_row_key};
+use crate::mvcc::{Synchronous, Transaction, TransactionManager};
+use crate::storage::{AnyStorage, Backend, Direction, Snapshot, Storage, prefix_range};
+use crate::table::{RowRef, RowScan, RowidAllocator, rowid_range, validate_row};
+use crate::types::{DataType, Value};
+
+/// The on-disk format this build writes and reads. Stored under `Meta("format")`.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// How to open a database.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub backend: Backend,
+    pub synchronous: Synchronous,
+    /// Page cache size in bytes (backend default if `None`).
+    pub cache_bytes: Option<usize>,
+}
+
+/// An open database. Cheap to share across threads (`Arc` it); each thread begins its own
+/// transactions.
+pub struct Database<S: Storage = AnyStorage> {
+    txns: TransactionManager<S>,
+    rowids: Mutex<HashMap<u64, Arc<RowidAllocator>>>,
+}
+
+impl Database<AnyStorage> {
+    /// Opens (creating if needed) the database in directory `path` on the default backend
+    /// with `synchronous = full`. The path `:memory:` opens an in-memory database.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, Options::default())
+    }
+
+    /// Opens with explicit options.
+    pub fn open_with(path: impl AsRef<Path>, mut options: Options) -> Result<Self> {
+        if path.as_ref() == Path::new(":memory:") {
+            options.backend = Backend::Memory;
+        }
+        let storage = AnyStorage::open(options.backend, path.as_ref(), options.cache_bytes)?;
+        Database::with_storage(storage, options.synchronous)
+    }
+
+    /// A new, empty in-memory database.
+    pub fn open_in_memory() -> Result<Self> {
+        Self::open_with(":memory:", Options::default())
+    }
+}
+
+impl<S: Storage> Database<S> {
+    /// Runs the database over any store (tests use this with a mirror).
+    pub fn with_storage(storage: S, synchronous: Synchronous) -> Result<Self> {
+        let db = Database { txns: TransactionManager::new(storage, synchronous), rowids: Mutex::new(HashMap::new()) };
+        db.check_format()?;
+        Ok(db)
+    }
+
+    /// Writes the format version into a new database; refuses one written in another format.
+    fn check_format(&self) -> Result<()> {
+        let mut txn = self.txns.begin()?;
+        let key = Key::Meta("format").encode();
+        match txn.get(&key)? {
+            Some(bytes) => {
+                let version = <[u8; 8]>::try_from(bytes.as_ref())
+                    .map(u64::from_be_bytes)
+                    .map_err(|_| Error::corrupt("format version record"))?;
+                if version != FORMAT_VERSION {
+                    return Err(Error::Unsupported(format!(
+                        "database format {version}; this build reads format {FORMAT_VERSION}"
+                    )));
+                }
+                Ok(())
+            }
+            None => {
+                let non_empty = txn.scan((Bound::Unbounded, Bound::Unbounded), Direction::Forward)?.next().is_some();
+                if non_empty {
+                    return Err(Error::corrupt("database has data but no format version"));
+                }
+                txn.set(key, FORMAT_VERSION.to_be_bytes().to_vec())?;
+                txn.commit().map(|_| ())
+            }
+        }
+    }
+
+    /// Begins a read-write transaction.
+    pub fn begin(&self) -> Result<Txn<'_, S>> {
+        Ok(Txn { db: self, txn: self.txns.begin()? })
+    }
+
+    /// Begins a read-only transaction: a stable snapshot that never conflicts.
+    pub fn begin_read_only(&self) -> Result<Txn<'_, S>> {
+        Ok(Txn { db: self, txn: self.txns.begin_read_only()? })
+    }
+
+    /// Makes every commit so far durable.
+    pub fn flush(&self) -> Result<()> {
+        self.txns.flush()
+    }
+
+    pub fn storage(&self) -> &S {
+        self.txns.storage()
+    }
+
+    pub fn synchronous(&self) -> Synchronous {
+        self.txns.synchronous()
+    }
+
+    /// The rowid counter of a table, initialised from its largest committed rowid.
+    fn rowids(&self, table: u64) -> Result<Arc<RowidAllocator>> {
+        let mut map = self.rowids.lock();
+        if let Some(alloc) = map.get(&table) {
+            return Ok(alloc.clone());
+        }
+        let snapshot = self.txns.storage().snapshot()?;
+        let last = snapshot.scan(prefix_range(&KeyPrefix::Rows { table }.encode()), Direction::Reverse)?.next();
+        let max_used = last.transpose()?.map(|(k, _)| decode_row_key(k.as_ref())).transpose()?.map(|(_, r)| r);
+        let alloc = Arc::new(RowidAllocator::after(max_used));
+        map.insert(table, alloc.clone());
+        Ok(alloc)
+    }
+}
+
+/// A transaction over tables, indexes and raw keys. Dropping it rolls it back.
+pub struct Txn<'db, S: Storage = AnyStorage> {
+    db: &'db Database<S>,
+    txn: Transaction<S>,
+}
+
+type Bytes<S> = <<S as Storage>::Snapshot as Snapshot>::Bytes;
+
+impl<'db, S: Storage> Txn<'db, S> {
+    /// Commits; on [`Error::Serialization`] retry the whole transaction.
+    pub fn commit(self) -> Result<u64> {
+        self.txn.commit()
+    }
+
+    pub fn rollback(self) {
+        self.txn.rollback()
+    }
+
+    /// The underlying key-value transaction, for models built on raw keys.
+    pub fn kv(&mut self) -> &mut Transaction<S> {
+        &mut self.txn
+    }
+
+    // ---- catalog ----
+
+    /// Creates a table. Assigns its id, makes an INTEGER primary key the rowid alias, and
+    /// creates unique indexes for other primary keys and UNIQUE columns.
+    pub fn create_table(&mut self, mut def: TableDef) -> Result<TableDef> {
+        if catalog::get_table(&self.txn, &def.name)?.is_some() {
+            return Err(Error::AlreadyExists { kind: "table", name: def.name });
+        }
+        if def.columns.is_empty() {
+            return Err(Error::invalid(format!("table \"{}\" must have at least one column", def.name)));
+        }
+        for (i, c) in def.columns.iter().enumerate() {
+            if def.columns[..i].iter().any(|o| o.name == c.name) {
+                return Err(Error::invalid(format!("duplicate column name \"{}\"", c.name)));
+            }
+        }
+        if def.primary_key.iter().any(|&c| c as usize >= def.columns.len()) {
+            return Err(Error::invalid("primary key names a column the table lacks"));
+        }
+        def.id = catalog::next_object_id(&mut self.txn)?;
+        def.indexes.clear();
+        def.rowid_alias = None;
+        match def.primary_key.as_slice() {
+            [] => {}
+            [c] if def.columns[*c as usize].data_type == DataType::Integer => def.rowid_alias = Some(*c),
+            pk => {
+                let pk = pk.to_vec();
+                for &c in &pk {
+                    def.columns[c as usize].nullable = false;
+                }
+                let name = format!("{}_pkey", def.name);
+                self.add_index_def(&mut def, name, pk, true)?;
+            }
+        }
+        for c in 0..def.columns.len() {
+            if def.columns[c].unique && def.rowid_alias != Some(c as u32) {
+                let name = format!("{}_{}_key", def.name, def.columns[c].name);
+                self.add_index_def(&mut def, name, vec![c as u32], true)?;
+            }
+        }
+        catalog::put_table(&mut self.txn, &def)?;
+        Ok(def)
+    }
+
+    fn add_index_def(&mut self, def: &mut TableDef, name: String, columns: Vec<u32>, unique: bool) -> Result<IndexDef> {
+        let taken = def.indexes.iter().any(|i| i.name == name)
+            || self.tables()?.iter().any(|t| t.id != def.id && t.index(&name).is_some());
+        if taken {
+            return Err(Error::AlreadyExists { kind: "index", name });
+        }
+        let index = IndexDef { id: catalog::next_object_id(&mut self.txn)?, name, columns, unique, kind: IndexKind::BTree };
+        def.indexes.push(index.clone());
+        Ok(index)
+    }
+
+    /// Drops a table with its rows and indexes.
+    pub fn drop_table(&mut self, name: &str) -> Result<()> {
+        let def = self.table(name)?;
+        self.delete_prefix(&KeyPrefix::Rows { table: def.id }.encode())?;
+        for index in &def.indexes {
+            self.delete_prefix(&KeyPrefix::Index { index: index.id }.encode())?;
+        }
+        catalog::delete_table(&mut self.txn, name)
+    }
+
+    fn delete_prefix(&mut self, prefix: &[u8]) -> Result<()> {
+        let keys: Vec<Vec<u8>> =
+            self.txn.scan_prefix(prefix)?.map(|item| item.map(|(k, _)| k.as_ref().to_vec())).collect::<Result<_>>()?;
+        keys.into_iter().try_for_each(|k| self.txn.delete(k))
+    }
+
+    /// The definition of a table, or [`Error::NotFound`].
+    pub fn table(&self, name: &str) -> Result<TableDef> {
+        catalog::get_table(&self.txn, name)?.ok_or_else(|| Error::NotFound { kind: "table", name: name.to_string() })
+    }
+
+    /// Whether a table exists.
+    pub fn has_table(&self, name: &str) -> Result<bool> {
+        Ok(catalog::get_table(&self.txn, name)?.is_some())
+    }
+
+    /// Every table, by name.
+    pub fn tables(&self) -> Result<Vec<TableDef>> {
+        catalog::list_tables(&self.txn)
+    }
+
+    /// Creates a btree index on `columns` of `table` and fills it from the existing rows.
+    pub fn create_index(&mut self, table: &str, name: &str, columns: &[&str], unique: bool) -> Result<TableDef> {
+        let mut def = self.table(table)?;
+        let positions = columns.iter().map(|c| def.column_index(c).map(|i| i as u32)).collect::<Result<Vec<_>>>()?;
+        if positions.is_empty() {
+            return Err(Error::invalid("an index needs at least one column"));
+        }
+        let index = self.add_index_def(&mut def, name.to_string(), positions, unique)?;
+        let rows: Vec<(i64, Vec<Value>)> =
+            self.scan(&def, ..)?.map(|r| r.and_then(|r| Ok((r.rowid, r.values()?)))).collect::<Result<_>>()?;
+        for (rowid, row) in rows {
+            index::open(&index).insert(&mut self.txn, &index_values(&index, &row), rowid)?;
+        }
+        catalog::put_table(&mut self.txn, &def)?;
+        Ok(def)
+    }
+
+    /// Drops an index (by name, from whichever table holds it).
+    pub fn drop_index(&mut self, name: &str) -> Result<()> {
+        let mut def = self
+            .tables()?
+            .into_iter()
+            .find(|t| t.index(name).is_some())
+            .ok_or_else(|| Error::NotFound { kind: "index", name: name.to_string() })?;
+        let pos = def.indexes.iter().position(|i| i.name == name).expect("found above");
+        let index = def.indexes.remove(pos);
+        self.delete_prefix(&KeyPrefix::Index { index: index.id }.encode())?;
+        catalog::put_table(&mut self.txn, &def)
+    }
+
+    // ---- rows ----
+
+    /// Inserts a row; returns its rowid. For a rowid-alias column, NULL means "assign one".
+    pub fn insert(&mut self, table: &TableDef, mut row: Vec<Value>) -> Result<i64> {
+        validate_row(table, &mut row)?;
+        let rowids = self.db.rowids(table.id)?;
+        let rowid = match table.rowid_alias.map(|c| &mut row[c as usize]) {
+            Some(slot @ Value::Null) => {
+                let rowid = rowids.allocate()?;
+                *slot = Value::Integer(rowid);
+                rowid
+            }
+            Some(Value::Integer(rowid)) => {
+                rowids.observe(*rowid);
+                *rowid
+            }
+            Some(_) => unreachable!("validate_row checked the alias is INTEGER"),
+            None => rowids.allocate()?,
+        };
+        let key = Key::Row { table: table.id, rowid }.encode();
+        if self.txn.contains(&key)? {
+            return Err(Error::Constraint(format!("PRIMARY KEY constraint failed: {} rowid {rowid}", table.name)));
+        }
+        for def in &table.indexes {
+            index::open(def).insert(&mut self.txn, &index_values(def, &row), rowid)?;
+        }
+        self.txn.set(key, row::encode(&row)?)?;
+        Ok(rowid)
+    }
+
+    /// Replaces the row at `rowid`; returns false if there is none. Changing the rowid-alias
+    /// column moves the row.
+    pub fn update(&mut self, table: &TableDef, rowid: i64, mut row: Vec<Value>) -> Result<bool> {
+        validate_row(table, &mut row)?;
+        let Some(old) = self.get(table, rowid)? else { return Ok(false) };
+        let new_rowid = match table.rowid_alias.map(|c| &mut row[c as usize]) {
+            Some(Value::Integer(r)) => *r,
+            Some(slot) => {
+                *slot = Value::Integer(rowid);
+                rowid
+            }
+            None => rowid,
+        };
+        if new_rowid != rowid {
+            if self.txn.contains(&Key::Row { table: table.id, rowid: new_rowid }.encode())? {
+                return Err(Error::Constraint(format!("PRIMARY KEY constraint failed: {} rowid {new_rowid}", table.name)));
+            }
+            self.db.rowids(table.id)?.observe(new_rowid);
+            self.txn.delete(Key::Row { table: table.id, rowid }.encode())?;
+        }
+        for def in &table.indexes {
+            let (before, after) = (index_values(def, &old), index_values(def, &row));
+            if before != after || new_rowid != rowid {
+                let idx = index::open(def);
+                idx.remove(&mut self.txn, &before, rowid)?;
+                idx.insert(&mut self.txn, &after, new_rowid)?;
+            }
+        }
+        self.txn.set(Key::Row { table: table.id, rowid: new_rowid }.encode(), row::encode(&row)?)?;
+        Ok(true)
+    }
+
+    /// Deletes the row at `rowid`; returns false if there was none.
+    pub fn delete(&mut self, table: &TableDef, rowid: i64) -> Result<bool> {
+        let Some(old) = self.get(table, rowid)? else { return Ok(false) };
+        for def in &table.indexes {
+            index::open(def).remove(&mut self.txn, &index_values(def, &old), rowid)?;
+        }
+        self.txn.delete(Key::Row { table: table.id, rowid }.encode())?;
+        Ok(true)
+    }
+
+    /// The row at `rowid`, copied out.
+    pub fn get(&self, table: &TableDef, rowid: i64) -> Result<Option<Vec<Value>>> {
+        self.get_ref(table, rowid)?.map(|r| r.values()).transpose()
+    }
+
+    /// The row at `rowid`, read in place (one storage lookup, no copy).
+    #[inline]
+    pub fn get_ref(&self, table: &TableDef, rowid: i64) -> Result<Option<RowRef<'_, Bytes<S>>>> {
+        let key = Key::Row { table: table.id, rowid }.encode();
+        Ok(self.txn.get(&key)?.map(|bytes| RowRef::new(rowid, bytes)))
+    }
+
+    /// The rows with rowids in `rowids`, in rowid order.
+    pub fn scan(&self, table: &TableDef, rowids: impl RangeBounds<i64>) -> Result<RowScan<'_, S::Snapshot>> {
+        self.scan_dir(table, rowids, Direction::Forward)
+    }
+
+    /// The rows with rowids in `rowids`, in either direction.
+    pub fn scan_dir(&self, table: &TableDef, rowids: impl RangeBounds<i64>, direction: Direction) -> Result<RowScan<'_, S::Snapshot>> {
+        Ok(RowScan { inner: self.txn.scan(rowid_range(table.id, rowids), direction)? })
+    }
+
+    /// Index entries `(values, rowid)` between two bounds on the index's leading columns.
+    pub fn index_scan(
+        &self,
+        table: &TableDef,
+        index: &str,
+        lower: Bound<&[Value]>,
+        upper: Bound<&[Value]>,
+        direction: Direction,
+    ) -> Result<IndexScan<'_, S>> {
+        let def = table.index(index).ok_or_else(|| Error::NotFound { kind: "index", name: index.to_string() })?;
+        index::open(def).scan(&self.txn, lower, upper, direction)
+    }
+
+    /// Rowids of the rows whose indexed columns equal `values`.
+    pub fn index_lookup(&self, table: &TableDef, index: &str, values: &[Value]) -> Result<Vec<i64>> {
+        self.index_scan(table, index, Bound::Included(values), Bound::Included(values), Direction::Forward)?
+            .map(|e| e.map(|(_, rowid)| rowid))
+            .collect()
+    }
+}
+
+fn index_values(def: &IndexDef, row: &[Value]) -> Vec<Value> {
+    def.columns.iter().map(|&c| row[c as usize].clone()).collect()
+}

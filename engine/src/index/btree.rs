@@ -1,0 +1,109 @@
+//! The btree index strategy: entries in the ordered key space itself.
+//!
+//! ```text
+//! non-unique, or any NULL:  Index(id, v1…vn, rowid) → ""
+//! unique, no NULL:          Index(id, v1…vn)        → rowid
+//! ```
+//!
+//! The unique form leaves the rowid out of the key so that two transactions inserting the
+//! same value write the same key: the MVCC write-write check then rejects the later one even
+//! when neither saw the other's row. NULLs are distinct from each other (SQL), so entries
+//! with a NULL take the non-unique form. Entries are ordered as the values are (keycode), so
+//! ranges and ORDER BY are key-range scans.
+
+use std::ops::Bound;
+
+use super::Index;
+use crate::catalog::IndexDef;
+use crate::encoding::keycode::prefix_end;
+use crate::error::{Error, Result};
+use crate::keys::{Key, KeyPrefix, decode_index_key};
+use crate::mvcc::{Scan, Transaction};
+use crate::storage::{Direction, KeyRange, Storage};
+use crate::types::Value;
+
+/// A btree index, for one definition.
+pub struct BTreeIndex<'d> {
+    def: &'d IndexDef,
+}
+
+impl<'d> BTreeIndex<'d> {
+    pub fn new(def: &'d IndexDef) -> Self {
+        BTreeIndex { def }
+    }
+
+    fn key(&self, values: &[Value], rowid: i64) -> Vec<u8> {
+        let unique_form = self.def.unique && !values.iter().any(Value::is_null);
+        Key::Index { index: self.def.id, values, rowid: (!unique_form).then_some(rowid) }.encode()
+    }
+
+    fn key_range(&self, lower: Bound<&[Value]>, upper: Bound<&[Value]>) -> KeyRange {
+        let prefix = |values: &[Value]| KeyPrefix::IndexValues { index: self.def.id, values }.encode();
+        let all = KeyPrefix::Index { index: self.def.id }.encode();
+        let after = |p: Vec<u8>| prefix_end(&p).map_or(Bound::Unbounded, Bound::Excluded);
+        let start = match lower {
+            Bound::Included(v) => Bound::Included(prefix(v)),
+            Bound::Excluded(v) => match prefix_end(&prefix(v)) {
+                Some(end) => Bound::Included(end),
+                None => Bound::Excluded(prefix(v)),
+            },
+            Bound::Unbounded => Bound::Included(all.clone()),
+        };
+        let end = match upper {
+            Bound::Included(v) => after(prefix(v)),
+            Bound::Excluded(v) => Bound::Excluded(prefix(v)),
+            Bound::Unbounded => after(all),
+        };
+        (start, end)
+    }
+}
+
+impl Index for BTreeIndex<'_> {
+    fn insert<S: Storage>(&self, txn: &mut Transaction<S>, values: &[Value], rowid: i64) -> Result<()> {
+        let key = self.key(values, rowid);
+        if self.def.unique && !values.iter().any(Value::is_null) {
+            if txn.contains(&key)? {
+                return Err(Error::Constraint(format!("UNIQUE constraint failed: index \"{}\"", self.def.name)));
+            }
+            return txn.set(key, rowid.to_be_bytes().to_vec());
+        }
+        txn.set(key, Vec::new())
+    }
+
+    fn remove<S: Storage>(&self, txn: &mut Transaction<S>, values: &[Value], rowid: i64) -> Result<()> {
+        txn.delete(self.key(values, rowid))
+    }
+
+    fn scan<'t, S: Storage>(
+        &self,
+        txn: &'t Transaction<S>,
+        lower: Bound<&[Value]>,
+        upper: Bound<&[Value]>,
+        direction: Direction,
+    ) -> Result<IndexScan<'t, S>> {
+        let inner = txn.scan(self.key_range(lower, upper), direction)?;
+        Ok(IndexScan { inner, width: self.def.columns.len() })
+    }
+}
+
+/// Index entries in order: `(values, rowid)`.
+pub struct IndexScan<'t, S: Storage> {
+    inner: Scan<'t, S::Snapshot>,
+    width: usize,
+}
+
+impl<S: Storage> Iterator for IndexScan<'_, S> {
+    type Item = Result<(Vec<Value>, i64)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let entry = self.inner.next()?;
+        Some(entry.and_then(|(key, value)| {
+            let (values, rowid) = decode_index_key(&key, self.width)?;
+            let rowid = match rowid {
+                Some(rowid) => rowid,
+                None => i64::from_be_bytes(value.as_ref().try_into().map_err(|_| Error::corrupt("unique index entry without rowid"))?),
+            };
+            Ok((values, rowid))
+        }))
+    }
+}

@@ -1,0 +1,278 @@
+//! [`TransactionManager`] hands out [`Transaction`]s and owns the commit pipeline.
+
+use std::collections::{BTreeMap, btree_map};
+use std::ops::Bound;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
+use super::commit::{CommitQueue, GroupApplier, NORMAL_FLUSH_INTERVAL, Request, Slot, Synchronous};
+use super::scan::{ReadBytes, Scan};
+use crate::error::{Error, Result};
+use crate::storage::{Direction, KeyRange, Snapshot, Storage, WriteBatch, prefix_range, range_is_empty};
+
+/// Begins transactions over one store and commits them.
+pub struct TransactionManager<S: Storage> {
+    shared: Arc<Shared<S>>,
+    flusher: Option<Flusher>,
+}
+
+struct Shared<S: Storage> {
+    storage: S,
+    synchronous: Synchronous,
+    /// The newest commit visible to new transactions.
+    published: AtomicU64,
+    /// Start versions of active read-write transactions, with a count of each. Publishing a
+    /// version happens under this lock too, so a transaction's start and registration are
+    /// atomic with respect to commits.
+    active: Mutex<BTreeMap<u64, usize>>,
+    commits: CommitQueue,
+    /// Set by deferred commits, cleared by the flusher.
+    dirty: AtomicBool,
+}
+
+impl<S: Storage> GroupApplier for Shared<S> {
+    fn published(&self) -> u64 {
+        self.published.load(Ordering::Acquire)
+    }
+
+    fn apply(&self, batch: &WriteBatch) -> Result<()> {
+        self.storage.apply(batch, self.synchronous.durability())?;
+        if self.synchronous != Synchronous::Full {
+            self.dirty.store(true, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    fn publish(&self, version: u64) -> Option<u64> {
+        let active = self.active.lock();
+        self.published.store(version, Ordering::Release);
+        active.keys().next().copied()
+    }
+}
+
+/// The background thread that flushes deferred commits under `synchronous = normal`.
+struct Flusher {
+    stop: crossbeam::channel::Sender<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl<S: Storage> TransactionManager<S> {
+    pub fn new(storage: S, synchronous: Synchronous) -> Self {
+        let shared = Arc::new(Shared {
+            storage,
+            synchronous,
+            published: AtomicU64::new(0),
+            active: Mutex::new(BTreeMap::new()),
+            commits: CommitQueue::default(),
+            dirty: AtomicBool::new(false),
+        });
+        let flusher = (synchronous == Synchronous::Normal).then(|| spawn_flusher(Arc::downgrade(&shared)));
+        TransactionManager { shared, flusher }
+    }
+
+    pub fn storage(&self) -> &S {
+        &self.shared.storage
+    }
+
+    pub fn synchronous(&self) -> Synchronous {
+        self.shared.synchronous
+    }
+
+    /// Begins a read-write transaction.
+    pub fn begin(&self) -> Result<Transaction<S>> {
+        let start = {
+            let mut active = self.shared.active.lock();
+            let start = self.shared.published.load(Ordering::Acquire);
+            *active.entry(start).or_default() += 1;
+            start
+        };
+        // Taken after `start` was read, so it contains at least every commit up to `start`.
+        // Containing a few more is safe: validation against them is merely conservative.
+        let snapshot = match self.shared.storage.snapshot() {
+            Ok(snapshot) => snapshot,
+            Err(err) => {
+                release(&self.shared, start);
+                return Err(err);
+            }
+        };
+        Ok(Transaction { shared: self.shared.clone(), snapshot, start, read_only: false, writes: BTreeMap::new(), open: true })
+    }
+
+    /// Begins a read-only transaction. It takes no part in validation and never conflicts.
+    pub fn begin_read_only(&self) -> Result<Transaction<S>> {
+        let start = self.shared.published.load(Ordering::Acquire);
+        let snapshot = self.shared.storage.snapshot()?;
+        Ok(Transaction { shared: self.shared.clone(), snapshot, start, read_only: true, writes: BTreeMap::new(), open: true })
+    }
+
+    /// Makes every commit so far durable, whatever the synchronous setting.
+    pub fn flush(&self) -> Result<()> {
+        self.shared.dirty.store(false, Ordering::Release);
+        self.shared.storage.flush()
+    }
+}
+
+impl<S: Storage> Drop for TransactionManager<S> {
+    fn drop(&mut self) {
+        if let Some(mut flusher) = self.flusher.take() {
+            let _ = flusher.stop.send(());
+            if let Some(thread) = flusher.thread.take() {
+                let _ = thread.join();
+            }
+        }
+        if self.shared.dirty.load(Ordering::Acquire) {
+            if let Err(err) = self.shared.storage.flush() {
+                tracing::error!("flushing on close failed: {err}");
+            }
+        }
+    }
+}
+
+fn spawn_flusher<S: Storage>(shared: std::sync::Weak<Shared<S>>) -> Flusher {
+    let (stop, stopped) = crossbeam::channel::bounded::<()>(1);
+    let thread = std::thread::Builder::new()
+        .name("braid-flusher".into())
+        .spawn(move || {
+            while let Err(crossbeam::channel::RecvTimeoutError::Timeout) = stopped.recv_timeout(NORMAL_FLUSH_INTERVAL) {
+                let Some(shared) = shared.upgrade() else { return };
+                if shared.dirty.swap(false, Ordering::AcqRel) {
+                    if let Err(err) = shared.storage.flush() {
+                        shared.dirty.store(true, Ordering::Release);
+                        tracing::error!("background flush failed: {err}");
+                    }
+                }
+            }
+        })
+        .expect("spawning the flusher thread");
+    Flusher { stop, thread: Some(thread) }
+}
+
+fn release<S: Storage>(shared: &Shared<S>, start: u64) {
+    let mut active = shared.active.lock();
+    if let btree_map::Entry::Occupied(mut e) = active.entry(start) {
+        *e.get_mut() -= 1;
+        if *e.get() == 0 {
+            e.remove();
+        }
+    }
+}
+
+/// A transaction: a snapshot to read from and a buffer of its own writes.
+///
+/// Dropping it without [`commit`](Self::commit) rolls it back.
+pub struct Transaction<S: Storage> {
+    shared: Arc<Shared<S>>,
+    snapshot: S::Snapshot,
+    start: u64,
+    read_only: bool,
+    /// Buffered writes: `None` is a delete. Sorted, which validation relies on.
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    open: bool,
+}
+
+impl<S: Storage> Transaction<S> {
+    /// The version of the snapshot this transaction reads.
+    pub fn start_version(&self) -> u64 {
+        self.start
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Reads a key: the transaction's own write if it made one, else its snapshot.
+    #[inline]
+    pub fn get(&self, key: &[u8]) -> Result<Option<ReadBytes<'_, <S::Snapshot as Snapshot>::Bytes>>> {
+        if !self.writes.is_empty() {
+            if let Some(write) = self.writes.get(key) {
+                return Ok(write.as_deref().map(ReadBytes::Buffered));
+            }
+        }
+        Ok(self.snapshot.get(key)?.map(ReadBytes::Stored))
+    }
+
+    /// Whether a key exists, as seen by this transaction.
+    pub fn contains(&self, key: &[u8]) -> Result<bool> {
+        Ok(self.get(key)?.is_some())
+    }
+
+    /// Buffers a write of `value` under `key`.
+    pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
+        self.writable()?;
+        self.writes.insert(key, Some(value));
+        Ok(())
+    }
+
+    /// Buffers a delete of `key` (deleting an absent key is not an error).
+    pub fn delete(&mut self, key: Vec<u8>) -> Result<()> {
+        self.writable()?;
+        self.writes.insert(key, None);
+        Ok(())
+    }
+
+    fn writable(&self) -> Result<()> {
+        if !self.open {
+            return Err(Error::Closed("the transaction has ended".into()));
+        }
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
+        Ok(())
+    }
+
+    /// Scans `range` in `direction`, own writes included.
+    pub fn scan(&self, range: KeyRange, direction: Direction) -> Result<Scan<'_, S::Snapshot>> {
+        // An inverted range would panic in `BTreeMap::range`; this one is empty and legal.
+        let range = if range_is_empty(&range) { (Bound::Included(Vec::new()), Bound::Excluded(Vec::new())) } else { range };
+        let bounds: (Bound<&[u8]>, Bound<&[u8]>) = (range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice));
+        let buffered = self.writes.range::<[u8], _>(bounds);
+        Ok(Scan::new(self.snapshot.scan(range, direction)?, buffered, direction))
+    }
+
+    /// Scans every key that starts with `prefix`, in key order.
+    pub fn scan_prefix(&self, prefix: &[u8]) -> Result<Scan<'_, S::Snapshot>> {
+        self.scan(prefix_range(prefix), Direction::Forward)
+    }
+
+    /// Commits: validates against commits made since this transaction began, then applies
+    /// its writes atomically. Returns the commit version (the start version if there was
+    /// nothing to write). On [`Error::Serialization`] nothing was written; retry the whole
+    /// transaction.
+    pub fn commit(mut self) -> Result<u64> {
+        if !self.open {
+            return Err(Error::Closed("the transaction has ended".into()));
+        }
+        self.open = false;
+        if self.writes.is_empty() {
+            self.finish();
+            return Ok(self.start);
+        }
+        let ops = std::mem::take(&mut self.writes).into_iter().collect();
+        let request = Request { start: self.start, batch: Arc::new(WriteBatch { ops }), slot: Arc::new(Slot::default()) };
+        let result = self.shared.commits.commit(request, &*self.shared);
+        self.finish();
+        result
+    }
+
+    /// Discards every write of this transaction.
+    pub fn rollback(mut self) {
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        self.open = false;
+        self.writes.clear();
+        if !self.read_only {
+            self.read_only = true; // release exactly once
+            release(&self.shared, self.start);
+        }
+    }
+}
+
+impl<S: Storage> Drop for Transaction<S> {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}

@@ -1,0 +1,54 @@
+//! Tables: rows keyed by rowid, and what a row must satisfy to be stored.
+//!
+//! A row lives under `Row(table_id, rowid)` as an rkyv archive of all its column values.
+//! The rowid is an `i64` (as in SQLite, so an INTEGER PRIMARY KEY may be negative); an
+//! INTEGER PRIMARY KEY column *is* the rowid, stored in the key and, for simple reads, in
+//! the row too.
+//!
+//! Rowids for new rows come from a per-table in-memory counter ([`RowidAllocator`]),
+//! initialised from the largest stored rowid. A counter in the key space would make every
+//! pair of concurrent inserters into one table conflict; the in-memory counter lets them
+//! commit side by side. Rowids of rolled-back inserts are not reused in this process
+//! (as PostgreSQL sequences); after a restart the counter restarts from the largest rowid.
+
+mod rowid;
+mod rows;
+
+pub use self::rowid::RowidAllocator;
+pub use self::rows::{RowRef, RowScan, rowid_range};
+
+use crate::catalog::TableDef;
+use crate::error::{Error, Result};
+use crate::types::{DataType, Value};
+
+/// Checks a row against its table: arity, types and NOT NULL. Integers given for REAL
+/// columns become reals (SQLite's REAL affinity); no other conversion happens here.
+pub fn validate_row(def: &TableDef, row: &mut [Value]) -> Result<()> {
+    if row.len() != def.columns.len() {
+        return Err(Error::invalid(format!(
+            "table \"{}\" has {} columns but {} values were given",
+            def.name,
+            def.columns.len(),
+            row.len()
+        )));
+    }
+    for (column, value) in def.columns.iter().zip(row.iter_mut()) {
+        match (column.data_type, &*value) {
+            (_, Value::Null) if !column.nullable => {
+                return Err(Error::Constraint(format!("NOT NULL constraint failed: {}.{}", def.name, column.name)));
+            }
+            (_, Value::Null) => {}
+            (DataType::Real, Value::Integer(i)) => *value = Value::Real(*i as f64),
+            (want, v) if v.data_type() == Some(want) => {}
+            (want, v) => {
+                return Err(Error::invalid(format!(
+                    "column {}.{} is {want}, but the value {v} is {}",
+                    def.name,
+                    column.name,
+                    v.data_type().map_or("NULL".to_string(), |t| t.to_string())
+                )));
+            }
+        }
+    }
+    Ok(())
+}

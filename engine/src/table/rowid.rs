@@ -1,0 +1,56 @@
+//! The in-memory rowid counter of one table (see the module doc of `table`).
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use crate::error::{Error, Result};
+
+/// Hands out rowids above every rowid used so far.
+#[derive(Debug)]
+pub struct RowidAllocator {
+    /// The next rowid to hand out.
+    next: AtomicI64,
+}
+
+impl RowidAllocator {
+    /// A counter that starts after `max_used` (the largest stored rowid, if any).
+    pub fn after(max_used: Option<i64>) -> Self {
+        RowidAllocator { next: AtomicI64::new(max_used.map_or(1, |m| m.saturating_add(1)).max(1)) }
+    }
+
+    /// A fresh rowid.
+    pub fn allocate(&self) -> Result<i64> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        if id == i64::MAX {
+            self.next.store(i64::MAX, Ordering::Relaxed);
+            return Err(Error::Constraint("rowid space exhausted: the table holds rowid 9223372036854775807".into()));
+        }
+        Ok(id)
+    }
+
+    /// Records that `rowid` was used explicitly, so it is never handed out.
+    pub fn observe(&self, rowid: i64) {
+        self.next.fetch_max(rowid.saturating_add(1), Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocates_after_observed() {
+        let a = RowidAllocator::after(Some(10));
+        assert_eq!(a.allocate().unwrap(), 11);
+        a.observe(100);
+        assert_eq!(a.allocate().unwrap(), 101);
+        a.observe(5);
+        assert_eq!(a.allocate().unwrap(), 102);
+    }
+
+    #[test]
+    fn exhaustion_is_an_error() {
+        let a = RowidAllocator::after(Some(i64::MAX - 1));
+        assert!(a.allocate().is_err());
+        assert!(a.allocate().is_err());
+    }
+}

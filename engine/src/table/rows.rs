@@ -1,0 +1,69 @@
+//! Reading rows in place: [`RowRef`] and [`RowScan`].
+
+use std::ops::{Bound, RangeBounds};
+
+use crate::encoding::row::{self, ArchivedRow};
+use crate::error::Result;
+use crate::keys::{Key, decode_row_key};
+use crate::mvcc::{ReadBytes, Scan};
+use crate::storage::{KeyRange, Snapshot};
+use crate::types::{ArchivedValue, Value};
+
+/// A stored row, not yet decoded.
+pub struct RowRef<'t, B> {
+    pub rowid: i64,
+    bytes: ReadBytes<'t, B>,
+}
+
+impl<'t, B: AsRef<[u8]>> RowRef<'t, B> {
+    pub(crate) fn new(rowid: i64, bytes: ReadBytes<'t, B>) -> Self {
+        RowRef { rowid, bytes }
+    }
+
+    /// The row, validated and read in place.
+    #[inline]
+    pub fn archived(&self) -> Result<&ArchivedRow> {
+        row::access(self.bytes.as_ref())
+    }
+
+    /// One column, read in place.
+    pub fn column(&self, i: usize) -> Result<Option<&ArchivedValue>> {
+        Ok(self.archived()?.get(i))
+    }
+
+    /// The row copied out into owned values.
+    pub fn values(&self) -> Result<Vec<Value>> {
+        row::decode(self.bytes.as_ref())
+    }
+}
+
+/// The rows of a table in rowid order (or reverse).
+pub struct RowScan<'t, S: Snapshot> {
+    pub(crate) inner: Scan<'t, S>,
+}
+
+impl<'t, S: Snapshot> Iterator for RowScan<'t, S> {
+    type Item = Result<RowRef<'t, S::Bytes>>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let entry = self.inner.next()?;
+        Some(entry.and_then(|(key, value)| Ok(RowRef::new(decode_row_key(&key)?.1, value))))
+    }
+}
+
+/// The key range of rows `rowids` of `table`.
+pub fn rowid_range(table: u64, rowids: impl RangeBounds<i64>) -> KeyRange {
+    let key = |rowid| Key::Row { table, rowid }.encode();
+    let start = match rowids.start_bound() {
+        Bound::Included(&r) => Bound::Included(key(r)),
+        Bound::Excluded(&r) => Bound::Excluded(key(r)),
+        Bound::Unbounded => Bound::Included(key(i64::MIN)),
+    };
+    let end = match rowids.end_bound() {
+        Bound::Included(&r) => Bound::Included(key(r)),
+        Bound::Excluded(&r) => Bound::Excluded(key(r)),
+        Bound::Unbounded => Bound::Included(key(i64::MAX)),
+    };
+    (start, end)
+}
