@@ -70,16 +70,26 @@ fn b_and_c_reads(c: &mut Criterion) {
         let t = braid::create(&db);
         braid::bulk_insert(&db, &t, rows(n, 0));
         db.flush().unwrap();
-        read_benches(c, name, n, |ids| braid::point_reads(&db, &t, ids), |ids| braid::point_reads_autocommit(&db, &t, ids), |s, len| {
-            braid::range_sums(&db, &t, s, len)
-        });
+        read_benches(
+            c,
+            name,
+            n,
+            |ids| braid::point_reads(&db, &t, ids),
+            |ids| braid::point_reads_autocommit(&db, &t, ids),
+            |s, len| braid::range_sums(&db, &t, s, len),
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let mut conn = sqlite::open(&dir.path().join("t.db"), "NORMAL");
     sqlite::bulk_insert(&mut conn, rows(n(), 0));
-    read_benches(c, "sqlite", n(), |ids| sqlite::point_reads(&conn, ids), |ids| sqlite::point_reads_autocommit(&conn, ids), |s, len| {
-        sqlite::range_sums(&conn, s, len)
-    });
+    read_benches(
+        c,
+        "sqlite",
+        n(),
+        |ids| sqlite::point_reads(&conn, ids),
+        |ids| sqlite::point_reads_autocommit(&conn, ids),
+        |s, len| sqlite::range_sums(&conn, s, len),
+    );
 }
 
 fn read_benches(
@@ -134,7 +144,9 @@ fn e_durable_commits(c: &mut Criterion) {
                         std::thread::scope(|s| {
                             for th in 0..threads {
                                 let (db, t) = (&db, &t);
-                                s.spawn(move || braid::durable_commits(db, t, (th * per + 1..=(th + 1) * per).map(|i| i as i64)));
+                                s.spawn(move || {
+                                    braid::durable_commits(db, t, (th * per + 1..=(th + 1) * per).map(|i| i as i64))
+                                });
                             }
                         });
                         total += start.elapsed();

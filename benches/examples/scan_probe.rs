@@ -47,6 +47,9 @@ fn main() {
             bytes += k.value().len() + v.value().len();
             count += 1;
         }
-        println!("raw redb range: {:.1}M rows/s ({count} rows, {bytes} bytes)", count as f64 / start.elapsed().as_secs_f64() / 1e6);
+        println!(
+            "raw redb range: {:.1}M rows/s ({count} rows, {bytes} bytes)",
+            count as f64 / start.elapsed().as_secs_f64() / 1e6
+        );
     }
 }

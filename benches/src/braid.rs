@@ -37,7 +37,8 @@ pub fn create(db: &Database) -> TableDef {
 pub fn bulk_insert(db: &Database, t: &TableDef, rows: impl Iterator<Item = Row>) {
     let mut tx = db.begin().unwrap();
     for r in rows {
-        tx.insert(t, vec![Value::Integer(r.id), Value::Text(r.name), Value::Real(r.score), Value::Integer(r.ts)]).unwrap();
+        tx.insert(t, vec![Value::Integer(r.id), Value::Text(r.name), Value::Real(r.score), Value::Integer(r.ts)])
+            .unwrap();
     }
     tx.commit().unwrap();
 }
@@ -80,7 +81,11 @@ pub fn range_sums(db: &Database, t: &TableDef, starts: &[i64], len: i64) -> (f64
 pub fn durable_commits(db: &Database, t: &TableDef, ids: impl Iterator<Item = i64>) {
     for id in ids {
         let mut tx = db.begin().unwrap();
-        tx.insert(t, vec![Value::Integer(id), Value::Text(format!("name-{id:08}")), Value::Real(0.5), Value::Integer(id)]).unwrap();
+        tx.insert(
+            t,
+            vec![Value::Integer(id), Value::Text(format!("name-{id:08}")), Value::Real(0.5), Value::Integer(id)],
+        )
+        .unwrap();
         tx.commit().unwrap();
     }
 }

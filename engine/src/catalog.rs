@@ -87,7 +87,15 @@ pub struct TableDef {
 impl TableDef {
     /// A table definition to pass to `create_table` (its id is assigned there).
     pub fn new(name: impl Into<String>, columns: Vec<ColumnDef>) -> Self {
-        TableDef { id: 0, name: name.into(), columns, rowid_alias: None, primary_key: Vec::new(), checks: Vec::new(), indexes: Vec::new() }
+        TableDef {
+            id: 0,
+            name: name.into(),
+            columns,
+            rowid_alias: None,
+            primary_key: Vec::new(),
+            checks: Vec::new(),
+            indexes: Vec::new(),
+        }
     }
 
     /// Sets the primary key by column names.
@@ -114,7 +122,8 @@ impl TableDef {
     }
 
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
-        let bytes = rkyv::to_bytes::<rancor::Error>(self).map_err(|e| Error::invalid(format!("cannot encode table: {e}")))?;
+        let bytes =
+            rkyv::to_bytes::<rancor::Error>(self).map_err(|e| Error::invalid(format!("cannot encode table: {e}")))?;
         Ok(bytes.into_vec())
     }
 

@@ -225,7 +225,8 @@ impl<'db, S: Storage> Txn<'db, S> {
         if taken {
             return Err(Error::AlreadyExists { kind: "index", name });
         }
-        let index = IndexDef { id: catalog::next_object_id(&mut self.txn)?, name, columns, unique, kind: IndexKind::BTree };
+        let index =
+            IndexDef { id: catalog::next_object_id(&mut self.txn)?, name, columns, unique, kind: IndexKind::BTree };
         def.indexes.push(index.clone());
         Ok(index)
     }
@@ -297,21 +298,19 @@ impl<'db, S: Storage> Txn<'db, S> {
     pub fn insert(&mut self, table: &TableDef, mut row: Vec<Value>) -> Result<i64> {
         validate_row(table, &mut row)?;
         let rowids = self.db.rowids(table.id)?;
-        let rowid = match table.rowid_alias.map(|c| &mut row[c as usize]) {
+        // Fresh rowids (allocated, or above the high-water mark) need no existence check.
+        let (rowid, fresh) = match table.rowid_alias.map(|c| &mut row[c as usize]) {
             Some(slot @ Value::Null) => {
                 let rowid = rowids.allocate()?;
                 *slot = Value::Integer(rowid);
-                rowid
+                (rowid, true)
             }
-            Some(Value::Integer(rowid)) => {
-                rowids.observe(*rowid);
-                *rowid
-            }
+            Some(Value::Integer(rowid)) => (*rowid, rowids.observe(*rowid)),
             Some(_) => unreachable!("validate_row checked the alias is INTEGER"),
-            None => rowids.allocate()?,
+            None => (rowids.allocate()?, true),
         };
         let key = Key::Row { table: table.id, rowid }.encode();
-        if self.txn.contains(&key)? {
+        if !fresh && self.txn.contains(&key)? {
             return Err(Error::Constraint(format!("PRIMARY KEY constraint failed: {} rowid {rowid}", table.name)));
         }
         for def in &table.indexes {
@@ -336,7 +335,10 @@ impl<'db, S: Storage> Txn<'db, S> {
         };
         if new_rowid != rowid {
             if self.txn.contains(&Key::Row { table: table.id, rowid: new_rowid }.encode())? {
-                return Err(Error::Constraint(format!("PRIMARY KEY constraint failed: {} rowid {new_rowid}", table.name)));
+                return Err(Error::Constraint(format!(
+                    "PRIMARY KEY constraint failed: {} rowid {new_rowid}",
+                    table.name
+                )));
             }
             self.db.rowids(table.id)?.observe(new_rowid);
             self.txn.delete(Key::Row { table: table.id, rowid }.encode())?;
@@ -381,7 +383,12 @@ impl<'db, S: Storage> Txn<'db, S> {
     }
 
     /// The rows with rowids in `rowids`, in either direction.
-    pub fn scan_dir(&self, table: &TableDef, rowids: impl RangeBounds<i64>, direction: Direction) -> Result<RowScan<'_, S::Snapshot>> {
+    pub fn scan_dir(
+        &self,
+        table: &TableDef,
+        rowids: impl RangeBounds<i64>,
+        direction: Direction,
+    ) -> Result<RowScan<'_, S::Snapshot>> {
         Ok(RowScan { inner: self.txn.scan(rowid_range(table.id, rowids), direction)? })
     }
 

@@ -25,10 +25,17 @@ const INDEX: u8 = 0x04;
 pub enum Key<'a> {
     Meta(&'a str),
     Table(&'a str),
-    Row { table: u64, rowid: i64 },
+    Row {
+        table: u64,
+        rowid: i64,
+    },
     /// A secondary index entry. Unique entries without NULLs carry no rowid in the key, so
     /// that two transactions inserting the same value write the same key and conflict.
-    Index { index: u64, values: &'a [Value], rowid: Option<i64> },
+    Index {
+        index: u64,
+        values: &'a [Value],
+        rowid: Option<i64>,
+    },
 }
 
 impl Key<'_> {
@@ -88,7 +95,9 @@ impl KeyPrefix<'_> {
             KeyPrefix::Table => vec![TABLE],
             KeyPrefix::Rows { table } => KeyWriter::new().tag(ROW).u64(*table).finish(),
             KeyPrefix::Index { index } => KeyWriter::new().tag(INDEX).u64(*index).finish(),
-            KeyPrefix::IndexValues { index, values } => KeyWriter::new().tag(INDEX).u64(*index).values(*values).finish(),
+            KeyPrefix::IndexValues { index, values } => {
+                KeyWriter::new().tag(INDEX).u64(*index).values(*values).finish()
+            }
         }
     }
 }
@@ -104,7 +113,10 @@ mod tests {
             (KeyPrefix::Table, Key::Table("t")),
             (KeyPrefix::Rows { table: 3 }, Key::Row { table: 3, rowid: -5 }),
             (KeyPrefix::Index { index: 9 }, Key::Index { index: 9, values: &values, rowid: Some(1) }),
-            (KeyPrefix::IndexValues { index: 9, values: &values[..1] }, Key::Index { index: 9, values: &values, rowid: None }),
+            (
+                KeyPrefix::IndexValues { index: 9, values: &values[..1] },
+                Key::Index { index: 9, values: &values, rowid: None },
+            ),
         ];
         for (prefix, key) in cases {
             assert!(key.encode().starts_with(&prefix.encode()), "{prefix:?} / {key:?}");

@@ -18,13 +18,19 @@ fn total(db: &Database, t: &TableDef) -> i64 {
 
 fn run(backend: Backend, seconds: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Database::open_with(dir.path(), Options { backend, synchronous: Synchronous::Normal, cache_bytes: None }).unwrap());
+    let db = Arc::new(
+        Database::open_with(dir.path(), Options { backend, synchronous: Synchronous::Normal, cache_bytes: None })
+            .unwrap(),
+    );
     let mut tx = db.begin().unwrap();
     let t = tx
         .create_table(
-            TableDef::new("accounts", vec![ColumnDef::new("id", DataType::Integer), ColumnDef::new("balance", DataType::Integer).not_null()])
-                .primary_key(&["id"])
-                .unwrap(),
+            TableDef::new(
+                "accounts",
+                vec![ColumnDef::new("id", DataType::Integer), ColumnDef::new("balance", DataType::Integer).not_null()],
+            )
+            .primary_key(&["id"])
+            .unwrap(),
         )
         .unwrap();
     for id in 1..=ACCOUNTS {
@@ -36,7 +42,8 @@ fn run(backend: Backend, seconds: u64) {
     let (commits, conflicts) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let workers: Vec<_> = (0..8u64)
         .map(|w| {
-            let (db, t, stop, commits, conflicts) = (db.clone(), t.clone(), stop.clone(), commits.clone(), conflicts.clone());
+            let (db, t, stop, commits, conflicts) =
+                (db.clone(), t.clone(), stop.clone(), commits.clone(), conflicts.clone());
             std::thread::spawn(move || {
                 let mut x = w * 7919 + 1;
                 while !stop.load(Ordering::Relaxed) {
@@ -72,7 +79,9 @@ fn run(backend: Backend, seconds: u64) {
     workers.into_iter().for_each(|w| w.join().unwrap());
     assert_eq!(total(&db, &t), ACCOUNTS * INITIAL);
     let (commits, conflicts) = (commits.load(Ordering::Relaxed), conflicts.load(Ordering::Relaxed));
-    println!("{backend:?}: {commits} transfers committed, {conflicts} retried conflicts, {snapshots} snapshots checked");
+    println!(
+        "{backend:?}: {commits} transfers committed, {conflicts} retried conflicts, {snapshots} snapshots checked"
+    );
     assert!(commits > 100, "too few transfers committed: {commits}");
 }
 

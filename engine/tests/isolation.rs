@@ -103,8 +103,11 @@ fn anomaly_phantom_read() {
         t2.delete(b"row/1".to_vec()).unwrap();
         t2.commit().unwrap();
         assert_eq!(keys(&t1), before);
-        let reverse: Vec<Vec<u8>> =
-            t1.scan((Bound::Unbounded, Bound::Unbounded), Direction::Reverse).unwrap().map(|r| r.unwrap().0.to_vec()).collect();
+        let reverse: Vec<Vec<u8>> = t1
+            .scan((Bound::Unbounded, Bound::Unbounded), Direction::Reverse)
+            .unwrap()
+            .map(|r| r.unwrap().0.to_vec())
+            .collect();
         assert_eq!(reverse, before.iter().rev().cloned().collect::<Vec<_>>());
     }
 }

@@ -91,7 +91,8 @@ fn run(backend: Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let (lo, hi) = (a.min(b), a.max(b));
                 let dir = if reverse { Direction::Reverse } else { Direction::Forward };
                 let range = (Bound::Included(vec![lo]), Bound::Excluded(vec![hi]));
-                let got: Vec<(u8, u8)> = txns[i].0.scan(range, dir).unwrap().map(|r| r.map(|(k, v)| (k[0], v[0])).unwrap()).collect();
+                let got: Vec<(u8, u8)> =
+                    txns[i].0.scan(range, dir).unwrap().map(|r| r.map(|(k, v)| (k[0], v[0])).unwrap()).collect();
                 let mut want: Vec<(u8, u8)> = txns[i].1.view().range(lo..hi).map(|(k, v)| (*k, *v)).collect();
                 if reverse {
                     want.reverse();
@@ -132,7 +133,11 @@ fn run(backend: Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
     }
     // Everything committed is there, and nothing else.
     let txn = manager.begin_read_only().unwrap();
-    let all: Map = txn.scan((Bound::Unbounded, Bound::Unbounded), Direction::Forward).unwrap().map(|r| r.map(|(k, v)| (k[0], v[0])).unwrap()).collect();
+    let all: Map = txn
+        .scan((Bound::Unbounded, Bound::Unbounded), Direction::Forward)
+        .unwrap()
+        .map(|r| r.map(|(k, v)| (k[0], v[0])).unwrap())
+        .collect();
     prop_assert_eq!(all, committed);
     Ok(())
 }

@@ -31,7 +31,11 @@ fn databases() -> Vec<(Database, tempfile::TempDir)> {
         .into_iter()
         .map(|backend| {
             let dir = tempfile::tempdir().unwrap();
-            (Database::open_with(dir.path(), Options { backend, synchronous: Synchronous::Off, cache_bytes: None }).unwrap(), dir)
+            (
+                Database::open_with(dir.path(), Options { backend, synchronous: Synchronous::Off, cache_bytes: None })
+                    .unwrap(),
+                dir,
+            )
         })
         .collect()
 }
@@ -65,10 +69,15 @@ fn constraints_name_what_failed() {
         tx.insert(&t, row(None, "a@x", None, 1)).unwrap();
         let unique = tx.insert(&t, row(None, "a@x", None, 2)).unwrap_err();
         assert!(unique.to_string().contains("people_email_key"), "{unique}");
-        let not_null = tx.insert(&t, vec![Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]).unwrap_err();
+        let not_null =
+            tx.insert(&t, vec![Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]).unwrap_err();
         assert!(not_null.to_string().contains("people.email"), "{not_null}");
-        let wrong_type = tx.insert(&t, vec![Value::Null, "z@x".into(), Value::Integer(3), Value::Null, Value::Null]).unwrap_err();
-        assert!(matches!(wrong_type, Error::InvalidInput(_)) && wrong_type.to_string().contains("people.city"), "{wrong_type}");
+        let wrong_type =
+            tx.insert(&t, vec![Value::Null, "z@x".into(), Value::Integer(3), Value::Null, Value::Null]).unwrap_err();
+        assert!(
+            matches!(wrong_type, Error::InvalidInput(_)) && wrong_type.to_string().contains("people.city"),
+            "{wrong_type}"
+        );
         let arity = tx.insert(&t, vec![Value::Null]).unwrap_err();
         assert!(matches!(arity, Error::InvalidInput(_)), "{arity}");
     }
@@ -81,7 +90,9 @@ fn indexes_follow_inserts_updates_and_deletes() {
         tx.create_table(people()).unwrap();
         tx.create_index("people", "by_city_age", &["city", "age"], false).unwrap();
         let t = tx.table("people").unwrap();
-        for (i, (city, age)) in [("Oslo", 30), ("Lima", 25), ("Oslo", 20), ("Oslo", 30), ("Lima", 40)].into_iter().enumerate() {
+        for (i, (city, age)) in
+            [("Oslo", 30), ("Lima", 25), ("Oslo", 20), ("Oslo", 30), ("Lima", 40)].into_iter().enumerate()
+        {
             tx.insert(&t, row(None, &format!("{i}@x"), Some(city), age)).unwrap();
         }
         tx.insert(&t, row(None, "null@x", None, 50)).unwrap();

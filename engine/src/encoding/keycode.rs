@@ -290,8 +290,7 @@ mod tests {
             .prop_map(Value::real),
             any::<i64>().prop_map(Value::Timestamp),
             "[a\\x00b\\u{ff}\\u{1F600}]{0,6}".prop_map(Value::Text),
-            proptest::collection::vec(prop_oneof![Just(0u8), Just(0xFFu8), any::<u8>()], 0..6)
-                .prop_map(Value::Blob),
+            proptest::collection::vec(prop_oneof![Just(0u8), Just(0xFFu8), any::<u8>()], 0..6).prop_map(Value::Blob),
         ]
     }
 

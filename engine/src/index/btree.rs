@@ -101,7 +101,9 @@ impl<S: Storage> Iterator for IndexScan<'_, S> {
             let (values, rowid) = decode_index_key(&key, self.width)?;
             let rowid = match rowid {
                 Some(rowid) => rowid,
-                None => i64::from_be_bytes(value.as_ref().try_into().map_err(|_| Error::corrupt("unique index entry without rowid"))?),
+                None => i64::from_be_bytes(
+                    value.as_ref().try_into().map_err(|_| Error::corrupt("unique index entry without rowid"))?,
+                ),
             };
             Ok((values, rowid))
         }))

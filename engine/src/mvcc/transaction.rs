@@ -97,14 +97,28 @@ impl<S: Storage> TransactionManager<S> {
                 return Err(err);
             }
         };
-        Ok(Transaction { shared: self.shared.clone(), snapshot, start, read_only: false, writes: BTreeMap::new(), open: true })
+        Ok(Transaction {
+            shared: self.shared.clone(),
+            snapshot: Some(snapshot),
+            start,
+            read_only: false,
+            writes: BTreeMap::new(),
+            open: true,
+        })
     }
 
     /// Begins a read-only transaction. It takes no part in validation and never conflicts.
     pub fn begin_read_only(&self) -> Result<Transaction<S>> {
         let start = self.shared.published.load(Ordering::Acquire);
         let snapshot = self.shared.storage.snapshot()?;
-        Ok(Transaction { shared: self.shared.clone(), snapshot, start, read_only: true, writes: BTreeMap::new(), open: true })
+        Ok(Transaction {
+            shared: self.shared.clone(),
+            snapshot: Some(snapshot),
+            start,
+            read_only: true,
+            writes: BTreeMap::new(),
+            open: true,
+        })
     }
 
     /// Makes every commit so far durable, whatever the synchronous setting.
@@ -164,7 +178,9 @@ fn release<S: Storage>(shared: &Shared<S>, start: u64) {
 /// Dropping it without [`commit`](Self::commit) rolls it back.
 pub struct Transaction<S: Storage> {
     shared: Arc<Shared<S>>,
-    snapshot: S::Snapshot,
+    /// Dropped at commit, before the writes are applied, so that a store whose snapshots
+    /// cost something (the overlay's undo log) does not keep history for the committer.
+    snapshot: Option<S::Snapshot>,
     start: u64,
     read_only: bool,
     /// Buffered writes: `None` is a delete. Sorted, which validation relies on.
@@ -190,7 +206,7 @@ impl<S: Storage> Transaction<S> {
                 return Ok(write.as_deref().map(ReadBytes::Buffered));
             }
         }
-        Ok(self.snapshot.get(key)?.map(ReadBytes::Stored))
+        Ok(self.snapshot()?.get(key)?.map(ReadBytes::Stored))
     }
 
     /// Whether a key exists, as seen by this transaction.
@@ -212,6 +228,11 @@ impl<S: Storage> Transaction<S> {
         Ok(())
     }
 
+    #[inline]
+    fn snapshot(&self) -> Result<&S::Snapshot> {
+        self.snapshot.as_ref().ok_or_else(|| Error::Closed("the transaction has ended".into()))
+    }
+
     fn writable(&self) -> Result<()> {
         if !self.open {
             return Err(Error::Closed("the transaction has ended".into()));
@@ -225,10 +246,12 @@ impl<S: Storage> Transaction<S> {
     /// Scans `range` in `direction`, own writes included.
     pub fn scan(&self, range: KeyRange, direction: Direction) -> Result<Scan<'_, S::Snapshot>> {
         // An inverted range would panic in `BTreeMap::range`; this one is empty and legal.
-        let range = if range_is_empty(&range) { (Bound::Included(Vec::new()), Bound::Excluded(Vec::new())) } else { range };
-        let bounds: (Bound<&[u8]>, Bound<&[u8]>) = (range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice));
+        let range =
+            if range_is_empty(&range) { (Bound::Included(Vec::new()), Bound::Excluded(Vec::new())) } else { range };
+        let bounds: (Bound<&[u8]>, Bound<&[u8]>) =
+            (range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice));
         let buffered = self.writes.range::<[u8], _>(bounds);
-        Ok(Scan::new(self.snapshot.scan(range, direction)?, buffered, direction))
+        Ok(Scan::new(self.snapshot()?.scan(range, direction)?, buffered, direction))
     }
 
     /// Scans every key that starts with `prefix`, in key order.
@@ -249,8 +272,10 @@ impl<S: Storage> Transaction<S> {
             self.finish();
             return Ok(self.start);
         }
+        self.snapshot = None;
         let ops = std::mem::take(&mut self.writes).into_iter().collect();
-        let request = Request { start: self.start, batch: Arc::new(WriteBatch { ops }), slot: Arc::new(Slot::default()) };
+        let request =
+            Request { start: self.start, batch: Arc::new(WriteBatch { ops }), slot: Arc::new(Slot::default()) };
         let result = self.shared.commits.commit(request, &*self.shared);
         self.finish();
         result

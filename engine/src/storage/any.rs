@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::{
-    Direction, Durability, KeyRange, MemoryStorage, RedbBytes, RedbScan, RedbSnapshot, RedbStorage,
-    SledStorage, Snapshot, Status, Storage, WriteBatch,
+    Direction, Durability, KeyRange, MemoryStorage, RedbBytes, RedbScan, RedbSnapshot, RedbStorage, SledStorage,
+    Snapshot, Status, Storage, WriteBatch,
 };
 use super::{MemoryStore, OverlayScan, OverlaySnapshot, SledStore};
 use crate::error::Result;

@@ -71,8 +71,5 @@ impl<A: Snapshot, B: Snapshot> Snapshot for MirrorSnapshot<A, B> {
 }
 
 fn collect<S: Snapshot>(s: &S, range: KeyRange, direction: Direction) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    s.scan(range, direction)?
-        .map(|item| item.map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec())))
-        .collect()
-
+    s.scan(range, direction)?.map(|item| item.map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))).collect()
 }

@@ -85,7 +85,9 @@ pub fn range_contains(range: &KeyRange, key: &[u8]) -> bool {
 pub fn range_is_empty(range: &KeyRange) -> bool {
     match (&range.0, &range.1) {
         (Bound::Included(s), Bound::Included(e)) => s > e,
-        (Bound::Included(s) | Bound::Excluded(s), Bound::Excluded(e)) | (Bound::Excluded(s), Bound::Included(e)) => s >= e,
+        (Bound::Included(s) | Bound::Excluded(s), Bound::Excluded(e)) | (Bound::Excluded(s), Bound::Included(e)) => {
+            s >= e
+        }
         _ => false,
     }
 }

@@ -146,9 +146,7 @@ impl<B: Clone> UndoLog<B> {
 impl<P: PlainStore> Overlay<P> {
     pub fn new(store: P) -> Self {
         let undo = UndoLog { version: 0, entries: BTreeMap::new(), by_commit: BTreeMap::new() };
-        Overlay {
-            inner: Arc::new(Inner { store, undo: RwLock::new(undo), live: Mutex::new(BTreeMap::new()) }),
-        }
+        Overlay { inner: Arc::new(Inner { store, undo: RwLock::new(undo), live: Mutex::new(BTreeMap::new()) }) }
     }
 
     pub fn store(&self) -> &P {
@@ -216,12 +214,24 @@ pub struct OverlaySnapshot<P: PlainStore> {
 
 impl<P: PlainStore> Drop for OverlaySnapshot<P> {
     fn drop(&mut self) {
-        let mut live = self.inner.live.lock();
-        if let Some(count) = live.get_mut(&self.version) {
+        let oldest_after = {
+            let mut live = self.inner.live.lock();
+            let Some(count) = live.get_mut(&self.version) else { return };
             *count -= 1;
-            if *count == 0 {
-                live.remove(&self.version);
+            if *count > 0 {
+                return;
             }
+            live.remove(&self.version);
+            // Only the oldest snapshot pins history that nobody else needs.
+            if live.keys().next().is_some_and(|&oldest| oldest < self.version) {
+                return;
+            }
+            live.keys().next().copied()
+        };
+        // Reads pay for a non-empty log: drop what no snapshot needs now, not at the next
+        // commit, which may never come.
+        if !self.inner.undo.read().entries.is_empty() {
+            self.inner.undo.write().collect_garbage(oldest_after);
         }
     }
 }

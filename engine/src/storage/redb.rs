@@ -20,7 +20,7 @@ const DATA: TableDefinition<&[u8], &[u8]> = TableDefinition::new("braid");
 /// The redb backend.
 #[derive(Clone)]
 pub struct RedbStorage {
-    db: Arc<redb::Database>,
+    db: Arc<Guarded>,
     path: std::path::PathBuf,
 }
 
@@ -32,13 +32,38 @@ impl RedbStorage {
         if let Some(bytes) = cache_bytes {
             builder.set_cache_size(bytes);
         }
-        // redb may panic on some forms of page damage; opening and reading are guarded so
-        // that damage surfaces as a corruption error (see `guard`).
-        let db = guard(|| Ok(builder.create(path)?))?;
-        let txn = db.begin_write()?;
-        txn.open_table(DATA)?;
-        txn.commit()?;
+        // redb may panic on some forms of page damage; every call into it is guarded so that
+        // damage surfaces as a corruption error (see `guard`).
+        let db = guard(|| {
+            let db = Guarded(Some(builder.create(path)?));
+            let txn = db.get().begin_write()?;
+            txn.open_table(DATA)?;
+            txn.commit()?;
+            Ok(db)
+        })?;
         Ok(RedbStorage { db: Arc::new(db), path: path.to_path_buf() })
+    }
+}
+
+/// A redb database whose drop (which writes allocator state, and can panic on a damaged
+/// file) is guarded too.
+struct Guarded(Option<redb::Database>);
+
+impl Guarded {
+    fn get(&self) -> &redb::Database {
+        self.0.as_ref().expect("present until drop")
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        let db = self.0.take();
+        if let Err(err) = guard(move || {
+            drop(db);
+            Ok(())
+        }) {
+            tracing::error!("closing the database: {err}");
+        }
     }
 }
 
@@ -62,12 +87,33 @@ impl Storage for RedbStorage {
     type Snapshot = RedbSnapshot;
 
     fn snapshot(&self) -> Result<RedbSnapshot> {
-        let txn = self.db.begin_read()?;
-        Ok(RedbSnapshot { table: txn.open_table(DATA)? })
+        guard(|| {
+            let txn = self.db.get().begin_read()?;
+            Ok(RedbSnapshot { table: txn.open_table(DATA)? })
+        })
     }
 
     fn apply(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
-        let mut txn = self.db.begin_write()?;
+        guard(|| self.apply_unguarded(batch, durability))
+    }
+
+    fn flush(&self) -> Result<()> {
+        guard(|| {
+            let txn = self.db.get().begin_write()?;
+            txn.commit()?;
+            Ok(())
+        })
+    }
+
+    fn status(&self) -> Result<Status> {
+        let disk_bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
+        Ok(Status { backend: "redb", disk_bytes })
+    }
+}
+
+impl RedbStorage {
+    fn apply_unguarded(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
+        let mut txn = self.db.get().begin_write()?;
         txn.set_durability(match durability {
             Durability::Full => redb::Durability::Immediate,
             Durability::Deferred => redb::Durability::None,
@@ -84,17 +130,6 @@ impl Storage for RedbStorage {
         txn.commit()?;
         Ok(())
     }
-
-    fn flush(&self) -> Result<()> {
-        let txn = self.db.begin_write()?;
-        txn.commit()?;
-        Ok(())
-    }
-
-    fn status(&self) -> Result<Status> {
-        let disk_bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
-        Ok(Status { backend: "redb", disk_bytes })
-    }
 }
 
 /// A redb read transaction, pinned.
@@ -104,6 +139,16 @@ pub struct RedbSnapshot {
 
 /// Bytes borrowed from a redb page.
 pub struct RedbBytes(redb::AccessGuard<'static, &'static [u8]>);
+
+impl RedbBytes {
+    /// Wraps a guard, slicing the value once now (inside the caller's `guard`): redb slices
+    /// lazily, and a damaged page panics at that point. Slicing is deterministic, so later
+    /// `as_ref` calls on the same guard cannot panic once this one did not.
+    fn checked(guard: redb::AccessGuard<'static, &'static [u8]>) -> Self {
+        let _ = guard.value();
+        RedbBytes(guard)
+    }
+}
 
 impl AsRef<[u8]> for RedbBytes {
     fn as_ref(&self) -> &[u8] {
@@ -116,14 +161,18 @@ impl Snapshot for RedbSnapshot {
     type Scan = RedbScan;
 
     fn get(&self, key: &[u8]) -> Result<Option<RedbBytes>> {
-        guard(|| Ok(self.table.get(key)?.map(RedbBytes)))
+        guard(|| Ok(self.table.get(key)?.map(RedbBytes::checked)))
     }
 
     fn scan(&self, range: KeyRange, direction: Direction) -> Result<RedbScan> {
-        let (start, end) = if super::range_is_empty(&range) { (Bound::Included(Vec::new()), Bound::Excluded(Vec::new())) } else { range };
+        let (start, end) = if super::range_is_empty(&range) {
+            (Bound::Included(Vec::new()), Bound::Excluded(Vec::new()))
+        } else {
+            range
+        };
         let bounds = (start.as_ref().map(Vec::as_slice), end.as_ref().map(Vec::as_slice));
         let inner = guard(|| Ok(self.table.range::<&[u8]>(bounds)?))?;
-        Ok(RedbScan { inner, direction })
+        Ok(RedbScan { inner, direction, failed: false })
     }
 }
 
@@ -131,6 +180,8 @@ impl Snapshot for RedbSnapshot {
 pub struct RedbScan {
     inner: redb::Range<'static, &'static [u8], &'static [u8]>,
     direction: Direction,
+    /// After an error the cursor cannot be trusted: the scan ends.
+    failed: bool,
 }
 
 impl Iterator for RedbScan {
@@ -138,11 +189,29 @@ impl Iterator for RedbScan {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let inner = &mut self.inner;
-        let item = match self.direction {
-            Direction::Forward => inner.next(),
-            Direction::Reverse => inner.next_back(),
-        }?;
-        Some(item.map(|(k, v)| (RedbBytes(k), RedbBytes(v))).map_err(Error::from))
+        if self.failed {
+            return None;
+        }
+        let (inner, direction) = (&mut self.inner, self.direction);
+        let item = guard(|| {
+            let item = match direction {
+                Direction::Forward => inner.next(),
+                Direction::Reverse => inner.next_back(),
+            };
+            match item {
+                None => Ok(None),
+                Some(entry) => {
+                    let (k, v) = entry?;
+                    Ok(Some((RedbBytes::checked(k), RedbBytes::checked(v))))
+                }
+            }
+        });
+        match item {
+            Ok(item) => item.map(Ok),
+            Err(err) => {
+                self.failed = true;
+                Some(Err(err))
+            }
+        }
     }
 }

@@ -38,11 +38,17 @@ impl PlainStore for SledStore {
         Ok(self.db.get(key)?)
     }
 
-    fn scan_chunk(&self, range: &KeyRange, direction: Direction, limit: usize) -> Result<Vec<(sled::IVec, sled::IVec)>> {
+    fn scan_chunk(
+        &self,
+        range: &KeyRange,
+        direction: Direction,
+        limit: usize,
+    ) -> Result<Vec<(sled::IVec, sled::IVec)>> {
         if super::range_is_empty(range) {
             return Ok(Vec::new());
         }
-        let iter = self.db.range::<&[u8], _>((range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice)));
+        let iter =
+            self.db.range::<&[u8], _>((range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice)));
         let items: Vec<_> = match direction {
             Direction::Forward => iter.take(limit).collect(),
             Direction::Reverse => iter.rev().take(limit).collect(),

@@ -27,9 +27,13 @@ impl RowidAllocator {
         Ok(id)
     }
 
-    /// Records that `rowid` was used explicitly, so it is never handed out.
-    pub fn observe(&self, rowid: i64) {
-        self.next.fetch_max(rowid.saturating_add(1), Ordering::Relaxed);
+    /// Records that `rowid` was used explicitly, so it is never handed out. Returns whether
+    /// it lay above every rowid used so far: such a rowid cannot exist in storage or in any
+    /// transaction of this process (the only writer: stores lock their files), so the caller
+    /// may skip the existence check.
+    pub fn observe(&self, rowid: i64) -> bool {
+        let previous = self.next.fetch_max(rowid.saturating_add(1), Ordering::Relaxed);
+        rowid >= previous && rowid < i64::MAX
     }
 }
 
@@ -41,9 +45,9 @@ mod tests {
     fn allocates_after_observed() {
         let a = RowidAllocator::after(Some(10));
         assert_eq!(a.allocate().unwrap(), 11);
-        a.observe(100);
+        assert!(a.observe(100));
         assert_eq!(a.allocate().unwrap(), 101);
-        a.observe(5);
+        assert!(!a.observe(5));
         assert_eq!(a.allocate().unwrap(), 102);
     }
 

@@ -3,8 +3,9 @@
 use std::fmt;
 
 /// The type of a column. NULL is a value, not a type: any nullable column may hold it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+)]
 #[non_exhaustive]
 pub enum DataType {
     Boolean,

@@ -28,8 +28,7 @@ use std::hash::{Hash, Hasher};
 use super::DataType;
 
 /// A value of any type, or NULL.
-#[derive(Debug, Clone, Default)]
-#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[derive(Debug, Clone, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub enum Value {
     #[default]
     Null,
