@@ -136,10 +136,10 @@ impl<S: Storage> Drop for TransactionManager<S> {
                 let _ = thread.join();
             }
         }
-        if self.shared.dirty.load(Ordering::Acquire) {
-            if let Err(err) = self.shared.storage.flush() {
-                tracing::error!("flushing on close failed: {err}");
-            }
+        if self.shared.dirty.load(Ordering::Acquire)
+            && let Err(err) = self.shared.storage.flush()
+        {
+            tracing::error!("flushing on close failed: {err}");
         }
     }
 }
@@ -151,11 +151,11 @@ fn spawn_flusher<S: Storage>(shared: std::sync::Weak<Shared<S>>) -> Flusher {
         .spawn(move || {
             while let Err(crossbeam::channel::RecvTimeoutError::Timeout) = stopped.recv_timeout(NORMAL_FLUSH_INTERVAL) {
                 let Some(shared) = shared.upgrade() else { return };
-                if shared.dirty.swap(false, Ordering::AcqRel) {
-                    if let Err(err) = shared.storage.flush() {
-                        shared.dirty.store(true, Ordering::Release);
-                        tracing::error!("background flush failed: {err}");
-                    }
+                if shared.dirty.swap(false, Ordering::AcqRel)
+                    && let Err(err) = shared.storage.flush()
+                {
+                    shared.dirty.store(true, Ordering::Release);
+                    tracing::error!("background flush failed: {err}");
                 }
             }
         })
@@ -201,10 +201,10 @@ impl<S: Storage> Transaction<S> {
     /// Reads a key: the transaction's own write if it made one, else its snapshot.
     #[inline]
     pub fn get(&self, key: &[u8]) -> Result<Option<ReadBytes<'_, <S::Snapshot as Snapshot>::Bytes>>> {
-        if !self.writes.is_empty() {
-            if let Some(write) = self.writes.get(key) {
-                return Ok(write.as_deref().map(ReadBytes::Buffered));
-            }
+        if !self.writes.is_empty()
+            && let Some(write) = self.writes.get(key)
+        {
+            return Ok(write.as_deref().map(ReadBytes::Buffered));
         }
         Ok(self.snapshot()?.get(key)?.map(ReadBytes::Stored))
     }

@@ -92,9 +92,9 @@ fn long_scan_is_consistent_while_commits_run() {
             set(&s, &i.to_be_bytes(), b"v0");
         }
         let snap = s.snapshot().unwrap();
-        let mut scan = snap.scan(ALL, Direction::Forward).unwrap();
+        let scan = snap.scan(ALL, Direction::Forward).unwrap();
         let mut seen = 0u32;
-        while let Some(item) = scan.next() {
+        for item in scan {
             let (k, v) = item.unwrap();
             assert_eq!(k.as_ref(), seen.to_be_bytes(), "{name}");
             assert_eq!(v.as_ref(), b"v0", "{name}");

@@ -176,10 +176,8 @@ impl<P: PlainStore> Storage for Overlay<P> {
             // of each key only (that is the value before the batch).
             let mut logged = Vec::new();
             for (key, _) in &batch.ops {
-                let slot = (key.clone(), commit);
-                if !undo.entries.contains_key(&slot) {
-                    let old = inner.store.get(key)?;
-                    undo.entries.insert(slot, old);
+                if let std::collections::btree_map::Entry::Vacant(slot) = undo.entries.entry((key.clone(), commit)) {
+                    slot.insert(inner.store.get(key)?);
                     logged.push(key.clone());
                 }
             }
