@@ -21,7 +21,18 @@ impl SledStorage {
         if let Some(bytes) = cache_bytes {
             config = config.cache_capacity(bytes);
         }
-        let db = config.open()?;
+        // sled's background flusher holds the directory lock for a moment after the last
+        // handle is dropped, so an immediate reopen in the same process can find it taken.
+        let mut attempts = 0;
+        let db = loop {
+            match config.open() {
+                Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 100 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => break other?,
+            }
+        };
         Ok(Overlay::new(SledStore { db }))
     }
 }
