@@ -35,7 +35,7 @@ use crate::index::{self, Index, IndexScan};
 use crate::keys::{Key, KeyPrefix, decode_row_key};
 use crate::mvcc::{Synchronous, Transaction, TransactionManager};
 use crate::storage::{AnyStorage, Backend, Direction, Snapshot, Storage, prefix_range};
-use crate::table::{RowRef, RowScan, RowidAllocator, rowid_range, validate_row};
+use crate::table::{RowBlocks, RowRef, RowScan, RowidAllocator, rowid_range, validate_row};
 use crate::types::{DataType, Value};
 
 /// The on-disk format this build writes and reads. Stored under `Meta("format")`.
@@ -53,7 +53,7 @@ pub struct Options {
 /// An open database. Cheap to share across threads (`Arc` it); each thread begins its own
 /// transactions.
 pub struct Database<S: Storage = AnyStorage> {
-    txns: TransactionManager<S>,
+    txns: TransactionManager<RowBlocks<S>>,
     rowids: Mutex<HashMap<u64, Arc<RowidAllocator>>>,
 }
 
@@ -70,7 +70,13 @@ impl Database<AnyStorage> {
             options.backend = Backend::Memory;
         }
         let storage = AnyStorage::open(options.backend, path.as_ref(), options.cache_bytes)?;
-        Database::with_storage(storage, options.synchronous)
+        // Rows are packed into blocks except on sled, whose writer deadlocks under load
+        // with values of block size (spacejam/sled#1412; docs/storage.md has the stacks).
+        let rows = match options.backend {
+            Backend::Sled => RowBlocks::unpacked(storage),
+            Backend::Redb | Backend::Memory => RowBlocks::new(storage),
+        };
+        Database::with_rows(rows, options.synchronous)
     }
 
     /// A new, empty in-memory database.
@@ -80,9 +86,14 @@ impl Database<AnyStorage> {
 }
 
 impl<S: Storage> Database<S> {
-    /// Runs the database over any store (tests use this with a mirror).
+    /// Runs the database over any store, rows packed into blocks.
     pub fn with_storage(storage: S, synchronous: Synchronous) -> Result<Self> {
-        let db = Database { txns: TransactionManager::new(storage, synchronous), rowids: Mutex::new(HashMap::new()) };
+        Self::with_rows(RowBlocks::new(storage), synchronous)
+    }
+
+    /// Runs the database over a store with the row layout chosen by the caller.
+    pub fn with_rows(rows: RowBlocks<S>, synchronous: Synchronous) -> Result<Self> {
+        let db = Database { txns: TransactionManager::new(rows, synchronous), rowids: Mutex::new(HashMap::new()) };
         db.check_format()?;
         Ok(db)
     }
@@ -129,8 +140,9 @@ impl<S: Storage> Database<S> {
         self.txns.flush()
     }
 
+    /// The store underneath (rows in it are packed into blocks).
     pub fn storage(&self) -> &S {
-        self.txns.storage()
+        self.txns.storage().inner()
     }
 
     pub fn synchronous(&self) -> Synchronous {
@@ -155,10 +167,10 @@ impl<S: Storage> Database<S> {
 /// A transaction over tables, indexes and raw keys. Dropping it rolls it back.
 pub struct Txn<'db, S: Storage = AnyStorage> {
     db: &'db Database<S>,
-    txn: Transaction<S>,
+    txn: Transaction<RowBlocks<S>>,
 }
 
-type Bytes<S> = <<S as Storage>::Snapshot as Snapshot>::Bytes;
+type Bytes<S> = <<RowBlocks<S> as Storage>::Snapshot as Snapshot>::Bytes;
 
 impl<'db, S: Storage> Txn<'db, S> {
     /// Commits; on [`Error::Serialization`] retry the whole transaction.
@@ -171,7 +183,7 @@ impl<'db, S: Storage> Txn<'db, S> {
     }
 
     /// The underlying key-value transaction, for models built on raw keys.
-    pub fn kv(&mut self) -> &mut Transaction<S> {
+    pub fn kv(&mut self) -> &mut Transaction<RowBlocks<S>> {
         &mut self.txn
     }
 
@@ -378,7 +390,11 @@ impl<'db, S: Storage> Txn<'db, S> {
     }
 
     /// The rows with rowids in `rowids`, in rowid order.
-    pub fn scan(&self, table: &TableDef, rowids: impl RangeBounds<i64>) -> Result<RowScan<'_, S::Snapshot>> {
+    pub fn scan(
+        &self,
+        table: &TableDef,
+        rowids: impl RangeBounds<i64>,
+    ) -> Result<RowScan<'_, <RowBlocks<S> as Storage>::Snapshot>> {
         self.scan_dir(table, rowids, Direction::Forward)
     }
 
@@ -388,7 +404,7 @@ impl<'db, S: Storage> Txn<'db, S> {
         table: &TableDef,
         rowids: impl RangeBounds<i64>,
         direction: Direction,
-    ) -> Result<RowScan<'_, S::Snapshot>> {
+    ) -> Result<RowScan<'_, <RowBlocks<S> as Storage>::Snapshot>> {
         Ok(RowScan { inner: self.txn.scan(rowid_range(table.id, rowids), direction)? })
     }
 
@@ -400,7 +416,7 @@ impl<'db, S: Storage> Txn<'db, S> {
         lower: Bound<&[Value]>,
         upper: Bound<&[Value]>,
         direction: Direction,
-    ) -> Result<IndexScan<'_, S>> {
+    ) -> Result<IndexScan<'_, RowBlocks<S>>> {
         let def = table.index(index).ok_or_else(|| Error::NotFound { kind: "index", name: index.to_string() })?;
         index::open(def).scan(&self.txn, lower, upper, direction)
     }

@@ -3,9 +3,15 @@
 //! ```text
 //!  0x01 Meta      name(str)                         → meta value (format version, id counter)
 //!  0x02 Table     name(str)                         → TableDef (rkyv)
-//!  0x03 Row       table_id(u64) rowid(i64)          → row (encoding::row)
+//!  0x03 Row       table_id(u64) rowid(i64)          → row (encoding::row)          [logical]
+//!  0x03 RowBlock  table_id(u64) block(i64)          → row block (table::blocks)  [physical]
 //!  0x04 Index     index_id(u64) values… [rowid(i64)]→ rowid(i64) for unique entries, empty otherwise
 //! ```
+//!
+//! Rows are *logical* keys: MVCC, conflict detection and everything above see one key per
+//! row. Below MVCC, [`crate::table::RowBlocks`] stores them packed, 32 rowid-contiguous rows
+//! per physical `RowBlock` entry (block = rowid >> 5), in the same `0x03` region, so
+//! physical order is logical order.
 //!
 //! Tags 0x05.. are reserved for kv namespaces and series. Every key is made by
 //! [`crate::encoding::keycode`]; [`KeyPrefix`] mirrors [`Key`] for prefix scans, and a test
@@ -17,7 +23,10 @@ use crate::types::Value;
 
 const META: u8 = 0x01;
 const TABLE: u8 = 0x02;
-const ROW: u8 = 0x03;
+/// The tag of row keys (logical) and row-block keys (physical).
+pub const ROW: u8 = 0x03;
+/// Length of a row or row-block key: tag, table id, rowid or block number.
+pub const ROW_KEY_LEN: usize = 17;
 const INDEX: u8 = 0x04;
 
 /// A key of the engine's key space.
@@ -28,6 +37,11 @@ pub enum Key<'a> {
     Row {
         table: u64,
         rowid: i64,
+    },
+    /// Physical: the block holding rows `block << 5 ..= (block << 5) + 31` of a table.
+    RowBlock {
+        table: u64,
+        block: i64,
     },
     /// A secondary index entry. Unique entries without NULLs carry no rowid in the key, so
     /// that two transactions inserting the same value write the same key and conflict.
@@ -43,7 +57,12 @@ impl Key<'_> {
         match self {
             Key::Meta(name) => KeyWriter::new().tag(META).str(name).finish(),
             Key::Table(name) => KeyWriter::new().tag(TABLE).str(name).finish(),
-            Key::Row { table, rowid } => KeyWriter::with_capacity(17).tag(ROW).u64(*table).i64(*rowid).finish(),
+            Key::Row { table, rowid } => {
+                KeyWriter::with_capacity(ROW_KEY_LEN).tag(ROW).u64(*table).i64(*rowid).finish()
+            }
+            Key::RowBlock { table, block } => {
+                KeyWriter::with_capacity(ROW_KEY_LEN).tag(ROW).u64(*table).i64(*block).finish()
+            }
             Key::Index { index, values, rowid } => {
                 let w = KeyWriter::new().tag(INDEX).u64(*index).values(*values);
                 match rowid {
@@ -65,6 +84,27 @@ pub fn decode_row_key(key: &[u8]) -> Result<(u64, i64)> {
     let rowid = r.i64()?;
     r.end()?;
     Ok((table, rowid))
+}
+
+/// `(table, rowid)` if `key` is a well-formed row key, without allocating.
+#[inline]
+pub fn row_key_parts(key: &[u8]) -> Option<(u64, i64)> {
+    if key.len() != ROW_KEY_LEN || key[0] != ROW {
+        return None;
+    }
+    let table = u64::from_be_bytes(key[1..9].try_into().ok()?);
+    let rowid = (u64::from_be_bytes(key[9..17].try_into().ok()?) ^ (1 << 63)) as i64;
+    Some((table, rowid))
+}
+
+/// The row key of `(table, rowid)` as a fixed array (the same bytes as [`Key::Row`]).
+#[inline]
+pub fn row_key_array(table: u64, rowid: i64) -> [u8; ROW_KEY_LEN] {
+    let mut key = [0u8; ROW_KEY_LEN];
+    key[0] = ROW;
+    key[1..9].copy_from_slice(&table.to_be_bytes());
+    key[9..17].copy_from_slice(&((rowid as u64) ^ (1 << 63)).to_be_bytes());
+    key
 }
 
 /// Decodes an index key of `width` values: the values and, if present, the rowid suffix.
@@ -121,6 +161,16 @@ mod tests {
         for (prefix, key) in cases {
             assert!(key.encode().starts_with(&prefix.encode()), "{prefix:?} / {key:?}");
         }
+    }
+
+    #[test]
+    fn row_key_helpers_agree_with_the_codec() {
+        for (table, rowid) in [(0, 0), (3, -5), (u64::MAX, i64::MIN), (7, i64::MAX)] {
+            let key = Key::Row { table, rowid }.encode();
+            assert_eq!(row_key_array(table, rowid).as_slice(), key.as_slice());
+            assert_eq!(row_key_parts(&key), Some((table, rowid)));
+        }
+        assert_eq!(row_key_parts(&Key::Meta("x").encode()), None);
     }
 
     #[test]

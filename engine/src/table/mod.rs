@@ -1,6 +1,7 @@
 //! Tables: rows keyed by rowid, and what a row must satisfy to be stored.
 //!
-//! A row lives under `Row(table_id, rowid)` as an rkyv archive of all its column values.
+//! A row lives under the logical key `Row(table_id, rowid)` as an rkyv archive of all its
+//! column values; [`RowBlocks`], beneath MVCC, stores rows packed 32 to a storage entry.
 //! The rowid is an `i64` (as in SQLite, so an INTEGER PRIMARY KEY may be negative); an
 //! INTEGER PRIMARY KEY column *is* the rowid, stored in the key and, for simple reads, in
 //! the row too.
@@ -11,9 +12,11 @@
 //! commit side by side. Rowids of rolled-back inserts are not reused in this process
 //! (as PostgreSQL sequences); after a restart the counter restarts from the largest rowid.
 
+mod blocks;
 mod rowid;
 mod rows;
 
+pub use self::blocks::{BLOCK_SHIFT, BlockBytes, BlockScan, BlockSnapshot, RowBlocks};
 pub use self::rowid::RowidAllocator;
 pub use self::rows::{RowRef, RowScan, rowid_range};
 

@@ -1,0 +1,532 @@
+//! Row blocks: rows stored packed, 32 to a storage entry, beneath MVCC.
+//!
+//! Above this layer every row is its own logical key, `Row(table, rowid)`: transactions
+//! buffer rows, conflicts are detected per row, scans merge per row. [`RowBlocks`] is a
+//! [`Storage`] adapter that stores those keys packed into *blocks* of 32 rowid-contiguous
+//! rows, `RowBlock(table, rowid >> 5)`, and unpacks them on read. Every other key passes
+//! through unchanged.
+//!
+//! # Why
+//!
+//! With one storage entry per row, redb iterates about 9.5M entries/s and inserts about
+//! 1.7M/s on this machine kind, below what SQLite reaches on the same workloads (its
+//! B-tree leaves hold many rows each). Packing rows amortises the store's per-entry cost
+//! (cursor step, page guard, key compare) over 32 rows, as SQLite's leaf pages do, while a
+//! point read stays one storage lookup plus a binary search over at most 32 entries.
+//!
+//! # Block format
+//!
+//! ```text
+//! +--------+-----------+---------------------------------------+-------------------+
+//! | format | count u16 | count × (rowid i64 LE, end u32 LE)     | row bytes …       |
+//! +--------+-----------+---------------------------------------+-------------------+
+//!    1 B       2 B                 12 B each, rowid ascending     row i = [end(i-1), end(i))
+//! ```
+//!
+//! Each row keeps its own encoding (`encoding::row`), so a reader validates only the row
+//! it reads. Every offset is bounds-checked: a damaged block is [`Error::Corruption`].
+//!
+//! # Writes
+//!
+//! `apply` receives logical batches from the commit leader, which is the only writer, so
+//! it can read the *latest* version of each touched block, merge the batch's rows into it
+//! and write the block back, all inside the one atomic batch of the group commit.
+//! Concurrent transactions inserting into one block therefore do not conflict: their rows
+//! are different logical keys. The cost is write amplification for single-row updates
+//! (a block is rewritten, about 2–3 KiB for rows of 75 bytes); bulk writes touch each block
+//! once.
+
+use std::ops::{Bound, Range};
+use std::rc::Rc;
+
+use crate::encoding::keycode::prefix_end;
+use crate::error::{Error, Result};
+use crate::keys::{Key, ROW, ROW_KEY_LEN, row_key_array, row_key_parts};
+use crate::storage::{Direction, Durability, KeyRange, Snapshot, Status, Storage, WriteBatch, range_contains};
+
+/// Rows per block is `1 << BLOCK_SHIFT`.
+pub const BLOCK_SHIFT: u32 = 5;
+const BLOCK_FORMAT: u8 = 1;
+const HEADER: usize = 3;
+const ENTRY: usize = 12;
+
+/// A [`Storage`] that packs row keys into blocks (see the module doc).
+#[derive(Clone)]
+pub struct RowBlocks<S: Storage> {
+    inner: S,
+    /// Off: every key passes through, one entry per row. A store is always read the way
+    /// it was written, so this is fixed per backend (see `Database::with_storage`).
+    packed: bool,
+}
+
+impl<S: Storage> RowBlocks<S> {
+    /// Packs rows into blocks.
+    pub fn new(inner: S) -> Self {
+        RowBlocks { inner, packed: true }
+    }
+
+    /// Stores one entry per row (no packing).
+    pub fn unpacked(inner: S) -> Self {
+        RowBlocks { inner, packed: false }
+    }
+
+    pub fn is_packed(&self) -> bool {
+        self.packed
+    }
+
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+}
+
+fn block_key(table: u64, rowid: i64) -> Vec<u8> {
+    Key::RowBlock { table, block: rowid >> BLOCK_SHIFT }.encode()
+}
+
+/// A block, parsed just enough to find rows in it.
+struct BlockView<'a> {
+    entries: &'a [u8],
+    data: &'a [u8],
+    /// Offset of `data` in the block.
+    data_start: usize,
+}
+
+impl<'a> BlockView<'a> {
+    fn parse(block: &'a [u8]) -> Result<Self> {
+        let corrupt = || Error::corrupt("damaged row block header");
+        if block.first() != Some(&BLOCK_FORMAT) {
+            return Err(Error::corrupt(format!("unknown row block format {:?}", block.first())));
+        }
+        let count =
+            u16::from_le_bytes(block.get(1..3).ok_or_else(corrupt)?.try_into().map_err(|_| corrupt())?) as usize;
+        let data_start = HEADER + count * ENTRY;
+        let entries = block.get(HEADER..data_start).ok_or_else(corrupt)?;
+        Ok(BlockView { entries, data: &block[data_start..], data_start })
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len() / ENTRY
+    }
+
+    fn rowid(&self, i: usize) -> i64 {
+        i64::from_le_bytes(self.entries[i * ENTRY..i * ENTRY + 8].try_into().expect("8 bytes"))
+    }
+
+    fn end(&self, i: usize) -> usize {
+        u32::from_le_bytes(self.entries[i * ENTRY + 8..i * ENTRY + 12].try_into().expect("4 bytes")) as usize
+    }
+
+    /// Where row `i`'s bytes lie in the block.
+    fn row_range(&self, i: usize) -> Result<Range<usize>> {
+        let start = if i == 0 { 0 } else { self.end(i - 1) };
+        let end = self.end(i);
+        if start > end || end > self.data.len() {
+            return Err(Error::corrupt("row block offsets out of range"));
+        }
+        Ok(self.data_start + start..self.data_start + end)
+    }
+
+    fn row(&self, i: usize) -> Result<&'a [u8]> {
+        let r = self.row_range(i)?;
+        Ok(&self.data[r.start - self.data_start..r.end - self.data_start])
+    }
+
+    fn find(&self, rowid: i64) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.rowid(mid).cmp(&rowid) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+}
+
+/// Writes a block from rows in ascending rowid order.
+fn encode_block(rows: &[(i64, &[u8])]) -> Result<Vec<u8>> {
+    let data_len: usize = rows.iter().map(|(_, r)| r.len()).sum();
+    if data_len > u32::MAX as usize {
+        return Err(Error::invalid("rows too large for one block"));
+    }
+    let mut out = Vec::with_capacity(HEADER + rows.len() * ENTRY + data_len);
+    out.push(BLOCK_FORMAT);
+    out.extend_from_slice(&(rows.len() as u16).to_le_bytes());
+    let mut end = 0u32;
+    for (rowid, row) in rows {
+        end += row.len() as u32;
+        out.extend_from_slice(&rowid.to_le_bytes());
+        out.extend_from_slice(&end.to_le_bytes());
+    }
+    for (_, row) in rows {
+        out.extend_from_slice(row);
+    }
+    Ok(out)
+}
+
+/// Merges sorted row writes into a block's rows; `None` if the block ends up empty.
+fn merge_block(existing: Option<&[u8]>, writes: &[(i64, Option<&[u8]>)]) -> Result<Option<Vec<u8>>> {
+    let view = existing.map(BlockView::parse).transpose()?;
+    let mut rows: Vec<(i64, &[u8])> = Vec::with_capacity(view.as_ref().map_or(0, |v| v.len()) + writes.len());
+    let (mut i, n) = (0, view.as_ref().map_or(0, |v| v.len()));
+    let mut w = writes.iter().peekable();
+    while i < n || w.peek().is_some() {
+        let stored = view.as_ref().filter(|_| i < n).map(|v| v.rowid(i));
+        match (stored, w.peek()) {
+            (Some(s), Some(&&(r, _))) if s < r => {
+                rows.push((s, view.as_ref().expect("i < n").row(i)?));
+                i += 1;
+            }
+            (Some(s), None) => {
+                rows.push((s, view.as_ref().expect("i < n").row(i)?));
+                i += 1;
+            }
+            (stored, Some(&&(r, value))) => {
+                w.next();
+                // Later writes of one rowid win (a batch never holds two, but stay correct).
+                if w.peek().is_some_and(|&&(next, _)| next == r) {
+                    continue;
+                }
+                if stored == Some(r) {
+                    i += 1;
+                }
+                if let Some(value) = value {
+                    rows.push((r, value));
+                }
+            }
+            (None, None) => unreachable!("loop condition"),
+        }
+    }
+    if rows.is_empty() { Ok(None) } else { encode_block(&rows).map(Some) }
+}
+
+impl<S: Storage> Storage for RowBlocks<S> {
+    type Snapshot = BlockSnapshot<S::Snapshot>;
+
+    fn snapshot(&self) -> Result<Self::Snapshot> {
+        Ok(BlockSnapshot { inner: self.inner.snapshot()?, packed: self.packed })
+    }
+
+    fn apply(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
+        if !self.packed {
+            return self.inner.apply(batch, durability);
+        }
+        let mut physical = WriteBatch::new();
+        let mut row_writes: Vec<(u64, i64, Option<&[u8]>)> = Vec::new();
+        for (key, value) in &batch.ops {
+            match row_key_parts(key) {
+                Some((table, rowid)) => row_writes.push((table, rowid, value.as_deref())),
+                None if key.first() == Some(&ROW) => {
+                    return Err(Error::invalid("malformed row key: row keys are tag, table and rowid"));
+                }
+                None => physical.ops.push((key.clone(), value.clone())),
+            }
+        }
+        if !row_writes.is_empty() {
+            // Stable, and linear on the already-sorted batches of single transactions.
+            row_writes.sort_by_key(|&(table, rowid, _)| (table, rowid));
+            let snapshot = self.inner.snapshot()?;
+            let mut writes = Vec::new();
+            for group in row_writes.chunk_by(|a, b| a.0 == b.0 && a.1 >> BLOCK_SHIFT == b.1 >> BLOCK_SHIFT) {
+                let key = block_key(group[0].0, group[0].1);
+                writes.clear();
+                writes.extend(group.iter().map(|&(_, rowid, value)| (rowid, value)));
+                let existing = snapshot.get(&key)?;
+                let merged = merge_block(existing.as_ref().map(AsRef::as_ref), &writes)?;
+                physical.ops.push((key, merged));
+            }
+            // Release the snapshot before applying: stores without native snapshots keep
+            // history for every live one.
+            drop(snapshot);
+        }
+        self.inner.apply(&physical, durability)
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.inner.flush()
+    }
+
+    fn status(&self) -> Result<Status> {
+        self.inner.status()
+    }
+}
+
+/// A snapshot that reads row keys out of blocks.
+pub struct BlockSnapshot<T> {
+    inner: T,
+    packed: bool,
+}
+
+/// Bytes read through [`RowBlocks`]: a passed-through value, a row inside a block, or a
+/// row key made on the fly.
+pub enum BlockBytes<B> {
+    Stored(B),
+    /// A row within a block read by a point lookup.
+    Row {
+        block: B,
+        range: Range<usize>,
+    },
+    /// A row within a block shared by the rows of a scan.
+    SharedRow {
+        block: Rc<B>,
+        range: Range<usize>,
+    },
+    Key([u8; ROW_KEY_LEN]),
+}
+
+impl<B: AsRef<[u8]>> AsRef<[u8]> for BlockBytes<B> {
+    #[inline]
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            BlockBytes::Stored(b) => b.as_ref(),
+            // Ranges were checked against these very bytes when the value was made.
+            BlockBytes::Row { block, range } => block.as_ref().get(range.clone()).unwrap_or_default(),
+            BlockBytes::SharedRow { block, range } => (**block).as_ref().get(range.clone()).unwrap_or_default(),
+            BlockBytes::Key(k) => k,
+        }
+    }
+}
+
+impl<T: Snapshot> Snapshot for BlockSnapshot<T> {
+    type Bytes = BlockBytes<T::Bytes>;
+    type Scan = BlockScan<T>;
+
+    #[inline]
+    fn get(&self, key: &[u8]) -> Result<Option<Self::Bytes>> {
+        let Some((table, rowid)) = row_key_parts(key).filter(|_| self.packed) else {
+            return Ok(self.inner.get(key)?.map(BlockBytes::Stored));
+        };
+        let Some(block) = self.inner.get(&block_key(table, rowid))? else { return Ok(None) };
+        let view = BlockView::parse(block.as_ref())?;
+        let Some(i) = view.find(rowid) else { return Ok(None) };
+        let range = view.row_range(i)?;
+        Ok(Some(BlockBytes::Row { block, range }))
+    }
+
+    fn scan(&self, range: KeyRange, direction: Direction) -> Result<Self::Scan> {
+        let physical =
+            if self.packed { (physical_bound(&range.0, true), physical_bound(&range.1, false)) } else { range.clone() };
+        let inner = self.inner.scan(physical, direction)?;
+        Ok(BlockScan { inner, range, direction, block: None, packed: self.packed, failed: false })
+    }
+}
+
+/// Maps a bound on logical keys to one on physical keys that covers at least the same rows.
+fn physical_bound(bound: &Bound<Vec<u8>>, is_start: bool) -> Bound<Vec<u8>> {
+    let (Bound::Included(key) | Bound::Excluded(key)) = bound else { return Bound::Unbounded };
+    if key.first() != Some(&ROW) || key.len() <= 9 {
+        // Outside the row region, or a prefix of whole tables: blocks compare with it
+        // exactly as their rows do.
+        return bound.clone();
+    }
+    if let Some((table, rowid)) = row_key_parts(key) {
+        return Bound::Included(block_key(table, rowid));
+    }
+    // Part of a rowid, or trailing bytes: widen to the whole table; rows are filtered after.
+    let table = key[..9].to_vec();
+    if is_start { Bound::Included(table) } else { prefix_end(&table).map_or(Bound::Unbounded, Bound::Excluded) }
+}
+
+/// A scan that unpacks blocks into rows, filtered to the logical range.
+pub struct BlockScan<T: Snapshot> {
+    inner: T::Scan,
+    range: KeyRange,
+    direction: Direction,
+    /// The block being unpacked: its bytes, table, entries left (front..back).
+    block: Option<OpenBlock<T::Bytes>>,
+    packed: bool,
+    failed: bool,
+}
+
+struct OpenBlock<B> {
+    bytes: Rc<B>,
+    table: u64,
+    next: Range<usize>,
+}
+
+impl<T: Snapshot> BlockScan<T> {
+    /// The next row of the open block within the range, if any.
+    fn next_in_block(&mut self) -> Result<Option<(BlockBytes<T::Bytes>, BlockBytes<T::Bytes>)>> {
+        let Some(open) = &mut self.block else { return Ok(None) };
+        let view = BlockView::parse((*open.bytes).as_ref())?;
+        loop {
+            let i = match self.direction {
+                Direction::Forward => open.next.next(),
+                Direction::Reverse => open.next.next_back(),
+            };
+            let Some(i) = i else {
+                self.block = None;
+                return Ok(None);
+            };
+            let key = row_key_array(open.table, view.rowid(i));
+            if !range_contains(&self.range, &key) {
+                continue;
+            }
+            let range = view.row_range(i)?;
+            return Ok(Some((BlockBytes::Key(key), BlockBytes::SharedRow { block: open.bytes.clone(), range })));
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<(BlockBytes<T::Bytes>, BlockBytes<T::Bytes>)>> {
+        loop {
+            if let Some(row) = self.next_in_block()? {
+                return Ok(Some(row));
+            }
+            let Some((key, value)) = self.inner.next().transpose()? else { return Ok(None) };
+            if !self.packed || key.as_ref().first() != Some(&ROW) {
+                if range_contains(&self.range, key.as_ref()) {
+                    return Ok(Some((BlockBytes::Stored(key), BlockBytes::Stored(value))));
+                }
+                continue;
+            }
+            let (table, _) = row_key_parts(key.as_ref()).ok_or_else(|| Error::corrupt("malformed row block key"))?;
+            let count = BlockView::parse(value.as_ref())?.len();
+            self.block = Some(OpenBlock { bytes: Rc::new(value), table, next: 0..count });
+        }
+    }
+}
+
+impl<T: Snapshot> Iterator for BlockScan<T> {
+    type Item = Result<(BlockBytes<T::Bytes>, BlockBytes<T::Bytes>)>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        match self.step() {
+            Ok(item) => item.map(Ok),
+            Err(err) => {
+                self.failed = true;
+                Some(Err(err))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ops::Bound;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::storage::MemoryStorage;
+    use crate::storage::mirror::Mirror;
+
+    fn key(k: &KeyChoice) -> Vec<u8> {
+        match k {
+            KeyChoice::Row(t, r) => Key::Row { table: *t, rowid: *r }.encode(),
+            KeyChoice::Meta(n) => Key::Meta(&format!("m{n}")).encode(),
+            KeyChoice::Index(n) => Key::Index { index: 1, values: &[crate::Value::Integer(*n)], rowid: None }.encode(),
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum KeyChoice {
+        Row(u64, i64),
+        Meta(u8),
+        Index(i64),
+    }
+
+    fn key_choice() -> impl Strategy<Value = KeyChoice> {
+        prop_oneof![
+            6 => (0u64..3, -70i64..70).prop_map(|(t, r)| KeyChoice::Row(t, r)),
+            1 => (0u8..4).prop_map(KeyChoice::Meta),
+            1 => (0i64..4).prop_map(KeyChoice::Index),
+        ]
+    }
+
+    /// A bound: a whole key, a truncated key (prefix scans, odd lengths), or none.
+    fn bound() -> impl Strategy<Value = Bound<Vec<u8>>> {
+        (key_choice(), 0usize..20, 0u8..3).prop_map(|(k, cut, kind)| {
+            let mut k = key(&k);
+            if cut < k.len() && cut > 0 && cut % 3 == 0 {
+                k.truncate(cut);
+            }
+            match kind {
+                0 => Bound::Included(k),
+                1 => Bound::Excluded(k),
+                _ => Bound::Unbounded,
+            }
+        })
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Batch(Vec<(KeyChoice, Option<u8>)>),
+        Get(KeyChoice),
+        Scan(Bound<Vec<u8>>, Bound<Vec<u8>>, bool),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => proptest::collection::vec((key_choice(), proptest::option::of(any::<u8>())), 1..40).prop_map(Op::Batch),
+            2 => key_choice().prop_map(Op::Get),
+            2 => (bound(), bound(), any::<bool>()).prop_map(|(a, b, r)| Op::Scan(a, b, r)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Blocks are invisible: every read equals that of a plain store (the mirror asserts).
+        #[test]
+        fn blocks_read_like_a_plain_store(ops in proptest::collection::vec(op(), 1..30), packed: bool) {
+            let blocks = if packed { RowBlocks::new(MemoryStorage::new_memory()) } else { RowBlocks::unpacked(MemoryStorage::new_memory()) };
+            let store = Mirror::new(blocks, MemoryStorage::new_memory());
+            for op in ops {
+                match op {
+                    Op::Batch(writes) => {
+                        let mut batch = WriteBatch::new();
+                        let mut seen = std::collections::BTreeSet::new();
+                        for (k, v) in writes {
+                            // One write per key per batch, as MVCC produces.
+                            let k = key(&k);
+                            if seen.insert(k.clone()) {
+                                batch.ops.push((k, v.map(|v| vec![v; (v % 7) as usize + 1])));
+                            }
+                        }
+                        batch.ops.sort();
+                        store.apply(&batch, Durability::Deferred).unwrap();
+                    }
+                    Op::Get(k) => { store.snapshot().unwrap().get(&key(&k)).unwrap(); }
+                    Op::Scan(a, b, reverse) => {
+                        let range = (a, b);
+                        if !crate::storage::range_is_empty(&range) {
+                            let dir = if reverse { Direction::Reverse } else { Direction::Forward };
+                            store.snapshot().unwrap().scan(range, dir).unwrap().for_each(drop);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_block_holds_32_contiguous_rows() {
+        let store = RowBlocks::new(MemoryStorage::new_memory());
+        let mut batch = WriteBatch::new();
+        for rowid in 0..64 {
+            batch.set(Key::Row { table: 1, rowid }.encode(), vec![rowid as u8]);
+        }
+        store.apply(&batch, Durability::Deferred).unwrap();
+        let physical = store.inner().snapshot().unwrap();
+        let entries = physical.scan((Bound::Unbounded, Bound::Unbounded), Direction::Forward).unwrap().count();
+        assert_eq!(entries, 2);
+    }
+
+    #[test]
+    fn damaged_blocks_are_corruption() {
+        let store = RowBlocks::new(MemoryStorage::new_memory());
+        let mut batch = WriteBatch::new();
+        batch.set(block_key(1, 0), vec![BLOCK_FORMAT, 5, 0, 1, 2]);
+        store.inner().apply(&batch, Durability::Deferred).unwrap();
+        let snap = store.snapshot().unwrap();
+        assert!(snap.get(&Key::Row { table: 1, rowid: 0 }.encode()).err().unwrap().is_corruption());
+        let first = snap.scan((Bound::Unbounded, Bound::Unbounded), Direction::Forward).unwrap().next().unwrap();
+        assert!(first.err().unwrap().is_corruption());
+    }
+}
