@@ -17,7 +17,8 @@ fn main() {
         let t = braid::create(&db);
         braid::bulk_insert(&db, &t, rows(n, 0));
         db.flush().unwrap();
-        for _ in 0..3 {
+        let rounds = std::env::var("PROBE_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+        for _ in 0..rounds {
             let tx = db.begin_read_only().unwrap();
             let start = Instant::now();
             let c = tx.scan(&t, ..).unwrap().count();

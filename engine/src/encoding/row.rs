@@ -56,7 +56,9 @@ pub fn access(bytes: &[u8]) -> Result<&ArchivedRow> {
     if version != ROW_FORMAT {
         return Err(Error::corrupt(format!("unknown row format {version}")));
     }
-    rkyv::access::<ArchivedRow, rancor::Error>(archive)
+    // The low-level validator checks bounds, layout and UTF-8 but keeps no table of shared
+    // pointers: rows hold none (no Rc/Arc), so the high-level one would only cost time.
+    rkyv::api::low::access::<ArchivedRow, rancor::Error>(archive)
         .map_err(|e| Error::corrupt(format!("row failed validation: {e}")))
 }
 

@@ -41,6 +41,8 @@ pub struct Scan<'a, S: Snapshot> {
     buffered_head: Option<(&'a Vec<u8>, &'a Option<Vec<u8>>)>,
     direction: Direction,
     failed: bool,
+    /// False when the buffer is empty: stored entries pass straight through.
+    merge: bool,
 }
 
 impl<'a, S: Snapshot> Scan<'a, S> {
@@ -49,7 +51,16 @@ impl<'a, S: Snapshot> Scan<'a, S> {
         buffered: btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>,
         direction: Direction,
     ) -> Self {
-        Scan { stored, stored_head: None, buffered, buffered_head: None, direction, failed: false }
+        Scan { stored, stored_head: None, buffered, buffered_head: None, direction, failed: false, merge: true }
+    }
+
+    /// A scan of a transaction that buffered nothing: no merge needed.
+    pub(crate) fn stored_only(
+        stored: S::Scan,
+        buffered: btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>,
+        direction: Direction,
+    ) -> Self {
+        Scan { stored, stored_head: None, buffered, buffered_head: None, direction, failed: false, merge: false }
     }
 
     fn fill_heads(&mut self) -> Result<()> {
@@ -69,7 +80,11 @@ impl<'a, S: Snapshot> Scan<'a, S> {
 impl<'a, S: Snapshot> Iterator for Scan<'a, S> {
     type Item = Result<Entry<'a, S::Bytes>>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        if !self.merge {
+            return self.stored.next().map(|r| r.map(|(k, v)| (ReadBytes::Stored(k), ReadBytes::Stored(v))));
+        }
         loop {
             if self.failed {
                 return None;

@@ -251,7 +251,11 @@ impl<S: Storage> Transaction<S> {
         let bounds: (Bound<&[u8]>, Bound<&[u8]>) =
             (range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice));
         let buffered = self.writes.range::<[u8], _>(bounds);
-        Ok(Scan::new(self.snapshot()?.scan(range, direction)?, buffered, direction))
+        let stored = self.snapshot()?.scan(range, direction)?;
+        if self.writes.is_empty() {
+            return Ok(Scan::stored_only(stored, buffered, direction));
+        }
+        Ok(Scan::new(stored, buffered, direction))
     }
 
     /// Scans every key that starts with `prefix`, in key order.
