@@ -285,7 +285,7 @@ impl<'db, S: Storage> Txn<'db, S> {
         let rows: Vec<(i64, Vec<Value>)> =
             self.scan(&def, ..)?.map(|r| r.and_then(|r| Ok((r.rowid, r.values()?)))).collect::<Result<_>>()?;
         for (rowid, row) in rows {
-            index::open(&index).insert(&mut self.txn, &index_values(&index, &row), rowid)?;
+            index::open(&index).insert(&mut self.txn, &index_values(&index, &row)?, rowid)?;
         }
         catalog::put_table(&mut self.txn, &def)?;
         Ok(def)
@@ -325,10 +325,17 @@ impl<'db, S: Storage> Txn<'db, S> {
         if !fresh && self.txn.contains(&key)? {
             return Err(Error::Constraint(format!("PRIMARY KEY constraint failed: {} rowid {rowid}", table.name)));
         }
-        for def in &table.indexes {
-            index::open(def).insert(&mut self.txn, &index_values(def, &row), rowid)?;
+        // Check every constraint before writing anything: a failed insert leaves no trace.
+        let entries =
+            table.indexes.iter().map(|def| Ok((def, index_values(def, &row)?))).collect::<Result<Vec<_>>>()?;
+        for (def, values) in &entries {
+            index::open(def).check(&self.txn, values)?;
         }
-        self.txn.set(key, row::encode(&row)?)?;
+        let encoded = row::encode(&row)?;
+        for (def, values) in &entries {
+            index::open(def).insert(&mut self.txn, values, rowid)?;
+        }
+        self.txn.set(key, encoded)?;
         Ok(rowid)
     }
 
@@ -345,25 +352,31 @@ impl<'db, S: Storage> Txn<'db, S> {
             }
             None => rowid,
         };
-        if new_rowid != rowid {
-            if self.txn.contains(&Key::Row { table: table.id, rowid: new_rowid }.encode())? {
-                return Err(Error::Constraint(format!(
-                    "PRIMARY KEY constraint failed: {} rowid {new_rowid}",
-                    table.name
-                )));
+        if new_rowid != rowid && self.txn.contains(&Key::Row { table: table.id, rowid: new_rowid }.encode())? {
+            return Err(Error::Constraint(format!("PRIMARY KEY constraint failed: {} rowid {new_rowid}", table.name)));
+        }
+        // Check every constraint before writing anything: a failed update leaves no trace.
+        let mut changes = Vec::new();
+        for def in &table.indexes {
+            let (before, after) = (index_values(def, &old)?, index_values(def, &row)?);
+            if before != after {
+                index::open(def).check(&self.txn, &after)?;
             }
+            if before != after || new_rowid != rowid {
+                changes.push((def, before, after));
+            }
+        }
+        let encoded = row::encode(&row)?;
+        if new_rowid != rowid {
             self.db.rowids(table.id)?.observe(new_rowid);
             self.txn.delete(Key::Row { table: table.id, rowid }.encode())?;
         }
-        for def in &table.indexes {
-            let (before, after) = (index_values(def, &old), index_values(def, &row));
-            if before != after || new_rowid != rowid {
-                let idx = index::open(def);
-                idx.remove(&mut self.txn, &before, rowid)?;
-                idx.insert(&mut self.txn, &after, new_rowid)?;
-            }
+        for (def, before, after) in changes {
+            let idx = index::open(def);
+            idx.remove(&mut self.txn, &before, rowid)?;
+            idx.insert(&mut self.txn, &after, new_rowid)?;
         }
-        self.txn.set(Key::Row { table: table.id, rowid: new_rowid }.encode(), row::encode(&row)?)?;
+        self.txn.set(Key::Row { table: table.id, rowid: new_rowid }.encode(), encoded)?;
         Ok(true)
     }
 
@@ -371,7 +384,7 @@ impl<'db, S: Storage> Txn<'db, S> {
     pub fn delete(&mut self, table: &TableDef, rowid: i64) -> Result<bool> {
         let Some(old) = self.get(table, rowid)? else { return Ok(false) };
         for def in &table.indexes {
-            index::open(def).remove(&mut self.txn, &index_values(def, &old), rowid)?;
+            index::open(def).remove(&mut self.txn, &index_values(def, &old)?, rowid)?;
         }
         self.txn.delete(Key::Row { table: table.id, rowid }.encode())?;
         Ok(true)
@@ -429,6 +442,14 @@ impl<'db, S: Storage> Txn<'db, S> {
     }
 }
 
-fn index_values(def: &IndexDef, row: &[Value]) -> Vec<Value> {
-    def.columns.iter().map(|&c| row[c as usize].clone()).collect()
+/// The indexed columns of a row. A stored row too short for its table's indexes is damage.
+fn index_values(def: &IndexDef, row: &[Value]) -> Result<Vec<Value>> {
+    def.columns
+        .iter()
+        .map(|&c| {
+            row.get(c as usize)
+                .cloned()
+                .ok_or_else(|| Error::corrupt(format!("row too short for index \"{}\"", def.name)))
+        })
+        .collect()
 }

@@ -240,3 +240,29 @@ fn opening_a_newer_format_is_refused() {
     let err = Database::open_with(dir.path(), options).err().unwrap();
     assert!(matches!(err, Error::Unsupported(_)), "{err}");
 }
+
+/// Regression: an insert that failed on its second unique index used to leave the first
+/// index's entry behind, pointing at a row that did not exist, so a later insert of that
+/// value failed with a false UNIQUE error. Constraints are now all checked before any write.
+#[test]
+fn failed_insert_or_update_leaves_no_trace() {
+    for (db, _dir) in databases() {
+        let mut tx = db.begin().unwrap();
+        let t = tx
+            .create_table(TableDef::new(
+                "pair",
+                vec![ColumnDef::new("a", DataType::Text).unique(), ColumnDef::new("b", DataType::Text).unique()],
+            ))
+            .unwrap();
+        let x = tx.insert(&t, vec!["x".into(), "y".into()]).unwrap();
+        assert!(matches!(tx.insert(&t, vec!["z".into(), "y".into()]), Err(Error::Constraint(_))));
+        assert_eq!(tx.index_lookup(&t, "pair_a_key", &["z".into()]).unwrap(), Vec::<i64>::new());
+        let z = tx.insert(&t, vec!["z".into(), "w".into()]).unwrap();
+        // An update failing on `b` must not have moved `a`'s entry.
+        assert!(matches!(tx.update(&t, z, vec!["q".into(), "y".into()]), Err(Error::Constraint(_))));
+        assert_eq!(tx.index_lookup(&t, "pair_a_key", &["z".into()]).unwrap(), [z]);
+        assert_eq!(tx.index_lookup(&t, "pair_a_key", &["q".into()]).unwrap(), Vec::<i64>::new());
+        assert_eq!(tx.index_lookup(&t, "pair_b_key", &["y".into()]).unwrap(), [x]);
+        tx.commit().unwrap();
+    }
+}

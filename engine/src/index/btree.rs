@@ -60,14 +60,19 @@ impl<'d> BTreeIndex<'d> {
 
 impl Index for BTreeIndex<'_> {
     fn insert<S: Storage>(&self, txn: &mut Transaction<S>, values: &[Value], rowid: i64) -> Result<()> {
+        self.check(txn, values)?;
         let key = self.key(values, rowid);
         if self.def.unique && !values.iter().any(Value::is_null) {
-            if txn.contains(&key)? {
-                return Err(Error::Constraint(format!("UNIQUE constraint failed: index \"{}\"", self.def.name)));
-            }
             return txn.set(key, rowid.to_be_bytes().to_vec());
         }
         txn.set(key, Vec::new())
+    }
+
+    fn check<S: Storage>(&self, txn: &Transaction<S>, values: &[Value]) -> Result<()> {
+        if self.def.unique && !values.iter().any(Value::is_null) && txn.contains(&self.key(values, 0))? {
+            return Err(Error::Constraint(format!("UNIQUE constraint failed: index \"{}\"", self.def.name)));
+        }
+        Ok(())
     }
 
     fn remove<S: Storage>(&self, txn: &mut Transaction<S>, values: &[Value], rowid: i64) -> Result<()> {

@@ -25,6 +25,10 @@ pub trait Index {
     /// non-NULL values ([`crate::Error::Constraint`]).
     fn insert<S: Storage>(&self, txn: &mut Transaction<S>, values: &[Value], rowid: i64) -> Result<()>;
 
+    /// Fails with [`crate::Error::Constraint`] if inserting `values` would violate the index
+    /// (a unique index already holding the same non-NULL values); writes nothing.
+    fn check<S: Storage>(&self, txn: &Transaction<S>, values: &[Value]) -> Result<()>;
+
     /// Removes the entry `values → rowid`.
     fn remove<S: Storage>(&self, txn: &mut Transaction<S>, values: &[Value], rowid: i64) -> Result<()>;
 

@@ -124,7 +124,11 @@ impl<S: Storage> TransactionManager<S> {
     /// Makes every commit so far durable, whatever the synchronous setting.
     pub fn flush(&self) -> Result<()> {
         self.shared.dirty.store(false, Ordering::Release);
-        self.shared.storage.flush()
+        let result = self.shared.storage.flush();
+        if result.is_err() {
+            self.shared.dirty.store(true, Ordering::Release);
+        }
+        result
     }
 }
 

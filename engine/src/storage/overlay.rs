@@ -212,7 +212,7 @@ pub struct OverlaySnapshot<P: PlainStore> {
 
 impl<P: PlainStore> Drop for OverlaySnapshot<P> {
     fn drop(&mut self) {
-        let oldest_after = {
+        let () = {
             let mut live = self.inner.live.lock();
             let Some(count) = live.get_mut(&self.version) else { return };
             *count -= 1;
@@ -224,12 +224,16 @@ impl<P: PlainStore> Drop for OverlaySnapshot<P> {
             if live.keys().next().is_some_and(|&oldest| oldest < self.version) {
                 return;
             }
-            live.keys().next().copied()
         };
         // Reads pay for a non-empty log: drop what no snapshot needs now, not at the next
         // commit, which may never come.
         if !self.inner.undo.read().entries.is_empty() {
-            self.inner.undo.write().collect_garbage(oldest_after);
+            // Recompute the oldest snapshot under the undo lock (the order `snapshot` and
+            // `apply` take them in): one registered since `oldest_after` was read may already
+            // own entries of a commit applied meanwhile.
+            let mut undo = self.inner.undo.write();
+            let oldest = self.inner.live.lock().keys().next().copied();
+            undo.collect_garbage(oldest);
         }
     }
 }

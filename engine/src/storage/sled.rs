@@ -26,7 +26,7 @@ impl SledStorage {
         let mut attempts = 0;
         let db = loop {
             match config.open() {
-                Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 100 => {
+                Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && attempts < 500 => {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }

@@ -19,12 +19,10 @@ impl RowidAllocator {
 
     /// A fresh rowid.
     pub fn allocate(&self) -> Result<i64> {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        if id == i64::MAX {
-            self.next.store(i64::MAX, Ordering::Relaxed);
-            return Err(Error::Constraint("rowid space exhausted: the table holds rowid 9223372036854775807".into()));
-        }
-        Ok(id)
+        // Never moves past i64::MAX, so the counter cannot wrap under concurrent callers.
+        self.next
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < i64::MAX).then_some(n + 1))
+            .map_err(|_| Error::Constraint("rowid space exhausted: the table holds rowid 9223372036854775807".into()))
     }
 
     /// Records that `rowid` was used explicitly, so it is never handed out. Returns whether
