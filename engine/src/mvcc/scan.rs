@@ -46,21 +46,15 @@ pub struct Scan<'a, S: Snapshot> {
 }
 
 impl<'a, S: Snapshot> Scan<'a, S> {
+    /// A merged scan; with `merge` false (the transaction buffered nothing), stored entries
+    /// pass straight through.
     pub(crate) fn new(
         stored: S::Scan,
         buffered: btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>,
         direction: Direction,
+        merge: bool,
     ) -> Self {
-        Scan { stored, stored_head: None, buffered, buffered_head: None, direction, failed: false, merge: true }
-    }
-
-    /// A scan of a transaction that buffered nothing: no merge needed.
-    pub(crate) fn stored_only(
-        stored: S::Scan,
-        buffered: btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>,
-        direction: Direction,
-    ) -> Self {
-        Scan { stored, stored_head: None, buffered, buffered_head: None, direction, failed: false, merge: false }
+        Scan { stored, stored_head: None, buffered, buffered_head: None, direction, failed: false, merge }
     }
 
     fn fill_heads(&mut self) -> Result<()> {

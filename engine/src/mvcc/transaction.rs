@@ -256,10 +256,7 @@ impl<S: Storage> Transaction<S> {
             (range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice));
         let buffered = self.writes.range::<[u8], _>(bounds);
         let stored = self.snapshot()?.scan(range, direction)?;
-        if self.writes.is_empty() {
-            return Ok(Scan::stored_only(stored, buffered, direction));
-        }
-        Ok(Scan::new(stored, buffered, direction))
+        Ok(Scan::new(stored, buffered, direction, !self.writes.is_empty()))
     }
 
     /// Scans every key that starts with `prefix`, in key order.

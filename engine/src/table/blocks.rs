@@ -383,6 +383,9 @@ fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
     lo
 }
 
+/// A key and value read through the blocks.
+type Entry<B> = (BlockBytes<B>, BlockBytes<B>);
+
 /// A scan that unpacks blocks into rows, filtered to the logical range.
 pub struct BlockScan<T: Snapshot> {
     inner: T::Scan,
@@ -404,7 +407,7 @@ struct OpenBlock {
 impl<T: Snapshot> BlockScan<T> {
     /// The next row of the open block within the range, if any.
     #[inline]
-    fn next_in_block(&mut self) -> Option<(BlockBytes<T::Bytes>, BlockBytes<T::Bytes>)> {
+    fn next_in_block(&mut self) -> Option<Entry<T::Bytes>> {
         let open = self.block.as_mut()?;
         let entry = match self.direction {
             Direction::Forward => open.rows.next(),
@@ -433,12 +436,11 @@ impl<T: Snapshot> BlockScan<T> {
             let r = view.row_range(i)?;
             rows.push((view.rowid(i), r.start as u32, r.end as u32));
         }
-        drop(view);
         self.block = Some(OpenBlock { bytes, table, rows: rows.into_iter() });
         Ok(())
     }
 
-    fn step(&mut self) -> Result<Option<(BlockBytes<T::Bytes>, BlockBytes<T::Bytes>)>> {
+    fn step(&mut self) -> Result<Option<Entry<T::Bytes>>> {
         loop {
             if let Some(row) = self.next_in_block() {
                 return Ok(Some(row));
