@@ -38,6 +38,9 @@
 
 use std::ops::{Bound, Range};
 use std::rc::Rc;
+use std::sync::Arc;
+
+use super::block_cache::{BlockCache, BlockId, DEFAULT_BLOCK_CACHE_BYTES};
 
 use crate::encoding::keycode::prefix_end;
 use crate::error::{Error, Result};
@@ -57,17 +60,24 @@ pub struct RowBlocks<S: Storage> {
     /// Off: every key passes through, one entry per row. A store is always read the way
     /// it was written, so this is fixed per backend (see `Database::with_storage`).
     packed: bool,
+    /// Recently read blocks, for point reads (see `block_cache.rs`).
+    cache: Arc<BlockCache>,
 }
 
 impl<S: Storage> RowBlocks<S> {
-    /// Packs rows into blocks.
+    /// Packs rows into blocks, with a block cache of the default size.
     pub fn new(inner: S) -> Self {
-        RowBlocks { inner, packed: true }
+        Self::with_cache(inner, DEFAULT_BLOCK_CACHE_BYTES)
     }
 
-    /// Stores one entry per row (no packing).
+    /// Packs rows into blocks, with a block cache of `cache_bytes` (0: none).
+    pub fn with_cache(inner: S, cache_bytes: usize) -> Self {
+        RowBlocks { inner, packed: true, cache: Arc::new(BlockCache::new(cache_bytes)) }
+    }
+
+    /// Stores one entry per row (no packing, no cache).
     pub fn unpacked(inner: S) -> Self {
-        RowBlocks { inner, packed: false }
+        RowBlocks { inner, packed: false, cache: Arc::new(BlockCache::new(0)) }
     }
 
     pub fn is_packed(&self) -> bool {
@@ -206,7 +216,9 @@ impl<S: Storage> Storage for RowBlocks<S> {
     type Snapshot = BlockSnapshot<S::Snapshot>;
 
     fn snapshot(&self) -> Result<Self::Snapshot> {
-        Ok(BlockSnapshot { inner: self.inner.snapshot()?, packed: self.packed })
+        // The count first, then the store's snapshot (the order `block_cache.rs` relies on).
+        let applied = self.cache.applied();
+        Ok(BlockSnapshot { inner: self.inner.snapshot()?, packed: self.packed, cache: self.cache.clone(), applied })
     }
 
     fn apply(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
@@ -240,6 +252,13 @@ impl<S: Storage> Storage for RowBlocks<S> {
             // Release the snapshot before applying: stores without native snapshots keep
             // history for every live one.
             drop(snapshot);
+            let written = row_writes
+                .chunk_by(|a, b| a.0 == b.0 && a.1 >> BLOCK_SHIFT == b.1 >> BLOCK_SHIFT)
+                .map(|g| (g[0].0, g[0].1 >> BLOCK_SHIFT));
+            self.cache.begin_apply(written);
+            let result = self.inner.apply(&physical, durability);
+            self.cache.end_apply(result.is_ok());
+            return result;
         }
         self.inner.apply(&physical, durability)
     }
@@ -257,6 +276,9 @@ impl<S: Storage> Storage for RowBlocks<S> {
 pub struct BlockSnapshot<T> {
     inner: T,
     packed: bool,
+    cache: Arc<BlockCache>,
+    /// The cache's apply count when this snapshot was taken.
+    applied: u64,
 }
 
 /// Bytes read through [`RowBlocks`]: a passed-through value, a row inside a block, or a
@@ -266,9 +288,9 @@ pub struct BlockSnapshot<T> {
 /// through several iterator layers, so the large variants are boxed: items stay 32 bytes.
 pub enum BlockBytes<B> {
     Stored(Box<B>),
-    /// A row within a block read by a point lookup.
-    Row {
-        block: Box<B>,
+    /// A row within a block read by a point lookup (shared with the block cache).
+    Cached {
+        block: Arc<[u8]>,
         start: u32,
         end: u32,
     },
@@ -312,9 +334,7 @@ impl<B: AsRef<[u8]>> AsRef<[u8]> for BlockBytes<B> {
         match self {
             BlockBytes::Stored(b) => (**b).as_ref(),
             // Ranges were checked against these very bytes when the value was made.
-            BlockBytes::Row { block, start, end } => {
-                (**block).as_ref().get(*start as usize..*end as usize).unwrap_or_default()
-            }
+            BlockBytes::Cached { block, start, end } => block.get(*start as usize..*end as usize).unwrap_or_default(),
             BlockBytes::SharedRow { block, start, end } => {
                 block.get(*start as usize..*end as usize).unwrap_or_default()
             }
@@ -332,11 +352,19 @@ impl<T: Snapshot> Snapshot for BlockSnapshot<T> {
         let Some((table, rowid)) = row_key_parts(key).filter(|_| self.packed) else {
             return Ok(self.inner.get(key)?.map(|b| BlockBytes::Stored(Box::new(b))));
         };
-        let Some(block) = self.inner.get(&block_key(table, rowid))? else { return Ok(None) };
-        let view = BlockView::parse(block.as_ref())?;
+        let id: BlockId = (table, rowid >> BLOCK_SHIFT);
+        let block = match self.cache.get(&id, self.applied) {
+            Some(block) => block,
+            None => {
+                let Some(stored) = self.inner.get(&block_key(table, rowid))? else { return Ok(None) };
+                self.cache.fill(id, stored.as_ref(), self.applied)
+            }
+        };
+        let view = BlockView::parse(&block)?;
         let Some(i) = view.find(rowid) else { return Ok(None) };
         let range = view.row_range(i)?;
-        Ok(Some(BlockBytes::Row { block: Box::new(block), start: range.start as u32, end: range.end as u32 }))
+        let (start, end) = (range.start as u32, range.end as u32);
+        Ok(Some(BlockBytes::Cached { block, start, end }))
     }
 
     fn scan(&self, range: KeyRange, direction: Direction) -> Result<Self::Scan> {
@@ -529,6 +557,9 @@ mod tests {
         Batch(Vec<(KeyChoice, Option<u8>)>),
         Get(KeyChoice),
         Scan(Bound<Vec<u8>>, Bound<Vec<u8>>, bool),
+        /// Keep a snapshot, to read through after later batches (stale cache hits show here).
+        Hold,
+        GetHeld(prop::sample::Index, KeyChoice),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -536,6 +567,8 @@ mod tests {
             3 => proptest::collection::vec((key_choice(), proptest::option::of(any::<u8>())), 1..40).prop_map(Op::Batch),
             2 => key_choice().prop_map(Op::Get),
             2 => (bound(), bound(), any::<bool>()).prop_map(|(a, b, r)| Op::Scan(a, b, r)),
+            1 => Just(Op::Hold),
+            3 => (any::<prop::sample::Index>(), key_choice()).prop_map(|(i, k)| Op::GetHeld(i, k)),
         ]
     }
 
@@ -544,9 +577,15 @@ mod tests {
 
         /// Blocks are invisible: every read equals that of a plain store (the mirror asserts).
         #[test]
-        fn blocks_read_like_a_plain_store(ops in proptest::collection::vec(op(), 1..30), packed: bool) {
-            let blocks = if packed { RowBlocks::new(MemoryStorage::new_memory()) } else { RowBlocks::unpacked(MemoryStorage::new_memory()) };
+        fn blocks_read_like_a_plain_store(ops in proptest::collection::vec(op(), 1..40), packed: bool, tiny_cache: bool) {
+            let blocks = match (packed, tiny_cache) {
+                (false, _) => RowBlocks::unpacked(MemoryStorage::new_memory()),
+                // A budget of a few blocks per shard: eviction on nearly every fill.
+                (true, true) => RowBlocks::with_cache(MemoryStorage::new_memory(), 16 * 64),
+                (true, false) => RowBlocks::new(MemoryStorage::new_memory()),
+            };
             let store = Mirror::new(blocks, MemoryStorage::new_memory());
+            let mut held = Vec::new();
             for op in ops {
                 match op {
                     Op::Batch(writes) => {
@@ -563,6 +602,9 @@ mod tests {
                         store.apply(&batch, Durability::Deferred).unwrap();
                     }
                     Op::Get(k) => { store.snapshot().unwrap().get(&key(&k)).unwrap(); }
+                    Op::Hold => held.push(store.snapshot().unwrap()),
+                    Op::GetHeld(i, k) if !held.is_empty() => { held[i.index(held.len())].get(&key(&k)).unwrap(); }
+                    Op::GetHeld(..) => {}
                     Op::Scan(a, b, reverse) => {
                         let range = (a, b);
                         if !crate::storage::range_is_empty(&range) {

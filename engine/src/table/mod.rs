@@ -12,10 +12,12 @@
 //! commit side by side. Rowids of rolled-back inserts are not reused in this process
 //! (as PostgreSQL sequences); after a restart the counter restarts from the largest rowid.
 
+mod block_cache;
 mod blocks;
 mod rowid;
 mod rows;
 
+pub use self::block_cache::DEFAULT_BLOCK_CACHE_BYTES;
 pub use self::blocks::{BLOCK_SHIFT, BlockBytes, BlockScan, BlockSnapshot, RowBlocks};
 pub use self::rowid::RowidAllocator;
 pub use self::rows::{RowRef, RowScan, rowid_range};
