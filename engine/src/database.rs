@@ -127,12 +127,12 @@ impl<S: Storage> Database<S> {
 
     /// Begins a read-write transaction.
     pub fn begin(&self) -> Result<Txn<'_, S>> {
-        Ok(Txn { db: self, txn: self.txns.begin()? })
+        Ok(Txn { db: self, txn: self.txns.begin()?, last_rowids: None })
     }
 
     /// Begins a read-only transaction: a stable snapshot that never conflicts.
     pub fn begin_read_only(&self) -> Result<Txn<'_, S>> {
-        Ok(Txn { db: self, txn: self.txns.begin_read_only()? })
+        Ok(Txn { db: self, txn: self.txns.begin_read_only()?, last_rowids: None })
     }
 
     /// Makes every commit so far durable.
@@ -168,6 +168,8 @@ impl<S: Storage> Database<S> {
 pub struct Txn<'db, S: Storage = AnyStorage> {
     db: &'db Database<S>,
     txn: Transaction<RowBlocks<S>>,
+    /// The rowid counter of the table last inserted into (saves a shared lock per insert).
+    last_rowids: Option<(u64, Arc<RowidAllocator>)>,
 }
 
 type Bytes<S> = <<RowBlocks<S> as Storage>::Snapshot as Snapshot>::Bytes;
@@ -309,7 +311,14 @@ impl<'db, S: Storage> Txn<'db, S> {
     /// Inserts a row; returns its rowid. For a rowid-alias column, NULL means "assign one".
     pub fn insert(&mut self, table: &TableDef, mut row: Vec<Value>) -> Result<i64> {
         validate_row(table, &mut row)?;
-        let rowids = self.db.rowids(table.id)?;
+        let rowids = match &self.last_rowids {
+            Some((id, rowids)) if *id == table.id => rowids.clone(),
+            _ => {
+                let rowids = self.db.rowids(table.id)?;
+                self.last_rowids = Some((table.id, rowids.clone()));
+                rowids
+            }
+        };
         // Fresh rowids (allocated, or above the high-water mark) need no existence check.
         let (rowid, fresh) = match table.rowid_alias.map(|c| &mut row[c as usize]) {
             Some(slot @ Value::Null) => {

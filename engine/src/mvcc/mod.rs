@@ -39,6 +39,7 @@
 //! every write is doubled and every point read becomes a seek. Here a point read is one
 //! storage get and a write is one storage put; the backend's snapshots do the versioning.
 
+mod buffer;
 mod commit;
 mod scan;
 mod transaction;

@@ -1,7 +1,6 @@
 //! Range scans of a transaction: the storage snapshot merged with the write buffer.
 
-use std::collections::btree_map;
-
+use super::buffer::BufferRange;
 use crate::error::Result;
 use crate::storage::{Direction, Snapshot};
 
@@ -37,7 +36,7 @@ type Entry<'a, B> = (ReadBytes<'a, B>, ReadBytes<'a, B>);
 pub struct Scan<'a, S: Snapshot> {
     stored: S::Scan,
     stored_head: Option<(S::Bytes, S::Bytes)>,
-    buffered: btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>,
+    buffered: BufferRange<'a>,
     buffered_head: Option<(&'a Vec<u8>, &'a Option<Vec<u8>>)>,
     direction: Direction,
     failed: bool,
@@ -48,12 +47,7 @@ pub struct Scan<'a, S: Snapshot> {
 impl<'a, S: Snapshot> Scan<'a, S> {
     /// A merged scan; with `merge` false (the transaction buffered nothing), stored entries
     /// pass straight through.
-    pub(crate) fn new(
-        stored: S::Scan,
-        buffered: btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>,
-        direction: Direction,
-        merge: bool,
-    ) -> Self {
+    pub(crate) fn new(stored: S::Scan, buffered: BufferRange<'a>, direction: Direction, merge: bool) -> Self {
         Scan { stored, stored_head: None, buffered, buffered_head: None, direction, failed: false, merge }
     }
 

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
+use super::buffer::WriteBuffer;
 use super::commit::{CommitQueue, GroupApplier, NORMAL_FLUSH_INTERVAL, Request, Slot, Synchronous};
 use super::scan::{ReadBytes, Scan};
 use crate::error::{Error, Result};
@@ -102,7 +103,7 @@ impl<S: Storage> TransactionManager<S> {
             snapshot: Some(snapshot),
             start,
             read_only: false,
-            writes: BTreeMap::new(),
+            writes: WriteBuffer::default(),
             open: true,
         })
     }
@@ -116,7 +117,7 @@ impl<S: Storage> TransactionManager<S> {
             snapshot: Some(snapshot),
             start,
             read_only: true,
-            writes: BTreeMap::new(),
+            writes: WriteBuffer::default(),
             open: true,
         })
     }
@@ -188,7 +189,7 @@ pub struct Transaction<S: Storage> {
     start: u64,
     read_only: bool,
     /// Buffered writes: `None` is a delete. Sorted, which validation relies on.
-    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    writes: WriteBuffer,
     open: bool,
 }
 
@@ -221,14 +222,14 @@ impl<S: Storage> Transaction<S> {
     /// Buffers a write of `value` under `key`.
     pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
         self.writable()?;
-        self.writes.insert(key, Some(value));
+        self.writes.put(key, Some(value));
         Ok(())
     }
 
     /// Buffers a delete of `key` (deleting an absent key is not an error).
     pub fn delete(&mut self, key: Vec<u8>) -> Result<()> {
         self.writable()?;
-        self.writes.insert(key, None);
+        self.writes.put(key, None);
         Ok(())
     }
 
@@ -254,7 +255,7 @@ impl<S: Storage> Transaction<S> {
             if range_is_empty(&range) { (Bound::Included(Vec::new()), Bound::Excluded(Vec::new())) } else { range };
         let bounds: (Bound<&[u8]>, Bound<&[u8]>) =
             (range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice));
-        let buffered = self.writes.range::<[u8], _>(bounds);
+        let buffered = self.writes.range(bounds);
         let stored = self.snapshot()?.scan(range, direction)?;
         Ok(Scan::new(stored, buffered, direction, !self.writes.is_empty()))
     }
@@ -278,7 +279,7 @@ impl<S: Storage> Transaction<S> {
             return Ok(self.start);
         }
         self.snapshot = None;
-        let ops = std::mem::take(&mut self.writes).into_iter().collect();
+        let ops = std::mem::take(&mut self.writes).into_sorted();
         let request =
             Request { start: self.start, batch: Arc::new(WriteBatch { ops }), slot: Arc::new(Slot::default()) };
         let result = self.shared.commits.commit(request, &*self.shared);

@@ -1,0 +1,139 @@
+//! A transaction's write buffer: a sorted map, plus an append-only tail for ascending keys.
+//!
+//! Bulk inserts write keys in ascending order (rowids come from a counter). In a `BTreeMap`
+//! each such insert walks the tree comparing keys, 14% of a 1M-row bulk insert (profiled).
+//! So keys above everything buffered are pushed onto a sorted `Vec` instead.
+//!
+//! Invariant: every key in `tail` is greater than every key in `map`, so the buffer's key
+//! order is `map` then `tail`. A write that would land inside the tail's key span moves the
+//! tail into the map first (rare: only when a transaction writes out of order after
+//! appending).
+
+use std::collections::{BTreeMap, btree_map};
+use std::iter::{Chain, Map};
+use std::ops::Bound;
+
+type Entry = (Vec<u8>, Option<Vec<u8>>);
+
+/// Buffered writes: `None` is a delete.
+#[derive(Debug, Default)]
+pub(crate) struct WriteBuffer {
+    map: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    tail: Vec<Entry>,
+}
+
+/// The buffered writes within a range, in key order (either end).
+pub(crate) type BufferRange<'a> = Chain<
+    btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>,
+    Map<std::slice::Iter<'a, Entry>, fn(&'a Entry) -> (&'a Vec<u8>, &'a Option<Vec<u8>>)>,
+>;
+
+impl WriteBuffer {
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty() && self.tail.is_empty()
+    }
+
+    #[inline]
+    pub fn get(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+        match self.tail.first() {
+            Some((first, _)) if key >= first.as_slice() => {
+                let i = self.tail.binary_search_by(|(k, _)| k.as_slice().cmp(key)).ok()?;
+                Some(&self.tail[i].1)
+            }
+            _ => self.map.get(key),
+        }
+    }
+
+    pub fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let above_all = match (self.tail.last(), self.map.last_key_value()) {
+            (Some((last, _)), _) => key > *last,
+            (None, Some((last, _))) => key > *last,
+            (None, None) => true,
+        };
+        if above_all {
+            self.tail.push((key, value));
+            return;
+        }
+        if let Some((first, _)) = self.tail.first()
+            && key >= *first
+        {
+            match self.tail.binary_search_by(|(k, _)| k.cmp(&key)) {
+                Ok(i) => {
+                    self.tail[i].1 = value;
+                    return;
+                }
+                Err(_) => self.map.extend(self.tail.drain(..)),
+            }
+        }
+        self.map.insert(key, value);
+    }
+
+    /// The writes within the bounds, in key order.
+    pub fn range<'a>(&'a self, bounds: (Bound<&[u8]>, Bound<&[u8]>)) -> BufferRange<'a> {
+        let start = match bounds.0 {
+            Bound::Included(s) => self.tail.partition_point(|(k, _)| k.as_slice() < s),
+            Bound::Excluded(s) => self.tail.partition_point(|(k, _)| k.as_slice() <= s),
+            Bound::Unbounded => 0,
+        };
+        let end = match bounds.1 {
+            Bound::Included(e) => self.tail.partition_point(|(k, _)| k.as_slice() <= e),
+            Bound::Excluded(e) => self.tail.partition_point(|(k, _)| k.as_slice() < e),
+            Bound::Unbounded => self.tail.len(),
+        };
+        let tail: &'a [Entry] = &self.tail[start..end.max(start)];
+        let pair: fn(&'a Entry) -> (&'a Vec<u8>, &'a Option<Vec<u8>>) = |(k, v)| (k, v);
+        self.map.range::<[u8], _>(bounds).chain(tail.iter().map(pair))
+    }
+
+    /// Every write, sorted by key.
+    pub fn into_sorted(self) -> Vec<Entry> {
+        let mut ops: Vec<Entry> = Vec::with_capacity(self.map.len() + self.tail.len());
+        ops.extend(self.map);
+        ops.extend(self.tail);
+        ops
+    }
+
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.tail.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any sequence of writes reads, ranges and sorts exactly like a plain BTreeMap.
+        #[test]
+        fn behaves_like_a_btreemap(
+            writes in proptest::collection::vec((0u8..40, proptest::option::of(any::<u8>())), 0..80),
+            lo in 0u8..45, hi in 0u8..45, lo_incl: bool, hi_incl: bool, reverse: bool,
+        ) {
+            let mut buffer = WriteBuffer::default();
+            let mut model = BTreeMap::new();
+            for (k, v) in writes {
+                buffer.put(vec![k], v.map(|v| vec![v]));
+                model.insert(vec![k], v.map(|v| vec![v]));
+            }
+            for k in 0u8..45 {
+                prop_assert_eq!(buffer.get(&[k]), model.get(&vec![k]));
+            }
+            let (lo, hi) = ([lo], [hi]);
+            let b = |incl: bool, x: &[u8; 1]| if incl { Bound::Included(x.to_vec()) } else { Bound::Excluded(x.to_vec()) };
+            let (start, end) = (b(lo_incl, &lo), b(hi_incl, &hi));
+            if !crate::storage::range_is_empty(&(start.clone(), end.clone())) {
+                let bounds = (start.as_ref().map(Vec::as_slice), end.as_ref().map(Vec::as_slice));
+                let got: Vec<_> = if reverse { buffer.range(bounds).rev().collect() } else { buffer.range(bounds).collect() };
+                let want: Vec<_> = if reverse {
+                    model.range::<Vec<u8>, _>((start.clone(), end.clone())).rev().collect()
+                } else {
+                    model.range::<Vec<u8>, _>((start, end)).collect()
+                };
+                prop_assert_eq!(got, want);
+            }
+            prop_assert_eq!(buffer.into_sorted(), model.into_iter().collect::<Vec<_>>());
+        }
+    }
+}
