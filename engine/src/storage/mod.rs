@@ -25,6 +25,7 @@ pub mod mirror;
 mod overlay;
 mod redb;
 mod sled;
+mod wal;
 
 use std::ops::Bound;
 

@@ -3,14 +3,19 @@
 //! The whole key space is one redb table of `&[u8] → &[u8]`. A [`RedbSnapshot`] is an open
 //! redb read transaction's table handle: it pins the tree's root, so it sees exactly the
 //! batches committed before it was taken, and reads borrow pages without copying
-//! ([`RedbBytes`]). [`Durability::Full`] maps to redb's `Immediate` (one fsync-ed commit);
-//! `Deferred` to `None`, made durable by the next [`Storage::flush`].
+//! ([`RedbBytes`]). A [`Durability::Full`] batch is made durable by the write-ahead log
+//! (`wal.rs`: one append and one `fdatasync`) and applied to redb with `Durability::None`;
+//! `Deferred` batches go to redb with `None` directly. [`Storage::flush`] is a checkpoint: a
+//! durable redb commit, then an empty log.
 
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
+use parking_lot::Mutex;
 use redb::{ReadableDatabase, TableDefinition};
+
+use super::wal::{CHECKPOINT_BYTES, Wal};
 
 use super::{Direction, Durability, KeyRange, Snapshot, Status, Storage, WriteBatch};
 use crate::error::{Error, Result};
@@ -22,6 +27,7 @@ const DATA: TableDefinition<&[u8], &[u8]> = TableDefinition::new("braid");
 pub struct RedbStorage {
     db: Arc<Guarded>,
     path: std::path::PathBuf,
+    wal: Arc<Mutex<Wal>>,
 }
 
 impl RedbStorage {
@@ -41,7 +47,16 @@ impl RedbStorage {
             txn.commit()?;
             Ok(db)
         })?;
-        Ok(RedbStorage { db: Arc::new(db), path: path.to_path_buf() })
+        let (wal, replay) = Wal::open(&path.with_extension("wal"))?;
+        let storage = RedbStorage { db: Arc::new(db), path: path.to_path_buf(), wal: Arc::new(Mutex::new(wal)) };
+        if !replay.is_empty() {
+            tracing::info!(records = replay.len(), "replaying the write-ahead log");
+            for batch in &replay {
+                guard(|| storage.apply_unguarded(batch, Durability::Deferred))?;
+            }
+            storage.flush()?;
+        }
+        Ok(storage)
     }
 }
 
@@ -94,24 +109,45 @@ impl Storage for RedbStorage {
     }
 
     fn apply(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
-        guard(|| self.apply_unguarded(batch, durability))
+        if durability == Durability::Deferred {
+            return guard(|| self.apply_unguarded(batch, Durability::Deferred));
+        }
+        let mut wal = self.wal.lock();
+        let before = wal.len();
+        wal.append(batch)?;
+        if let Err(err) = guard(|| self.apply_unguarded(batch, Durability::Deferred)) {
+            // redb refused it: the commit failed, so its record must not be replayed.
+            wal.cut(before)?;
+            return Err(err);
+        }
+        if wal.len() > CHECKPOINT_BYTES {
+            self.checkpoint(&mut wal)?;
+        }
+        Ok(())
     }
 
     fn flush(&self) -> Result<()> {
-        guard(|| {
-            let txn = self.db.get().begin_write()?;
-            txn.commit()?;
-            Ok(())
-        })
+        self.checkpoint(&mut self.wal.lock())
     }
 
     fn status(&self) -> Result<Status> {
-        let disk_bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
+        let disk_bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0) + self.wal.lock().len();
         Ok(Status { backend: "redb", disk_bytes })
     }
 }
 
 impl RedbStorage {
+    /// Makes everything applied durable in redb itself, then empties the log. The caller
+    /// holds the log's lock, so no record is appended in between.
+    fn checkpoint(&self, wal: &mut Wal) -> Result<()> {
+        guard(|| {
+            let txn = self.db.get().begin_write()?;
+            txn.commit()?;
+            Ok(())
+        })?;
+        wal.truncate()
+    }
+
     fn apply_unguarded(&self, batch: &WriteBatch, durability: Durability) -> Result<()> {
         let mut txn = self.db.get().begin_write()?;
         txn.set_durability(match durability {
