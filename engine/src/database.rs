@@ -248,6 +248,7 @@ impl<'db, S: Storage> Txn<'db, S> {
     /// Drops a table with its rows and indexes.
     pub fn drop_table(&mut self, name: &str) -> Result<()> {
         let def = self.table(name)?;
+        self.depend_on_rows(&def);
         self.delete_prefix(&KeyPrefix::Rows { table: def.id }.encode())?;
         for index in &def.indexes {
             self.delete_prefix(&KeyPrefix::Index { index: index.id }.encode())?;
@@ -284,6 +285,7 @@ impl<'db, S: Storage> Txn<'db, S> {
             return Err(Error::invalid("an index needs at least one column"));
         }
         let index = self.add_index_def(&mut def, name.to_string(), positions, unique)?;
+        self.depend_on_rows(&def);
         let rows: Vec<(i64, Vec<Value>)> =
             self.scan(&def, ..)?.map(|r| r.and_then(|r| Ok((r.rowid, r.values()?)))).collect::<Result<_>>()?;
         for (rowid, row) in rows {
@@ -302,8 +304,26 @@ impl<'db, S: Storage> Txn<'db, S> {
             .ok_or_else(|| Error::NotFound { kind: "index", name: name.to_string() })?;
         let pos = def.indexes.iter().position(|i| i.name == name).expect("found above");
         let index = def.indexes.remove(pos);
+        self.depend_on_rows(&def);
         self.delete_prefix(&KeyPrefix::Index { index: index.id }.encode())?;
         catalog::put_table(&mut self.txn, &def)
+    }
+
+    /// Row writes rely on the table definition they were checked against: a concurrent
+    /// CREATE/DROP INDEX or DROP TABLE that commits first makes this transaction conflict.
+    fn depend_on_definition(&mut self, table: &TableDef) {
+        let mut key = Key::Table(&table.name).encode();
+        let start = key.clone();
+        key.push(0); // the smallest key after it
+        self.txn.depend_on(start, key);
+    }
+
+    /// Index DDL reads every row of the table: a concurrent row write that commits first
+    /// makes this transaction conflict (else the new index would miss that row).
+    fn depend_on_rows(&mut self, table: &TableDef) {
+        let prefix = KeyPrefix::Rows { table: table.id }.encode();
+        let end = crate::encoding::keycode::prefix_end(&prefix).unwrap_or_else(|| vec![0xFF; prefix.len() + 1]);
+        self.txn.depend_on(prefix, end);
     }
 
     // ---- rows ----
@@ -311,6 +331,7 @@ impl<'db, S: Storage> Txn<'db, S> {
     /// Inserts a row; returns its rowid. For a rowid-alias column, NULL means "assign one".
     pub fn insert(&mut self, table: &TableDef, mut row: Vec<Value>) -> Result<i64> {
         validate_row(table, &mut row)?;
+        self.depend_on_definition(table);
         let rowids = match &self.last_rowids {
             Some((id, rowids)) if *id == table.id => rowids.clone(),
             _ => {
@@ -352,6 +373,7 @@ impl<'db, S: Storage> Txn<'db, S> {
     /// column moves the row.
     pub fn update(&mut self, table: &TableDef, rowid: i64, mut row: Vec<Value>) -> Result<bool> {
         validate_row(table, &mut row)?;
+        self.depend_on_definition(table);
         let Some(old) = self.get(table, rowid)? else { return Ok(false) };
         let new_rowid = match table.rowid_alias.map(|c| &mut row[c as usize]) {
             Some(Value::Integer(r)) => *r,
@@ -391,6 +413,7 @@ impl<'db, S: Storage> Txn<'db, S> {
 
     /// Deletes the row at `rowid`; returns false if there was none.
     pub fn delete(&mut self, table: &TableDef, rowid: i64) -> Result<bool> {
+        self.depend_on_definition(table);
         let Some(old) = self.get(table, rowid)? else { return Ok(false) };
         for def in &table.indexes {
             index::open(def).remove(&mut self.txn, &index_values(def, &old)?, rowid)?;

@@ -71,6 +71,9 @@ impl Synchronous {
 pub(crate) struct Request {
     pub start: u64,
     pub batch: Arc<WriteBatch>,
+    /// Key ranges `[start, end)` this transaction relied on: a newer write inside any of them
+    /// is a conflict too (see `Transaction::depend_on`).
+    pub depends: Vec<(Vec<u8>, Vec<u8>)>,
     pub slot: Arc<Slot>,
 }
 
@@ -182,7 +185,7 @@ impl CommitQueue {
                 .filter(|(version, _)| *version > request.start)
                 .flat_map(|(_, batches)| batches)
                 .chain(winners.iter().map(|w| &w.batch))
-                .any(|other| intersects(&request.batch, other));
+                .any(|other| intersects(&request.batch, other) || touches(&request.depends, other));
             if conflict {
                 request.slot.set(SlotState::Done(Err(Error::Serialization)));
             } else {
@@ -203,8 +206,15 @@ impl CommitQueue {
             applier.apply(&all)
         };
         if let Err(err) = applied {
+            if winners.len() == 1 {
+                winners[0].slot.set(SlotState::Done(Err(err)));
+                return;
+            }
+            // One bad batch must not fail the others: apply each alone, in order. They
+            // write disjoint keys (validated above), so each stands on its own.
+            drop(log);
             for w in winners {
-                w.slot.set(SlotState::Done(Err(err.clone())));
+                self.run_group(vec![w], applier);
             }
             return;
         }
@@ -220,6 +230,14 @@ impl CommitQueue {
             w.slot.set(SlotState::Done(Ok(version)));
         }
     }
+}
+
+/// Whether a key-sorted batch writes inside any of the ranges.
+fn touches(ranges: &[(Vec<u8>, Vec<u8>)], batch: &WriteBatch) -> bool {
+    ranges.iter().any(|(start, end)| {
+        let i = batch.ops.partition_point(|(k, _)| k < start);
+        batch.ops.get(i).is_some_and(|(k, _)| k < end)
+    })
 }
 
 /// Whether two key-sorted batches write a common key.
@@ -243,6 +261,15 @@ mod tests {
 
     fn batch(keys: &[&[u8]]) -> WriteBatch {
         WriteBatch { ops: keys.iter().map(|k| (k.to_vec(), None)).collect() }
+    }
+
+    #[test]
+    fn ranges_touched_by_a_sorted_batch() {
+        let b = batch(&[b"b", b"d"]);
+        assert!(touches(&[(b"a".to_vec(), b"c".to_vec())], &b));
+        assert!(touches(&[(b"d".to_vec(), b"d\0".to_vec())], &b));
+        assert!(!touches(&[(b"c".to_vec(), b"d".to_vec())], &b));
+        assert!(!touches(&[(b"e".to_vec(), b"z".to_vec())], &b));
     }
 
     #[test]

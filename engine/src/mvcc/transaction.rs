@@ -104,6 +104,7 @@ impl<S: Storage> TransactionManager<S> {
             start,
             read_only: false,
             writes: WriteBuffer::default(),
+            depends: Vec::new(),
             open: true,
         })
     }
@@ -118,6 +119,7 @@ impl<S: Storage> TransactionManager<S> {
             start,
             read_only: true,
             writes: WriteBuffer::default(),
+            depends: Vec::new(),
             open: true,
         })
     }
@@ -190,6 +192,8 @@ pub struct Transaction<S: Storage> {
     read_only: bool,
     /// Buffered writes: `None` is a delete. Sorted, which validation relies on.
     writes: WriteBuffer,
+    /// Key ranges read and relied on (see `depend_on`).
+    depends: Vec<(Vec<u8>, Vec<u8>)>,
     open: bool,
 }
 
@@ -248,6 +252,18 @@ impl<S: Storage> Transaction<S> {
         Ok(())
     }
 
+    /// Declares that this transaction's writes rely on the keys in `[start, end)` not
+    /// changing: if a transaction that committed after this one began wrote any key in the
+    /// range, this one fails to commit with [`Error::Serialization`]. Writes conflict
+    /// without this; it is for what was *read* (a table definition, a set of rows an index
+    /// was built from), which snapshot isolation alone does not protect.
+    pub fn depend_on(&mut self, start: Vec<u8>, end: Vec<u8>) {
+        if self.depends.last().is_some_and(|(s, e)| *s == start && *e == end) {
+            return;
+        }
+        self.depends.push((start, end));
+    }
+
     /// Scans `range` in `direction`, own writes included.
     pub fn scan(&self, range: KeyRange, direction: Direction) -> Result<Scan<'_, S::Snapshot>> {
         // An inverted range would panic in `BTreeMap::range`; this one is empty and legal.
@@ -280,8 +296,12 @@ impl<S: Storage> Transaction<S> {
         }
         self.snapshot = None;
         let ops = std::mem::take(&mut self.writes).into_sorted();
-        let request =
-            Request { start: self.start, batch: Arc::new(WriteBatch { ops }), slot: Arc::new(Slot::default()) };
+        let request = Request {
+            start: self.start,
+            batch: Arc::new(WriteBatch { ops }),
+            depends: std::mem::take(&mut self.depends),
+            slot: Arc::new(Slot::default()),
+        };
         let result = self.shared.commits.commit(request, &*self.shared);
         self.finish();
         result
