@@ -296,7 +296,7 @@ pub enum BlockBytes<B> {
     },
     /// A row within a block shared by the rows of a scan (copied out of the store once).
     SharedRow {
-        block: Rc<[u8]>,
+        block: Rc<B>,
         start: u32,
         end: u32,
     },
@@ -336,7 +336,7 @@ impl<B: AsRef<[u8]>> AsRef<[u8]> for BlockBytes<B> {
             // Ranges were checked against these very bytes when the value was made.
             BlockBytes::Cached { block, start, end } => block.get(*start as usize..*end as usize).unwrap_or_default(),
             BlockBytes::SharedRow { block, start, end } => {
-                block.get(*start as usize..*end as usize).unwrap_or_default()
+                (**block).as_ref().get(*start as usize..*end as usize).unwrap_or_default()
             }
             BlockBytes::Key(k) => k.as_bytes(),
         }
@@ -420,13 +420,13 @@ pub struct BlockScan<T: Snapshot> {
     range: KeyRange,
     direction: Direction,
     /// The block being unpacked: its bytes, table, entries left (front..back).
-    block: Option<OpenBlock>,
+    block: Option<OpenBlock<T::Bytes>>,
     packed: bool,
     failed: bool,
 }
 
-struct OpenBlock {
-    bytes: Rc<[u8]>,
+struct OpenBlock<B> {
+    bytes: Rc<B>,
     table: u64,
     /// In-range rows not yet returned: rowid and byte range in `bytes`.
     rows: std::vec::IntoIter<(i64, u32, u32)>,
@@ -453,8 +453,8 @@ impl<T: Snapshot> BlockScan<T> {
     /// narrowed to those whose keys lie in the logical range (rows in a block are sorted, so
     /// the in-range rows are one contiguous window).
     fn open_block(&mut self, table: u64, stored: T::Bytes) -> Result<()> {
-        let bytes: Rc<[u8]> = Rc::from(stored.as_ref());
-        let view = BlockView::parse(&bytes)?;
+        let bytes = Rc::new(stored);
+        let view = BlockView::parse((*bytes).as_ref())?;
         let n = view.len();
         let key = |i: usize| row_key_array(table, view.rowid(i));
         let lo = partition_point(n, |i| !above_start(&self.range, &key(i)));
