@@ -27,6 +27,10 @@
 //! - fuzzy (non-repeatable) read — a key reads the same throughout a transaction;
 //! - phantom read — a range scan returns the same keys throughout a transaction.
 //!
+//! Where a transaction's writes rely on what it *read* (a table definition, or every row
+//! an index is built from), it declares the range with `Transaction::depend_on`, and a
+//! newer write inside it is a conflict as well.
+//!
 //! Allowed, as in every snapshot-isolation database: **write skew**. Two transactions that
 //! each read what the other writes, and write disjoint keys, both commit (the classic: two
 //! doctors each check that another is on call, and both go off call). Applications that
