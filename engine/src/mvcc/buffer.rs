@@ -22,10 +22,13 @@ pub(crate) struct WriteBuffer {
     tail: Vec<Entry>,
 }
 
+/// A buffered write, borrowed: key and value (`None` for a delete).
+type EntryRef<'a> = (&'a Vec<u8>, &'a Option<Vec<u8>>);
+
 /// The buffered writes within a range, in key order (either end).
 pub(crate) type BufferRange<'a> = Chain<
     btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>,
-    Map<std::slice::Iter<'a, Entry>, fn(&'a Entry) -> (&'a Vec<u8>, &'a Option<Vec<u8>>)>,
+    Map<std::slice::Iter<'a, Entry>, fn(&'a Entry) -> EntryRef<'a>>,
 >;
 
 impl WriteBuffer {
@@ -81,7 +84,7 @@ impl WriteBuffer {
             Bound::Unbounded => self.tail.len(),
         };
         let tail: &'a [Entry] = &self.tail[start..end.max(start)];
-        let pair: fn(&'a Entry) -> (&'a Vec<u8>, &'a Option<Vec<u8>>) = |(k, v)| (k, v);
+        let pair: fn(&'a Entry) -> EntryRef<'a> = |(k, v)| (k, v);
         self.map.range::<[u8], _>(bounds).chain(tail.iter().map(pair))
     }
 
