@@ -335,10 +335,8 @@ fn damaged_files(backend: Backend) {
     let pristine = tempfile::tempdir().unwrap();
     write_pristine(pristine.path(), backend);
     // The pristine copy reads back clean.
-    assert!(matches!(
-        check(pristine.path().to_path_buf(), backend, format!("{CHECKER}-{name}-pristine")),
-        Outcome::Same
-    ));
+    let outcome = check(pristine.path().to_path_buf(), backend, format!("{CHECKER}-{name}-pristine"));
+    assert!(matches!(outcome, Outcome::Same), "{name}: the undamaged copy read back as {outcome:?}");
     let work = tempfile::tempdir().unwrap();
 
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
