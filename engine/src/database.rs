@@ -127,12 +127,12 @@ impl<S: Storage> Database<S> {
 
     /// Begins a read-write transaction.
     pub fn begin(&self) -> Result<Txn<'_, S>> {
-        Ok(Txn { db: self, txn: self.txns.begin()?, last_rowids: None })
+        Ok(Txn { db: self, txn: self.txns.begin()?, last_rowids: None, last_dependency: None })
     }
 
     /// Begins a read-only transaction: a stable snapshot that never conflicts.
     pub fn begin_read_only(&self) -> Result<Txn<'_, S>> {
-        Ok(Txn { db: self, txn: self.txns.begin_read_only()?, last_rowids: None })
+        Ok(Txn { db: self, txn: self.txns.begin_read_only()?, last_rowids: None, last_dependency: None })
     }
 
     /// Makes every commit so far durable.
@@ -170,6 +170,9 @@ pub struct Txn<'db, S: Storage = AnyStorage> {
     txn: Transaction<RowBlocks<S>>,
     /// The rowid counter of the table last inserted into (saves a shared lock per insert).
     last_rowids: Option<(u64, Arc<RowidAllocator>)>,
+    /// The table whose definition was last declared a dependency (saves encoding its key
+    /// on every row write).
+    last_dependency: Option<u64>,
 }
 
 type Bytes<S> = <<RowBlocks<S> as Storage>::Snapshot as Snapshot>::Bytes;
@@ -312,6 +315,10 @@ impl<'db, S: Storage> Txn<'db, S> {
     /// Row writes rely on the table definition they were checked against: a concurrent
     /// CREATE/DROP INDEX or DROP TABLE that commits first makes this transaction conflict.
     fn depend_on_definition(&mut self, table: &TableDef) {
+        if self.last_dependency == Some(table.id) {
+            return;
+        }
+        self.last_dependency = Some(table.id);
         let mut key = Key::Table(&table.name).encode();
         let start = key.clone();
         key.push(0); // the smallest key after it

@@ -74,16 +74,9 @@ impl Key<'_> {
     }
 }
 
-/// Decodes the rowid at the end of a row key.
+/// Decodes a row key into `(table, rowid)`; anything else is corruption.
 pub fn decode_row_key(key: &[u8]) -> Result<(u64, i64)> {
-    let mut r = KeyReader::new(key);
-    if r.tag()? != ROW {
-        return Err(Error::corrupt("expected a row key"));
-    }
-    let table = r.u64()?;
-    let rowid = r.i64()?;
-    r.end()?;
-    Ok((table, rowid))
+    row_key_parts(key).ok_or_else(|| Error::corrupt("expected a row key"))
 }
 
 /// `(table, rowid)` if `key` is a well-formed row key, without allocating.

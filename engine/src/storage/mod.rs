@@ -66,13 +66,18 @@ pub fn prefix_range(prefix: &[u8]) -> KeyRange {
     (Bound::Included(prefix.to_vec()), end)
 }
 
-/// Whether `key` lies within `range`.
-pub fn range_contains(range: &KeyRange, key: &[u8]) -> bool {
-    let above = match &range.0 {
+/// Whether `key` is at or past the start of `range`.
+pub fn range_starts_by(range: &KeyRange, key: &[u8]) -> bool {
+    match &range.0 {
         Bound::Included(s) => key >= s.as_slice(),
         Bound::Excluded(s) => key > s.as_slice(),
         Bound::Unbounded => true,
-    };
+    }
+}
+
+/// Whether `key` lies within `range`.
+pub fn range_contains(range: &KeyRange, key: &[u8]) -> bool {
+    let above = range_starts_by(range, key);
     let below = match &range.1 {
         Bound::Included(e) => key <= e.as_slice(),
         Bound::Excluded(e) => key < e.as_slice(),

@@ -189,19 +189,23 @@ fn encode_record(seq: u64, batch: &WriteBatch) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The little-endian `u32` at `i`, if the bytes reach that far.
+fn le_u32(bytes: &[u8], i: usize) -> Option<u32> {
+    bytes.get(i..i + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+}
+
 /// The record at `at`: its sequence number, batch, and where the next record starts;
 /// `None` at zeros, a torn record or damage.
 fn read_record(bytes: &[u8], at: usize) -> Option<(u64, WriteBatch, usize)> {
-    let u32_at = |i: usize| bytes.get(i..i + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
-    let len = u32_at(at)? as usize;
-    let crc = u32_at(at + 4)?;
+    let len = le_u32(bytes, at)? as usize;
+    let crc = le_u32(bytes, at + 4)?;
     let payload = bytes.get(at + 8..(at + 8).checked_add(len)?)?;
     if len < 12 || crc32fast::hash(payload) != crc {
         return None;
     }
     let seq = u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"));
     let mut ops: Vec<WriteOp> = Vec::new();
-    let u32_in = |i: usize| payload.get(i..i + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize);
+    let u32_in = |i: usize| le_u32(payload, i).map(|n| n as usize);
     let mut i = 12;
     for _ in 0..u32_in(8)? {
         let klen = u32_in(i)?;

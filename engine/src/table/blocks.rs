@@ -45,7 +45,9 @@ use super::block_cache::{BlockCache, BlockId, DEFAULT_BLOCK_CACHE_BYTES};
 use crate::encoding::keycode::prefix_end;
 use crate::error::{Error, Result};
 use crate::keys::{Key, ROW, row_key_array, row_key_parts};
-use crate::storage::{Direction, Durability, KeyRange, Snapshot, Status, Storage, WriteBatch, range_contains};
+use crate::storage::{
+    Direction, Durability, KeyRange, Snapshot, Status, Storage, WriteBatch, range_contains, range_starts_by,
+};
 
 /// Rows per block is `1 << BLOCK_SHIFT`.
 pub const BLOCK_SHIFT: u32 = 5;
@@ -391,15 +393,6 @@ fn physical_bound(bound: &Bound<Vec<u8>>, is_start: bool) -> Bound<Vec<u8>> {
     if is_start { Bound::Included(table) } else { prefix_end(&table).map_or(Bound::Unbounded, Bound::Excluded) }
 }
 
-/// Whether `key` is at or past the range's start.
-fn above_start(range: &KeyRange, key: &[u8]) -> bool {
-    match &range.0 {
-        Bound::Included(s) => key >= s.as_slice(),
-        Bound::Excluded(s) => key > s.as_slice(),
-        Bound::Unbounded => true,
-    }
-}
-
 /// The number of leading indexes in `0..n` for which `pred` holds (`pred` must hold for a
 /// prefix and fail after it).
 fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
@@ -457,7 +450,7 @@ impl<T: Snapshot> BlockScan<T> {
         let view = BlockView::parse((*bytes).as_ref())?;
         let n = view.len();
         let key = |i: usize| row_key_array(table, view.rowid(i));
-        let lo = partition_point(n, |i| !above_start(&self.range, &key(i)));
+        let lo = partition_point(n, |i| !range_starts_by(&self.range, &key(i)));
         let hi = lo + partition_point(n - lo, |j| range_contains(&self.range, &key(lo + j)));
         let mut rows = Vec::with_capacity(hi - lo);
         for i in lo..hi {

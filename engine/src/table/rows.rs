@@ -3,8 +3,8 @@
 use std::ops::{Bound, RangeBounds};
 
 use crate::encoding::row::{self, ArchivedRow};
-use crate::error::{Error, Result};
-use crate::keys::{Key, row_key_parts};
+use crate::error::Result;
+use crate::keys::{Key, decode_row_key};
 use crate::mvcc::{ReadBytes, Scan};
 use crate::storage::{KeyRange, Snapshot};
 use crate::types::{ArchivedValue, Value};
@@ -49,7 +49,7 @@ impl<'t, S: Snapshot> Iterator for RowScan<'t, S> {
     fn next(&mut self) -> Option<Self::Item> {
         let entry = self.inner.next()?;
         Some(entry.and_then(|(key, value)| {
-            let (_, rowid) = row_key_parts(&key).ok_or_else(|| Error::corrupt("malformed row key"))?;
+            let (_, rowid) = decode_row_key(&key)?;
             Ok(RowRef::new(rowid, value))
         }))
     }
