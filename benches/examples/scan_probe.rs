@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use braid_benches::{braid, rows};
-use braid_engine::{Backend, Synchronous};
+use braid_engine::{ArchivedValue, Backend, Synchronous};
 use redb::{ReadableDatabase, TableDefinition};
 
 const T: TableDefinition<&[u8], &[u8]> = TableDefinition::new("braid");
@@ -26,7 +26,7 @@ fn main() {
             let start = Instant::now();
             let mut sum = 0.0;
             for r in tx.scan(&t, ..).unwrap() {
-                sum += r.unwrap().archived().unwrap()[2].as_f64().unwrap();
+                sum += r.unwrap().column(2).unwrap().and_then(ArchivedValue::as_f64).unwrap();
             }
             let validated = start.elapsed();
             println!(

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use braid_engine::{Backend, ColumnDef, DataType, Database, Options, Synchronous, TableDef, Value};
+use braid_engine::{ArchivedValue, Backend, ColumnDef, DataType, Database, Options, Synchronous, TableDef, Value};
 
 use crate::Row;
 
@@ -68,7 +68,7 @@ pub fn range_sums(db: &Database, t: &TableDef, starts: &[i64], len: i64) -> (f64
     for &s in starts {
         for row in tx.scan(t, s..=s + len - 1).unwrap() {
             let row = row.unwrap();
-            if let Some(score) = row.archived().unwrap()[2].as_f64() {
+            if let Some(score) = row.column(2).unwrap().and_then(ArchivedValue::as_f64) {
                 sum += score;
             }
             count += 1;

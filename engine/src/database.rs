@@ -442,11 +442,7 @@ impl<'db, S: Storage> Txn<'db, S> {
     }
 
     /// The rows with rowids in `rowids`, in rowid order.
-    pub fn scan(
-        &self,
-        table: &TableDef,
-        rowids: impl RangeBounds<i64>,
-    ) -> Result<RowScan<'_, <RowBlocks<S> as Storage>::Snapshot>> {
+    pub fn scan(&self, table: &TableDef, rowids: impl RangeBounds<i64>) -> Result<RowScan<'_, S::Snapshot>> {
         self.scan_dir(table, rowids, Direction::Forward)
     }
 
@@ -456,8 +452,8 @@ impl<'db, S: Storage> Txn<'db, S> {
         table: &TableDef,
         rowids: impl RangeBounds<i64>,
         direction: Direction,
-    ) -> Result<RowScan<'_, <RowBlocks<S> as Storage>::Snapshot>> {
-        Ok(RowScan { inner: self.txn.scan(rowid_range(table.id, rowids), direction)? })
+    ) -> Result<RowScan<'_, S::Snapshot>> {
+        Ok(RowScan::new(self.txn.scan(rowid_range(table.id, rowids), direction)?))
     }
 
     /// Index entries `(values, rowid)` between two bounds on the index's leading columns.

@@ -27,4 +27,4 @@ pub use database::{Database, FORMAT_VERSION, Options, Txn};
 pub use error::{Error, Result};
 pub use mvcc::Synchronous;
 pub use storage::Backend;
-pub use types::{DataType, Value};
+pub use types::{ArchivedValue, DataType, Value};

@@ -40,15 +40,20 @@ pub struct Scan<'a, S: Snapshot> {
     buffered_head: Option<(&'a Vec<u8>, &'a Option<Vec<u8>>)>,
     direction: Direction,
     failed: bool,
-    /// False when the buffer is empty: stored entries pass straight through.
+    /// False when the buffer holds nothing in range: stored entries pass straight through.
     merge: bool,
 }
 
 impl<'a, S: Snapshot> Scan<'a, S> {
-    /// A merged scan; with `merge` false (the transaction buffered nothing), stored entries
+    /// A merged scan; with `merge` false (the transaction buffered nothing in range), stored entries
     /// pass straight through.
     pub(crate) fn new(stored: S::Scan, buffered: BufferRange<'a>, direction: Direction, merge: bool) -> Self {
         Scan { stored, stored_head: None, buffered, buffered_head: None, direction, failed: false, merge }
+    }
+
+    /// The storage scan alone, when there is nothing to merge into it.
+    pub(crate) fn into_stored(self) -> std::result::Result<S::Scan, Self> {
+        if self.merge { Err(self) } else { Ok(self.stored) }
     }
 
     fn fill_heads(&mut self) -> Result<()> {

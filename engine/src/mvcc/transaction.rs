@@ -272,8 +272,10 @@ impl<S: Storage> Transaction<S> {
         let bounds: (Bound<&[u8]>, Bound<&[u8]>) =
             (range.0.as_ref().map(Vec::as_slice), range.1.as_ref().map(Vec::as_slice));
         let buffered = self.writes.range(bounds);
+        // Merge only when this transaction wrote inside the range.
+        let merge = !self.writes.is_empty() && buffered.clone().next().is_some();
         let stored = self.snapshot()?.scan(range, direction)?;
-        Ok(Scan::new(stored, buffered, direction, !self.writes.is_empty()))
+        Ok(Scan::new(stored, buffered, direction, merge))
     }
 
     /// Scans every key that starts with `prefix`, in key order.

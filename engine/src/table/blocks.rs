@@ -44,7 +44,7 @@ use super::block_cache::{BlockCache, BlockId, DEFAULT_BLOCK_CACHE_BYTES};
 
 use crate::encoding::keycode::prefix_end;
 use crate::error::{Error, Result};
-use crate::keys::{Key, ROW, row_key_array, row_key_parts};
+use crate::keys::{Key, ROW, decode_row_key, row_key_array, row_key_parts};
 use crate::storage::{
     Direction, Durability, KeyRange, Snapshot, Status, Storage, WriteBatch, range_contains, range_starts_by,
 };
@@ -104,6 +104,7 @@ struct BlockView<'a> {
 }
 
 impl<'a> BlockView<'a> {
+    #[inline]
     fn parse(block: &'a [u8]) -> Result<Self> {
         let corrupt = || Error::corrupt("damaged row block header");
         if block.first() != Some(&BLOCK_FORMAT) {
@@ -116,19 +117,23 @@ impl<'a> BlockView<'a> {
         Ok(BlockView { entries, data: &block[data_start..], data_start })
     }
 
+    #[inline]
     fn len(&self) -> usize {
         self.entries.len() / ENTRY
     }
 
+    #[inline]
     fn rowid(&self, i: usize) -> i64 {
         i64::from_le_bytes(self.entries[i * ENTRY..i * ENTRY + 8].try_into().expect("8 bytes"))
     }
 
+    #[inline]
     fn end(&self, i: usize) -> usize {
         u32::from_le_bytes(self.entries[i * ENTRY + 8..i * ENTRY + 12].try_into().expect("4 bytes")) as usize
     }
 
     /// Where row `i`'s bytes lie in the block.
+    #[inline]
     fn row_range(&self, i: usize) -> Result<Range<usize>> {
         let start = if i == 0 { 0 } else { self.end(i - 1) };
         let end = self.end(i);
@@ -404,9 +409,6 @@ fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
     lo
 }
 
-/// A key and value read through the blocks.
-type Entry<B> = (BlockBytes<B>, BlockBytes<B>);
-
 /// A scan that unpacks blocks into rows, filtered to the logical range.
 pub struct BlockScan<T: Snapshot> {
     inner: T::Scan,
@@ -421,29 +423,52 @@ pub struct BlockScan<T: Snapshot> {
 struct OpenBlock<B> {
     bytes: Rc<B>,
     table: u64,
-    /// In-range rows not yet returned: rowid and byte range in `bytes`.
-    rows: std::vec::IntoIter<(i64, u32, u32)>,
+    /// In-range rows not yet returned, as entry indexes `front..back`: read from the block
+    /// as they are returned, so opening a block allocates nothing.
+    front: usize,
+    back: usize,
+}
+
+impl<B: AsRef<[u8]>> OpenBlock<B> {
+    /// Entry `i`: its rowid and the byte range of its row.
+    fn row(&self, i: usize) -> Result<(i64, Range<usize>)> {
+        let view = BlockView::parse((*self.bytes).as_ref())?;
+        Ok((view.rowid(i), view.row_range(i)?))
+    }
+}
+
+/// One step of a [`BlockScan`]: a row out of a block, or an entry passed through.
+enum Step<B> {
+    Row { table: u64, rowid: i64, value: BlockBytes<B> },
+    Passed(B, B),
 }
 
 impl<T: Snapshot> BlockScan<T> {
     /// The next row of the open block within the range, if any.
     #[inline]
-    fn next_in_block(&mut self) -> Option<Entry<T::Bytes>> {
-        let open = self.block.as_mut()?;
-        let entry = match self.direction {
-            Direction::Forward => open.rows.next(),
-            Direction::Reverse => open.rows.next_back(),
-        };
-        let Some((rowid, start, end)) = entry else {
+    fn next_in_block(&mut self) -> Result<Option<Step<T::Bytes>>> {
+        let Some(open) = self.block.as_mut().filter(|b| b.front < b.back) else {
             self.block = None;
-            return None;
+            return Ok(None);
         };
-        let key = RowKeyBuf::new(open.table, rowid);
-        Some((BlockBytes::Key(key), BlockBytes::SharedRow { block: open.bytes.clone(), start, end }))
+        let i = match self.direction {
+            Direction::Forward => {
+                open.front += 1;
+                open.front - 1
+            }
+            Direction::Reverse => {
+                open.back -= 1;
+                open.back
+            }
+        };
+        let (rowid, range) = open.row(i)?;
+        let (start, end) = (range.start as u32, range.end as u32);
+        let value = BlockBytes::SharedRow { block: open.bytes.clone(), start, end };
+        Ok(Some(Step::Row { table: open.table, rowid, value }))
     }
 
-    /// Opens a block: copies its bytes out of the store once and decodes its entries,
-    /// narrowed to those whose keys lie in the logical range (rows in a block are sorted, so
+    /// Opens a block: keeps its bytes (copied out of the store once) and narrows its
+    /// entries to those whose keys lie in the logical range (rows in a block are sorted, so
     /// the in-range rows are one contiguous window).
     fn open_block(&mut self, table: u64, stored: T::Bytes) -> Result<()> {
         let bytes = Rc::new(stored);
@@ -452,30 +477,59 @@ impl<T: Snapshot> BlockScan<T> {
         let key = |i: usize| row_key_array(table, view.rowid(i));
         let lo = partition_point(n, |i| !range_starts_by(&self.range, &key(i)));
         let hi = lo + partition_point(n - lo, |j| range_contains(&self.range, &key(lo + j)));
-        let mut rows = Vec::with_capacity(hi - lo);
-        for i in lo..hi {
-            let r = view.row_range(i)?;
-            rows.push((view.rowid(i), r.start as u32, r.end as u32));
-        }
-        self.block = Some(OpenBlock { bytes, table, rows: rows.into_iter() });
+        self.block = Some(OpenBlock { bytes, table, front: lo, back: hi });
         Ok(())
     }
 
-    fn step(&mut self) -> Result<Option<Entry<T::Bytes>>> {
+    #[inline]
+    fn step(&mut self) -> Result<Option<Step<T::Bytes>>> {
         loop {
-            if let Some(row) = self.next_in_block() {
+            if let Some(row) = self.next_in_block()? {
                 return Ok(Some(row));
             }
             let Some((key, value)) = self.inner.next().transpose()? else { return Ok(None) };
             if !self.packed || key.as_ref().first() != Some(&ROW) {
                 if range_contains(&self.range, key.as_ref()) {
-                    return Ok(Some((BlockBytes::Stored(Box::new(key)), BlockBytes::Stored(Box::new(value)))));
+                    return Ok(Some(Step::Passed(key, value)));
                 }
                 continue;
             }
             let (table, _) = row_key_parts(key.as_ref()).ok_or_else(|| Error::corrupt("malformed row block key"))?;
             self.open_block(table, value)?;
         }
+    }
+
+    /// Ends the scan at its first error.
+    #[inline]
+    fn fused<R>(&mut self, step: impl FnOnce(&mut Self) -> Result<Option<R>>) -> Option<Result<R>> {
+        if self.failed {
+            return None;
+        }
+        match step(self) {
+            Ok(item) => item.map(Ok),
+            Err(err) => {
+                self.failed = true;
+                Some(Err(err))
+            }
+        }
+    }
+
+    /// The next row as its rowid and bytes, for a scan within one table's rows.
+    ///
+    /// Unlike [`Iterator::next`] it makes no key for a row read out of a block, only for
+    /// the scan to decode it again: a range sum spent a fifth of its time on that.
+    #[inline]
+    pub fn next_row(&mut self) -> Option<Result<(i64, BlockBytes<T::Bytes>)>> {
+        self.fused(|scan| {
+            Ok(match scan.step()? {
+                None => None,
+                Some(Step::Row { rowid, value, .. }) => Some((rowid, value)),
+                Some(Step::Passed(key, value)) => {
+                    let (_, rowid) = decode_row_key(key.as_ref())?;
+                    Some((rowid, BlockBytes::Stored(Box::new(value))))
+                }
+            })
+        })
     }
 }
 
@@ -484,16 +538,12 @@ impl<T: Snapshot> Iterator for BlockScan<T> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        match self.step() {
-            Ok(item) => item.map(Ok),
-            Err(err) => {
-                self.failed = true;
-                Some(Err(err))
-            }
-        }
+        self.fused(|scan| {
+            Ok(scan.step()?.map(|step| match step {
+                Step::Row { table, rowid, value } => (BlockBytes::Key(RowKeyBuf::new(table, rowid)), value),
+                Step::Passed(key, value) => (BlockBytes::Stored(Box::new(key)), BlockBytes::Stored(Box::new(value))),
+            }))
+        })
     }
 }
 

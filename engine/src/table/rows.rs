@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::keys::{Key, decode_row_key};
 use crate::mvcc::{ReadBytes, Scan};
 use crate::storage::{KeyRange, Snapshot};
+use crate::table::blocks::{BlockBytes, BlockScan, BlockSnapshot};
 use crate::types::{ArchivedValue, Value};
 
 /// A stored row, not yet decoded.
@@ -26,9 +27,10 @@ impl<'t, B: AsRef<[u8]>> RowRef<'t, B> {
         row::access(self.bytes.as_ref())
     }
 
-    /// One column, read in place.
+    /// One column, read in place; only that column is validated (`None` past the row's end).
+    #[inline]
     pub fn column(&self, i: usize) -> Result<Option<&ArchivedValue>> {
-        Ok(self.archived()?.get(i))
+        row::access_column(self.bytes.as_ref(), i)
     }
 
     /// The row copied out into owned values.
@@ -37,21 +39,43 @@ impl<'t, B: AsRef<[u8]>> RowRef<'t, B> {
     }
 }
 
-/// The rows of a table in rowid order (or reverse).
-pub struct RowScan<'t, S: Snapshot> {
-    pub(crate) inner: Scan<'t, S>,
+/// The rows of a table in rowid order (or reverse), read through the row blocks of a
+/// snapshot of `T`.
+pub struct RowScan<'t, T: Snapshot> {
+    source: RowSource<'t, T>,
 }
 
-impl<'t, S: Snapshot> Iterator for RowScan<'t, S> {
-    type Item = Result<RowRef<'t, S::Bytes>>;
+enum RowSource<'t, T: Snapshot> {
+    /// The transaction wrote nothing in the range: rows come straight from the blocks.
+    Stored(BlockScan<T>),
+    /// Rows merged with the transaction's own writes, by key.
+    Merged(Scan<'t, BlockSnapshot<T>>),
+}
+
+impl<'t, T: Snapshot> RowScan<'t, T> {
+    pub(crate) fn new(scan: Scan<'t, BlockSnapshot<T>>) -> Self {
+        let source = match scan.into_stored() {
+            Ok(stored) => RowSource::Stored(stored),
+            Err(merged) => RowSource::Merged(merged),
+        };
+        RowScan { source }
+    }
+}
+
+impl<'t, T: Snapshot> Iterator for RowScan<'t, T> {
+    type Item = Result<RowRef<'t, BlockBytes<T::Bytes>>>;
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let entry = self.inner.next()?;
-        Some(entry.and_then(|(key, value)| {
-            let (_, rowid) = decode_row_key(&key)?;
-            Ok(RowRef::new(rowid, value))
-        }))
+        match &mut self.source {
+            RowSource::Stored(scan) => {
+                Some(scan.next_row()?.map(|(rowid, value)| RowRef::new(rowid, ReadBytes::Stored(value))))
+            }
+            RowSource::Merged(scan) => Some(scan.next()?.and_then(|(key, value)| {
+                let (_, rowid) = decode_row_key(&key)?;
+                Ok(RowRef::new(rowid, value))
+            })),
+        }
     }
 }
 
