@@ -50,9 +50,19 @@ pub struct Options {
     pub cache_bytes: Option<usize>,
 }
 
-/// An open database. Cheap to share across threads (`Arc` it); each thread begins its own
-/// transactions.
+/// An open database. A handle: clones share one database, across threads; each thread
+/// begins its own transactions.
 pub struct Database<S: Storage = AnyStorage> {
+    shared: Arc<Shared<S>>,
+}
+
+impl<S: Storage> Clone for Database<S> {
+    fn clone(&self) -> Self {
+        Database { shared: self.shared.clone() }
+    }
+}
+
+struct Shared<S: Storage> {
     txns: TransactionManager<RowBlocks<S>>,
     rowids: Mutex<HashMap<u64, Arc<RowidAllocator>>>,
 }
@@ -93,14 +103,15 @@ impl<S: Storage> Database<S> {
 
     /// Runs the database over a store with the row layout chosen by the caller.
     pub fn with_rows(rows: RowBlocks<S>, synchronous: Synchronous) -> Result<Self> {
-        let db = Database { txns: TransactionManager::new(rows, synchronous), rowids: Mutex::new(HashMap::new()) };
+        let shared = Shared { txns: TransactionManager::new(rows, synchronous), rowids: Mutex::new(HashMap::new()) };
+        let db = Database { shared: Arc::new(shared) };
         db.check_format()?;
         Ok(db)
     }
 
     /// Writes the format version into a new database; refuses one written in another format.
     fn check_format(&self) -> Result<()> {
-        let mut txn = self.txns.begin()?;
+        let mut txn = self.shared.txns.begin()?;
         let key = Key::Meta("format").encode();
         match txn.get(&key)? {
             Some(bytes) => {
@@ -126,36 +137,36 @@ impl<S: Storage> Database<S> {
     }
 
     /// Begins a read-write transaction.
-    pub fn begin(&self) -> Result<Txn<'_, S>> {
-        Ok(Txn { db: self, txn: self.txns.begin()?, last_rowids: None, last_dependency: None })
+    pub fn begin(&self) -> Result<Txn<S>> {
+        Ok(Txn { db: self.clone(), txn: self.shared.txns.begin()?, last_rowids: None, last_dependency: None })
     }
 
     /// Begins a read-only transaction: a stable snapshot that never conflicts.
-    pub fn begin_read_only(&self) -> Result<Txn<'_, S>> {
-        Ok(Txn { db: self, txn: self.txns.begin_read_only()?, last_rowids: None, last_dependency: None })
+    pub fn begin_read_only(&self) -> Result<Txn<S>> {
+        Ok(Txn { db: self.clone(), txn: self.shared.txns.begin_read_only()?, last_rowids: None, last_dependency: None })
     }
 
     /// Makes every commit so far durable.
     pub fn flush(&self) -> Result<()> {
-        self.txns.flush()
+        self.shared.txns.flush()
     }
 
     /// The store underneath (rows in it are packed into blocks).
     pub fn storage(&self) -> &S {
-        self.txns.storage().inner()
+        self.shared.txns.storage().inner()
     }
 
     pub fn synchronous(&self) -> Synchronous {
-        self.txns.synchronous()
+        self.shared.txns.synchronous()
     }
 
     /// The rowid counter of a table, initialised from its largest committed rowid.
     fn rowids(&self, table: u64) -> Result<Arc<RowidAllocator>> {
-        let mut map = self.rowids.lock();
+        let mut map = self.shared.rowids.lock();
         if let Some(alloc) = map.get(&table) {
             return Ok(alloc.clone());
         }
-        let snapshot = self.txns.storage().snapshot()?;
+        let snapshot = self.shared.txns.storage().snapshot()?;
         let last = snapshot.scan(prefix_range(&KeyPrefix::Rows { table }.encode()), Direction::Reverse)?.next();
         let max_used = last.transpose()?.map(|(k, _)| decode_row_key(k.as_ref())).transpose()?.map(|(_, r)| r);
         let alloc = Arc::new(RowidAllocator::after(max_used));
@@ -164,9 +175,10 @@ impl<S: Storage> Database<S> {
     }
 }
 
-/// A transaction over tables, indexes and raw keys. Dropping it rolls it back.
-pub struct Txn<'db, S: Storage = AnyStorage> {
-    db: &'db Database<S>,
+/// A transaction over tables, indexes and raw keys. Dropping it rolls it back. It holds a
+/// handle to its database, so it may outlive the `Database` value it was begun from.
+pub struct Txn<S: Storage = AnyStorage> {
+    db: Database<S>,
     txn: Transaction<RowBlocks<S>>,
     /// The rowid counter of the table last inserted into (saves a shared lock per insert).
     last_rowids: Option<(u64, Arc<RowidAllocator>)>,
@@ -177,7 +189,7 @@ pub struct Txn<'db, S: Storage = AnyStorage> {
 
 type Bytes<S> = <<RowBlocks<S> as Storage>::Snapshot as Snapshot>::Bytes;
 
-impl<'db, S: Storage> Txn<'db, S> {
+impl<S: Storage> Txn<S> {
     /// Commits; on [`Error::Serialization`] retry the whole transaction.
     pub fn commit(self) -> Result<u64> {
         self.txn.commit()
@@ -190,6 +202,11 @@ impl<'db, S: Storage> Txn<'db, S> {
     /// The underlying key-value transaction, for models built on raw keys.
     pub fn kv(&mut self) -> &mut Transaction<RowBlocks<S>> {
         &mut self.txn
+    }
+
+    /// The underlying key-value transaction, for reads.
+    pub fn kv_ref(&self) -> &Transaction<RowBlocks<S>> {
+        &self.txn
     }
 
     // ---- catalog ----

@@ -74,7 +74,7 @@ impl Error {
         Error::InvalidInput(msg.into())
     }
 
-    pub(crate) fn corrupt(msg: impl Into<String>) -> Error {
+    pub fn corrupt(msg: impl Into<String>) -> Error {
         Error::Corruption(msg.into())
     }
 }

@@ -1,10 +1,46 @@
 //! `braid`: the embeddable database library.
 //!
-//! This crate will hold the SQL pipeline — parse (sqlparser, PostgreSQL dialect) → bind →
-//! plan → optimize → execute — and the public API an application embeds (`Database`,
-//! `Connection`, `Statement`, `Rows`), built with the SQL issue. Today it re-exports the
-//! engine, so applications can already open a database and use tables and transactions.
+//! SQL in, rows out, over the [`braid_engine`] storage engine:
+//!
+//! ```
+//! let db = braid::Database::open_in_memory()?;
+//! let mut conn = db.connect();
+//! conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)", ())?;
+//! conn.execute("INSERT INTO t VALUES ($1, $2)", (1, "one"))?;
+//! let name: String = conn.query_row("SELECT name FROM t WHERE id = ?", [1], |row| row.get(0))?;
+//! assert_eq!(name, "one");
+//! # Ok::<(), braid::Error>(())
+//! ```
+//!
+//! # The life of a statement
+//!
+//! 1. [`parse`]: sqlparser (PostgreSQL dialect, with SQLite's forms accepted) turns text
+//!    into an AST;
+//! 2. `bind`: names are resolved against the catalog, and the AST becomes our own
+//!    [`plan::Statement`] (sqlparser types go no further);
+//! 3. `optimize`: rules rewrite the plan (constant folding, predicate pushdown, index
+//!    selection, hash joins, limit pushdown);
+//! 4. `execute`: operators pull rows batch by batch from the engine's transaction.
+//!
+//! [`Connection`] holds the transaction state between statements: autocommit by default,
+//! or the transaction opened by `BEGIN` / [`Connection::transaction`].
 
-pub use braid_engine::{
-    Backend, ColumnDef, DataType, Database, Error, IndexDef, Options, Result, Synchronous, TableDef, Txn, Value,
-};
+mod bind;
+mod connection;
+mod database;
+mod error;
+mod execute;
+pub mod functions;
+mod optimize;
+pub mod parse;
+pub mod plan;
+mod rows;
+pub mod value;
+
+pub use braid_engine::{Backend, DataType, Synchronous, Value};
+
+pub use self::connection::{Connection, Params, Statement, Transaction};
+pub use self::database::{Database, OpenOptions};
+pub use self::error::{Error, Result};
+pub use self::rows::{Row, RowIndex, Rows};
+pub use self::value::{FromValue, ToValue};

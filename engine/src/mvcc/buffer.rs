@@ -20,6 +20,11 @@ type Entry = (Vec<u8>, Option<Vec<u8>>);
 pub(crate) struct WriteBuffer {
     map: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     tail: Vec<Entry>,
+    /// While a savepoint is open: each write's key and what the buffer held for it before
+    /// (`None`: nothing), so that `rollback_to` can restore it.
+    undo: Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+    /// Open savepoints; writes are logged in `undo` only while there is one.
+    savepoints: usize,
 }
 
 /// A buffered write, borrowed: key and value (`None` for a delete).
@@ -48,6 +53,47 @@ impl WriteBuffer {
     }
 
     pub fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        if self.savepoints > 0 {
+            let before = self.get(&key).cloned();
+            self.undo.push((key.clone(), before));
+        }
+        self.put_unlogged(key, value);
+    }
+
+    /// Opens a savepoint: the writes from here on can be undone with `rollback_to`.
+    pub fn savepoint(&mut self) -> usize {
+        self.savepoints += 1;
+        self.undo.len()
+    }
+
+    /// Undoes every write made since `savepoint`; the savepoint stays open.
+    pub fn rollback_to(&mut self, savepoint: usize) {
+        while self.undo.len() > savepoint {
+            let (key, before) = self.undo.pop().expect("len checked");
+            match before {
+                Some(value) => self.put_unlogged(key, value),
+                None => self.remove(&key),
+            }
+        }
+    }
+
+    /// Closes a savepoint, keeping its writes (they stay undoable by an enclosing one).
+    pub fn release(&mut self, _savepoint: usize) {
+        self.savepoints = self.savepoints.saturating_sub(1);
+        if self.savepoints == 0 {
+            self.undo.clear();
+        }
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        if let Ok(i) = self.tail.binary_search_by(|(k, _)| k.as_slice().cmp(key)) {
+            self.tail.remove(i);
+        } else {
+            self.map.remove(key);
+        }
+    }
+
+    fn put_unlogged(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
         let above_all = match (self.tail.last(), self.map.last_key_value()) {
             (Some((last, _)), _) => key > *last,
             (None, Some((last, _))) => key > *last,
@@ -99,6 +145,8 @@ impl WriteBuffer {
     pub fn clear(&mut self) {
         self.map.clear();
         self.tail.clear();
+        self.undo.clear();
+        self.savepoints = 0;
     }
 }
 
@@ -135,6 +183,30 @@ mod tests {
                     model.range::<Vec<u8>, _>((start, end)).collect()
                 };
                 prop_assert_eq!(got, want);
+            }
+            prop_assert_eq!(buffer.into_sorted(), model.into_iter().collect::<Vec<_>>());
+        }
+
+        /// Rolling back to a savepoint restores exactly what the buffer held at it.
+        #[test]
+        fn rollback_to_a_savepoint_restores_the_buffer(
+            before in proptest::collection::vec((0u8..40, proptest::option::of(any::<u8>())), 0..40),
+            after in proptest::collection::vec((0u8..40, proptest::option::of(any::<u8>())), 0..40),
+        ) {
+            let mut buffer = WriteBuffer::default();
+            let mut model = BTreeMap::new();
+            for (k, v) in before {
+                buffer.put(vec![k], v.map(|v| vec![v]));
+                model.insert(vec![k], v.map(|v| vec![v]));
+            }
+            let sp = buffer.savepoint();
+            for (k, v) in after {
+                buffer.put(vec![k], v.map(|v| vec![v]));
+            }
+            buffer.rollback_to(sp);
+            buffer.release(sp);
+            for k in 0u8..40 {
+                prop_assert_eq!(buffer.get(&[k]), model.get(&vec![k]));
             }
             prop_assert_eq!(buffer.into_sorted(), model.into_iter().collect::<Vec<_>>());
         }

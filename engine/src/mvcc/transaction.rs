@@ -252,6 +252,24 @@ impl<S: Storage> Transaction<S> {
         Ok(())
     }
 
+    /// Opens a savepoint: [`rollback_to`](Self::rollback_to) it undoes the writes made
+    /// after it (statement-level rollback, SQL `SAVEPOINT`). Close it with
+    /// [`release`](Self::release); savepoints nest.
+    pub fn savepoint(&mut self) -> usize {
+        self.writes.savepoint()
+    }
+
+    /// Undoes the writes made since `savepoint`, which stays open. Read dependencies
+    /// declared since stay (they can only make the commit more careful).
+    pub fn rollback_to(&mut self, savepoint: usize) {
+        self.writes.rollback_to(savepoint)
+    }
+
+    /// Closes `savepoint`, keeping its writes.
+    pub fn release(&mut self, savepoint: usize) {
+        self.writes.release(savepoint)
+    }
+
     /// Declares that this transaction's writes rely on the keys in `[start, end)` not
     /// changing: if a transaction that committed after this one began wrote any key in the
     /// range, this one fails to commit with [`Error::Serialization`]. Writes conflict

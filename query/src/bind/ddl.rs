@@ -1,0 +1,191 @@
+//! Binding DDL: CREATE / DROP of tables, indexes, views and triggers, ALTER TABLE.
+//!
+//! Views live in the engine's key space as their SQL text under `Meta("view/NAME")`: a view
+//! is bound again at each use, so it follows later changes to its tables.
+
+use braid_engine::keys::Key;
+use braid_engine::{ColumnDef, TableDef, Txn};
+use sqlparser::ast;
+
+use super::expr::data_type_of;
+use super::{Binder, ident, object_name};
+use crate::error::{Error, Result};
+use crate::plan::{AlterOp, Statement};
+
+/// The key of a view's definition.
+pub(crate) fn view_key(name: &str) -> Vec<u8> {
+    Key::Meta(&format!("view/{name}")).encode()
+}
+
+/// A view's SQL, if a view of that name exists.
+pub(crate) fn load_view(txn: &Txn, name: &str) -> Result<Option<String>> {
+    let Some(bytes) = txn.kv_ref().get(&view_key(name))? else { return Ok(None) };
+    String::from_utf8(bytes.to_vec())
+        .map(Some)
+        .map_err(|_| Error::Storage(braid_engine::Error::corrupt("view definition")))
+}
+
+impl Binder<'_> {
+    pub(super) fn create_table(&mut self, create: &ast::CreateTable) -> Result<Statement> {
+        if create.query.is_some() {
+            return Err(Error::unsupported("CREATE TABLE … AS SELECT"));
+        }
+        let name = object_name(&create.name)?;
+        let mut columns = vec![];
+        let mut primary_key: Vec<String> = vec![];
+        let mut checks = vec![];
+        let mut unique = vec![];
+        for c in &create.columns {
+            let column_name = ident(&c.name);
+            let mut column = ColumnDef::new(column_name.clone(), data_type_of(&c.data_type));
+            for option in &c.options {
+                match &option.option {
+                    ast::ColumnOption::NotNull => column = column.not_null(),
+                    ast::ColumnOption::Null => {}
+                    ast::ColumnOption::Default(e) => column = column.default_sql(e.to_string()),
+                    ast::ColumnOption::PrimaryKey(_) => {
+                        if !primary_key.is_empty() {
+                            return Err(Error::invalid(format!("table {name} has more than one primary key")));
+                        }
+                        primary_key.push(column_name.clone());
+                    }
+                    ast::ColumnOption::Unique(_) => column = column.unique(),
+                    ast::ColumnOption::Check(check) => checks.push(check.expr.to_string()),
+                    ast::ColumnOption::Collation(_) | ast::ColumnOption::Comment(_) => {}
+                    other => return Err(Error::unsupported(format!("column option {other}"))),
+                }
+            }
+            if columns.iter().any(|c: &ColumnDef| c.name == column.name) {
+                return Err(Error::invalid(format!("duplicate column name: {}", column.name)));
+            }
+            columns.push(column);
+        }
+        let names = |cols: &[ast::IndexColumn]| -> Result<Vec<String>> { cols.iter().map(index_column).collect() };
+        for constraint in &create.constraints {
+            match constraint {
+                ast::TableConstraint::PrimaryKey(pk) => {
+                    if !primary_key.is_empty() {
+                        return Err(Error::invalid(format!("table {name} has more than one primary key")));
+                    }
+                    primary_key = names(&pk.columns)?;
+                }
+                ast::TableConstraint::Unique(u) => unique.push(names(&u.columns)?),
+                ast::TableConstraint::Check(c) => checks.push(c.expr.to_string()),
+                other => return Err(Error::unsupported(format!("table constraint {other}"))),
+            }
+        }
+        let mut def = TableDef::new(name, columns);
+        if !primary_key.is_empty() {
+            let keys: Vec<&str> = primary_key.iter().map(String::as_str).collect();
+            def = def.primary_key(&keys).map_err(|_| Error::not_found("column", primary_key.join(", ")))?;
+        }
+        for check in checks {
+            def = def.check_sql(check);
+        }
+        // Single-column UNIQUE constraints are column flags; only wider ones need an index.
+        let mut single = vec![];
+        unique.retain(|cols| {
+            if cols.len() == 1 {
+                single.push(cols[0].clone());
+                false
+            } else {
+                true
+            }
+        });
+        for name in single {
+            let column =
+                def.columns.iter_mut().find(|c| c.name == name).ok_or_else(|| Error::not_found("column", &name))?;
+            column.unique = true;
+        }
+        Ok(Statement::CreateTable { def, if_not_exists: create.if_not_exists, unique })
+    }
+
+    pub(super) fn create_index(&mut self, create: &ast::CreateIndex) -> Result<Statement> {
+        let name = create.name.as_ref().ok_or_else(|| Error::invalid("an index needs a name"))?;
+        if let Some(using) = &create.using
+            && !using.to_string().eq_ignore_ascii_case("btree")
+        {
+            return Err(Error::unsupported(format!("index strategy {using}")));
+        }
+        Ok(Statement::CreateIndex {
+            table: object_name(&create.table_name)?,
+            name: object_name(name)?,
+            columns: create.columns.iter().map(index_column).collect::<Result<_>>()?,
+            unique: create.unique,
+            if_not_exists: create.if_not_exists,
+        })
+    }
+
+    pub(super) fn create_view(&mut self, create: &ast::CreateView) -> Result<Statement> {
+        let name = object_name(&create.name)?;
+        // Bind once now, so a view over missing tables or columns is refused at CREATE.
+        self.query(&create.query)?;
+        let sql = if create.columns.is_empty() {
+            create.query.to_string()
+        } else {
+            let cols: Vec<String> = create.columns.iter().map(|c| c.name.to_string()).collect();
+            format!("SELECT * FROM ({}) AS {name}({})", create.query, cols.join(", "))
+        };
+        Ok(Statement::CreateView { name, sql, if_not_exists: create.if_not_exists })
+    }
+
+    pub(super) fn drop(
+        &mut self,
+        kind: ast::ObjectType,
+        if_exists: bool,
+        names: &[ast::ObjectName],
+    ) -> Result<Statement> {
+        let [name] = names else { return Err(Error::unsupported("DROP of several objects at once")) };
+        let name = object_name(name)?;
+        Ok(match kind {
+            ast::ObjectType::Table => Statement::DropTable { name, if_exists },
+            ast::ObjectType::Index => Statement::DropIndex { name, if_exists },
+            ast::ObjectType::View => Statement::DropView { name, if_exists },
+            other => return Err(Error::unsupported(format!("DROP {other}"))),
+        })
+    }
+
+    pub(super) fn alter_table(&mut self, alter: &ast::AlterTable) -> Result<Statement> {
+        let table = object_name(&alter.name)?;
+        let [operation] = alter.operations.as_slice() else {
+            return Err(Error::unsupported("several ALTER TABLE actions at once"));
+        };
+        let op = match operation {
+            ast::AlterTableOperation::AddColumn { column_def, .. } => {
+                let mut column = ColumnDef::new(ident(&column_def.name), data_type_of(&column_def.data_type));
+                for option in &column_def.options {
+                    match &option.option {
+                        ast::ColumnOption::NotNull => column = column.not_null(),
+                        ast::ColumnOption::Default(e) => column = column.default_sql(e.to_string()),
+                        ast::ColumnOption::Null => {}
+                        other => return Err(Error::unsupported(format!("ADD COLUMN with {other}"))),
+                    }
+                }
+                AlterOp::AddColumn(column)
+            }
+            ast::AlterTableOperation::DropColumn { column_names, .. } => match column_names.as_slice() {
+                [c] => AlterOp::DropColumn(ident(c)),
+                _ => return Err(Error::unsupported("dropping several columns at once")),
+            },
+            ast::AlterTableOperation::RenameColumn { old_column_name, new_column_name } => {
+                AlterOp::RenameColumn { from: ident(old_column_name), to: ident(new_column_name) }
+            }
+            ast::AlterTableOperation::RenameTable { table_name } => {
+                let new = match table_name {
+                    ast::RenameTableNameKind::To(n) | ast::RenameTableNameKind::As(n) => object_name(n)?,
+                };
+                AlterOp::RenameTable(new)
+            }
+            other => return Err(Error::unsupported(format!("ALTER TABLE {other}"))),
+        };
+        Ok(Statement::AlterTable { table, op })
+    }
+}
+
+/// An index column must be a plain column name.
+fn index_column(c: &ast::IndexColumn) -> Result<String> {
+    match &c.column.expr {
+        ast::Expr::Identifier(i) => Ok(ident(i)),
+        other => Err(Error::unsupported(format!("index on expression {other}"))),
+    }
+}

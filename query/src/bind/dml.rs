@@ -1,0 +1,188 @@
+//! Binding INSERT, UPDATE and DELETE.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use braid_engine::{ColumnDef, TableDef};
+use sqlparser::ast;
+
+use super::scope::Scope;
+use super::{Binder, ident, object_name};
+use crate::error::{Error, Result};
+use crate::plan::{Conflict, Expr, Plan, Statement};
+use crate::value::Affinity;
+
+type Returning = Option<(Vec<Expr>, Vec<String>)>;
+
+impl Binder<'_> {
+    /// The table a write targets; views cannot be written.
+    fn target_table(&self, name: &str) -> Result<Arc<TableDef>> {
+        if super::load_view(self.txn, name)?.is_some() {
+            return Err(Error::invalid(format!("cannot modify {name} because it is a view")));
+        }
+        self.txn.table(name).map(Arc::new).map_err(|e| match e {
+            braid_engine::Error::NotFound { .. } => Error::not_found("table", name),
+            e => e.into(),
+        })
+    }
+
+    pub(super) fn insert(&mut self, insert: &ast::Insert) -> Result<Statement> {
+        let name = match &insert.table {
+            ast::TableObject::TableName(n) => object_name(n)?,
+            other => return Err(Error::unsupported(format!("INSERT INTO {other}"))),
+        };
+        let table = self.target_table(&name)?;
+        let targets: Vec<usize> = if insert.columns.is_empty() {
+            (0..table.columns.len()).collect()
+        } else {
+            insert.columns.iter().map(|c| self.column_index(&table, &object_name(c)?)).collect::<Result<_>>()?
+        };
+        let source = match &insert.source {
+            Some(q) => self.query(q)?.0,
+            None => Plan::Values { rows: vec![vec![]], width: 0 },
+        };
+        let supplied = source.width();
+        if insert.source.is_some() && supplied != targets.len() {
+            return Err(Error::invalid(format!(
+                "table {name} has {} columns but {supplied} values were supplied",
+                targets.len()
+            )));
+        }
+        // Full rows in table order: supplied values where given, defaults elsewhere.
+        let mut exprs = Vec::with_capacity(table.columns.len());
+        for (i, column) in table.columns.iter().enumerate() {
+            exprs.push(match targets.iter().position(|&t| t == i) {
+                Some(at) if insert.source.is_some() => Expr::column(at, column.name.as_str()),
+                _ => self.default_value(column)?,
+            });
+        }
+        let source = Plan::Project { input: Box::new(source), exprs };
+        let conflict = match (&insert.or, insert.replace_into, &insert.on) {
+            (Some(ast::SqliteOnConflict::Replace), ..) | (_, true, _) => Conflict::Replace,
+            (Some(ast::SqliteOnConflict::Ignore), ..) => Conflict::Ignore,
+            (
+                _,
+                _,
+                Some(ast::OnInsert::OnConflict(ast::OnConflict { action: ast::OnConflictAction::DoNothing, .. })),
+            ) => Conflict::Ignore,
+            (_, _, Some(_)) => return Err(Error::unsupported("ON CONFLICT DO UPDATE")),
+            _ if insert.ignore => Conflict::Ignore,
+            _ => Conflict::Abort,
+        };
+        let returning = self.returning(&table, &name, insert.returning.as_deref())?;
+        Ok(Statement::Insert { table, source, conflict, returning })
+    }
+
+    /// A column's DEFAULT (bound from its stored SQL), or NULL.
+    fn default_value(&mut self, column: &ColumnDef) -> Result<Expr> {
+        let Some(sql) = &column.default else { return Ok(Expr::Literal(braid_engine::Value::Null)) };
+        let parsed = crate::parse::parse(&format!("SELECT {sql}"))?;
+        let Some(crate::parse::Parsed::Sql(statement)) = parsed.first() else {
+            return Err(Error::invalid(format!("bad DEFAULT for column {}", column.name)));
+        };
+        let ast::Statement::Query(q) = statement.as_ref() else {
+            return Err(Error::invalid(format!("bad DEFAULT for column {}", column.name)));
+        };
+        let ast::SetExpr::Select(select) = q.body.as_ref() else {
+            return Err(Error::invalid(format!("bad DEFAULT for column {}", column.name)));
+        };
+        let Some(ast::SelectItem::UnnamedExpr(e)) = select.projection.first() else {
+            return Err(Error::invalid(format!("bad DEFAULT for column {}", column.name)));
+        };
+        self.push_scope(Scope::default());
+        let bound = self.expr(e);
+        self.pop_scope();
+        bound
+    }
+
+    fn column_index(&self, table: &TableDef, name: &str) -> Result<usize> {
+        table
+            .columns
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| Error::not_found("column", format!("{}.{name}", table.name)))
+    }
+
+    /// The scope of a written table: its columns then its rowid.
+    fn table_scope(table: &TableDef, alias: &str) -> Scope {
+        Scope::table(alias, table.columns.iter().map(|c| (c.name.clone(), Affinity::of(c.data_type))), true)
+    }
+
+    fn scan(table: &Arc<TableDef>, alias: &str) -> Plan {
+        Plan::Scan {
+            table: table.clone(),
+            alias: alias.into(),
+            rowids: (Bound::Unbounded, Bound::Unbounded),
+            reverse: false,
+        }
+    }
+
+    pub(super) fn update(&mut self, update: &ast::Update) -> Result<Statement> {
+        let ast::TableFactor::Table { name, alias, .. } = &update.table.relation else {
+            return Err(Error::unsupported("UPDATE of a derived table"));
+        };
+        if !update.table.joins.is_empty() || update.from.is_some() {
+            return Err(Error::unsupported("UPDATE … FROM"));
+        }
+        let name = object_name(name)?;
+        let alias = alias.as_ref().map_or(name.clone(), |a| ident(&a.name));
+        let table = self.target_table(&name)?;
+        self.push_scope(Self::table_scope(&table, &alias));
+        let result = (|| {
+            let mut source = Self::scan(&table, &alias);
+            if let Some(w) = &update.selection {
+                source = Plan::Filter { input: Box::new(source), predicate: self.expr(w)? };
+            }
+            let mut assignments = vec![];
+            for a in &update.assignments {
+                let ast::AssignmentTarget::ColumnName(column) = &a.target else {
+                    return Err(Error::unsupported("tuple assignment"));
+                };
+                let index = self.column_index(&table, &object_name(column)?)?;
+                assignments.push((index, self.expr(&a.value)?));
+            }
+            Ok((source, assignments))
+        })();
+        self.pop_scope();
+        let (source, assignments) = result?;
+        let conflict = match update.or {
+            Some(ast::SqliteOnConflict::Replace) => Conflict::Replace,
+            Some(ast::SqliteOnConflict::Ignore) => Conflict::Ignore,
+            _ => Conflict::Abort,
+        };
+        let returning = self.returning(&table, &alias, update.returning.as_deref())?;
+        Ok(Statement::Update { table, source, assignments, conflict, returning })
+    }
+
+    pub(super) fn delete(&mut self, delete: &ast::Delete) -> Result<Statement> {
+        let (ast::FromTable::WithFromKeyword(from) | ast::FromTable::WithoutKeyword(from)) = &delete.from;
+        let [item] = from.as_slice() else { return Err(Error::unsupported("DELETE from several tables")) };
+        let ast::TableFactor::Table { name, alias, .. } = &item.relation else {
+            return Err(Error::unsupported("DELETE from a derived table"));
+        };
+        if !item.joins.is_empty() || delete.using.is_some() {
+            return Err(Error::unsupported("DELETE … USING"));
+        }
+        let name = object_name(name)?;
+        let alias = alias.as_ref().map_or(name.clone(), |a| ident(&a.name));
+        let table = self.target_table(&name)?;
+        self.push_scope(Self::table_scope(&table, &alias));
+        let predicate = delete.selection.as_ref().map(|w| self.expr(w)).transpose();
+        self.pop_scope();
+        let mut source = Self::scan(&table, &alias);
+        if let Some(predicate) = predicate? {
+            source = Plan::Filter { input: Box::new(source), predicate };
+        }
+        let returning = self.returning(&table, &alias, delete.returning.as_deref())?;
+        Ok(Statement::Delete { table, source, returning })
+    }
+
+    /// RETURNING items, over a written row (its columns then its rowid).
+    fn returning(&mut self, table: &TableDef, alias: &str, items: Option<&[ast::SelectItem]>) -> Result<Returning> {
+        let Some(items) = items else { return Ok(None) };
+        self.push_scope(Self::table_scope(table, alias));
+        let bound = self.select_items(items);
+        self.pop_scope();
+        Ok(Some(bound?))
+    }
+}

@@ -1,0 +1,390 @@
+//! Binding expressions: names to row positions, literals to values, SQLite's affinity
+//! rules on comparisons, functions and aggregates by name.
+
+use std::sync::Arc;
+
+use braid_engine::{DataType, Value};
+use sqlparser::ast;
+
+use super::{Binder, ident};
+use crate::error::{Error, Result};
+use crate::functions::{AggregateFunction, ScalarFunction};
+use crate::plan::{AggregateCall, CmpOp, Expr, Subquery};
+use crate::value::{Affinity, BinaryArith};
+
+impl Binder<'_> {
+    /// Binds an expression in the current scope.
+    pub(super) fn expr(&mut self, e: &ast::Expr) -> Result<Expr> {
+        use ast::Expr as E;
+        let b = |x: Expr| Box::new(x);
+        Ok(match e {
+            E::Identifier(i) => self.column(None, &ident(i))?,
+            E::CompoundIdentifier(parts) => match parts.as_slice() {
+                [.., table, column] => self.column(Some(&ident(table)), &ident(column))?,
+                _ => return Err(Error::invalid(format!("bad column reference {e}"))),
+            },
+            E::Value(v) => Expr::Literal(self.literal(&v.value)?),
+            E::Nested(inner) => self.expr(inner)?,
+            E::UnaryOp { op, expr } => {
+                let inner = self.expr(expr)?;
+                match op {
+                    // Unary plus is a no-op, but like SQLite it drops the operand's affinity.
+                    ast::UnaryOperator::Plus => Expr::Affinity(b(inner), Affinity::None),
+                    ast::UnaryOperator::Minus => Expr::Negate(b(inner)),
+                    ast::UnaryOperator::Not => Expr::Not(b(inner)),
+                    ast::UnaryOperator::BitwiseNot => Expr::BitNot(b(inner)),
+                    other => return Err(Error::unsupported(format!("operator {other}"))),
+                }
+            }
+            E::BinaryOp { left, op, right } => self.binary(left, op, right)?,
+            E::IsNull(x) => Expr::IsNull { expr: b(self.expr(x)?), negated: false },
+            E::IsNotNull(x) => Expr::IsNull { expr: b(self.expr(x)?), negated: true },
+            E::IsDistinctFrom(l, r) => Expr::Is { left: b(self.expr(l)?), right: b(self.expr(r)?), negated: true },
+            E::IsNotDistinctFrom(l, r) => Expr::Is { left: b(self.expr(l)?), right: b(self.expr(r)?), negated: false },
+            E::IsTrue(x) => Expr::Is { left: b(self.truth(x)?), right: b(Expr::literal(true)), negated: false },
+            E::IsNotTrue(x) => Expr::Is { left: b(self.truth(x)?), right: b(Expr::literal(true)), negated: true },
+            E::IsFalse(x) => Expr::Is { left: b(self.truth(x)?), right: b(Expr::literal(false)), negated: false },
+            E::IsNotFalse(x) => Expr::Is { left: b(self.truth(x)?), right: b(Expr::literal(false)), negated: true },
+            E::Between { expr, negated, low, high } => {
+                let (x, lo, hi) = (self.expr(expr)?, self.expr(low)?, self.expr(high)?);
+                let affinity = self.affinity(&x);
+                let (lo, hi) = (with_affinity(lo, affinity), with_affinity(hi, affinity));
+                Expr::Between { expr: b(x), low: b(lo), high: b(hi), negated: *negated }
+            }
+            E::InList { expr, list, negated } => {
+                let x = self.expr(expr)?;
+                let affinity = self.affinity(&x);
+                let list = list.iter().map(|e| Ok(with_affinity(self.expr(e)?, affinity))).collect::<Result<_>>()?;
+                Expr::InList { expr: b(x), list, negated: *negated }
+            }
+            E::InSubquery { expr, subquery, negated } => {
+                let x = self.expr(expr)?;
+                let subquery = self.subquery(subquery, Some(1))?;
+                Expr::InSubquery { expr: b(x), subquery, negated: *negated }
+            }
+            E::Exists { subquery, negated } => {
+                Expr::Exists { subquery: self.subquery(subquery, None)?, negated: *negated }
+            }
+            E::Subquery(q) => Expr::ScalarSubquery(self.subquery(q, Some(1))?),
+            E::Like { negated, expr, pattern, escape_char, any: false } => {
+                self.like(expr, pattern, escape_char, *negated, false)?
+            }
+            E::ILike { negated, expr, pattern, escape_char, any: false } => {
+                self.like(expr, pattern, escape_char, *negated, false)?
+            }
+            E::Case { operand, conditions, else_result, .. } => Expr::Case {
+                operand: operand.as_deref().map(|o| self.expr(o)).transpose()?.map(Box::new),
+                whens: conditions
+                    .iter()
+                    .map(|w| Ok((self.expr(&w.condition)?, self.expr(&w.result)?)))
+                    .collect::<Result<_>>()?,
+                otherwise: else_result.as_deref().map(|e| self.expr(e)).transpose()?.map(Box::new),
+            },
+            E::Cast { expr, data_type, .. } => Expr::Cast(b(self.expr(expr)?), data_type_of(data_type)),
+            E::Collate { expr, .. } => self.expr(expr)?,
+            E::Function(f) => self.function(f)?,
+            E::Substring { expr, substring_from, substring_for, .. } => {
+                let mut args = vec![self.expr(expr)?];
+                args.push(match substring_from {
+                    Some(from) => self.expr(from)?,
+                    None => Expr::literal(1i64),
+                });
+                if let Some(n) = substring_for {
+                    args.push(self.expr(n)?);
+                }
+                Expr::Function(ScalarFunction::Substr, args)
+            }
+            E::Trim { expr, trim_where, trim_what, trim_characters } => {
+                let f = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => ScalarFunction::Ltrim,
+                    Some(ast::TrimWhereField::Trailing) => ScalarFunction::Rtrim,
+                    _ => ScalarFunction::Trim,
+                };
+                let mut args = vec![self.expr(expr)?];
+                if let Some(what) = trim_what {
+                    args.push(self.expr(what)?);
+                } else if let Some([chars]) = trim_characters.as_deref() {
+                    args.push(self.expr(chars)?);
+                }
+                Expr::Function(f, args)
+            }
+            E::TypedString(t) => {
+                let text = match &t.value.value {
+                    ast::Value::SingleQuotedString(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                Expr::Cast(b(Expr::literal(text)), data_type_of(&t.data_type))
+            }
+            other => return Err(Error::unsupported(format!("expression {}", super::truncate(&other.to_string(), 60)))),
+        })
+    }
+
+    /// An operand of IS TRUE / IS FALSE, as a boolean (NULL stays NULL).
+    fn truth(&mut self, e: &ast::Expr) -> Result<Expr> {
+        Ok(Expr::Cast(Box::new(self.expr(e)?), DataType::Boolean))
+    }
+
+    fn binary(&mut self, left: &ast::Expr, op: &ast::BinaryOperator, right: &ast::Expr) -> Result<Expr> {
+        use ast::BinaryOperator as B;
+        let (l, r) = (self.expr(left)?, self.expr(right)?);
+        let arith = |op, l, r| Expr::Arith(op, Box::new(l), Box::new(r));
+        Ok(match op {
+            B::Plus => arith(BinaryArith::Add, l, r),
+            B::Minus => arith(BinaryArith::Sub, l, r),
+            B::Multiply => arith(BinaryArith::Mul, l, r),
+            B::Divide => arith(BinaryArith::Div, l, r),
+            B::Modulo => arith(BinaryArith::Rem, l, r),
+            B::StringConcat => arith(BinaryArith::Concat, l, r),
+            B::BitwiseAnd => arith(BinaryArith::BitAnd, l, r),
+            B::BitwiseOr => arith(BinaryArith::BitOr, l, r),
+            B::PGBitwiseShiftLeft => arith(BinaryArith::ShiftLeft, l, r),
+            B::PGBitwiseShiftRight => arith(BinaryArith::ShiftRight, l, r),
+            B::And => Expr::And(Box::new(l), Box::new(r)),
+            B::Or => Expr::Or(Box::new(l), Box::new(r)),
+            B::Eq => self.compare(CmpOp::Eq, l, r),
+            B::NotEq => self.compare(CmpOp::NotEq, l, r),
+            B::Lt => self.compare(CmpOp::Lt, l, r),
+            B::LtEq => self.compare(CmpOp::LtEq, l, r),
+            B::Gt => self.compare(CmpOp::Gt, l, r),
+            B::GtEq => self.compare(CmpOp::GtEq, l, r),
+            B::Glob => Expr::Like { expr: Box::new(l), pattern: Box::new(r), escape: None, negated: false, glob: true },
+            other => return Err(Error::unsupported(format!("operator {other}"))),
+        })
+    }
+
+    /// A comparison, with SQLite's affinity applied to the operands: numeric affinity on
+    /// one side converts text on the other; text affinity converts an operand that has none.
+    pub(super) fn compare(&self, op: CmpOp, l: Expr, r: Expr) -> Expr {
+        let (la, ra) = (self.affinity(&l), self.affinity(&r));
+        let (l, r) = if la.is_numeric() && !ra.is_numeric() {
+            (l, with_affinity(r, la))
+        } else if ra.is_numeric() && !la.is_numeric() {
+            (with_affinity(l, ra), r)
+        } else if la == Affinity::Text && ra == Affinity::None {
+            (l, with_affinity(r, Affinity::Text))
+        } else if ra == Affinity::Text && la == Affinity::None {
+            (with_affinity(l, Affinity::Text), r)
+        } else {
+            (l, r)
+        };
+        Expr::Compare(op, Box::new(l), Box::new(r))
+    }
+
+    /// The affinity of an expression: a column's declared type, a CAST's type, else none.
+    pub(super) fn affinity(&self, e: &Expr) -> Affinity {
+        match e {
+            Expr::Column { depth, index, .. } => {
+                let at = self.scopes.len().checked_sub(1 + depth);
+                at.and_then(|s| self.scopes[s].columns.get(*index)).map_or(Affinity::None, |c| c.affinity)
+            }
+            Expr::Cast(_, t) => Affinity::of(*t),
+            Expr::Affinity(_, a) => *a,
+            _ => Affinity::None,
+        }
+    }
+
+    fn like(
+        &mut self,
+        expr: &ast::Expr,
+        pattern: &ast::Expr,
+        escape: &Option<Box<ast::Expr>>,
+        negated: bool,
+        glob: bool,
+    ) -> Result<Expr> {
+        Ok(Expr::Like {
+            expr: Box::new(self.expr(expr)?),
+            pattern: Box::new(self.expr(pattern)?),
+            escape: escape.as_deref().map(|e| self.expr(e)).transpose()?.map(Box::new),
+            negated,
+            glob,
+        })
+    }
+
+    /// Resolves a column name, innermost query first.
+    fn column(&mut self, table: Option<&str>, name: &str) -> Result<Expr> {
+        for depth in 0..self.scopes.len() {
+            let level = self.scopes.len() - 1 - depth;
+            let scope = &self.scopes[level];
+            if let Some(t) = table
+                && !scope.has_table(t)
+            {
+                continue;
+            }
+            if let Some(index) = scope.find(table, name)? {
+                // Every query between here and the scope found reads from outside itself.
+                for flag in &mut self.correlated[level + 1..] {
+                    *flag = true;
+                }
+                let label: Arc<str> = match table {
+                    Some(t) => format!("{t}.{name}").into(),
+                    None => name.into(),
+                };
+                return Ok(Expr::Column { depth, index, name: label });
+            }
+        }
+        let label = table.map_or(name.to_string(), |t| format!("{t}.{name}"));
+        Err(Error::not_found("column", label))
+    }
+
+    pub(super) fn literal(&mut self, v: &ast::Value) -> Result<Value> {
+        use ast::Value as V;
+        Ok(match v {
+            V::Number(n, _) => parse_number(n)?,
+            V::SingleQuotedString(s)
+            | V::EscapedStringLiteral(s)
+            | V::NationalStringLiteral(s)
+            | V::TripleSingleQuotedString(s)
+            | V::DoubleQuotedString(s) => Value::Text(s.clone()),
+            V::DollarQuotedString(s) => Value::Text(s.value.clone()),
+            V::HexStringLiteral(h) => Value::Blob(parse_hex(h)?),
+            V::Boolean(x) => Value::Boolean(*x),
+            V::Null => Value::Null,
+            V::Placeholder(p) => self.parameter(p)?,
+            other => return Err(Error::unsupported(format!("literal {other}"))),
+        })
+    }
+
+    /// A parameter's value: `$n` is the n-th positional value, `?` the next one, `:name`
+    /// (or `@name`, `$name`) a named one.
+    fn parameter(&mut self, p: &str) -> Result<Value> {
+        let missing = || Error::invalid(format!("no value given for parameter {p}"));
+        let positional = |i: usize| self.params.positional.get(i).cloned().ok_or_else(missing);
+        if p == "?" {
+            self.anonymous_params += 1;
+            return positional(self.anonymous_params - 1);
+        }
+        if let Some(n) = p.strip_prefix('$').or_else(|| p.strip_prefix('?')).and_then(|d| d.parse::<usize>().ok()) {
+            return positional(n.checked_sub(1).ok_or_else(missing)?);
+        }
+        let name = p.trim_start_matches([':', '@', '$']);
+        self.params.named.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).ok_or_else(missing)
+    }
+
+    fn function(&mut self, f: &ast::Function) -> Result<Expr> {
+        let name = super::object_name(&f.name)?;
+        if f.over.is_some() {
+            return Err(Error::unsupported(format!("window function {name}()")));
+        }
+        let (args, distinct, star) = match &f.args {
+            ast::FunctionArguments::None => (vec![], false, false),
+            ast::FunctionArguments::Subquery(_) => return Err(Error::unsupported("a subquery as function arguments")),
+            ast::FunctionArguments::List(list) => {
+                let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
+                let mut args = vec![];
+                let mut star = false;
+                for a in &list.args {
+                    match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => args.push(e),
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard) => star = true,
+                        other => return Err(Error::unsupported(format!("function argument {other}"))),
+                    }
+                }
+                (args, distinct, star)
+            }
+        };
+        if let Some(function) = AggregateFunction::lookup(&name, args.len()) {
+            return self.aggregate(function, &name, &args, distinct, star);
+        }
+        if star || distinct {
+            return Err(Error::invalid(format!("{name}() takes no * or DISTINCT")));
+        }
+        let function = ScalarFunction::lookup(&name, args.len())?
+            .ok_or_else(|| Error::not_found("function", format!("{name}()")))?;
+        let args = args.into_iter().map(|a| self.expr(a)).collect::<Result<_>>()?;
+        Ok(Expr::Function(function, args))
+    }
+
+    fn aggregate(
+        &mut self,
+        function: AggregateFunction,
+        name: &str,
+        args: &[&ast::Expr],
+        distinct: bool,
+        star: bool,
+    ) -> Result<Expr> {
+        if !self.aggregates_allowed {
+            return Err(Error::invalid(format!("misuse of aggregate function {name}()")));
+        }
+        let arity_ok = match function {
+            AggregateFunction::Count => (star && args.is_empty() && !distinct) || (!star && args.len() == 1),
+            AggregateFunction::GroupConcat => !star && (args.len() == 1 || (args.len() == 2 && !distinct)),
+            _ => !star && args.len() == 1,
+        };
+        if !arity_ok {
+            return Err(Error::invalid(format!("wrong arguments to aggregate {name}()")));
+        }
+        // No aggregates inside aggregates.
+        self.aggregates_allowed = false;
+        let bound: Result<Vec<Expr>> = args.iter().map(|a| self.expr(a)).collect();
+        self.aggregates_allowed = true;
+        Ok(Expr::Aggregate(Box::new(AggregateCall { function, args: bound?, distinct })))
+    }
+
+    /// Binds a subquery in a new scope; `columns` is the number of columns it must return.
+    fn subquery(&mut self, q: &ast::Query, columns: Option<usize>) -> Result<Subquery> {
+        let allowed = std::mem::replace(&mut self.aggregates_allowed, false);
+        let result = self.query_correlated(q);
+        self.aggregates_allowed = allowed;
+        let (plan, names, correlated) = result?;
+        if let Some(n) = columns
+            && names.len() != n
+        {
+            return Err(Error::invalid(format!("sub-select returns {} columns - expected {n}", names.len())));
+        }
+        Ok(Subquery { plan: Arc::new(plan), correlated, id: self.fresh_id() })
+    }
+}
+
+/// Wraps an operand so a comparison sees it with `affinity` (a no-op for none).
+fn with_affinity(e: Expr, affinity: Affinity) -> Expr {
+    if affinity == Affinity::None { e } else { Expr::Affinity(Box::new(e), affinity) }
+}
+
+fn parse_number(n: &str) -> Result<Value> {
+    if let Ok(i) = n.parse::<i64>() {
+        return Ok(Value::Integer(i));
+    }
+    if let Some(hex) = n.strip_prefix("0x").or_else(|| n.strip_prefix("0X")) {
+        return u64::from_str_radix(hex, 16)
+            .map(|u| Value::Integer(u as i64))
+            .map_err(|_| Error::invalid(format!("hexadecimal literal too big: {n}")));
+    }
+    n.parse::<f64>().map(Value::Real).map_err(|_| Error::invalid(format!("bad number {n}")))
+}
+
+fn parse_hex(h: &str) -> Result<Vec<u8>> {
+    if h.len() % 2 != 0 {
+        return Err(Error::invalid(format!("malformed blob literal X'{h}'")));
+    }
+    (0..h.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&h[i..i + 2], 16).map_err(|_| Error::invalid(format!("malformed blob literal X'{h}'")))
+        })
+        .collect()
+}
+
+/// A declared SQL type as one of ours, by SQLite's affinity rules on its name (so any type
+/// name is accepted): INT → INTEGER; CHAR, CLOB, TEXT → TEXT; BLOB or none → BLOB; REAL,
+/// FLOA, DOUB → REAL; then BOOLEAN, TIMESTAMP/DATE/TIME; anything else (NUMERIC,
+/// DECIMAL) → REAL.
+pub(crate) fn data_type_of(t: &ast::DataType) -> DataType {
+    type_from_name(&t.to_string())
+}
+
+pub(crate) fn type_from_name(name: &str) -> DataType {
+    let n = name.to_ascii_uppercase();
+    if n.contains("INT") {
+        DataType::Integer
+    } else if n.contains("CHAR") || n.contains("CLOB") || n.contains("TEXT") || n.contains("STRING") {
+        DataType::Text
+    } else if n.contains("BLOB") || n.contains("BYTEA") || n.is_empty() {
+        DataType::Blob
+    } else if n.contains("BOOL") {
+        DataType::Boolean
+    } else if n.contains("TIMESTAMP") || n.contains("DATE") || n.contains("TIME") {
+        DataType::Timestamp
+    } else {
+        DataType::Real
+    }
+}

@@ -1,0 +1,648 @@
+//! Binding queries: WITH, compound selects, SELECT … FROM … WHERE … GROUP BY … HAVING,
+//! ORDER BY, LIMIT.
+
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use sqlparser::ast;
+
+use super::scope::{Scope, ScopeColumn};
+use super::{Binder, CteInfo, ident, object_name};
+use crate::error::{Error, Result};
+use crate::functions::AggregateFunction;
+use crate::plan::{AggregateCall, Cte, Expr, JoinKind, Plan, SetOp, SortKey};
+use crate::value::Affinity;
+
+/// A bound query: its plan and output column names.
+pub(super) type BoundQuery = (Plan, Vec<String>);
+
+/// The ORDER BY and LIMIT of a query, applied around its body.
+struct Tail<'q> {
+    order_by: &'q [ast::OrderByExpr],
+    limit: Option<&'q ast::Expr>,
+    offset: Option<&'q ast::Expr>,
+}
+
+impl Binder<'_> {
+    /// Binds a query in the current scope stack.
+    pub(super) fn query(&mut self, q: &ast::Query) -> Result<BoundQuery> {
+        let (plan, columns, _) = self.query_correlated(q)?;
+        Ok((plan, columns))
+    }
+
+    /// Binds a query; also says whether it reads columns of enclosing queries.
+    pub(super) fn query_correlated(&mut self, q: &ast::Query) -> Result<(Plan, Vec<String>, bool)> {
+        let mut ctes = vec![];
+        if let Some(with) = &q.with {
+            self.ctes.push(HashMap::new());
+            for cte in &with.cte_tables {
+                match self.cte(cte, with.recursive) {
+                    Ok(c) => ctes.push(c),
+                    Err(e) => {
+                        self.ctes.pop();
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        let result = self.query_body(q);
+        if q.with.is_some() {
+            self.ctes.pop();
+        }
+        let (plan, columns, correlated) = result?;
+        let plan = if ctes.is_empty() { plan } else { Plan::With { ctes, input: Box::new(plan) } };
+        Ok((plan, columns, correlated))
+    }
+
+    fn query_body(&mut self, q: &ast::Query) -> Result<(Plan, Vec<String>, bool)> {
+        let order_by = match &q.order_by {
+            Some(ast::OrderBy { kind: ast::OrderByKind::Expressions(list), .. }) => list.as_slice(),
+            Some(_) => return Err(Error::unsupported("ORDER BY ALL")),
+            None => &[],
+        };
+        let (limit, offset) = match &q.limit_clause {
+            None => (None, None),
+            Some(ast::LimitClause::LimitOffset { limit, offset, .. }) => {
+                (limit.as_ref(), offset.as_ref().map(|o| &o.value))
+            }
+            Some(ast::LimitClause::OffsetCommaLimit { offset, limit }) => (Some(limit), Some(offset)),
+        };
+        let tail = Tail { order_by, limit, offset };
+        match q.body.as_ref() {
+            ast::SetExpr::Select(select) => self.select(select, &tail),
+            body => {
+                let (plan, columns, correlated) = self.set_expr(body)?;
+                let plan = self.compound_tail(plan, &columns, &tail)?;
+                Ok((plan, columns, correlated))
+            }
+        }
+    }
+
+    fn set_expr(&mut self, body: &ast::SetExpr) -> Result<(Plan, Vec<String>, bool)> {
+        match body {
+            ast::SetExpr::Select(select) => self.select(select, &Tail { order_by: &[], limit: None, offset: None }),
+            ast::SetExpr::Query(q) => self.query_correlated(q),
+            ast::SetExpr::Values(values) => self.values(values),
+            ast::SetExpr::SetOperation { left, op, set_quantifier, right } => {
+                let (l, columns, lc) = self.set_expr(left)?;
+                let (r, rcols, rc) = self.set_expr(right)?;
+                if columns.len() != rcols.len() {
+                    return Err(Error::invalid(
+                        "SELECTs to the left and right of a compound operator do not have the same number of result columns",
+                    ));
+                }
+                let op = match op {
+                    ast::SetOperator::Union => SetOp::Union,
+                    ast::SetOperator::Intersect => SetOp::Intersect,
+                    ast::SetOperator::Except | ast::SetOperator::Minus => SetOp::Except,
+                };
+                let all = matches!(set_quantifier, ast::SetQuantifier::All);
+                Ok((Plan::SetOp { op, all, left: Box::new(l), right: Box::new(r) }, columns, lc || rc))
+            }
+            other => Err(Error::unsupported(format!("query body {}", super::truncate(&other.to_string(), 40)))),
+        }
+    }
+
+    /// `VALUES (…), (…)` as a query.
+    fn values(&mut self, values: &ast::Values) -> Result<(Plan, Vec<String>, bool)> {
+        let width = values.rows.first().map_or(0, |r| r.len());
+        self.push_scope(Scope::default());
+        let rows: Result<Vec<Vec<Expr>>> = values
+            .rows
+            .iter()
+            .map(|row| {
+                if row.len() != width {
+                    return Err(Error::invalid("all VALUES must have the same number of terms"));
+                }
+                row.iter().map(|e| self.expr(e)).collect()
+            })
+            .collect();
+        let correlated = self.pop_scope();
+        let columns = (1..=width).map(|i| format!("column{i}")).collect();
+        Ok((Plan::Values { rows: rows?, width }, columns, correlated))
+    }
+
+    /// ORDER BY and LIMIT of a compound select: terms name output columns (by position,
+    /// name, or the text of a first-select expression).
+    fn compound_tail(&mut self, plan: Plan, columns: &[String], tail: &Tail) -> Result<Plan> {
+        let mut keys = vec![];
+        for term in tail.order_by {
+            let index = match &term.expr {
+                ast::Expr::Value(v) => match &v.value {
+                    ast::Value::Number(n, _) => ordinal(n, columns.len())?,
+                    _ => return Err(Error::invalid("ORDER BY term does not match any column in the result set")),
+                },
+                e => {
+                    let name = match e {
+                        ast::Expr::Identifier(i) => ident(i),
+                        ast::Expr::CompoundIdentifier(parts) => parts.last().map(ident).unwrap_or_default(),
+                        other => other.to_string().to_lowercase(),
+                    };
+                    columns.iter().position(|c| c.to_lowercase() == name).ok_or_else(|| {
+                        Error::invalid(format!("ORDER BY term does not match any column in the result set: {e}"))
+                    })?
+                }
+            };
+            keys.push(sort_key(Expr::column(index, columns[index].as_str()), term));
+        }
+        let plan = if keys.is_empty() { plan } else { Plan::Sort { input: Box::new(plan), keys } };
+        self.limit(plan, tail)
+    }
+
+    fn limit(&mut self, plan: Plan, tail: &Tail) -> Result<Plan> {
+        if tail.limit.is_none() && tail.offset.is_none() {
+            return Ok(plan);
+        }
+        self.push_scope(Scope::default());
+        let limit = tail.limit.map(|e| self.expr(e)).transpose();
+        let offset = tail.offset.map(|e| self.expr(e)).transpose();
+        self.pop_scope();
+        Ok(Plan::Limit { input: Box::new(plan), limit: limit?, offset: offset? })
+    }
+
+    pub(super) fn push_scope(&mut self, scope: Scope) {
+        self.scopes.push(scope);
+        self.correlated.push(false);
+    }
+
+    /// Pops the current scope; returns whether its query read enclosing queries' columns.
+    pub(super) fn pop_scope(&mut self) -> bool {
+        self.scopes.pop();
+        self.correlated.pop().unwrap_or(false)
+    }
+
+    fn select(&mut self, select: &ast::Select, tail: &Tail) -> Result<(Plan, Vec<String>, bool)> {
+        let (input, scope) = self.from(&select.from)?;
+        self.push_scope(scope);
+        let result = self.select_in_scope(select, input, tail);
+        let correlated = self.pop_scope();
+        let (plan, columns) = result?;
+        Ok((plan, columns, correlated))
+    }
+
+    fn select_in_scope(&mut self, select: &ast::Select, input: Plan, tail: &Tail) -> Result<BoundQuery> {
+        let mut plan = input;
+        if let Some(w) = &select.selection {
+            let predicate = self.expr(w)?;
+            plan = Plan::Filter { input: Box::new(plan), predicate };
+        }
+        // The SELECT list, with `*` expanded.
+        self.aggregates_allowed = true;
+        let items = self.select_items(&select.projection);
+        let group_by = match &select.group_by {
+            ast::GroupByExpr::Expressions(exprs, _) => {
+                self.aggregates_allowed = false;
+                let g = exprs.iter().map(|e| self.group_term(e, items.as_ref().ok())).collect::<Result<Vec<_>>>();
+                self.aggregates_allowed = true;
+                g
+            }
+            ast::GroupByExpr::All(_) => Err(Error::unsupported("GROUP BY ALL")),
+        };
+        let having = select.having.as_ref().map(|h| self.expr(h)).transpose();
+        let result = (|| {
+            let (mut exprs, columns) = items?;
+            let group_by = group_by?;
+            let having = having?;
+            // ORDER BY terms: output columns, or expressions over the input (hidden columns).
+            let mut keys = vec![];
+            let visible = exprs.len();
+            for term in tail.order_by {
+                let index = self.order_term(&term.expr, &exprs, &columns)?;
+                let index = match index {
+                    OrderTarget::Output(i) => i,
+                    OrderTarget::Expr(e) => match exprs.iter().position(|x| *x == e) {
+                        Some(i) => i,
+                        None => {
+                            exprs.push(e);
+                            exprs.len() - 1
+                        }
+                    },
+                };
+                keys.push(sort_key(Expr::column(index, format!("#{index}")), term));
+            }
+            let aggregating = !group_by.is_empty() || having.is_some() || exprs.iter().any(Expr::has_aggregate);
+            let mut distinct = matches!(select.distinct, Some(ast::Distinct::Distinct));
+            if let Some(ast::Distinct::On(_)) = &select.distinct {
+                return Err(Error::unsupported("DISTINCT ON"));
+            }
+            if aggregating {
+                let (agg_plan, rewritten, having) = aggregate(plan, group_by, exprs, having)?;
+                plan = agg_plan;
+                exprs = rewritten;
+                if let Some(h) = having {
+                    plan = Plan::Filter { input: Box::new(plan), predicate: h };
+                }
+            }
+            plan = Plan::Project { input: Box::new(plan), exprs };
+            if distinct && plan.width() > visible {
+                // Hidden sort columns would split groups of equal visible values.
+                distinct = false;
+                plan = Plan::Distinct { input: Box::new(plan) };
+            }
+            if distinct {
+                plan = Plan::Distinct { input: Box::new(plan) };
+            }
+            if !keys.is_empty() {
+                plan = Plan::Sort { input: Box::new(plan), keys };
+            }
+            plan = self.limit(plan, tail)?;
+            if plan.width() > visible {
+                let exprs = (0..visible).map(|i| Expr::column(i, columns[i].as_str())).collect();
+                plan = Plan::Project { input: Box::new(plan), exprs };
+            }
+            Ok((plan, columns))
+        })();
+        self.aggregates_allowed = false;
+        result
+    }
+
+    /// The SELECT list: expressions and their output names.
+    pub(super) fn select_items(&mut self, items: &[ast::SelectItem]) -> Result<(Vec<Expr>, Vec<String>)> {
+        let mut exprs = vec![];
+        let mut names = vec![];
+        for item in items {
+            match item {
+                ast::SelectItem::UnnamedExpr(e) => {
+                    exprs.push(self.expr(e)?);
+                    names.push(match e {
+                        ast::Expr::Identifier(i) => i.value.clone(),
+                        ast::Expr::CompoundIdentifier(parts) => {
+                            parts.last().map(|i| i.value.clone()).unwrap_or_default()
+                        }
+                        other => other.to_string(),
+                    });
+                }
+                ast::SelectItem::ExprWithAlias { expr, alias } => {
+                    exprs.push(self.expr(expr)?);
+                    names.push(alias.value.clone());
+                }
+                ast::SelectItem::Wildcard(_) => self.expand_star(None, &mut exprs, &mut names)?,
+                ast::SelectItem::QualifiedWildcard(ast::SelectItemQualifiedWildcardKind::ObjectName(name), _) => {
+                    self.expand_star(Some(&object_name(name)?), &mut exprs, &mut names)?
+                }
+                other => return Err(Error::unsupported(format!("select item {other}"))),
+            }
+        }
+        Ok((exprs, names))
+    }
+
+    fn expand_star(&mut self, table: Option<&str>, exprs: &mut Vec<Expr>, names: &mut Vec<String>) -> Result<()> {
+        let scope = self.scopes.last().expect("a select has a scope");
+        let before = exprs.len();
+        for (index, c) in scope.columns.iter().enumerate() {
+            let visible = match table {
+                Some(t) => c.table.as_deref() == Some(t) && !(c.hidden && !c.qualified_only),
+                None => !c.hidden && !c.qualified_only,
+            };
+            if visible {
+                exprs.push(Expr::column(index, c.name.clone()));
+                names.push(c.name.to_string());
+            }
+        }
+        if exprs.len() == before {
+            return Err(match table {
+                Some(t) => Error::not_found("table", t),
+                None => Error::invalid("no tables specified"),
+            });
+        }
+        Ok(())
+    }
+
+    /// A GROUP BY term: an output column by position or alias, else an input expression.
+    fn group_term(&mut self, e: &ast::Expr, items: Option<&(Vec<Expr>, Vec<String>)>) -> Result<Expr> {
+        if let (ast::Expr::Value(v), Some((exprs, _))) = (e, items)
+            && let ast::Value::Number(n, _) = &v.value
+        {
+            return Ok(exprs[ordinal(n, exprs.len())?].clone());
+        }
+        match self.expr(e) {
+            Err(Error::NotFound { .. }) if matches!(e, ast::Expr::Identifier(_)) && items.is_some() => {
+                let (exprs, names) = items.expect("checked");
+                let ast::Expr::Identifier(i) = e else { unreachable!("matched above") };
+                let at = names.iter().position(|n| n.eq_ignore_ascii_case(&i.value));
+                at.map(|a| exprs[a].clone()).ok_or_else(|| Error::not_found("column", ident(i)))
+            }
+            other => other,
+        }
+    }
+
+    fn order_term(&mut self, e: &ast::Expr, exprs: &[Expr], names: &[String]) -> Result<OrderTarget> {
+        if let ast::Expr::Value(v) = e
+            && let ast::Value::Number(n, _) = &v.value
+        {
+            return Ok(OrderTarget::Output(ordinal(n, exprs.len())?));
+        }
+        if let ast::Expr::Identifier(i) = e {
+            // An output alias wins over an input column of the same name (as SQLite).
+            if let Some(at) = names.iter().position(|n| n.eq_ignore_ascii_case(&i.value)) {
+                let is_input = self.scopes.last().is_some_and(|s| s.find(None, &ident(i)).ok().flatten().is_some());
+                if !is_input || !matches!(exprs[at], Expr::Column { .. }) || exprs[at] == self.expr(e)? {
+                    return Ok(OrderTarget::Output(at));
+                }
+            }
+        }
+        Ok(OrderTarget::Expr(self.expr(e)?))
+    }
+
+    /// The FROM clause: its plan and the scope of its columns. Comma-separated items are
+    /// cross joins (the optimizer turns WHERE equalities into join conditions).
+    fn from(&mut self, from: &[ast::TableWithJoins]) -> Result<(Plan, Scope)> {
+        let mut result: Option<(Plan, Scope)> = None;
+        for item in from {
+            let (mut plan, mut scope) = self.table_factor(&item.relation)?;
+            for join in &item.joins {
+                (plan, scope) = self.join(plan, scope, join)?;
+            }
+            result = Some(match result {
+                None => (plan, scope),
+                Some((left, lscope)) => (
+                    Plan::NestedLoopJoin {
+                        left: Box::new(left),
+                        right: Box::new(plan),
+                        kind: JoinKind::Inner,
+                        on: None,
+                    },
+                    Scope::join(lscope, scope),
+                ),
+            });
+        }
+        Ok(result.unwrap_or((Plan::Values { rows: vec![vec![]], width: 0 }, Scope::default())))
+    }
+
+    fn join(&mut self, left: Plan, lscope: Scope, join: &ast::Join) -> Result<(Plan, Scope)> {
+        use ast::JoinOperator as J;
+        let (right, rscope) = self.table_factor(&join.relation)?;
+        let (kind, constraint) = match &join.join_operator {
+            J::Join(c) | J::Inner(c) => (JoinKind::Inner, Some(c)),
+            J::Left(c) | J::LeftOuter(c) => (JoinKind::Left, Some(c)),
+            J::Right(c) | J::RightOuter(c) => (JoinKind::Right, Some(c)),
+            J::FullOuter(c) => (JoinKind::Full, Some(c)),
+            J::CrossJoin(c) => (JoinKind::Inner, Some(c)),
+            other => return Err(Error::unsupported(format!("join {other:?}"))),
+        };
+        let lwidth = lscope.columns.len();
+        let mut scope = Scope::join(lscope, rscope);
+        // USING and NATURAL: equalities on the shared names; the right copies become
+        // reachable only qualified.
+        let using: Vec<String> = match constraint {
+            Some(ast::JoinConstraint::Using(names)) => names.iter().map(object_name).collect::<Result<_>>()?,
+            Some(ast::JoinConstraint::Natural) => {
+                let left: Vec<&Arc<str>> =
+                    scope.columns[..lwidth].iter().filter(|c| !c.hidden).map(|c| &c.name).collect();
+                scope.columns[lwidth..]
+                    .iter()
+                    .filter(|c| !c.hidden && left.contains(&&c.name))
+                    .map(|c| c.name.to_string())
+                    .collect()
+            }
+            _ => vec![],
+        };
+        let mut terms = vec![];
+        for name in &using {
+            let find = |cols: &[ScopeColumn]| cols.iter().position(|c| !c.qualified_only && &*c.name == name.as_str());
+            let l = find(&scope.columns[..lwidth]).ok_or_else(|| Error::not_found("column", name))?;
+            let r = lwidth + find(&scope.columns[lwidth..]).ok_or_else(|| Error::not_found("column", name))?;
+            scope.columns[r].qualified_only = true;
+            scope.columns[r].hidden = true;
+            self.push_scope(scope.clone());
+            let (le, re) = (Expr::column(l, name.as_str()), Expr::column(r, name.as_str()));
+            terms.push(self.compare(crate::plan::CmpOp::Eq, le, re));
+            self.pop_scope();
+        }
+        if let Some(ast::JoinConstraint::On(on)) = constraint {
+            self.push_scope(scope.clone());
+            let bound = self.expr(on);
+            self.pop_scope();
+            terms.push(bound?);
+        }
+        let on = Expr::and_all(terms);
+        Ok((Plan::NestedLoopJoin { left: Box::new(left), right: Box::new(right), kind, on }, scope))
+    }
+
+    fn table_factor(&mut self, factor: &ast::TableFactor) -> Result<(Plan, Scope)> {
+        match factor {
+            ast::TableFactor::Table { name, alias, args: None, .. } => {
+                let name = object_name(name)?;
+                let alias_name = alias.as_ref().map(|a| ident(&a.name)).unwrap_or_else(|| name.clone());
+                let (plan, scope) = self.named_relation(&name, &alias_name)?;
+                Ok((plan, rename_columns(scope, alias)))
+            }
+            ast::TableFactor::Derived { subquery, alias, lateral: false, .. } => {
+                let (plan, columns) = self.query(subquery)?;
+                let alias_name = alias.as_ref().map(|a| ident(&a.name)).unwrap_or_default();
+                let scope =
+                    Scope::table(&alias_name, columns.iter().map(|c| (c.to_lowercase(), Affinity::None)), false);
+                Ok((plan, rename_columns(scope, alias)))
+            }
+            ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
+                self.from(std::slice::from_ref(table_with_joins))
+            }
+            other => Err(Error::unsupported(format!("FROM item {}", super::truncate(&other.to_string(), 40)))),
+        }
+    }
+
+    /// A table, view or CTE by name.
+    fn named_relation(&mut self, name: &str, alias: &str) -> Result<(Plan, Scope)> {
+        if let Some(cte) = self.ctes.iter().rev().find_map(|m| m.get(name)).cloned() {
+            let plan = Plan::CteRef { id: cte.id, name: name.into(), width: cte.columns.len() };
+            return Ok((plan, Scope::table(alias, cte.columns.into_iter().map(|c| (c, Affinity::None)), false)));
+        }
+        if let Some(sql) = super::load_view(self.txn, name)? {
+            if self.expanding.iter().any(|v| v == name) {
+                return Err(Error::invalid(format!("view {name} is circularly defined")));
+            }
+            let query = match crate::parse::parse(&sql)?.pop() {
+                Some(crate::parse::Parsed::Sql(s)) => match *s {
+                    ast::Statement::Query(q) => q,
+                    _ => return Err(Error::invalid(format!("view {name} has a damaged definition"))),
+                },
+                _ => return Err(Error::invalid(format!("view {name} has a damaged definition"))),
+            };
+            self.expanding.push(name.to_string());
+            let result = self.query(&query);
+            self.expanding.pop();
+            let (plan, columns) = result?;
+            return Ok((
+                plan,
+                Scope::table(alias, columns.into_iter().map(|c| (c.to_lowercase(), Affinity::None)), false),
+            ));
+        }
+        let table = Arc::new(self.txn.table(name).map_err(|e| match e {
+            braid_engine::Error::NotFound { .. } => Error::not_found("table", name),
+            e => e.into(),
+        })?);
+        let columns = table.columns.iter().map(|c| (c.name.clone(), Affinity::of(c.data_type)));
+        let scope = Scope::table(alias, columns, true);
+        let plan = Plan::Scan {
+            table: table.clone(),
+            alias: alias.into(),
+            rowids: (Bound::Unbounded, Bound::Unbounded),
+            reverse: false,
+        };
+        Ok((plan, scope))
+    }
+
+    /// Binds one CTE and makes it visible to the rest of the query.
+    fn cte(&mut self, cte: &ast::Cte, recursive: bool) -> Result<Cte> {
+        let name = ident(&cte.alias.name);
+        let id = self.fresh_id();
+        let declared: Vec<String> = cte.alias.columns.iter().map(|c| ident(&c.name)).collect();
+        let body = cte.query.body.as_ref();
+        let recursive_parts = match body {
+            ast::SetExpr::SetOperation { left, op: ast::SetOperator::Union, set_quantifier, right }
+                if recursive && references(right, &name) =>
+            {
+                Some((left, right, matches!(set_quantifier, ast::SetQuantifier::All)))
+            }
+            _ => None,
+        };
+        let Some((base, step, all)) = recursive_parts else {
+            let (plan, columns) = self.query(&cte.query)?;
+            let columns =
+                if declared.is_empty() { columns.iter().map(|c| c.to_lowercase()).collect() } else { declared };
+            if columns.len() != plan.width() {
+                return Err(Error::invalid(format!(
+                    "table {name} has {} values for {} columns",
+                    plan.width(),
+                    columns.len()
+                )));
+            }
+            self.ctes.last_mut().expect("pushed by the caller").insert(name.clone(), CteInfo { id, columns });
+            return Ok(Cte { id, name: name.into(), plan, recursive: None });
+        };
+        let (base_plan, base_columns, _) = self.set_expr(base)?;
+        let columns =
+            if declared.is_empty() { base_columns.iter().map(|c| c.to_lowercase()).collect() } else { declared };
+        self.ctes
+            .last_mut()
+            .expect("pushed by the caller")
+            .insert(name.clone(), CteInfo { id, columns: columns.clone() });
+        let (step_plan, step_columns, _) = self.set_expr(step)?;
+        if step_columns.len() != columns.len() {
+            return Err(Error::invalid("the parts of a recursive query have different numbers of columns"));
+        }
+        let step_plan =
+            self.compound_tail(step_plan, &step_columns, &Tail { order_by: &[], limit: None, offset: None })?;
+        let _ = (&cte.query.order_by, &cte.query.limit_clause);
+        Ok(Cte { id, name: name.into(), plan: base_plan, recursive: Some((step_plan, all)) })
+    }
+}
+
+enum OrderTarget {
+    Output(usize),
+    Expr(Expr),
+}
+
+/// Applies `AS alias(c1, c2, …)` column names.
+fn rename_columns(mut scope: Scope, alias: &Option<ast::TableAlias>) -> Scope {
+    if let Some(a) = alias {
+        for (c, name) in scope.columns.iter_mut().filter(|c| !c.hidden).zip(&a.columns) {
+            c.name = ident(&name.name).into();
+        }
+    }
+    scope
+}
+
+/// Whether a query body names `table` (a recursive CTE's recursive part does).
+fn references(body: &ast::SetExpr, table: &str) -> bool {
+    let text = body.to_string().to_lowercase();
+    text.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == table)
+}
+
+/// A 1-based output column position.
+fn ordinal(n: &str, width: usize) -> Result<usize> {
+    match n.parse::<usize>() {
+        Ok(i) if (1..=width).contains(&i) => Ok(i - 1),
+        _ => Err(Error::invalid(format!("ORDER BY term out of range - should be between 1 and {width}"))),
+    }
+}
+
+fn sort_key(expr: Expr, term: &ast::OrderByExpr) -> SortKey {
+    let descending = matches!(term.options.sort, Some(ast::OrderBySort::Desc));
+    // SQLite: NULLs first ascending, last descending, unless told.
+    let nulls_first = term.options.nulls_first.unwrap_or(!descending);
+    SortKey { expr, descending, nulls_first }
+}
+
+/// Splits a grouped SELECT into an Aggregate node and expressions over its output: group
+/// terms become its first columns, each distinct aggregate call one more, and any other
+/// column read (SQLite allows bare columns) an `any_value` of the group.
+fn aggregate(
+    input: Plan,
+    group_by: Vec<Expr>,
+    exprs: Vec<Expr>,
+    having: Option<Expr>,
+) -> Result<(Plan, Vec<Expr>, Option<Expr>)> {
+    let mut aggregates: Vec<AggregateCall> = vec![];
+    let groups = group_by.len();
+    let rewrite = |e: Expr, aggregates: &mut Vec<AggregateCall>| -> Expr { lift(e, &group_by, aggregates, groups) };
+    let exprs: Vec<Expr> = exprs.into_iter().map(|e| rewrite(e, &mut aggregates)).collect();
+    let having = having.map(|h| rewrite(h, &mut aggregates));
+    let plan = Plan::Aggregate { input: Box::new(input), group_by, aggregates };
+    Ok((plan, exprs, having))
+}
+
+/// Rewrites one expression over the input row into one over the Aggregate node's output.
+fn lift(e: Expr, group_by: &[Expr], aggregates: &mut Vec<AggregateCall>, groups: usize) -> Expr {
+    if let Some(i) = group_by.iter().position(|g| *g == e) {
+        return Expr::column(i, e.to_string());
+    }
+    match e {
+        Expr::Aggregate(call) => {
+            let label = Expr::Aggregate(call.clone()).to_string();
+            let i = aggregates.iter().position(|a| *a == *call).unwrap_or_else(|| {
+                aggregates.push(*call);
+                aggregates.len() - 1
+            });
+            Expr::column(groups + i, label)
+        }
+        Expr::Column { depth: 0, .. } => {
+            let call = AggregateCall { function: AggregateFunction::AnyValue, args: vec![e.clone()], distinct: false };
+            let i = aggregates.iter().position(|a| *a == call).unwrap_or_else(|| {
+                aggregates.push(call);
+                aggregates.len() - 1
+            });
+            Expr::column(groups + i, e.to_string())
+        }
+        // Recurse one level at a time so that group terms inside are found first.
+        other => map_children(other, &mut |c| lift(c, group_by, aggregates, groups)),
+    }
+}
+
+/// Applies `f` to each direct child of `e`.
+fn map_children(e: Expr, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
+    let mut b = |x: Box<Expr>| Box::new(f(*x));
+    match e {
+        Expr::Not(x) => Expr::Not(b(x)),
+        Expr::Negate(x) => Expr::Negate(b(x)),
+        Expr::BitNot(x) => Expr::BitNot(b(x)),
+        Expr::Cast(x, t) => Expr::Cast(b(x), t),
+        Expr::Affinity(x, a) => Expr::Affinity(b(x), a),
+        Expr::IsNull { expr, negated } => Expr::IsNull { expr: b(expr), negated },
+        Expr::InSubquery { expr, subquery, negated } => Expr::InSubquery { expr: b(expr), subquery, negated },
+        Expr::Arith(op, x, y) => Expr::Arith(op, b(x), b(y)),
+        Expr::Compare(op, x, y) => Expr::Compare(op, b(x), b(y)),
+        Expr::And(x, y) => Expr::And(b(x), b(y)),
+        Expr::Or(x, y) => Expr::Or(b(x), b(y)),
+        Expr::Is { left, right, negated } => Expr::Is { left: b(left), right: b(right), negated },
+        Expr::Between { expr, low, high, negated } => {
+            Expr::Between { expr: b(expr), low: b(low), high: b(high), negated }
+        }
+        Expr::InList { expr, list, negated } => {
+            let expr = b(expr);
+            Expr::InList { expr, list: list.into_iter().map(&mut *f).collect(), negated }
+        }
+        Expr::Like { expr, pattern, escape, negated, glob } => {
+            let (expr, pattern) = (b(expr), b(pattern));
+            Expr::Like { expr, pattern, escape: escape.map(b), negated, glob }
+        }
+        Expr::Case { operand, whens, otherwise } => {
+            let operand = operand.map(&mut b);
+            let whens = whens.into_iter().map(|(w, t)| (f(w), f(t))).collect();
+            Expr::Case { operand, whens, otherwise: otherwise.map(|o| Box::new(f(*o))) }
+        }
+        Expr::Function(func, args) => Expr::Function(func, args.into_iter().map(f).collect()),
+        leaf => leaf,
+    }
+}

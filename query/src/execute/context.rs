@@ -1,0 +1,55 @@
+//! What operators and expressions need while they run: the transaction, the rows of
+//! enclosing queries, and results computed once per statement (uncorrelated subqueries,
+//! CTEs).
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use braid_engine::{Txn, Value};
+
+use crate::value::GroupKey;
+
+/// A row of values.
+pub(crate) type Row = Vec<Value>;
+
+/// A subquery's result, kept for the rest of the statement when it is uncorrelated.
+#[derive(Debug, Clone)]
+pub(crate) enum Cached {
+    /// A scalar subquery's value.
+    Scalar(Value),
+    /// EXISTS.
+    Exists(bool),
+    /// The values of an IN subquery, and whether one of them is NULL.
+    Set(Rc<HashSet<GroupKey>>, bool),
+}
+
+/// Per-statement state shared by every operator of the statement.
+#[derive(Default)]
+pub(crate) struct Shared {
+    pub subqueries: RefCell<HashMap<usize, Cached>>,
+    pub ctes: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
+}
+
+/// The context an operator runs in.
+pub(crate) struct Ctx<'a> {
+    pub txn: &'a Txn,
+    /// Rows of the enclosing queries, innermost first (a correlated subquery's `depth` 1
+    /// column reads `outer[0]`).
+    pub outer: Vec<&'a [Value]>,
+    pub shared: &'a Shared,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(txn: &'a Txn, shared: &'a Shared) -> Self {
+        Ctx { txn, outer: vec![], shared }
+    }
+
+    /// The context of a subquery run for the current row `row`.
+    pub fn nested<'b>(&'b self, row: &'b [Value]) -> Ctx<'b> {
+        let mut outer: Vec<&'b [Value]> = Vec::with_capacity(self.outer.len() + 1);
+        outer.push(row);
+        outer.extend(self.outer.iter().copied());
+        Ctx { txn: self.txn, outer, shared: self.shared }
+    }
+}

@@ -1,0 +1,133 @@
+//! Filter, Project, Limit and Distinct.
+
+use std::collections::HashSet;
+
+use super::super::context::{Ctx, Row};
+use super::super::eval::{eval, matches};
+use super::{Operator, Stream};
+use crate::error::{Error, Result};
+use crate::plan::Expr;
+use crate::value::{GroupKey, to_i64_lossy};
+
+/// Keeps the rows for which the predicate is true.
+pub(super) struct Filter<'a> {
+    pub input: Stream<'a>,
+    pub predicate: &'a Expr,
+    pub ctx: &'a Ctx<'a>,
+}
+
+impl Operator for Filter<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        while let Some(mut batch) = self.input.next_batch()? {
+            let mut keep = Ok(());
+            batch.retain(|row| match matches(self.predicate, row, self.ctx) {
+                Ok(m) => m,
+                Err(e) => {
+                    keep = Err(e);
+                    false
+                }
+            });
+            keep?;
+            if !batch.is_empty() {
+                return Ok(Some(batch));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Computes new rows from expressions over each input row.
+pub(super) struct Project<'a> {
+    pub input: Stream<'a>,
+    pub exprs: &'a [Expr],
+    pub ctx: &'a Ctx<'a>,
+}
+
+impl Operator for Project<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        let Some(batch) = self.input.next_batch()? else { return Ok(None) };
+        let rows = batch
+            .iter()
+            .map(|row| self.exprs.iter().map(|e| eval(e, row, self.ctx)).collect::<Result<Row>>())
+            .collect::<Result<Vec<Row>>>()?;
+        Ok(Some(rows))
+    }
+}
+
+/// Evaluates a LIMIT or OFFSET term: an integer; a negative LIMIT means none.
+pub(super) fn count(e: Option<&Expr>, ctx: &Ctx, what: &str) -> Result<Option<u64>> {
+    let Some(e) = e else { return Ok(None) };
+    let v = eval(e, &[], ctx)?;
+    let n = match v {
+        braid_engine::Value::Integer(i) => i,
+        braid_engine::Value::Real(r) if r.fract() == 0.0 => r as i64,
+        ref other if matches!(other, braid_engine::Value::Text(_)) => to_i64_lossy(other),
+        other => return Err(Error::type_error(format!("{what} must be an integer, not {other}"))),
+    };
+    Ok((n >= 0).then_some(n as u64))
+}
+
+/// Skips `offset` rows, then passes at most `limit`.
+pub(super) struct Limit<'a> {
+    input: Stream<'a>,
+    skip: u64,
+    left: Option<u64>,
+}
+
+impl<'a> Limit<'a> {
+    pub fn new(input: Stream<'a>, limit: &Option<Expr>, offset: &Option<Expr>, ctx: &Ctx) -> Result<Self> {
+        let left = count(limit.as_ref(), ctx, "LIMIT")?;
+        let skip = count(offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0);
+        Ok(Limit { input, skip, left })
+    }
+}
+
+impl Operator for Limit<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        if self.left == Some(0) {
+            return Ok(None);
+        }
+        while let Some(mut batch) = self.input.next_batch()? {
+            if self.skip > 0 {
+                let n = (self.skip as usize).min(batch.len());
+                batch.drain(..n);
+                self.skip -= n as u64;
+            }
+            if let Some(left) = &mut self.left {
+                batch.truncate(*left as usize);
+                *left -= batch.len() as u64;
+            }
+            if !batch.is_empty() {
+                return Ok(Some(batch));
+            }
+            if self.left == Some(0) {
+                break;
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Passes the first of each set of equal rows.
+pub(super) struct Distinct<'a> {
+    input: Stream<'a>,
+    seen: HashSet<GroupKey>,
+}
+
+impl<'a> Distinct<'a> {
+    pub fn new(input: Stream<'a>) -> Self {
+        Distinct { input, seen: HashSet::new() }
+    }
+}
+
+impl Operator for Distinct<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        while let Some(mut batch) = self.input.next_batch()? {
+            batch.retain(|row| self.seen.insert(GroupKey(row.clone())));
+            if !batch.is_empty() {
+                return Ok(Some(batch));
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,128 @@
+//! Physical operators: one per plan node, pulled a batch of rows at a time.
+//!
+//! Batches amortise the per-call cost of the operator tree (a virtual call and a branch per
+//! batch rather than per row); each operator is a small state machine over its inputs'
+//! batches. [`build`] turns a plan into a [`Stream`] of rows.
+
+mod aggregate;
+mod basic;
+mod join;
+mod scan;
+mod setop;
+mod sort;
+mod with;
+
+use super::context::{Ctx, Row};
+use crate::error::Result;
+use crate::plan::Plan;
+
+/// Rows per batch.
+pub(crate) const BATCH: usize = 1024;
+
+/// A running operator.
+pub(crate) trait Operator {
+    /// The next non-empty batch of rows, or `None` when done.
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>>;
+}
+
+pub(crate) type BoxedOperator<'a> = Box<dyn Operator + 'a>;
+
+/// An operator's rows, one at a time or all at once.
+pub(crate) struct Stream<'a> {
+    op: BoxedOperator<'a>,
+    buffered: std::vec::IntoIter<Row>,
+}
+
+impl<'a> Stream<'a> {
+    pub fn new(op: BoxedOperator<'a>) -> Self {
+        Stream { op, buffered: Vec::new().into_iter() }
+    }
+
+    pub fn next_row(&mut self) -> Result<Option<Row>> {
+        loop {
+            if let Some(row) = self.buffered.next() {
+                return Ok(Some(row));
+            }
+            match self.op.next_batch()? {
+                Some(batch) => self.buffered = batch.into_iter(),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    pub fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        let rest: Vec<Row> = self.buffered.by_ref().collect();
+        if !rest.is_empty() {
+            return Ok(Some(rest));
+        }
+        self.op.next_batch()
+    }
+
+    pub fn collect(mut self) -> Result<Vec<Row>> {
+        let mut rows: Vec<Row> = self.buffered.by_ref().collect();
+        while let Some(batch) = self.op.next_batch()? {
+            if rows.is_empty() {
+                rows = batch;
+            } else {
+                rows.extend(batch);
+            }
+        }
+        Ok(rows)
+    }
+}
+
+impl Operator for Stream<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        Stream::next_batch(self)
+    }
+}
+
+/// Builds the operators of a plan.
+pub(crate) fn build<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>) -> Result<Stream<'a>> {
+    let input = |p: &'a Plan| build(p, ctx);
+    let op: BoxedOperator<'a> = match plan {
+        Plan::Values { rows, .. } => Box::new(scan::Values::new(rows, ctx)),
+        Plan::Scan { table, rowids, reverse, .. } => Box::new(scan::TableScan::new(table, rowids, *reverse, ctx)?),
+        Plan::IndexScan { table, index, range, reverse, .. } => {
+            Box::new(scan::IndexScan::new(table, index, range, *reverse, ctx)?)
+        }
+        Plan::CteRef { id, name, .. } => Box::new(scan::CteScan::new(*id, name, ctx)?),
+        Plan::Filter { input: i, predicate } => Box::new(basic::Filter { input: input(i)?, predicate, ctx }),
+        Plan::Project { input: i, exprs } => Box::new(basic::Project { input: input(i)?, exprs, ctx }),
+        Plan::Limit { input: i, limit, offset } => Box::new(basic::Limit::new(input(i)?, limit, offset, ctx)?),
+        Plan::Distinct { input: i } => Box::new(basic::Distinct::new(input(i)?)),
+        Plan::Aggregate { input: i, group_by, aggregates } => {
+            Box::new(aggregate::Aggregate::new(input(i)?, group_by, aggregates, ctx))
+        }
+        Plan::NestedLoopJoin { left, right, kind, on } => Box::new(join::NestedLoopJoin::new(
+            input(left)?,
+            input(right)?,
+            right.width(),
+            left.width(),
+            *kind,
+            on.as_ref(),
+            ctx,
+        )?),
+        Plan::HashJoin { left, right, kind, left_keys, right_keys, residual } => Box::new(join::HashJoin::new(
+            input(left)?,
+            input(right)?,
+            (left.width(), right.width()),
+            *kind,
+            (left_keys, right_keys),
+            residual.as_ref(),
+            ctx,
+        )?),
+        Plan::Sort { input: i, keys } => Box::new(sort::Sort::new(input(i)?, keys, None, ctx)),
+        Plan::TopN { input: i, keys, limit, offset } => {
+            Box::new(sort::Sort::new(input(i)?, keys, Some((limit, offset.as_ref())), ctx))
+        }
+        Plan::SetOp { op, all, left, right } => {
+            Box::new(setop::SetOperation::new(*op, *all, input(left)?, input(right)?))
+        }
+        Plan::With { ctes, input: i } => {
+            with::compute(ctes, ctx)?;
+            return input(i);
+        }
+    };
+    Ok(Stream::new(op))
+}

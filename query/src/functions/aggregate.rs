@@ -1,0 +1,230 @@
+//! Aggregate functions and their accumulators.
+//!
+//! Semantics are SQLite's: over no rows (or only NULLs) `count` is 0, `sum`, `avg`, `min`,
+//! `max` and `group_concat` are NULL, `total` is 0.0. `sum` of integers stays an integer
+//! and overflowing it is an error; `avg` and `total` are reals.
+
+use std::collections::HashSet;
+
+use braid_engine::Value;
+
+use crate::error::{Error, Result};
+use crate::value::{GroupKey, sort_cmp, to_f64_lossy, to_number, to_text};
+
+/// An aggregate function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunction {
+    /// `count(*)` when called without arguments.
+    Count,
+    Sum,
+    Total,
+    Avg,
+    Min,
+    Max,
+    /// `group_concat(x [, sep])` and `string_agg(x, sep)`.
+    GroupConcat,
+    /// Any one value of the group: a column named in a grouped SELECT but not in GROUP BY.
+    AnyValue,
+}
+
+impl AggregateFunction {
+    /// The aggregate of this name, if it is one (`min` and `max` with one argument only:
+    /// with more they are scalar functions).
+    pub fn lookup(name: &str, args: usize) -> Option<Self> {
+        Some(match name {
+            "count" => AggregateFunction::Count,
+            "sum" => AggregateFunction::Sum,
+            "total" => AggregateFunction::Total,
+            "avg" => AggregateFunction::Avg,
+            "min" if args == 1 => AggregateFunction::Min,
+            "max" if args == 1 => AggregateFunction::Max,
+            "group_concat" | "string_agg" => AggregateFunction::GroupConcat,
+            "any_value" => AggregateFunction::AnyValue,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AggregateFunction::Count => "count",
+            AggregateFunction::Sum => "sum",
+            AggregateFunction::Total => "total",
+            AggregateFunction::Avg => "avg",
+            AggregateFunction::Min => "min",
+            AggregateFunction::Max => "max",
+            AggregateFunction::GroupConcat => "group_concat",
+            AggregateFunction::AnyValue => "any_value",
+        }
+    }
+}
+
+/// The running state of one aggregate over one group.
+#[derive(Debug, Clone)]
+pub struct Accumulator {
+    function: AggregateFunction,
+    state: State,
+    /// Values seen, for DISTINCT aggregates.
+    seen: Option<HashSet<GroupKey>>,
+}
+
+#[derive(Debug, Clone)]
+enum State {
+    Count(i64),
+    /// Integer sum while every input is an integer; a real sum once one is not.
+    Sum {
+        int: i64,
+        real: f64,
+        is_real: bool,
+        any: bool,
+    },
+    Avg {
+        sum: f64,
+        count: i64,
+    },
+    Extreme(Value),
+    Concat(Option<String>),
+    Any(Option<Value>),
+}
+
+impl Accumulator {
+    pub fn new(function: AggregateFunction, distinct: bool) -> Self {
+        let state = match function {
+            AggregateFunction::Count => State::Count(0),
+            AggregateFunction::Sum | AggregateFunction::Total => {
+                State::Sum { int: 0, real: 0.0, is_real: false, any: false }
+            }
+            AggregateFunction::Avg => State::Avg { sum: 0.0, count: 0 },
+            AggregateFunction::Min | AggregateFunction::Max => State::Extreme(Value::Null),
+            AggregateFunction::GroupConcat => State::Concat(None),
+            AggregateFunction::AnyValue => State::Any(None),
+        };
+        Accumulator { function, state, seen: distinct.then(HashSet::new) }
+    }
+
+    /// Adds one row's arguments (`count(*)` passes none).
+    pub fn add(&mut self, args: &[Value]) -> Result<()> {
+        let Some(v) = args.first() else {
+            if let State::Count(n) = &mut self.state {
+                *n += 1;
+            }
+            return Ok(());
+        };
+        if v.is_null() && !matches!(self.state, State::Any(_)) {
+            return Ok(());
+        }
+        if let Some(seen) = &mut self.seen
+            && !seen.insert(GroupKey(vec![v.clone()]))
+        {
+            return Ok(());
+        }
+        match &mut self.state {
+            State::Count(n) => *n += 1,
+            State::Sum { int, real, is_real, any } => {
+                *any = true;
+                match to_number(v) {
+                    Value::Integer(i) if !*is_real => match int.checked_add(i) {
+                        Some(s) => *int = s,
+                        None if self.function == AggregateFunction::Total => {
+                            *is_real = true;
+                            *real = *int as f64 + i as f64;
+                        }
+                        None => return Err(Error::Arithmetic("integer overflow".into())),
+                    },
+                    n => {
+                        if !*is_real {
+                            *is_real = true;
+                            *real = *int as f64;
+                        }
+                        *real += to_f64_lossy(&n);
+                    }
+                }
+            }
+            State::Avg { sum, count } => {
+                *sum += to_f64_lossy(v);
+                *count += 1;
+            }
+            State::Extreme(best) => {
+                let better = best.is_null() || {
+                    let o = sort_cmp(v, best);
+                    if self.function == AggregateFunction::Min { o.is_lt() } else { o.is_gt() }
+                };
+                if better {
+                    *best = v.clone();
+                }
+            }
+            State::Concat(acc) => {
+                let sep = match args.get(1) {
+                    Some(Value::Null) => String::new(),
+                    Some(s) => to_text(s),
+                    None => ",".into(),
+                };
+                match acc {
+                    Some(s) => {
+                        s.push_str(&sep);
+                        s.push_str(&to_text(v));
+                    }
+                    None => *acc = Some(to_text(v)),
+                }
+            }
+            State::Any(any) => {
+                if any.is_none() {
+                    *any = Some(v.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The aggregate's value over what was added.
+    pub fn finish(&self) -> Value {
+        match &self.state {
+            State::Count(n) => Value::Integer(*n),
+            State::Sum { int, real, is_real, any } => match (self.function, *is_real, *any) {
+                (AggregateFunction::Total, false, _) => Value::Real(*int as f64),
+                (AggregateFunction::Total, true, _) | (_, true, true) => Value::Real(*real),
+                (_, false, true) => Value::Integer(*int),
+                (_, _, false) => Value::Null,
+            },
+            State::Avg { count: 0, .. } => Value::Null,
+            State::Avg { sum, count } => Value::Real(sum / *count as f64),
+            State::Extreme(v) => v.clone(),
+            State::Concat(s) => s.clone().map_or(Value::Null, Value::Text),
+            State::Any(v) => v.clone().unwrap_or(Value::Null),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(f: AggregateFunction, distinct: bool, values: &[Value]) -> Result<Value> {
+        let mut acc = Accumulator::new(f, distinct);
+        for v in values {
+            acc.add(std::slice::from_ref(v))?;
+        }
+        Ok(acc.finish())
+    }
+
+    #[test]
+    fn aggregates_over_nothing_and_nulls() {
+        use AggregateFunction::*;
+        for f in [Sum, Avg, Min, Max, GroupConcat] {
+            assert_eq!(run(f, false, &[Value::Null]).unwrap(), Value::Null, "{f:?}");
+        }
+        assert_eq!(run(Total, false, &[]).unwrap(), Value::Real(0.0));
+        assert_eq!(run(Count, false, &[Value::Null, Value::Integer(1)]).unwrap(), Value::Integer(1));
+    }
+
+    #[test]
+    fn sums_stay_integer_until_a_real_and_overflow_is_an_error() {
+        use AggregateFunction::*;
+        assert_eq!(run(Sum, false, &[Value::Integer(1), Value::Integer(2)]).unwrap(), Value::Integer(3));
+        assert_eq!(run(Sum, false, &[Value::Integer(1), Value::Real(0.5)]).unwrap(), Value::Real(1.5));
+        assert!(run(Sum, false, &[Value::Integer(i64::MAX), Value::Integer(1)]).is_err());
+        assert_eq!(
+            run(Count, true, &[Value::Integer(1), Value::Real(1.0), Value::Integer(2)]).unwrap(),
+            Value::Integer(2)
+        );
+    }
+}

@@ -1,0 +1,303 @@
+//! Scalar functions, SQLite's semantics.
+
+use braid_engine::Value;
+
+use crate::error::{Error, Result};
+use crate::value::{format_real, sort_cmp, to_f64_lossy, to_i64_lossy, to_number, to_text};
+
+/// A scalar function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarFunction {
+    Abs,
+    Length,
+    Lower,
+    Upper,
+    Substr,
+    Trim,
+    Ltrim,
+    Rtrim,
+    Replace,
+    Round,
+    TypeOf,
+    Coalesce,
+    IfNull,
+    NullIf,
+    Instr,
+    Hex,
+    Random,
+    /// `max(a, b, …)` with two or more arguments.
+    Greatest,
+    /// `min(a, b, …)` with two or more arguments.
+    Least,
+    Char,
+    Unicode,
+    Iif,
+    Sign,
+    Concat,
+    Quote,
+    ZeroBlob,
+    Version,
+}
+
+impl ScalarFunction {
+    /// The function of this name, checking the number of arguments.
+    pub fn lookup(name: &str, args: usize) -> Result<Option<Self>> {
+        use ScalarFunction::*;
+        let (f, min, max) = match name {
+            "abs" => (Abs, 1, 1),
+            "length" | "char_length" | "character_length" | "octet_length" => (Length, 1, 1),
+            "lower" => (Lower, 1, 1),
+            "upper" => (Upper, 1, 1),
+            "substr" | "substring" => (Substr, 2, 3),
+            "trim" => (Trim, 1, 2),
+            "ltrim" => (Ltrim, 1, 2),
+            "rtrim" => (Rtrim, 1, 2),
+            "replace" => (Replace, 3, 3),
+            "round" => (Round, 1, 2),
+            "typeof" => (TypeOf, 1, 1),
+            "coalesce" => (Coalesce, 2, usize::MAX),
+            "ifnull" => (IfNull, 2, 2),
+            "nullif" => (NullIf, 2, 2),
+            "instr" => (Instr, 2, 2),
+            "hex" => (Hex, 1, 1),
+            "random" => (Random, 0, 0),
+            "max" | "greatest" => (Greatest, 2, usize::MAX),
+            "min" | "least" => (Least, 2, usize::MAX),
+            "char" => (Char, 0, usize::MAX),
+            "unicode" => (Unicode, 1, 1),
+            "iif" => (Iif, 3, 3),
+            "sign" => (Sign, 1, 1),
+            "concat" => (Concat, 1, usize::MAX),
+            "quote" => (Quote, 1, 1),
+            "zeroblob" => (ZeroBlob, 1, 1),
+            "version" | "sqlite_version" => (Version, 0, 0),
+            _ => return Ok(None),
+        };
+        if args < min || args > max {
+            return Err(Error::invalid(format!("wrong number of arguments to function {name}()")));
+        }
+        Ok(Some(f))
+    }
+
+    pub fn name(self) -> &'static str {
+        use ScalarFunction::*;
+        match self {
+            Abs => "abs",
+            Length => "length",
+            Lower => "lower",
+            Upper => "upper",
+            Substr => "substr",
+            Trim => "trim",
+            Ltrim => "ltrim",
+            Rtrim => "rtrim",
+            Replace => "replace",
+            Round => "round",
+            TypeOf => "typeof",
+            Coalesce => "coalesce",
+            IfNull => "ifnull",
+            NullIf => "nullif",
+            Instr => "instr",
+            Hex => "hex",
+            Random => "random",
+            Greatest => "max",
+            Least => "min",
+            Char => "char",
+            Unicode => "unicode",
+            Iif => "iif",
+            Sign => "sign",
+            Concat => "concat",
+            Quote => "quote",
+            ZeroBlob => "zeroblob",
+            Version => "version",
+        }
+    }
+
+    /// False for functions whose result may change between calls (never folded).
+    pub fn is_deterministic(self) -> bool {
+        self != ScalarFunction::Random
+    }
+
+    /// Calls the function on evaluated arguments.
+    pub fn call(self, args: &[Value]) -> Result<Value> {
+        use ScalarFunction::*;
+        let arg = |i: usize| args.get(i).unwrap_or(&Value::Null);
+        let null_in = args.iter().any(Value::is_null);
+        Ok(match self {
+            Coalesce | IfNull => args.iter().find(|v| !v.is_null()).cloned().unwrap_or(Value::Null),
+            NullIf => {
+                if !arg(0).is_null() && !arg(1).is_null() && sort_cmp(arg(0), arg(1)).is_eq() {
+                    Value::Null
+                } else {
+                    arg(0).clone()
+                }
+            }
+            Iif => {
+                if crate::value::truthy(arg(0)) == Some(true) {
+                    arg(1).clone()
+                } else {
+                    arg(2).clone()
+                }
+            }
+            TypeOf => Value::Text(
+                match arg(0) {
+                    Value::Null => "null",
+                    Value::Integer(_) | Value::Boolean(_) => "integer",
+                    Value::Real(_) => "real",
+                    Value::Text(_) => "text",
+                    Value::Blob(_) => "blob",
+                    Value::Timestamp(_) => "timestamp",
+                }
+                .into(),
+            ),
+            Quote => Value::Text(match arg(0) {
+                Value::Null => "NULL".into(),
+                Value::Text(s) => format!("'{}'", s.replace('\'', "''")),
+                Value::Real(r) => format_real(*r),
+                v => v.to_string(),
+            }),
+            Random => Value::Integer(random()),
+            Version => Value::Text(concat!("Braid ", env!("CARGO_PKG_VERSION")).into()),
+            Concat => Value::Text(args.iter().filter(|v| !v.is_null()).map(to_text).collect()),
+            Char => Value::Text(
+                args.iter().filter_map(|v| char::from_u32(to_i64_lossy(v).clamp(0, u32::MAX as i64) as u32)).collect(),
+            ),
+            Greatest | Least => {
+                if null_in {
+                    return Ok(Value::Null);
+                }
+                let pick = args.iter().reduce(|a, b| {
+                    let o = sort_cmp(b, a);
+                    if (self == Greatest && o.is_gt()) || (self == Least && o.is_lt()) { b } else { a }
+                });
+                pick.cloned().unwrap_or(Value::Null)
+            }
+            _ if null_in && !matches!(self, Trim | Ltrim | Rtrim) => Value::Null,
+            _ if arg(0).is_null() => Value::Null,
+            Abs => match to_number(arg(0)) {
+                Value::Integer(i) => match i.checked_abs() {
+                    Some(a) => Value::Integer(a),
+                    None => return Err(Error::Arithmetic("integer overflow".into())),
+                },
+                Value::Real(r) => Value::Real(r.abs()),
+                other => other,
+            },
+            Sign => match to_number(arg(0)) {
+                Value::Integer(i) => Value::Integer(i.signum()),
+                Value::Real(r) => Value::Integer(if r > 0.0 {
+                    1
+                } else if r < 0.0 {
+                    -1
+                } else {
+                    0
+                }),
+                _ => Value::Null,
+            },
+            Length => match arg(0) {
+                Value::Blob(b) => Value::Integer(b.len() as i64),
+                v => Value::Integer(to_text(v).chars().count() as i64),
+            },
+            Lower => Value::Text(to_text(arg(0)).to_lowercase()),
+            Upper => Value::Text(to_text(arg(0)).to_uppercase()),
+            Hex => Value::Text(match arg(0) {
+                Value::Blob(b) => b.iter().map(|x| format!("{x:02X}")).collect(),
+                v => to_text(v).bytes().map(|x| format!("{x:02X}")).collect(),
+            }),
+            Unicode => to_text(arg(0)).chars().next().map_or(Value::Null, |c| Value::Integer(c as i64)),
+            ZeroBlob => Value::Blob(vec![0; to_i64_lossy(arg(0)).clamp(0, 1 << 24) as usize]),
+            Substr => substr(arg(0), to_i64_lossy(arg(1)), args.get(2).map(to_i64_lossy)),
+            Trim | Ltrim | Rtrim => {
+                if arg(0).is_null() || (args.len() > 1 && arg(1).is_null()) {
+                    return Ok(Value::Null);
+                }
+                let s = to_text(arg(0));
+                let set: Vec<char> = if args.len() > 1 { to_text(arg(1)).chars().collect() } else { vec![' '] };
+                let t = match self {
+                    Trim => s.trim_matches(set.as_slice()),
+                    Ltrim => s.trim_start_matches(set.as_slice()),
+                    _ => s.trim_end_matches(set.as_slice()),
+                };
+                Value::Text(t.to_string())
+            }
+            Replace => {
+                let (s, from, to) = (to_text(arg(0)), to_text(arg(1)), to_text(arg(2)));
+                Value::Text(if from.is_empty() { s } else { s.replace(&from, &to) })
+            }
+            Instr => {
+                let (s, needle) = (to_text(arg(0)), to_text(arg(1)));
+                Value::Integer(s.find(&needle).map_or(0, |at| s[..at].chars().count() as i64 + 1))
+            }
+            Round => {
+                let digits = args.get(1).map_or(0, to_i64_lossy).clamp(0, 30) as i32;
+                let x = to_f64_lossy(arg(0));
+                let scale = 10f64.powi(digits);
+                let r = (x * scale).round() / scale;
+                Value::Real(if r.is_finite() { r } else { x })
+            }
+        })
+    }
+}
+
+/// `substr(s, start, len)`: 1-based, negative starts count from the end, as SQLite.
+fn substr(v: &Value, start: i64, len: Option<i64>) -> Value {
+    let chars: Vec<char> = to_text(v).chars().collect();
+    let n = chars.len() as i64;
+    let mut from = if start > 0 {
+        start - 1
+    } else if start < 0 {
+        n + start
+    } else {
+        -1
+    };
+    let mut count = len.unwrap_or(i64::MAX / 2);
+    if count < 0 {
+        // A negative length takes characters before the start.
+        from += count;
+        count = -count;
+        if start == 0 {
+            from += 1;
+        }
+    } else if start == 0 {
+        count -= 1;
+    }
+    let end = from.saturating_add(count).min(n);
+    let from = from.max(0);
+    if from >= end {
+        return if matches!(v, Value::Blob(_)) { Value::Blob(vec![]) } else { Value::Text(String::new()) };
+    }
+    Value::Text(chars[from as usize..end as usize].iter().collect())
+}
+
+/// A pseudo-random i64 (SplitMix64 over a process-wide counter and the clock).
+fn random() -> i64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let mut z = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) ^ seed;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.into())
+    }
+
+    #[test]
+    fn substr_counts_like_sqlite() {
+        assert_eq!(substr(&text("hello"), 2, Some(3)), text("ell"));
+        assert_eq!(substr(&text("hello"), -3, None), text("llo"));
+        assert_eq!(substr(&text("hello"), 0, Some(2)), text("h"));
+        assert_eq!(substr(&text("hello"), 3, Some(-2)), text("he"));
+    }
+
+    #[test]
+    fn null_arguments_give_null_except_coalesce() {
+        assert_eq!(ScalarFunction::Abs.call(&[Value::Null]).unwrap(), Value::Null);
+        assert_eq!(ScalarFunction::Coalesce.call(&[Value::Null, Value::Integer(2)]).unwrap(), Value::Integer(2));
+        assert_eq!(ScalarFunction::Abs.call(&[Value::Integer(-3)]).unwrap(), Value::Integer(3));
+    }
+}

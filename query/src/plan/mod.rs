@@ -1,0 +1,326 @@
+//! Plans: what a statement does, as a tree of our own types.
+//!
+//! The binder turns a parsed statement into a [`Statement`]; queries become a [`Plan`],
+//! a tree of relational operators whose leaves read tables. The optimizer rewrites plans
+//! (`optimize/`); the executor runs them (`execute/`), one operator per node.
+//! `Display` of a plan is the EXPLAIN text, one node per line, children indented.
+
+mod expr;
+mod statement;
+
+use std::fmt;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use braid_engine::TableDef;
+
+pub use self::expr::{AggregateCall, CmpOp, Expr, Subquery};
+pub use self::statement::{AlterOp, Conflict, Statement, TransactionOp};
+
+/// How two inputs are joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    Left,
+    Right,
+    Full,
+}
+
+/// A compound-select operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOp {
+    Union,
+    Intersect,
+    Except,
+}
+
+/// One ORDER BY term: an expression over the input row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub descending: bool,
+    pub nulls_first: bool,
+}
+
+/// Which entries of an index a scan reads.
+#[derive(Debug, Clone)]
+pub enum IndexRange {
+    /// Entries whose leading columns equal these values, or lie between two bounds on the
+    /// next column after them.
+    Range { equal: Vec<Expr>, lower: Bound<Expr>, upper: Bound<Expr> },
+    /// Entries whose first column equals any of the values (IN lists).
+    In(Vec<Expr>),
+}
+
+/// A relational operator tree. Every node produces rows of a fixed width.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// Literal rows (`VALUES`, or one empty row for a SELECT without FROM).
+    Values {
+        rows: Vec<Vec<Expr>>,
+        width: usize,
+    },
+    /// Rows of a table in rowid order: its columns, then the rowid.
+    Scan {
+        table: Arc<TableDef>,
+        alias: Arc<str>,
+        rowids: (Bound<Expr>, Bound<Expr>),
+        reverse: bool,
+    },
+    /// Rows of a table found through an index: its columns, then the rowid.
+    IndexScan {
+        table: Arc<TableDef>,
+        alias: Arc<str>,
+        index: String,
+        range: IndexRange,
+        reverse: bool,
+    },
+    Filter {
+        input: Box<Plan>,
+        predicate: Expr,
+    },
+    Project {
+        input: Box<Plan>,
+        exprs: Vec<Expr>,
+    },
+    /// Groups by `group_by` and outputs the group values, then one column per aggregate.
+    Aggregate {
+        input: Box<Plan>,
+        group_by: Vec<Expr>,
+        aggregates: Vec<AggregateCall>,
+    },
+    NestedLoopJoin {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        kind: JoinKind,
+        on: Option<Expr>,
+    },
+    /// An equi-join: builds a hash table on the right input's keys.
+    HashJoin {
+        left: Box<Plan>,
+        right: Box<Plan>,
+        kind: JoinKind,
+        left_keys: Vec<Expr>,
+        right_keys: Vec<Expr>,
+        residual: Option<Expr>,
+    },
+    Sort {
+        input: Box<Plan>,
+        keys: Vec<SortKey>,
+    },
+    /// Keeps the first `limit` rows after skipping `offset` (both constant expressions).
+    Limit {
+        input: Box<Plan>,
+        limit: Option<Expr>,
+        offset: Option<Expr>,
+    },
+    /// The first `limit` rows in `keys` order, without sorting everything.
+    TopN {
+        input: Box<Plan>,
+        keys: Vec<SortKey>,
+        limit: Expr,
+        offset: Option<Expr>,
+    },
+    Distinct {
+        input: Box<Plan>,
+    },
+    SetOp {
+        op: SetOp,
+        all: bool,
+        left: Box<Plan>,
+        right: Box<Plan>,
+    },
+    /// A named common table expression's rows, computed once per statement.
+    CteRef {
+        id: usize,
+        name: Arc<str>,
+        width: usize,
+    },
+    /// Defines CTEs for its input: each computed before use. `recursive` CTEs iterate.
+    With {
+        ctes: Vec<Cte>,
+        input: Box<Plan>,
+    },
+}
+
+/// A common table expression.
+#[derive(Debug, Clone)]
+pub struct Cte {
+    pub id: usize,
+    pub name: Arc<str>,
+    /// The whole query, or for a recursive CTE its non-recursive part.
+    pub plan: Plan,
+    /// The recursive part, reading the rows of the previous step through `CteRef { id }`.
+    pub recursive: Option<(Plan, bool)>,
+}
+
+impl Plan {
+    /// The number of columns each row has.
+    pub fn width(&self) -> usize {
+        match self {
+            Plan::Values { width, .. } | Plan::CteRef { width, .. } => *width,
+            Plan::Scan { table, .. } | Plan::IndexScan { table, .. } => table.columns.len() + 1,
+            Plan::Filter { input, .. }
+            | Plan::Sort { input, .. }
+            | Plan::Limit { input, .. }
+            | Plan::TopN { input, .. }
+            | Plan::Distinct { input }
+            | Plan::With { input, .. } => input.width(),
+            Plan::Project { exprs, .. } => exprs.len(),
+            Plan::Aggregate { group_by, aggregates, .. } => group_by.len() + aggregates.len(),
+            Plan::NestedLoopJoin { left, right, .. } | Plan::HashJoin { left, right, .. } => {
+                left.width() + right.width()
+            }
+            Plan::SetOp { left, .. } => left.width(),
+        }
+    }
+
+    /// The direct inputs.
+    pub fn inputs(&self) -> Vec<&Plan> {
+        match self {
+            Plan::Values { .. } | Plan::Scan { .. } | Plan::IndexScan { .. } | Plan::CteRef { .. } => vec![],
+            Plan::Filter { input, .. }
+            | Plan::Project { input, .. }
+            | Plan::Aggregate { input, .. }
+            | Plan::Sort { input, .. }
+            | Plan::Limit { input, .. }
+            | Plan::TopN { input, .. }
+            | Plan::Distinct { input } => vec![input],
+            Plan::With { ctes, input } => {
+                let mut v: Vec<&Plan> = Vec::new();
+                for c in ctes {
+                    v.push(&c.plan);
+                    if let Some((r, _)) = &c.recursive {
+                        v.push(r);
+                    }
+                }
+                v.push(input);
+                v
+            }
+            Plan::NestedLoopJoin { left, right, .. }
+            | Plan::HashJoin { left, right, .. }
+            | Plan::SetOp { left, right, .. } => {
+                vec![left, right]
+            }
+        }
+    }
+
+    /// The one-line description of this node (without its inputs).
+    pub fn describe(&self) -> String {
+        let exprs = |es: &[Expr]| es.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ");
+        let keys = |ks: &[SortKey]| {
+            ks.iter()
+                .map(|k| format!("{}{}", k.expr, if k.descending { " DESC" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let bound = |b: &Bound<Expr>, open: &str, closed: &str| match b {
+            Bound::Included(e) => format!("{closed}{e}"),
+            Bound::Excluded(e) => format!("{open}{e}"),
+            Bound::Unbounded => String::new(),
+        };
+        match self {
+            Plan::Values { rows, width } => format!("Values: {} rows of {width} columns", rows.len()),
+            Plan::Scan { table, alias, rowids, reverse } => {
+                let mut s = format!("Scan: {}", table.name);
+                if **alias != *table.name {
+                    s += &format!(" AS {alias}");
+                }
+                if !matches!(rowids, (Bound::Unbounded, Bound::Unbounded)) {
+                    s += &format!(" rowid {} .. {}", bound(&rowids.0, ">", ">="), bound(&rowids.1, "<", "<="));
+                }
+                if *reverse {
+                    s += " reverse";
+                }
+                s
+            }
+            Plan::IndexScan { table, alias, index, range, reverse } => {
+                let mut s = format!("IndexScan: {}", table.name);
+                if **alias != *table.name {
+                    s += &format!(" AS {alias}");
+                }
+                s += &format!(" USING {index}");
+                match range {
+                    IndexRange::In(values) => s += &format!(" IN ({})", exprs(values)),
+                    IndexRange::Range { equal, lower, upper } => {
+                        if !equal.is_empty() {
+                            s += &format!(" = ({})", exprs(equal));
+                        }
+                        let (lo, hi) = (bound(lower, ">", ">="), bound(upper, "<", "<="));
+                        if !lo.is_empty() || !hi.is_empty() {
+                            s += &format!(" range {lo} .. {hi}");
+                        }
+                    }
+                }
+                if *reverse {
+                    s += " reverse";
+                }
+                s
+            }
+            Plan::Filter { predicate, .. } => format!("Filter: {predicate}"),
+            Plan::Project { exprs: es, .. } => format!("Project: {}", exprs(es)),
+            Plan::Aggregate { group_by, aggregates, .. } => {
+                let aggs: Vec<String> =
+                    aggregates.iter().map(|a| Expr::Aggregate(Box::new(a.clone())).to_string()).collect();
+                let mut s = format!("Aggregate: {}", aggs.join(", "));
+                if !group_by.is_empty() {
+                    s += &format!(" GROUP BY {}", exprs(group_by));
+                }
+                s
+            }
+            Plan::NestedLoopJoin { kind, on, .. } => {
+                let mut s = format!("NestedLoopJoin: {kind:?}");
+                if let Some(on) = on {
+                    s += &format!(" ON {on}");
+                }
+                s
+            }
+            Plan::HashJoin { kind, left_keys, right_keys, residual, .. } => {
+                let mut s = format!("HashJoin: {kind:?} ({}) = ({})", exprs(left_keys), exprs(right_keys));
+                if let Some(r) = residual {
+                    s += &format!(" AND {r}");
+                }
+                s
+            }
+            Plan::Sort { keys: ks, .. } => format!("Sort: {}", keys(ks)),
+            Plan::Limit { limit, offset, .. } => {
+                let mut s = "Limit:".to_string();
+                if let Some(l) = limit {
+                    s += &format!(" {l}");
+                }
+                if let Some(o) = offset {
+                    s += &format!(" OFFSET {o}");
+                }
+                s
+            }
+            Plan::TopN { keys: ks, limit, offset, .. } => {
+                let mut s = format!("TopN: {limit} BY {}", keys(ks));
+                if let Some(o) = offset {
+                    s += &format!(" OFFSET {o}");
+                }
+                s
+            }
+            Plan::Distinct { .. } => "Distinct".to_string(),
+            Plan::SetOp { op, all, .. } => format!("{op:?}{}", if *all { " ALL" } else { "" }),
+            Plan::CteRef { name, .. } => format!("CteScan: {name}"),
+            Plan::With { ctes, .. } => {
+                let names: Vec<String> = ctes
+                    .iter()
+                    .map(|c| format!("{}{}", c.name, if c.recursive.is_some() { " (recursive)" } else { "" }))
+                    .collect();
+                format!("With: {}", names.join(", "))
+            }
+        }
+    }
+
+    fn fmt_indented(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+        writeln!(f, "{:indent$}{}", "", self.describe(), indent = depth * 2)?;
+        self.inputs().into_iter().try_for_each(|p| p.fmt_indented(f, depth + 1))
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_indented(f, 0)
+    }
+}

@@ -1,0 +1,121 @@
+//! Bound statements: what the executor is asked to do.
+
+use std::sync::Arc;
+
+use braid_engine::TableDef;
+
+use super::{Expr, Plan};
+
+/// What an INSERT does when a row collides with a unique key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// Fail the statement (the default, `OR ABORT`, `OR FAIL`, `OR ROLLBACK`).
+    Abort,
+    /// Skip the row (`OR IGNORE`, `ON CONFLICT DO NOTHING`).
+    Ignore,
+    /// Delete the rows it collides with, then insert (`OR REPLACE`, `REPLACE`).
+    Replace,
+}
+
+/// Transaction control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransactionOp {
+    Begin { read_only: bool },
+    Commit,
+    Rollback,
+    Savepoint(String),
+    Release(String),
+    RollbackTo(String),
+}
+
+/// A bound statement.
+#[derive(Debug, Clone)]
+pub enum Statement {
+    /// A query: its plan and the names of its output columns.
+    Query {
+        plan: Plan,
+        columns: Vec<String>,
+    },
+    /// `source` yields full rows of the table (defaults filled in), in column order.
+    Insert {
+        table: Arc<TableDef>,
+        source: Plan,
+        conflict: Conflict,
+        returning: Option<(Vec<Expr>, Vec<String>)>,
+    },
+    /// `source` yields the matching rows (columns then rowid); `assignments` compute the new
+    /// values of some columns from the old row.
+    Update {
+        table: Arc<TableDef>,
+        source: Plan,
+        assignments: Vec<(usize, Expr)>,
+        conflict: Conflict,
+        returning: Option<(Vec<Expr>, Vec<String>)>,
+    },
+    /// `source` yields the rows to delete (columns then rowid).
+    Delete {
+        table: Arc<TableDef>,
+        source: Plan,
+        returning: Option<(Vec<Expr>, Vec<String>)>,
+    },
+    /// `unique` lists multi-column UNIQUE constraints (made unique indexes).
+    CreateTable {
+        def: TableDef,
+        if_not_exists: bool,
+        unique: Vec<Vec<String>>,
+    },
+    DropTable {
+        name: String,
+        if_exists: bool,
+    },
+    CreateIndex {
+        table: String,
+        name: String,
+        columns: Vec<String>,
+        unique: bool,
+        if_not_exists: bool,
+    },
+    DropIndex {
+        name: String,
+        if_exists: bool,
+    },
+    CreateView {
+        name: String,
+        sql: String,
+        if_not_exists: bool,
+    },
+    DropView {
+        name: String,
+        if_exists: bool,
+    },
+    CreateTrigger {
+        name: String,
+        table: String,
+        sql: String,
+        if_not_exists: bool,
+    },
+    DropTrigger {
+        name: String,
+        if_exists: bool,
+    },
+    AlterTable {
+        table: String,
+        op: AlterOp,
+    },
+    Transaction(TransactionOp),
+    Explain {
+        statement: Box<Statement>,
+        analyze: bool,
+    },
+    /// Statements accepted and ignored (REINDEX, ANALYZE, VACUUM).
+    Noop,
+}
+
+/// An ALTER TABLE action.
+#[derive(Debug, Clone)]
+pub enum AlterOp {
+    AddColumn(braid_engine::ColumnDef),
+    DropColumn(String),
+    RenameColumn { from: String, to: String },
+    RenameTable(String),
+}

@@ -1,0 +1,138 @@
+//! Comparing values the SQL way (see the module doc of `value`).
+
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
+
+use braid_engine::Value;
+
+/// The class of a value in sort order: NULL < numbers < text < blob.
+fn class(v: &Value) -> u8 {
+    match v {
+        Value::Null => 0,
+        Value::Boolean(_) | Value::Integer(_) | Value::Real(_) | Value::Timestamp(_) => 1,
+        Value::Text(_) => 2,
+        Value::Blob(_) => 3,
+    }
+}
+
+/// Compares two numbers exactly (an `i64` against an `f64` without rounding the integer).
+fn cmp_int_real(i: i64, r: f64) -> Ordering {
+    if r.is_nan() {
+        return Ordering::Greater; // NaN sorts first among numbers
+    }
+    if r >= 9.223372036854775807e18 {
+        return Ordering::Less;
+    }
+    if r < -9.223372036854775808e18 {
+        return Ordering::Greater;
+    }
+    let t = r.trunc();
+    match i.cmp(&(t as i64)) {
+        Ordering::Equal => 0.0f64.partial_cmp(&(r - t)).unwrap_or(Ordering::Equal),
+        o => o,
+    }
+}
+
+fn int_of(v: &Value) -> Option<i64> {
+    match v {
+        Value::Integer(i) | Value::Timestamp(i) => Some(*i),
+        Value::Boolean(b) => Some(*b as i64),
+        _ => None,
+    }
+}
+
+/// The total order of ORDER BY, DISTINCT, GROUP BY, min and max.
+pub fn sort_cmp(a: &Value, b: &Value) -> Ordering {
+    let (ca, cb) = (class(a), class(b));
+    if ca != cb {
+        return ca.cmp(&cb);
+    }
+    match (a, b) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Text(x), Value::Text(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Blob(x), Value::Blob(y)) => x.cmp(y),
+        (Value::Real(x), Value::Real(y)) => x.partial_cmp(y).unwrap_or_else(|| x.is_nan().cmp(&y.is_nan()).reverse()),
+        (Value::Real(x), _) => cmp_int_real(int_of(b).unwrap_or(0), *x).reverse(),
+        (_, Value::Real(y)) => cmp_int_real(int_of(a).unwrap_or(0), *y),
+        _ => int_of(a).cmp(&int_of(b)),
+    }
+}
+
+/// SQL comparison: `None` when either side is NULL (unknown).
+#[inline]
+pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    if a.is_null() || b.is_null() {
+        return None;
+    }
+    if let (Value::Integer(x), Value::Integer(y)) = (a, b) {
+        return Some(x.cmp(y));
+    }
+    Some(sort_cmp(a, b))
+}
+
+/// A value as a key of GROUP BY, DISTINCT and hash joins: equal exactly when SQL calls the
+/// values equal (`1` and `1.0` are one group; NULLs are one group).
+#[derive(Debug, Clone)]
+pub struct GroupKey(pub Vec<Value>);
+
+impl PartialEq for GroupKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| sort_cmp(a, b).is_eq())
+    }
+}
+
+impl Eq for GroupKey {}
+
+impl Hash for GroupKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for v in &self.0 {
+            hash_value(v, state);
+        }
+    }
+}
+
+/// Hashes numbers by value, so that `1`, `1.0` and `TRUE` hash alike.
+pub(crate) fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
+    match v {
+        Value::Null => 0u8.hash(state),
+        Value::Boolean(_) | Value::Integer(_) | Value::Timestamp(_) => {
+            1u8.hash(state);
+            int_of(v).hash(state);
+        }
+        Value::Real(r) => {
+            1u8.hash(state);
+            if r.fract() == 0.0 && *r >= -9.2e18 && *r <= 9.2e18 {
+                (*r as i64).hash(state);
+            } else {
+                r.to_bits().hash(state);
+            }
+        }
+        Value::Text(s) => {
+            2u8.hash(state);
+            s.hash(state);
+        }
+        Value::Blob(b) => {
+            3u8.hash(state);
+            b.hash(state);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_compare_across_types_and_before_text() {
+        use Value::*;
+        assert_eq!(compare(&Integer(1), &Real(1.0)), Some(Ordering::Equal));
+        assert_eq!(compare(&Integer(2), &Real(1.5)), Some(Ordering::Greater));
+        assert_eq!(compare(&Real(-0.5), &Integer(0)), Some(Ordering::Less));
+        assert_eq!(compare(&Integer(i64::MAX), &Real(9.3e18)), Some(Ordering::Less));
+        assert_eq!(compare(&Integer(5), &Text("1".into())), Some(Ordering::Less));
+        assert_eq!(compare(&Null, &Integer(1)), None);
+        assert_eq!(sort_cmp(&Null, &Integer(i64::MIN)), Ordering::Less);
+        assert_eq!(sort_cmp(&Text("b".into()), &Blob(vec![0])), Ordering::Less);
+        assert_eq!(GroupKey(vec![Integer(1)]), GroupKey(vec![Real(1.0)]));
+    }
+}

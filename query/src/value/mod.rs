@@ -1,0 +1,25 @@
+//! SQL semantics of values: comparison, arithmetic, conversion.
+//!
+//! The engine's [`Value`] has a total order made for keys (by type first). SQL compares
+//! differently, and Braid follows SQLite wherever SQLite's sqllogictest corpus judges:
+//!
+//! - numbers compare by value across INTEGER and REAL (and BOOLEAN, which is 0 or 1);
+//! - in sort order, NULL < numbers < TEXT < BLOB (timestamps sort with numbers);
+//! - a comparison with NULL is unknown (`None`), which WHERE treats as false;
+//! - arithmetic converts its operands to numbers (`'12x'` is 12, `'abc'` is 0); integer
+//!   overflow in `+ - *` gives a REAL, as in SQLite; `x / 0` and `x % 0` are NULL.
+//!
+//! [`Value`]: braid_engine::Value
+
+mod arith;
+mod compare;
+mod convert;
+mod format;
+
+pub use self::arith::{BinaryArith, arith, negate};
+pub use self::compare::{GroupKey, compare, sort_cmp};
+pub use self::convert::{
+    Affinity, FromValue, ToValue, apply_affinity, cast, coerce_for_column, to_f64_lossy, to_i64_lossy, to_number,
+    truthy,
+};
+pub use self::format::{format_real, to_text};
