@@ -32,7 +32,7 @@ pub(crate) enum Outcome {
 pub(crate) fn run(statement: &Statement, txn: &mut Txn, _params: &ParamValues) -> Result<Outcome> {
     match statement {
         Statement::Query { plan, columns } => {
-            let plan = optimize::optimize(plan.clone());
+            let plan = optimize::optimize(plan.clone(), txn);
             let rows = query(&plan, txn)?;
             Ok(Outcome::Rows { columns: columns.clone(), rows })
         }
@@ -40,7 +40,7 @@ pub(crate) fn run(statement: &Statement, txn: &mut Txn, _params: &ParamValues) -
         Statement::Explain { statement, analyze } => {
             let text = match statement.as_ref() {
                 Statement::Query { plan, .. } => {
-                    let plan = optimize::optimize(plan.clone());
+                    let plan = optimize::optimize(plan.clone(), txn);
                     if *analyze {
                         let start = std::time::Instant::now();
                         let rows = query(&plan, txn)?.len();
@@ -58,6 +58,12 @@ pub(crate) fn run(statement: &Statement, txn: &mut Txn, _params: &ParamValues) -
         Statement::Transaction(_) => Ok(Outcome::Done),
         ddl_statement => ddl::run(ddl_statement, txn),
     }
+}
+
+/// Evaluates an expression that reads no row; `None` if that fails.
+pub(crate) fn eval_constant(e: &crate::plan::Expr, txn: &Txn) -> Option<Value> {
+    let shared = Shared::default();
+    eval::eval(e, &[], &Ctx::new(txn, &shared)).ok()
 }
 
 /// Runs a query plan to completion.

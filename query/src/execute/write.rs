@@ -18,7 +18,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn) -> Result<Outcome> {
         | Statement::Delete { table, source, .. } => (table, source),
         _ => unreachable!("write::run is called for writes"),
     };
-    let source = optimize::optimize(source.clone());
+    let source = optimize::optimize(source.clone(), txn);
     let shared = Shared::default();
     // Read everything first; the writes below must not see their own effects.
     let (rows, updates) = {

@@ -1,8 +1,33 @@
 //! The optimizer: an ordered list of rules, each rewriting a plan into an equivalent one.
+//!
+//! 1. [`fold`]: constant subexpressions become literals (subquery plans are optimized too);
+//! 2. [`pushdown`]: WHERE terms move into joins and down to the tables they read; join
+//!    equalities become hash joins;
+//! 3. [`access`]: a filtered table scan reads only a rowid range, or through an index;
+//! 4. [`limit`]: a sort under a limit becomes a top-N.
+//!
+//! Rules never drop a predicate: an index or rowid range is a candidate filter, and the
+//! Filter above it rechecks every row (DESIGN.md), so a rule only has to be conservative.
+
+mod access;
+mod fold;
+mod limit;
+mod pushdown;
+
+use braid_engine::Txn;
 
 use crate::plan::Plan;
 
 /// Applies every rule in order.
-pub(crate) fn optimize(plan: Plan) -> Plan {
-    plan
+pub(crate) fn optimize(plan: Plan, txn: &Txn) -> Plan {
+    let plan = fold::fold(plan, txn);
+    let plan = pushdown::pushdown(plan);
+    let plan = access::choose(plan);
+    limit::top_n(plan)
+}
+
+/// Applies `rule` to every node, children first.
+pub(crate) fn bottom_up(plan: Plan, rule: &mut impl FnMut(Plan) -> Plan) -> Plan {
+    let plan = plan.map_inputs(&mut |p| bottom_up(p, rule));
+    rule(plan)
 }

@@ -324,3 +324,67 @@ impl fmt::Display for Plan {
         self.fmt_indented(f, 0)
     }
 }
+
+impl Plan {
+    /// Rebuilds this node with `f` applied to each direct input.
+    pub fn map_inputs(self, f: &mut impl FnMut(Plan) -> Plan) -> Plan {
+        let mut b = |p: Box<Plan>| Box::new(f(*p));
+        match self {
+            Plan::Filter { input, predicate } => Plan::Filter { input: b(input), predicate },
+            Plan::Project { input, exprs } => Plan::Project { input: b(input), exprs },
+            Plan::Aggregate { input, group_by, aggregates } => {
+                Plan::Aggregate { input: b(input), group_by, aggregates }
+            }
+            Plan::Sort { input, keys } => Plan::Sort { input: b(input), keys },
+            Plan::Limit { input, limit, offset } => Plan::Limit { input: b(input), limit, offset },
+            Plan::TopN { input, keys, limit, offset } => Plan::TopN { input: b(input), keys, limit, offset },
+            Plan::Distinct { input } => Plan::Distinct { input: b(input) },
+            Plan::NestedLoopJoin { left, right, kind, on } => {
+                let left = b(left);
+                Plan::NestedLoopJoin { left, right: b(right), kind, on }
+            }
+            Plan::HashJoin { left, right, kind, left_keys, right_keys, residual } => {
+                let left = b(left);
+                Plan::HashJoin { left, right: b(right), kind, left_keys, right_keys, residual }
+            }
+            Plan::SetOp { op, all, left, right } => {
+                let left = b(left);
+                Plan::SetOp { op, all, left, right: b(right) }
+            }
+            Plan::With { ctes, input } => {
+                let ctes = ctes
+                    .into_iter()
+                    .map(|c| Cte { plan: f(c.plan), recursive: c.recursive.map(|(p, all)| (f(p), all)), ..c })
+                    .collect();
+                Plan::With { ctes, input: Box::new(f(*input)) }
+            }
+            leaf => leaf,
+        }
+    }
+
+    /// Rebuilds this node with `f` applied to each of its own expressions.
+    pub fn map_exprs(self, f: &mut impl FnMut(Expr) -> Expr) -> Plan {
+        let mut all = |v: Vec<Expr>| v.into_iter().map(&mut *f).collect::<Vec<_>>();
+        match self {
+            Plan::Values { rows, width } => Plan::Values { rows: rows.into_iter().map(&mut all).collect(), width },
+            Plan::Filter { input, predicate } => Plan::Filter { input, predicate: f(predicate) },
+            Plan::Project { input, exprs } => Plan::Project { input, exprs: all(exprs) },
+            Plan::Aggregate { input, group_by, aggregates } => {
+                let group_by = all(group_by);
+                let aggregates = aggregates
+                    .into_iter()
+                    .map(|a| AggregateCall { args: a.args.into_iter().map(&mut *f).collect(), ..a })
+                    .collect();
+                Plan::Aggregate { input, group_by, aggregates }
+            }
+            Plan::NestedLoopJoin { left, right, kind, on } => Plan::NestedLoopJoin { left, right, kind, on: on.map(f) },
+            Plan::Sort { input, keys } => {
+                Plan::Sort { input, keys: keys.into_iter().map(|k| SortKey { expr: f(k.expr), ..k }).collect() }
+            }
+            Plan::Limit { input, limit, offset } => {
+                Plan::Limit { input, limit: limit.map(&mut *f), offset: offset.map(f) }
+            }
+            other => other,
+        }
+    }
+}

@@ -4,14 +4,14 @@ use std::ops::Bound;
 use std::rc::Rc;
 
 use braid_engine::storage::Direction;
-use braid_engine::{TableDef, Value};
+use braid_engine::{DataType, TableDef, Value};
 
 use super::super::context::{Ctx, Row};
 use super::super::eval::eval;
 use super::{BATCH, Operator};
 use crate::error::{Error, Result};
 use crate::plan::{Expr, IndexRange};
-use crate::value::{GroupKey, sort_cmp};
+use crate::value::sort_cmp;
 
 type RowIter<'a> = Box<dyn Iterator<Item = Result<Row>> + 'a>;
 
@@ -33,6 +33,64 @@ fn bound_value(b: &Bound<Expr>, ctx: &Ctx) -> Result<Bound<Value>> {
     })
 }
 
+/// Where a value of another type falls among a column's values: SQL orders numbers before
+/// text before blobs.
+fn class(v: &Value) -> u8 {
+    match v {
+        Value::Text(_) => 2,
+        Value::Blob(_) => 3,
+        _ => 1,
+    }
+}
+
+/// A range bound converted to the type of the column it bounds, as the index stores it.
+/// `None`: the range matches nothing. `Unbounded`: it cannot narrow the scan (the Filter
+/// above still checks every row).
+fn convert_bound(b: Bound<Value>, t: DataType, lower: bool) -> Option<Bound<Value>> {
+    let (v, inclusive) = match b {
+        Bound::Unbounded => return Some(Bound::Unbounded),
+        Bound::Included(v) => (v, true),
+        Bound::Excluded(v) => (v, false),
+    };
+    let wrap = |v: Value| Some(if inclusive { Bound::Included(v) } else { Bound::Excluded(v) });
+    match (t, v) {
+        (_, Value::Null) => None,
+        (DataType::Integer, Value::Integer(i)) | (DataType::Integer, Value::Timestamp(i)) => wrap(Value::Integer(i)),
+        (DataType::Integer, Value::Boolean(x)) => wrap(Value::Integer(x as i64)),
+        (DataType::Integer, Value::Real(r)) if r.is_nan() => None,
+        (DataType::Integer, Value::Real(r)) => {
+            let edge = if lower { r.ceil() } else { r.floor() };
+            if edge >= 9.223372036854775807e18 {
+                if lower { None } else { Some(Bound::Unbounded) }
+            } else if edge < -9.223372036854775808e18 {
+                if lower { Some(Bound::Unbounded) } else { None }
+            } else if edge == r {
+                wrap(Value::Integer(r as i64))
+            } else {
+                Some(Bound::Included(Value::Integer(edge as i64)))
+            }
+        }
+        (DataType::Real, Value::Integer(i)) | (DataType::Real, Value::Timestamp(i)) => wrap(Value::Real(i as f64)),
+        (DataType::Real, Value::Boolean(x)) => wrap(Value::Real(x as i64 as f64)),
+        (DataType::Real, Value::Real(r)) => wrap(Value::Real(r)),
+        (DataType::Text, Value::Text(s)) => wrap(Value::Text(s)),
+        (t, v) => {
+            // Another class of value: the whole column lies on one side of it.
+            let column_class = if t == DataType::Text { 2 } else { 1 };
+            let column_below = column_class < class(&v);
+            if column_below == lower { None } else { Some(Bound::Unbounded) }
+        }
+    }
+}
+
+/// An equality bound converted to a column's type; `None`: nothing can equal it.
+fn convert_equal(v: Value, t: DataType) -> Option<Value> {
+    match convert_bound(Bound::Included(v), t, true)? {
+        Bound::Included(v) if !matches!(v, Value::Real(r) if t == DataType::Integer && r.fract() != 0.0) => Some(v),
+        _ => None,
+    }
+}
+
 /// Rows of a table in rowid order, each followed by its rowid.
 pub(super) struct TableScan<'a> {
     rows: RowIter<'a>,
@@ -45,20 +103,22 @@ impl<'a> TableScan<'a> {
         reverse: bool,
         ctx: &'a Ctx<'a>,
     ) -> Result<Self> {
-        let rowid = |b: Bound<Value>| -> Result<Bound<i64>> {
-            Ok(match b {
-                Bound::Included(Value::Integer(i)) => Bound::Included(i),
-                Bound::Excluded(Value::Integer(i)) => Bound::Excluded(i),
-                Bound::Unbounded => Bound::Unbounded,
-                other => return Err(Error::invalid(format!("internal error: rowid bound {other:?}"))),
-            })
+        let empty = TableScan { rows: Box::new(std::iter::empty()) };
+        let lower = convert_bound(bound_value(&rowids.0, ctx)?, DataType::Integer, true);
+        let upper = convert_bound(bound_value(&rowids.1, ctx)?, DataType::Integer, false);
+        let (Some(lower), Some(upper)) = (lower, upper) else { return Ok(empty) };
+        let rowid = |b: Bound<Value>| match b {
+            Bound::Included(Value::Integer(i)) => Bound::Included(i),
+            Bound::Excluded(Value::Integer(i)) => Bound::Excluded(i),
+            _ => Bound::Unbounded,
         };
-        let range = (rowid(bound_value(&rowids.0, ctx)?)?, rowid(bound_value(&rowids.1, ctx)?)?);
-        let direction = if reverse { Direction::Reverse } else { Direction::Forward };
-        let empty = matches!((range.0, range.1), (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) if a > b);
-        if empty {
-            return Ok(TableScan { rows: Box::new(std::iter::empty()) });
+        let range = (rowid(lower), rowid(upper));
+        if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = range
+            && a > b
+        {
+            return Ok(empty);
         }
+        let direction = if reverse { Direction::Reverse } else { Direction::Forward };
         let scan = ctx.txn.scan_dir(table, range, direction)?;
         let rows = scan.map(|r| {
             let r = r?;
@@ -76,6 +136,67 @@ impl Operator for TableScan<'_> {
     }
 }
 
+/// Key bounds of one index range: values of the leading columns.
+type KeyRange = (Bound<Vec<Value>>, Bound<Vec<Value>>);
+
+/// The key ranges an index scan reads, with bounds converted to the columns' types.
+fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, ctx: &Ctx) -> Result<Vec<KeyRange>> {
+    let def = table.index(index).ok_or_else(|| Error::not_found("index", index))?;
+    let column_type = |i: usize| table.columns[def.columns[i] as usize].data_type;
+    match range {
+        IndexRange::Range { equal, lower, upper } => {
+            let mut prefix = vec![];
+            for (i, e) in equal.iter().enumerate() {
+                match convert_equal(eval(e, &[], ctx)?, column_type(i)) {
+                    Some(v) => prefix.push(v),
+                    None => return Ok(vec![]),
+                }
+            }
+            let next = equal.len();
+            let (lo, hi) = if next < def.columns.len() {
+                let lo = convert_bound(bound_value(lower, ctx)?, column_type(next), true);
+                let hi = convert_bound(bound_value(upper, ctx)?, column_type(next), false);
+                let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(vec![]) };
+                (lo, hi)
+            } else {
+                (Bound::Unbounded, Bound::Unbounded)
+            };
+            // A range on a column never matches its NULLs, which sort first.
+            let lo = match lo {
+                Bound::Unbounded if !matches!(hi, Bound::Unbounded) => Bound::Excluded(Value::Null),
+                lo => lo,
+            };
+            let with = |b: Bound<Value>| match b {
+                Bound::Included(v) => Bound::Included([prefix.clone(), vec![v]].concat()),
+                Bound::Excluded(v) => Bound::Excluded([prefix.clone(), vec![v]].concat()),
+                Bound::Unbounded if prefix.is_empty() => Bound::Unbounded,
+                Bound::Unbounded => Bound::Included(prefix.clone()),
+            };
+            Ok(vec![(with(lo), with(hi))])
+        }
+        IndexRange::In(values) => {
+            let mut keys = vec![];
+            for e in values {
+                keys.extend(convert_equal(eval(e, &[], ctx)?, column_type(0)));
+            }
+            keys.sort_by(sort_cmp);
+            keys.dedup_by(|a, b| sort_cmp(a, b).is_eq());
+            if reverse {
+                keys.reverse();
+            }
+            Ok(keys.into_iter().map(|k| (Bound::Included(vec![k.clone()]), Bound::Included(vec![k]))).collect())
+        }
+    }
+}
+
+fn as_slices(b: &Bound<Vec<Value>>) -> Bound<&[Value]> {
+    match b {
+        Bound::Included(v) => Bound::Included(v.as_slice()),
+        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
 /// Rows of a table found through an index, each followed by its rowid.
 pub(super) struct IndexScan<'a> {
     rows: RowIter<'a>,
@@ -90,77 +211,20 @@ impl<'a> IndexScan<'a> {
         ctx: &'a Ctx<'a>,
     ) -> Result<Self> {
         let direction = if reverse { Direction::Reverse } else { Direction::Forward };
-        let ranges: Vec<(Bound<Vec<Value>>, Bound<Vec<Value>>)> = match range {
-            IndexRange::Range { equal, lower, upper } => {
-                let prefix = equal.iter().map(|e| eval(e, &[], ctx)).collect::<Result<Vec<_>>>()?;
-                if prefix.iter().any(Value::is_null) {
-                    vec![]
-                } else {
-                    let with = |b: Bound<Value>| match b {
-                        Bound::Included(v) => Bound::Included([prefix.clone(), vec![v]].concat()),
-                        Bound::Excluded(v) => Bound::Excluded([prefix.clone(), vec![v]].concat()),
-                        Bound::Unbounded if prefix.is_empty() => Bound::Unbounded,
-                        Bound::Unbounded => Bound::Included(prefix.clone()),
-                    };
-                    let (lo, hi) = (bound_value(lower, ctx)?, bound_value(upper, ctx)?);
-                    if matches!(&lo, Bound::Included(v) | Bound::Excluded(v) if v.is_null())
-                        || matches!(&hi, Bound::Included(v) | Bound::Excluded(v) if v.is_null())
-                    {
-                        vec![]
-                    } else {
-                        // Above NULLs: a range never matches them.
-                        let lo = match lo {
-                            Bound::Unbounded if !matches!(hi, Bound::Unbounded) => Bound::Excluded(Value::Null),
-                            lo => lo,
-                        };
-                        vec![(with(lo), with(hi))]
-                    }
-                }
+        let mut rowids = vec![];
+        for (lo, hi) in key_ranges(table, index, range, reverse, ctx)? {
+            for entry in ctx.txn.index_scan(table, index, as_slices(&lo), as_slices(&hi), direction)? {
+                rowids.push(entry?.1);
             }
-            IndexRange::In(values) => {
-                let mut keys: Vec<Value> = values.iter().map(|e| eval(e, &[], ctx)).collect::<Result<_>>()?;
-                keys.retain(|v| !v.is_null());
-                keys.sort_by(sort_cmp);
-                keys.dedup_by(|a, b| GroupKey(vec![a.clone()]) == GroupKey(vec![b.clone()]));
-                if reverse {
-                    keys.reverse();
-                }
-                keys.into_iter().map(|k| (Bound::Included(vec![k.clone()]), Bound::Included(vec![k]))).collect()
-            }
-        };
+        }
         let txn = ctx.txn;
-        let rows = ranges.into_iter().map(move |(lo, hi)| -> Result<RowIter<'a>> {
-            let as_ref = |b: &Bound<Vec<Value>>| -> Bound<Vec<Value>> { b.clone() };
-            let (lo, hi) = (as_ref(&lo), as_ref(&hi));
-            let entries: Vec<i64> = {
-                let lo_ref = match &lo {
-                    Bound::Included(v) => Bound::Included(v.as_slice()),
-                    Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
-                    Bound::Unbounded => Bound::Unbounded,
-                };
-                let hi_ref = match &hi {
-                    Bound::Included(v) => Bound::Included(v.as_slice()),
-                    Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
-                    Bound::Unbounded => Bound::Unbounded,
-                };
-                txn.index_scan(table, index, lo_ref, hi_ref, direction)?
-                    .map(|e| e.map(|(_, rowid)| rowid))
-                    .collect::<braid_engine::Result<_>>()?
-            };
-            Ok(Box::new(entries.into_iter().filter_map(move |rowid| match txn.get(table, rowid) {
-                Ok(Some(mut values)) => {
-                    values.push(Value::Integer(rowid));
-                    Some(Ok(values))
-                }
-                Ok(None) => None,
-                Err(e) => Some(Err(e.into())),
-            })))
-        });
-        let rows = rows.flat_map(|r: Result<RowIter<'a>>| -> RowIter<'a> {
-            match r {
-                Ok(it) => it,
-                Err(e) => Box::new(std::iter::once(Err(e))),
+        let rows = rowids.into_iter().filter_map(move |rowid| match txn.get(table, rowid) {
+            Ok(Some(mut values)) => {
+                values.push(Value::Integer(rowid));
+                Some(Ok(values))
             }
+            Ok(None) => None,
+            Err(e) => Some(Err(e.into())),
         });
         Ok(IndexScan { rows: Box::new(rows) })
     }

@@ -1,0 +1,208 @@
+//! Access paths: a filtered table scan reads a rowid range or goes through an index.
+//!
+//! A WHERE term `column op bound`, where the bound reads nothing of the row (a literal, a
+//! parameter, an enclosing query's column), can narrow the scan. In order of preference:
+//! rowid equality; equality on an index's leading columns (longest first), with a range
+//! on the next one; an IN list on an index's first column; a rowid range; a range on an
+//! index's first column. The Filter stays above and rechecks every row.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use braid_engine::{DataType, TableDef};
+
+use super::bottom_up;
+use crate::plan::{CmpOp, Expr, IndexRange, Plan};
+
+pub(super) fn choose(plan: Plan) -> Plan {
+    bottom_up(plan, &mut |p| match p {
+        Plan::Filter { input, predicate } => {
+            let input = match *input {
+                Plan::Scan { table, alias, rowids: (Bound::Unbounded, Bound::Unbounded), reverse: false } => {
+                    access_path(&table, &alias, &predicate).unwrap_or(Plan::Scan {
+                        table,
+                        alias,
+                        rowids: (Bound::Unbounded, Bound::Unbounded),
+                        reverse: false,
+                    })
+                }
+                other => other,
+            };
+            Plan::Filter { input: Box::new(input), predicate }
+        }
+        other => other,
+    })
+}
+
+/// One usable WHERE term: column `column` compared with `bound`.
+#[derive(Debug, Clone)]
+enum Term {
+    Cmp { column: usize, op: CmpOp, bound: Expr },
+    In { column: usize, list: Vec<Expr> },
+}
+
+impl Term {
+    fn column(&self) -> usize {
+        match self {
+            Term::Cmp { column, .. } | Term::In { column, .. } => *column,
+        }
+    }
+}
+
+/// Whether an expression can bound a scan: it reads no column of the row and runs no
+/// subquery.
+fn is_bound(e: &Expr) -> bool {
+    let mut ok = true;
+    e.walk(&mut |x| {
+        ok &= !matches!(
+            x,
+            Expr::Column { depth: 0, .. } | Expr::InSubquery { .. } | Expr::Exists { .. } | Expr::ScalarSubquery(_)
+        )
+    });
+    ok
+}
+
+fn column_of(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Column { depth: 0, index, .. } => Some(*index),
+        _ => None,
+    }
+}
+
+fn terms(predicate: &Expr) -> Vec<Term> {
+    let mut out = vec![];
+    for t in predicate.clone().conjuncts() {
+        match t {
+            Expr::Compare(op, a, b) if op != CmpOp::NotEq => {
+                if let (Some(column), true) = (column_of(&a), is_bound(&b)) {
+                    out.push(Term::Cmp { column, op, bound: *b });
+                } else if let (Some(column), true) = (column_of(&b), is_bound(&a)) {
+                    out.push(Term::Cmp { column, op: op.flip(), bound: *a });
+                }
+            }
+            Expr::Between { expr, low, high, negated: false } => {
+                if let (Some(column), true, true) = (column_of(&expr), is_bound(&low), is_bound(&high)) {
+                    out.push(Term::Cmp { column, op: CmpOp::GtEq, bound: *low });
+                    out.push(Term::Cmp { column, op: CmpOp::LtEq, bound: *high });
+                }
+            }
+            Expr::InList { expr, list, negated: false } if !list.is_empty() => {
+                if let (Some(column), true) = (column_of(&expr), list.iter().all(is_bound)) {
+                    out.push(Term::In { column, list });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The tightest lower and upper bounds the terms put on a column (the first of each kind).
+fn range_of(terms: &[Term], column: usize) -> (Bound<Expr>, Bound<Expr>) {
+    let (mut lower, mut upper) = (Bound::Unbounded, Bound::Unbounded);
+    for t in terms {
+        if let Term::Cmp { column: c, op, bound } = t
+            && *c == column
+        {
+            match op {
+                CmpOp::Gt if matches!(lower, Bound::Unbounded) => lower = Bound::Excluded(bound.clone()),
+                CmpOp::GtEq if matches!(lower, Bound::Unbounded) => lower = Bound::Included(bound.clone()),
+                CmpOp::Lt if matches!(upper, Bound::Unbounded) => upper = Bound::Excluded(bound.clone()),
+                CmpOp::LtEq if matches!(upper, Bound::Unbounded) => upper = Bound::Included(bound.clone()),
+                _ => {}
+            }
+        }
+    }
+    (lower, upper)
+}
+
+fn equality(terms: &[Term], column: usize) -> Option<Expr> {
+    terms.iter().find_map(|t| match t {
+        Term::Cmp { column: c, op: CmpOp::Eq, bound } if *c == column => Some(bound.clone()),
+        _ => None,
+    })
+}
+
+/// Index columns whose type the scan can convert bounds to.
+fn indexable(t: DataType) -> bool {
+    matches!(t, DataType::Integer | DataType::Real | DataType::Text)
+}
+
+fn access_path(table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Option<Plan> {
+    let terms = terms(predicate);
+    if terms.is_empty() {
+        return None;
+    }
+    let rowid_columns = [Some(table.columns.len()), table.rowid_alias.map(|a| a as usize)];
+    let is_rowid = |c: usize| rowid_columns.contains(&Some(c));
+    let scan = |rowids| Plan::Scan { table: table.clone(), alias: alias.clone(), rowids, reverse: false };
+    let index_scan = |index: &str, range| Plan::IndexScan {
+        table: table.clone(),
+        alias: alias.clone(),
+        index: index.to_string(),
+        range,
+        reverse: false,
+    };
+    // 1. rowid equality.
+    if let Some(v) = rowid_columns.iter().flatten().find_map(|&c| equality(&terms, c)) {
+        return Some(scan((Bound::Included(v.clone()), Bound::Included(v))));
+    }
+    // 2. equality on leading index columns, longest prefix first.
+    let mut best: Option<(usize, &str, Vec<Expr>, (Bound<Expr>, Bound<Expr>))> = None;
+    for index in &table.indexes {
+        let mut equal = vec![];
+        for &c in &index.columns {
+            if !indexable(table.columns[c as usize].data_type) {
+                break;
+            }
+            match equality(&terms, c as usize) {
+                Some(v) => equal.push(v),
+                None => break,
+            }
+        }
+        if equal.is_empty() {
+            continue;
+        }
+        let next = index.columns.get(equal.len()).map(|&c| c as usize);
+        let range = next
+            .filter(|&c| indexable(table.columns[c].data_type))
+            .map_or((Bound::Unbounded, Bound::Unbounded), |c| range_of(&terms, c));
+        let score = equal.len() * 2 + usize::from(!matches!(range, (Bound::Unbounded, Bound::Unbounded)));
+        if best.as_ref().is_none_or(|b| score > b.0) {
+            best = Some((score, &index.name, equal, range));
+        }
+    }
+    if let Some((_, name, equal, (lower, upper))) = best {
+        return Some(index_scan(name, IndexRange::Range { equal, lower, upper }));
+    }
+    // 3. IN on an index's first column.
+    for index in &table.indexes {
+        let first = index.columns[0] as usize;
+        if !indexable(table.columns[first].data_type) {
+            continue;
+        }
+        if let Some(Term::In { list, .. }) = terms.iter().find(|t| matches!(t, Term::In { .. }) && t.column() == first)
+        {
+            return Some(index_scan(&index.name, IndexRange::In(list.clone())));
+        }
+    }
+    // 4. rowid range.
+    for &c in rowid_columns.iter().flatten() {
+        let range = range_of(&terms, c);
+        if !matches!(range, (Bound::Unbounded, Bound::Unbounded)) && is_rowid(c) {
+            return Some(scan(range));
+        }
+    }
+    // 5. range on an index's first column.
+    for index in &table.indexes {
+        let first = index.columns[0] as usize;
+        if !indexable(table.columns[first].data_type) {
+            continue;
+        }
+        let (lower, upper) = range_of(&terms, first);
+        if !matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
+            return Some(index_scan(&index.name, IndexRange::Range { equal: vec![], lower, upper }));
+        }
+    }
+    None
+}
