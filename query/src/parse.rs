@@ -23,25 +23,89 @@ pub enum Parsed {
         if_not_exists: bool,
         sql: String,
     },
-    /// `REINDEX [name]`: indexes are always up to date, so there is nothing to do.
-    Reindex,
+    /// `REINDEX [name]`: indexes are always up to date, so there is nothing to do but
+    /// check that the name exists.
+    Reindex(Option<String>),
 }
+
+/// How deeply expressions may nest (sqlparser's default, 50, refuses machine-written
+/// queries of the corpus; deeper than this risks the stack of a small thread).
+const RECURSION_LIMIT: usize = 160;
 
 /// Parses `;`-separated statements.
 pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     let words: Vec<String> = sql.split_whitespace().take(8).map(|w| w.to_ascii_uppercase()).collect();
     let word = |i: usize| words.get(i).map(String::as_str);
     if word(0) == Some("REINDEX") {
-        return Ok(vec![Parsed::Reindex]);
+        let name = sql.split_whitespace().nth(1).map(|n| n.trim_end_matches(';').trim_matches('"').to_lowercase());
+        return Ok(vec![Parsed::Reindex(name.filter(|n| !n.is_empty()))]);
     }
     if word(0) == Some("CREATE") && (word(1) == Some("TRIGGER") || word(2) == Some("TRIGGER")) {
         return create_trigger(sql).map(|t| vec![t]);
     }
-    let statements = match Parser::parse_sql(&PostgreSqlDialect {}, sql) {
+    let statements = match parse_with(&PostgreSqlDialect {}, sql) {
         Ok(statements) => statements,
-        Err(pg) => Parser::parse_sql(&SQLiteDialect {}, sql).map_err(|_| syntax_error(pg))?,
+        Err(pg) => parse_with(&SQLiteDialect {}, sql)
+            .or_else(|_| {
+                let rewritten = sqlite_forms(sql).ok_or(())?;
+                parse_with(&PostgreSqlDialect {}, &rewritten).map_err(|_| ())
+            })
+            .map_err(|_| syntax_error(pg))?,
     };
     Ok(statements.into_iter().map(|s| Parsed::Sql(Box::new(s))).collect())
+}
+
+fn parse_with(dialect: &dyn sqlparser::dialect::Dialect, sql: &str) -> Result<Vec<ast::Statement>, ParserError> {
+    Parser::new(dialect).with_recursion_limit(RECURSION_LIMIT).try_with_sql(sql)?.parse_statements()
+}
+
+/// Rewrites SQLite forms no sqlparser dialect accepts into equivalents, or `None` if there
+/// are none: `x IN table` becomes `x IN (SELECT * FROM table)`, and the index hints
+/// `INDEXED BY name` and `NOT INDEXED` go (Braid chooses indexes itself).
+fn sqlite_forms(sql: &str) -> Option<String> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&SQLiteDialect {}, sql).tokenize().ok()?;
+    let significant =
+        |from: usize| tokens.iter().enumerate().skip(from).find(|(_, t)| !matches!(t, Token::Whitespace(_)));
+    let keyword = |t: &Token, k: Keyword| matches!(t, Token::Word(w) if w.keyword == k);
+    let indexed = |t: &Token| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case("indexed"));
+    let mut out = String::with_capacity(sql.len() + 32);
+    let mut changed = false;
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = &tokens[i];
+        let next = significant(i + 1);
+        if keyword(t, Keyword::IN)
+            && let Some((j, Token::Word(w))) = next
+            && w.keyword == Keyword::NoKeyword
+        {
+            out.push_str(&format!("IN (SELECT * FROM {w})"));
+            i = j + 1;
+            changed = true;
+            continue;
+        }
+        if indexed(t)
+            && let Some((j, by)) = next
+            && keyword(by, Keyword::BY)
+            && let Some((k, Token::Word(_))) = significant(j + 1)
+        {
+            i = k + 1;
+            changed = true;
+            continue;
+        }
+        if keyword(t, Keyword::NOT)
+            && let Some((j, word)) = next
+            && indexed(word)
+        {
+            i = j + 1;
+            changed = true;
+            continue;
+        }
+        out.push_str(&t.to_string());
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 /// `CREATE [TEMP] TRIGGER [IF NOT EXISTS] name … ON table …`: the name and the table.
@@ -110,6 +174,9 @@ mod tests {
             "REPLACE INTO t VALUES (1)",
             "SELECT ALL - + 5 FROM t AS x WHERE NOT + - a IN ()",
             "CREATE TRIGGER t1 BEFORE INSERT ON t BEGIN SELECT 1; END",
+            "SELECT 1 NOT IN t1",
+            "SELECT x FROM t1 INDEXED BY t1i1 WHERE x IN t2",
+            "SELECT group_concat(x) FROM t1 NOT INDEXED",
         ] {
             parse(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
         }

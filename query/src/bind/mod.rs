@@ -36,7 +36,11 @@ pub(crate) fn bind(statement: &Parsed, txn: &Txn, params: &ParamValues) -> Resul
             sql: sql.clone(),
             if_not_exists: *if_not_exists,
         }),
-        Parsed::Reindex => Ok(Statement::Noop),
+        Parsed::Reindex(None) => Ok(Statement::Noop),
+        Parsed::Reindex(Some(name)) => {
+            let known = txn.tables()?.iter().any(|t| t.name == *name || t.indexes.iter().any(|i| i.name == *name));
+            if known { Ok(Statement::Noop) } else { Err(Error::not_found("index or table", name)) }
+        }
     }
 }
 
