@@ -94,9 +94,45 @@ tuple_params!(A, B, C, D, E, F, G, H);
 /// An explicit transaction and its savepoints.
 struct OpenTxn {
     txn: Txn,
-    read_only: bool,
     /// Named savepoints, innermost last: the name and the engine savepoint.
     savepoints: Vec<(String, usize)>,
+    /// Whether it ran DDL: its end changes the schema other plans were made for.
+    ddl: bool,
+}
+
+/// A statement bound and optimized, and the schema generation it was planned against.
+pub(crate) struct Prepared {
+    generation: u64,
+    statement: Bound,
+}
+
+impl Prepared {
+    fn is_ddl(&self) -> bool {
+        !matches!(
+            self.statement,
+            Bound::Query { .. }
+                | Bound::Insert { .. }
+                | Bound::Update { .. }
+                | Bound::Delete { .. }
+                | Bound::Explain { .. }
+                | Bound::Noop
+                | Bound::Transaction(_)
+        )
+    }
+}
+
+/// The prepared form of `statement`: the cached one, or a new one (then cached).
+fn prepared<'c>(
+    cache: &'c mut Option<Prepared>,
+    statement: &parse::Parsed,
+    txn: &Txn,
+    generation: u64,
+) -> Result<&'c Bound> {
+    if cache.is_none() {
+        let bound = execute::prepare(bind::bind(statement, txn)?, txn);
+        *cache = Some(Prepared { generation, statement: bound });
+    }
+    Ok(&cache.as_ref().expect("filled above").statement)
 }
 
 /// A connection to a [`Database`]: runs SQL, one statement at a time.
@@ -162,13 +198,14 @@ impl Connection {
         f(&row)
     }
 
-    /// Parses a statement once, to run many times.
+    /// Parses a statement once, to run many times; its plan is made at the first run and
+    /// reused until the schema changes.
     pub fn prepare(&mut self, sql: &str) -> Result<Statement<'_>> {
         let statements = parse::parse(sql)?;
         if statements.len() != 1 {
             return Err(Error::invalid(format!("prepare takes one statement, got {}", statements.len())));
         }
-        Ok(Statement { conn: self, parsed: statements.into_iter().next().expect("one statement") })
+        Ok(Statement { conn: self, parsed: statements.into_iter().next().expect("one statement"), cache: None })
     }
 
     /// Begins a transaction that rolls back when dropped unless committed.
@@ -179,32 +216,52 @@ impl Connection {
 
     /// Runs one parsed statement in the current transaction, or in its own.
     fn run(&mut self, statement: &parse::Parsed, params: &ParamValues) -> Result<Outcome> {
+        self.run_cached(statement, params, &mut None)
+    }
+
+    /// Runs a statement, reusing (and filling) `cache`, its plan from an earlier run, while
+    /// the schema is unchanged.
+    fn run_cached(
+        &mut self,
+        statement: &parse::Parsed,
+        params: &ParamValues,
+        cache: &mut Option<Prepared>,
+    ) -> Result<Outcome> {
         if let Some(op) = bind::transaction_op(statement)? {
             self.control(&op)?;
             return Ok(Outcome::Done);
         }
+        let generation = self.db.schema_generation();
+        if cache.as_ref().is_some_and(|c| c.generation != generation) {
+            *cache = None;
+        }
         if let Some(open) = &mut self.txn {
             let savepoint = open.txn.kv().savepoint();
-            let result =
-                bind::bind(statement, &open.txn, params).and_then(|bound| execute::run(&bound, &mut open.txn, params));
+            let result = prepared(cache, statement, &open.txn, generation)
+                .and_then(|bound| execute::run(&bound, &mut open.txn, params));
             if result.is_err() {
                 open.txn.kv().rollback_to(savepoint);
             }
             open.txn.kv().release(savepoint);
+            if cache.as_ref().is_some_and(|c| c.is_ddl()) {
+                open.ddl = true;
+                self.db.schema_changed();
+            }
             return result;
         }
-        self.autocommit(statement, params)
-    }
-
-    fn autocommit(&mut self, statement: &parse::Parsed, params: &ParamValues) -> Result<Outcome> {
         let engine = self.db.engine();
         let mut attempt = 0;
         loop {
             let read_only = parse::is_read_only(statement);
             let mut txn = if read_only { engine.begin_read_only()? } else { engine.begin()? };
-            let bound: Bound = bind::bind(statement, &txn, params)?;
+            let bound = prepared(cache, statement, &txn, generation)?;
             let outcome = execute::run(&bound, &mut txn, params)?;
-            match txn.commit() {
+            let ddl = cache.as_ref().is_some_and(|c| c.is_ddl());
+            let committed = txn.commit();
+            if ddl {
+                self.db.schema_changed();
+            }
+            match committed {
                 Ok(_) => return Ok(outcome),
                 Err(e) if e.is_retryable() && attempt < AUTOCOMMIT_RETRIES => attempt += 1,
                 Err(e) => return Err(e.into()),
@@ -220,11 +277,15 @@ impl Connection {
                 }
                 let engine = self.db.engine();
                 let txn = if *read_only { engine.begin_read_only()? } else { engine.begin()? };
-                self.txn = Some(OpenTxn { txn, read_only: *read_only, savepoints: vec![] });
+                self.txn = Some(OpenTxn { txn, savepoints: vec![], ddl: false });
             }
             TransactionOp::Commit => {
                 let open = self.txn.take().ok_or_else(|| Error::invalid("cannot commit: no transaction is active"))?;
-                open.txn.commit()?;
+                let committed = open.txn.commit();
+                if open.ddl {
+                    self.db.schema_changed();
+                }
+                committed?;
             }
             TransactionOp::Rollback => {
                 let open =
@@ -258,7 +319,6 @@ impl Connection {
                 }
             }
         }
-        let _ = self.txn.as_ref().map(|t| t.read_only);
         Ok(())
     }
 }
@@ -267,12 +327,13 @@ impl Connection {
 pub struct Statement<'c> {
     conn: &'c mut Connection,
     parsed: parse::Parsed,
+    cache: Option<Prepared>,
 }
 
 impl Statement<'_> {
     /// Runs the statement; returns the rows changed.
     pub fn execute(&mut self, params: impl Params) -> Result<u64> {
-        Ok(match self.conn.run(&self.parsed, &params.into_params())? {
+        Ok(match self.conn.run_cached(&self.parsed, &params.into_params(), &mut self.cache)? {
             Outcome::Changed(n) => n,
             _ => 0,
         })
@@ -280,7 +341,7 @@ impl Statement<'_> {
 
     /// Runs the statement as a query.
     pub fn query(&mut self, params: impl Params) -> Result<Rows> {
-        Ok(match self.conn.run(&self.parsed, &params.into_params())? {
+        Ok(match self.conn.run_cached(&self.parsed, &params.into_params(), &mut self.cache)? {
             Outcome::Rows { columns, rows } => Rows::new(columns, rows),
             _ => Rows::new(vec![], vec![]),
         })

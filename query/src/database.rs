@@ -1,6 +1,8 @@
 //! [`Database`]: an open database, shared by its connections.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::connection::Connection;
 use crate::error::Result;
@@ -13,23 +15,38 @@ pub type OpenOptions = braid_engine::Options;
 #[derive(Clone)]
 pub struct Database {
     engine: braid_engine::Database,
+    /// Bumped by every schema change: prepared statements made for an older schema are
+    /// planned again.
+    schema: Arc<AtomicU64>,
 }
 
 impl Database {
     /// Opens (creating if needed) the database in directory `path`, on the default storage
     /// (redb) with `synchronous = full`. `:memory:` opens an in-memory database.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Ok(Database { engine: braid_engine::Database::open(path)? })
+        Ok(Self::new(braid_engine::Database::open(path)?))
     }
 
     /// Opens with explicit options (backend, synchronous, cache size).
     pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self> {
-        Ok(Database { engine: braid_engine::Database::open_with(path, options)? })
+        Ok(Self::new(braid_engine::Database::open_with(path, options)?))
     }
 
     /// A new, empty in-memory database.
     pub fn open_in_memory() -> Result<Self> {
-        Ok(Database { engine: braid_engine::Database::open_in_memory()? })
+        Ok(Self::new(braid_engine::Database::open_in_memory()?))
+    }
+
+    fn new(engine: braid_engine::Database) -> Self {
+        Database { engine, schema: Arc::new(AtomicU64::new(0)) }
+    }
+
+    pub(crate) fn schema_generation(&self) -> u64 {
+        self.schema.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn schema_changed(&self) {
+        self.schema.fetch_add(1, Ordering::AcqRel);
     }
 
     /// A new connection, in autocommit mode.

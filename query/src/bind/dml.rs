@@ -114,6 +114,7 @@ impl Binder<'_> {
             alias: alias.into(),
             rowids: (Bound::Unbounded, Bound::Unbounded),
             reverse: false,
+            read: None,
         }
     }
 

@@ -9,7 +9,7 @@ use sqlparser::ast;
 use super::{Binder, ident};
 use crate::error::{Error, Result};
 use crate::functions::{AggregateFunction, ScalarFunction};
-use crate::plan::{AggregateCall, CmpOp, Expr, Subquery};
+use crate::plan::{AggregateCall, CmpOp, Expr, Param, Subquery};
 use crate::value::{Affinity, BinaryArith};
 
 impl Binder<'_> {
@@ -23,7 +23,10 @@ impl Binder<'_> {
                 [.., table, column] => self.column(Some(&ident(table)), &ident(column))?,
                 _ => return Err(Error::invalid(format!("bad column reference {e}"))),
             },
-            E::Value(v) => Expr::Literal(self.literal(&v.value)?),
+            E::Value(v) => match &v.value {
+                ast::Value::Placeholder(p) => self.parameter(p)?,
+                other => Expr::Literal(self.literal(other)?),
+            },
             E::Nested(inner) => self.expr(inner)?,
             E::UnaryOp { op, expr } => {
                 let inner = self.expr(expr)?;
@@ -226,7 +229,7 @@ impl Binder<'_> {
         Err(Error::not_found("column", label))
     }
 
-    pub(super) fn literal(&mut self, v: &ast::Value) -> Result<Value> {
+    pub(super) fn literal(&self, v: &ast::Value) -> Result<Value> {
         use ast::Value as V;
         Ok(match v {
             V::Number(n, _) => parse_number(n)?,
@@ -239,25 +242,22 @@ impl Binder<'_> {
             V::HexStringLiteral(h) => Value::Blob(parse_hex(h)?),
             V::Boolean(x) => Value::Boolean(*x),
             V::Null => Value::Null,
-            V::Placeholder(p) => self.parameter(p)?,
             other => return Err(Error::unsupported(format!("literal {other}"))),
         })
     }
 
-    /// A parameter's value: `$n` is the n-th positional value, `?` the next one, `:name`
-    /// (or `@name`, `$name`) a named one.
-    fn parameter(&mut self, p: &str) -> Result<Value> {
-        let missing = || Error::invalid(format!("no value given for parameter {p}"));
-        let positional = |i: usize| self.params.positional.get(i).cloned().ok_or_else(missing);
+    /// A parameter: `$n` is the n-th positional value, `?` the next one, `:name` (or
+    /// `@name`, `$name`) a named one. Its value is read when the statement runs.
+    fn parameter(&mut self, p: &str) -> Result<Expr> {
         if p == "?" {
             self.anonymous_params += 1;
-            return positional(self.anonymous_params - 1);
+            return Ok(Expr::Param(Param::Position(self.anonymous_params - 1)));
         }
         if let Some(n) = p.strip_prefix('$').or_else(|| p.strip_prefix('?')).and_then(|d| d.parse::<usize>().ok()) {
-            return positional(n.checked_sub(1).ok_or_else(missing)?);
+            let i = n.checked_sub(1).ok_or_else(|| Error::invalid(format!("bad parameter {p}")))?;
+            return Ok(Expr::Param(Param::Position(i)));
         }
-        let name = p.trim_start_matches([':', '@', '$']);
-        self.params.named.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).ok_or_else(missing)
+        Ok(Expr::Param(Param::Name(p.trim_start_matches([':', '@', '$']).into())))
     }
 
     fn function(&mut self, f: &ast::Function) -> Result<Expr> {

@@ -19,7 +19,6 @@ use braid_engine::Txn;
 use sqlparser::ast;
 
 use self::scope::Scope;
-use crate::connection::ParamValues;
 use crate::error::{Error, Result};
 use crate::parse::Parsed;
 use crate::plan::{Statement, TransactionOp};
@@ -27,9 +26,9 @@ use crate::plan::{Statement, TransactionOp};
 pub(crate) use self::ddl::{load_view, view_key};
 
 /// Binds one parsed statement against the catalog as `txn` sees it.
-pub(crate) fn bind(statement: &Parsed, txn: &Txn, params: &ParamValues) -> Result<Statement> {
+pub(crate) fn bind(statement: &Parsed, txn: &Txn) -> Result<Statement> {
     match statement {
-        Parsed::Sql(s) => Binder::new(txn, params).statement(s),
+        Parsed::Sql(s) => Binder::new(txn).statement(s),
         Parsed::CreateTrigger { name, table, if_not_exists, sql } => Ok(Statement::CreateTrigger {
             name: name.clone(),
             table: table.clone(),
@@ -73,7 +72,6 @@ struct CteInfo {
 /// Binds one statement.
 pub(crate) struct Binder<'a> {
     txn: &'a Txn,
-    params: &'a ParamValues,
     /// Scopes of the queries being bound, outermost first; the last is the current one.
     scopes: Vec<Scope>,
     /// Per scope: whether the query refers to a column of an enclosing query.
@@ -90,10 +88,9 @@ pub(crate) struct Binder<'a> {
 }
 
 impl<'a> Binder<'a> {
-    fn new(txn: &'a Txn, params: &'a ParamValues) -> Self {
+    fn new(txn: &'a Txn) -> Self {
         Binder {
             txn,
-            params,
             scopes: vec![],
             correlated: vec![],
             ctes: vec![],

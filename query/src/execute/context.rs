@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use braid_engine::{Txn, Value};
 
+use crate::connection::ParamValues;
 use crate::value::GroupKey;
 
 /// A row of values.
@@ -34,6 +35,7 @@ pub(crate) struct Shared {
 /// The context an operator runs in.
 pub(crate) struct Ctx<'a> {
     pub txn: &'a Txn,
+    pub params: &'a ParamValues,
     /// Rows of the enclosing queries, innermost first (a correlated subquery's `depth` 1
     /// column reads `outer[0]`).
     pub outer: Vec<&'a [Value]>,
@@ -41,8 +43,8 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(txn: &'a Txn, shared: &'a Shared) -> Self {
-        Ctx { txn, outer: vec![], shared }
+    pub fn new(txn: &'a Txn, params: &'a ParamValues, shared: &'a Shared) -> Self {
+        Ctx { txn, params, outer: vec![], shared }
     }
 
     /// The context of a subquery run for the current row `row`.
@@ -50,6 +52,6 @@ impl<'a> Ctx<'a> {
         let mut outer: Vec<&'b [Value]> = Vec::with_capacity(self.outer.len() + 1);
         outer.push(row);
         outer.extend(self.outer.iter().copied());
-        Ctx { txn: self.txn, outer, shared: self.shared }
+        Ctx { txn: self.txn, params: self.params, outer, shared: self.shared }
     }
 }

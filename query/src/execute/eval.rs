@@ -10,7 +10,7 @@ use super::context::{Cached, Ctx};
 use super::like::{glob, like};
 use super::operators;
 use crate::error::{Error, Result};
-use crate::plan::{CmpOp, Expr, Subquery};
+use crate::plan::{CmpOp, Expr, Param, Subquery};
 use crate::value::{GroupKey, apply_affinity, arith, cast, compare, negate, to_i64_lossy, to_text, truthy};
 
 fn boolean(b: Option<bool>) -> Value {
@@ -25,6 +25,7 @@ pub(crate) fn eval(e: &Expr, row: &[Value], ctx: &Ctx) -> Result<Value> {
         Expr::Column { depth, index, .. } => {
             ctx.outer.get(depth - 1).and_then(|r| r.get(*index)).cloned().ok_or_else(|| internal(e))?
         }
+        Expr::Param(p) => param(p, ctx)?,
         Expr::Not(x) => boolean(truthy(&eval(x, row, ctx)?).map(|b| !b)),
         Expr::Negate(x) => negate(&eval(x, row, ctx)?),
         Expr::BitNot(x) => match eval(x, row, ctx)? {
@@ -177,6 +178,14 @@ pub(crate) fn eval(e: &Expr, row: &[Value], ctx: &Ctx) -> Result<Value> {
         }
         Expr::Aggregate(_) => return Err(internal(e)),
     })
+}
+
+fn param(p: &Param, ctx: &Ctx) -> Result<Value> {
+    let found = match p {
+        Param::Position(i) => ctx.params.positional.get(*i),
+        Param::Name(n) => ctx.params.named.iter().find(|(name, _)| **name == **n).map(|(_, v)| v),
+    };
+    found.cloned().ok_or_else(|| Error::invalid(format!("no value given for parameter {}", Expr::Param(p.clone()))))
 }
 
 /// Whether a comparison operator holds for an ordering.

@@ -28,22 +28,42 @@ pub(crate) enum Outcome {
     Done,
 }
 
-/// Runs a bound statement.
-pub(crate) fn run(statement: &Statement, txn: &mut Txn, _params: &ParamValues) -> Result<Outcome> {
+/// Optimizes the plans of a bound statement (once per prepared statement).
+pub(crate) fn prepare(statement: Statement, txn: &Txn) -> Statement {
+    match statement {
+        Statement::Query { plan, columns } => Statement::Query { plan: optimize::optimize(plan, txn), columns },
+        Statement::Insert { table, source, conflict, returning } => {
+            Statement::Insert { table, source: optimize::optimize(source, txn), conflict, returning }
+        }
+        Statement::Update { table, source, assignments, conflict, returning } => {
+            Statement::Update { table, source: optimize::optimize(source, txn), assignments, conflict, returning }
+        }
+        Statement::Delete { table, source, returning } => {
+            Statement::Delete { table, source: optimize::optimize(source, txn), returning }
+        }
+        Statement::Explain { statement, analyze } => {
+            Statement::Explain { statement: Box::new(prepare(*statement, txn)), analyze }
+        }
+        other => other,
+    }
+}
+
+/// Runs a prepared statement.
+pub(crate) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) -> Result<Outcome> {
     match statement {
         Statement::Query { plan, columns } => {
-            let plan = optimize::optimize(plan.clone(), txn);
-            let rows = query(&plan, txn)?;
+            let rows = query(plan, txn, params)?;
             Ok(Outcome::Rows { columns: columns.clone(), rows })
         }
-        Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => write::run(statement, txn),
+        Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => {
+            write::run(statement, txn, params)
+        }
         Statement::Explain { statement, analyze } => {
             let text = match statement.as_ref() {
                 Statement::Query { plan, .. } => {
-                    let plan = optimize::optimize(plan.clone(), txn);
                     if *analyze {
                         let start = std::time::Instant::now();
-                        let rows = query(&plan, txn)?.len();
+                        let rows = query(plan, txn, params)?.len();
                         format!("{plan}({rows} rows in {:.3?})\n", start.elapsed())
                     } else {
                         plan.to_string()
@@ -62,13 +82,13 @@ pub(crate) fn run(statement: &Statement, txn: &mut Txn, _params: &ParamValues) -
 
 /// Evaluates an expression that reads no row; `None` if that fails.
 pub(crate) fn eval_constant(e: &crate::plan::Expr, txn: &Txn) -> Option<Value> {
-    let shared = Shared::default();
-    eval::eval(e, &[], &Ctx::new(txn, &shared)).ok()
+    let (shared, params) = (Shared::default(), ParamValues::default());
+    eval::eval(e, &[], &Ctx::new(txn, &params, &shared)).ok()
 }
 
 /// Runs a query plan to completion.
-pub(crate) fn query(plan: &crate::plan::Plan, txn: &Txn) -> Result<Vec<Row>> {
+pub(crate) fn query(plan: &crate::plan::Plan, txn: &Txn, params: &ParamValues) -> Result<Vec<Row>> {
     let shared = Shared::default();
-    let ctx = Ctx::new(txn, &shared);
+    let ctx = Ctx::new(txn, params, &shared);
     operators::build(plan, &ctx)?.collect()
 }

@@ -5,25 +5,24 @@ use braid_engine::{TableDef, Txn, Value};
 use super::context::{Ctx, Row, Shared};
 use super::eval::eval;
 use super::{Outcome, operators};
+use crate::connection::ParamValues;
 use crate::error::{Error, Result};
-use crate::optimize;
 use crate::plan::{Conflict, Expr, Statement};
 use crate::value::coerce_for_column;
 
 /// Runs a write statement.
-pub(super) fn run(statement: &Statement, txn: &mut Txn) -> Result<Outcome> {
+pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) -> Result<Outcome> {
     let (table, source) = match statement {
         Statement::Insert { table, source, .. }
         | Statement::Update { table, source, .. }
         | Statement::Delete { table, source, .. } => (table, source),
         _ => unreachable!("write::run is called for writes"),
     };
-    let source = optimize::optimize(source.clone(), txn);
     let shared = Shared::default();
     // Read everything first; the writes below must not see their own effects.
     let (rows, updates) = {
-        let ctx = Ctx::new(txn, &shared);
-        let rows = operators::build(&source, &ctx)?.collect()?;
+        let ctx = Ctx::new(txn, params, &shared);
+        let rows = operators::build(source, &ctx)?.collect()?;
         let updates = match statement {
             Statement::Update { assignments, .. } => Some(new_rows(table, &rows, assignments, &ctx)?),
             _ => None,
@@ -81,7 +80,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn) -> Result<Outcome> {
     match returning {
         None => Ok(Outcome::Changed(changed)),
         Some((exprs, columns)) => {
-            let ctx = Ctx::new(txn, &shared);
+            let ctx = Ctx::new(txn, params, &shared);
             let rows = written
                 .iter()
                 .map(|row| exprs.iter().map(|e| eval(e, row, &ctx)).collect::<Result<Row>>())

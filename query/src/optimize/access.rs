@@ -18,12 +18,13 @@ pub(super) fn choose(plan: Plan) -> Plan {
     bottom_up(plan, &mut |p| match p {
         Plan::Filter { input, predicate } => {
             let input = match *input {
-                Plan::Scan { table, alias, rowids: (Bound::Unbounded, Bound::Unbounded), reverse: false } => {
+                Plan::Scan { table, alias, rowids: (Bound::Unbounded, Bound::Unbounded), reverse: false, read } => {
                     access_path(&table, &alias, &predicate).unwrap_or(Plan::Scan {
                         table,
                         alias,
                         rowids: (Bound::Unbounded, Bound::Unbounded),
                         reverse: false,
+                        read,
                     })
                 }
                 other => other,
@@ -135,13 +136,14 @@ fn access_path(table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Opt
     }
     let rowid_columns = [Some(table.columns.len()), table.rowid_alias.map(|a| a as usize)];
     let is_rowid = |c: usize| rowid_columns.contains(&Some(c));
-    let scan = |rowids| Plan::Scan { table: table.clone(), alias: alias.clone(), rowids, reverse: false };
+    let scan = |rowids| Plan::Scan { table: table.clone(), alias: alias.clone(), rowids, reverse: false, read: None };
     let index_scan = |index: &str, range| Plan::IndexScan {
         table: table.clone(),
         alias: alias.clone(),
         index: index.to_string(),
         range,
         reverse: false,
+        read: None,
     };
     // 1. rowid equality.
     if let Some(v) = rowid_columns.iter().flatten().find_map(|&c| equality(&terms, c)) {

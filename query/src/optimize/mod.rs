@@ -4,7 +4,8 @@
 //! 2. [`pushdown`]: WHERE terms move into joins and down to the tables they read; join
 //!    equalities become hash joins;
 //! 3. [`access`]: a filtered table scan reads only a rowid range, or through an index;
-//! 4. [`limit`]: a sort under a limit becomes a top-N.
+//! 4. [`limit`]: a sort under a limit becomes a top-N;
+//! 5. [`prune`]: scans decode only the columns read above them.
 //!
 //! Rules never drop a predicate: an index or rowid range is a candidate filter, and the
 //! Filter above it rechecks every row (DESIGN.md), so a rule only has to be conservative.
@@ -12,6 +13,7 @@
 mod access;
 mod fold;
 mod limit;
+mod prune;
 mod pushdown;
 
 use braid_engine::Txn;
@@ -23,7 +25,8 @@ pub(crate) fn optimize(plan: Plan, txn: &Txn) -> Plan {
     let plan = fold::fold(plan, txn);
     let plan = pushdown::pushdown(plan);
     let plan = access::choose(plan);
-    limit::top_n(plan)
+    let plan = limit::top_n(plan);
+    prune::prune(plan)
 }
 
 /// Applies `rule` to every node, children first.

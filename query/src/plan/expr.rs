@@ -55,6 +55,13 @@ pub struct AggregateCall {
     pub distinct: bool,
 }
 
+/// A statement parameter: `$n` / `?` by position (zero-based), `:name` by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Param {
+    Position(usize),
+    Name(Arc<str>),
+}
+
 /// An expression over a row. Equality is structural (the binder matches SELECT terms
 /// against GROUP BY terms with it).
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +73,8 @@ pub enum Expr {
         index: usize,
         name: Arc<str>,
     },
+    /// A parameter, read when the statement runs (so a prepared plan is reused).
+    Param(Param),
     Not(Box<Expr>),
     Negate(Box<Expr>),
     BitNot(Box<Expr>),
@@ -135,13 +144,14 @@ impl Expr {
         Expr::Literal(v.into())
     }
 
-    /// Whether the expression reads no row or subquery: it can be folded.
+    /// Whether the expression reads no row, parameter or subquery: it can be folded.
     pub fn is_constant(&self) -> bool {
         let mut constant = true;
         self.walk(&mut |e| {
             if matches!(
                 e,
                 Expr::Column { .. }
+                    | Expr::Param(_)
                     | Expr::InSubquery { .. }
                     | Expr::Exists { .. }
                     | Expr::ScalarSubquery(_)
@@ -177,7 +187,7 @@ impl Expr {
     /// The direct sub-expressions.
     pub fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Literal(_) | Expr::Column { .. } | Expr::Exists { .. } | Expr::ScalarSubquery(_) => {
+            Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) | Expr::Exists { .. } | Expr::ScalarSubquery(_) => {
                 vec![]
             }
             Expr::Not(e) | Expr::Negate(e) | Expr::BitNot(e) | Expr::Cast(e, _) | Expr::Affinity(e, _) => vec![e],
@@ -320,6 +330,8 @@ impl fmt::Display for Expr {
             Expr::Literal(v) => write!(f, "{v}"),
             Expr::Column { depth: 0, name, .. } => write!(f, "{name}"),
             Expr::Column { depth, name, .. } => write!(f, "outer{depth}.{name}"),
+            Expr::Param(Param::Position(i)) => write!(f, "${}", i + 1),
+            Expr::Param(Param::Name(n)) => write!(f, ":{n}"),
             Expr::Not(e) => write!(f, "NOT {e}"),
             Expr::Negate(e) => write!(f, "-{e}"),
             Expr::BitNot(e) => write!(f, "~{e}"),

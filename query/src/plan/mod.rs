@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use braid_engine::TableDef;
 
-pub use self::expr::{AggregateCall, CmpOp, Expr, Subquery};
+pub use self::expr::{AggregateCall, CmpOp, Expr, Param, Subquery};
 pub use self::statement::{AlterOp, Conflict, Statement, TransactionOp};
 
 /// How two inputs are joined.
@@ -60,12 +60,14 @@ pub enum Plan {
         rows: Vec<Vec<Expr>>,
         width: usize,
     },
-    /// Rows of a table in rowid order: its columns, then the rowid.
+    /// Rows of a table in rowid order: its columns, then the rowid. With `read`, only
+    /// those columns are decoded; the others are NULL (nothing above reads them).
     Scan {
         table: Arc<TableDef>,
         alias: Arc<str>,
         rowids: (Bound<Expr>, Bound<Expr>),
         reverse: bool,
+        read: Option<Vec<usize>>,
     },
     /// Rows of a table found through an index: its columns, then the rowid.
     IndexScan {
@@ -74,6 +76,7 @@ pub enum Plan {
         index: String,
         range: IndexRange,
         reverse: bool,
+        read: Option<Vec<usize>>,
     },
     Filter {
         input: Box<Plan>,
@@ -221,7 +224,7 @@ impl Plan {
         };
         match self {
             Plan::Values { rows, width } => format!("Values: {} rows of {width} columns", rows.len()),
-            Plan::Scan { table, alias, rowids, reverse } => {
+            Plan::Scan { table, alias, rowids, reverse, read } => {
                 let mut s = format!("Scan: {}", table.name);
                 if **alias != *table.name {
                     s += &format!(" AS {alias}");
@@ -232,9 +235,9 @@ impl Plan {
                 if *reverse {
                     s += " reverse";
                 }
-                s
+                s + &read_columns(table, read)
             }
-            Plan::IndexScan { table, alias, index, range, reverse } => {
+            Plan::IndexScan { table, alias, index, range, reverse, read } => {
                 let mut s = format!("IndexScan: {}", table.name);
                 if **alias != *table.name {
                     s += &format!(" AS {alias}");
@@ -255,7 +258,7 @@ impl Plan {
                 if *reverse {
                     s += " reverse";
                 }
-                s
+                s + &read_columns(table, read)
             }
             Plan::Filter { predicate, .. } => format!("Filter: {predicate}"),
             Plan::Project { exprs: es, .. } => format!("Project: {}", exprs(es)),
@@ -316,6 +319,17 @@ impl Plan {
     fn fmt_indented(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
         writeln!(f, "{:indent$}{}", "", self.describe(), indent = depth * 2)?;
         self.inputs().into_iter().try_for_each(|p| p.fmt_indented(f, depth + 1))
+    }
+}
+
+/// ` read (a, b)` when a scan decodes only some columns.
+fn read_columns(table: &TableDef, read: &Option<Vec<usize>>) -> String {
+    match read {
+        Some(cols) => {
+            let names: Vec<&str> = cols.iter().filter_map(|&c| table.columns.get(c)).map(|c| c.name.as_str()).collect();
+            format!(" read ({})", names.join(", "))
+        }
+        None => String::new(),
     }
 }
 

@@ -82,9 +82,11 @@ pub(crate) fn build<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>) -> Result<Stream<'a>> 
     let input = |p: &'a Plan| build(p, ctx);
     let op: BoxedOperator<'a> = match plan {
         Plan::Values { rows, .. } => Box::new(scan::Values::new(rows, ctx)),
-        Plan::Scan { table, rowids, reverse, .. } => Box::new(scan::TableScan::new(table, rowids, *reverse, ctx)?),
-        Plan::IndexScan { table, index, range, reverse, .. } => {
-            Box::new(scan::IndexScan::new(table, index, range, *reverse, ctx)?)
+        Plan::Scan { table, rowids, reverse, read, .. } => {
+            Box::new(scan::TableScan::new(table, rowids, *reverse, read.as_deref(), ctx)?)
+        }
+        Plan::IndexScan { table, index, range, reverse, read, .. } => {
+            Box::new(scan::IndexScan::new(table, index, range, *reverse, read.as_deref(), ctx)?)
         }
         Plan::CteRef { id, name, .. } => Box::new(scan::CteScan::new(*id, name, ctx)?),
         Plan::Filter { input: i, predicate } => Box::new(basic::Filter { input: input(i)?, predicate, ctx }),

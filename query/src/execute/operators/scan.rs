@@ -4,6 +4,7 @@ use std::ops::Bound;
 use std::rc::Rc;
 
 use braid_engine::storage::Direction;
+use braid_engine::table::RowRef;
 use braid_engine::{DataType, TableDef, Value};
 
 use super::super::context::{Ctx, Row};
@@ -91,6 +92,25 @@ fn convert_equal(v: Value, t: DataType) -> Option<Value> {
     }
 }
 
+/// A stored row as values, followed by its rowid: every column, or only `read` (the
+/// others NULL), each validated as it is read.
+fn row_values<B: AsRef<[u8]>>(row: &RowRef<'_, B>, width: usize, read: Option<&[usize]>) -> Result<Row> {
+    let mut values = match read {
+        None => row.values()?,
+        Some(cols) => {
+            let mut values = vec![Value::Null; width];
+            for &c in cols {
+                if let Some(v) = row.column(c)? {
+                    values[c] = v.to_value();
+                }
+            }
+            values
+        }
+    };
+    values.push(Value::Integer(row.rowid));
+    Ok(values)
+}
+
 /// Rows of a table in rowid order, each followed by its rowid.
 pub(super) struct TableScan<'a> {
     rows: RowIter<'a>,
@@ -101,6 +121,7 @@ impl<'a> TableScan<'a> {
         table: &'a TableDef,
         rowids: &(Bound<Expr>, Bound<Expr>),
         reverse: bool,
+        read: Option<&'a [usize]>,
         ctx: &'a Ctx<'a>,
     ) -> Result<Self> {
         let empty = TableScan { rows: Box::new(std::iter::empty()) };
@@ -120,12 +141,8 @@ impl<'a> TableScan<'a> {
         }
         let direction = if reverse { Direction::Reverse } else { Direction::Forward };
         let scan = ctx.txn.scan_dir(table, range, direction)?;
-        let rows = scan.map(|r| {
-            let r = r?;
-            let mut values = r.values()?;
-            values.push(Value::Integer(r.rowid));
-            Ok(values)
-        });
+        let width = table.columns.len();
+        let rows = scan.map(move |r| row_values(&r?, width, read));
         Ok(TableScan { rows: Box::new(rows) })
     }
 }
@@ -208,6 +225,7 @@ impl<'a> IndexScan<'a> {
         index: &'a str,
         range: &IndexRange,
         reverse: bool,
+        read: Option<&'a [usize]>,
         ctx: &'a Ctx<'a>,
     ) -> Result<Self> {
         let direction = if reverse { Direction::Reverse } else { Direction::Forward };
@@ -218,11 +236,9 @@ impl<'a> IndexScan<'a> {
             }
         }
         let txn = ctx.txn;
-        let rows = rowids.into_iter().filter_map(move |rowid| match txn.get(table, rowid) {
-            Ok(Some(mut values)) => {
-                values.push(Value::Integer(rowid));
-                Some(Ok(values))
-            }
+        let width = table.columns.len();
+        let rows = rowids.into_iter().filter_map(move |rowid| match txn.get_ref(table, rowid) {
+            Ok(Some(row)) => Some(row_values(&row, width, read)),
             Ok(None) => None,
             Err(e) => Some(Err(e.into())),
         });
