@@ -30,7 +30,7 @@ pub enum Error {
     #[error("{0}")]
     Arithmetic(String),
     /// A constraint (NOT NULL, UNIQUE, CHECK, PRIMARY KEY) refused a write.
-    #[error("constraint failed: {0}")]
+    #[error("{0}")]
     Constraint(String),
     /// A statement that is well formed but wrong (wrong number of values, misuse of an
     /// aggregate, a write to a view, …).

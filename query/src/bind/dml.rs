@@ -70,27 +70,16 @@ impl Binder<'_> {
             _ => Conflict::Abort,
         };
         let returning = self.returning(&table, &name, insert.returning.as_deref())?;
-        Ok(Statement::Insert { table, source, conflict, returning })
+        let checks = self.checks(&table, &name)?;
+        Ok(Statement::Insert { table, source, conflict, returning, checks })
     }
 
     /// A column's DEFAULT (bound from its stored SQL), or NULL.
     fn default_value(&mut self, column: &ColumnDef) -> Result<Expr> {
         let Some(sql) = &column.default else { return Ok(Expr::Literal(braid_engine::Value::Null)) };
-        let parsed = crate::parse::parse(&format!("SELECT {sql}"))?;
-        let Some(crate::parse::Parsed::Sql(statement)) = parsed.first() else {
-            return Err(Error::invalid(format!("bad DEFAULT for column {}", column.name)));
-        };
-        let ast::Statement::Query(q) = statement.as_ref() else {
-            return Err(Error::invalid(format!("bad DEFAULT for column {}", column.name)));
-        };
-        let ast::SetExpr::Select(select) = q.body.as_ref() else {
-            return Err(Error::invalid(format!("bad DEFAULT for column {}", column.name)));
-        };
-        let Some(ast::SelectItem::UnnamedExpr(e)) = select.projection.first() else {
-            return Err(Error::invalid(format!("bad DEFAULT for column {}", column.name)));
-        };
+        let e = parse_expr(sql).map_err(|_| Error::invalid(format!("bad DEFAULT for column {}", column.name)))?;
         self.push_scope(Scope::default());
-        let bound = self.expr(e);
+        let bound = self.expr(&e);
         self.pop_scope();
         bound
     }
@@ -152,7 +141,8 @@ impl Binder<'_> {
             _ => Conflict::Abort,
         };
         let returning = self.returning(&table, &alias, update.returning.as_deref())?;
-        Ok(Statement::Update { table, source, assignments, conflict, returning })
+        let checks = self.checks(&table, &alias)?;
+        Ok(Statement::Update { table, source, assignments, conflict, returning, checks })
     }
 
     pub(super) fn delete(&mut self, delete: &ast::Delete) -> Result<Statement> {
@@ -178,6 +168,19 @@ impl Binder<'_> {
         Ok(Statement::Delete { table, source, returning })
     }
 
+    /// The table's CHECK constraints, bound over a new row.
+    fn checks(&mut self, table: &TableDef, alias: &str) -> Result<Vec<(String, Expr)>> {
+        let mut bound = vec![];
+        for sql in &table.checks {
+            let e = parse_expr(sql).map_err(|_| Error::invalid(format!("damaged CHECK constraint: {sql}")))?;
+            self.push_scope(Self::table_scope(table, alias));
+            let b = self.expr(&e);
+            self.pop_scope();
+            bound.push((sql.clone(), b?));
+        }
+        Ok(bound)
+    }
+
     /// RETURNING items, over a written row (its columns then its rowid).
     fn returning(&mut self, table: &TableDef, alias: &str, items: Option<&[ast::SelectItem]>) -> Result<Returning> {
         let Some(items) = items else { return Ok(None) };
@@ -186,4 +189,17 @@ impl Binder<'_> {
         self.pop_scope();
         Ok(Some(bound?))
     }
+}
+
+/// Parses a stored expression (a DEFAULT or a CHECK).
+fn parse_expr(sql: &str) -> Result<ast::Expr> {
+    let parsed = crate::parse::parse(&format!("SELECT {sql}"))?;
+    if let Some(crate::parse::Parsed::Sql(statement)) = parsed.into_iter().next()
+        && let ast::Statement::Query(q) = *statement
+        && let ast::SetExpr::Select(select) = *q.body
+        && let Some(ast::SelectItem::UnnamedExpr(e)) = select.projection.into_iter().next()
+    {
+        return Ok(e);
+    }
+    Err(Error::invalid(format!("not an expression: {sql}")))
 }

@@ -9,7 +9,7 @@ use sqlparser::ast;
 use super::{Binder, ident};
 use crate::error::{Error, Result};
 use crate::functions::{AggregateFunction, ScalarFunction};
-use crate::plan::{AggregateCall, CmpOp, Expr, Param, Subquery};
+use crate::plan::{AggregateCall, CmpOp, Expr, Frame, FrameBound, Param, Subquery, WindowCall, WindowFunction};
 use crate::value::{Affinity, BinaryArith};
 
 impl Binder<'_> {
@@ -262,9 +262,6 @@ impl Binder<'_> {
 
     fn function(&mut self, f: &ast::Function) -> Result<Expr> {
         let name = super::object_name(&f.name)?;
-        if f.over.is_some() {
-            return Err(Error::unsupported(format!("window function {name}()")));
-        }
         let (args, distinct, star) = match &f.args {
             ast::FunctionArguments::None => (vec![], false, false),
             ast::FunctionArguments::Subquery(_) => return Err(Error::unsupported("a subquery as function arguments")),
@@ -282,6 +279,9 @@ impl Binder<'_> {
                 (args, distinct, star)
             }
         };
+        if let Some(over) = &f.over {
+            return self.window(&name, &args, distinct, star, over);
+        }
         if let Some(function) = AggregateFunction::lookup(&name, args.len()) {
             return self.aggregate(function, &name, &args, distinct, star);
         }
@@ -318,6 +318,104 @@ impl Binder<'_> {
         let bound: Result<Vec<Expr>> = args.iter().map(|a| self.expr(a)).collect();
         self.aggregates_allowed = true;
         Ok(Expr::Aggregate(Box::new(AggregateCall { function, args: bound?, distinct })))
+    }
+
+    /// A window function call: `f(args) OVER (PARTITION BY … ORDER BY … frame)`.
+    fn window(
+        &mut self,
+        name: &str,
+        args: &[&ast::Expr],
+        distinct: bool,
+        star: bool,
+        over: &ast::WindowType,
+    ) -> Result<Expr> {
+        let ast::WindowType::WindowSpec(spec) = over else {
+            return Err(Error::unsupported("named windows"));
+        };
+        if !self.aggregates_allowed {
+            return Err(Error::invalid(format!("misuse of window function {name}()")));
+        }
+        let arity = |lo: usize, hi: usize| {
+            if star || distinct || args.len() < lo || args.len() > hi {
+                Err(Error::invalid(format!("wrong number of arguments to window function {name}()")))
+            } else {
+                Ok(())
+            }
+        };
+        let function = match name {
+            "row_number" => arity(0, 0).map(|_| WindowFunction::RowNumber)?,
+            "rank" => arity(0, 0).map(|_| WindowFunction::Rank)?,
+            "dense_rank" => arity(0, 0).map(|_| WindowFunction::DenseRank)?,
+            "lag" => arity(1, 3).map(|_| WindowFunction::Lag)?,
+            "lead" => arity(1, 3).map(|_| WindowFunction::Lead)?,
+            "first_value" => arity(1, 1).map(|_| WindowFunction::FirstValue)?,
+            "last_value" => arity(1, 1).map(|_| WindowFunction::LastValue)?,
+            _ => match AggregateFunction::lookup(name, args.len()) {
+                Some(a)
+                    if (a == AggregateFunction::Count && star && args.is_empty()) || (!star && !args.is_empty()) =>
+                {
+                    WindowFunction::Aggregate(a)
+                }
+                _ => return Err(Error::not_found("window function", format!("{name}()"))),
+            },
+        };
+        let args = args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>>>()?;
+        let partition_by = spec.partition_by.iter().map(|e| self.expr(e)).collect::<Result<Vec<_>>>()?;
+        let mut order_by = vec![];
+        for term in &spec.order_by {
+            order_by.push(super::select::sort_key(self.expr(&term.expr)?, term));
+        }
+        let frame = match &spec.window_frame {
+            None if order_by.is_empty() => {
+                Frame { rows: true, start: FrameBound::UnboundedPreceding, end: FrameBound::UnboundedFollowing }
+            }
+            None => Frame { rows: false, start: FrameBound::UnboundedPreceding, end: FrameBound::CurrentRow },
+            Some(f) => {
+                let rows = match f.units {
+                    ast::WindowFrameUnits::Rows => true,
+                    ast::WindowFrameUnits::Range => false,
+                    ast::WindowFrameUnits::Groups => return Err(Error::unsupported("GROUPS frames")),
+                };
+                let start = self.frame_bound(&f.start_bound, rows)?;
+                let end = match &f.end_bound {
+                    Some(b) => self.frame_bound(b, rows)?,
+                    None => FrameBound::CurrentRow,
+                };
+                if start == FrameBound::UnboundedFollowing || end == FrameBound::UnboundedPreceding {
+                    return Err(Error::invalid("bad window frame"));
+                }
+                Frame { rows, start, end }
+            }
+        };
+        Ok(Expr::Window(Box::new(WindowCall { function, args, distinct, partition_by, order_by, frame })))
+    }
+
+    fn frame_bound(&self, b: &ast::WindowFrameBound, rows: bool) -> Result<FrameBound> {
+        let offset = |e: &Option<Box<ast::Expr>>| -> Result<Option<u64>> {
+            let Some(e) = e else { return Ok(None) };
+            if !rows {
+                return Err(Error::unsupported("RANGE frames with an offset"));
+            }
+            match e.as_ref() {
+                ast::Expr::Value(v) => match &v.value {
+                    ast::Value::Number(n, _) => n
+                        .parse::<u64>()
+                        .map(Some)
+                        .map_err(|_| Error::invalid("frame offset must be a non-negative integer")),
+                    _ => Err(Error::invalid("frame offset must be a non-negative integer")),
+                },
+                _ => Err(Error::unsupported("a frame offset that is not a literal")),
+            }
+        };
+        Ok(match b {
+            ast::WindowFrameBound::CurrentRow => FrameBound::CurrentRow,
+            ast::WindowFrameBound::Preceding(e) => {
+                offset(e)?.map_or(FrameBound::UnboundedPreceding, FrameBound::Preceding)
+            }
+            ast::WindowFrameBound::Following(e) => {
+                offset(e)?.map_or(FrameBound::UnboundedFollowing, FrameBound::Following)
+            }
+        })
     }
 
     /// Binds a subquery in a new scope; `columns` is the number of columns it must return.

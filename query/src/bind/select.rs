@@ -234,6 +234,9 @@ impl Binder<'_> {
                     plan = Plan::Filter { input: Box::new(plan), predicate: h };
                 }
             }
+            if exprs.iter().any(Expr::has_window) {
+                (plan, exprs) = windows(plan, exprs);
+            }
             plan = Plan::Project { input: Box::new(plan), exprs };
             if distinct && plan.width() > visible {
                 // Hidden sort columns would split groups of equal visible values.
@@ -559,7 +562,7 @@ fn ordinal(n: &str, width: usize) -> Result<usize> {
     }
 }
 
-fn sort_key(expr: Expr, term: &ast::OrderByExpr) -> SortKey {
+pub(super) fn sort_key(expr: Expr, term: &ast::OrderByExpr) -> SortKey {
     let descending = matches!(term.options.sort, Some(ast::OrderBySort::Desc));
     // SQLite: NULLs first ascending, last descending, unless told.
     let nulls_first = term.options.nulls_first.unwrap_or(!descending);
@@ -606,6 +609,15 @@ fn lift(e: Expr, group_by: &[Expr], aggregates: &mut Vec<AggregateCall>, groups:
             });
             Expr::column(groups + i, e.to_string())
         }
+        Expr::Window(mut call) => {
+            let mut l = |e: Expr| lift(e, group_by, aggregates, groups);
+            call.args = std::mem::take(&mut call.args).into_iter().map(&mut l).collect();
+            call.partition_by = std::mem::take(&mut call.partition_by).into_iter().map(&mut l).collect();
+            for k in &mut call.order_by {
+                k.expr = l(std::mem::replace(&mut k.expr, Expr::Literal(braid_engine::Value::Null)));
+            }
+            Expr::Window(call)
+        }
         // Recurse one level at a time so that group terms inside are found first.
         other => map_children(other, &mut |c| lift(c, group_by, aggregates, groups)),
     }
@@ -646,4 +658,28 @@ fn map_children(e: Expr, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
         Expr::Function(func, args) => Expr::Function(func, args.into_iter().map(f).collect()),
         leaf => leaf,
     }
+}
+
+/// Moves window function calls into a Window node under the projection: each becomes a
+/// column appended to the input row.
+fn windows(input: Plan, exprs: Vec<Expr>) -> (Plan, Vec<Expr>) {
+    let width = input.width();
+    let mut calls: Vec<crate::plan::WindowCall> = vec![];
+    let exprs = exprs
+        .into_iter()
+        .map(|e| {
+            e.transform(&mut |x| match x {
+                Expr::Window(call) => {
+                    let label = Expr::Window(call.clone()).to_string();
+                    let i = calls.iter().position(|c| *c == *call).unwrap_or_else(|| {
+                        calls.push(*call);
+                        calls.len() - 1
+                    });
+                    Expr::column(width + i, label)
+                }
+                other => other,
+            })
+        })
+        .collect();
+    (Plan::Window { input: Box::new(input), calls }, exprs)
 }

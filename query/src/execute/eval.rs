@@ -176,7 +176,7 @@ pub(crate) fn eval(e: &Expr, row: &[Value], ctx: &Ctx) -> Result<Value> {
             let values = args.iter().map(|a| eval(a, row, ctx)).collect::<Result<Vec<_>>>()?;
             f.call(&values)?
         }
-        Expr::Aggregate(_) => return Err(internal(e)),
+        Expr::Aggregate(_) | Expr::Window(_) => return Err(internal(e)),
     })
 }
 

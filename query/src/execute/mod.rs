@@ -32,11 +32,12 @@ pub(crate) enum Outcome {
 pub(crate) fn prepare(statement: Statement, txn: &Txn) -> Statement {
     match statement {
         Statement::Query { plan, columns } => Statement::Query { plan: optimize::optimize(plan, txn), columns },
-        Statement::Insert { table, source, conflict, returning } => {
-            Statement::Insert { table, source: optimize::optimize(source, txn), conflict, returning }
+        Statement::Insert { table, source, conflict, returning, checks } => {
+            Statement::Insert { table, source: optimize::optimize(source, txn), conflict, returning, checks }
         }
-        Statement::Update { table, source, assignments, conflict, returning } => {
-            Statement::Update { table, source: optimize::optimize(source, txn), assignments, conflict, returning }
+        Statement::Update { table, source, assignments, conflict, returning, checks } => {
+            let source = optimize::optimize(source, txn);
+            Statement::Update { table, source, assignments, conflict, returning, checks }
         }
         Statement::Delete { table, source, returning } => {
             Statement::Delete { table, source: optimize::optimize(source, txn), returning }

@@ -20,11 +20,27 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
     };
     let shared = Shared::default();
     // Read everything first; the writes below must not see their own effects.
+    // New rows are converted to the column types and checked against CHECK constraints
+    // before anything is written.
     let (rows, updates) = {
         let ctx = Ctx::new(txn, params, &shared);
-        let rows = operators::build(source, &ctx)?.collect()?;
+        let mut rows = operators::build(source, &ctx)?.collect()?;
         let updates = match statement {
-            Statement::Update { assignments, .. } => Some(new_rows(table, &rows, assignments, &ctx)?),
+            Statement::Insert { checks, .. } => {
+                rows = rows.into_iter().map(|r| coerce_row(table, r)).collect::<Result<_>>()?;
+                for row in &rows {
+                    check(checks, &with_rowid(row.clone(), None), &ctx)?;
+                }
+                None
+            }
+            Statement::Update { assignments, checks, .. } => {
+                let new = new_rows(table, &rows, assignments, &ctx)?;
+                let new = new.into_iter().map(|r| coerce_row(table, r)).collect::<Result<Vec<_>>>()?;
+                for (old, row) in rows.iter().zip(&new) {
+                    check(checks, &with_rowid(row.clone(), Some(rowid_of(old)?)), &ctx)?;
+                }
+                Some(new)
+            }
             _ => None,
         };
         (rows, updates)
@@ -34,28 +50,26 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
     match statement {
         Statement::Insert { conflict, .. } => {
             for row in rows {
-                let row = coerce_row(table, row)?;
                 if let Some(rowid) = insert(txn, table, row.clone(), *conflict)? {
                     changed += 1;
-                    written.push(with_rowid(row, rowid));
+                    written.push(with_rowid(row, Some(rowid)));
                 }
             }
         }
         Statement::Update { conflict, .. } => {
             for (old, new) in rows.iter().zip(updates.expect("computed for updates")) {
                 let rowid = rowid_of(old)?;
-                let new = coerce_row(table, new)?;
                 match txn.update(table, rowid, new.clone()) {
                     Ok(_) => {
                         changed += 1;
-                        written.push(with_rowid(new, rowid));
+                        written.push(with_rowid(new, Some(rowid)));
                     }
                     Err(braid_engine::Error::Constraint(_)) if *conflict == Conflict::Ignore => {}
                     Err(braid_engine::Error::Constraint(_)) if *conflict == Conflict::Replace => {
                         remove_conflicts(txn, table, &new, Some(rowid))?;
                         txn.update(table, rowid, new.clone())?;
                         changed += 1;
-                        written.push(with_rowid(new, rowid));
+                        written.push(with_rowid(new, Some(rowid)));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -90,8 +104,19 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
     }
 }
 
-fn with_rowid(mut row: Row, rowid: i64) -> Row {
-    row.push(Value::Integer(rowid));
+/// Fails on the first CHECK constraint the row breaks (NULL passes, as in SQL).
+fn check(checks: &[(String, Expr)], row: &[Value], ctx: &Ctx) -> Result<()> {
+    for (sql, e) in checks {
+        if crate::value::truthy(&eval(e, row, ctx)?) == Some(false) {
+            return Err(Error::Constraint(format!("CHECK constraint failed: {sql}")));
+        }
+    }
+    Ok(())
+}
+
+/// A row followed by its rowid (NULL while not yet assigned).
+fn with_rowid(mut row: Row, rowid: Option<i64>) -> Row {
+    row.push(rowid.map_or(Value::Null, Value::Integer));
     row
 }
 

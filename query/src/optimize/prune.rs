@@ -68,6 +68,15 @@ fn with_needed(plan: Plan, needed: &Needed) -> Plan {
             let n = input_needs(keys.iter().map(|k| &k.expr), input.width(), needed);
             Plan::TopN { input: Box::new(with_needed(*input, &n)), keys, limit, offset }
         }
+        Plan::Window { input, calls } => {
+            let width = input.width();
+            let below: Needed = needed.iter().copied().filter(|&c| c < width).collect();
+            let exprs = calls
+                .iter()
+                .flat_map(|c| c.args.iter().chain(&c.partition_by).chain(c.order_by.iter().map(|k| &k.expr)));
+            let n = input_needs(exprs, width, &below);
+            Plan::Window { input: Box::new(with_needed(*input, &n)), calls }
+        }
         Plan::Limit { input, limit, offset } => {
             Plan::Limit { input: Box::new(with_needed(*input, needed)), limit, offset }
         }

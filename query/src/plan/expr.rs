@@ -37,6 +37,67 @@ impl CmpOp {
     }
 }
 
+/// A window function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowFunction {
+    RowNumber,
+    Rank,
+    DenseRank,
+    /// `lag(x [, offset [, default]])`
+    Lag,
+    /// `lead(x [, offset [, default]])`
+    Lead,
+    FirstValue,
+    LastValue,
+    /// An aggregate over the frame.
+    Aggregate(AggregateFunction),
+}
+
+impl WindowFunction {
+    pub fn name(self) -> &'static str {
+        match self {
+            WindowFunction::RowNumber => "row_number",
+            WindowFunction::Rank => "rank",
+            WindowFunction::DenseRank => "dense_rank",
+            WindowFunction::Lag => "lag",
+            WindowFunction::Lead => "lead",
+            WindowFunction::FirstValue => "first_value",
+            WindowFunction::LastValue => "last_value",
+            WindowFunction::Aggregate(a) => a.name(),
+        }
+    }
+}
+
+/// One end of a window frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameBound {
+    UnboundedPreceding,
+    Preceding(u64),
+    CurrentRow,
+    Following(u64),
+    UnboundedFollowing,
+}
+
+/// A window frame: ROWS counts rows; RANGE counts peers (rows equal in ORDER BY) as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame {
+    pub rows: bool,
+    pub start: FrameBound,
+    pub end: FrameBound,
+}
+
+/// A window function call with its window, before the planner turns it into a column of a
+/// Window node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowCall {
+    pub function: WindowFunction,
+    pub args: Vec<Expr>,
+    pub distinct: bool,
+    pub partition_by: Vec<Expr>,
+    pub order_by: Vec<super::SortKey>,
+    pub frame: Frame,
+}
+
 /// A subquery inside an expression.
 #[derive(Debug, Clone)]
 pub struct Subquery {
@@ -133,6 +194,8 @@ pub enum Expr {
     /// Only between binding and planning: the planner replaces it with a column of the
     /// Aggregate node.
     Aggregate(Box<AggregateCall>),
+    /// Only between binding and planning: becomes a column of a Window node.
+    Window(Box<WindowCall>),
 }
 
 impl Expr {
@@ -156,6 +219,7 @@ impl Expr {
                     | Expr::Exists { .. }
                     | Expr::ScalarSubquery(_)
                     | Expr::Aggregate(_)
+                    | Expr::Window(_)
             ) || matches!(e, Expr::Function(f, _) if !f.is_deterministic())
             {
                 constant = false;
@@ -168,6 +232,13 @@ impl Expr {
     pub fn has_aggregate(&self) -> bool {
         let mut found = false;
         self.walk(&mut |e| found |= matches!(e, Expr::Aggregate(_)));
+        found
+    }
+
+    /// Whether the expression holds a window function call.
+    pub fn has_window(&self) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| found |= matches!(e, Expr::Window(_)));
         found
     }
 
@@ -212,6 +283,9 @@ impl Expr {
             }
             Expr::Function(_, args) => args.iter().collect(),
             Expr::Aggregate(call) => call.args.iter().collect(),
+            Expr::Window(call) => {
+                call.args.iter().chain(&call.partition_by).chain(call.order_by.iter().map(|k| &k.expr)).collect()
+            }
         }
     }
 
@@ -254,6 +328,15 @@ impl Expr {
             Expr::Aggregate(mut call) => {
                 call.args = std::mem::take(&mut call.args).into_iter().map(|e| e.transform(f)).collect();
                 Expr::Aggregate(call)
+            }
+            Expr::Window(mut call) => {
+                call.args = std::mem::take(&mut call.args).into_iter().map(|e| e.transform(f)).collect();
+                call.partition_by =
+                    std::mem::take(&mut call.partition_by).into_iter().map(|e| e.transform(f)).collect();
+                for k in &mut call.order_by {
+                    k.expr = std::mem::replace(&mut k.expr, Expr::Literal(Value::Null)).transform(f);
+                }
+                Expr::Window(call)
             }
             leaf => leaf,
         };
@@ -378,6 +461,21 @@ impl fmt::Display for Expr {
             Expr::Aggregate(call) => {
                 write!(f, "{}({}", call.function.name(), if call.distinct { "DISTINCT " } else { "" })?;
                 list(f, &call.args)?;
+                f.write_str(")")
+            }
+            Expr::Window(call) => {
+                write!(f, "{}(", call.function.name())?;
+                list(f, &call.args)?;
+                f.write_str(") OVER (")?;
+                if !call.partition_by.is_empty() {
+                    f.write_str("PARTITION BY ")?;
+                    list(f, &call.partition_by)?;
+                }
+                if !call.order_by.is_empty() {
+                    let keys: Vec<Expr> = call.order_by.iter().map(|k| k.expr.clone()).collect();
+                    f.write_str(if call.partition_by.is_empty() { "ORDER BY " } else { " ORDER BY " })?;
+                    list(f, &keys)?;
+                }
                 f.write_str(")")
             }
         }

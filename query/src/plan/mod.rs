@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use braid_engine::TableDef;
 
-pub use self::expr::{AggregateCall, CmpOp, Expr, Param, Subquery};
+pub use self::expr::{AggregateCall, CmpOp, Expr, Frame, FrameBound, Param, Subquery, WindowCall, WindowFunction};
 pub use self::statement::{AlterOp, Conflict, Statement, TransactionOp};
 
 /// How two inputs are joined.
@@ -111,6 +111,11 @@ pub enum Plan {
         input: Box<Plan>,
         keys: Vec<SortKey>,
     },
+    /// Appends one column per window function call to each input row.
+    Window {
+        input: Box<Plan>,
+        calls: Vec<WindowCall>,
+    },
     /// Keeps the first `limit` rows after skipping `offset` (both constant expressions).
     Limit {
         input: Box<Plan>,
@@ -170,6 +175,7 @@ impl Plan {
             | Plan::Distinct { input }
             | Plan::With { input, .. } => input.width(),
             Plan::Project { exprs, .. } => exprs.len(),
+            Plan::Window { input, calls } => input.width() + calls.len(),
             Plan::Aggregate { group_by, aggregates, .. } => group_by.len() + aggregates.len(),
             Plan::NestedLoopJoin { left, right, .. } | Plan::HashJoin { left, right, .. } => {
                 left.width() + right.width()
@@ -186,6 +192,7 @@ impl Plan {
             | Plan::Project { input, .. }
             | Plan::Aggregate { input, .. }
             | Plan::Sort { input, .. }
+            | Plan::Window { input, .. }
             | Plan::Limit { input, .. }
             | Plan::TopN { input, .. }
             | Plan::Distinct { input } => vec![input],
@@ -286,6 +293,10 @@ impl Plan {
                 s
             }
             Plan::Sort { keys: ks, .. } => format!("Sort: {}", keys(ks)),
+            Plan::Window { calls, .. } => {
+                let calls: Vec<String> = calls.iter().map(|c| Expr::Window(Box::new(c.clone())).to_string()).collect();
+                format!("Window: {}", calls.join(", "))
+            }
             Plan::Limit { limit, offset, .. } => {
                 let mut s = "Limit:".to_string();
                 if let Some(l) = limit {
@@ -350,6 +361,7 @@ impl Plan {
                 Plan::Aggregate { input: b(input), group_by, aggregates }
             }
             Plan::Sort { input, keys } => Plan::Sort { input: b(input), keys },
+            Plan::Window { input, calls } => Plan::Window { input: b(input), calls },
             Plan::Limit { input, limit, offset } => Plan::Limit { input: b(input), limit, offset },
             Plan::TopN { input, keys, limit, offset } => Plan::TopN { input: b(input), keys, limit, offset },
             Plan::Distinct { input } => Plan::Distinct { input: b(input) },

@@ -42,6 +42,8 @@ pub enum Statement {
         source: Plan,
         conflict: Conflict,
         returning: Option<(Vec<Expr>, Vec<String>)>,
+        /// CHECK constraints over a new row (its columns), with their text for errors.
+        checks: Vec<(String, Expr)>,
     },
     /// `source` yields the matching rows (columns then rowid); `assignments` compute the new
     /// values of some columns from the old row.
@@ -51,6 +53,7 @@ pub enum Statement {
         assignments: Vec<(usize, Expr)>,
         conflict: Conflict,
         returning: Option<(Vec<Expr>, Vec<String>)>,
+        checks: Vec<(String, Expr)>,
     },
     /// `source` yields the rows to delete (columns then rowid).
     Delete {

@@ -10,6 +10,7 @@ mod join;
 mod scan;
 mod setop;
 mod sort;
+mod window;
 mod with;
 
 use super::context::{Ctx, Row};
@@ -115,6 +116,7 @@ pub(crate) fn build<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>) -> Result<Stream<'a>> 
             ctx,
         )?),
         Plan::Sort { input: i, keys } => Box::new(sort::Sort::new(input(i)?, keys, None, ctx)),
+        Plan::Window { input: i, calls } => Box::new(window::Window::new(input(i)?, calls, ctx)),
         Plan::TopN { input: i, keys, limit, offset } => {
             Box::new(sort::Sort::new(input(i)?, keys, Some((limit, offset.as_ref())), ctx))
         }

@@ -13,7 +13,7 @@ use crate::plan::{Expr, SortKey};
 use crate::value::sort_cmp;
 
 /// Compares two rows' sort keys.
-fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
+pub(super) fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
     for (k, (x, y)) in keys.iter().zip(a.iter().zip(b)) {
         let o = match (x.is_null(), y.is_null()) {
             (true, true) => Ordering::Equal,
