@@ -161,7 +161,20 @@ impl Binder<'_> {
                         other => return Err(Error::unsupported(format!("ADD COLUMN with {other}"))),
                     }
                 }
-                AlterOp::AddColumn(column)
+                let default = match &column.default {
+                    Some(sql) => {
+                        let e = super::dml::parse_expr(sql)?;
+                        self.push_scope(super::scope::Scope::default());
+                        let bound = self.expr(&e);
+                        self.pop_scope();
+                        bound?
+                    }
+                    None => crate::plan::Expr::Literal(braid_engine::Value::Null),
+                };
+                if !column.nullable && column.default.is_none() {
+                    return Err(Error::invalid("cannot add a NOT NULL column without a DEFAULT"));
+                }
+                AlterOp::AddColumn(column, default)
             }
             ast::AlterTableOperation::DropColumn { column_names, .. } => match column_names.as_slice() {
                 [c] => AlterOp::DropColumn(ident(c)),

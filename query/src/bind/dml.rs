@@ -192,7 +192,7 @@ impl Binder<'_> {
 }
 
 /// Parses a stored expression (a DEFAULT or a CHECK).
-fn parse_expr(sql: &str) -> Result<ast::Expr> {
+pub(super) fn parse_expr(sql: &str) -> Result<ast::Expr> {
     let parsed = crate::parse::parse(&format!("SELECT {sql}"))?;
     if let Some(crate::parse::Parsed::Sql(statement)) = parsed.into_iter().next()
         && let ast::Statement::Query(q) = *statement

@@ -1,7 +1,7 @@
 //! DDL: tables, indexes, views and triggers.
 
-use braid_engine::Txn;
 use braid_engine::keys::Key;
+use braid_engine::{IndexDef, TableDef, Txn, Value};
 
 use super::Outcome;
 use crate::bind::{load_view, view_key};
@@ -126,16 +126,90 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn) -> Result<Outcome> {
             }
             store_triggers(txn, &triggers)?;
         }
-        Statement::AlterTable { table, op } => {
-            let what = match op {
-                AlterOp::AddColumn(_) => "ADD COLUMN",
-                AlterOp::DropColumn(_) => "DROP COLUMN",
-                AlterOp::RenameColumn { .. } => "RENAME COLUMN",
-                AlterOp::RenameTable(_) => "RENAME TO",
-            };
-            return Err(Error::unsupported(format!("ALTER TABLE {table} {what}")));
-        }
+        Statement::AlterTable { table, op } => alter(txn, table, op)?,
         other => return Err(Error::invalid(format!("internal error: not DDL: {other:?}"))),
     }
     Ok(Outcome::Done)
+}
+
+/// ALTER TABLE, by rebuilding the table: its rows are read, the table is dropped and made
+/// again under the new definition, its indexes are rebuilt, and the rows go back (SQLite's
+/// own recipe for changes it cannot make in place). Rowids are kept where the table has an
+/// INTEGER PRIMARY KEY; others are assigned afresh.
+fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
+    let old = txn.table(name).map_err(|e| match e {
+        braid_engine::Error::NotFound { .. } => Error::not_found("table", name),
+        e => e.into(),
+    })?;
+    let mut def = TableDef::new(name, old.columns.clone());
+    def.primary_key = old.primary_key.clone();
+    def.checks = old.checks.clone();
+    // User-made indexes, by name and column names (made again after the rebuild).
+    let auto = |i: &IndexDef| {
+        i.name == format!("{}_pkey", old.name)
+            || i.name.starts_with(&format!("{}_", old.name)) && i.name.ends_with("_key")
+    };
+    let mut indexes: Vec<(String, Vec<String>, bool)> = old
+        .indexes
+        .iter()
+        .filter(|i| !auto(i))
+        .map(|i| (i.name.clone(), i.columns.iter().map(|&c| old.columns[c as usize].name.clone()).collect(), i.unique))
+        .collect();
+    let mut rows: Vec<Vec<Value>> =
+        txn.scan(&old, ..)?.map(|r| r.and_then(|r| r.values())).collect::<braid_engine::Result<_>>()?;
+    match op {
+        AlterOp::AddColumn(column, default) => {
+            if def.columns.iter().any(|c| c.name == column.name) {
+                return Err(Error::invalid(format!("duplicate column name: {}", column.name)));
+            }
+            let value = super::eval_constant(default, txn).unwrap_or(Value::Null);
+            let value = crate::value::coerce_for_column(value, column.data_type, &column.name)?;
+            def.columns.push(column.clone());
+            rows.iter_mut().for_each(|r| r.push(value.clone()));
+        }
+        AlterOp::DropColumn(column) => {
+            let at = old.column_index(column).map_err(|_| Error::not_found("column", format!("{name}.{column}")))?;
+            let used = old.primary_key.contains(&(at as u32))
+                || old.columns[at].unique
+                || indexes.iter().any(|(_, cols, _)| cols.contains(column));
+            if used {
+                return Err(Error::invalid(format!("cannot drop column {column}: it is part of a key or an index")));
+            }
+            if old.columns.len() == 1 {
+                return Err(Error::invalid(format!("cannot drop column {column}: no other columns exist")));
+            }
+            def.columns.remove(at);
+            def.primary_key = old.primary_key.iter().map(|&c| if c as usize > at { c - 1 } else { c }).collect();
+            rows.iter_mut().for_each(|r| {
+                r.remove(at);
+            });
+        }
+        AlterOp::RenameColumn { from, to } => {
+            let at = old.column_index(from).map_err(|_| Error::not_found("column", format!("{name}.{from}")))?;
+            if old.columns.iter().any(|c| c.name == *to) {
+                return Err(Error::invalid(format!("duplicate column name: {to}")));
+            }
+            def.columns[at].name = to.clone();
+            for (_, cols, _) in &mut indexes {
+                cols.iter_mut().filter(|c| *c == from).for_each(|c| *c = to.clone());
+            }
+        }
+        AlterOp::RenameTable(to) => {
+            if relation_exists(txn, to)? {
+                return Err(Error::AlreadyExists { kind: "table", name: to.clone() });
+            }
+            def.name = to.clone();
+        }
+    }
+    txn.drop_table(name)?;
+    let def = txn.create_table(def)?;
+    for (index, cols, unique) in &indexes {
+        let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
+        txn.create_index(&def.name, index, &cols, *unique)?;
+    }
+    let def = txn.table(&def.name)?;
+    for row in rows {
+        txn.insert(&def, row)?;
+    }
+    Ok(())
 }

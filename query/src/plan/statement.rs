@@ -117,8 +117,12 @@ pub enum Statement {
 /// An ALTER TABLE action.
 #[derive(Debug, Clone)]
 pub enum AlterOp {
-    AddColumn(braid_engine::ColumnDef),
+    /// A new column, and the value existing rows get (its DEFAULT, or NULL).
+    AddColumn(braid_engine::ColumnDef, Expr),
     DropColumn(String),
-    RenameColumn { from: String, to: String },
+    RenameColumn {
+        from: String,
+        to: String,
+    },
     RenameTable(String),
 }
