@@ -9,7 +9,7 @@ use sqlparser::ast;
 use super::scope::Scope;
 use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
-use crate::plan::{Conflict, Expr, Plan, Statement};
+use crate::plan::{Conflict, Expr, Plan, Statement, Upsert};
 use crate::value::Affinity;
 
 type Returning = Option<(Vec<Expr>, Vec<String>)>;
@@ -65,13 +65,25 @@ impl Binder<'_> {
                 _,
                 Some(ast::OnInsert::OnConflict(ast::OnConflict { action: ast::OnConflictAction::DoNothing, .. })),
             ) => Conflict::Ignore,
-            (_, _, Some(_)) => return Err(Error::unsupported("ON CONFLICT DO UPDATE")),
+            (
+                _,
+                _,
+                Some(ast::OnInsert::OnConflict(ast::OnConflict { action: ast::OnConflictAction::DoUpdate(_), .. })),
+            ) => Conflict::Abort,
+            (_, _, Some(_)) => return Err(Error::unsupported("ON DUPLICATE KEY UPDATE")),
             _ if insert.ignore => Conflict::Ignore,
             _ => Conflict::Abort,
         };
         let returning = self.returning(&table, &name, insert.returning.as_deref())?;
+        let upsert = match &insert.on {
+            Some(ast::OnInsert::OnConflict(ast::OnConflict {
+                action: ast::OnConflictAction::DoUpdate(update),
+                ..
+            })) => Some(self.upsert(&table, &name, update)?),
+            _ => None,
+        };
         let checks = self.checks(&table, &name)?;
-        Ok(Statement::Insert { table, source, conflict, returning, checks })
+        Ok(Statement::Insert { table, source, conflict, upsert, returning, checks })
     }
 
     /// A column's DEFAULT (bound from its stored SQL), or NULL.
@@ -166,6 +178,29 @@ impl Binder<'_> {
         }
         let returning = self.returning(&table, &alias, delete.returning.as_deref())?;
         Ok(Statement::Delete { table, source, returning })
+    }
+
+    /// `DO UPDATE SET … [WHERE …]`, over the existing row then the `excluded` one.
+    fn upsert(&mut self, table: &TableDef, alias: &str, update: &ast::DoUpdate) -> Result<Upsert> {
+        // Unqualified names are the existing row's; `excluded.x` the new one's.
+        let mut excluded =
+            Scope::table("excluded", table.columns.iter().map(|c| (c.name.clone(), Affinity::of(c.data_type))), false);
+        excluded.columns.iter_mut().for_each(|c| c.qualified_only = true);
+        self.push_scope(Scope::join(Self::table_scope(table, alias), excluded));
+        let result = (|| {
+            let mut assignments = vec![];
+            for a in &update.assignments {
+                let ast::AssignmentTarget::ColumnName(column) = &a.target else {
+                    return Err(Error::unsupported("tuple assignment"));
+                };
+                let index = self.column_index(table, &object_name(column)?)?;
+                assignments.push((index, self.expr(&a.value)?));
+            }
+            let filter = update.selection.as_ref().map(|w| self.expr(w)).transpose()?;
+            Ok(Upsert { assignments, filter })
+        })();
+        self.pop_scope();
+        result
     }
 
     /// The table's CHECK constraints, bound over a new row.

@@ -32,8 +32,8 @@ pub(crate) enum Outcome {
 pub(crate) fn prepare(statement: Statement, txn: &Txn) -> Statement {
     match statement {
         Statement::Query { plan, columns } => Statement::Query { plan: optimize::optimize(plan, txn), columns },
-        Statement::Insert { table, source, conflict, returning, checks } => {
-            Statement::Insert { table, source: optimize::optimize(source, txn), conflict, returning, checks }
+        Statement::Insert { table, source, conflict, upsert, returning, checks } => {
+            Statement::Insert { table, source: optimize::optimize(source, txn), conflict, upsert, returning, checks }
         }
         Statement::Update { table, source, assignments, conflict, returning, checks } => {
             let source = optimize::optimize(source, txn);

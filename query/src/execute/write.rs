@@ -7,7 +7,7 @@ use super::eval::eval;
 use super::{Outcome, operators};
 use crate::connection::ParamValues;
 use crate::error::{Error, Result};
-use crate::plan::{Conflict, Expr, Statement};
+use crate::plan::{Conflict, Expr, Statement, Upsert};
 use crate::value::coerce_for_column;
 
 /// Runs a write statement.
@@ -48,9 +48,13 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
     let mut changed = 0u64;
     let mut written: Vec<Row> = vec![];
     match statement {
-        Statement::Insert { conflict, .. } => {
+        Statement::Insert { conflict, upsert, .. } => {
             for row in rows {
-                if let Some(rowid) = insert(txn, table, row.clone(), *conflict)? {
+                let result = match upsert {
+                    None => insert(txn, table, row.clone(), *conflict)?.map(|rowid| (row, rowid)),
+                    Some(upsert) => insert_or_update(txn, table, row, upsert, params)?,
+                };
+                if let Some((row, rowid)) = result {
                     changed += 1;
                     written.push(with_rowid(row, Some(rowid)));
                 }
@@ -161,13 +165,49 @@ fn insert(txn: &mut Txn, table: &TableDef, row: Row, conflict: Conflict) -> Resu
     }
 }
 
-/// Deletes the rows that `row` would collide with: the same rowid, or the same values in
-/// a unique index (NULLs never collide). `keep` is the row being updated.
-fn remove_conflicts(txn: &mut Txn, table: &TableDef, row: &[Value], keep: Option<i64>) -> Result<()> {
+/// INSERT … ON CONFLICT DO UPDATE: inserts the row, or updates the one it collides with.
+/// Returns the row written and its rowid, or `None` when the update's WHERE said no.
+fn insert_or_update(
+    txn: &mut Txn,
+    table: &TableDef,
+    row: Row,
+    upsert: &Upsert,
+    params: &ParamValues,
+) -> Result<Option<(Row, i64)>> {
+    let err = match txn.insert(table, row.clone()) {
+        Ok(rowid) => return Ok(Some((row, rowid))),
+        Err(e @ braid_engine::Error::Constraint(_)) => e,
+        Err(e) => return Err(e.into()),
+    };
+    let Some(rowid) = colliding(txn, table, &row, None)?.into_iter().next() else { return Err(err.into()) };
+    let Some(old) = txn.get(table, rowid)? else { return Err(err.into()) };
+    let new = {
+        let shared = Shared::default();
+        let ctx = Ctx::new(txn, params, &shared);
+        let mut both = with_rowid(old.clone(), Some(rowid));
+        both.extend(row);
+        if let Some(filter) = &upsert.filter
+            && crate::value::truthy(&eval(filter, &both, &ctx)?) != Some(true)
+        {
+            return Ok(None);
+        }
+        let mut new = old;
+        for (column, e) in &upsert.assignments {
+            new[*column] = eval(e, &both, &ctx)?;
+        }
+        coerce_row(table, new)?
+    };
+    txn.update(table, rowid, new.clone())?;
+    Ok(Some((new, rowid)))
+}
+
+/// The rows `row` would collide with: the same rowid, or the same values in a unique
+/// index (NULLs never collide); `keep` is the row being updated, which does not count.
+fn colliding(txn: &Txn, table: &TableDef, row: &[Value], keep: Option<i64>) -> Result<Vec<i64>> {
     let mut victims = vec![];
     if let Some(alias) = table.rowid_alias
         && let Value::Integer(rowid) = row[alias as usize]
-        && txn.get(table, rowid)?.is_some()
+        && txn.get_ref(table, rowid)?.is_some()
     {
         victims.push(rowid);
     }
@@ -180,7 +220,14 @@ fn remove_conflicts(txn: &mut Txn, table: &TableDef, row: &[Value], keep: Option
     }
     victims.sort_unstable();
     victims.dedup();
-    for rowid in victims.into_iter().filter(|r| Some(*r) != keep) {
+    victims.retain(|r| Some(*r) != keep);
+    Ok(victims)
+}
+
+/// Deletes the rows that `row` would collide with: the same rowid, or the same values in
+/// a unique index (NULLs never collide). `keep` is the row being updated.
+fn remove_conflicts(txn: &mut Txn, table: &TableDef, row: &[Value], keep: Option<i64>) -> Result<()> {
+    for rowid in colliding(txn, table, row, keep)? {
         txn.delete(table, rowid)?;
     }
     Ok(())

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use braid_engine::TableDef;
 
 pub use self::expr::{AggregateCall, CmpOp, Expr, Frame, FrameBound, Param, Subquery, WindowCall, WindowFunction};
-pub use self::statement::{AlterOp, Conflict, Statement, TransactionOp};
+pub use self::statement::{AlterOp, Conflict, Statement, TransactionOp, Upsert};
 
 /// How two inputs are joined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,6 +17,15 @@ pub enum Conflict {
     Replace,
 }
 
+/// `ON CONFLICT … DO UPDATE`: new values for the row an INSERT collided with, computed over
+/// that row (its columns, then its rowid) followed by the row that was to be inserted
+/// (`excluded`).
+#[derive(Debug, Clone)]
+pub struct Upsert {
+    pub assignments: Vec<(usize, Expr)>,
+    pub filter: Option<Expr>,
+}
+
 /// Transaction control.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransactionOp {
@@ -41,6 +50,7 @@ pub enum Statement {
         table: Arc<TableDef>,
         source: Plan,
         conflict: Conflict,
+        upsert: Option<Upsert>,
         returning: Option<(Vec<Expr>, Vec<String>)>,
         /// CHECK constraints over a new row (its columns), with their text for errors.
         checks: Vec<(String, Expr)>,
