@@ -238,7 +238,7 @@ impl Connection {
         if let Some(open) = &mut self.txn {
             let savepoint = open.txn.kv().savepoint();
             let result = prepared(cache, statement, &open.txn, generation)
-                .and_then(|bound| execute::run(&bound, &mut open.txn, params));
+                .and_then(|bound| execute::run(bound, &mut open.txn, params));
             if result.is_err() {
                 open.txn.kv().rollback_to(savepoint);
             }
@@ -255,7 +255,7 @@ impl Connection {
             let read_only = parse::is_read_only(statement);
             let mut txn = if read_only { engine.begin_read_only()? } else { engine.begin()? };
             let bound = prepared(cache, statement, &txn, generation)?;
-            let outcome = execute::run(&bound, &mut txn, params)?;
+            let outcome = execute::run(bound, &mut txn, params)?;
             let ddl = cache.as_ref().is_some_and(|c| c.is_ddl());
             let committed = txn.commit();
             if ddl {

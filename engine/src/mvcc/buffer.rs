@@ -15,6 +15,9 @@ use std::ops::Bound;
 
 type Entry = (Vec<u8>, Option<Vec<u8>>);
 
+/// A key and what the buffer held for it before a write (`None`: nothing).
+type UndoEntry = (Vec<u8>, Option<Option<Vec<u8>>>);
+
 /// Buffered writes: `None` is a delete.
 #[derive(Debug, Default)]
 pub(crate) struct WriteBuffer {
@@ -22,7 +25,7 @@ pub(crate) struct WriteBuffer {
     tail: Vec<Entry>,
     /// While a savepoint is open: each write's key and what the buffer held for it before
     /// (`None`: nothing), so that `rollback_to` can restore it.
-    undo: Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+    undo: Vec<UndoEntry>,
     /// Open savepoints; writes are logged in `undo` only while there is one.
     savepoints: usize,
 }

@@ -451,7 +451,7 @@ fn parse_number(n: &str) -> Result<Value> {
 }
 
 fn parse_hex(h: &str) -> Result<Vec<u8>> {
-    if h.len() % 2 != 0 {
+    if !h.len().is_multiple_of(2) {
         return Err(Error::invalid(format!("malformed blob literal X'{h}'")));
     }
     (0..h.len())

@@ -295,7 +295,7 @@ impl Binder<'_> {
         let before = exprs.len();
         for (index, c) in scope.columns.iter().enumerate() {
             let visible = match table {
-                Some(t) => c.table.as_deref() == Some(t) && !(c.hidden && !c.qualified_only),
+                Some(t) => c.table.as_deref() == Some(t) && (!c.hidden || c.qualified_only),
                 None => !c.hidden && !c.qualified_only,
             };
             if visible {
@@ -592,6 +592,33 @@ fn lift(e: Expr, group_by: &[Expr], aggregates: &mut Vec<AggregateCall>, groups:
     if let Some(i) = group_by.iter().position(|g| *g == e) {
         return Expr::column(i, e.to_string());
     }
+    // A correlated subquery reads this query's row by position: point it at the group's
+    // values instead of the input row's.
+    let mut outer = |c: usize| -> usize {
+        let column = Expr::column(c, "");
+        if let Some(i) = group_by.iter().position(|g| matches!(g, Expr::Column { depth: 0, index, .. } if *index == c))
+        {
+            return i;
+        }
+        let call = AggregateCall { function: AggregateFunction::AnyValue, args: vec![column], distinct: false };
+        groups
+            + aggregates.iter().position(|a| *a == call).unwrap_or_else(|| {
+                aggregates.push(call);
+                aggregates.len() - 1
+            })
+    };
+    let e = match e {
+        Expr::InSubquery { expr, subquery, negated } if subquery.correlated => {
+            Expr::InSubquery { expr, subquery: crate::plan::remap_outer(subquery, &mut outer), negated }
+        }
+        Expr::Exists { subquery, negated } if subquery.correlated => {
+            Expr::Exists { subquery: crate::plan::remap_outer(subquery, &mut outer), negated }
+        }
+        Expr::ScalarSubquery(subquery) if subquery.correlated => {
+            Expr::ScalarSubquery(crate::plan::remap_outer(subquery, &mut outer))
+        }
+        other => other,
+    };
     match e {
         Expr::Aggregate(call) => {
             let label = Expr::Aggregate(call.clone()).to_string();

@@ -25,11 +25,22 @@ pub(crate) enum Cached {
     Set(Rc<HashSet<GroupKey>>, bool),
 }
 
+/// What EXPLAIN ANALYZE reports for one plan node: rows out, and time spent in it and
+/// below it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NodeStats {
+    pub rows: u64,
+    pub time: std::time::Duration,
+    pub runs: u64,
+}
+
 /// Per-statement state shared by every operator of the statement.
 #[derive(Default)]
 pub(crate) struct Shared {
     pub subqueries: RefCell<HashMap<usize, Cached>>,
     pub ctes: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
+    /// For EXPLAIN ANALYZE: statistics per plan node, keyed by the node's address.
+    pub stats: Option<RefCell<HashMap<usize, NodeStats>>>,
 }
 
 /// The context an operator runs in.

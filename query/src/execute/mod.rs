@@ -14,11 +14,13 @@ mod write;
 
 use braid_engine::{Txn, Value};
 
-use self::context::{Ctx, Row, Shared};
+use std::collections::HashMap;
+
+use self::context::{Ctx, NodeStats, Row, Shared};
 use crate::connection::ParamValues;
 use crate::error::Result;
 use crate::optimize;
-use crate::plan::Statement;
+use crate::plan::{Plan, Statement};
 
 /// What a statement produced.
 #[derive(Debug)]
@@ -61,15 +63,8 @@ pub(crate) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
         }
         Statement::Explain { statement, analyze } => {
             let text = match statement.as_ref() {
-                Statement::Query { plan, .. } => {
-                    if *analyze {
-                        let start = std::time::Instant::now();
-                        let rows = query(plan, txn, params)?.len();
-                        format!("{plan}({rows} rows in {:.3?})\n", start.elapsed())
-                    } else {
-                        plan.to_string()
-                    }
-                }
+                Statement::Query { plan, .. } if *analyze => analyze_query(plan, txn, params)?,
+                Statement::Query { plan, .. } => plan.to_string(),
                 other => format!("{other:?}\n"),
             };
             let rows = text.lines().map(|l| vec![Value::Text(l.to_string())]).collect();
@@ -87,8 +82,31 @@ pub(crate) fn eval_constant(e: &crate::plan::Expr, txn: &Txn) -> Option<Value> {
     eval::eval(e, &[], &Ctx::new(txn, &params, &shared)).ok()
 }
 
+/// EXPLAIN ANALYZE: runs the query, then prints the plan with each node's rows and time
+/// (the time includes the nodes below it).
+fn analyze_query(plan: &Plan, txn: &Txn, params: &ParamValues) -> Result<String> {
+    let shared = Shared { stats: Some(Default::default()), ..Default::default() };
+    let start = std::time::Instant::now();
+    let rows = operators::build(plan, &Ctx::new(txn, params, &shared))?.collect()?.len();
+    let total = start.elapsed();
+    let stats = shared.stats.map(|s| s.into_inner()).unwrap_or_default();
+    let mut out = String::new();
+    annotate(plan, 0, &stats, &mut out);
+    out.push_str(&format!("{rows} rows in {total:.3?}\n"));
+    Ok(out)
+}
+
+/// One line per plan node, indented, with its statistics.
+fn annotate(plan: &Plan, depth: usize, stats: &HashMap<usize, NodeStats>, out: &mut String) {
+    let s = stats.get(&(plan as *const Plan as usize)).copied().unwrap_or_default();
+    let runs = if s.runs > 1 { format!(" loops={}", s.runs) } else { String::new() };
+    let line = format!("{} (rows={} time={:.3?}{runs})", plan.describe(), s.rows, s.time);
+    out.push_str(&format!("{:indent$}{line}\n", "", indent = depth * 2));
+    plan.inputs().into_iter().for_each(|p| annotate(p, depth + 1, stats, out));
+}
+
 /// Runs a query plan to completion.
-pub(crate) fn query(plan: &crate::plan::Plan, txn: &Txn, params: &ParamValues) -> Result<Vec<Row>> {
+pub(crate) fn query(plan: &Plan, txn: &Txn, params: &ParamValues) -> Result<Vec<Row>> {
     let shared = Shared::default();
     let ctx = Ctx::new(txn, params, &shared);
     operators::build(plan, &ctx)?.collect()

@@ -35,6 +35,9 @@ pub(super) fn choose(plan: Plan) -> Plan {
     })
 }
 
+/// Lower and upper bounds on a column.
+type Range = (Bound<Expr>, Bound<Expr>);
+
 /// One usable WHERE term: column `column` compared with `bound`.
 #[derive(Debug, Clone)]
 enum Term {
@@ -150,7 +153,7 @@ fn access_path(table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Opt
         return Some(scan((Bound::Included(v.clone()), Bound::Included(v))));
     }
     // 2. equality on leading index columns, longest prefix first.
-    let mut best: Option<(usize, &str, Vec<Expr>, (Bound<Expr>, Bound<Expr>))> = None;
+    let mut best: Option<(usize, &str, Vec<Expr>, Range)> = None;
     for index in &table.indexes {
         let mut equal = vec![];
         for &c in &index.columns {

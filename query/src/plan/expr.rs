@@ -292,8 +292,11 @@ impl Expr {
     /// Rewrites the expression bottom-up (children first, then the node), not into
     /// subqueries.
     pub fn transform(self, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
-        fn t(e: Box<Expr>, f: &mut impl FnMut(Expr) -> Expr) -> Box<Expr> {
-            Box::new(e.transform(f))
+        fn t(mut e: Box<Expr>, f: &mut impl FnMut(Expr) -> Expr) -> Box<Expr> {
+            // Reuses the box: transform the value in place.
+            let inner = std::mem::replace(&mut *e, Expr::Literal(Value::Null));
+            *e = inner.transform(f);
+            e
         }
         let node = match self {
             Expr::Not(e) => Expr::Not(t(e, f)),

@@ -414,3 +414,31 @@ impl Plan {
         }
     }
 }
+
+/// Rewrites a correlated subquery's references to the row of the query that holds it
+/// (`depth` 1 at the subquery's top, one more per nesting level) through `map`.
+pub fn remap_outer(s: Subquery, map: &mut dyn FnMut(usize) -> usize) -> Subquery {
+    let plan = remap_plan((*s.plan).clone(), 1, map);
+    Subquery { plan: std::sync::Arc::new(plan), ..s }
+}
+
+fn remap_plan(plan: Plan, level: usize, map: &mut dyn FnMut(usize) -> usize) -> Plan {
+    let plan = plan.map_inputs(&mut |p| remap_plan(p, level, map));
+    plan.map_exprs(&mut |e| remap_expr(e, level, map))
+}
+
+fn remap_expr(e: Expr, level: usize, map: &mut dyn FnMut(usize) -> usize) -> Expr {
+    let nested = |s: Subquery, map: &mut dyn FnMut(usize) -> usize| {
+        let plan = remap_plan((*s.plan).clone(), level + 1, map);
+        Subquery { plan: std::sync::Arc::new(plan), ..s }
+    };
+    e.transform(&mut |x| match x {
+        Expr::Column { depth, index, name } if depth == level => Expr::Column { depth, index: map(index), name },
+        Expr::InSubquery { expr, subquery, negated } => {
+            Expr::InSubquery { expr, subquery: nested(subquery, map), negated }
+        }
+        Expr::Exists { subquery, negated } => Expr::Exists { subquery: nested(subquery, map), negated },
+        Expr::ScalarSubquery(subquery) => Expr::ScalarSubquery(nested(subquery, map)),
+        other => other,
+    })
+}

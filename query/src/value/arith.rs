@@ -117,8 +117,8 @@ mod tests {
         assert_eq!(arith(Div, &Value::Integer(7), &Value::Integer(0)), Value::Null);
         assert_eq!(arith(Rem, &Value::Integer(7), &Value::Integer(0)), Value::Null);
         assert_eq!(arith(Div, &Value::Real(7.0), &Value::Integer(2)), Value::Real(3.5));
-        assert_eq!(arith(Add, &Value::Integer(i64::MAX), &Value::Integer(1)), Value::Real(9.223372036854775807e18));
+        assert_eq!(arith(Add, &Value::Integer(i64::MAX), &Value::Integer(1)), Value::Real(crate::value::TWO_POW_63));
         assert_eq!(arith(Add, &Value::Text("12x".into()), &Value::Integer(1)), Value::Integer(13));
-        assert_eq!(negate(&Value::Integer(i64::MIN)), Value::Real(9.223372036854775807e18));
+        assert_eq!(negate(&Value::Integer(i64::MIN)), Value::Real(crate::value::TWO_POW_63));
     }
 }

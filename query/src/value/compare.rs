@@ -20,10 +20,10 @@ fn cmp_int_real(i: i64, r: f64) -> Ordering {
     if r.is_nan() {
         return Ordering::Greater; // NaN sorts first among numbers
     }
-    if r >= 9.223372036854775807e18 {
+    if r >= crate::value::TWO_POW_63 {
         return Ordering::Less;
     }
-    if r < -9.223372036854775808e18 {
+    if r < -crate::value::TWO_POW_63 {
         return Ordering::Greater;
     }
     let t = r.trunc();

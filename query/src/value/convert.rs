@@ -91,9 +91,9 @@ pub fn to_i64_lossy(v: &Value) -> i64 {
 pub(crate) fn real_to_i64(r: f64) -> i64 {
     if r.is_nan() {
         0
-    } else if r >= 9.223372036854775807e18 {
+    } else if r >= crate::value::TWO_POW_63 {
         i64::MAX
-    } else if r <= -9.223372036854775808e18 {
+    } else if r <= -crate::value::TWO_POW_63 {
         i64::MIN
     } else {
         r as i64

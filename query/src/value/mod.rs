@@ -23,3 +23,6 @@ pub use self::convert::{
     truthy,
 };
 pub use self::format::{format_real, to_text};
+
+/// 2^63 as a real: reals at or above it (or below its negation) lie outside `i64`.
+pub const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;

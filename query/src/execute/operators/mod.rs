@@ -78,8 +78,37 @@ impl Operator for Stream<'_> {
     }
 }
 
-/// Builds the operators of a plan.
+/// Counts an operator's rows and time, for EXPLAIN ANALYZE.
+struct Instrumented<'a> {
+    op: BoxedOperator<'a>,
+    node: usize,
+    ctx: &'a Ctx<'a>,
+}
+
+impl Operator for Instrumented<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        let start = std::time::Instant::now();
+        let batch = self.op.next_batch()?;
+        if let Some(stats) = &self.ctx.shared.stats {
+            let mut stats = stats.borrow_mut();
+            let s = stats.entry(self.node).or_default();
+            s.time += start.elapsed();
+            s.rows += batch.as_ref().map_or(0, |b| b.len() as u64);
+        }
+        Ok(batch)
+    }
+}
+
+/// Builds the operators of a plan (instrumented when the statement is analyzed).
 pub(crate) fn build<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>) -> Result<Stream<'a>> {
+    let stream = build_node(plan, ctx)?;
+    let Some(stats) = &ctx.shared.stats else { return Ok(stream) };
+    let node = plan as *const Plan as usize;
+    stats.borrow_mut().entry(node).or_default().runs += 1;
+    Ok(Stream::new(Box::new(Instrumented { op: Box::new(stream), node, ctx })))
+}
+
+fn build_node<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>) -> Result<Stream<'a>> {
     let input = |p: &'a Plan| build(p, ctx);
     let op: BoxedOperator<'a> = match plan {
         Plan::Values { rows, .. } => Box::new(scan::Values::new(rows, ctx)),

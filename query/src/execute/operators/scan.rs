@@ -61,9 +61,9 @@ fn convert_bound(b: Bound<Value>, t: DataType, lower: bool) -> Option<Bound<Valu
         (DataType::Integer, Value::Real(r)) if r.is_nan() => None,
         (DataType::Integer, Value::Real(r)) => {
             let edge = if lower { r.ceil() } else { r.floor() };
-            if edge >= 9.223372036854775807e18 {
+            if edge >= crate::value::TWO_POW_63 {
                 if lower { None } else { Some(Bound::Unbounded) }
-            } else if edge < -9.223372036854775808e18 {
+            } else if edge < -crate::value::TWO_POW_63 {
                 if lower { Some(Bound::Unbounded) } else { None }
             } else if edge == r {
                 wrap(Value::Integer(r as i64))
