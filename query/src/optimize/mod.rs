@@ -4,7 +4,8 @@
 //! 2. [`pushdown`]: WHERE terms move into joins and down to the tables they read; join
 //!    equalities become hash joins;
 //! 3. [`access`]: a filtered table scan reads only a rowid range, or through an index;
-//! 4. [`limit`]: a sort under a limit becomes a top-N;
+//! 4. [`order`]: a sort on a rowid or an index's columns becomes a scan in that order;
+//!    [`limit`]: a sort under a limit becomes a top-N;
 //! 5. [`prune`]: scans decode only the columns read above them.
 //!
 //! Rules never drop a predicate: an index or rowid range is a candidate filter, and the
@@ -13,6 +14,7 @@
 mod access;
 mod fold;
 mod limit;
+mod order;
 mod prune;
 mod pushdown;
 
@@ -25,6 +27,7 @@ pub(crate) fn optimize(plan: Plan, txn: &Txn) -> Plan {
     let plan = fold::fold(plan, txn);
     let plan = pushdown::pushdown(plan);
     let plan = access::choose(plan);
+    let plan = order::use_index_order(plan);
     let plan = limit::top_n(plan);
     prune::prune(plan)
 }

@@ -16,13 +16,36 @@ use crate::value::sort_cmp;
 
 type RowIter<'a> = Box<dyn Iterator<Item = Result<Row>> + 'a>;
 
-/// Fills a batch from a row iterator.
-fn fill(rows: &mut RowIter<'_>) -> Result<Option<Vec<Row>>> {
-    let mut batch = Vec::with_capacity(BATCH);
-    for row in rows.by_ref().take(BATCH) {
-        batch.push(row?);
+/// Rows read lazily from storage, in batches that start small and double up to
+/// [`BATCH`]: a query that stops early (LIMIT, EXISTS, a top-N over an index) reads a
+/// few rows, not a full batch.
+pub(super) struct Batches<'a> {
+    rows: RowIter<'a>,
+    size: usize,
+}
+
+/// The first batch's size.
+const FIRST_BATCH: usize = 16;
+
+impl<'a> Batches<'a> {
+    fn new(rows: RowIter<'a>) -> Self {
+        Batches { rows, size: FIRST_BATCH }
     }
-    Ok((!batch.is_empty()).then_some(batch))
+
+    fn empty() -> Self {
+        Self::new(Box::new(std::iter::empty()))
+    }
+}
+
+impl Operator for Batches<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        let mut batch = Vec::with_capacity(self.size);
+        for row in self.rows.by_ref().take(self.size) {
+            batch.push(row?);
+        }
+        self.size = (self.size * 2).min(BATCH);
+        Ok((!batch.is_empty()).then_some(batch))
+    }
 }
 
 /// Evaluates a bound's expression.
@@ -112,19 +135,17 @@ fn row_values<B: AsRef<[u8]>>(row: &RowRef<'_, B>, width: usize, read: Option<&[
 }
 
 /// Rows of a table in rowid order, each followed by its rowid.
-pub(super) struct TableScan<'a> {
-    rows: RowIter<'a>,
-}
+pub(super) struct TableScan;
 
-impl<'a> TableScan<'a> {
-    pub fn new(
+impl TableScan {
+    pub fn new<'a>(
         table: &'a TableDef,
         rowids: &(Bound<Expr>, Bound<Expr>),
         reverse: bool,
         read: Option<&'a [usize]>,
         ctx: &'a Ctx<'a>,
-    ) -> Result<Self> {
-        let empty = TableScan { rows: Box::new(std::iter::empty()) };
+    ) -> Result<Batches<'a>> {
+        let empty = Batches::empty();
         let lower = convert_bound(bound_value(&rowids.0, ctx)?, DataType::Integer, true);
         let upper = convert_bound(bound_value(&rowids.1, ctx)?, DataType::Integer, false);
         let (Some(lower), Some(upper)) = (lower, upper) else { return Ok(empty) };
@@ -143,13 +164,7 @@ impl<'a> TableScan<'a> {
         let scan = ctx.txn.scan_dir(table, range, direction)?;
         let width = table.columns.len();
         let rows = scan.map(move |r| row_values(&r?, width, read));
-        Ok(TableScan { rows: Box::new(rows) })
-    }
-}
-
-impl Operator for TableScan<'_> {
-    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
-        fill(&mut self.rows)
+        Ok(Batches::new(Box::new(rows)))
     }
 }
 
@@ -214,41 +229,44 @@ fn as_slices(b: &Bound<Vec<Value>>) -> Bound<&[Value]> {
     }
 }
 
-/// Rows of a table found through an index, each followed by its rowid.
-pub(super) struct IndexScan<'a> {
-    rows: RowIter<'a>,
-}
+/// Rows of a table found through an index, each followed by its rowid, read lazily in
+/// index order.
+pub(super) struct IndexScan;
 
-impl<'a> IndexScan<'a> {
-    pub fn new(
+impl IndexScan {
+    pub fn new<'a>(
         table: &'a TableDef,
         index: &'a str,
         range: &IndexRange,
         reverse: bool,
         read: Option<&'a [usize]>,
         ctx: &'a Ctx<'a>,
-    ) -> Result<Self> {
+    ) -> Result<Batches<'a>> {
         let direction = if reverse { Direction::Reverse } else { Direction::Forward };
-        let mut rowids = vec![];
-        for (lo, hi) in key_ranges(table, index, range, reverse, ctx)? {
-            for entry in ctx.txn.index_scan(table, index, as_slices(&lo), as_slices(&hi), direction)? {
-                rowids.push(entry?.1);
-            }
-        }
         let txn = ctx.txn;
         let width = table.columns.len();
-        let rows = rowids.into_iter().filter_map(move |rowid| match txn.get_ref(table, rowid) {
-            Ok(Some(row)) => Some(row_values(&row, width, read)),
-            Ok(None) => None,
-            Err(e) => Some(Err(e.into())),
+        let ranges = key_ranges(table, index, range, reverse, ctx)?;
+        let entries = ranges.into_iter().flat_map(move |(lo, hi)| -> RowIter<'a> {
+            match txn.index_scan(table, index, as_slices(&lo), as_slices(&hi), direction) {
+                Ok(scan) => Box::new(scan.map(|e| e.map(|(_, rowid)| vec![Value::Integer(rowid)]).map_err(Into::into))),
+                Err(e) => Box::new(std::iter::once(Err(e.into()))),
+            }
         });
-        Ok(IndexScan { rows: Box::new(rows) })
-    }
-}
-
-impl Operator for IndexScan<'_> {
-    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
-        fill(&mut self.rows)
+        let rows = entries.filter_map(move |entry| {
+            let rowid = match entry {
+                Ok(r) => match r[0] {
+                    Value::Integer(rowid) => rowid,
+                    _ => return None,
+                },
+                Err(e) => return Some(Err(e)),
+            };
+            match txn.get_ref(table, rowid) {
+                Ok(Some(row)) => Some(row_values(&row, width, read)),
+                Ok(None) => None,
+                Err(e) => Some(Err(e.into())),
+            }
+        });
+        Ok(Batches::new(Box::new(rows)))
     }
 }
 

@@ -1,0 +1,93 @@
+//! ORDER BY through an index: a sort whose keys are a table's rowid, or the leading
+//! columns of one of its btree indexes, all ascending or all descending (with SQLite's
+//! NULL placement), reads the table in that order and sorts nothing. Under a LIMIT the
+//! scan then stops after a few rows.
+
+use std::ops::Bound;
+
+use braid_engine::{DataType, TableDef};
+
+use super::bottom_up;
+use crate::plan::{Expr, IndexRange, Plan, SortKey};
+
+pub(super) fn use_index_order(plan: Plan) -> Plan {
+    bottom_up(plan, &mut |p| match p {
+        Plan::Sort { input, keys } => match ordered(*input, &keys) {
+            Ok(plan) => plan,
+            Err(input) => Plan::Sort { input: Box::new(input), keys },
+        },
+        other => other,
+    })
+}
+
+/// The sort's input reading in key order, or the input unchanged.
+fn ordered(input: Plan, keys: &[SortKey]) -> Result<Plan, Plan> {
+    let Some(descending) = uniform_direction(keys) else { return Err(input) };
+    let Plan::Project { input: below, exprs } = input else { return Err(input) };
+    // The table columns the keys name, through the projection.
+    let columns: Option<Vec<usize>> = keys
+        .iter()
+        .map(|k| match &k.expr {
+            Expr::Column { depth: 0, index, .. } => match exprs.get(*index) {
+                Some(Expr::Column { depth: 0, index, .. }) => Some(*index),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let rebuilt = |below: Plan, exprs| Plan::Project { input: Box::new(below), exprs };
+    let Some(columns) = columns else { return Err(rebuilt(*below, exprs)) };
+    match reorder(*below, &columns, descending) {
+        Ok(scan) => Ok(rebuilt(scan, exprs)),
+        Err(below) => Err(rebuilt(below, exprs)),
+    }
+}
+
+/// `Some(descending)` when every key sorts the same way with SQLite's default NULL
+/// placement (NULLs first ascending, last descending), as an index scan yields them.
+fn uniform_direction(keys: &[SortKey]) -> Option<bool> {
+    let descending = keys.first()?.descending;
+    keys.iter().all(|k| k.descending == descending && k.nulls_first == !descending).then_some(descending)
+}
+
+/// A full scan (possibly under a filter) turned into one in `columns` order.
+fn reorder(plan: Plan, columns: &[usize], descending: bool) -> Result<Plan, Plan> {
+    match plan {
+        Plan::Filter { input, predicate } => match reorder(*input, columns, descending) {
+            Ok(p) => Ok(Plan::Filter { input: Box::new(p), predicate }),
+            Err(p) => Err(Plan::Filter { input: Box::new(p), predicate }),
+        },
+        Plan::Scan { table, alias, rowids, reverse: false, read } => {
+            let full = matches!(rowids, (Bound::Unbounded, Bound::Unbounded));
+            if is_rowid(&table, columns) {
+                return Ok(Plan::Scan { table, alias, rowids, reverse: descending, read });
+            }
+            match index_for(&table, columns).filter(|_| full) {
+                Some(index) => {
+                    let range = IndexRange::Range { equal: vec![], lower: Bound::Unbounded, upper: Bound::Unbounded };
+                    Ok(Plan::IndexScan { table, alias, index, range, reverse: descending, read })
+                }
+                None => Err(Plan::Scan { table, alias, rowids, reverse: false, read }),
+            }
+        }
+        other => Err(other),
+    }
+}
+
+fn is_rowid(table: &TableDef, columns: &[usize]) -> bool {
+    matches!(columns, [c] if *c == table.columns.len() || table.rowid_alias == Some(*c as u32))
+}
+
+/// A btree index whose leading columns are `columns`, of types whose index order is SQL's.
+fn index_for(table: &TableDef, columns: &[usize]) -> Option<String> {
+    let sortable = |c: usize| matches!(table.columns[c].data_type, DataType::Integer | DataType::Real | DataType::Text);
+    table
+        .indexes
+        .iter()
+        .find(|i| {
+            i.columns.len() >= columns.len()
+                && i.columns.iter().zip(columns).all(|(&a, &b)| a as usize == b)
+                && columns.iter().all(|&c| sortable(c))
+        })
+        .map(|i| i.name.clone())
+}
