@@ -50,7 +50,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
                 let rewritten = sqlite_forms(sql).ok_or(())?;
                 parse_with(&PostgreSqlDialect {}, &rewritten).map_err(|_| ())
             })
-            .map_err(|_| syntax_error(pg))?,
+            .map_err(|_| syntax_error(pg, sql))?,
     };
     Ok(statements.into_iter().map(|s| Parsed::Sql(Box::new(s))).collect())
 }
@@ -131,7 +131,9 @@ pub fn is_read_only(statement: &Parsed) -> bool {
     matches!(statement, Parsed::Sql(s) if matches!(**s, ast::Statement::Query(_)))
 }
 
-fn syntax_error(e: ParserError) -> Error {
+/// A parser error with its line and column; an error at the end of the text (sqlparser
+/// gives no position for it) points just past the last character.
+fn syntax_error(e: ParserError, sql: &str) -> Error {
     let message = match e {
         ParserError::TokenizerError(m) | ParserError::ParserError(m) => m,
         ParserError::RecursionLimitExceeded => "statement nested too deeply".to_string(),
@@ -146,7 +148,12 @@ fn syntax_error(e: ParserError) -> Error {
                 .unwrap_or(0)
         })
     };
-    let (line, column) = (number_after("Line: "), number_after("Column: "));
+    let (mut line, mut column) = (number_after("Line: "), number_after("Column: "));
+    if line == 0 {
+        let last = sql.trim_end().lines().last().unwrap_or("");
+        line = sql.trim_end().lines().count().max(1) as u64;
+        column = last.chars().count() as u64 + 1;
+    }
     let message = match message.find(" at Line: ") {
         Some(at) => message[..at].to_string(),
         None => message,

@@ -1,0 +1,180 @@
+//! The embedded API as an application uses it: connections, parameters, prepared
+//! statements, transactions, typed getters, errors, and many connections across threads.
+
+use braid::{Database, Error, Value};
+
+fn db() -> Database {
+    let db = Database::open_in_memory().unwrap();
+    db.connect()
+        .execute_batch(
+            "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER CHECK (age >= 0), score REAL);
+             INSERT INTO people VALUES (1, 'ann', 31, 1.5), (2, 'bob', 27, NULL), (3, 'cy', 45, 3.25)",
+        )
+        .unwrap();
+    db
+}
+
+#[test]
+fn parameters_by_position_anonymous_and_name() {
+    let db = db();
+    let mut conn = db.connect();
+    let by_dollar: String = conn.query_row("SELECT name FROM people WHERE id = $1", [2], |r| r.get(0)).unwrap();
+    let by_question: String =
+        conn.query_row("SELECT name FROM people WHERE id = ? AND age > ?", (3, 40), |r| r.get(0)).unwrap();
+    let by_name: i64 = conn
+        .query_row("SELECT age FROM people WHERE name = :who", &[(":who", &"ann" as &dyn braid::ToValue)][..], |r| {
+            r.get("age")
+        })
+        .unwrap();
+    assert_eq!((by_dollar.as_str(), by_question.as_str(), by_name), ("bob", "cy", 31));
+    assert!(matches!(conn.query("SELECT $2", [1]), Err(Error::InvalidInput(m)) if m.contains("$2")));
+}
+
+#[test]
+fn prepared_statements_run_many_times_and_follow_schema_changes() {
+    let db = db();
+    let mut conn = db.connect();
+    {
+        let mut insert = conn.prepare("INSERT INTO people (name, age) VALUES ($1, $2)").unwrap();
+        for i in 0..100 {
+            assert_eq!(insert.execute((format!("p{i}"), i)).unwrap(), 1);
+        }
+    }
+    let count: i64 = conn.query_row("SELECT count(*) FROM people", (), |r| r.get(0)).unwrap();
+    assert_eq!(count, 103);
+    let mut select = conn.prepare("SELECT * FROM people WHERE id = $1").unwrap();
+    assert_eq!(select.query([1]).unwrap().next().unwrap().unwrap().len(), 4);
+    // Another connection changes the table: the prepared plan is made again.
+    db.connect().execute("ALTER TABLE people ADD COLUMN city TEXT DEFAULT 'x'", ()).unwrap();
+    let row = select.query([1]).unwrap().next().unwrap().unwrap();
+    assert_eq!(row.values().last(), Some(&Value::Text("x".into())));
+}
+
+#[test]
+fn typed_getters_convert_and_refuse() {
+    let db = db();
+    let mut conn = db.connect();
+    let row = conn
+        .query("SELECT id, name, score, NULL AS nothing FROM people WHERE id = 1", ())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.get::<i64>(0).unwrap(), 1);
+    assert_eq!(row.get::<String>("name").unwrap(), "ann");
+    assert_eq!(row.get::<f64>("score").unwrap(), 1.5);
+    assert_eq!(row.get::<Option<i64>>("nothing").unwrap(), None);
+    assert!(row.get::<i64>("name").is_err());
+    assert!(matches!(row.get::<i64>("nope"), Err(Error::NotFound { .. })));
+    assert!(row.get::<i64>(9).is_err());
+}
+
+#[test]
+fn transactions_commit_roll_back_and_roll_back_on_drop() {
+    let db = db();
+    let mut conn = db.connect();
+    {
+        let mut tx = conn.transaction().unwrap();
+        tx.execute("DELETE FROM people", ()).unwrap();
+        // Dropped without commit.
+    }
+    let count = |conn: &mut braid::Connection| -> i64 {
+        conn.query_row("SELECT count(*) FROM people", (), |r| r.get(0)).unwrap()
+    };
+    assert_eq!(count(&mut conn), 3);
+    let mut tx = conn.transaction().unwrap();
+    tx.execute("DELETE FROM people WHERE id = 1", ()).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(count(&mut conn), 2);
+    conn.execute_batch("BEGIN; DELETE FROM people; ROLLBACK").unwrap();
+    assert_eq!(count(&mut conn), 2);
+}
+
+#[test]
+fn a_failed_statement_in_a_transaction_undoes_only_itself() {
+    let db = db();
+    let mut conn = db.connect();
+    conn.execute("BEGIN", ()).unwrap();
+    conn.execute("INSERT INTO people (id, name, age) VALUES (10, 'dee', 20)", ()).unwrap();
+    // The second row breaks the CHECK: the whole statement goes, the first row too.
+    let err =
+        conn.execute("INSERT INTO people (id, name, age) VALUES (11, 'eve', 1), (12, 'fay', -1)", ()).unwrap_err();
+    assert!(matches!(&err, Error::Constraint(m) if m.contains("CHECK")), "{err}");
+    conn.execute("SAVEPOINT s", ()).unwrap();
+    conn.execute("DELETE FROM people WHERE id = 10", ()).unwrap();
+    conn.execute("ROLLBACK TO s", ()).unwrap();
+    conn.execute("COMMIT", ()).unwrap();
+    let ids: Vec<i64> =
+        conn.query("SELECT id FROM people ORDER BY id", ()).unwrap().map(|r| r.unwrap().get(0).unwrap()).collect();
+    assert_eq!(ids, vec![1, 2, 3, 10]);
+}
+
+#[test]
+fn errors_name_what_failed() {
+    let db = db();
+    let mut conn = db.connect();
+    match conn.query("SELECT 1;\nSELECT name FROM people WHERE", ()) {
+        Err(Error::Syntax { line, column, .. }) => assert_eq!((line, column > 0), (2, true)),
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
+    assert!(
+        matches!(conn.query("SELECT * FROM nobody", ()), Err(Error::NotFound { kind: "table", name }) if name == "nobody")
+    );
+    assert!(
+        matches!(conn.query("SELECT nope FROM people", ()), Err(Error::NotFound { kind: "column", name }) if name == "nope")
+    );
+    let err = conn.execute("INSERT INTO people (id, name) VALUES (1, 'dup')", ()).unwrap_err();
+    assert!(matches!(&err, Error::Constraint(_)), "{err}");
+    let err = conn.execute("INSERT INTO people (id) VALUES (99)", ()).unwrap_err();
+    assert!(err.to_string().contains("NOT NULL") && err.to_string().contains("name"), "{err}");
+    let err = conn.query("SELECT sum(x) FROM (VALUES (9223372036854775807), (1)) AS v(x)", ()).unwrap_err();
+    assert!(err.to_string().contains("overflow"), "{err}");
+    let err = conn.execute("INSERT INTO people (id, name, age) VALUES (50, 'x', 'old')", ()).unwrap_err();
+    assert!(matches!(&err, Error::Type(m) if m.contains("age")), "{err}");
+    // Nothing of the failed statements is left.
+    let count: i64 = conn.query_row("SELECT count(*) FROM people", (), |r| r.get(0)).unwrap();
+    assert_eq!(count, 3);
+}
+
+#[test]
+fn connections_on_threads_see_committed_snapshots() {
+    let db = db();
+    let mut reader = db.connect();
+    reader.execute("BEGIN READ ONLY", ()).unwrap();
+    let before: i64 = reader.query_row("SELECT count(*) FROM people", (), |r| r.get(0)).unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let mut conn = db.connect();
+                for i in 0..25 {
+                    conn.execute("INSERT INTO people (name, age) VALUES ($1, $2)", (format!("t{t}-{i}"), i)).unwrap();
+                }
+            })
+        })
+        .collect();
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    // The open transaction still sees its snapshot; a new statement sees every commit.
+    let during: i64 = reader.query_row("SELECT count(*) FROM people", (), |r| r.get(0)).unwrap();
+    reader.execute("COMMIT", ()).unwrap();
+    let after: i64 = reader.query_row("SELECT count(*) FROM people", (), |r| r.get(0)).unwrap();
+    assert_eq!((before, during, after), (3, 3, 103));
+    assert!(matches!(
+        reader.execute("BEGIN READ ONLY; INSERT INTO people (name) VALUES ('z')", ()),
+        Err(Error::ReadOnly)
+    ));
+}
+
+#[test]
+fn explain_shows_the_plan_and_analyze_adds_rows_and_time() {
+    let db = db();
+    let mut conn = db.connect();
+    conn.execute("CREATE INDEX people_age ON people (age)", ()).unwrap();
+    let lines = |conn: &mut braid::Connection, sql: &str| -> Vec<String> {
+        conn.query(sql, ()).unwrap().map(|r| r.unwrap().get::<String>(0).unwrap()).collect()
+    };
+    let plan = lines(&mut conn, "EXPLAIN SELECT name FROM people WHERE age = 27");
+    assert!(plan.iter().any(|l| l.contains("IndexScan: people USING people_age")), "{plan:#?}");
+    let analyzed = lines(&mut conn, "EXPLAIN ANALYZE SELECT name FROM people WHERE age > 30");
+    assert!(analyzed.iter().any(|l| l.contains("rows=2") && l.contains("time=")), "{analyzed:#?}");
+}
