@@ -219,7 +219,7 @@ impl Binder<'_> {
                         }
                     },
                 };
-                keys.push(sort_key(Expr::column(index, format!("#{index}")), term));
+                keys.push(sort_key(Expr::column(index, exprs[index].to_string()), term));
             }
             let aggregating = !group_by.is_empty() || having.is_some() || exprs.iter().any(Expr::has_aggregate);
             let mut distinct = matches!(select.distinct, Some(ast::Distinct::Distinct));

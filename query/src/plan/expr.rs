@@ -461,6 +461,7 @@ impl fmt::Display for Expr {
                 list(f, args)?;
                 f.write_str(")")
             }
+            Expr::Aggregate(call) if call.args.is_empty() => write!(f, "{}(*)", call.function.name()),
             Expr::Aggregate(call) => {
                 write!(f, "{}({}", call.function.name(), if call.distinct { "DISTINCT " } else { "" })?;
                 list(f, &call.args)?;
