@@ -486,6 +486,12 @@ impl<S: Storage> Txn<S> {
         index::open(def).scan(&self.txn, lower, upper, direction)
     }
 
+    /// The largest rowid in the table, as this transaction sees it (one seek): a cheap
+    /// estimate of its size for the query planner.
+    pub fn max_rowid(&self, table: &TableDef) -> Result<Option<i64>> {
+        self.scan_dir(table, .., Direction::Reverse)?.next().transpose().map(|r| r.map(|r| r.rowid))
+    }
+
     /// Rowids of the rows whose indexed columns equal `values`.
     pub fn index_lookup(&self, table: &TableDef, index: &str, values: &[Value]) -> Result<Vec<i64>> {
         self.index_scan(table, index, Bound::Included(values), Bound::Included(values), Direction::Forward)?

@@ -128,7 +128,12 @@ fn create_trigger(sql: &str) -> Result<Parsed> {
 
 /// Whether a statement only reads (it can run in a read-only transaction).
 pub fn is_read_only(statement: &Parsed) -> bool {
-    matches!(statement, Parsed::Sql(s) if matches!(**s, ast::Statement::Query(_)))
+    let Parsed::Sql(s) = statement else { return false };
+    let ast::Statement::Query(q) = s.as_ref() else { return false };
+    !matches!(
+        *q.body,
+        ast::SetExpr::Insert(_) | ast::SetExpr::Update(_) | ast::SetExpr::Delete(_) | ast::SetExpr::Merge(_)
+    )
 }
 
 /// A parser error with its line and column; an error at the end of the text (sqlparser

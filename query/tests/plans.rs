@@ -5,6 +5,8 @@
 use braid::Database;
 
 const SCHEMA: &str = "
+    CREATE TABLE big (id INTEGER PRIMARY KEY, k INTEGER);
+    INSERT INTO big SELECT x, x % 10 FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100) SELECT x FROM c);
     CREATE TABLE orders (id INTEGER PRIMARY KEY, customer INTEGER, amount REAL, status TEXT, note TEXT);
     CREATE INDEX orders_customer ON orders (customer);
     CREATE INDEX orders_status_amount ON orders (status, amount);
@@ -44,6 +46,11 @@ const CASES: &[(&str, &str, &str)] = &[
         "SELECT id FROM orders ORDER BY id DESC LIMIT 3",
     ),
     ("top_n", "a sort under a limit keeps only the first rows", "SELECT id FROM orders ORDER BY amount DESC LIMIT 5"),
+    (
+        "join_order",
+        "the hash table is built on the smaller input whatever the FROM order",
+        "SELECT c.name, count(*) FROM customers c JOIN big b ON b.k = c.id GROUP BY c.name",
+    ),
     (
         "projection_pushdown",
         "scans decode only the columns read above them",

@@ -109,10 +109,13 @@ impl<'a> Binder<'a> {
     fn statement(&mut self, statement: &ast::Statement) -> Result<Statement> {
         use ast::Statement as S;
         match statement {
-            S::Query(query) => {
-                let (plan, columns) = self.query(query)?;
-                Ok(Statement::Query { plan, columns })
-            }
+            S::Query(query) => match query.body.as_ref() {
+                ast::SetExpr::Insert(S::Insert(insert)) => self.with_insert(query, insert),
+                _ => {
+                    let (plan, columns) = self.query(query)?;
+                    Ok(Statement::Query { plan, columns })
+                }
+            },
             S::Insert(insert) => self.insert(insert),
             S::Update(update) => self.update(update),
             S::Delete(delete) => self.delete(delete),

@@ -33,26 +33,49 @@ impl Binder<'_> {
 
     /// Binds a query; also says whether it reads columns of enclosing queries.
     pub(super) fn query_correlated(&mut self, q: &ast::Query) -> Result<(Plan, Vec<String>, bool)> {
-        let mut ctes = vec![];
-        if let Some(with) = &q.with {
-            self.ctes.push(HashMap::new());
-            for cte in &with.cte_tables {
-                match self.cte(cte, with.recursive) {
-                    Ok(c) => ctes.push(c),
-                    Err(e) => {
-                        self.ctes.pop();
-                        return Err(e);
-                    }
-                }
-            }
-        }
-        let result = self.query_body(q);
-        if q.with.is_some() {
-            self.ctes.pop();
-        }
-        let (plan, columns, correlated) = result?;
+        let (plan, columns, correlated, ctes) = self.with_ctes(q.with.as_ref(), |b| b.query_body(q))?;
         let plan = if ctes.is_empty() { plan } else { Plan::With { ctes, input: Box::new(plan) } };
         Ok((plan, columns, correlated))
+    }
+
+    /// Binds a WITH clause's CTEs, then `body` with them in scope.
+    fn with_ctes<T>(
+        &mut self,
+        with: Option<&ast::With>,
+        body: impl FnOnce(&mut Self) -> Result<(Plan, T, bool)>,
+    ) -> Result<(Plan, T, bool, Vec<Cte>)> {
+        let Some(with) = with else {
+            let (plan, t, correlated) = body(self)?;
+            return Ok((plan, t, correlated, vec![]));
+        };
+        let mut ctes = vec![];
+        self.ctes.push(HashMap::new());
+        let result = (|| {
+            for cte in &with.cte_tables {
+                ctes.push(self.cte(cte, with.recursive)?);
+            }
+            body(self)
+        })();
+        self.ctes.pop();
+        let (plan, t, correlated) = result?;
+        Ok((plan, t, correlated, ctes))
+    }
+
+    /// `WITH … INSERT INTO … SELECT …`: the CTEs feed the insert's source.
+    pub(super) fn with_insert(&mut self, q: &ast::Query, insert: &ast::Insert) -> Result<crate::plan::Statement> {
+        let (_, statement, _, ctes) = self.with_ctes(q.with.as_ref(), |b| {
+            let s = b.insert(insert)?;
+            Ok((Plan::Values { rows: vec![], width: 0 }, s, false))
+        })?;
+        Ok(match statement {
+            crate::plan::Statement::Insert { table, source, conflict, upsert, returning, checks }
+                if !ctes.is_empty() =>
+            {
+                let source = Plan::With { ctes, input: Box::new(source) };
+                crate::plan::Statement::Insert { table, source, conflict, upsert, returning, checks }
+            }
+            other => other,
+        })
     }
 
     fn query_body(&mut self, q: &ast::Query) -> Result<(Plan, Vec<String>, bool)> {

@@ -4,6 +4,7 @@
 //! 2. [`pushdown`]: WHERE terms move into joins and down to the tables they read; join
 //!    equalities become hash joins;
 //! 3. [`access`]: a filtered table scan reads only a rowid range, or through an index;
+//!    [`join_order`]: inner joins build on (or loop over) their smaller input;
 //! 4. [`order`]: a sort on a rowid or an index's columns becomes a scan in that order;
 //!    [`limit`]: a sort under a limit becomes a top-N;
 //! 5. [`prune`]: scans decode only the columns read above them.
@@ -13,6 +14,7 @@
 
 mod access;
 mod fold;
+mod join_order;
 mod limit;
 mod order;
 mod prune;
@@ -27,6 +29,7 @@ pub(crate) fn optimize(plan: Plan, txn: &Txn) -> Plan {
     let plan = fold::fold(plan, txn);
     let plan = pushdown::pushdown(plan);
     let plan = access::choose(plan);
+    let plan = join_order::order_joins(plan, txn);
     let plan = order::use_index_order(plan);
     let plan = limit::top_n(plan);
     prune::prune(plan)

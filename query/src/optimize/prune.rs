@@ -57,7 +57,9 @@ fn with_needed(plan: Plan, needed: &Needed) -> Plan {
             Plan::Filter { input: Box::new(with_needed(*input, &n)), predicate }
         }
         Plan::Project { input, exprs } => {
-            let n = input_needs(&exprs, input.width(), &Needed::new());
+            // Only the expressions whose outputs are read matter.
+            let used = exprs.iter().enumerate().filter(|(i, _)| needed.contains(i)).map(|(_, e)| e);
+            let n = input_needs(used, input.width(), &Needed::new());
             Plan::Project { input: Box::new(with_needed(*input, &n)), exprs }
         }
         Plan::Sort { input, keys } => {
