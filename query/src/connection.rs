@@ -98,6 +98,8 @@ struct OpenTxn {
     savepoints: Vec<(String, usize)>,
     /// Whether it ran DDL: its end changes the schema other plans were made for.
     ddl: bool,
+    /// Begun by a SAVEPOINT outside a transaction: releasing that savepoint commits it.
+    by_savepoint: bool,
 }
 
 /// A statement bound and optimized, and the schema generation it was planned against.
@@ -277,7 +279,7 @@ impl Connection {
                 }
                 let engine = self.db.engine();
                 let txn = if *read_only { engine.begin_read_only()? } else { engine.begin()? };
-                self.txn = Some(OpenTxn { txn, savepoints: vec![], ddl: false });
+                self.txn = Some(OpenTxn { txn, savepoints: vec![], ddl: false, by_savepoint: false });
             }
             TransactionOp::Commit => {
                 let open = self.txn.take().ok_or_else(|| Error::invalid("cannot commit: no transaction is active"))?;
@@ -294,8 +296,10 @@ impl Connection {
             }
             TransactionOp::Savepoint(name) => {
                 if self.txn.is_none() {
-                    // SQLite: a SAVEPOINT outside a transaction begins one.
+                    // SQLite: a SAVEPOINT outside a transaction begins one, which releasing
+                    // the savepoint commits.
                     self.control(&TransactionOp::Begin { read_only: false })?;
+                    self.txn.as_mut().expect("begun above").by_savepoint = true;
                 }
                 let open = self.txn.as_mut().expect("begun above");
                 let sp = open.txn.kv().savepoint();
@@ -316,6 +320,9 @@ impl Connection {
                 } else {
                     open.txn.kv().release(sp);
                     open.savepoints.truncate(at);
+                    if open.savepoints.is_empty() && open.by_savepoint {
+                        return self.control(&TransactionOp::Commit);
+                    }
                 }
             }
         }

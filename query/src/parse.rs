@@ -14,15 +14,11 @@ use crate::error::{Error, Result};
 /// A parsed statement.
 #[derive(Debug, Clone)]
 pub enum Parsed {
-    Sql(Box<ast::Statement>),
+    /// A statement, and the (line, column) of each of its `?` placeholders in text order.
+    Sql(Box<ast::Statement>, Vec<(u64, u64)>),
     /// `CREATE TRIGGER`, kept as text: triggers are stored, not run (see `docs/sql.md`),
     /// and sqlparser does not accept all of SQLite's trigger forms.
-    CreateTrigger {
-        name: String,
-        table: String,
-        if_not_exists: bool,
-        sql: String,
-    },
+    CreateTrigger { name: String, table: String, if_not_exists: bool, sql: String },
     /// `REINDEX [name]`: indexes are always up to date, so there is nothing to do but
     /// check that the name exists.
     Reindex(Option<String>),
@@ -52,7 +48,37 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
             })
             .map_err(|_| syntax_error(pg, sql))?,
     };
-    Ok(statements.into_iter().map(|s| Parsed::Sql(Box::new(s))).collect())
+    let mut placeholders = anonymous_placeholders(sql, statements.len());
+    Ok(statements.into_iter().zip(placeholders.drain(..)).map(|(s, mine)| Parsed::Sql(Box::new(s), mine)).collect())
+}
+
+/// Where each statement's `?` placeholders are, in text order (statements end at `;`).
+fn anonymous_placeholders(sql: &str, statements: usize) -> Vec<Vec<(u64, u64)>> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let mut per_statement = vec![vec![]; statements];
+    if !sql.contains('?') {
+        return per_statement;
+    }
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location() else { return per_statement };
+    let (mut at, mut started) = (0, false);
+    for t in tokens {
+        match &t.token {
+            Token::SemiColon if started => {
+                at += 1;
+                started = false;
+            }
+            Token::Whitespace(_) | Token::SemiColon => {}
+            token => {
+                started = true;
+                // PostgreSQL's tokenizer reads `?` as an operator; its parser makes it a placeholder.
+                let question = matches!(token, Token::Placeholder(p) if p == "?") || matches!(token, Token::Question);
+                if question && let Some(list) = per_statement.get_mut(at) {
+                    list.push((t.span.start.line, t.span.start.column));
+                }
+            }
+        }
+    }
+    per_statement
 }
 
 fn parse_with(dialect: &dyn sqlparser::dialect::Dialect, sql: &str) -> Result<Vec<ast::Statement>, ParserError> {
@@ -128,7 +154,7 @@ fn create_trigger(sql: &str) -> Result<Parsed> {
 
 /// Whether a statement only reads (it can run in a read-only transaction).
 pub fn is_read_only(statement: &Parsed) -> bool {
-    let Parsed::Sql(s) = statement else { return false };
+    let Parsed::Sql(s, _) = statement else { return false };
     let ast::Statement::Query(q) = s.as_ref() else { return false };
     !matches!(
         *q.body,
@@ -172,7 +198,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_carry_line_and_column() {
-        let Err(Error::Syntax { line, column, .. }) = parse("SELECT 1;\nSELECT FROM WHERE") else {
+        let Err(Error::Syntax { line, column, .. }) = parse("SELECT 1;\nSELECT * FROM t WHERE )") else {
             panic!("expected a syntax error");
         };
         assert_eq!(line, 2);

@@ -27,6 +27,9 @@ fn parameters_by_position_anonymous_and_name() {
         })
         .unwrap();
     assert_eq!((by_dollar.as_str(), by_question.as_str(), by_name), ("bob", "cy", 31));
+    // `?` counts in text order, though the SELECT list is bound after FROM and WHERE.
+    let sum: i64 = conn.query_row("SELECT ? + age FROM people WHERE id = ?", (100, 1), |r| r.get(0)).unwrap();
+    assert_eq!(sum, 131);
     assert!(matches!(conn.query("SELECT $2", [1]), Err(Error::InvalidInput(m)) if m.contains("$2")));
 }
 

@@ -229,7 +229,7 @@ impl Binder<'_> {
 /// Parses a stored expression (a DEFAULT or a CHECK).
 pub(super) fn parse_expr(sql: &str) -> Result<ast::Expr> {
     let parsed = crate::parse::parse(&format!("SELECT {sql}"))?;
-    if let Some(crate::parse::Parsed::Sql(statement)) = parsed.into_iter().next()
+    if let Some(crate::parse::Parsed::Sql(statement, _)) = parsed.into_iter().next()
         && let ast::Statement::Query(q) = *statement
         && let ast::SetExpr::Select(select) = *q.body
         && let Some(ast::SelectItem::UnnamedExpr(e)) = select.projection.into_iter().next()

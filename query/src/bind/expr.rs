@@ -24,10 +24,14 @@ impl Binder<'_> {
                 _ => return Err(Error::invalid(format!("bad column reference {e}"))),
             },
             E::Value(v) => match &v.value {
-                ast::Value::Placeholder(p) => self.parameter(p)?,
+                ast::Value::Placeholder(p) => self.parameter(p, (v.span.start.line, v.span.start.column))?,
                 other => Expr::Literal(self.literal(other)?),
             },
             E::Nested(inner) => self.expr(inner)?,
+            // `-9223372036854775808` is the smallest integer, not the negation of a real.
+            E::UnaryOp { op: ast::UnaryOperator::Minus, expr: inner } if matches!(inner.as_ref(), E::Value(v) if matches!(&v.value, ast::Value::Number(n, _) if n == "9223372036854775808")) => {
+                Expr::Literal(Value::Integer(i64::MIN))
+            }
             E::UnaryOp { op, expr } => {
                 let inner = self.expr(expr)?;
                 match op {
@@ -84,8 +88,14 @@ impl Binder<'_> {
                 otherwise: else_result.as_deref().map(|e| self.expr(e)).transpose()?.map(Box::new),
             },
             E::Cast { expr, data_type, .. } => Expr::Cast(b(self.expr(expr)?), data_type_of(data_type)),
-            E::Collate { expr, .. } => self.expr(expr)?,
+            E::Collate { expr, collation } if collation.to_string().eq_ignore_ascii_case("binary") => {
+                self.expr(expr)?
+            }
+            E::Collate { collation, .. } => return Err(Error::unsupported(format!("collation {collation}"))),
             E::Function(f) => self.function(f)?,
+            E::Substring { substring_from: None, substring_for: None, .. } => {
+                return Err(Error::invalid("wrong number of arguments to function substr()"));
+            }
             E::Substring { expr, substring_from, substring_for, .. } => {
                 let mut args = vec![self.expr(expr)?];
                 args.push(match substring_from {
@@ -248,10 +258,14 @@ impl Binder<'_> {
 
     /// A parameter: `$n` is the n-th positional value, `?` the next one, `:name` (or
     /// `@name`, `$name`) a named one. Its value is read when the statement runs.
-    fn parameter(&mut self, p: &str) -> Result<Expr> {
+    fn parameter(&mut self, p: &str, at: (u64, u64)) -> Result<Expr> {
         if p == "?" {
-            self.anonymous_params += 1;
-            return Ok(Expr::Param(Param::Position(self.anonymous_params - 1)));
+            // Numbered by position in the text, whatever order the clauses are bound in.
+            let n = self.anonymous.iter().position(|&l| l == at).unwrap_or_else(|| {
+                self.anonymous_params += 1;
+                self.anonymous_params - 1
+            });
+            return Ok(Expr::Param(Param::Position(n)));
         }
         if let Some(n) = p.strip_prefix('$').or_else(|| p.strip_prefix('?')).and_then(|d| d.parse::<usize>().ok()) {
             let i = n.checked_sub(1).ok_or_else(|| Error::invalid(format!("bad parameter {p}")))?;

@@ -28,7 +28,7 @@ pub(crate) use self::ddl::{load_view, view_key};
 /// Binds one parsed statement against the catalog as `txn` sees it.
 pub(crate) fn bind(statement: &Parsed, txn: &Txn) -> Result<Statement> {
     match statement {
-        Parsed::Sql(s) => Binder::new(txn).statement(s),
+        Parsed::Sql(s, anonymous) => Binder::new(txn, anonymous).statement(s),
         Parsed::CreateTrigger { name, table, if_not_exists, sql } => Ok(Statement::CreateTrigger {
             name: name.clone(),
             table: table.clone(),
@@ -46,7 +46,7 @@ pub(crate) fn bind(statement: &Parsed, txn: &Txn) -> Result<Statement> {
 /// The transaction-control meaning of a statement, if it is one (the connection runs
 /// those itself).
 pub(crate) fn transaction_op(statement: &Parsed) -> Result<Option<TransactionOp>> {
-    let Parsed::Sql(statement) = statement else { return Ok(None) };
+    let Parsed::Sql(statement, _) = statement else { return Ok(None) };
     Ok(Some(match statement.as_ref() {
         ast::Statement::StartTransaction { modes, .. } => TransactionOp::Begin {
             read_only: modes
@@ -72,6 +72,8 @@ struct CteInfo {
 /// Binds one statement.
 pub(crate) struct Binder<'a> {
     txn: &'a Txn,
+    /// Where the statement's `?` placeholders are, in text order: the n-th is `$n`.
+    anonymous: &'a [(u64, u64)],
     /// Scopes of the queries being bound, outermost first; the last is the current one.
     scopes: Vec<Scope>,
     /// Per scope: whether the query refers to a column of an enclosing query.
@@ -88,9 +90,10 @@ pub(crate) struct Binder<'a> {
 }
 
 impl<'a> Binder<'a> {
-    fn new(txn: &'a Txn) -> Self {
+    fn new(txn: &'a Txn, anonymous: &'a [(u64, u64)]) -> Self {
         Binder {
             txn,
+            anonymous,
             scopes: vec![],
             correlated: vec![],
             ctes: vec![],

@@ -479,7 +479,7 @@ impl Binder<'_> {
                 return Err(Error::invalid(format!("view {name} is circularly defined")));
             }
             let query = match crate::parse::parse(&sql)?.pop() {
-                Some(crate::parse::Parsed::Sql(s)) => match *s {
+                Some(crate::parse::Parsed::Sql(s, _)) => match *s {
                     ast::Statement::Query(q) => q,
                     _ => return Err(Error::invalid(format!("view {name} has a damaged definition"))),
                 },

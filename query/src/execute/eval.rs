@@ -110,7 +110,7 @@ pub(crate) fn eval(e: &Expr, row: &[Value], ctx: &Ctx) -> Result<Value> {
             let Cached::Set(set, has_null) = subquery_result(subquery, SubqueryUse::Set, row, ctx)? else {
                 return Err(internal(e));
             };
-            if set.is_empty() {
+            if set.is_empty() && !has_null {
                 return Ok(Value::Boolean(*negated));
             }
             if x.is_null() {

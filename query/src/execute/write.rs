@@ -26,11 +26,18 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
         let ctx = Ctx::new(txn, params, &shared);
         let mut rows = operators::build(source, &ctx)?.collect()?;
         let updates = match statement {
-            Statement::Insert { checks, .. } => {
+            Statement::Insert { checks, conflict, .. } => {
                 rows = rows.into_iter().map(|r| coerce_row(table, r)).collect::<Result<_>>()?;
-                for row in &rows {
-                    check(checks, &with_rowid(row.clone(), None), &ctx)?;
+                let mut kept = Vec::with_capacity(rows.len());
+                for row in rows {
+                    match check(checks, &with_rowid(row.clone(), None), &ctx) {
+                        Ok(()) => kept.push(row),
+                        // OR IGNORE skips a row that breaks a constraint.
+                        Err(Error::Constraint(_)) if *conflict == Conflict::Ignore => {}
+                        Err(e) => return Err(e),
+                    }
                 }
+                rows = kept;
                 None
             }
             Statement::Update { assignments, checks, .. } => {
@@ -54,7 +61,11 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
                     None => insert(txn, table, row.clone(), *conflict)?.map(|rowid| (row, rowid)),
                     Some(upsert) => insert_or_update(txn, table, row, upsert, params)?,
                 };
-                if let Some((row, rowid)) = result {
+                if let Some((mut row, rowid)) = result {
+                    // An INTEGER PRIMARY KEY given as NULL was assigned the rowid.
+                    if let Some(alias) = table.rowid_alias {
+                        row[alias as usize] = Value::Integer(rowid);
+                    }
                     changed += 1;
                     written.push(with_rowid(row, Some(rowid)));
                 }

@@ -153,13 +153,16 @@ impl ScalarFunction {
                 Value::Null => "NULL".into(),
                 Value::Text(s) => format!("'{}'", s.replace('\'', "''")),
                 Value::Real(r) => format_real(*r),
+                Value::Blob(b) => format!("X'{}'", b.iter().map(|x| format!("{x:02X}")).collect::<String>()),
                 v => v.to_string(),
             }),
             Random => Value::Integer(random()),
             Version => Value::Text(concat!("Braid ", env!("CARGO_PKG_VERSION")).into()),
             Concat => Value::Text(args.iter().filter(|v| !v.is_null()).map(to_text).collect()),
             Char => Value::Text(
-                args.iter().filter_map(|v| char::from_u32(to_i64_lossy(v).clamp(0, u32::MAX as i64) as u32)).collect(),
+                args.iter()
+                    .map(|v| u32::try_from(to_i64_lossy(v)).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}'))
+                    .collect(),
             ),
             Greatest | Least => {
                 if null_in {
@@ -196,8 +199,9 @@ impl ScalarFunction {
                 Value::Blob(b) => Value::Integer(b.len() as i64),
                 v => Value::Integer(to_text(v).chars().count() as i64),
             },
-            Lower => Value::Text(to_text(arg(0)).to_lowercase()),
-            Upper => Value::Text(to_text(arg(0)).to_uppercase()),
+            // ASCII letters only, as SQLite without ICU.
+            Lower => Value::Text(to_text(arg(0)).to_ascii_lowercase()),
+            Upper => Value::Text(to_text(arg(0)).to_ascii_uppercase()),
             Hex => Value::Text(match arg(0) {
                 Value::Blob(b) => b.iter().map(|x| format!("{x:02X}")).collect(),
                 v => to_text(v).bytes().map(|x| format!("{x:02X}")).collect(),
@@ -227,44 +231,76 @@ impl ScalarFunction {
                 Value::Integer(s.find(&needle).map_or(0, |at| s[..at].chars().count() as i64 + 1))
             }
             Round => {
-                let digits = args.get(1).map_or(0, to_i64_lossy).clamp(0, 30) as i32;
-                let x = to_f64_lossy(arg(0));
-                let scale = 10f64.powi(digits);
-                let r = (x * scale).round() / scale;
-                Value::Real(if r.is_finite() { r } else { x })
+                let digits = args.get(1).map_or(0, to_i64_lossy).clamp(0, 30) as usize;
+                Value::Real(round(to_f64_lossy(arg(0)), digits))
             }
         })
     }
 }
 
-/// `substr(s, start, len)`: 1-based, negative starts count from the end, as SQLite.
+/// `substr(s, start, len)`: 1-based, negative starts count from the end, a negative
+/// length takes the characters before the start (SQLite's `substrFunc`, step by step).
 fn substr(v: &Value, start: i64, len: Option<i64>) -> Value {
     let chars: Vec<char> = to_text(v).chars().collect();
     let n = chars.len() as i64;
-    let mut from = if start > 0 {
-        start - 1
-    } else if start < 0 {
-        n + start
-    } else {
-        -1
-    };
-    let mut count = len.unwrap_or(i64::MAX / 2);
-    if count < 0 {
-        // A negative length takes characters before the start.
-        from += count;
-        count = -count;
-        if start == 0 {
-            from += 1;
+    let (mut p1, mut p2) = (start, len.unwrap_or(i64::MAX / 4));
+    let negative = p2 < 0;
+    if negative {
+        p2 = p2.saturating_neg();
+    }
+    if p1 < 0 {
+        p1 += n;
+        if p1 < 0 {
+            p2 = (p2 + p1).max(0);
+            p1 = 0;
         }
-    } else if start == 0 {
-        count -= 1;
+    } else if p1 > 0 {
+        p1 -= 1;
+    } else if p2 > 0 {
+        p2 -= 1;
     }
-    let end = from.saturating_add(count).min(n);
-    let from = from.max(0);
-    if from >= end {
-        return if matches!(v, Value::Blob(_)) { Value::Blob(vec![]) } else { Value::Text(String::new()) };
+    if negative {
+        p1 -= p2;
+        if p1 < 0 {
+            p2 += p1;
+            p1 = 0;
+        }
     }
-    Value::Text(chars[from as usize..end as usize].iter().collect())
+    let from = p1.clamp(0, n);
+    let to = p1.saturating_add(p2).clamp(from, n);
+    Value::Text(chars[from as usize..to as usize].iter().collect())
+}
+
+/// Rounds to `digits` decimals, half away from zero, on the decimal value the real stands
+/// for (2.675 is 2.67499…, so 2.67; 2.5 is 3), as SQLite does.
+fn round(x: f64, digits: usize) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    // Enough digits past the rounding one that the decimal expansion decides correctly.
+    let text = format!("{:.*}", digits + 30, x.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let mut kept: Vec<u8> = whole.bytes().chain(fraction.bytes().take(digits)).map(|b| b - b'0').collect();
+    if fraction.as_bytes().get(digits).is_some_and(|&d| d >= b'5') {
+        let mut i = kept.len();
+        loop {
+            if i == 0 {
+                kept.insert(0, 1);
+                break;
+            }
+            i -= 1;
+            if kept[i] == 9 {
+                kept[i] = 0;
+            } else {
+                kept[i] += 1;
+                break;
+            }
+        }
+    }
+    let split = kept.len() - digits;
+    let digits_text: String = kept.iter().map(|d| char::from(b'0' + d)).collect();
+    let rounded: f64 = format!("{}.{}", &digits_text[..split], &digits_text[split..]).parse().unwrap_or(x.abs());
+    if x < 0.0 { -rounded } else { rounded }
 }
 
 /// A pseudo-random i64 (SplitMix64 over a process-wide counter and the clock).
@@ -291,7 +327,20 @@ mod tests {
         assert_eq!(substr(&text("hello"), 2, Some(3)), text("ell"));
         assert_eq!(substr(&text("hello"), -3, None), text("llo"));
         assert_eq!(substr(&text("hello"), 0, Some(2)), text("h"));
+        assert_eq!(substr(&text("hello"), 0, Some(1)), text(""));
+        assert_eq!(substr(&text("hello"), -7, Some(3)), text("h"));
+        assert_eq!(substr(&text("hello"), 2, Some(-5)), text("h"));
         assert_eq!(substr(&text("hello"), 3, Some(-2)), text("he"));
+    }
+
+    #[test]
+    fn round_is_decimal_and_half_away_from_zero() {
+        assert_eq!(round(2.675, 2), 2.67);
+        assert_eq!(round(2.5, 0), 3.0);
+        assert_eq!(round(-2.5, 0), -3.0);
+        assert_eq!(round(9.995, 2), 9.99);
+        assert_eq!(round(99.5, 0), 100.0);
+        assert_eq!(round(1.5, 30), 1.5);
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub fn arith(op: BinaryArith, a: &Value, b: &Value) -> Value {
                 BinaryArith::Rem => {
                     // SQLite: the remainder of the operands as integers, as a real.
                     let (xi, yi) = (real_to_i64(x), real_to_i64(y));
-                    if yi == 0 { Value::Null } else { Value::Real((xi % yi) as f64) }
+                    if yi == 0 { Value::Null } else { Value::Real(xi.checked_rem(yi).unwrap_or(0) as f64) }
                 }
                 _ => int_arith(op, real_to_i64(x), real_to_i64(y)),
             }

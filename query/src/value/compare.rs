@@ -97,7 +97,8 @@ pub(crate) fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
         Value::Null => 0u8.hash(state),
         Value::Boolean(_) | Value::Integer(_) | Value::Timestamp(_) => {
             1u8.hash(state);
-            int_of(v).hash(state);
+            // As a bare i64, exactly as an integral real hashes below.
+            int_of(v).unwrap_or(0).hash(state);
         }
         Value::Real(r) => {
             1u8.hash(state);
@@ -121,6 +122,7 @@ pub(crate) fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::hash::{Hash, Hasher};
 
     #[test]
     fn numbers_compare_across_types_and_before_text() {
@@ -134,5 +136,11 @@ mod tests {
         assert_eq!(sort_cmp(&Null, &Integer(i64::MIN)), Ordering::Less);
         assert_eq!(sort_cmp(&Text("b".into()), &Blob(vec![0])), Ordering::Less);
         assert_eq!(GroupKey(vec![Integer(1)]), GroupKey(vec![Real(1.0)]));
+        let hash = |k: &GroupKey| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            k.hash(&mut h);
+            h.finish()
+        };
+        assert_eq!(hash(&GroupKey(vec![Integer(1)])), hash(&GroupKey(vec![Real(1.0)])));
     }
 }
