@@ -235,6 +235,16 @@ impl Binder<'_> {
                 return Ok(Expr::Column { depth, index, name: label });
             }
         }
+        if table.is_none()
+            && let Some((level, aliases)) = &self.aliases
+            && *level == self.scopes.len()
+            && let Some((_, e)) = aliases.iter().find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+        {
+            if e.has_aggregate() && !self.aggregates_allowed {
+                return Err(Error::invalid(format!("misuse of aggregate: {name}")));
+            }
+            return Ok(e.clone());
+        }
         let label = table.map_or(name.to_string(), |t| format!("{t}.{name}"));
         Err(Error::not_found("column", label))
     }
@@ -293,11 +303,25 @@ impl Binder<'_> {
                 (args, distinct, star)
             }
         };
+        if let ast::FunctionArguments::List(list) = &f.args
+            && !list.clauses.is_empty()
+        {
+            return Err(Error::unsupported(format!("ORDER BY or other clauses inside {name}()")));
+        }
+        if !f.within_group.is_empty() {
+            return Err(Error::unsupported("WITHIN GROUP"));
+        }
         if let Some(over) = &f.over {
+            if f.filter.is_some() {
+                return Err(Error::unsupported("FILTER on a window function"));
+            }
             return self.window(&name, &args, distinct, star, over);
         }
         if let Some(function) = AggregateFunction::lookup(&name, args.len()) {
-            return self.aggregate(function, &name, &args, distinct, star);
+            return self.aggregate(function, &name, &args, distinct, star, f.filter.as_deref());
+        }
+        if f.filter.is_some() {
+            return Err(Error::invalid(format!("FILTER on {name}(), which is not an aggregate")));
         }
         if star || distinct {
             return Err(Error::invalid(format!("{name}() takes no * or DISTINCT")));
@@ -315,6 +339,7 @@ impl Binder<'_> {
         args: &[&ast::Expr],
         distinct: bool,
         star: bool,
+        filter: Option<&ast::Expr>,
     ) -> Result<Expr> {
         if !self.aggregates_allowed {
             return Err(Error::invalid(format!("misuse of aggregate function {name}()")));
@@ -330,8 +355,10 @@ impl Binder<'_> {
         // No aggregates inside aggregates.
         self.aggregates_allowed = false;
         let bound: Result<Vec<Expr>> = args.iter().map(|a| self.expr(a)).collect();
+        let filter = filter.map(|w| self.expr(w)).transpose();
         self.aggregates_allowed = true;
-        Ok(Expr::Aggregate(Box::new(AggregateCall { function, args: bound?, distinct })))
+        let (args, filter) = (bound?, filter?.map(Box::new));
+        Ok(Expr::Aggregate(Box::new(AggregateCall { function, args, distinct, filter })))
     }
 
     /// A window function call: `f(args) OVER (PARTITION BY … ORDER BY … frame)`.

@@ -87,6 +87,9 @@ pub(crate) struct Binder<'a> {
     aggregates_allowed: bool,
     /// Views being expanded, to refuse a view defined in terms of itself.
     expanding: Vec<String>,
+    /// The SELECT list aliases of the query being bound, with the scope depth they belong
+    /// to: a name no column has may be one of them.
+    aliases: Option<(usize, Vec<(String, crate::plan::Expr)>)>,
 }
 
 impl<'a> Binder<'a> {
@@ -101,6 +104,7 @@ impl<'a> Binder<'a> {
             anonymous_params: 0,
             aggregates_allowed: false,
             expanding: vec![],
+            aliases: None,
         }
     }
 

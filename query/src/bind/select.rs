@@ -107,21 +107,30 @@ impl Binder<'_> {
             ast::SetExpr::Select(select) => self.select(select, &Tail { order_by: &[], limit: None, offset: None }),
             ast::SetExpr::Query(q) => self.query_correlated(q),
             ast::SetExpr::Values(values) => self.values(values),
-            ast::SetExpr::SetOperation { left, op, set_quantifier, right } => {
-                let (l, columns, lc) = self.set_expr(left)?;
-                let (r, rcols, rc) = self.set_expr(right)?;
-                if columns.len() != rcols.len() {
-                    return Err(Error::invalid(
-                        "SELECTs to the left and right of a compound operator do not have the same number of result columns",
-                    ));
+            ast::SetExpr::SetOperation { .. } => {
+                // SQLite gives every compound operator the same precedence, left to right
+                // (sqlparser binds INTERSECT tighter, as standard SQL does).
+                let mut operands = vec![];
+                let mut ops = vec![];
+                flatten(body, &mut operands, &mut ops);
+                let (mut plan, columns, mut correlated) = self.set_expr(operands[0])?;
+                for (operand, (op, quantifier)) in operands[1..].iter().zip(ops) {
+                    let (right, rcols, rc) = self.set_expr(operand)?;
+                    if columns.len() != rcols.len() {
+                        return Err(Error::invalid(
+                            "SELECTs to the left and right of a compound operator do not have the same number of result columns",
+                        ));
+                    }
+                    let op = match op {
+                        ast::SetOperator::Union => SetOp::Union,
+                        ast::SetOperator::Intersect => SetOp::Intersect,
+                        ast::SetOperator::Except | ast::SetOperator::Minus => SetOp::Except,
+                    };
+                    let all = matches!(quantifier, ast::SetQuantifier::All);
+                    plan = Plan::SetOp { op, all, left: Box::new(plan), right: Box::new(right) };
+                    correlated |= rc;
                 }
-                let op = match op {
-                    ast::SetOperator::Union => SetOp::Union,
-                    ast::SetOperator::Intersect => SetOp::Intersect,
-                    ast::SetOperator::Except | ast::SetOperator::Minus => SetOp::Except,
-                };
-                let all = matches!(set_quantifier, ast::SetQuantifier::All);
-                Ok((Plan::SetOp { op, all, left: Box::new(l), right: Box::new(r) }, columns, lc || rc))
+                Ok((plan, columns, correlated))
             }
             other => Err(Error::unsupported(format!("query body {}", super::truncate(&other.to_string(), 40)))),
         }
@@ -206,13 +215,27 @@ impl Binder<'_> {
 
     fn select_in_scope(&mut self, select: &ast::Select, input: Plan, tail: &Tail) -> Result<BoundQuery> {
         let mut plan = input;
-        if let Some(w) = &select.selection {
-            let predicate = self.expr(w)?;
-            plan = Plan::Filter { input: Box::new(plan), predicate };
-        }
-        // The SELECT list, with `*` expanded.
+        // The SELECT list, with `*` expanded; its aliases may stand for their expressions
+        // in WHERE, GROUP BY, HAVING and ORDER BY where no column has the name (SQLite).
         self.aggregates_allowed = true;
         let items = self.select_items(&select.projection);
+        let saved_aliases = self.aliases.take();
+        if let Ok((exprs, names)) = &items {
+            let aliased = names.iter().cloned().zip(exprs.iter().cloned()).collect();
+            self.aliases = Some((self.scopes.len(), aliased));
+        }
+        if let Some(w) = &select.selection {
+            self.aggregates_allowed = false;
+            let predicate = self.expr(w);
+            self.aggregates_allowed = true;
+            match predicate {
+                Ok(predicate) => plan = Plan::Filter { input: Box::new(plan), predicate },
+                Err(e) => {
+                    self.aliases = saved_aliases;
+                    return Err(e);
+                }
+            }
+        }
         let group_by = match &select.group_by {
             ast::GroupByExpr::Expressions(exprs, _) => {
                 self.aggregates_allowed = false;
@@ -280,6 +303,7 @@ impl Binder<'_> {
             Ok((plan, columns))
         })();
         self.aggregates_allowed = false;
+        self.aliases = saved_aliases;
         result
     }
 
@@ -623,7 +647,8 @@ fn lift(e: Expr, group_by: &[Expr], aggregates: &mut Vec<AggregateCall>, groups:
         {
             return i;
         }
-        let call = AggregateCall { function: AggregateFunction::AnyValue, args: vec![column], distinct: false };
+        let call =
+            AggregateCall { function: AggregateFunction::AnyValue, args: vec![column], distinct: false, filter: None };
         groups
             + aggregates.iter().position(|a| *a == call).unwrap_or_else(|| {
                 aggregates.push(call);
@@ -652,7 +677,12 @@ fn lift(e: Expr, group_by: &[Expr], aggregates: &mut Vec<AggregateCall>, groups:
             Expr::column(groups + i, label)
         }
         Expr::Column { depth: 0, .. } => {
-            let call = AggregateCall { function: AggregateFunction::AnyValue, args: vec![e.clone()], distinct: false };
+            let call = AggregateCall {
+                function: AggregateFunction::AnyValue,
+                args: vec![e.clone()],
+                distinct: false,
+                filter: None,
+            };
             let i = aggregates.iter().position(|a| *a == call).unwrap_or_else(|| {
                 aggregates.push(call);
                 aggregates.len() - 1
@@ -732,4 +762,20 @@ fn windows(input: Plan, exprs: Vec<Expr>) -> (Plan, Vec<Expr>) {
         })
         .collect();
     (Plan::Window { input: Box::new(input), calls }, exprs)
+}
+
+/// The operands and operators of a chain of compound selects, in text order.
+fn flatten<'q>(
+    body: &'q ast::SetExpr,
+    operands: &mut Vec<&'q ast::SetExpr>,
+    ops: &mut Vec<(ast::SetOperator, ast::SetQuantifier)>,
+) {
+    match body {
+        ast::SetExpr::SetOperation { left, op, set_quantifier, right } => {
+            flatten(left, operands, ops);
+            ops.push((*op, *set_quantifier));
+            flatten(right, operands, ops);
+        }
+        other => operands.push(other),
+    }
 }

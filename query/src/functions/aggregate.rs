@@ -101,21 +101,22 @@ impl Accumulator {
         Accumulator { function, state, seen: distinct.then(HashSet::new) }
     }
 
-    /// Adds one row's arguments (`count(*)` passes none).
-    pub fn add(&mut self, args: &[Value]) -> Result<()> {
+    /// Adds one row's arguments (`count(*)` passes none). Returns whether this row became
+    /// the group's minimum or maximum (for `min` and `max`).
+    pub fn add(&mut self, args: &[Value]) -> Result<bool> {
         let Some(v) = args.first() else {
             if let State::Count(n) = &mut self.state {
                 *n += 1;
             }
-            return Ok(());
+            return Ok(false);
         };
         if v.is_null() && !matches!(self.state, State::Any(_)) {
-            return Ok(());
+            return Ok(false);
         }
         if let Some(seen) = &mut self.seen
             && !seen.insert(GroupKey(vec![v.clone()]))
         {
-            return Ok(());
+            return Ok(false);
         }
         match &mut self.state {
             State::Count(n) => *n += 1,
@@ -150,6 +151,7 @@ impl Accumulator {
                 };
                 if better {
                     *best = v.clone();
+                    return Ok(true);
                 }
             }
             State::Concat(acc) => {
@@ -172,7 +174,14 @@ impl Accumulator {
                 }
             }
         }
-        Ok(())
+        Ok(false)
+    }
+
+    /// Makes an `any_value` hold `v` (the row that holds the group's min or max).
+    pub fn take_value_of_row(&mut self, v: &Value) {
+        if let State::Any(any) = &mut self.state {
+            *any = Some(v.clone());
+        }
     }
 
     /// The aggregate's value over what was added.

@@ -83,7 +83,7 @@ fn with_needed(plan: Plan, needed: &Needed) -> Plan {
             Plan::Limit { input: Box::new(with_needed(*input, needed)), limit, offset }
         }
         Plan::Aggregate { input, group_by, aggregates } => {
-            let exprs = group_by.iter().chain(aggregates.iter().flat_map(|a| &a.args));
+            let exprs = group_by.iter().chain(aggregates.iter().flat_map(|a| a.args.iter().chain(a.filter.as_deref())));
             let n = input_needs(exprs, input.width(), &Needed::new());
             Plan::Aggregate { input: Box::new(with_needed(*input, &n)), group_by, aggregates }
         }

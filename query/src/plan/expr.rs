@@ -114,6 +114,8 @@ pub struct AggregateCall {
     pub function: AggregateFunction,
     pub args: Vec<Expr>,
     pub distinct: bool,
+    /// `FILTER (WHERE …)`: only rows for which it is true are aggregated.
+    pub filter: Option<Box<Expr>>,
 }
 
 /// A statement parameter: `$n` / `?` by position (zero-based), `:name` by name.
@@ -282,7 +284,7 @@ impl Expr {
                 v
             }
             Expr::Function(_, args) => args.iter().collect(),
-            Expr::Aggregate(call) => call.args.iter().collect(),
+            Expr::Aggregate(call) => call.args.iter().chain(call.filter.as_deref()).collect(),
             Expr::Window(call) => {
                 call.args.iter().chain(&call.partition_by).chain(call.order_by.iter().map(|k| &k.expr)).collect()
             }
@@ -330,6 +332,7 @@ impl Expr {
             Expr::Function(func, args) => Expr::Function(func, args.into_iter().map(|e| e.transform(f)).collect()),
             Expr::Aggregate(mut call) => {
                 call.args = std::mem::take(&mut call.args).into_iter().map(|e| e.transform(f)).collect();
+                call.filter = call.filter.take().map(|e| t(e, f));
                 Expr::Aggregate(call)
             }
             Expr::Window(mut call) => {

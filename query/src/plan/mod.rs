@@ -399,7 +399,11 @@ impl Plan {
                 let group_by = all(group_by);
                 let aggregates = aggregates
                     .into_iter()
-                    .map(|a| AggregateCall { args: a.args.into_iter().map(&mut *f).collect(), ..a })
+                    .map(|a| AggregateCall {
+                        args: a.args.into_iter().map(&mut *f).collect(),
+                        filter: a.filter.map(|x| Box::new(f(*x))),
+                        ..a
+                    })
                     .collect();
                 Plan::Aggregate { input, group_by, aggregates }
             }

@@ -6,15 +6,17 @@
 use std::collections::HashMap;
 
 use super::super::context::{Ctx, Row};
-use super::super::eval::eval;
+use super::super::eval::{eval, matches};
 use super::{Operator, Stream};
 use crate::error::Result;
-use crate::functions::Accumulator;
+use crate::functions::{Accumulator, AggregateFunction};
 use crate::plan::{AggregateCall, Expr};
 use crate::value::{GroupKey, sort_cmp};
 
 pub(super) struct Aggregate<'a> {
     input: Option<Stream<'a>>,
+    /// The one min() or max() call, if there is exactly one.
+    extreme: Option<usize>,
     group_by: &'a [Expr],
     aggregates: &'a [AggregateCall],
     ctx: &'a Ctx<'a>,
@@ -22,7 +24,14 @@ pub(super) struct Aggregate<'a> {
 
 impl<'a> Aggregate<'a> {
     pub fn new(input: Stream<'a>, group_by: &'a [Expr], aggregates: &'a [AggregateCall], ctx: &'a Ctx<'a>) -> Self {
-        Aggregate { input: Some(input), group_by, aggregates, ctx }
+        let extremes: Vec<usize> = aggregates
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| matches!(a.function, AggregateFunction::Min | AggregateFunction::Max))
+            .map(|(i, _)| i)
+            .collect();
+        let extreme = if extremes.len() == 1 { Some(extremes[0]) } else { None };
+        Aggregate { input: Some(input), extreme, group_by, aggregates, ctx }
     }
 
     fn accumulators(&self) -> Vec<Accumulator> {
@@ -42,12 +51,26 @@ impl Operator for Aggregate<'_> {
                     Some(a) => a,
                     None => groups.entry(key).or_insert_with(|| self.accumulators()),
                 };
-                for (acc, call) in accs.iter_mut().zip(self.aggregates) {
+                let mut extreme_row = false;
+                for (i, (acc, call)) in accs.iter_mut().zip(self.aggregates).enumerate() {
+                    if let Some(filter) = &call.filter
+                        && !matches(filter, row, self.ctx)?
+                    {
+                        continue;
+                    }
                     args.clear();
                     for a in &call.args {
                         args.push(eval(a, row, self.ctx)?);
                     }
-                    acc.add(&args)?;
+                    extreme_row |= acc.add(&args)? && Some(i) == self.extreme;
+                }
+                // SQLite: with a single min() or max(), bare columns come from its row.
+                if extreme_row {
+                    for (acc, call) in accs.iter_mut().zip(self.aggregates) {
+                        if call.function == AggregateFunction::AnyValue {
+                            acc.take_value_of_row(&eval(&call.args[0], row, self.ctx)?);
+                        }
+                    }
                 }
             }
         }

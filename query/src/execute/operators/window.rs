@@ -155,7 +155,7 @@ fn partition(
                 let (s, e) = frame(j);
                 let feed = |acc: &mut Accumulator, k: usize| -> Result<()> {
                     let args = (0..call.args.len()).map(|i| arg(k, i)).collect::<Result<Vec<_>>>()?;
-                    acc.add(&args)
+                    acc.add(&args).map(|_| ())
                 };
                 if s == 0 {
                     let (acc, upto) = running.get_or_insert_with(|| (Accumulator::new(function, call.distinct), 0));
