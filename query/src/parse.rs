@@ -22,6 +22,8 @@ pub enum Parsed {
     /// `REINDEX [name]`: indexes are always up to date, so there is nothing to do but
     /// check that the name exists.
     Reindex(Option<String>),
+    /// `VACUUM`: the stores reclaim space themselves; nothing to do.
+    Vacuum,
 }
 
 /// How deeply expressions may nest (sqlparser's default, 50, refuses machine-written
@@ -32,6 +34,9 @@ const RECURSION_LIMIT: usize = 160;
 pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     let words: Vec<String> = sql.split_whitespace().take(8).map(|w| w.to_ascii_uppercase()).collect();
     let word = |i: usize| words.get(i).map(String::as_str);
+    if word(0) == Some("VACUUM") {
+        return Ok(vec![Parsed::Vacuum]);
+    }
     if word(0) == Some("REINDEX") {
         let name = sql.split_whitespace().nth(1).map(|n| n.trim_end_matches(';').trim_matches('"').to_lowercase());
         return Ok(vec![Parsed::Reindex(name.filter(|n| !n.is_empty()))]);
@@ -128,6 +133,39 @@ fn sqlite_forms(sql: &str) -> Option<String> {
             changed = true;
             continue;
         }
+        // `x ISNULL`; `x IS y` and `x IS NOT y` for any y (not only NULL, TRUE, FALSE).
+        if matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case("isnull")) {
+            out.push_str("IS NULL");
+            i += 1;
+            changed = true;
+            continue;
+        }
+        if keyword(t, Keyword::IS) {
+            let special = |t: &Token| {
+                [Keyword::NULL, Keyword::TRUE, Keyword::FALSE, Keyword::DISTINCT, Keyword::UNKNOWN]
+                    .iter()
+                    .any(|&k| keyword(t, k))
+            };
+            match next {
+                Some((j, n)) if keyword(n, Keyword::NOT) => {
+                    if let Some((_, after)) = significant(j + 1)
+                        && !special(after)
+                    {
+                        out.push_str("IS DISTINCT FROM");
+                        i = j + 1;
+                        changed = true;
+                        continue;
+                    }
+                }
+                Some((_, n)) if !special(n) => {
+                    out.push_str("IS NOT DISTINCT FROM");
+                    i += 1;
+                    changed = true;
+                    continue;
+                }
+                _ => {}
+            }
+        }
         out.push_str(&t.to_string());
         i += 1;
     }
@@ -215,6 +253,7 @@ mod tests {
             "SELECT 1 NOT IN t1",
             "SELECT x FROM t1 INDEXED BY t1i1 WHERE x IN t2",
             "SELECT group_concat(x) FROM t1 NOT INDEXED",
+            "SELECT a IS b, a IS NOT b + 1, a ISNULL FROM t1",
         ] {
             parse(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
         }

@@ -102,6 +102,9 @@ impl Binder<'_> {
 
     pub(super) fn create_index(&mut self, create: &ast::CreateIndex) -> Result<Statement> {
         let name = create.name.as_ref().ok_or_else(|| Error::invalid("an index needs a name"))?;
+        if create.predicate.is_some() {
+            return Err(Error::unsupported("partial indexes (CREATE INDEX … WHERE)"));
+        }
         if let Some(using) = &create.using
             && !using.to_string().eq_ignore_ascii_case("btree")
         {

@@ -390,6 +390,10 @@ impl Binder<'_> {
             "lag" => arity(1, 3).map(|_| WindowFunction::Lag)?,
             "lead" => arity(1, 3).map(|_| WindowFunction::Lead)?,
             "first_value" => arity(1, 1).map(|_| WindowFunction::FirstValue)?,
+            "nth_value" => arity(2, 2).map(|_| WindowFunction::NthValue)?,
+            "ntile" => arity(1, 1).map(|_| WindowFunction::Ntile)?,
+            "percent_rank" => arity(0, 0).map(|_| WindowFunction::PercentRank)?,
+            "cume_dist" => arity(0, 0).map(|_| WindowFunction::CumeDist)?,
             "last_value" => arity(1, 1).map(|_| WindowFunction::LastValue)?,
             _ => match AggregateFunction::lookup(name, args.len()) {
                 Some(a)

@@ -35,7 +35,7 @@ pub(crate) fn bind(statement: &Parsed, txn: &Txn) -> Result<Statement> {
             sql: sql.clone(),
             if_not_exists: *if_not_exists,
         }),
-        Parsed::Reindex(None) => Ok(Statement::Noop),
+        Parsed::Reindex(None) | Parsed::Vacuum => Ok(Statement::Noop),
         Parsed::Reindex(Some(name)) => {
             let known = txn.tables()?.iter().any(|t| t.name == *name || t.indexes.iter().any(|i| i.name == *name));
             if known { Ok(Statement::Noop) } else { Err(Error::not_found("index or table", name)) }

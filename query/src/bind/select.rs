@@ -404,6 +404,9 @@ impl Binder<'_> {
             for join in &item.joins {
                 (plan, scope) = self.join(plan, scope, join)?;
             }
+            if let Some((_, left)) = &result {
+                refuse_shared_alias(left, &scope)?;
+            }
             result = Some(match result {
                 None => (plan, scope),
                 Some((left, lscope)) => (
@@ -423,6 +426,7 @@ impl Binder<'_> {
     fn join(&mut self, left: Plan, lscope: Scope, join: &ast::Join) -> Result<(Plan, Scope)> {
         use ast::JoinOperator as J;
         let (right, rscope) = self.table_factor(&join.relation)?;
+        refuse_shared_alias(&lscope, &rscope)?;
         let (kind, constraint) = match &join.join_operator {
             J::Join(c) | J::Inner(c) => (JoinKind::Inner, Some(c)),
             J::Left(c) | J::LeftOuter(c) => (JoinKind::Left, Some(c)),
@@ -560,7 +564,7 @@ impl Binder<'_> {
                 )));
             }
             self.ctes.last_mut().expect("pushed by the caller").insert(name.clone(), CteInfo { id, columns });
-            return Ok(Cte { id, name: name.into(), plan, recursive: None });
+            return Ok(Cte { id, name: name.into(), plan, recursive: None, limit: None });
         };
         let (base_plan, base_columns, _) = self.set_expr(base)?;
         let columns =
@@ -575,8 +579,20 @@ impl Binder<'_> {
         }
         let step_plan =
             self.compound_tail(step_plan, &step_columns, &Tail { order_by: &[], limit: None, offset: None })?;
-        let _ = (&cte.query.order_by, &cte.query.limit_clause);
-        Ok(Cte { id, name: name.into(), plan: base_plan, recursive: Some((step_plan, all)) })
+        if cte.query.order_by.is_some() {
+            return Err(Error::unsupported("ORDER BY in a recursive query"));
+        }
+        let limit = match &cte.query.limit_clause {
+            None => None,
+            Some(ast::LimitClause::LimitOffset { limit, offset: None, .. }) => {
+                self.push_scope(Scope::default());
+                let bound = limit.as_ref().map(|l| self.expr(l)).transpose();
+                self.pop_scope();
+                bound?
+            }
+            Some(_) => return Err(Error::unsupported("OFFSET in a recursive query")),
+        };
+        Ok(Cte { id, name: name.into(), plan: base_plan, recursive: Some((step_plan, all)), limit })
     }
 }
 
@@ -777,5 +793,16 @@ fn flatten<'q>(
             flatten(right, operands, ops);
         }
         other => operands.push(other),
+    }
+}
+
+/// Two items of one FROM may not have the same name or alias.
+fn refuse_shared_alias(left: &Scope, right: &Scope) -> Result<()> {
+    let names =
+        |s: &Scope| s.columns.iter().filter_map(|c| c.table.clone()).filter(|t| !t.is_empty()).collect::<Vec<_>>();
+    let left = names(left);
+    match names(right).into_iter().find(|t| left.contains(t)) {
+        Some(t) => Err(Error::invalid(format!("ambiguous table name or alias in FROM: {t}"))),
+        None => Ok(()),
     }
 }

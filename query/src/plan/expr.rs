@@ -49,6 +49,12 @@ pub enum WindowFunction {
     Lead,
     FirstValue,
     LastValue,
+    /// `nth_value(x, n)`: the n-th row of the frame.
+    NthValue,
+    /// `ntile(n)`: the bucket, 1 to n, of the row in its partition.
+    Ntile,
+    PercentRank,
+    CumeDist,
     /// An aggregate over the frame.
     Aggregate(AggregateFunction),
 }
@@ -63,6 +69,10 @@ impl WindowFunction {
             WindowFunction::Lead => "lead",
             WindowFunction::FirstValue => "first_value",
             WindowFunction::LastValue => "last_value",
+            WindowFunction::NthValue => "nth_value",
+            WindowFunction::Ntile => "ntile",
+            WindowFunction::PercentRank => "percent_rank",
+            WindowFunction::CumeDist => "cume_dist",
             WindowFunction::Aggregate(a) => a.name(),
         }
     }

@@ -160,6 +160,8 @@ pub struct Cte {
     pub plan: Plan,
     /// The recursive part, reading the rows of the previous step through `CteRef { id }`.
     pub recursive: Option<(Plan, bool)>,
+    /// A recursive CTE's LIMIT: recursion stops once it has produced this many rows.
+    pub limit: Option<Expr>,
 }
 
 impl Plan {

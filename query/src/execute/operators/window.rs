@@ -151,6 +151,33 @@ fn partition(
                 let (s, e) = frame(j);
                 if s < e { arg(e - 1, 0)? } else { Value::Null }
             }
+            WindowFunction::NthValue => {
+                let (s, e) = frame(j);
+                let k = to_i64_lossy(&arg(j, 1)?);
+                if k <= 0 {
+                    return Err(crate::error::Error::invalid(
+                        "second argument to nth_value must be a positive integer",
+                    ));
+                }
+                let at = s.saturating_add(k as usize - 1);
+                if at < e { arg(at, 0)? } else { Value::Null }
+            }
+            WindowFunction::Ntile => {
+                let buckets = to_i64_lossy(&arg(j, 0)?);
+                if buckets <= 0 {
+                    return Err(crate::error::Error::invalid("argument of ntile must be a positive integer"));
+                }
+                // The first n % buckets buckets get one row more, as in SQLite.
+                let (b, n64, j64) = (buckets as u64, n as u64, j as u64);
+                let (size, extra) = (n64 / b, n64 % b);
+                let big = extra * (size + 1);
+                let bucket = if j64 < big { j64 / (size + 1) } else { extra + (j64 - big) / size.max(1) };
+                Value::Integer(bucket as i64 + 1)
+            }
+            WindowFunction::PercentRank => {
+                Value::Real(if n > 1 { group_start[j] as f64 / (n - 1) as f64 } else { 0.0 })
+            }
+            WindowFunction::CumeDist => Value::Real(group_end[j] as f64 / n as f64),
             WindowFunction::Aggregate(function) => {
                 let (s, e) = frame(j);
                 let feed = |acc: &mut Accumulator, k: usize| -> Result<()> {

@@ -19,14 +19,24 @@ pub(super) fn compute(ctes: &[Cte], ctx: &Ctx) -> Result<()> {
         let rows = build(&cte.plan, ctx)?.collect()?;
         let rows = match &cte.recursive {
             None => rows,
-            Some((step, all)) => recurse(cte, step, *all, rows, ctx)?,
+            Some((step, all)) => {
+                let limit = super::basic::count(cte.limit.as_ref(), ctx, "LIMIT")?.map_or(usize::MAX, |l| l as usize);
+                recurse(cte, step, *all, rows, limit, ctx)?
+            }
         };
         ctx.shared.ctes.borrow_mut().insert(cte.id, Rc::new(rows));
     }
     Ok(())
 }
 
-fn recurse(cte: &Cte, step: &crate::plan::Plan, all: bool, base: Vec<Row>, ctx: &Ctx) -> Result<Vec<Row>> {
+fn recurse(
+    cte: &Cte,
+    step: &crate::plan::Plan,
+    all: bool,
+    base: Vec<Row>,
+    limit: usize,
+    ctx: &Ctx,
+) -> Result<Vec<Row>> {
     let mut seen: HashSet<GroupKey> = HashSet::new();
     let mut result = vec![];
     let mut working = vec![];
@@ -36,7 +46,7 @@ fn recurse(cte: &Cte, step: &crate::plan::Plan, all: bool, base: Vec<Row>, ctx: 
             result.push(row);
         }
     }
-    while !working.is_empty() {
+    while !working.is_empty() && result.len() < limit {
         ctx.shared.ctes.borrow_mut().insert(cte.id, Rc::new(std::mem::take(&mut working)));
         for row in build(step, ctx)?.collect()? {
             if all || seen.insert(GroupKey(row.clone())) {
@@ -51,5 +61,6 @@ fn recurse(cte: &Cte, step: &crate::plan::Plan, all: bool, base: Vec<Row>, ctx: 
             )));
         }
     }
+    result.truncate(limit);
     Ok(result)
 }
