@@ -102,8 +102,10 @@ impl Binder<'_> {
 
     pub(super) fn create_index(&mut self, create: &ast::CreateIndex) -> Result<Statement> {
         let name = create.name.as_ref().ok_or_else(|| Error::invalid("an index needs a name"))?;
-        if create.predicate.is_some() {
-            return Err(Error::unsupported("partial indexes (CREATE INDEX … WHERE)"));
+        // A partial index may index every row (lookups recheck the WHERE of the query),
+        // but a partial UNIQUE index would refuse rows it does not cover.
+        if create.predicate.is_some() && create.unique {
+            return Err(Error::unsupported("partial UNIQUE indexes (CREATE UNIQUE INDEX … WHERE)"));
         }
         if let Some(using) = &create.using
             && !using.to_string().eq_ignore_ascii_case("btree")
