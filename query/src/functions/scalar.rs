@@ -37,6 +37,12 @@ pub enum ScalarFunction {
     Quote,
     ZeroBlob,
     Version,
+    /// `concat_ws(separator, …)`: the non-NULL arguments joined.
+    ConcatWs,
+    /// `likely(x)`, `unlikely(x)`: planner hints, the value itself.
+    Likely,
+    /// `unhex(text)`: the blob the hex digits spell, NULL if they do not.
+    Unhex,
 }
 
 impl ScalarFunction {
@@ -71,6 +77,9 @@ impl ScalarFunction {
             "quote" => (Quote, 1, 1),
             "zeroblob" => (ZeroBlob, 1, 1),
             "version" | "sqlite_version" => (Version, 0, 0),
+            "concat_ws" => (ConcatWs, 2, usize::MAX),
+            "likely" | "unlikely" => (Likely, 1, 1),
+            "unhex" => (Unhex, 1, 1),
             _ => return Ok(None),
         };
         if args < min || args > max {
@@ -109,6 +118,9 @@ impl ScalarFunction {
             Quote => "quote",
             ZeroBlob => "zeroblob",
             Version => "version",
+            ConcatWs => "concat_ws",
+            Likely => "likely",
+            Unhex => "unhex",
         }
     }
 
@@ -159,6 +171,12 @@ impl ScalarFunction {
             Random => Value::Integer(random()),
             Version => Value::Text(concat!("Braid ", env!("CARGO_PKG_VERSION")).into()),
             Concat => Value::Text(args.iter().filter(|v| !v.is_null()).map(to_text).collect()),
+            ConcatWs if arg(0).is_null() => Value::Null,
+            ConcatWs => {
+                let parts: Vec<String> = args[1..].iter().filter(|v| !v.is_null()).map(to_text).collect();
+                Value::Text(parts.join(&to_text(arg(0))))
+            }
+            Likely => arg(0).clone(),
             Char => Value::Text(
                 args.iter()
                     .map(|v| u32::try_from(to_i64_lossy(v)).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}'))
@@ -208,6 +226,16 @@ impl ScalarFunction {
             }),
             Unicode => to_text(arg(0)).chars().next().map_or(Value::Null, |c| Value::Integer(c as i64)),
             ZeroBlob => Value::Blob(vec![0; to_i64_lossy(arg(0)).clamp(0, 1 << 24) as usize]),
+            Unhex => {
+                let text = to_text(arg(0));
+                let digits: Option<Vec<u8>> = text.chars().map(|c| c.to_digit(16).map(|d| d as u8)).collect();
+                match digits {
+                    Some(d) if d.len().is_multiple_of(2) => {
+                        Value::Blob(d.chunks(2).map(|p| p[0] << 4 | p[1]).collect())
+                    }
+                    _ => Value::Null,
+                }
+            }
             Substr => substr(arg(0), to_i64_lossy(arg(1)), args.get(2).map(to_i64_lossy)),
             Trim | Ltrim | Rtrim => {
                 if arg(0).is_null() || (args.len() > 1 && arg(1).is_null()) {

@@ -13,17 +13,17 @@ use crate::plan::{Expr, IndexRange, Plan, SortKey};
 pub(super) fn use_index_order(plan: Plan) -> Plan {
     bottom_up(plan, &mut |p| match p {
         Plan::Sort { input, keys } => match ordered(*input, &keys) {
-            Ok(plan) => plan,
-            Err(input) => Plan::Sort { input: Box::new(input), keys },
+            (plan, true) => plan,
+            (input, false) => Plan::Sort { input: Box::new(input), keys },
         },
         other => other,
     })
 }
 
-/// The sort's input reading in key order, or the input unchanged.
-fn ordered(input: Plan, keys: &[SortKey]) -> Result<Plan, Plan> {
-    let Some(descending) = uniform_direction(keys) else { return Err(input) };
-    let Plan::Project { input: below, exprs } = input else { return Err(input) };
+/// The sort's input reading in key order (`true`), or the input unchanged (`false`).
+fn ordered(input: Plan, keys: &[SortKey]) -> (Plan, bool) {
+    let Some(descending) = uniform_direction(keys) else { return (input, false) };
+    let Plan::Project { input: below, exprs } = input else { return (input, false) };
     // The table columns the keys name, through the projection.
     let columns: Option<Vec<usize>> = keys
         .iter()
@@ -36,41 +36,40 @@ fn ordered(input: Plan, keys: &[SortKey]) -> Result<Plan, Plan> {
         })
         .collect();
     let rebuilt = |below: Plan, exprs| Plan::Project { input: Box::new(below), exprs };
-    let Some(columns) = columns else { return Err(rebuilt(*below, exprs)) };
-    match reorder(*below, &columns, descending) {
-        Ok(scan) => Ok(rebuilt(scan, exprs)),
-        Err(below) => Err(rebuilt(below, exprs)),
-    }
+    let Some(columns) = columns else { return (rebuilt(*below, exprs), false) };
+    let (below, done) = reorder(*below, &columns, descending);
+    (rebuilt(below, exprs), done)
 }
 
 /// `Some(descending)` when every key sorts the same way with SQLite's default NULL
 /// placement (NULLs first ascending, last descending), as an index scan yields them.
 fn uniform_direction(keys: &[SortKey]) -> Option<bool> {
     let descending = keys.first()?.descending;
-    keys.iter().all(|k| k.descending == descending && k.nulls_first == !descending).then_some(descending)
+    keys.iter().all(|k| k.descending == descending && k.nulls_first != descending).then_some(descending)
 }
 
-/// A full scan (possibly under a filter) turned into one in `columns` order.
-fn reorder(plan: Plan, columns: &[usize], descending: bool) -> Result<Plan, Plan> {
+/// A full scan (possibly under a filter) turned into one in `columns` order (`true`), or
+/// the plan unchanged (`false`).
+fn reorder(plan: Plan, columns: &[usize], descending: bool) -> (Plan, bool) {
     match plan {
-        Plan::Filter { input, predicate } => match reorder(*input, columns, descending) {
-            Ok(p) => Ok(Plan::Filter { input: Box::new(p), predicate }),
-            Err(p) => Err(Plan::Filter { input: Box::new(p), predicate }),
-        },
+        Plan::Filter { input, predicate } => {
+            let (p, done) = reorder(*input, columns, descending);
+            (Plan::Filter { input: Box::new(p), predicate }, done)
+        }
         Plan::Scan { table, alias, rowids, reverse: false, read } => {
             let full = matches!(rowids, (Bound::Unbounded, Bound::Unbounded));
             if is_rowid(&table, columns) {
-                return Ok(Plan::Scan { table, alias, rowids, reverse: descending, read });
+                return (Plan::Scan { table, alias, rowids, reverse: descending, read }, true);
             }
             match index_for(&table, columns).filter(|_| full) {
                 Some(index) => {
                     let range = IndexRange::Range { equal: vec![], lower: Bound::Unbounded, upper: Bound::Unbounded };
-                    Ok(Plan::IndexScan { table, alias, index, range, reverse: descending, read })
+                    (Plan::IndexScan { table, alias, index, range, reverse: descending, read }, true)
                 }
-                None => Err(Plan::Scan { table, alias, rowids, reverse: false, read }),
+                None => (Plan::Scan { table, alias, rowids, reverse: false, read }, false),
             }
         }
-        other => Err(other),
+        other => (other, false),
     }
 }
 

@@ -113,10 +113,10 @@ fn build_node<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>) -> Result<Stream<'a>> {
     let op: BoxedOperator<'a> = match plan {
         Plan::Values { rows, .. } => Box::new(scan::Values::new(rows, ctx)),
         Plan::Scan { table, rowids, reverse, read, .. } => {
-            Box::new(scan::TableScan::new(table, rowids, *reverse, read.as_deref(), ctx)?)
+            Box::new(scan::table_scan(table, rowids, *reverse, read.as_deref(), ctx)?)
         }
         Plan::IndexScan { table, index, range, reverse, read, .. } => {
-            Box::new(scan::IndexScan::new(table, index, range, *reverse, read.as_deref(), ctx)?)
+            Box::new(scan::index_scan(table, index, range, *reverse, read.as_deref(), ctx)?)
         }
         Plan::CteRef { id, name, .. } => Box::new(scan::CteScan::new(*id, name, ctx)?),
         Plan::Filter { input: i, predicate } => Box::new(basic::Filter { input: input(i)?, predicate, ctx }),

@@ -135,37 +135,33 @@ fn row_values<B: AsRef<[u8]>>(row: &RowRef<'_, B>, width: usize, read: Option<&[
 }
 
 /// Rows of a table in rowid order, each followed by its rowid.
-pub(super) struct TableScan;
-
-impl TableScan {
-    pub fn new<'a>(
-        table: &'a TableDef,
-        rowids: &(Bound<Expr>, Bound<Expr>),
-        reverse: bool,
-        read: Option<&'a [usize]>,
-        ctx: &'a Ctx<'a>,
-    ) -> Result<Batches<'a>> {
-        let empty = Batches::empty();
-        let lower = convert_bound(bound_value(&rowids.0, ctx)?, DataType::Integer, true);
-        let upper = convert_bound(bound_value(&rowids.1, ctx)?, DataType::Integer, false);
-        let (Some(lower), Some(upper)) = (lower, upper) else { return Ok(empty) };
-        let rowid = |b: Bound<Value>| match b {
-            Bound::Included(Value::Integer(i)) => Bound::Included(i),
-            Bound::Excluded(Value::Integer(i)) => Bound::Excluded(i),
-            _ => Bound::Unbounded,
-        };
-        let range = (rowid(lower), rowid(upper));
-        if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = range
-            && a > b
-        {
-            return Ok(empty);
-        }
-        let direction = if reverse { Direction::Reverse } else { Direction::Forward };
-        let scan = ctx.txn.scan_dir(table, range, direction)?;
-        let width = table.columns.len();
-        let rows = scan.map(move |r| row_values(&r?, width, read));
-        Ok(Batches::new(Box::new(rows)))
+pub(super) fn table_scan<'a>(
+    table: &'a TableDef,
+    rowids: &(Bound<Expr>, Bound<Expr>),
+    reverse: bool,
+    read: Option<&'a [usize]>,
+    ctx: &'a Ctx<'a>,
+) -> Result<Batches<'a>> {
+    let empty = Batches::empty();
+    let lower = convert_bound(bound_value(&rowids.0, ctx)?, DataType::Integer, true);
+    let upper = convert_bound(bound_value(&rowids.1, ctx)?, DataType::Integer, false);
+    let (Some(lower), Some(upper)) = (lower, upper) else { return Ok(empty) };
+    let rowid = |b: Bound<Value>| match b {
+        Bound::Included(Value::Integer(i)) => Bound::Included(i),
+        Bound::Excluded(Value::Integer(i)) => Bound::Excluded(i),
+        _ => Bound::Unbounded,
+    };
+    let range = (rowid(lower), rowid(upper));
+    if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = range
+        && a > b
+    {
+        return Ok(empty);
     }
+    let direction = if reverse { Direction::Reverse } else { Direction::Forward };
+    let scan = ctx.txn.scan_dir(table, range, direction)?;
+    let width = table.columns.len();
+    let rows = scan.map(move |r| row_values(&r?, width, read));
+    Ok(Batches::new(Box::new(rows)))
 }
 
 /// Key bounds of one index range: values of the leading columns.
@@ -231,43 +227,39 @@ fn as_slices(b: &Bound<Vec<Value>>) -> Bound<&[Value]> {
 
 /// Rows of a table found through an index, each followed by its rowid, read lazily in
 /// index order.
-pub(super) struct IndexScan;
-
-impl IndexScan {
-    pub fn new<'a>(
-        table: &'a TableDef,
-        index: &'a str,
-        range: &IndexRange,
-        reverse: bool,
-        read: Option<&'a [usize]>,
-        ctx: &'a Ctx<'a>,
-    ) -> Result<Batches<'a>> {
-        let direction = if reverse { Direction::Reverse } else { Direction::Forward };
-        let txn = ctx.txn;
-        let width = table.columns.len();
-        let ranges = key_ranges(table, index, range, reverse, ctx)?;
-        let entries = ranges.into_iter().flat_map(move |(lo, hi)| -> RowIter<'a> {
-            match txn.index_scan(table, index, as_slices(&lo), as_slices(&hi), direction) {
-                Ok(scan) => Box::new(scan.map(|e| e.map(|(_, rowid)| vec![Value::Integer(rowid)]).map_err(Into::into))),
-                Err(e) => Box::new(std::iter::once(Err(e.into()))),
-            }
-        });
-        let rows = entries.filter_map(move |entry| {
-            let rowid = match entry {
-                Ok(r) => match r[0] {
-                    Value::Integer(rowid) => rowid,
-                    _ => return None,
-                },
-                Err(e) => return Some(Err(e)),
-            };
-            match txn.get_ref(table, rowid) {
-                Ok(Some(row)) => Some(row_values(&row, width, read)),
-                Ok(None) => None,
-                Err(e) => Some(Err(e.into())),
-            }
-        });
-        Ok(Batches::new(Box::new(rows)))
-    }
+pub(super) fn index_scan<'a>(
+    table: &'a TableDef,
+    index: &'a str,
+    range: &IndexRange,
+    reverse: bool,
+    read: Option<&'a [usize]>,
+    ctx: &'a Ctx<'a>,
+) -> Result<Batches<'a>> {
+    let direction = if reverse { Direction::Reverse } else { Direction::Forward };
+    let txn = ctx.txn;
+    let width = table.columns.len();
+    let ranges = key_ranges(table, index, range, reverse, ctx)?;
+    let entries = ranges.into_iter().flat_map(move |(lo, hi)| -> RowIter<'a> {
+        match txn.index_scan(table, index, as_slices(&lo), as_slices(&hi), direction) {
+            Ok(scan) => Box::new(scan.map(|e| e.map(|(_, rowid)| vec![Value::Integer(rowid)]).map_err(Into::into))),
+            Err(e) => Box::new(std::iter::once(Err(e.into()))),
+        }
+    });
+    let rows = entries.filter_map(move |entry| {
+        let rowid = match entry {
+            Ok(r) => match r[0] {
+                Value::Integer(rowid) => rowid,
+                _ => return None,
+            },
+            Err(e) => return Some(Err(e)),
+        };
+        match txn.get_ref(table, rowid) {
+            Ok(Some(row)) => Some(row_values(&row, width, read)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e.into())),
+        }
+    });
+    Ok(Batches::new(Box::new(rows)))
 }
 
 /// Literal rows.
