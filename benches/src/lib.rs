@@ -10,6 +10,7 @@
 //! 42 + run), `ts = 1_700_000_000_000 + id·1000`.
 
 pub mod braid;
+pub mod sql;
 pub mod sqlite;
 
 /// splitmix64: the generator the peer scripts use.

@@ -25,7 +25,8 @@
 //!
 //! # Environment
 //!
-//! - `BRAID_SLT_CORPUS`: the corpus folder (default `$CARGO_MANIFEST_DIR/../../shared/sqllogictest`).
+//! - `BRAID_SLT_CORPUS`: the corpus folder (default: `shared/sqllogictest` in the nearest ancestor
+//!   of the crate that has one, as `../shared` beside the repository; see `find_corpus`).
 //! - `BRAID_SLT_BACKENDS`: the backends every file runs on, `memory,sled` by default. Both run
 //!   the whole corpus: measured on 2 cores (release build), about 17 s on memory and 24 s on
 //!   sled on an idle machine, 71 s for both while builds competed for the cores; small beside
@@ -152,11 +153,23 @@ struct Config {
     record_timeout: Duration,
 }
 
+/// The corpus folder: `shared/sqllogictest` beside the repository (the layout the project
+/// is developed in), found from any ancestor of the crate so that a clone placed one level
+/// deeper still finds it; `/work/shared/sqllogictest` last.
+fn find_corpus(manifest_dir: &Path) -> PathBuf {
+    manifest_dir
+        .ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/sqllogictest"))
+        .chain(std::iter::once(PathBuf::from("/work/shared/sqllogictest")))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| manifest_dir.join("../../shared/sqllogictest"))
+}
+
 impl Config {
     fn from_env() -> Result<Config, String> {
         let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let corpus =
-            env("BRAID_SLT_CORPUS").map_or_else(|| manifest_dir.join("../../shared/sqllogictest"), PathBuf::from);
+        let corpus = env("BRAID_SLT_CORPUS").map_or_else(|| find_corpus(manifest_dir), PathBuf::from);
         let engine = env("BRAID_SLT_ENGINE").unwrap_or_else(|| "braid".to_string());
         let backends = match (engine.as_str(), env("BRAID_SLT_BACKENDS")) {
             ("sqlite", _) => vec![Backend::Sqlite],
