@@ -13,6 +13,7 @@ use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::execute::{self, Outcome};
 use crate::parse;
+use crate::plan::Description;
 use crate::plan::{Statement as Bound, TransactionOp};
 use crate::rows::{Row, Rows};
 use crate::value::ToValue;
@@ -103,12 +104,12 @@ struct OpenTxn {
 }
 
 /// A statement bound and optimized, and the schema generation it was planned against.
-pub(crate) struct Prepared {
+pub(crate) struct Planned {
     generation: u64,
     statement: Bound,
 }
 
-impl Prepared {
+impl Planned {
     fn is_ddl(&self) -> bool {
         !matches!(
             self.statement,
@@ -125,14 +126,14 @@ impl Prepared {
 
 /// The prepared form of `statement`: the cached one, or a new one (then cached).
 fn prepared<'c>(
-    cache: &'c mut Option<Prepared>,
+    cache: &'c mut Option<Planned>,
     statement: &parse::Parsed,
     txn: &Txn,
     generation: u64,
 ) -> Result<&'c Bound> {
     if cache.is_none() {
         let bound = execute::prepare(bind::bind(statement, txn)?, txn);
-        *cache = Some(Prepared { generation, statement: bound });
+        *cache = Some(Planned { generation, statement: bound });
     }
     Ok(&cache.as_ref().expect("filled above").statement)
 }
@@ -227,7 +228,7 @@ impl Connection {
         &mut self,
         statement: &parse::Parsed,
         params: &ParamValues,
-        cache: &mut Option<Prepared>,
+        cache: &mut Option<Planned>,
     ) -> Result<Outcome> {
         if let Some(op) = bind::transaction_op(statement)? {
             self.control(&op)?;
@@ -330,11 +331,92 @@ impl Connection {
     }
 }
 
+/// What running a statement produced.
+#[derive(Debug)]
+pub enum Output {
+    /// A query's rows (also `RETURNING`).
+    Rows(Rows),
+    /// The number of rows an INSERT, UPDATE or DELETE changed.
+    Changed(u64),
+    /// A statement that returns nothing (DDL, transaction control).
+    Done,
+}
+
+/// A parsed statement that its caller owns, rather than one that borrows the connection
+/// ([`Statement`]): what a server keeps for each protocol-level prepared statement, to run
+/// on its session's connection with [`Connection::run_prepared`]. Its plan is made at the
+/// first run or [`describe`](Connection::describe) and kept until the schema changes.
+pub struct PreparedStatement {
+    parsed: parse::Parsed,
+    cache: Option<Planned>,
+}
+
+impl PreparedStatement {
+    /// The statement's command, as a PostgreSQL command tag names it (`SELECT`, `INSERT`,
+    /// `CREATE TABLE`, `BEGIN`, …).
+    pub fn command(&self) -> &'static str {
+        parse::command(&self.parsed)
+    }
+
+    /// The statement as SQL text, regenerated from what was parsed.
+    pub fn text(&self) -> String {
+        parse::text(&self.parsed)
+    }
+
+    /// Whether it is a query that reads without writing.
+    pub fn is_read_only(&self) -> bool {
+        parse::is_read_only(&self.parsed)
+    }
+}
+
+impl std::fmt::Debug for PreparedStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedStatement").field("command", &self.command()).finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Parses `sql` (one or more `;`-separated statements) into statements the caller owns.
+    pub fn prepare_all(&self, sql: &str) -> Result<Vec<PreparedStatement>> {
+        Ok(parse::parse(sql)?.into_iter().map(|parsed| PreparedStatement { parsed, cache: None }).collect())
+    }
+
+    /// Runs a statement prepared by [`prepare_all`](Self::prepare_all), in the open
+    /// transaction or in its own.
+    pub fn run_prepared(&mut self, statement: &mut PreparedStatement, params: impl Params) -> Result<Output> {
+        Ok(match self.run_cached(&statement.parsed, &params.into_params(), &mut statement.cache)? {
+            Outcome::Rows { columns, rows } => Output::Rows(Rows::new(columns, rows)),
+            Outcome::Changed(n) => Output::Changed(n),
+            Outcome::Done => Output::Done,
+        })
+    }
+
+    /// The types of a statement's parameters and result columns, before it runs (binding
+    /// it against the current schema, which also finds unknown names).
+    pub fn describe(&mut self, statement: &mut PreparedStatement) -> Result<Description> {
+        if bind::transaction_op(&statement.parsed)?.is_some() {
+            return Ok(Description { params: vec![], columns: vec![] });
+        }
+        let generation = self.db.schema_generation();
+        if statement.cache.as_ref().is_some_and(|c| c.generation != generation) {
+            statement.cache = None;
+        }
+        let bound = match &self.txn {
+            Some(open) => prepared(&mut statement.cache, &statement.parsed, &open.txn, generation)?,
+            None => {
+                let txn = self.db.engine().begin_read_only()?;
+                prepared(&mut statement.cache, &statement.parsed, &txn, generation)?
+            }
+        };
+        Ok(bound.describe())
+    }
+}
+
 /// A parsed statement, run as many times as needed with different parameters.
 pub struct Statement<'c> {
     conn: &'c mut Connection,
     parsed: parse::Parsed,
-    cache: Option<Prepared>,
+    cache: Option<Planned>,
 }
 
 impl Statement<'_> {

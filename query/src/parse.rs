@@ -230,6 +230,63 @@ fn syntax_error(e: ParserError, sql: &str) -> Error {
     Error::Syntax { message, line, column }
 }
 
+/// The command a statement runs, as PostgreSQL's command tags name it.
+pub fn command(statement: &Parsed) -> &'static str {
+    use ast::Statement as S;
+    let s = match statement {
+        Parsed::Sql(s, _) => s.as_ref(),
+        Parsed::CreateTrigger { .. } => return "CREATE TRIGGER",
+        Parsed::Reindex(_) => return "REINDEX",
+        Parsed::Vacuum => return "VACUUM",
+    };
+    match s {
+        S::Query(q) => match q.body.as_ref() {
+            ast::SetExpr::Insert(_) => "INSERT",
+            ast::SetExpr::Update(_) => "UPDATE",
+            ast::SetExpr::Delete(_) => "DELETE",
+            _ => "SELECT",
+        },
+        S::Insert { .. } => "INSERT",
+        S::Update { .. } => "UPDATE",
+        S::Delete { .. } => "DELETE",
+        S::CreateTable { .. } => "CREATE TABLE",
+        S::CreateIndex { .. } => "CREATE INDEX",
+        S::CreateView { .. } => "CREATE VIEW",
+        S::Drop { object_type, .. } => match object_type {
+            ast::ObjectType::Table => "DROP TABLE",
+            ast::ObjectType::Index => "DROP INDEX",
+            ast::ObjectType::View => "DROP VIEW",
+            _ => "DROP",
+        },
+        S::DropTrigger { .. } => "DROP TRIGGER",
+        S::AlterTable { .. } => "ALTER TABLE",
+        S::StartTransaction { .. } => "BEGIN",
+        S::Commit { .. } => "COMMIT",
+        S::Rollback { savepoint: Some(_), .. } => "ROLLBACK",
+        S::Rollback { .. } => "ROLLBACK",
+        S::Savepoint { .. } => "SAVEPOINT",
+        S::ReleaseSavepoint { .. } => "RELEASE",
+        S::Explain { .. } => "EXPLAIN",
+        S::Analyze { .. } => "ANALYZE",
+        S::Set { .. } => "SET",
+        S::ShowVariable { .. } => "SHOW",
+        S::Discard { .. } => "DISCARD",
+        _ => "OK",
+    }
+}
+
+/// The statement as SQL text, regenerated from its syntax tree (one line, canonical
+/// spacing and keyword case).
+pub fn text(statement: &Parsed) -> String {
+    match statement {
+        Parsed::Sql(s, _) => s.to_string(),
+        Parsed::CreateTrigger { sql, .. } => sql.clone(),
+        Parsed::Reindex(Some(name)) => format!("REINDEX {name}"),
+        Parsed::Reindex(None) => "REINDEX".to_string(),
+        Parsed::Vacuum => "VACUUM".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

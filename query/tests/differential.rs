@@ -207,7 +207,7 @@ mod known {
 /// Cases run by default (`PROPTEST_CASES` overrides).
 const CASES: u32 = 2000;
 /// The RNG seed used unless `PROPTEST_RNG_SEED` is set.
-const DEFAULT_SEED: u64 = 0x0b5a_1d_d1ff;
+const DEFAULT_SEED: u64 = 0x000b_5a1d_d1ff;
 /// Queries per case (the schema and data are set up once for all of them).
 const MAX_QUERIES: usize = 8;
 /// Length of a query's choice stream: longer streams give bigger queries.
@@ -640,7 +640,7 @@ impl<'a> Gen<'a> {
     /// `SELECT [DISTINCT] items FROM ... [WHERE ...]`: the SQL, the FROM clause's scope, and
     /// whether it is DISTINCT.
     fn simple_core(&mut self, types: &[Ty]) -> (String, Scope, bool) {
-        let (from, cols) = self.from_clause();
+        let (from, cols) = self.gen_from();
         let scope = Scope::plain(cols);
         let distinct = self.chance(15);
         let items: Vec<String> = types.iter().map(|&ty| self.item(&scope, ty)).collect();
@@ -653,7 +653,7 @@ impl<'a> Gen<'a> {
     /// aggregate scope. With `concat`, output columns may be bare `group_concat`s, recorded
     /// there.
     fn aggregate_core(&mut self, types: &[Ty], mut concat: Option<&mut Vec<(usize, &'static str)>>) -> (String, Scope) {
-        let (from, cols) = self.from_clause();
+        let (from, cols) = self.gen_from();
         let filter = self.opt_where(&Scope::plain(cols.clone()));
         let mut group = Vec::new();
         if self.chance(75) {
@@ -736,7 +736,7 @@ impl<'a> Gen<'a> {
     }
 
     /// A FROM clause of 1–3 tables (inner, left and cross joins) aliased `a0`, `a1`, ...
-    fn from_clause(&mut self) -> (String, Vec<Col>) {
+    fn gen_from(&mut self) -> (String, Vec<Col>) {
         let n = 1 + self.weighted(&[4, 4, 2]);
         let mut sql = String::new();
         let mut cols = Vec::new();

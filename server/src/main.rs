@@ -1,14 +1,15 @@
 //! `braid`: the command-line entry point.
 //!
-//! Today it opens (creating if needed) a data directory and keeps the database open until
-//! SIGINT or SIGTERM, then flushes and exits 0. It will grow the PostgreSQL-wire and RESP
-//! listeners (`pg/`, `resp/`), `braid shell` and `braid user add` with the network-server
-//! issue; the flags below are already the ones that issue specifies.
+//! - `braid serve`: opens (creating if needed) a data directory and serves it over the
+//!   PostgreSQL wire protocol until SIGINT or SIGTERM; then stops accepting, lets open
+//!   connections finish (bounded), flushes and exits 0.
+//! - `braid status`: what a data directory holds.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use braid_engine::{Backend, Database, Options, Synchronous};
+use braid_server::config::{Config, FileConfig};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -20,23 +21,70 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Open the database in a data directory and serve it until SIGINT/SIGTERM.
-    Serve {
-        /// The data directory (created if missing).
-        #[arg(long, default_value = "./braid-data")]
-        data: PathBuf,
-        /// Storage backend: redb (default), sled or memory.
-        #[arg(long, default_value = "redb")]
-        backend: Backend,
-        /// When commits reach disk: full, normal or off.
-        #[arg(long, default_value = "full")]
-        synchronous: Synchronous,
-    },
+    /// Serve a data directory over the PostgreSQL wire protocol until SIGINT/SIGTERM.
+    Serve(ServeArgs),
     /// Open a data directory, print what it holds, and exit.
     Status {
         #[arg(default_value = "./braid-data")]
         data: PathBuf,
     },
+}
+
+/// `braid serve`'s settings. Each flag overrides the config file, which overrides the
+/// default shown.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The data directory, created if missing [default: ./braid-data].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The address to listen on [default: 127.0.0.1].
+    #[arg(long)]
+    host: Option<String>,
+    /// The port to listen on; 0 picks a free one [default: 5433].
+    #[arg(long)]
+    port: Option<u16>,
+    /// A TOML file with any of these settings (keys as the long flags, with `_`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Storage backend: redb, sled or memory [default: redb].
+    #[arg(long)]
+    backend: Option<Backend>,
+    /// When commits reach disk: full, normal or off [default: full].
+    #[arg(long)]
+    synchronous: Option<Synchronous>,
+    /// Connections served at once; more are refused with SQLSTATE 53300 [default: 100].
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// Statements slower than this many milliseconds are logged [default: 1000].
+    #[arg(long)]
+    slow_statement_ms: Option<u64>,
+}
+
+impl ServeArgs {
+    /// Defaults, then the config file, then the flags.
+    fn config(self) -> Result<Config, String> {
+        let mut config = Config::default();
+        if let Some(path) = &self.config {
+            FileConfig::load(path)?.apply(&mut config)?;
+        }
+        let flags = FileConfig {
+            data: self.data,
+            host: self.host,
+            port: self.port,
+            backend: None,
+            synchronous: None,
+            max_connections: self.max_connections,
+            slow_statement_ms: self.slow_statement_ms,
+        };
+        flags.apply(&mut config)?;
+        if let Some(b) = self.backend {
+            config.backend = b;
+        }
+        if let Some(s) = self.synchronous {
+            config.synchronous = s;
+        }
+        Ok(config)
+    }
 }
 
 fn main() -> ExitCode {
@@ -45,8 +93,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match Cli::parse().command {
-        Command::Serve { data, backend, synchronous } => serve(data, backend, synchronous),
-        Command::Status { data } => status(data),
+        Command::Serve(args) => args.config().and_then(|c| serve(c).map_err(|e| e.to_string())),
+        Command::Status { data } => status(data).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,15 +109,18 @@ fn open(data: &std::path::Path, backend: Backend, synchronous: Synchronous) -> b
     Database::open_with(data, Options { backend, synchronous, cache_bytes: None })
 }
 
-fn serve(data: PathBuf, backend: Backend, synchronous: Synchronous) -> braid_engine::Result<()> {
-    let db = open(&data, backend, synchronous)?;
-    let tables = db.begin_read_only()?.tables()?.len();
-    tracing::info!(data = %data.display(), ?backend, ?synchronous, tables, "database open");
-    tracing::warn!(
-        "network listeners are not built yet (PostgreSQL wire and RESP come with the server issue); holding the database open"
-    );
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(shutdown_signal())?;
+fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let options = braid::OpenOptions { backend: config.backend, synchronous: config.synchronous, cache_bytes: None };
+    let db = braid::Database::open_with(&config.data, options)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listener = braid_server::pg::Listener::bind(db.clone(), config.clone()).await?;
+        let addr = listener.local_addr()?;
+        tracing::info!(data = %config.data.display(), backend = ?config.backend, synchronous = ?config.synchronous, %addr, "serving");
+        // A line for scripts and tests that start the server on port 0.
+        println!("braid: listening on {addr}");
+        listener.run(async { _ = shutdown_signal().await }).await
+    })?;
     tracing::info!("shutting down: flushing");
     db.flush()?;
     Ok(())

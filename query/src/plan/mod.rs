@@ -7,6 +7,7 @@
 
 mod expr;
 mod statement;
+mod types;
 
 use std::fmt;
 use std::ops::Bound;
@@ -16,6 +17,7 @@ use braid_engine::TableDef;
 
 pub use self::expr::{AggregateCall, CmpOp, Expr, Frame, FrameBound, Param, Subquery, WindowCall, WindowFunction};
 pub use self::statement::{AlterOp, Conflict, Statement, TransactionOp, Upsert};
+pub use self::types::Description;
 
 /// How two inputs are joined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

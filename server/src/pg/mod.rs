@@ -1,0 +1,114 @@
+//! The PostgreSQL wire protocol server.
+//!
+//! - [`Listener`] accepts TCP connections, refuses those past the connection limit with
+//!   SQLSTATE 53300, and serves each on its own task with pgwire's protocol state machine;
+//! - [`handler`] adapts pgwire's handler traits to a [`session::Session`];
+//! - [`session`] holds one client's connection, prepared statements, settings and
+//!   PostgreSQL's transaction rules;
+//! - [`types`] writes values and reads parameters in text and binary formats;
+//! - [`error`] maps Braid's errors to SQLSTATEs.
+//!
+//! Shutdown: the listener stops accepting, waits (up to a bound) for open connections to
+//! finish, and returns, after which the caller flushes the database.
+
+pub mod error;
+pub mod handler;
+pub mod session;
+pub mod types;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+use crate::config::Config;
+
+/// How long shutdown waits for open connections to finish their work.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A bound listening socket, not yet serving.
+pub struct Listener {
+    listener: TcpListener,
+    db: braid::Database,
+    config: Config,
+}
+
+impl Listener {
+    /// Binds `config.host:config.port`.
+    pub async fn bind(db: braid::Database, config: Config) -> std::io::Result<Listener> {
+        let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+        Ok(Listener { listener, db, config })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves connections until `shutdown` completes, then lets open connections finish
+    /// (up to [`SHUTDOWN_GRACE`]).
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        let limit = Arc::new(Semaphore::new(self.config.max_connections));
+        let mut tasks = tokio::task::JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (socket, peer) = tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, do not spin.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            while tasks.try_join_next().is_some() {}
+            let Ok(permit) = limit.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, limit = self.config.max_connections, "connection refused: too many connections");
+                tokio::spawn(refuse(socket));
+                continue;
+            };
+            let _ = socket.set_nodelay(true);
+            let session = session::Session::new(self.db.connect(), self.config.slow_statement);
+            let handlers = Arc::new(handler::Handlers::new(session));
+            tasks.spawn(async move {
+                tracing::debug!(%peer, "connection opened");
+                if let Err(e) = pgwire::tokio::process_socket(socket, None, handlers).await {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                tracing::debug!(%peer, "connection closed");
+                drop(permit);
+            });
+        }
+        tracing::info!(open = tasks.len(), "no longer accepting connections; waiting for open ones");
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while tasks.join_next().await.is_some() {} });
+        if drained.await.is_err() {
+            tracing::warn!(open = tasks.len(), "closing connections still open after the grace period");
+            tasks.abort_all();
+        }
+        Ok(())
+    }
+}
+
+/// Answers a connection past the limit with a FATAL ErrorResponse (SQLSTATE 53300) and
+/// closes it, before reading anything from it.
+async fn refuse(mut socket: TcpStream) {
+    let mut fields = Vec::new();
+    for (code, value) in [(b'S', "FATAL"), (b'V', "FATAL"), (b'C', "53300"), (b'M', "sorry, too many clients already")]
+    {
+        fields.push(code);
+        fields.extend_from_slice(value.as_bytes());
+        fields.push(0);
+    }
+    fields.push(0);
+    let mut message = vec![b'E'];
+    message.extend_from_slice(&(fields.len() as i32 + 4).to_be_bytes());
+    message.extend_from_slice(&fields);
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.write_all(&message)).await;
+    let _ = socket.shutdown().await;
+}

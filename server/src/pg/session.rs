@@ -1,0 +1,372 @@
+//! One client's session: its connection to the database, its prepared statements, its
+//! settings, and PostgreSQL's transaction rules on top of Braid's.
+//!
+//! The protocol layer (`handler.rs`) turns messages into calls here and replies into
+//! messages; this module knows nothing of sockets or message formats, so its rules are
+//! tested directly.
+//!
+//! # Transactions as a PostgreSQL client expects them
+//!
+//! Braid's embedded connection follows SQLite: inside a transaction a failed statement
+//! undoes only itself and the transaction goes on. PostgreSQL clients expect PostgreSQL's
+//! rule instead, and the protocol reports it (ReadyForQuery status `E`): after an error the
+//! transaction is *failed*, every statement but COMMIT / ROLLBACK is refused with SQLSTATE
+//! 25P02, and COMMIT then rolls back. The session keeps that rule. `BEGIN` inside a
+//! transaction and `COMMIT` / `ROLLBACK` outside one are accepted and do nothing, as in
+//! PostgreSQL (which only warns).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use braid::{Connection, DataType, Description, Output, PreparedStatement, Value};
+
+use super::error::{Failure, from_braid, info};
+
+/// How many distinct statement texts a session keeps planned for the extended protocol.
+const MAX_STATEMENTS: usize = 1024;
+
+/// What a statement did to the session's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxChange {
+    None,
+    /// A transaction began (BEGIN).
+    Started,
+    /// The transaction ended (COMMIT, ROLLBACK).
+    Ended,
+}
+
+/// A statement's result as the protocol sends it.
+#[derive(Debug)]
+pub enum Reply {
+    /// Rows and their columns; `command` is the tag's verb (`SELECT`, or `INSERT 0` for
+    /// `INSERT … RETURNING`), completed with the row count.
+    Rows { command: String, columns: Vec<(String, Option<DataType>)>, rows: Vec<Vec<Value>> },
+    /// A command's complete tag (`INSERT 0 3`, `CREATE TABLE`, `BEGIN`).
+    Command(String),
+    /// The statement was empty.
+    Empty,
+}
+
+/// One statement's outcome.
+#[derive(Debug)]
+pub struct Step {
+    pub reply: Reply,
+    pub tx: TxChange,
+}
+
+impl Step {
+    fn command(tag: impl Into<String>, tx: TxChange) -> Self {
+        Step { reply: Reply::Command(tag.into()), tx }
+    }
+}
+
+/// One client's session.
+pub struct Session {
+    conn: Connection,
+    /// Statements of the extended protocol by text, parsed once and planned on first use.
+    statements: HashMap<Arc<str>, PreparedStatement>,
+    /// In a transaction that a statement failed in: only COMMIT / ROLLBACK are accepted.
+    failed: bool,
+    settings: BTreeMap<String, String>,
+    /// Statements slower than this are logged.
+    slow: Duration,
+}
+
+impl Session {
+    pub fn new(conn: Connection, slow: Duration) -> Self {
+        Session { conn, statements: HashMap::new(), failed: false, settings: default_settings(), slow }
+    }
+
+    /// Whether a transaction is open (`T` or `E` in ReadyForQuery).
+    pub fn in_transaction(&self) -> bool {
+        !self.conn.is_autocommit()
+    }
+
+    /// Simple query protocol: runs each statement of `sql` in turn, stopping at the first
+    /// error, which is the last entry.
+    pub fn simple(&mut self, sql: &str) -> Vec<Result<Step, Failure>> {
+        let statements = match self.conn.prepare_all(sql) {
+            Ok(s) => s,
+            Err(e) => return vec![Err(self.fail(from_braid(&e)))],
+        };
+        let mut steps = Vec::with_capacity(statements.len());
+        for mut statement in statements {
+            let step = self.run(&mut statement, vec![], sql);
+            let failed = step.is_err();
+            steps.push(step);
+            if failed {
+                break;
+            }
+        }
+        steps
+    }
+
+    /// Extended protocol `Parse`: checks the syntax and keeps the statement, keyed by its
+    /// text, for Describe and Execute.
+    pub fn parse(&mut self, sql: &str) -> Result<Arc<str>, Failure> {
+        let key: Arc<str> = Arc::from(sql);
+        if self.statements.contains_key(&key) {
+            return Ok(key);
+        }
+        let mut statements = self.conn.prepare_all(sql).map_err(|e| from_braid(&e))?;
+        if statements.len() > 1 {
+            return Err(info("42601", "cannot insert multiple commands into a prepared statement"));
+        }
+        let Some(statement) = statements.pop() else {
+            return Err(info("42601", "empty statement"));
+        };
+        if self.statements.len() >= MAX_STATEMENTS {
+            self.statements.clear();
+        }
+        self.statements.insert(key.clone(), statement);
+        Ok(key)
+    }
+
+    /// Extended protocol `Describe`: the parameter and result types of a parsed statement.
+    pub fn describe(&mut self, sql: &Arc<str>) -> Result<Description, Failure> {
+        let mut statement = self.take(sql)?;
+        let description = match statement.command() {
+            "SHOW" => Ok(Description { params: vec![], columns: vec![(show_name(&statement), Some(DataType::Text))] }),
+            "SET" | "DISCARD" => Ok(Description { params: vec![], columns: vec![] }),
+            _ => self.conn.describe(&mut statement).map_err(|e| from_braid(&e)),
+        };
+        self.statements.insert(sql.clone(), statement);
+        description
+    }
+
+    /// Extended protocol `Execute`: runs a parsed statement with its parameters.
+    pub fn execute(&mut self, sql: &Arc<str>, params: Vec<Value>) -> Result<Step, Failure> {
+        let mut statement = self.take(sql)?;
+        let step = self.run(&mut statement, params, sql);
+        self.statements.insert(sql.clone(), statement);
+        step
+    }
+
+    fn take(&mut self, sql: &Arc<str>) -> Result<PreparedStatement, Failure> {
+        match self.statements.remove(sql) {
+            Some(s) => Ok(s),
+            // Evicted since Parse: parse it again.
+            None => {
+                self.parse(sql)?;
+                self.statements.remove(sql).ok_or_else(|| info("26000", "prepared statement does not exist"))
+            }
+        }
+    }
+
+    /// Runs one statement under the session's rules; an error marks an open transaction
+    /// failed.
+    fn run(&mut self, statement: &mut PreparedStatement, params: Vec<Value>, sql: &str) -> Result<Step, Failure> {
+        let start = Instant::now();
+        let step = self.run_inner(statement, params);
+        let elapsed = start.elapsed();
+        if elapsed >= self.slow {
+            tracing::warn!(elapsed_ms = elapsed.as_millis() as u64, sql = %truncate(sql, 200), "slow statement");
+        }
+        step.map_err(|e| self.fail(e))
+    }
+
+    fn run_inner(&mut self, statement: &mut PreparedStatement, params: Vec<Value>) -> Result<Step, Failure> {
+        let command = statement.command();
+        let in_tx = self.in_transaction();
+        match command {
+            "BEGIN" if in_tx => return Ok(Step::command("BEGIN", TxChange::None)),
+            "COMMIT" | "ROLLBACK" if !in_tx => return Ok(Step::command(command, TxChange::None)),
+            "COMMIT" | "ROLLBACK" if self.failed => {
+                self.failed = false;
+                self.conn.execute_batch("ROLLBACK").map_err(|e| from_braid(&e))?;
+                return Ok(Step::command("ROLLBACK", TxChange::Ended));
+            }
+            _ if self.failed => {
+                return Err(info(
+                    "25P02",
+                    "current transaction is aborted, commands ignored until end of transaction block",
+                ));
+            }
+            "SET" => return Ok(self.set(&statement.text())),
+            "SHOW" => {
+                let name = show_name(statement);
+                let value = self.settings.get(&name).cloned();
+                let value =
+                    value.ok_or_else(|| info("42704", format!("unrecognized configuration parameter \"{name}\"")))?;
+                return Ok(Step {
+                    reply: Reply::Rows {
+                        command: "SHOW".into(),
+                        columns: vec![(name, Some(DataType::Text))],
+                        rows: vec![vec![Value::Text(value)]],
+                    },
+                    tx: TxChange::None,
+                });
+            }
+            "DISCARD" => return Ok(Step::command("DISCARD ALL", TxChange::None)),
+            _ => {}
+        }
+        let output = self.conn.run_prepared(statement, params).map_err(|e| from_braid(&e))?;
+        let tx = match (in_tx, self.in_transaction()) {
+            (false, true) => TxChange::Started,
+            (true, false) => TxChange::Ended,
+            _ => TxChange::None,
+        };
+        let verb = match command {
+            "INSERT" => "INSERT 0",
+            "OK" => "SELECT",
+            c => c,
+        };
+        let reply = match output {
+            Output::Rows(rows) => {
+                let columns = self.conn.describe(statement).map_err(|e| from_braid(&e))?.columns;
+                let rows: Vec<Vec<Value>> = rows
+                    .map(|r| r.map(braid::Row::into_values))
+                    .collect::<braid::Result<_>>()
+                    .map_err(|e| from_braid(&e))?;
+                Reply::Rows { command: verb.to_string(), columns, rows }
+            }
+            Output::Changed(n) => Reply::Command(format!("{verb} {n}")),
+            Output::Done if command == "SELECT" => Reply::Rows { command: verb.into(), columns: vec![], rows: vec![] },
+            Output::Done => Reply::Command(verb.to_string()),
+        };
+        Ok(Step { reply, tx })
+    }
+
+    /// Notes an error: inside a transaction, the transaction is now failed.
+    fn fail(&mut self, error: Failure) -> Failure {
+        if self.in_transaction() {
+            self.failed = true;
+        }
+        error
+    }
+
+    /// `SET name = value` / `SET name TO value`: kept for SHOW; Braid has no setting that
+    /// changes behaviour through SET yet, so every name is accepted.
+    fn set(&mut self, text: &str) -> Step {
+        let rest = text.trim_start_matches(|c: char| c.is_ascii_alphabetic()).trim();
+        let rest = rest.strip_prefix("SESSION ").or_else(|| rest.strip_prefix("LOCAL ")).unwrap_or(rest).trim();
+        let (name, value) = match rest.split_once('=').or_else(|| rest.split_once(" TO ")) {
+            Some((n, v)) => (n.trim(), v.trim()),
+            None => rest.split_once(' ').unwrap_or((rest, "")),
+        };
+        if !name.is_empty() {
+            let value = value.trim_matches('\'').to_string();
+            self.settings.insert(name.to_ascii_lowercase(), value);
+        }
+        Step::command("SET", TxChange::None)
+    }
+}
+
+/// The setting a `SHOW` names, lower case.
+fn show_name(statement: &PreparedStatement) -> String {
+    let text = statement.text();
+    text.trim_start_matches(|c: char| c.is_ascii_alphabetic()).trim().trim_matches('"').to_ascii_lowercase()
+}
+
+/// The settings SHOW answers before any SET: those drivers ask for.
+fn default_settings() -> BTreeMap<String, String> {
+    [
+        ("server_version", "16.6"),
+        ("server_version_num", "160006"),
+        ("server_encoding", "UTF8"),
+        ("client_encoding", "UTF8"),
+        ("datestyle", "ISO, MDY"),
+        ("timezone", "UTC"),
+        ("integer_datetimes", "on"),
+        ("standard_conforming_strings", "on"),
+        ("transaction_isolation", "repeatable read"),
+        ("default_transaction_isolation", "repeatable read"),
+        ("transaction_read_only", "off"),
+        ("search_path", "public"),
+        ("max_identifier_length", "63"),
+        ("application_name", ""),
+        ("extra_float_digits", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        let db = braid::Database::open_in_memory().unwrap();
+        Session::new(db.connect(), Duration::from_secs(60))
+    }
+
+    fn tags(steps: Vec<Result<Step, Failure>>) -> Vec<String> {
+        steps
+            .into_iter()
+            .map(|s| match s {
+                Ok(Step { reply: Reply::Command(tag), .. }) => tag,
+                Ok(Step { reply: Reply::Rows { command, rows, .. }, .. }) => format!("{command} {}", rows.len()),
+                Ok(Step { reply: Reply::Empty, .. }) => "EMPTY".into(),
+                Err(e) => format!("ERROR {}", e.code),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn command_tags_are_postgresql_s() {
+        let mut s = session();
+        let got = tags(s.simple(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b'); \
+             UPDATE t SET v = 'c' WHERE id = 1; SELECT * FROM t; DELETE FROM t; \
+             INSERT INTO t VALUES (3, 'x') RETURNING id",
+        ));
+        assert_eq!(got, ["CREATE TABLE", "INSERT 0 2", "UPDATE 1", "SELECT 2", "DELETE 2", "INSERT 0 1"]);
+    }
+
+    #[test]
+    fn a_failed_transaction_refuses_statements_until_it_ends() {
+        let mut s = session();
+        s.simple("CREATE TABLE t (id INTEGER PRIMARY KEY)");
+        let got = tags(s.simple("BEGIN; INSERT INTO t VALUES (1); INSERT INTO t VALUES (1)"));
+        assert_eq!(got, ["BEGIN", "INSERT 0 1", "ERROR 23505"]);
+        assert!(s.in_transaction());
+        assert_eq!(tags(s.simple("SELECT 1")), ["ERROR 25P02"]);
+        assert_eq!(tags(s.simple("COMMIT")), ["ROLLBACK"]);
+        assert!(!s.in_transaction());
+        // The failed transaction's first insert was rolled back with it.
+        assert_eq!(tags(s.simple("SELECT * FROM t")), ["SELECT 0"]);
+    }
+
+    #[test]
+    fn transaction_control_out_of_place_is_accepted() {
+        let mut s = session();
+        assert_eq!(
+            tags(s.simple("COMMIT; ROLLBACK; BEGIN; BEGIN; COMMIT")),
+            ["COMMIT", "ROLLBACK", "BEGIN", "BEGIN", "COMMIT"]
+        );
+    }
+
+    #[test]
+    fn set_is_remembered_by_show() {
+        let mut s = session();
+        assert_eq!(tags(s.simple("SET application_name = 'psql'; SET extra_float_digits TO 3")), ["SET", "SET"]);
+        let steps = s.simple("SHOW application_name");
+        let Ok(Step { reply: Reply::Rows { rows, .. }, .. }) = &steps[0] else { panic!("{steps:?}") };
+        assert_eq!(rows[0][0], Value::Text("psql".into()));
+        assert_eq!(tags(s.simple("SHOW no_such_setting")), ["ERROR 42704"]);
+    }
+
+    #[test]
+    fn extended_statements_describe_parameters_and_columns() {
+        let mut s = session();
+        s.simple("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL)");
+        let sql = s.parse("SELECT name, score, id + 1 FROM t WHERE id = $1").unwrap();
+        let d = s.describe(&sql).unwrap();
+        assert_eq!(d.params, [Some(DataType::Integer)]);
+        let types: Vec<_> = d.columns.iter().map(|c| c.1).collect();
+        assert_eq!(types, [Some(DataType::Text), Some(DataType::Real), Some(DataType::Integer)]);
+        let insert = s.parse("INSERT INTO t VALUES ($1, $2, $3)").unwrap();
+        let d = s.describe(&insert).unwrap();
+        assert_eq!(d.params, [Some(DataType::Integer), Some(DataType::Text), Some(DataType::Real)]);
+        assert!(s.parse("SELECT 1; SELECT 2").is_err());
+    }
+}

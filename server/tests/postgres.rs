@@ -1,0 +1,239 @@
+//! `braid serve` driven by tokio-postgres, a real PostgreSQL driver: the simple and the
+//! extended protocol, every type in text and binary format, prepared statements reused,
+//! transactions across statements, errors and their SQLSTATEs, restarts.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use common::Server;
+use tokio_postgres::SimpleQueryMessage;
+use tokio_postgres::error::SqlState;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// The rows of a simple query, as text.
+async fn simple_rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<Option<String>>> {
+    let messages = client.simple_query(sql).await.unwrap();
+    messages
+        .into_iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some((0..row.len()).map(|i| row.get(i).map(str::to_string)).collect()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn simple_protocol_runs_scripts_and_reports_row_counts() {
+    let server = Server::start(&[]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        let messages = client
+            .simple_query(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, ok BOOLEAN); \
+                 INSERT INTO t VALUES (1, 'one', 1.5, true), (2, NULL, -2.0, false); \
+                 UPDATE t SET score = score * 2 WHERE id = 1",
+            )
+            .await
+            .unwrap();
+        let counts: Vec<u64> = messages
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(counts, [0, 2, 1]);
+        let rows = simple_rows(&client, "SELECT id, name, score, ok FROM t ORDER BY id").await;
+        assert_eq!(
+            rows,
+            [
+                vec![Some("1".into()), Some("one".into()), Some("3".into()), Some("t".into())],
+                vec![Some("2".into()), None, Some("-2".into()), Some("f".into())],
+            ]
+        );
+    });
+}
+
+#[test]
+fn every_type_round_trips_in_binary_and_text() {
+    let server = Server::start(&[]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        client
+            .batch_execute(
+                "CREATE TABLE v (id INTEGER PRIMARY KEY, b BOOLEAN, i INTEGER, r REAL, t TEXT, x BLOB, ts TIMESTAMP)",
+            )
+            .await
+            .unwrap();
+        let ts = SystemTime::UNIX_EPOCH + Duration::from_micros(1_764_435_723_123_456);
+        let insert = client.prepare("INSERT INTO v VALUES ($1, $2, $3, $4, $5, $6, $7)").await.unwrap();
+        let n = client
+            .execute(&insert, &[&1_i64, &true, &-42_i64, &2.25_f64, &"héllo", &vec![0_u8, 255, 7], &ts])
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        client
+            .execute(
+                &insert,
+                &[
+                    &2_i64,
+                    &None::<bool>,
+                    &None::<i64>,
+                    &None::<f64>,
+                    &None::<&str>,
+                    &None::<Vec<u8>>,
+                    &None::<SystemTime>,
+                ],
+            )
+            .await
+            .unwrap();
+
+        // Binary results (tokio-postgres asks for binary).
+        let row = client.query_one("SELECT b, i, r, t, x, ts FROM v WHERE id = $1", &[&1_i64]).await.unwrap();
+        assert!(row.get::<_, bool>(0));
+        assert_eq!(row.get::<_, i64>(1), -42);
+        assert_eq!(row.get::<_, f64>(2), 2.25);
+        assert_eq!(row.get::<_, &str>(3), "héllo");
+        assert_eq!(row.get::<_, Vec<u8>>(4), vec![0, 255, 7]);
+        assert_eq!(row.get::<_, SystemTime>(5), ts);
+        let row = client.query_one("SELECT b, i, r, t, x, ts FROM v WHERE id = 2", &[]).await.unwrap();
+        assert_eq!(row.get::<_, Option<bool>>(0), None);
+        assert_eq!(row.get::<_, Option<i64>>(1), None);
+        assert_eq!(row.get::<_, Option<SystemTime>>(5), None);
+
+        // Text results.
+        let rows = simple_rows(&client, "SELECT b, i, r, t, x, ts FROM v WHERE id = 1").await;
+        assert_eq!(
+            rows[0],
+            ["t", "-42", "2.25", "héllo", "\\x00ff07", "2025-11-29 17:02:03.123456+00"].map(|s| Some(s.to_string()))
+        );
+
+        // Parameter types inferred at Describe time.
+        let stmt = client.prepare("SELECT t FROM v WHERE i = $1 AND r > $2").await.unwrap();
+        assert_eq!(stmt.params(), [tokio_postgres::types::Type::INT8, tokio_postgres::types::Type::FLOAT8]);
+        let row = client.query_one(&stmt, &[&-42_i64, &2.0_f64]).await.unwrap();
+        assert_eq!(row.get::<_, &str>(0), "héllo");
+    });
+}
+
+#[test]
+fn prepared_statements_are_reused_many_times() {
+    let server = Server::start(&["--synchronous", "off"]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        client.batch_execute("CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT)").await.unwrap();
+        let insert = client.prepare("INSERT INTO kv VALUES ($1, $2)").await.unwrap();
+        let get = client.prepare("SELECT v FROM kv WHERE k = $1").await.unwrap();
+        for k in 0..1000_i64 {
+            client.execute(&insert, &[&k, &format!("v{k}")]).await.unwrap();
+        }
+        for k in (0..1000_i64).step_by(7) {
+            let v: String = client.query_one(&get, &[&k]).await.unwrap().get(0);
+            assert_eq!(v, format!("v{k}"));
+        }
+        // A schema change between executions replans the statement.
+        client.batch_execute("CREATE INDEX kv_v ON kv (v)").await.unwrap();
+        let v: String = client.query_one(&get, &[&3_i64]).await.unwrap().get(0);
+        assert_eq!(v, "v3");
+        let count: i64 = client.query_one("SELECT count(*) FROM kv", &[]).await.unwrap().get(0);
+        assert_eq!(count, 1000);
+    });
+}
+
+#[test]
+fn transactions_span_statements_and_isolate_sessions() {
+    let server = Server::start(&[]);
+    runtime().block_on(async {
+        let mut a = server.connect().await;
+        let b = server.connect().await;
+        a.batch_execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER)").await.unwrap();
+        a.batch_execute("INSERT INTO acct VALUES (1, 100), (2, 0)").await.unwrap();
+
+        let tx = a.transaction().await.unwrap();
+        tx.execute("UPDATE acct SET balance = balance - 30 WHERE id = 1", &[]).await.unwrap();
+        tx.execute("UPDATE acct SET balance = balance + 30 WHERE id = 2", &[]).await.unwrap();
+        // Not visible to another session before commit.
+        let total: i64 = b.query_one("SELECT balance FROM acct WHERE id = 2", &[]).await.unwrap().get(0);
+        assert_eq!(total, 0);
+        tx.commit().await.unwrap();
+        let moved: i64 = b.query_one("SELECT balance FROM acct WHERE id = 2", &[]).await.unwrap().get(0);
+        assert_eq!(moved, 30);
+
+        let tx = a.transaction().await.unwrap();
+        tx.execute("DELETE FROM acct", &[]).await.unwrap();
+        tx.rollback().await.unwrap();
+        let count: i64 = b.query_one("SELECT count(*) FROM acct", &[]).await.unwrap().get(0);
+        assert_eq!(count, 2);
+    });
+}
+
+#[test]
+fn errors_carry_their_sqlstate_and_fail_the_transaction() {
+    let server = Server::start(&[]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        client.batch_execute("CREATE TABLE u (id INTEGER PRIMARY KEY, v TEXT NOT NULL)").await.unwrap();
+        client.batch_execute("INSERT INTO u VALUES (1, 'a')").await.unwrap();
+        let code = |e: tokio_postgres::Error| e.code().cloned();
+        assert_eq!(code(client.batch_execute("SELEC 1").await.unwrap_err()), Some(SqlState::SYNTAX_ERROR));
+        assert_eq!(code(client.query("SELECT * FROM nope", &[]).await.unwrap_err()), Some(SqlState::UNDEFINED_TABLE));
+        assert_eq!(code(client.prepare("SELECT nope FROM u").await.unwrap_err()), Some(SqlState::UNDEFINED_COLUMN));
+        assert_eq!(
+            code(client.execute("INSERT INTO u VALUES (1, 'b')", &[]).await.unwrap_err()),
+            Some(SqlState::UNIQUE_VIOLATION)
+        );
+        assert_eq!(
+            code(client.execute("INSERT INTO u VALUES (2, NULL)", &[]).await.unwrap_err()),
+            Some(SqlState::NOT_NULL_VIOLATION)
+        );
+
+        // After an error inside a transaction, PostgreSQL's rule: refused until it ends.
+        client.batch_execute("BEGIN").await.unwrap();
+        client.batch_execute("INSERT INTO u VALUES (5, 'e')").await.unwrap();
+        assert!(client.batch_execute("INSERT INTO u VALUES (1, 'dup')").await.is_err());
+        assert_eq!(code(client.query("SELECT 1", &[]).await.unwrap_err()), Some(SqlState::IN_FAILED_SQL_TRANSACTION));
+        client.batch_execute("COMMIT").await.unwrap();
+        let count: i64 = client.query_one("SELECT count(*) FROM u", &[]).await.unwrap().get(0);
+        assert_eq!(count, 1, "the failed transaction's insert was rolled back");
+
+        // The connection is still good.
+        let one: i64 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
+        assert_eq!(one, 1);
+    });
+}
+
+#[test]
+fn committed_data_survives_sigterm_and_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let rt = runtime();
+
+    let server = Server::start_on(&data, &[]);
+    rt.block_on(async {
+        let client = server.connect().await;
+        client.batch_execute("CREATE TABLE s (id INTEGER PRIMARY KEY, v TEXT)").await.unwrap();
+        client.batch_execute("INSERT INTO s VALUES (1, 'before sigterm')").await.unwrap();
+    });
+    let status = server.terminate();
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+
+    let server = Server::start_on(&data, &[]);
+    rt.block_on(async {
+        let client = server.connect().await;
+        let v: String = client.query_one("SELECT v FROM s WHERE id = 1", &[]).await.unwrap().get(0);
+        assert_eq!(v, "before sigterm");
+        client.batch_execute("INSERT INTO s VALUES (2, 'before sigkill')").await.unwrap();
+    });
+    server.kill();
+
+    let server = Server::start_on(&data, &[]);
+    rt.block_on(async {
+        let client = server.connect().await;
+        let n: i64 = client.query_one("SELECT count(*) FROM s", &[]).await.unwrap().get(0);
+        assert_eq!(n, 2, "an acknowledged commit (synchronous = full) survives SIGKILL");
+    });
+}
