@@ -107,6 +107,8 @@ struct OpenTxn {
 pub(crate) struct Planned {
     generation: u64,
     statement: Bound,
+    /// What it takes and returns, worked out on first request.
+    description: std::sync::OnceLock<std::sync::Arc<Description>>,
 }
 
 impl Planned {
@@ -133,7 +135,7 @@ fn prepared<'c>(
 ) -> Result<&'c Bound> {
     if cache.is_none() {
         let bound = execute::prepare(bind::bind(statement, txn)?, txn);
-        *cache = Some(Planned { generation, statement: bound });
+        *cache = Some(Planned { generation, statement: bound, description: std::sync::OnceLock::new() });
     }
     Ok(&cache.as_ref().expect("filled above").statement)
 }
@@ -393,22 +395,27 @@ impl Connection {
 
     /// The types of a statement's parameters and result columns, before it runs (binding
     /// it against the current schema, which also finds unknown names).
-    pub fn describe(&mut self, statement: &mut PreparedStatement) -> Result<Description> {
+    pub fn describe(&mut self, statement: &mut PreparedStatement) -> Result<std::sync::Arc<Description>> {
         if bind::transaction_op(&statement.parsed)?.is_some() {
-            return Ok(Description { params: vec![], columns: vec![] });
+            return Ok(std::sync::Arc::new(Description { params: vec![], columns: vec![] }));
         }
         let generation = self.db.schema_generation();
         if statement.cache.as_ref().is_some_and(|c| c.generation != generation) {
             statement.cache = None;
         }
-        let bound = match &self.txn {
-            Some(open) => prepared(&mut statement.cache, &statement.parsed, &open.txn, generation)?,
-            None => {
-                let txn = self.db.engine().begin_read_only()?;
-                prepared(&mut statement.cache, &statement.parsed, &txn, generation)?
+        // A planned statement answers without a transaction: the common case, Describe
+        // or a result's columns right after a run.
+        if statement.cache.is_none() {
+            match &self.txn {
+                Some(open) => _ = prepared(&mut statement.cache, &statement.parsed, &open.txn, generation)?,
+                None => {
+                    let txn = self.db.engine().begin_read_only()?;
+                    prepared(&mut statement.cache, &statement.parsed, &txn, generation)?;
+                }
             }
-        };
-        Ok(bound.describe())
+        }
+        let planned = statement.cache.as_ref().expect("planned above");
+        Ok(planned.description.get_or_init(|| std::sync::Arc::new(planned.statement.describe())).clone())
     }
 }
 

@@ -1,28 +1,44 @@
 //! pgwire's handler traits over a [`Session`]: messages in, session calls, messages out.
 //!
 //! pgwire asks the server's handler factory for its handlers once per connection, so each
-//! connection gets its own [`Handlers`] holding its own session. Statements run on the
-//! connection's task inside `block_in_place`: a point select finishes in microseconds, so
-//! handing it to another thread would cost more than it saves, while a long query still
-//! lets the runtime move this worker's other connections elsewhere.
+//! connection gets its own [`Handlers`] holding its own session.
+//!
+//! Two choices here are for speed, both measured with pgbench (`docs/benchmarks.md`):
+//! - Statements run on the connection's own task. A point select takes microseconds;
+//!   `block_in_place` around it cost a futex hand-off per statement (a third of the
+//!   server's time under pgbench), and the runtime's work stealing still moves a busy
+//!   worker's other connections to an idle one.
+//! - Bind, Describe and Execute queue their replies (`feed`) instead of flushing each one
+//!   (`send`, pgwire's default): the client reads nothing before Sync, which flushes once,
+//!   so a prepared statement's round trip (libpq: Bind, Describe, Execute, Sync) is one
+//!   write, not three.
 
+use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::BytesMut;
-use futures::stream;
+use futures::{Sink, SinkExt, StreamExt, stream};
 use parking_lot::Mutex;
 use pgwire::api::auth::StartupHandler;
 use pgwire::api::auth::noop::NoopStartupHandler;
+use pgwire::api::portal::PortalExecutionState;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
-    DescribePortalResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
+    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
-use pgwire::api::{ClientInfo, PgWireServerHandlers, Type};
+use pgwire::api::store::{Entry, PortalStore};
+use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState, PgWireServerHandlers, Type};
 use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::data::DataRow;
+use pgwire::messages::data::{FieldDescription, NoData, ParameterDescription, RowDescription};
+use pgwire::messages::extendedquery::{
+    Bind, BindComplete, Describe, Execute, PortalSuspended, TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT,
+};
+use pgwire::messages::response::{CommandComplete, EmptyQueryResponse};
 
 use braid::{DataType, Value};
 
@@ -42,9 +58,9 @@ impl Handlers {
         Handlers { parser: Arc::new(Parser { session: session.clone() }), session }
     }
 
-    /// Runs `f` on the session, letting the runtime schedule other tasks meanwhile.
+    /// Runs `f` on the session.
     fn with_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
-        tokio::task::block_in_place(|| f(&mut self.session.lock()))
+        f(&mut self.session.lock())
     }
 }
 
@@ -149,12 +165,12 @@ impl QueryParser for Parser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        tokio::task::block_in_place(|| self.session.lock().parse(sql)).map(Some).map_err(user)
+        self.session.lock().parse(sql).map(Some).map_err(user)
     }
 
     fn get_parameter_types(&self, sql: &Arc<str>) -> PgWireResult<Vec<Type>> {
         let description = self.session.lock().describe(sql).map_err(user)?;
-        Ok(description.params.into_iter().map(types::pg_type).collect())
+        Ok(description.params.iter().copied().map(types::pg_type).collect())
     }
 
     fn get_result_schema(&self, sql: &Arc<str>, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
@@ -170,6 +186,152 @@ impl ExtendedQueryHandler for Handlers {
 
     fn query_parser(&self) -> Arc<Parser> {
         self.parser.clone()
+    }
+
+    /// pgwire's `on_bind`, queueing BindComplete rather than flushing it.
+    async fn on_bind<C>(&self, client: &mut C, message: Bind) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let statement_name = message.statement_name.as_deref().unwrap_or(DEFAULT_NAME);
+        match client.portal_store().get_statement(statement_name) {
+            Some(Entry::Value(statement)) => {
+                let portal = Portal::try_new(&message, statement)?;
+                client.portal_store().put_portal(Arc::new(portal));
+            }
+            Some(Entry::Empty) => {
+                if !message.parameters.is_empty() {
+                    return Err(user(info("08P01", "bind message supplies parameters to an empty statement")));
+                }
+                client.portal_store().put_empty_portal(message.portal_name.as_deref().unwrap_or(DEFAULT_NAME));
+            }
+            None => return Err(PgWireError::StatementNotFound(statement_name.to_owned())),
+        }
+        client.feed(PgWireBackendMessage::BindComplete(BindComplete::new())).await?;
+        Ok(())
+    }
+
+    /// pgwire's `on_describe`, queueing the descriptions rather than flushing them.
+    async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        let fields = match message.target_type {
+            TARGET_TYPE_BYTE_STATEMENT => match client.portal_store().get_statement(name) {
+                Some(Entry::Value(statement)) => {
+                    let described = self.do_describe_statement(client, &statement).await?;
+                    let types = described.parameters().unwrap_or_default().iter().map(|t| t.oid()).collect();
+                    client.feed(PgWireBackendMessage::ParameterDescription(ParameterDescription::new(types))).await?;
+                    described.fields().to_vec()
+                }
+                Some(Entry::Empty) => {
+                    client.feed(PgWireBackendMessage::ParameterDescription(ParameterDescription::new(vec![]))).await?;
+                    vec![]
+                }
+                None => return Err(PgWireError::StatementNotFound(name.to_owned())),
+            },
+            TARGET_TYPE_BYTE_PORTAL => match client.portal_store().get_portal(name) {
+                Some(Entry::Value(portal)) => self.do_describe_portal(client, &portal).await?.fields().to_vec(),
+                Some(Entry::Empty) => vec![],
+                None => return Err(PgWireError::PortalNotFound(name.to_owned())),
+            },
+            other => return Err(PgWireError::InvalidTargetType(other)),
+        };
+        let reply = if fields.is_empty() {
+            PgWireBackendMessage::NoData(NoData::new())
+        } else {
+            let fields = fields.iter().map(FieldDescription::from).collect();
+            PgWireBackendMessage::RowDescription(RowDescription::new(fields))
+        };
+        client.feed(reply).await?;
+        Ok(())
+    }
+
+    /// pgwire's `on_execute`, queueing the portal's rows and CommandComplete for Sync to
+    /// flush. Errors go back to pgwire, which answers them and skips to Sync.
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        let portal = match client.portal_store().get_portal(name) {
+            Some(Entry::Value(portal)) => portal,
+            Some(Entry::Empty) => {
+                client.feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new())).await?;
+                return Ok(());
+            }
+            None => return Err(PgWireError::PortalNotFound(name.to_owned())),
+        };
+        let max_rows = message.max_rows.max(0) as usize;
+        let mut status = client.transaction_status();
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let started = matches!(*portal.state().lock().await, PortalExecutionState::Initial);
+        let fetch = if started {
+            let command = |tag: Tag| PgWireBackendMessage::CommandComplete(CommandComplete::from(tag));
+            match ExtendedQueryHandler::do_query(self, client, &portal, max_rows).await? {
+                Response::Query(results) => {
+                    portal.start(results).await;
+                    true
+                }
+                Response::Execution(tag) => {
+                    client.feed(command(tag)).await?;
+                    false
+                }
+                Response::TransactionStart(tag) => {
+                    client.feed(command(tag)).await?;
+                    status = status.to_in_transaction_state();
+                    false
+                }
+                Response::TransactionEnd(tag) => {
+                    client.feed(command(tag)).await?;
+                    status = status.to_idle_state();
+                    client.portal_store().rm_portal(DEFAULT_NAME);
+                    false
+                }
+                Response::EmptyQuery => {
+                    client.feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new())).await?;
+                    false
+                }
+                Response::Error(e) => return Err(PgWireError::UserError(e)),
+                Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {
+                    return Err(user(info("0A000", "COPY is not supported over the extended protocol")));
+                }
+            }
+        } else {
+            true
+        };
+        if fetch {
+            let fetched = portal.fetch(max_rows).await?;
+            let mut response = fetched.response;
+            let command = response.command_tag().to_owned();
+            let mut rows = 0;
+            while let Some(row) = response.data_rows().next().await {
+                client.feed(PgWireBackendMessage::DataRow(row?)).await?;
+                rows += 1;
+            }
+            let done = if fetched.suspended {
+                PgWireBackendMessage::PortalSuspended(PortalSuspended::new())
+            } else {
+                PgWireBackendMessage::CommandComplete(Tag::new(&command).with_rows(rows).into())
+            };
+            client.feed(done).await?;
+        }
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        client.set_transaction_status(status);
+        Ok(())
     }
 
     async fn do_describe_statement<C>(
@@ -209,7 +371,7 @@ impl ExtendedQueryHandler for Handlers {
     {
         let sql = &portal.statement.statement;
         let step = self.with_session(|s| -> Result<Step, Failure> {
-            let inferred = if portal.parameters.is_empty() { vec![] } else { s.describe(sql)?.params };
+            let inferred = if portal.parameters.is_empty() { vec![] } else { s.describe(sql)?.params.clone() };
             let params = decode_params(portal, &inferred)?;
             s.execute(sql, params)
         });

@@ -124,11 +124,14 @@ impl Session {
     }
 
     /// Extended protocol `Describe`: the parameter and result types of a parsed statement.
-    pub fn describe(&mut self, sql: &Arc<str>) -> Result<Description, Failure> {
+    pub fn describe(&mut self, sql: &Arc<str>) -> Result<Arc<Description>, Failure> {
         let mut statement = self.take(sql)?;
         let description = match statement.command() {
-            "SHOW" => Ok(Description { params: vec![], columns: vec![(show_name(&statement), Some(DataType::Text))] }),
-            "SET" | "DISCARD" => Ok(Description { params: vec![], columns: vec![] }),
+            "SHOW" => Ok(Arc::new(Description {
+                params: vec![],
+                columns: vec![(show_name(&statement), Some(DataType::Text))],
+            })),
+            "SET" | "DISCARD" => Ok(Arc::new(Description { params: vec![], columns: vec![] })),
             _ => self.conn.describe(&mut statement).map_err(|e| from_braid(&e)),
         };
         self.statements.insert(sql.clone(), statement);
@@ -214,7 +217,7 @@ impl Session {
         };
         let reply = match output {
             Output::Rows(rows) => {
-                let columns = self.conn.describe(statement).map_err(|e| from_braid(&e))?.columns;
+                let columns = self.conn.describe(statement).map_err(|e| from_braid(&e))?.columns.clone();
                 let rows: Vec<Vec<Value>> = rows
                     .map(|r| r.map(braid::Row::into_values))
                     .collect::<braid::Result<_>>()

@@ -118,18 +118,20 @@ fn convert_equal(v: Value, t: DataType) -> Option<Value> {
 /// A stored row as values, followed by its rowid: every column, or only `read` (the
 /// others NULL), each validated as it is read.
 fn row_values<B: AsRef<[u8]>>(row: &RowRef<'_, B>, width: usize, read: Option<&[usize]>) -> Result<Row> {
-    let mut values = match read {
-        None => row.values()?,
+    // One allocation per row, sized for the rowid too (pushing it past a full vector
+    // would reallocate every row).
+    let mut values = Vec::with_capacity(width + 1);
+    match read {
+        None => values.extend(row.values()?),
         Some(cols) => {
-            let mut values = vec![Value::Null; width];
+            values.resize(width, Value::Null);
             for &c in cols {
                 if let Some(v) = row.column(c)? {
                     values[c] = v.to_value();
                 }
             }
-            values
         }
-    };
+    }
     values.push(Value::Integer(row.rowid));
     Ok(values)
 }
@@ -157,9 +159,16 @@ pub(super) fn table_scan<'a>(
     {
         return Ok(empty);
     }
+    let width = table.columns.len();
+    if let (Bound::Included(a), Bound::Included(b)) = range
+        && a == b
+    {
+        // `WHERE id = ?`: one lookup, not a range scan's cursor.
+        let row = ctx.txn.get_ref(table, a)?.map(|r| row_values(&r, width, read)).transpose()?;
+        return Ok(Batches::new(Box::new(row.map(Ok).into_iter())));
+    }
     let direction = if reverse { Direction::Reverse } else { Direction::Forward };
     let scan = ctx.txn.scan_dir(table, range, direction)?;
-    let width = table.columns.len();
     let rows = scan.map(move |r| row_values(&r?, width, read));
     Ok(Batches::new(Box::new(rows)))
 }
