@@ -271,6 +271,7 @@ pub fn command(statement: &Parsed) -> &'static str {
         S::Set { .. } => "SET",
         S::ShowVariable { .. } => "SHOW",
         S::Discard { .. } => "DISCARD",
+        S::Deallocate { .. } => "DEALLOCATE",
         _ => "OK",
     }
 }

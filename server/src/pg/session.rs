@@ -131,7 +131,7 @@ impl Session {
                 params: vec![],
                 columns: vec![(show_name(&statement), Some(DataType::Text))],
             })),
-            "SET" | "DISCARD" => Ok(Arc::new(Description { params: vec![], columns: vec![] })),
+            "SET" | "DISCARD" | "DEALLOCATE" => Ok(Arc::new(Description { params: vec![], columns: vec![] })),
             _ => self.conn.describe(&mut statement).map_err(|e| from_braid(&e)),
         };
         self.statements.insert(sql.clone(), statement);
@@ -202,6 +202,9 @@ impl Session {
                 });
             }
             "DISCARD" => return Ok(Step::command("DISCARD ALL", TxChange::None)),
+            // Protocol-level statements are kept by pgwire under the names the client
+            // chose and replaced by a later Parse of the same name; nothing to free here.
+            "DEALLOCATE" => return Ok(Step::command("DEALLOCATE", TxChange::None)),
             _ => {}
         }
         let output = self.conn.run_prepared(statement, params).map_err(|e| from_braid(&e))?;
