@@ -6,7 +6,8 @@
 //! - [`session`] holds one client's connection, prepared statements, settings and
 //!   PostgreSQL's transaction rules;
 //! - [`types`] writes values and reads parameters in text and binary formats;
-//! - [`error`] maps Braid's errors to SQLSTATEs.
+//! - [`error`] maps Braid's errors to SQLSTATEs;
+//! - [`catalog`] answers psql's describe commands (`\dt`, `\d NAME`, `\l`) from Braid's catalog.
 //!
 //! Connections are spread round-robin over one single-threaded tokio runtime per core
 //! (thread per core), rather than served by one work-stealing runtime: under pgbench the
@@ -16,6 +17,7 @@
 //! Shutdown: the listener stops accepting, waits (up to a bound) for open connections to
 //! finish, and returns, after which the caller flushes the database.
 
+pub mod catalog;
 pub mod error;
 pub mod handler;
 pub mod session;

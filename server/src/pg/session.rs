@@ -86,6 +86,11 @@ impl Session {
     /// Simple query protocol: runs each statement of `sql` in turn, stopping at the first
     /// error, which is the last entry.
     pub fn simple(&mut self, sql: &str) -> Vec<Result<Step, Failure>> {
+        if super::catalog::is_catalog_query(sql) {
+            let tables = self.conn.database().engine().begin_read_only().and_then(|t| t.tables());
+            let step = tables.map(|t| super::catalog::answer(sql, &t)).map_err(|e| from_braid(&e.into()));
+            return vec![step];
+        }
         let statements = match self.conn.prepare_all(sql) {
             Ok(s) => s,
             Err(e) => return vec![Err(self.fail(from_braid(&e)))],

@@ -1,0 +1,308 @@
+//! psql's describe commands (`\dt`, `\di`, `\d`, `\d NAME`, `\l`), answered from Braid's
+//! catalog.
+//!
+//! psql implements its backslash commands as queries over `pg_catalog`: joins of
+//! `pg_class`, `pg_namespace`, `pg_attribute`, `pg_index`, with PostgreSQL-only functions
+//! (`format_type`, `pg_get_indexdef`, `pg_table_is_visible`), regex operators and casts to
+//! `regclass`. Braid has no `pg_catalog` schema. Rather than emulate PostgreSQL's catalog in
+//! general, this module recognizes the queries psql sends (by distinctive text, as psql 15
+//! and 16 write them) and answers each from Braid's own catalog with the columns psql reads.
+//! Other queries that name `pg_catalog` get an empty result: psql's optional sections
+//! (policies, statistics, publications, inheritance, foreign keys) then print nothing.
+//!
+//! Tables have the OID 16384 + their id, as PostgreSQL numbers user objects from 16384.
+
+use braid::{DataType, Value};
+use braid_engine::TableDef;
+
+use super::session::{Reply, Step, TxChange};
+
+/// The first OID of a user object.
+const FIRST_OID: u64 = 16_384;
+
+/// What the describe queries need from the catalog: every table.
+pub type Tables = Vec<TableDef>;
+
+/// Whether `sql` reads PostgreSQL's catalog (the cheap test before [`answer`]).
+pub fn is_catalog_query(sql: &str) -> bool {
+    sql.contains("pg_catalog.") || sql.contains("pg_catalog ")
+}
+
+/// The reply to a catalog query, given the database's tables.
+pub fn answer(sql: &str, tables: &Tables) -> Step {
+    let rows = |columns: &[&str], rows: Vec<Vec<Value>>| Step {
+        reply: Reply::Rows {
+            command: "SELECT".into(),
+            columns: columns.iter().map(|c| (c.to_string(), Some(DataType::Text))).collect(),
+            rows,
+        },
+        tx: TxChange::None,
+    };
+    if sql.contains("FROM pg_catalog.pg_database d") {
+        return rows(
+            &["Name", "Owner", "Encoding", "Collate", "Ctype", "Access privileges"],
+            vec![["braid", "braid", "UTF8", "C", "C", ""].map(text).to_vec()],
+        );
+    }
+    if sql.contains("c.relchecks, c.relkind, c.relhasindex") {
+        // \d NAME, second query: the table's flags, one row.
+        let Some(table) = oid_in(sql, "c.oid = '").and_then(|oid| by_oid(tables, oid)) else {
+            return rows(&["relchecks"], vec![]);
+        };
+        let has_index = !table.indexes.is_empty() || table.rowid_alias.is_some();
+        let row = vec![
+            text("0"),
+            text("r"),
+            boolean(has_index),
+            boolean(false),
+            boolean(false),
+            boolean(false),
+            boolean(false),
+            boolean(false),
+            boolean(false),
+            text(""),
+            text("0"),
+            text(""),
+            text("p"),
+            text("d"),
+            text("heap"),
+        ];
+        let names = [
+            "relchecks",
+            "relkind",
+            "relhasindex",
+            "relhasrules",
+            "relhastriggers",
+            "relrowsecurity",
+            "relforcerowsecurity",
+            "relhasoids",
+            "relispartition",
+            "reloptions",
+            "reltablespace",
+            "reloftype",
+            "relpersistence",
+            "relreplident",
+            "amname",
+        ];
+        return rows(&names, vec![row]);
+    }
+    if sql.contains("FROM pg_catalog.pg_attribute a") && sql.contains("a.attrelid = '") {
+        // \d NAME: the columns.
+        let Some(table) = oid_in(sql, "a.attrelid = '").and_then(|oid| by_oid(tables, oid)) else {
+            return rows(&["attname"], vec![]);
+        };
+        let names = ["attname", "format_type", "default", "attnotnull", "attcollation", "attidentity", "attgenerated"];
+        let found = table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let not_null = !c.nullable || table.rowid_alias == Some(i as u32);
+                vec![
+                    text(&c.name),
+                    text(&c.data_type.to_string().to_ascii_lowercase()),
+                    c.default.as_deref().map_or(Value::Null, text),
+                    boolean(not_null),
+                    Value::Null,
+                    text(""),
+                    text(""),
+                ]
+            })
+            .collect();
+        return rows(&names, found);
+    }
+    if sql.contains("FROM pg_catalog.pg_class c, pg_catalog.pg_class c2, pg_catalog.pg_index i") {
+        // \d NAME: the indexes.
+        let Some(table) = oid_in(sql, "c.oid = '").and_then(|oid| by_oid(tables, oid)) else {
+            return rows(&["relname"], vec![]);
+        };
+        return rows(
+            &[
+                "relname",
+                "indisprimary",
+                "indisunique",
+                "indisclustered",
+                "indisvalid",
+                "pg_get_indexdef",
+                "pg_get_constraintdef",
+                "contype",
+                "condeferrable",
+                "condeferred",
+                "indisreplident",
+                "reltablespace",
+            ],
+            index_rows(table),
+        );
+    }
+    if sql.contains("SELECT c.oid,") && sql.contains("c.relname") && sql.contains("FROM pg_catalog.pg_class c") {
+        // \d NAME, first query: which relations the pattern names.
+        let pattern = name_pattern(sql);
+        let found = sorted(tables)
+            .filter(|t| pattern.as_deref().is_none_or(|p| matches(p, &t.name)))
+            .map(|t| vec![text(&(FIRST_OID + t.id).to_string()), text("public"), text(&t.name)])
+            .collect();
+        return rows(&["oid", "nspname", "relname"], found);
+    }
+    if sql.contains("FROM pg_catalog.pg_class c") && sql.contains("as \"Type\"") {
+        // \dt, \di, \d: a list of relations of the kinds asked for; indexes name their table.
+        let list = relation_list(sql, tables);
+        if list.iter().any(|r| r[2] == text("index")) {
+            return rows(&["Schema", "Name", "Type", "Owner", "Table"], list);
+        }
+        return rows(
+            &["Schema", "Name", "Type", "Owner"],
+            list.into_iter()
+                .map(|mut r| {
+                    r.truncate(4);
+                    r
+                })
+                .collect(),
+        );
+    }
+    rows(&["?column?"], vec![])
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+/// A boolean as psql reads it from the catalog: `t` or `f`.
+fn boolean(b: bool) -> Value {
+    text(if b { "t" } else { "f" })
+}
+
+fn sorted(tables: &Tables) -> impl Iterator<Item = &TableDef> {
+    let mut all: Vec<&TableDef> = tables.iter().collect();
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    all.into_iter()
+}
+
+fn by_oid(tables: &Tables, oid: u64) -> Option<&TableDef> {
+    tables.iter().find(|t| FIRST_OID + t.id == oid)
+}
+
+/// The number quoted after `prefix` (`c.oid = '16384'`).
+fn oid_in(sql: &str, prefix: &str) -> Option<u64> {
+    let rest = &sql[sql.find(prefix)? + prefix.len()..];
+    rest[..rest.find('\'')?].parse().ok()
+}
+
+/// The name pattern psql made of its argument: `'^(t.*)$'` after `OPERATOR(pg_catalog.~)`.
+fn name_pattern(sql: &str) -> Option<String> {
+    let at = sql.find("relname OPERATOR(pg_catalog.~) '^(")? + "relname OPERATOR(pg_catalog.~) '^(".len();
+    let rest = &sql[at..];
+    Some(rest[..rest.find(")$'")?].to_string())
+}
+
+/// Matches psql's translation of a shell-style pattern: `.*` and `.` are wildcards, `\\`
+/// escapes, `|` separates alternatives; anything else is literal.
+fn matches(pattern: &str, name: &str) -> bool {
+    pattern.split('|').any(|alt| glob(alt.as_bytes(), name.as_bytes()))
+}
+
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    match p {
+        [] => s.is_empty(),
+        [b'.', b'*', rest @ ..] => (0..=s.len()).any(|i| glob(rest, &s[i..])),
+        [b'.', rest @ ..] => !s.is_empty() && glob(rest, &s[1..]),
+        [b'\\', c, rest @ ..] => s.first() == Some(c) && glob(rest, &s[1..]),
+        [c, rest @ ..] => s.first() == Some(c) && glob(rest, &s[1..]),
+    }
+}
+
+/// The rows of `\dt` / `\di` / `\d`: tables when the query asks for kind `r`, indexes for
+/// kind `i`.
+fn relation_list(sql: &str, tables: &Tables) -> Vec<Vec<Value>> {
+    let kinds = sql.find("c.relkind IN (").map_or("", |at| {
+        let rest = &sql[at + "c.relkind IN (".len()..];
+        &rest[..rest.find(')').unwrap_or(0)]
+    });
+    let pattern = name_pattern(sql);
+    let wanted = |name: &str| pattern.as_deref().is_none_or(|p| matches(p, name));
+    let mut out = vec![];
+    if kinds.contains("'r'") {
+        for t in sorted(tables).filter(|t| wanted(&t.name)) {
+            out.push(vec![text("public"), text(&t.name), text("table"), text("braid"), Value::Null]);
+        }
+    }
+    if kinds.contains("'i'") {
+        for t in sorted(tables) {
+            for index in t.indexes.iter().filter(|i| wanted(&i.name)) {
+                out.push(vec![text("public"), text(&index.name), text("index"), text("braid"), text(&t.name)]);
+            }
+        }
+    }
+    out.sort_by(|a, b| a[1].to_string().cmp(&b[1].to_string()));
+    out
+}
+
+/// The rows of `\d NAME`'s index section: the INTEGER PRIMARY KEY (Braid's rowid, shown as
+/// PostgreSQL shows a primary key), then each index.
+fn index_rows(table: &TableDef) -> Vec<Vec<Value>> {
+    let column_list = |columns: &[u32]| {
+        columns.iter().map(|&c| table.columns[c as usize].name.as_str()).collect::<Vec<_>>().join(", ")
+    };
+    let mut out = vec![];
+    if let Some(alias) = table.rowid_alias {
+        let name = format!("{}_pkey", table.name);
+        let columns = column_list(&[alias]);
+        out.push(vec![
+            text(&name),
+            boolean(true),
+            boolean(true),
+            boolean(false),
+            boolean(true),
+            text(&format!("CREATE UNIQUE INDEX {name} ON public.{} USING btree ({columns})", table.name)),
+            text(&format!("PRIMARY KEY ({columns})")),
+            text("p"),
+            boolean(false),
+            boolean(false),
+            boolean(false),
+            text("0"),
+        ]);
+    }
+    let mut indexes: Vec<_> = table.indexes.iter().collect();
+    indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    for index in indexes {
+        let unique = if index.unique { "UNIQUE " } else { "" };
+        let columns = column_list(&index.columns);
+        out.push(vec![
+            text(&index.name),
+            boolean(false),
+            boolean(index.unique),
+            boolean(false),
+            boolean(true),
+            text(&format!("CREATE {unique}INDEX {} ON public.{} USING btree ({columns})", index.name, table.name)),
+            Value::Null,
+            Value::Null,
+            boolean(false),
+            boolean(false),
+            boolean(false),
+            text("0"),
+        ]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psql_patterns_match_as_psql_means_them() {
+        assert!(matches("t", "t"));
+        assert!(!matches("t", "tt"));
+        assert!(matches("t.*", "things"));
+        assert!(matches("a|b", "b"));
+        assert!(matches("t.x", "tax"));
+        assert!(matches("a\\.b", "a.b"));
+        assert!(!matches("a\\.b", "axb"));
+    }
+
+    #[test]
+    fn oids_and_patterns_are_read_from_the_query_text() {
+        assert_eq!(oid_in("WHERE c.oid = '16390';", "c.oid = '"), Some(16_390));
+        let q = "WHERE c.relname OPERATOR(pg_catalog.~) '^(t.*)$' COLLATE pg_catalog.default";
+        assert_eq!(name_pattern(q).as_deref(), Some("t.*"));
+    }
+}

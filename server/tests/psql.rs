@@ -1,0 +1,72 @@
+//! psql, PostgreSQL's own terminal client (Debian's `postgresql-client`, which `.ci/run`
+//! installs), against `braid serve`: connecting, a script run with `-f`, and the describe
+//! commands `\dt`, `\d NAME`, `\di`, `\l`.
+
+mod common;
+
+use std::process::Command;
+
+use common::Server;
+
+/// Runs psql against `server` with `args`; returns its standard output, failing the test
+/// with psql's error output if it fails.
+fn psql(server: &Server, args: &[&str]) -> String {
+    let out = Command::new("psql")
+        .args(["-X", "-v", "ON_ERROR_STOP=1", "-h", &server.addr.ip().to_string()])
+        .args(["-p", &server.addr.port().to_string(), "-U", "braid", "-d", "braid"])
+        .args(args)
+        .output()
+        .expect("psql is needed: apt-get install postgresql-client");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "psql {args:?} failed:\n{stdout}\n{stderr}");
+    stdout.into_owned()
+}
+
+#[test]
+fn psql_runs_a_script_and_describes_tables() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("setup.sql");
+    std::fs::write(
+        &script,
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT 'none', price REAL);\n\
+         CREATE UNIQUE INDEX items_name ON items (name);\n\
+         INSERT INTO items VALUES (1, 'pen', 1.5), (2, 'ink', 4.25);\n\
+         BEGIN;\n\
+         UPDATE items SET price = price * 2\n  WHERE id = 2;\n\
+         COMMIT;\n\
+         SELECT name, price FROM items ORDER BY id;\n",
+    )
+    .unwrap();
+    let out = psql(&server, &["-f", script.to_str().unwrap()]);
+    assert!(out.contains("CREATE TABLE") && out.contains("INSERT 0 2") && out.contains("UPDATE 1"), "{out}");
+    assert!(out.contains(" ink  |   8.5"), "{out}");
+
+    let out = psql(&server, &["-c", "\\dt"]);
+    assert!(out.contains("public | items | table | braid"), "{out}");
+    let out = psql(&server, &["-c", "\\d items"]);
+    assert!(out.contains("Table \"public.items\""), "{out}");
+    assert!(out.contains(" name   | text    |           | not null | 'none'"), "{out}");
+    assert!(out.contains("\"items_pkey\" PRIMARY KEY, btree (id)"), "{out}");
+    assert!(out.contains("\"items_name\" UNIQUE, btree (name)"), "{out}");
+    let out = psql(&server, &["-c", "\\di"]);
+    assert!(out.contains("items_name | index | braid | items"), "{out}");
+    let out = psql(&server, &["-c", "\\l"]);
+    assert!(out.contains(" braid | braid | UTF8"), "{out}");
+    // Results in psql's aligned format, with its row count.
+    let out = psql(&server, &["-c", "SELECT count(*) AS n FROM items"]);
+    assert!(out.contains(" n \n---\n 2\n(1 row)"), "{out}");
+}
+
+#[test]
+fn psql_reports_errors_with_their_message() {
+    let server = Server::start(&[]);
+    let out = Command::new("psql")
+        .args(["-X", "-h", &server.addr.ip().to_string(), "-p", &server.addr.port().to_string()])
+        .args(["-U", "braid", "-d", "braid", "-c", "SELECT * FROM missing"])
+        .output()
+        .expect("psql is needed: apt-get install postgresql-client");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ERROR:  no such table: missing"), "{stderr}");
+}
