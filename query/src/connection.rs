@@ -365,6 +365,11 @@ impl PreparedStatement {
         parse::text(&self.parsed)
     }
 
+    /// The COPY it asks for, if it is a COPY (run by the server, not by [`Connection`]).
+    pub fn copy(&self) -> Option<Result<parse::Copy>> {
+        parse::copy(&self.parsed)
+    }
+
     /// Whether it is a query that reads without writing.
     pub fn is_read_only(&self) -> bool {
         parse::is_read_only(&self.parsed)

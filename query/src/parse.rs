@@ -272,6 +272,7 @@ pub fn command(statement: &Parsed) -> &'static str {
         S::ShowVariable { .. } => "SHOW",
         S::Discard { .. } => "DISCARD",
         S::Deallocate { .. } => "DEALLOCATE",
+        S::Copy { .. } => "COPY",
         _ => "OK",
     }
 }
@@ -286,6 +287,98 @@ pub fn text(statement: &Parsed) -> String {
         Parsed::Reindex(None) => "REINDEX".to_string(),
         Parsed::Vacuum => "VACUUM".to_string(),
     }
+}
+
+/// A `COPY … FROM STDIN` / `COPY … TO STDOUT`, as the server runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Copy {
+    /// The table, for `COPY table`; `None` for `COPY (query) TO STDOUT`.
+    pub table: Option<String>,
+    /// The columns named, in order (empty: all of them).
+    pub columns: Vec<String>,
+    /// For `COPY (query) TO STDOUT`: the query's text.
+    pub query: Option<String>,
+    /// `TO STDOUT` (rows out) rather than `FROM STDIN` (rows in).
+    pub to: bool,
+    /// CSV rather than PostgreSQL's text format.
+    pub csv: bool,
+    pub delimiter: char,
+    /// The text that stands for NULL (`\N` in text format, an unquoted empty field in CSV).
+    pub null: String,
+    /// A header line (CSV only).
+    pub header: bool,
+}
+
+/// The COPY a statement asks for, if it is one; files and programs are refused (the
+/// server's file system is not the client's business), and so is the binary format.
+pub fn copy(statement: &Parsed) -> Option<Result<Copy>> {
+    let Parsed::Sql(s, _) = statement else { return None };
+    let ast::Statement::Copy { source, to, target, options, legacy_options, .. } = s.as_ref() else { return None };
+    Some(copy_of(source, *to, target, options, legacy_options))
+}
+
+fn copy_of(
+    source: &ast::CopySource,
+    to: bool,
+    target: &ast::CopyTarget,
+    options: &[ast::CopyOption],
+    legacy: &[ast::CopyLegacyOption],
+) -> Result<Copy> {
+    match target {
+        ast::CopyTarget::Stdin | ast::CopyTarget::Stdout => {}
+        _ => return Err(Error::unsupported("COPY to or from a file or program: use STDIN / STDOUT (psql: \\copy)")),
+    }
+    let (table, columns, query) = match source {
+        ast::CopySource::Table { table_name, columns } => (
+            Some(table_name.to_string().to_lowercase()),
+            columns.iter().map(|c| c.value.to_lowercase()).collect(),
+            None,
+        ),
+        ast::CopySource::Query(q) => (None, vec![], Some(q.to_string())),
+    };
+    let mut copy = Copy { table, columns, query, to, csv: false, delimiter: '\t', null: "\\N".into(), header: false };
+    let (mut delimiter, mut null) = (None, None);
+    for option in options {
+        match option {
+            ast::CopyOption::Format(f) => match f.value.to_ascii_lowercase().as_str() {
+                "csv" => copy.csv = true,
+                "text" => copy.csv = false,
+                other => return Err(Error::unsupported(format!("COPY format {other}"))),
+            },
+            ast::CopyOption::Delimiter(c) => delimiter = Some(*c),
+            ast::CopyOption::Null(n) => null = Some(n.clone()),
+            ast::CopyOption::Header(h) => copy.header = *h,
+            ast::CopyOption::Encoding(e) if e.eq_ignore_ascii_case("utf8") || e.eq_ignore_ascii_case("utf-8") => {}
+            other => return Err(Error::unsupported(format!("COPY option {other}"))),
+        }
+    }
+    for option in legacy {
+        match option {
+            ast::CopyLegacyOption::Csv(csv) => {
+                copy.csv = true;
+                for o in csv {
+                    match o {
+                        ast::CopyLegacyCsvOption::Header => copy.header = true,
+                        other => return Err(Error::unsupported(format!("COPY option {other}"))),
+                    }
+                }
+            }
+            ast::CopyLegacyOption::Delimiter(c) => delimiter = Some(*c),
+            ast::CopyLegacyOption::Null(n) => null = Some(n.clone()),
+            ast::CopyLegacyOption::Header => copy.header = true,
+            other => return Err(Error::unsupported(format!("COPY option {other}"))),
+        }
+    }
+    if copy.csv {
+        copy.delimiter = ',';
+        copy.null = String::new();
+    }
+    copy.delimiter = delimiter.unwrap_or(copy.delimiter);
+    copy.null = null.unwrap_or(copy.null);
+    if copy.header && !copy.csv {
+        return Err(Error::unsupported("COPY HEADER in text format (use FORMAT csv)"));
+    }
+    Ok(copy)
 }
 
 #[cfg(test)]

@@ -59,6 +59,31 @@ fn psql_runs_a_script_and_describes_tables() {
 }
 
 #[test]
+fn psql_copies_files_in_and_out() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    let mut csv = String::from("id,name,price\n");
+    for i in 1..=2000 {
+        csv.push_str(&format!("{i},\"item {i}, boxed\",{}.5\n", i % 10));
+    }
+    std::fs::write(&input, csv).unwrap();
+    psql(&server, &["-c", "CREATE TABLE stock (id INTEGER PRIMARY KEY, name TEXT, price REAL)"]);
+    let out = psql(&server, &["-c", &format!("\\copy stock FROM '{}' WITH (FORMAT csv, HEADER)", input.display())]);
+    assert!(out.contains("COPY 2000"), "{out}");
+    let output = dir.path().join("out.tsv");
+    let out = psql(
+        &server,
+        &["-c", &format!("\\copy (SELECT id, name FROM stock WHERE id <= 3 ORDER BY id) TO '{}'", output.display())],
+    );
+    assert!(out.contains("COPY 3"), "{out}");
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(written, "1\titem 1, boxed\n2\titem 2, boxed\n3\titem 3, boxed\n");
+    let out = psql(&server, &["-At", "-c", "SELECT count(*), sum(price) FROM stock"]);
+    assert_eq!(out.trim(), "2000|10000");
+}
+
+#[test]
 fn psql_reports_errors_with_their_message() {
     let server = Server::start(&[]);
     let out = Command::new("psql")

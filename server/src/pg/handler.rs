@@ -22,17 +22,20 @@ use futures::{Sink, SinkExt, StreamExt, stream};
 use parking_lot::Mutex;
 use pgwire::api::auth::StartupHandler;
 use pgwire::api::auth::noop::NoopStartupHandler;
+use pgwire::api::copy::CopyHandler;
 use pgwire::api::portal::PortalExecutionState;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
-    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
+    CopyResponse, DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldInfo, QueryResponse,
+    Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState, PgWireServerHandlers, Type};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
 use pgwire::messages::data::DataRow;
 use pgwire::messages::data::{FieldDescription, NoData, ParameterDescription, RowDescription};
 use pgwire::messages::extendedquery::{
@@ -81,6 +84,10 @@ impl PgWireServerHandlers for Handlers {
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         Arc::new(Trust)
     }
+
+    fn copy_handler(&self) -> Arc<impl CopyHandler> {
+        Arc::new(Handlers { session: self.session.clone(), parser: self.parser.clone() })
+    }
 }
 
 /// The RowDescription fields of result columns, each in the format the client asked for.
@@ -105,6 +112,11 @@ fn response(step: Step, format: &Format) -> PgWireResult<Response> {
             });
         }
         Reply::Rows { command, columns, rows } => (columns, rows, command),
+        Reply::CopyIn { columns } => return Ok(Response::CopyIn(CopyResponse::new(0, columns, stream::empty()))),
+        Reply::CopyOut { columns, chunks } => {
+            let data = chunks.into_iter().map(|c| Ok(CopyData::new(bytes::Bytes::from(c))));
+            return Ok(Response::CopyOut(CopyResponse::new(0, columns, stream::iter(data))));
+        }
     };
     let fields = Arc::new(fields(&columns, format));
     let encoded = encode_rows(&fields, &rows)?;
@@ -306,9 +318,16 @@ impl ExtendedQueryHandler for Handlers {
                     false
                 }
                 Response::Error(e) => return Err(PgWireError::UserError(e)),
-                Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {
-                    return Err(user(info("0A000", "COPY is not supported over the extended protocol")));
+                Response::CopyIn(copy) => {
+                    client.set_state(PgWireConnectionState::CopyInProgress(true));
+                    pgwire::api::copy::send_copy_in_response(client, copy).await?;
+                    return Ok(());
                 }
+                Response::CopyOut(copy) => {
+                    pgwire::api::copy::send_copy_out_response(client, copy).await?;
+                    false
+                }
+                Response::CopyBoth(_) => return Err(user(info("0A000", "COPY BOTH is not supported"))),
             }
         } else {
             true
@@ -396,4 +415,39 @@ fn decode_params(portal: &Portal<Arc<str>>, inferred: &[Option<DataType>]) -> Re
                 .map_err(|e| info("22P02", format!("parameter ${}: {}", i + 1, e.0)))
         })
         .collect()
+}
+
+/// COPY FROM STDIN's data, end and failure, for the session's COPY under way.
+#[async_trait]
+impl CopyHandler for Handlers {
+    async fn on_copy_data<C>(&self, _client: &mut C, data: CopyData) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        self.with_session(|s| s.copy_data(&data.data));
+        Ok(())
+    }
+
+    async fn on_copy_done<C>(&self, client: &mut C, _done: CopyDone) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let rows = self.with_session(Session::copy_done).map_err(user)?;
+        let tag = Tag::new("COPY").with_rows(rows as usize);
+        client.feed(PgWireBackendMessage::CommandComplete(tag.into())).await?;
+        Ok(())
+    }
+
+    async fn on_copy_fail<C>(&self, _client: &mut C, fail: CopyFail) -> PgWireError
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        user(self.with_session(|s| s.copy_fail(&fail.message)))
+    }
 }

@@ -6,6 +6,7 @@
 //! - [`session`] holds one client's connection, prepared statements, settings and
 //!   PostgreSQL's transaction rules;
 //! - [`types`] writes values and reads parameters in text and binary formats;
+//! - [`copy`] reads and writes COPY's text and CSV formats;
 //! - [`error`] maps Braid's errors to SQLSTATEs;
 //! - [`catalog`] answers psql's describe commands (`\dt`, `\d NAME`, `\l`) from Braid's catalog.
 //!
@@ -18,6 +19,7 @@
 //! finish, and returns, after which the caller flushes the database.
 
 pub mod catalog;
+pub mod copy;
 pub mod error;
 pub mod handler;
 pub mod session;

@@ -20,6 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use braid::{Connection, DataType, Description, Output, PreparedStatement, Value};
+use pgwire::api::Type;
+
+use super::{copy, types};
 
 use super::error::{Failure, from_braid, info};
 
@@ -46,6 +49,10 @@ pub enum Reply {
     Command(String),
     /// The statement was empty.
     Empty,
+    /// COPY FROM STDIN began: the client sends rows of `columns` fields.
+    CopyIn { columns: usize },
+    /// COPY TO STDOUT: one chunk of data per row (the CSV header rides with the first).
+    CopyOut { columns: usize, chunks: Vec<Vec<u8>> },
 }
 
 /// One statement's outcome.
@@ -71,11 +78,29 @@ pub struct Session {
     settings: BTreeMap<String, String>,
     /// Statements slower than this are logged.
     slow: Duration,
+    /// The COPY FROM STDIN under way.
+    copy_in: Option<CopyIn>,
+}
+
+/// A COPY FROM STDIN under way: rows are inserted as their records complete.
+struct CopyIn {
+    insert: PreparedStatement,
+    /// What each field is read as.
+    types: Vec<Type>,
+    format: copy::Format,
+    reader: copy::Reader,
+    /// A CSV header line still to skip.
+    header: bool,
+    rows: u64,
+    /// The COPY began its own transaction (it ran in autocommit), to commit at the end.
+    own_txn: bool,
+    /// The first error; the rest of the data is read and dropped.
+    error: Option<Failure>,
 }
 
 impl Session {
     pub fn new(conn: Connection, slow: Duration) -> Self {
-        Session { conn, statements: HashMap::new(), failed: false, settings: default_settings(), slow }
+        Session { conn, statements: HashMap::new(), failed: false, settings: default_settings(), slow, copy_in: None }
     }
 
     /// Whether a transaction is open (`T` or `E` in ReadyForQuery).
@@ -136,7 +161,7 @@ impl Session {
                 params: vec![],
                 columns: vec![(show_name(&statement), Some(DataType::Text))],
             })),
-            "SET" | "DISCARD" | "DEALLOCATE" => Ok(Arc::new(Description { params: vec![], columns: vec![] })),
+            "SET" | "DISCARD" | "DEALLOCATE" | "COPY" => Ok(Arc::new(Description { params: vec![], columns: vec![] })),
             _ => self.conn.describe(&mut statement).map_err(|e| from_braid(&e)),
         };
         self.statements.insert(sql.clone(), statement);
@@ -207,6 +232,7 @@ impl Session {
                 });
             }
             "DISCARD" => return Ok(Step::command("DISCARD ALL", TxChange::None)),
+            "COPY" => return self.start_copy(statement),
             // Protocol-level statements are kept by pgwire under the names the client
             // chose and replaced by a later Parse of the same name; nothing to free here.
             "DEALLOCATE" => return Ok(Step::command("DEALLOCATE", TxChange::None)),
@@ -237,6 +263,161 @@ impl Session {
             Output::Done => Reply::Command(verb.to_string()),
         };
         Ok(Step { reply, tx })
+    }
+
+    /// Begins a COPY: TO STDOUT runs the query and returns its rows as data; FROM STDIN
+    /// prepares the INSERT that each incoming record runs.
+    fn start_copy(&mut self, statement: &PreparedStatement) -> Result<Step, Failure> {
+        let spec =
+            statement.copy().ok_or_else(|| info("42601", "not a COPY statement"))?.map_err(|e| from_braid(&e))?;
+        let delimiter = u8::try_from(spec.delimiter)
+            .ok()
+            .filter(u8::is_ascii)
+            .ok_or_else(|| info("22023", "COPY delimiter must be a single one-byte character"))?;
+        let format = copy::Format { csv: spec.csv, delimiter, null: spec.null.clone() };
+        let columns = if spec.columns.is_empty() { String::new() } else { spec.columns.join(", ") };
+        if spec.to {
+            let sql = match (&spec.query, &spec.table) {
+                (Some(query), _) => query.clone(),
+                (None, Some(table)) if columns.is_empty() => format!("SELECT * FROM {table}"),
+                (None, Some(table)) => format!("SELECT {columns} FROM {table}"),
+                (None, None) => return Err(info("42601", "COPY needs a table or a query")),
+            };
+            let mut query = self.conn.prepare_all(&sql).map_err(|e| from_braid(&e))?;
+            let mut query = query.pop().ok_or_else(|| info("42601", "COPY needs a query"))?;
+            let Output::Rows(rows) = self.conn.run_prepared(&mut query, ()).map_err(|e| from_braid(&e))? else {
+                return Err(info("42601", "COPY (query) needs a query that returns rows"));
+            };
+            let names = rows.columns().to_vec();
+            let mut pending = vec![];
+            if spec.header {
+                copy::write_header(&mut pending, &names, &format);
+            }
+            let mut chunks = vec![];
+            for row in rows {
+                let row = row.map_err(|e| from_braid(&e))?;
+                let mut line = std::mem::take(&mut pending);
+                copy::write_row(&mut line, row.values(), &format);
+                chunks.push(line);
+            }
+            if !pending.is_empty() {
+                chunks.push(pending);
+            }
+            return Ok(Step { reply: Reply::CopyOut { columns: names.len(), chunks }, tx: TxChange::None });
+        }
+        let table = spec.table.ok_or_else(|| info("42601", "COPY FROM needs a table"))?;
+        let width = if spec.columns.is_empty() {
+            let txn = self.conn.database().engine().begin_read_only().map_err(|e| from_braid(&e.into()))?;
+            txn.table(&table).map_err(|e| from_braid(&e.into()))?.columns.len()
+        } else {
+            spec.columns.len()
+        };
+        let targets = if columns.is_empty() { String::new() } else { format!(" ({columns})") };
+        let params: Vec<String> = (1..=width).map(|i| format!("${i}")).collect();
+        let sql = format!("INSERT INTO {table}{targets} VALUES ({})", params.join(", "));
+        let mut insert = self.conn.prepare_all(&sql).map_err(|e| from_braid(&e))?.pop().expect("one statement");
+        let described = self.conn.describe(&mut insert).map_err(|e| from_braid(&e))?;
+        let types = described.params.iter().map(|t| types::pg_type(*t)).collect();
+        let own_txn = !self.in_transaction();
+        if own_txn {
+            self.conn.execute_batch("BEGIN").map_err(|e| from_braid(&e))?;
+        }
+        self.copy_in = Some(CopyIn {
+            insert,
+            types,
+            format,
+            reader: copy::Reader::default(),
+            header: spec.header,
+            rows: 0,
+            own_txn,
+            error: None,
+        });
+        Ok(Step { reply: Reply::CopyIn { columns: width }, tx: TxChange::None })
+    }
+
+    /// A CopyData message of a COPY FROM STDIN: inserts the records it completes. An
+    /// error is kept for CopyDone to report (the protocol has no reply to CopyData).
+    pub fn copy_data(&mut self, bytes: &[u8]) {
+        let Some(mut c) = self.copy_in.take() else { return };
+        if c.error.is_none() {
+            match c.reader.push(bytes, &c.format) {
+                Ok(records) => {
+                    for record in records {
+                        if let Err(e) = self.copy_record(&mut c, record) {
+                            c.error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                Err(e) => c.error = Some(info("22P04", e)),
+            }
+        }
+        self.copy_in = Some(c);
+    }
+
+    fn copy_record(&mut self, c: &mut CopyIn, record: copy::Record) -> Result<(), Failure> {
+        if std::mem::take(&mut c.header) {
+            return Ok(());
+        }
+        if record.len() != c.types.len() {
+            let what = if record.len() > c.types.len() {
+                "extra data after last expected column"
+            } else {
+                "missing data for a column"
+            };
+            return Err(info("22P04", format!("COPY row {}: {what}", c.rows + 1)));
+        }
+        let values = record
+            .iter()
+            .zip(&c.types)
+            .map(|(field, ty)| types::decode(field.as_deref().map(str::as_bytes), ty, false))
+            .collect::<Result<Vec<Value>, _>>()
+            .map_err(|e| info("22P02", format!("COPY row {}: {}", c.rows + 1, e.0)))?;
+        self.conn.run_prepared(&mut c.insert, values).map_err(|e| from_braid(&e))?;
+        c.rows += 1;
+        Ok(())
+    }
+
+    /// CopyDone: the rest of the data, then the COPY's own transaction commits. Returns the
+    /// rows copied, or the first error (and nothing of the COPY remains).
+    pub fn copy_done(&mut self) -> Result<u64, Failure> {
+        let Some(mut c) = self.copy_in.take() else {
+            return Err(info("08P01", "CopyDone without a COPY in progress"));
+        };
+        if c.error.is_none() {
+            let last = c.reader.finish(&c.format).map_err(|e| info("22P04", e));
+            if let Err(e) = last.and_then(|r| r.map_or(Ok(()), |r| self.copy_record(&mut c, r))) {
+                c.error = Some(e);
+            }
+        }
+        match c.error.take() {
+            Some(e) => Err(self.abort_copy(&c, e)),
+            None if c.own_txn => {
+                self.conn.execute_batch("COMMIT").map_err(|e| from_braid(&e))?;
+                Ok(c.rows)
+            }
+            None => Ok(c.rows),
+        }
+    }
+
+    /// CopyFail: the client gave up; nothing of the COPY remains.
+    pub fn copy_fail(&mut self, message: &str) -> Failure {
+        let error = info("57014", format!("COPY from stdin failed: {message}"));
+        match self.copy_in.take() {
+            Some(c) => self.abort_copy(&c, error),
+            None => error,
+        }
+    }
+
+    /// Undoes a failed COPY: its own transaction rolls back; inside the client's
+    /// transaction, that transaction is failed.
+    fn abort_copy(&mut self, c: &CopyIn, error: Failure) -> Failure {
+        if c.own_txn {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            error
+        } else {
+            self.fail(error)
+        }
     }
 
     /// Notes an error: inside a transaction, the transaction is now failed.
@@ -317,6 +498,8 @@ mod tests {
                 Ok(Step { reply: Reply::Command(tag), .. }) => tag,
                 Ok(Step { reply: Reply::Rows { command, rows, .. }, .. }) => format!("{command} {}", rows.len()),
                 Ok(Step { reply: Reply::Empty, .. }) => "EMPTY".into(),
+                Ok(Step { reply: Reply::CopyIn { columns }, .. }) => format!("COPY IN {columns}"),
+                Ok(Step { reply: Reply::CopyOut { chunks, .. }, .. }) => format!("COPY OUT {}", chunks.len()),
                 Err(e) => format!("ERROR {}", e.code),
             })
             .collect()
@@ -345,6 +528,25 @@ mod tests {
         assert!(!s.in_transaction());
         // The failed transaction's first insert was rolled back with it.
         assert_eq!(tags(s.simple("SELECT * FROM t")), ["SELECT 0"]);
+    }
+
+    #[test]
+    fn copy_from_stdin_is_all_or_nothing() {
+        let mut s = session();
+        s.simple("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+        assert_eq!(tags(s.simple("COPY t FROM STDIN")), ["COPY IN 2"]);
+        s.copy_data(b"1\ta\n2\t");
+        s.copy_data(b"b\n");
+        assert_eq!(s.copy_done().unwrap(), 2);
+        assert!(!s.in_transaction(), "the COPY's own transaction committed");
+        assert_eq!(tags(s.simple("COPY t FROM STDIN")), ["COPY IN 2"]);
+        s.copy_data(b"3\tc\nnot a number\td\n");
+        assert_eq!(s.copy_done().unwrap_err().code, "22P02");
+        assert_eq!(tags(s.simple("COPY t FROM STDIN")), ["COPY IN 2"]);
+        s.copy_data(b"4\td\n");
+        assert_eq!(s.copy_fail("client gave up").code, "57014");
+        assert_eq!(tags(s.simple("SELECT * FROM t")), ["SELECT 2"]);
+        assert_eq!(tags(s.simple("COPY t TO STDOUT; COPY t (v) TO '/tmp/x'")), ["COPY OUT 2", "ERROR 0A000"]);
     }
 
     #[test]

@@ -1,0 +1,293 @@
+//! COPY's two text formats, rows in and rows out.
+//!
+//! - **text** (PostgreSQL's default): one row a line, fields split by the delimiter (tab),
+//!   `\N` for NULL, and backslash escapes (`\t`, `\n`, `\\`, …) inside fields; a line `\.`
+//!   ends the data.
+//! - **csv**: fields split by the delimiter (`,`), quoted with `"` when they hold the
+//!   delimiter, a quote or a line break (a quote inside is doubled); an unquoted empty field
+//!   is NULL, a quoted one the empty string. A quoted field may span lines, so records are
+//!   cut from the byte stream by [`Reader`], not by lines.
+//!
+//! CopyData messages split the stream anywhere; [`Reader`] keeps the unfinished tail of one
+//! message until the next completes it.
+
+use braid::Value;
+
+/// The format options of one COPY.
+#[derive(Debug, Clone)]
+pub struct Format {
+    pub csv: bool,
+    pub delimiter: u8,
+    pub null: String,
+}
+
+/// Cuts complete records out of a COPY FROM STDIN stream.
+#[derive(Debug, Default)]
+pub struct Reader {
+    buffer: Vec<u8>,
+    /// The text format's end marker `\.` was seen: later data is ignored.
+    ended: bool,
+}
+
+/// One record: its fields, `None` for NULL.
+pub type Record = Vec<Option<String>>;
+
+impl Reader {
+    /// Adds a CopyData message's bytes and returns the records it completed.
+    pub fn push(&mut self, bytes: &[u8], format: &Format) -> Result<Vec<Record>, String> {
+        if self.ended {
+            return Ok(vec![]);
+        }
+        self.buffer.extend_from_slice(bytes);
+        let mut records = vec![];
+        let mut start = 0;
+        while let Some(end) = record_end(&self.buffer[start..], format) {
+            let line = &self.buffer[start..start + end];
+            start += end + 1;
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if !format.csv && line == b"\\." {
+                self.ended = true;
+                break;
+            }
+            records.push(parse(line, format)?);
+        }
+        self.buffer.drain(..start);
+        if self.ended {
+            self.buffer.clear();
+        }
+        Ok(records)
+    }
+
+    /// The last record, when the stream ends without a final newline.
+    pub fn finish(&mut self, format: &Format) -> Result<Option<Record>, String> {
+        let line = std::mem::take(&mut self.buffer);
+        let line = line.strip_suffix(b"\r").unwrap_or(&line);
+        if self.ended || line.is_empty() || (!format.csv && line == b"\\.") {
+            return Ok(None);
+        }
+        if format.csv && record_end(&[line, b"\n"].concat(), format).is_none() {
+            return Err("unterminated CSV quoted field".into());
+        }
+        parse(line, format).map(Some)
+    }
+}
+
+/// Where the first complete record of `bytes` ends (its `\n`), if it is complete: in CSV a
+/// newline inside quotes belongs to the field.
+fn record_end(bytes: &[u8], format: &Format) -> Option<usize> {
+    if !format.csv {
+        return bytes.iter().position(|&b| b == b'\n');
+    }
+    let mut quoted = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The fields of one record.
+fn parse(line: &[u8], format: &Format) -> Result<Record, String> {
+    let line = std::str::from_utf8(line).map_err(|_| "COPY data is not valid UTF-8".to_string())?;
+    if format.csv { Ok(parse_csv(line, format)) } else { parse_text(line, format) }
+}
+
+fn parse_text(line: &str, format: &Format) -> Result<Record, String> {
+    line.split(format.delimiter as char)
+        .map(|field| {
+            if field == format.null {
+                return Ok(None);
+            }
+            let mut out = String::with_capacity(field.len());
+            let mut chars = field.chars();
+            while let Some(c) = chars.next() {
+                if c != '\\' {
+                    out.push(c);
+                    continue;
+                }
+                out.push(match chars.next() {
+                    Some('t') => '\t',
+                    Some('n') => '\n',
+                    Some('r') => '\r',
+                    Some('b') => '\u{8}',
+                    Some('f') => '\u{c}',
+                    Some('v') => '\u{b}',
+                    Some(other) => other,
+                    None => return Err("COPY text field ends with a lone backslash".to_string()),
+                });
+            }
+            Ok(Some(out))
+        })
+        .collect()
+}
+
+fn parse_csv(line: &str, format: &Format) -> Record {
+    let delimiter = format.delimiter as char;
+    // An unquoted field equal to the NULL string is NULL; a quoted one is text.
+    let finish = |field: String, was_quoted: bool| (was_quoted || field != format.null).then_some(field);
+    let mut fields = vec![];
+    let (mut field, mut quoted, mut was_quoted) = (String::new(), false, false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => quoted = false,
+                c => field.push(c),
+            }
+        } else if c == '"' {
+            (quoted, was_quoted) = (true, true);
+        } else if c == delimiter {
+            fields.push(finish(std::mem::take(&mut field), was_quoted));
+            was_quoted = false;
+        } else {
+            field.push(c);
+        }
+    }
+    fields.push(finish(field, was_quoted));
+    fields
+}
+
+/// One row as a COPY TO STDOUT line, its values in their text form.
+pub fn write_row(out: &mut Vec<u8>, row: &[Value], format: &Format) {
+    for (i, value) in row.iter().enumerate() {
+        if i > 0 {
+            out.push(format.delimiter);
+        }
+        if value.is_null() {
+            out.extend_from_slice(format.null.as_bytes());
+            continue;
+        }
+        let text = text_of(value);
+        if format.csv {
+            write_csv_field(out, &text, format);
+        } else {
+            write_text_field(out, &text, format.delimiter);
+        }
+    }
+    out.push(b'\n');
+}
+
+/// A header line of column names (CSV).
+pub fn write_header(out: &mut Vec<u8>, names: &[String], format: &Format) {
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            out.push(format.delimiter);
+        }
+        write_csv_field(out, name, format);
+    }
+    out.push(b'\n');
+}
+
+/// A value's text form, as the text wire format writes it.
+fn text_of(value: &Value) -> String {
+    let mut buf = bytes::BytesMut::new();
+    let ty = super::types::pg_type(value.data_type());
+    if super::types::encode(&mut buf, value, &ty, pgwire::api::results::FieldFormat::Text).is_err() {
+        return braid::value::to_text(value);
+    }
+    String::from_utf8_lossy(&buf[4..]).into_owned()
+}
+
+fn write_text_field(out: &mut Vec<u8>, text: &str, delimiter: u8) {
+    for b in text.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' if delimiter == b'\t' => out.extend_from_slice(b"\\t"),
+            b if b == delimiter => {
+                out.push(b'\\');
+                out.push(b);
+            }
+            b => out.push(b),
+        }
+    }
+}
+
+fn write_csv_field(out: &mut Vec<u8>, text: &str, format: &Format) {
+    let needs_quotes = text.is_empty()
+        || text == format.null
+        || text.bytes().any(|b| b == format.delimiter || b == b'"' || b == b'\n' || b == b'\r');
+    if !needs_quotes {
+        out.extend_from_slice(text.as_bytes());
+        return;
+    }
+    out.push(b'"');
+    for b in text.bytes() {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_format() -> Format {
+        Format { csv: false, delimiter: b'\t', null: "\\N".into() }
+    }
+
+    fn csv_format() -> Format {
+        Format { csv: true, delimiter: b',', null: String::new() }
+    }
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_string())
+    }
+
+    #[test]
+    fn text_records_split_anywhere_across_messages() {
+        let mut r = Reader::default();
+        let f = text_format();
+        assert_eq!(r.push(b"1\tone\n2\t", &f).unwrap(), vec![vec![s("1"), s("one")]]);
+        assert_eq!(r.push(b"a\\tb\\\\c\n3\t\\N\n", &f).unwrap(), vec![vec![s("2"), s("a\tb\\c")], vec![s("3"), None]]);
+        assert_eq!(r.push(b"\\.\n4\tignored\n", &f).unwrap(), Vec::<Record>::new());
+        assert_eq!(r.finish(&f).unwrap(), None);
+    }
+
+    #[test]
+    fn csv_quotes_hold_delimiters_quotes_and_newlines() {
+        let mut r = Reader::default();
+        let f = csv_format();
+        let got = r.push(b"1,\"a,b\",\"say \"\"hi\"\"\"\n2,\"line\nbreak\",\n3,\"\",x", &f).unwrap();
+        assert_eq!(got, vec![vec![s("1"), s("a,b"), s("say \"hi\"")], vec![s("2"), s("line\nbreak"), None]]);
+        assert_eq!(r.finish(&f).unwrap(), Some(vec![s("3"), s(""), s("x")]));
+    }
+
+    #[test]
+    fn rows_written_read_back_the_same() {
+        let rows = [
+            vec![Value::Integer(1), Value::Text("tab\there, comma, \"quote\"\nline".into()), Value::Null],
+            vec![Value::Integer(2), Value::Text(String::new()), Value::Real(2.5)],
+        ];
+        for f in [text_format(), csv_format()] {
+            let mut out = vec![];
+            rows.iter().for_each(|row| write_row(&mut out, row, &f));
+            let mut r = Reader::default();
+            let got = r.push(&out, &f).unwrap();
+            assert_eq!(got[0], vec![s("1"), s("tab\there, comma, \"quote\"\nline"), None], "{f:?}");
+            assert_eq!(got[1], vec![s("2"), s(""), s("2.5")], "{f:?}");
+        }
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        let mut r = Reader::default();
+        assert!(r.push(b"a\\\n", &text_format()).is_err());
+        let mut r = Reader::default();
+        assert!(r.push(&[0xff, b'\n'], &text_format()).is_err());
+        let mut r = Reader::default();
+        r.push(b"1,\"open", &csv_format()).unwrap();
+        assert!(r.finish(&csv_format()).is_err());
+    }
+}
