@@ -1,8 +1,8 @@
 //! Where the SQL layer's time goes on its hottest paths, for profiling one at a time:
-//! point SELECTs by INTEGER PRIMARY KEY (workload b, one read transaction) and 1% range
-//! SUMs (workload c), through a prepared statement of the `braid` API.
+//! bulk INSERT in one transaction (workload a), point SELECTs by INTEGER PRIMARY KEY (workload
+//! b, one read transaction), 1% range SUMs (workload c) and `ORDER BY score LIMIT 10` (t), through a prepared statement of the `braid` API.
 //!
-//! `PROBE=b|c cargo run --release -p braid-benches --example sql_probe` (`BRAID_BENCH_N` rows,
+//! `PROBE=a|b|c|t cargo run --release -p braid-benches --example sql_probe` (`BRAID_BENCH_N` rows,
 //! `PROBE_BACKEND=redb|memory`), then e.g. `perf record -g` on the binary.
 
 use std::time::Instant;
@@ -17,13 +17,35 @@ fn main() {
         _ => Backend::Redb,
     };
     let probe = std::env::var("PROBE").unwrap_or_else(|_| "b".into());
+    if probe == "a" {
+        for run in 0..3 {
+            let dir = tempfile::tempdir().unwrap();
+            let (_db, mut conn) = sql::braid::open(dir.path(), backend);
+            let start = Instant::now();
+            sql::braid::bulk_insert(&mut conn, rows(n, run));
+            let secs = start.elapsed().as_secs_f64();
+            println!("a: {:.0}k rows per second ({n} in {secs:.2} s)", n as f64 / secs / 1e3);
+        }
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let (_db, mut conn) = sql::braid::open(dir.path(), backend);
     sql::braid::bulk_insert(&mut conn, rows(n, 0));
+    if probe == "t" {
+        conn.execute(sql::CREATE_SCORE_INDEX, ()).unwrap();
+    }
     let mut rng = SplitMix64::new(7);
     for _ in 0..3 {
         let start = Instant::now();
         let (ops, check) = match probe.as_str() {
+            "t" => {
+                let mut stmt = conn.prepare(sql::TOP_N).unwrap();
+                let mut check = 0;
+                for _ in 0..20_000 {
+                    check += sql::braid::top_n(&mut stmt)[0];
+                }
+                (20_000, check as f64)
+            }
             "c" => {
                 let len = (n / 100) as i64;
                 let starts: Vec<i64> = (0..3000).map(|_| rng.next_id(n - len as u64 + 1)).collect();

@@ -37,6 +37,10 @@ use crate::error::Result;
 
 /// How many store entries a scan reads per lock acquisition.
 const SCAN_CHUNK: usize = 256;
+/// The first chunk's size: chunks start small and double up to [`SCAN_CHUNK`], so that a
+/// scan stopped after a few entries (LIMIT, an index lookup) copies a few, not 256
+/// (`ORDER BY … LIMIT 10` through an index on memory: 18k/s with 256 from the start).
+const FIRST_CHUNK: usize = 16;
 
 /// An ordered store without snapshots: the latest value of each key only.
 pub trait PlainStore: Send + Sync + 'static {
@@ -256,6 +260,7 @@ impl<P: PlainStore> Snapshot for OverlaySnapshot<P> {
             range,
             direction,
             buffer: std::collections::VecDeque::new(),
+            chunk: FIRST_CHUNK,
             done: false,
         })
         .inspect(|scan| *scan.snapshot.inner.live.lock().entry(scan.snapshot.version).or_default() += 1)
@@ -270,6 +275,8 @@ pub struct OverlayScan<P: PlainStore> {
     range: KeyRange,
     direction: Direction,
     buffer: std::collections::VecDeque<(P::Bytes, P::Bytes)>,
+    /// The next chunk's size.
+    chunk: usize,
     done: bool,
 }
 
@@ -278,8 +285,9 @@ impl<P: PlainStore> OverlayScan<P> {
     fn fill(&mut self) -> Result<()> {
         let inner = &*self.snapshot.inner;
         let undo = inner.undo.read();
-        let chunk = inner.store.scan_chunk(&self.range, self.direction, SCAN_CHUNK)?;
-        let exhausted = chunk.len() < SCAN_CHUNK;
+        let chunk = inner.store.scan_chunk(&self.range, self.direction, self.chunk)?;
+        let exhausted = chunk.len() < self.chunk;
+        self.chunk = (self.chunk * 2).min(SCAN_CHUNK);
         // The key interval this chunk covers, in key order.
         let reached = chunk.last().map(|(k, _)| k.as_ref().to_vec());
         let (lo, hi): (Bound<&[u8]>, Bound<&[u8]>) = match (self.direction, &reached, exhausted) {
@@ -291,6 +299,12 @@ impl<P: PlainStore> OverlayScan<P> {
         drop(undo);
         overrides.retain(|k, _| range_contains(&self.range, k));
 
+        if overrides.is_empty() {
+            // Nothing committed since the snapshot touched these keys: the chunk as read.
+            self.buffer.extend(chunk);
+            self.advance(exhausted, reached);
+            return Ok(());
+        }
         let mut merged: BTreeMap<Vec<u8>, P::Bytes> = BTreeMap::new();
         for (k, v) in chunk {
             let key = k.as_ref().to_vec();
@@ -309,6 +323,12 @@ impl<P: PlainStore> OverlayScan<P> {
             Direction::Forward => self.buffer.extend(merged.into_iter().map(|(k, v)| (k.into(), v))),
             Direction::Reverse => self.buffer.extend(merged.into_iter().rev().map(|(k, v)| (k.into(), v))),
         }
+        self.advance(exhausted, reached);
+        Ok(())
+    }
+
+    /// Moves the range past the chunk just read, or ends the scan.
+    fn advance(&mut self, exhausted: bool, reached: Option<Vec<u8>>) {
         match (exhausted, reached) {
             (false, Some(r)) => match self.direction {
                 Direction::Forward => self.range.0 = Bound::Excluded(r),
@@ -316,7 +336,6 @@ impl<P: PlainStore> OverlayScan<P> {
             },
             _ => self.done = true,
         }
-        Ok(())
     }
 }
 
