@@ -4,7 +4,11 @@
 //! parameter, an enclosing query's column), can narrow the scan. In order of preference:
 //! rowid equality; equality on an index's leading columns (longest first), with a range
 //! on the next one; an IN list on an index's first column; a rowid range; a range on an
-//! index's first column. The Filter stays above and rechecks every row.
+//! index's first column. The Filter stays above and rechecks every row, except for the
+//! terms a rowid range answers exactly: the scan converts its bounds to integers as
+//! SQLite compares (reals round inward, NULL and NaN match nothing, text and blobs sort
+//! above every number), so a row the range yields passes those terms, and rechecking them
+//! cost workload c a third of its time (profiled).
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -29,10 +33,63 @@ pub(super) fn choose(plan: Plan) -> Plan {
                 }
                 other => other,
             };
-            Plan::Filter { input: Box::new(input), predicate }
+            let predicate = match &input {
+                Plan::Scan { table, rowids, .. } => without_rowid_terms(predicate, table, rowids),
+                _ => Some(predicate),
+            };
+            match predicate {
+                Some(predicate) => Plan::Filter { input: Box::new(input), predicate },
+                None => input,
+            }
         }
         other => other,
     })
+}
+
+/// The predicate without the conjuncts that the scan's rowid range answers exactly
+/// (`None`: nothing is left to check).
+fn without_rowid_terms(predicate: Expr, table: &TableDef, rowids: &(Bound<Expr>, Bound<Expr>)) -> Option<Expr> {
+    let rowid_columns = [Some(table.columns.len()), table.rowid_alias.map(|a| a as usize)];
+    let on_rowid = |e: &Expr| column_of(e).is_some_and(|c| rowid_columns.contains(&Some(c)));
+    // A bound evaluated once by the scan is the same bound per row only if it is
+    // deterministic.
+    let deterministic = |e: &Expr| {
+        let mut ok = true;
+        e.walk(&mut |x| ok &= !matches!(x, Expr::Function(f, _) if !f.is_deterministic()));
+        ok
+    };
+    let is_lower = |b: &Bound<Expr>, e: &Expr, inclusive: bool| match b {
+        Bound::Included(x) => inclusive && x == e,
+        Bound::Excluded(x) => !inclusive && x == e,
+        Bound::Unbounded => false,
+    };
+    let answered = |t: &Expr| match t {
+        Expr::Compare(op, a, b) if on_rowid(a) && is_bound(b) && deterministic(b) => match op {
+            CmpOp::Eq => is_lower(&rowids.0, b, true) && is_lower(&rowids.1, b, true),
+            CmpOp::GtEq => is_lower(&rowids.0, b, true),
+            CmpOp::Gt => is_lower(&rowids.0, b, false),
+            CmpOp::LtEq => is_lower(&rowids.1, b, true),
+            CmpOp::Lt => is_lower(&rowids.1, b, false),
+            _ => false,
+        },
+        Expr::Compare(op, a, b) if on_rowid(b) && is_bound(a) && deterministic(a) => match op.flip() {
+            CmpOp::Eq => is_lower(&rowids.0, a, true) && is_lower(&rowids.1, a, true),
+            CmpOp::GtEq => is_lower(&rowids.0, a, true),
+            CmpOp::Gt => is_lower(&rowids.0, a, false),
+            CmpOp::LtEq => is_lower(&rowids.1, a, true),
+            CmpOp::Lt => is_lower(&rowids.1, a, false),
+            _ => false,
+        },
+        Expr::Between { expr, low, high, negated: false } => {
+            on_rowid(expr)
+                && deterministic(low)
+                && deterministic(high)
+                && is_lower(&rowids.0, low, true)
+                && is_lower(&rowids.1, high, true)
+        }
+        _ => false,
+    };
+    Expr::and_all(predicate.conjuncts().into_iter().filter(|t| !answered(t)))
 }
 
 /// Lower and upper bounds on a column.
