@@ -3,13 +3,12 @@
 //! CTEs).
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use braid_engine::{Txn, Value};
 
 use crate::connection::ParamValues;
-use crate::value::GroupKey;
 
 /// A row of values.
 pub(crate) type Row = Vec<Value>;
@@ -22,7 +21,7 @@ pub(crate) enum Cached {
     /// EXISTS.
     Exists(bool),
     /// The values of an IN subquery, and whether one of them is NULL.
-    Set(Rc<HashSet<GroupKey>>, bool),
+    Set(Rc<crate::value::GroupSet>, bool),
 }
 
 /// What EXPLAIN ANALYZE reports for one plan node: rows out, and time spent in it and

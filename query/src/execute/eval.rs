@@ -1,7 +1,6 @@
 //! Evaluating expressions over a row, with SQL's three-valued logic.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use braid_engine::Value;
@@ -230,7 +229,7 @@ fn subquery_result(s: &Subquery, usage: SubqueryUse, row: &[Value], ctx: &Ctx) -
         SubqueryUse::Exists => Cached::Exists(op.next_row()?.is_some()),
         SubqueryUse::Scalar => Cached::Scalar(op.next_row()?.and_then(|r| r.into_iter().next()).unwrap_or(Value::Null)),
         SubqueryUse::Set => {
-            let mut set = HashSet::new();
+            let mut set = crate::value::GroupSet::default();
             let mut has_null = false;
             while let Some(mut r) = op.next_row()? {
                 let v = r.swap_remove(0);

@@ -15,6 +15,7 @@ mod arith;
 mod compare;
 mod convert;
 mod format;
+mod hash;
 
 pub use self::arith::{BinaryArith, arith, negate};
 pub use self::compare::{GroupKey, compare, sort_cmp};
@@ -23,6 +24,7 @@ pub use self::convert::{
     truthy,
 };
 pub use self::format::{format_real, to_text};
+pub(crate) use self::hash::{GroupMap, GroupSet};
 
 /// 2^63 as a real: reals at or above it (or below its negation) lie outside `i64`.
 pub const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;

@@ -1,7 +1,5 @@
 //! Filter, Project, Limit and Distinct.
 
-use std::collections::HashSet;
-
 use super::super::context::{Ctx, Row};
 use super::super::eval::{eval, matches};
 use super::{Operator, Stream};
@@ -111,12 +109,12 @@ impl Operator for Limit<'_> {
 /// Passes the first of each set of equal rows.
 pub(super) struct Distinct<'a> {
     input: Stream<'a>,
-    seen: HashSet<GroupKey>,
+    seen: crate::value::GroupSet,
 }
 
 impl<'a> Distinct<'a> {
     pub fn new(input: Stream<'a>) -> Self {
-        Distinct { input, seen: HashSet::new() }
+        Distinct { input, seen: crate::value::GroupSet::default() }
     }
 }
 

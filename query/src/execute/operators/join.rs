@@ -1,6 +1,6 @@
 //! Joins: nested loops (any condition) and hash joins (equalities).
 
-use std::collections::HashMap;
+use crate::value::GroupMap;
 
 use braid_engine::Value;
 
@@ -101,7 +101,7 @@ impl Operator for NestedLoopJoin<'_> {
 /// An equi-join: a hash table on the right rows' keys, probed with each left row.
 pub(super) struct HashJoin<'a> {
     left: Stream<'a>,
-    table: HashMap<GroupKey, Vec<usize>>,
+    table: GroupMap<Vec<usize>>,
     right: Vec<Row>,
     widths: (usize, usize),
     kind: JoinKind,
@@ -123,7 +123,7 @@ impl<'a> HashJoin<'a> {
         ctx: &'a Ctx<'a>,
     ) -> Result<Self> {
         let right = right.collect()?;
-        let mut table: HashMap<GroupKey, Vec<usize>> = HashMap::new();
+        let mut table: GroupMap<Vec<usize>> = GroupMap::default();
         for (i, r) in right.iter().enumerate() {
             let key: Vec<Value> = keys.1.iter().map(|e| eval(e, r, ctx)).collect::<Result<_>>()?;
             // NULL never equals anything: such rows cannot match.

@@ -3,8 +3,6 @@
 //! Without ALL the result is distinct and, as in SQLite (which computes them by sorting),
 //! comes out in sorted order.
 
-use std::collections::HashMap;
-
 use super::super::context::Row;
 use super::{Operator, Stream};
 use crate::error::Result;
@@ -46,13 +44,13 @@ impl Operator for SetOperation<'_> {
         let Some((left, right)) = self.inputs.take() else { return Ok(None) };
         let (left, right) = (left.collect()?, right.collect()?);
         // How many times each right row appears.
-        let mut counts: HashMap<GroupKey, usize> = HashMap::new();
+        let mut counts: crate::value::GroupMap<usize> = crate::value::GroupMap::default();
         for r in right.iter().filter(|_| self.op != SetOp::Union) {
             *counts.entry(GroupKey(r.clone())).or_default() += 1;
         }
         let rows: Vec<Row> = match (self.op, self.all) {
             (SetOp::Union, _) => {
-                let mut seen = std::collections::HashSet::new();
+                let mut seen = crate::value::GroupSet::default();
                 left.into_iter().chain(right).filter(|r| seen.insert(GroupKey(r.clone()))).collect()
             }
             (SetOp::Intersect, true) => left
@@ -76,7 +74,7 @@ impl Operator for SetOperation<'_> {
                 })
                 .collect(),
             (op, false) => {
-                let mut seen = std::collections::HashSet::new();
+                let mut seen = crate::value::GroupSet::default();
                 left.into_iter()
                     .filter(|r| {
                         let key = GroupKey(r.clone());

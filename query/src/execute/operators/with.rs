@@ -1,7 +1,6 @@
 //! Common table expressions: computed once, before the query that reads them; recursive
 //! ones by iterating their recursive part over the rows of the previous step.
 
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use super::super::context::{Ctx, Row};
@@ -37,7 +36,7 @@ fn recurse(
     limit: usize,
     ctx: &Ctx,
 ) -> Result<Vec<Row>> {
-    let mut seen: HashSet<GroupKey> = HashSet::new();
+    let mut seen = crate::value::GroupSet::default();
     let mut result = vec![];
     let mut working = vec![];
     for row in base {
