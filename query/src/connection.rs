@@ -6,11 +6,14 @@
 //! visible yet. Inside a transaction, a failed statement undoes only its own writes
 //! (a savepoint around each statement) and the transaction stays open, as in SQLite.
 
+use std::time::{Duration, Instant};
+
 use braid_engine::{Txn, Value};
 
 use crate::bind;
 use crate::database::Database;
 use crate::error::{Error, Result};
+use crate::execute::interrupt::{self, InterruptHandle};
 use crate::execute::{self, Outcome};
 use crate::parse;
 use crate::plan::Description;
@@ -144,16 +147,29 @@ fn prepared<'c>(
 pub struct Connection {
     db: Database,
     txn: Option<OpenTxn>,
+    interrupt: InterruptHandle,
+    statement_timeout: Option<Duration>,
 }
 
 impl Connection {
     pub(crate) fn new(db: Database) -> Self {
-        Connection { db, txn: None }
+        Connection { db, txn: None, interrupt: InterruptHandle::new(), statement_timeout: None }
     }
 
     /// The database this connection reads and writes.
     pub fn database(&self) -> &Database {
         &self.db
+    }
+
+    /// A handle that interrupts this connection's running statement from another thread.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        self.interrupt.clone()
+    }
+
+    /// Statements running longer than `timeout` stop with [`Error::Cancelled`] (`None`:
+    /// no limit, the default).
+    pub fn set_statement_timeout(&mut self, timeout: Option<Duration>) {
+        self.statement_timeout = timeout;
     }
 
     /// Whether no explicit transaction is open.
@@ -236,6 +252,7 @@ impl Connection {
             self.control(&op)?;
             return Ok(Outcome::Done);
         }
+        let _running = interrupt::enter(&self.interrupt, self.statement_timeout.map(|t| Instant::now() + t));
         let generation = self.db.schema_generation();
         if cache.as_ref().is_some_and(|c| c.generation != generation) {
             *cache = None;

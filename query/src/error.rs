@@ -42,6 +42,10 @@ pub enum Error {
     /// A write in a read-only transaction.
     #[error("cannot write in a read-only transaction")]
     ReadOnly,
+    /// The statement was interrupted ([`crate::InterruptHandle`]) or ran past the
+    /// connection's statement timeout; its writes were undone.
+    #[error("canceling statement due to {}", if *timeout { "statement timeout" } else { "user request" })]
+    Cancelled { timeout: bool },
     /// The storage engine failed (I/O, corruption, a serialization conflict, …).
     #[error(transparent)]
     Storage(braid_engine::Error),

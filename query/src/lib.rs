@@ -42,6 +42,7 @@ pub use braid_engine::{Backend, DataType, Synchronous, Value};
 pub use self::connection::{Connection, Output, Params, PreparedStatement, Statement, Transaction};
 pub use self::database::{Database, OpenOptions};
 pub use self::error::{Error, Result};
+pub use self::execute::interrupt::InterruptHandle;
 pub use self::plan::Description;
 pub use self::rows::{Row, RowIndex, Rows};
 pub use self::value::{FromValue, ToValue};

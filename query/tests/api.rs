@@ -181,3 +181,39 @@ fn explain_shows_the_plan_and_analyze_adds_rows_and_time() {
     let analyzed = lines(&mut conn, "EXPLAIN ANALYZE SELECT name FROM people WHERE age > 30");
     assert!(analyzed.iter().any(|l| l.contains("rows=2") && l.contains("time=")), "{analyzed:#?}");
 }
+
+#[test]
+fn a_running_statement_stops_on_interrupt_or_timeout_and_undoes_its_writes() {
+    let db = braid::Database::open_in_memory().unwrap();
+    let mut conn = db.connect();
+    conn.execute_batch(
+        "CREATE TABLE n (x INTEGER PRIMARY KEY); \
+         WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) INSERT INTO n SELECT x FROM c; \
+         CREATE TABLE out (v INTEGER)",
+    )
+    .unwrap();
+    // Minutes of work unless stopped; it writes as it goes.
+    let long = "INSERT INTO out SELECT a.x FROM n a, n b WHERE a.x + b.x < 0";
+
+    conn.set_statement_timeout(Some(std::time::Duration::from_millis(100)));
+    let started = std::time::Instant::now();
+    let err = conn.execute(long, ()).unwrap_err();
+    assert!(matches!(err, braid::Error::Cancelled { timeout: true }), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    conn.set_statement_timeout(None);
+
+    let handle = conn.interrupt_handle();
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        handle.interrupt();
+    });
+    let err = conn.execute(long, ()).unwrap_err();
+    assert!(matches!(err, braid::Error::Cancelled { timeout: false }), "{err}");
+    assert_eq!(err.to_string(), "canceling statement due to user request");
+    interrupter.join().unwrap();
+
+    // An interrupt before a statement starts does not stop it; nothing was written.
+    conn.interrupt_handle().interrupt();
+    let n: i64 = conn.query_row("SELECT count(*) FROM out", (), |r| r.get(0)).unwrap();
+    assert_eq!(n, 0);
+}

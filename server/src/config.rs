@@ -9,6 +9,7 @@
 //! synchronous = "full"        # full | normal | off
 //! max_connections = 100
 //! slow_statement_ms = 1000
+//! statement_timeout_ms = 0    # 0: no limit
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,9 @@ pub struct Config {
     pub max_connections: usize,
     /// Statements slower than this are logged as warnings.
     pub slow_statement: Duration,
+    /// Statements running longer are stopped with SQLSTATE 57014 (`None`: no limit); a
+    /// session changes its own with `SET statement_timeout`.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for Config {
@@ -42,6 +46,7 @@ impl Default for Config {
             synchronous: Synchronous::Full,
             max_connections: 100,
             slow_statement: Duration::from_secs(1),
+            statement_timeout: None,
         }
     }
 }
@@ -57,6 +62,8 @@ pub struct FileConfig {
     pub synchronous: Option<String>,
     pub max_connections: Option<usize>,
     pub slow_statement_ms: Option<u64>,
+    /// 0: no limit.
+    pub statement_timeout_ms: Option<u64>,
 }
 
 impl FileConfig {
@@ -88,6 +95,9 @@ impl FileConfig {
         }
         if let Some(v) = self.slow_statement_ms {
             config.slow_statement = Duration::from_millis(v);
+        }
+        if let Some(v) = self.statement_timeout_ms {
+            config.statement_timeout = (v > 0).then(|| Duration::from_millis(v));
         }
         Ok(())
     }

@@ -58,6 +58,10 @@ struct ServeArgs {
     /// Statements slower than this many milliseconds are logged [default: 1000].
     #[arg(long)]
     slow_statement_ms: Option<u64>,
+    /// Statements running longer than this many milliseconds are stopped; 0: no limit
+    /// [default: 0]. A session sets its own with `SET statement_timeout`.
+    #[arg(long)]
+    statement_timeout_ms: Option<u64>,
 }
 
 impl ServeArgs {
@@ -75,6 +79,7 @@ impl ServeArgs {
             synchronous: None,
             max_connections: self.max_connections,
             slow_statement_ms: self.slow_statement_ms,
+            statement_timeout_ms: self.statement_timeout_ms,
         };
         flags.apply(&mut config)?;
         if let Some(b) = self.backend {

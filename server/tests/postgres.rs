@@ -289,3 +289,45 @@ fn copy_moves_rows_both_ways_in_text_and_csv() {
         assert_eq!(count, 5, "the failed COPY left nothing behind");
     });
 }
+
+#[test]
+fn statement_timeouts_and_cancel_requests_stop_a_running_statement() {
+    let server = Server::start(&[]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        client
+            .batch_execute(
+                "CREATE TABLE n (x INTEGER PRIMARY KEY); \
+                 WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) \
+                 INSERT INTO n SELECT x FROM c",
+            )
+            .await
+            .unwrap();
+        // 400 million pairs: minutes of work, unless stopped.
+        let long = "SELECT count(*) FROM n a, n b WHERE a.x + b.x < 0";
+
+        client.batch_execute("SET statement_timeout = 200").await.unwrap();
+        let started = std::time::Instant::now();
+        let err = client.query(long, &[]).await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::QUERY_CANCELED), "{err}");
+        assert!(err.as_db_error().unwrap().message().contains("statement timeout"), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(20), "stopped after {:?}", started.elapsed());
+        client.batch_execute("SET statement_timeout = 0").await.unwrap();
+
+        let token = client.cancel_token();
+        let canceller = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            token.cancel_query(tokio_postgres::NoTls).await.unwrap();
+        });
+        let started = std::time::Instant::now();
+        let err = client.query(long, &[]).await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::QUERY_CANCELED), "{err}");
+        assert!(err.as_db_error().unwrap().message().contains("user request"), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(20), "stopped after {:?}", started.elapsed());
+        canceller.await.unwrap();
+
+        // The session goes on.
+        let n: i64 = client.query_one("SELECT count(*) FROM n", &[]).await.unwrap().get(0);
+        assert_eq!(n, 20_000);
+    });
+}

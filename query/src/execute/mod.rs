@@ -8,6 +8,7 @@
 mod context;
 mod ddl;
 mod eval;
+pub(crate) mod interrupt;
 mod like;
 mod operators;
 mod write;

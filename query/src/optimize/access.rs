@@ -58,34 +58,29 @@ fn without_rowid_terms(predicate: Expr, table: &TableDef, rowids: &(Bound<Expr>,
         e.walk(&mut |x| ok &= !matches!(x, Expr::Function(f, _) if !f.is_deterministic()));
         ok
     };
-    let is_lower = |b: &Bound<Expr>, e: &Expr, inclusive: bool| match b {
+    let is_bound_at = |b: &Bound<Expr>, e: &Expr, inclusive: bool| match b {
         Bound::Included(x) => inclusive && x == e,
         Bound::Excluded(x) => !inclusive && x == e,
         Bound::Unbounded => false,
     };
+    // Whether `rowid op bound` is exactly what the range checks.
+    let in_range = |op: CmpOp, bound: &Expr| match op {
+        CmpOp::Eq => is_bound_at(&rowids.0, bound, true) && is_bound_at(&rowids.1, bound, true),
+        CmpOp::GtEq => is_bound_at(&rowids.0, bound, true),
+        CmpOp::Gt => is_bound_at(&rowids.0, bound, false),
+        CmpOp::LtEq => is_bound_at(&rowids.1, bound, true),
+        CmpOp::Lt => is_bound_at(&rowids.1, bound, false),
+        _ => false,
+    };
     let answered = |t: &Expr| match t {
-        Expr::Compare(op, a, b) if on_rowid(a) && is_bound(b) && deterministic(b) => match op {
-            CmpOp::Eq => is_lower(&rowids.0, b, true) && is_lower(&rowids.1, b, true),
-            CmpOp::GtEq => is_lower(&rowids.0, b, true),
-            CmpOp::Gt => is_lower(&rowids.0, b, false),
-            CmpOp::LtEq => is_lower(&rowids.1, b, true),
-            CmpOp::Lt => is_lower(&rowids.1, b, false),
-            _ => false,
-        },
-        Expr::Compare(op, a, b) if on_rowid(b) && is_bound(a) && deterministic(a) => match op.flip() {
-            CmpOp::Eq => is_lower(&rowids.0, a, true) && is_lower(&rowids.1, a, true),
-            CmpOp::GtEq => is_lower(&rowids.0, a, true),
-            CmpOp::Gt => is_lower(&rowids.0, a, false),
-            CmpOp::LtEq => is_lower(&rowids.1, a, true),
-            CmpOp::Lt => is_lower(&rowids.1, a, false),
-            _ => false,
-        },
+        Expr::Compare(op, a, b) if on_rowid(a) && is_bound(b) && deterministic(b) => in_range(*op, b),
+        Expr::Compare(op, a, b) if on_rowid(b) && is_bound(a) && deterministic(a) => in_range(op.flip(), a),
         Expr::Between { expr, low, high, negated: false } => {
             on_rowid(expr)
                 && deterministic(low)
                 && deterministic(high)
-                && is_lower(&rowids.0, low, true)
-                && is_lower(&rowids.1, high, true)
+                && is_bound_at(&rowids.0, low, true)
+                && is_bound_at(&rowids.1, high, true)
         }
         _ => false,
     };

@@ -22,6 +22,7 @@ pub fn sqlstate(e: &braid::Error) -> &'static str {
         E::InvalidInput(_) => "22023",
         E::Unsupported(_) => "0A000",
         E::ReadOnly => "25006",
+        E::Cancelled { .. } => "57014",
         E::Storage(e) if e.is_retryable() => "40001",
         E::Storage(braid_engine::Error::Corruption(_)) => "XX001",
         E::Storage(braid_engine::Error::Io(_)) => "58030",

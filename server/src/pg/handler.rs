@@ -32,7 +32,10 @@ use pgwire::api::results::{
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::{Entry, PortalStore};
-use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState, PgWireServerHandlers, Type};
+use pgwire::api::{
+    ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator,
+    Type,
+};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
@@ -42,6 +45,7 @@ use pgwire::messages::extendedquery::{
     Bind, BindComplete, Describe, Execute, PortalSuspended, TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT,
 };
 use pgwire::messages::response::{CommandComplete, EmptyQueryResponse};
+use pgwire::messages::startup::SecretKey;
 
 use braid::{DataType, Value};
 
@@ -53,12 +57,19 @@ use super::types;
 pub struct Handlers {
     session: Arc<Mutex<Session>>,
     parser: Arc<Parser>,
+    /// The process id and secret key this connection reports at startup, under which a
+    /// cancel request finds its session.
+    keys: (i32, i32),
 }
 
 impl Handlers {
-    pub fn new(session: Session) -> Self {
+    pub fn new(session: Session, keys: (i32, i32)) -> Self {
         let session = Arc::new(Mutex::new(session));
-        Handlers { parser: Arc::new(Parser { session: session.clone() }), session }
+        Handlers { parser: Arc::new(Parser { session: session.clone() }), session, keys }
+    }
+
+    fn share(&self) -> Handlers {
+        Handlers { session: self.session.clone(), parser: self.parser.clone(), keys: self.keys }
     }
 
     /// Runs `f` on the session.
@@ -67,26 +78,38 @@ impl Handlers {
     }
 }
 
-/// Trust authentication: the default on loopback.
-pub struct Trust;
+/// Trust authentication (the default on loopback), reporting the connection's cancel keys.
+pub struct Trust {
+    keys: (i32, i32),
+}
 
-impl NoopStartupHandler for Trust {}
+impl NoopStartupHandler for Trust {
+    fn pid_secret_key_generator(&self) -> &dyn PidSecretKeyGenerator {
+        self
+    }
+}
+
+impl PidSecretKeyGenerator for Trust {
+    fn generate(&self, _client: &dyn ClientInfo) -> (i32, SecretKey) {
+        (self.keys.0, SecretKey::I32(self.keys.1))
+    }
+}
 
 impl PgWireServerHandlers for Handlers {
     fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
-        Arc::new(Handlers { session: self.session.clone(), parser: self.parser.clone() })
+        Arc::new(self.share())
     }
 
     fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
-        Arc::new(Handlers { session: self.session.clone(), parser: self.parser.clone() })
+        Arc::new(self.share())
     }
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
-        Arc::new(Trust)
+        Arc::new(Trust { keys: self.keys })
     }
 
     fn copy_handler(&self) -> Arc<impl CopyHandler> {
-        Arc::new(Handlers { session: self.session.clone(), parser: self.parser.clone() })
+        Arc::new(self.share())
     }
 }
 

@@ -8,6 +8,7 @@
 //! - [`types`] writes values and reads parameters in text and binary formats;
 //! - [`copy`] reads and writes COPY's text and CSV formats;
 //! - [`error`] maps Braid's errors to SQLSTATEs;
+//! - [`cancel`] finds the session a cancel request names;
 //! - [`catalog`] answers psql's describe commands (`\dt`, `\d NAME`, `\l`) from Braid's catalog.
 //!
 //! Connections are spread round-robin over one single-threaded tokio runtime per core
@@ -18,6 +19,7 @@
 //! Shutdown: the listener stops accepting, waits (up to a bound) for open connections to
 //! finish, and returns, after which the caller flushes the database.
 
+pub mod cancel;
 pub mod catalog;
 pub mod copy;
 pub mod error;
@@ -36,6 +38,9 @@ use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
+
+/// A place among the connections served at once.
+type Permit = tokio::sync::OwnedSemaphorePermit;
 
 /// How long shutdown waits for open connections to finish their work.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -63,31 +68,53 @@ impl Listener {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let limit = Arc::new(Semaphore::new(self.config.max_connections));
         let workers = Workers::start()?;
+        let registry = Arc::new(cancel::Registry::default());
         let mut next_worker = 0;
         let mut tasks = tokio::task::JoinSet::new();
+        // Accepted connections that are not cancel requests, ready for a worker.
+        let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel::<(TcpStream, SocketAddr, Permit)>();
         tokio::pin!(shutdown);
         loop {
-            let (socket, peer) = tokio::select! {
+            let (socket, peer, permit) = tokio::select! {
                 _ = &mut shutdown => break,
-                accepted = self.listener.accept() => match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait, do not spin.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                Some(ready) = ready_rx.recv() => ready,
+                accepted = self.listener.accept() => {
+                    let (socket, peer) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            // Out of file descriptors and the like: wait, do not spin.
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let Ok(permit) = limit.clone().try_acquire_owned() else {
+                        tracing::warn!(%peer, limit = self.config.max_connections, "connection refused: too many connections");
+                        tokio::spawn(refuse(socket));
                         continue;
-                    }
-                },
+                    };
+                    // Cancel requests are served here, not queued behind the statement
+                    // they cancel on its worker thread.
+                    let (ready_tx, registry) = (ready_tx.clone(), registry.clone());
+                    tokio::spawn(async move {
+                        let mut socket = socket;
+                        match cancel::read_cancel(&mut socket).await {
+                            Some((pid, secret)) => {
+                                let cancelled = registry.cancel(pid, secret);
+                                tracing::info!(%peer, pid, cancelled, "cancel request");
+                            }
+                            None => _ = ready_tx.send((socket, peer, permit)),
+                        }
+                    });
+                    continue;
+                }
             };
             while tasks.try_join_next().is_some() {}
-            let Ok(permit) = limit.clone().try_acquire_owned() else {
-                tracing::warn!(%peer, limit = self.config.max_connections, "connection refused: too many connections");
-                tokio::spawn(refuse(socket));
-                continue;
-            };
             let _ = socket.set_nodelay(true);
-            let session = session::Session::new(self.db.connect(), self.config.slow_statement);
-            let handlers = Arc::new(handler::Handlers::new(session));
+            let session =
+                session::Session::new(self.db.connect(), self.config.slow_statement, self.config.statement_timeout);
+            let registration = registry.register(session.interrupt_handle());
+            let handlers = Arc::new(handler::Handlers::new(session, (registration.pid, registration.secret)));
             // The socket moves to its worker's reactor: deregistered here, registered there.
             let socket = socket.into_std()?;
             next_worker = (next_worker + 1) % workers.handles.len();
@@ -101,7 +128,7 @@ impl Listener {
                     tracing::debug!(%peer, error = %e, "connection ended with an error");
                 }
                 tracing::debug!(%peer, "connection closed");
-                drop(permit);
+                drop((permit, registration));
             };
             tasks.spawn_on(connection, &workers.handles[next_worker]);
         }

@@ -99,8 +99,16 @@ struct CopyIn {
 }
 
 impl Session {
-    pub fn new(conn: Connection, slow: Duration) -> Self {
-        Session { conn, statements: HashMap::new(), failed: false, settings: default_settings(), slow, copy_in: None }
+    pub fn new(mut conn: Connection, slow: Duration, statement_timeout: Option<Duration>) -> Self {
+        conn.set_statement_timeout(statement_timeout);
+        let mut settings = default_settings();
+        settings.insert("statement_timeout".into(), statement_timeout.map_or(0, |t| t.as_millis()).to_string());
+        Session { conn, statements: HashMap::new(), failed: false, settings, slow, copy_in: None }
+    }
+
+    /// Interrupts this session's running statement (a cancel request).
+    pub fn interrupt_handle(&self) -> braid::InterruptHandle {
+        self.conn.interrupt_handle()
     }
 
     /// Whether a transaction is open (`T` or `E` in ReadyForQuery).
@@ -216,7 +224,7 @@ impl Session {
                     "current transaction is aborted, commands ignored until end of transaction block",
                 ));
             }
-            "SET" => return Ok(self.set(&statement.text())),
+            "SET" => return self.set(&statement.text()),
             "SHOW" => {
                 let name = show_name(statement);
                 let value = self.settings.get(&name).cloned();
@@ -430,19 +438,47 @@ impl Session {
 
     /// `SET name = value` / `SET name TO value`: kept for SHOW; Braid has no setting that
     /// changes behaviour through SET yet, so every name is accepted.
-    fn set(&mut self, text: &str) -> Step {
+    fn set(&mut self, text: &str) -> Result<Step, Failure> {
         let rest = text.trim_start_matches(|c: char| c.is_ascii_alphabetic()).trim();
         let rest = rest.strip_prefix("SESSION ").or_else(|| rest.strip_prefix("LOCAL ")).unwrap_or(rest).trim();
         let (name, value) = match rest.split_once('=').or_else(|| rest.split_once(" TO ")) {
             Some((n, v)) => (n.trim(), v.trim()),
             None => rest.split_once(' ').unwrap_or((rest, "")),
         };
-        if !name.is_empty() {
-            let value = value.trim_matches('\'').to_string();
-            self.settings.insert(name.to_ascii_lowercase(), value);
+        if name.is_empty() {
+            return Ok(Step::command("SET", TxChange::None));
         }
-        Step::command("SET", TxChange::None)
+        let name = name.to_ascii_lowercase();
+        let value = value.trim_matches('\'').to_string();
+        if name == "statement_timeout" {
+            let timeout = parse_duration(&value).ok_or_else(|| {
+                info("22023", format!("invalid value for parameter \"statement_timeout\": \"{value}\""))
+            })?;
+            self.conn.set_statement_timeout((!timeout.is_zero()).then_some(timeout));
+            self.settings.insert(name, timeout.as_millis().to_string());
+        } else {
+            self.settings.insert(name, value);
+        }
+        Ok(Step::command("SET", TxChange::None))
     }
+}
+
+/// A duration as PostgreSQL settings write it: milliseconds, or a number with a unit
+/// (`us`, `ms`, `s`, `min`, `h`).
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let ms = match unit.trim() {
+        "" | "ms" => number,
+        "us" => number / 1000.0,
+        "s" => number * 1000.0,
+        "min" => number * 60_000.0,
+        "h" => number * 3_600_000.0,
+        _ => return None,
+    };
+    (ms.is_finite() && ms >= 0.0).then(|| Duration::from_micros((ms * 1000.0) as u64))
 }
 
 /// The setting a `SHOW` names, lower case.
@@ -488,7 +524,7 @@ mod tests {
 
     fn session() -> Session {
         let db = braid::Database::open_in_memory().unwrap();
-        Session::new(db.connect(), Duration::from_secs(60))
+        Session::new(db.connect(), Duration::from_secs(60), None)
     }
 
     fn tags(steps: Vec<Result<Step, Failure>>) -> Vec<String> {

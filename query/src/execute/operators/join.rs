@@ -61,6 +61,8 @@ impl Operator for NestedLoopJoin<'_> {
         while let Some(batch) = self.left.next_batch()? {
             let mut out = Vec::new();
             for l in &batch {
+                // Each left row may meet many right rows: stop between them if asked.
+                super::super::interrupt::check()?;
                 let mut any = false;
                 for (i, r) in self.right.iter().enumerate() {
                     let row = joined(l, r);

@@ -39,6 +39,7 @@ impl<'a> Batches<'a> {
 
 impl Operator for Batches<'_> {
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        super::super::interrupt::check()?;
         let mut batch = Vec::with_capacity(self.size);
         for row in self.rows.by_ref().take(self.size) {
             batch.push(row?);

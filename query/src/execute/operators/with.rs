@@ -46,6 +46,7 @@ fn recurse(
         }
     }
     while !working.is_empty() && result.len() < limit {
+        super::super::interrupt::check()?;
         ctx.shared.ctes.borrow_mut().insert(cte.id, Rc::new(std::mem::take(&mut working)));
         for row in build(step, ctx)?.collect()? {
             if all || seen.insert(GroupKey(row.clone())) {
