@@ -3,6 +3,7 @@
 //! - `braid serve`: opens (creating if needed) a data directory and serves it over the
 //!   PostgreSQL wire protocol until SIGINT or SIGTERM; then stops accepting, lets open
 //!   connections finish (bounded), flushes and exits 0.
+//! - `braid shell [DIR | postgres://URL]`: an SQL shell, embedded or remote.
 //! - `braid status`: what a data directory holds.
 
 use std::path::PathBuf;
@@ -23,6 +24,12 @@ struct Cli {
 enum Command {
     /// Serve a data directory over the PostgreSQL wire protocol until SIGINT/SIGTERM.
     Serve(ServeArgs),
+    /// An interactive SQL shell on a data directory (embedded) or a server (postgres://URL);
+    /// reads a script from standard input when it is not a terminal.
+    Shell {
+        #[arg(default_value = "./braid-data")]
+        target: String,
+    },
     /// Open a data directory, print what it holds, and exit.
     Status {
         #[arg(default_value = "./braid-data")]
@@ -100,6 +107,11 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(args) => args.config().and_then(|c| serve(c).map_err(|e| e.to_string())),
         Command::Status { data } => status(data).map_err(|e| e.to_string()),
+        Command::Shell { target } => match braid_server::shell::run(&target) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
