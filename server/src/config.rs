@@ -10,6 +10,7 @@
 //! max_connections = 100
 //! slow_statement_ms = 1000
 //! statement_timeout_ms = 0    # 0: no limit
+//! idle_timeout_ms = 0         # 0: never
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,9 @@ pub struct Config {
     /// Statements running longer are stopped with SQLSTATE 57014 (`None`: no limit); a
     /// session changes its own with `SET statement_timeout`.
     pub statement_timeout: Option<Duration>,
+    /// Connections idle (no message, no statement running) longer are closed (`None`:
+    /// never).
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Default for Config {
@@ -47,6 +51,7 @@ impl Default for Config {
             max_connections: 100,
             slow_statement: Duration::from_secs(1),
             statement_timeout: None,
+            idle_timeout: None,
         }
     }
 }
@@ -64,6 +69,8 @@ pub struct FileConfig {
     pub slow_statement_ms: Option<u64>,
     /// 0: no limit.
     pub statement_timeout_ms: Option<u64>,
+    /// 0: never.
+    pub idle_timeout_ms: Option<u64>,
 }
 
 impl FileConfig {
@@ -98,6 +105,9 @@ impl FileConfig {
         }
         if let Some(v) = self.statement_timeout_ms {
             config.statement_timeout = (v > 0).then(|| Duration::from_millis(v));
+        }
+        if let Some(v) = self.idle_timeout_ms {
+            config.idle_timeout = (v > 0).then(|| Duration::from_millis(v));
         }
         Ok(())
     }

@@ -69,6 +69,9 @@ struct ServeArgs {
     /// [default: 0]. A session sets its own with `SET statement_timeout`.
     #[arg(long)]
     statement_timeout_ms: Option<u64>,
+    /// Connections idle longer than this many milliseconds are closed; 0: never [default: 0].
+    #[arg(long)]
+    idle_timeout_ms: Option<u64>,
 }
 
 impl ServeArgs {
@@ -87,6 +90,7 @@ impl ServeArgs {
             max_connections: self.max_connections,
             slow_statement_ms: self.slow_statement_ms,
             statement_timeout_ms: self.statement_timeout_ms,
+            idle_timeout_ms: self.idle_timeout_ms,
         };
         flags.apply(&mut config)?;
         if let Some(b) = self.backend {

@@ -331,3 +331,30 @@ fn statement_timeouts_and_cancel_requests_stop_a_running_statement() {
         assert_eq!(n, 20_000);
     });
 }
+
+#[test]
+fn idle_connections_are_closed_but_busy_ones_are_not() {
+    let server = Server::start(&["--idle-timeout-ms", "300"]);
+    runtime().block_on(async {
+        let busy = server.connect().await;
+        busy.batch_execute(
+            "CREATE TABLE n (x INTEGER PRIMARY KEY); \
+             WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000) \
+             INSERT INTO n SELECT x FROM c",
+        )
+        .await
+        .unwrap();
+        // Four million pairs: longer than the idle timeout, and not idle.
+        let started = std::time::Instant::now();
+        let n: i64 = busy.query_one("SELECT count(*) FROM n a, n b WHERE a.x + b.x > 0", &[]).await.unwrap().get(0);
+        assert_eq!(n, 4_000_000);
+        let long = started.elapsed();
+
+        let idle = server.connect().await;
+        idle.query_one("SELECT 1", &[]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert!(idle.query_one("SELECT 1", &[]).await.is_err(), "an idle connection was closed");
+        assert!(idle.is_closed());
+        eprintln!("the busy statement ran {long:?}");
+    });
+}
