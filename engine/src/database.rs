@@ -297,6 +297,18 @@ impl<S: Storage> Txn<S> {
         catalog::list_tables(&self.txn)
     }
 
+    /// A named secret kept beside the catalog (the server's login verifiers), never
+    /// visible to SQL.
+    pub fn secret(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let key = Key::Meta(&format!("secret:{name}")).encode();
+        Ok(self.txn.get(&key)?.map(|bytes| bytes.as_ref().to_vec()))
+    }
+
+    /// Stores (replaces) a named secret; see [`secret`](Self::secret).
+    pub fn set_secret(&mut self, name: &str, value: Vec<u8>) -> Result<()> {
+        self.txn.set(Key::Meta(&format!("secret:{name}")).encode(), value)
+    }
+
     /// Creates a btree index on `columns` of `table` and fills it from the existing rows.
     pub fn create_index(&mut self, table: &str, name: &str, columns: &[&str], unique: bool) -> Result<TableDef> {
         let mut def = self.table(table)?;

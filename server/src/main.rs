@@ -30,9 +30,26 @@ enum Command {
         #[arg(default_value = "./braid-data")]
         target: String,
     },
+    /// Manage the users that log in with a password (SCRAM-SHA-256).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Open a data directory, print what it holds, and exit.
     Status {
         #[arg(default_value = "./braid-data")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user (or set a user's password): the password is read from the environment
+    /// variable BRAID_PASSWORD, or else from the first line of standard input. Stop the
+    /// server first: the data directory is opened directly.
+    Add {
+        name: String,
+        #[arg(long, default_value = "./braid-data")]
         data: PathBuf,
     },
 }
@@ -111,6 +128,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(args) => args.config().and_then(|c| serve(c).map_err(|e| e.to_string())),
         Command::Status { data } => status(data).map_err(|e| e.to_string()),
+        Command::User { command: UserCommand::Add { name, data } } => add_user(&data, &name),
         Command::Shell { target } => match braid_server::shell::run(&target) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
@@ -124,6 +142,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn add_user(data: &std::path::Path, name: &str) -> Result<(), String> {
+    let password = match std::env::var("BRAID_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| e.to_string())?;
+            line.trim_end_matches(['\n', '\r']).to_string()
+        }
+    };
+    let db = braid::Database::open(data).map_err(|e| e.to_string())?;
+    braid_server::pg::auth::add_user(&db, name, &password)?;
+    db.flush().map_err(|e| e.to_string())?;
+    println!("user {name} added");
+    Ok(())
 }
 
 fn open(data: &std::path::Path, backend: Backend, synchronous: Synchronous) -> braid_engine::Result<Database> {

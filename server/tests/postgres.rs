@@ -358,3 +358,49 @@ fn idle_connections_are_closed_but_busy_ones_are_not() {
         eprintln!("the busy statement ran {long:?}");
     });
 }
+
+#[test]
+fn users_added_with_braid_user_add_log_in_with_scram() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let added = std::process::Command::new(env!("CARGO_BIN_EXE_braid"))
+        .args(["user", "add", "alice", "--data"])
+        .arg(&data)
+        .env("BRAID_PASSWORD", "correct horse")
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+
+    let server = Server::start_on(&data, &[]);
+    runtime().block_on(async {
+        let url = |user: &str, password: &str| {
+            format!(
+                "host={} port={} user={user} password='{password}' dbname=braid",
+                server.addr.ip(),
+                server.addr.port()
+            )
+        };
+        let (client, connection) = tokio_postgres::connect(&url("alice", "correct horse"), tokio_postgres::NoTls)
+            .await
+            .expect("alice logs in with her password");
+        tokio::spawn(connection);
+        let one: i64 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
+        assert_eq!(one, 1);
+
+        let err = tokio_postgres::connect(&url("alice", "wrong"), tokio_postgres::NoTls).await.err().expect("refused");
+        assert_eq!(err.code(), Some(&SqlState::INVALID_PASSWORD), "{err:?}");
+
+        // A name without a verifier is trusted (loopback).
+        let (client, connection) = tokio_postgres::connect(&url("braid", ""), tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        client.query_one("SELECT 1", &[]).await.unwrap();
+    });
+    // The verifier is not visible to SQL, and the password is nowhere in the data files.
+    drop(server);
+    let mut found = false;
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+        found |= bytes.windows(b"correct horse".len()).any(|w| w == b"correct horse");
+    }
+    assert!(!found, "the password was stored");
+}

@@ -22,7 +22,6 @@ use bytes::BytesMut;
 use futures::{Sink, SinkExt, StreamExt, stream};
 use parking_lot::Mutex;
 use pgwire::api::auth::StartupHandler;
-use pgwire::api::auth::noop::NoopStartupHandler;
 use pgwire::api::copy::CopyHandler;
 use pgwire::api::portal::PortalExecutionState;
 use pgwire::api::portal::{Format, Portal};
@@ -33,10 +32,7 @@ use pgwire::api::results::{
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::{Entry, PortalStore};
-use pgwire::api::{
-    ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator,
-    Type,
-};
+use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState, PgWireServerHandlers, Type};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
@@ -46,7 +42,6 @@ use pgwire::messages::extendedquery::{
     Bind, BindComplete, Describe, Execute, PortalSuspended, TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT,
 };
 use pgwire::messages::response::{CommandComplete, EmptyQueryResponse};
-use pgwire::messages::startup::SecretKey;
 
 use braid::{DataType, Value};
 
@@ -96,23 +91,6 @@ impl Handlers {
     }
 }
 
-/// Trust authentication (the default on loopback), reporting the connection's cancel keys.
-pub struct Trust {
-    keys: (i32, i32),
-}
-
-impl NoopStartupHandler for Trust {
-    fn pid_secret_key_generator(&self) -> &dyn PidSecretKeyGenerator {
-        self
-    }
-}
-
-impl PidSecretKeyGenerator for Trust {
-    fn generate(&self, _client: &dyn ClientInfo) -> (i32, SecretKey) {
-        (self.keys.0, SecretKey::I32(self.keys.1))
-    }
-}
-
 impl PgWireServerHandlers for Handlers {
     fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
         Arc::new(self.share())
@@ -123,7 +101,8 @@ impl PgWireServerHandlers for Handlers {
     }
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
-        Arc::new(Trust { keys: self.keys })
+        let db = self.session.lock().database();
+        Arc::new(super::auth::Startup::new(db, super::auth::Keys(self.keys.0, self.keys.1)))
     }
 
     fn copy_handler(&self) -> Arc<impl CopyHandler> {

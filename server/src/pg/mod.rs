@@ -8,6 +8,7 @@
 //! - [`types`] writes values and reads parameters in text and binary formats;
 //! - [`copy`] reads and writes COPY's text and CSV formats;
 //! - [`error`] maps Braid's errors to SQLSTATEs;
+//! - [`auth`] authenticates: SCRAM-SHA-256 for users with a verifier, trust otherwise;
 //! - [`cancel`] finds the session a cancel request names;
 //! - [`catalog`] answers psql's describe commands (`\dt`, `\d NAME`, `\l`) from Braid's catalog.
 //!
@@ -19,6 +20,7 @@
 //! Shutdown: the listener stops accepting, waits (up to a bound) for open connections to
 //! finish, and returns, after which the caller flushes the database.
 
+pub mod auth;
 pub mod cancel;
 pub mod catalog;
 pub mod copy;

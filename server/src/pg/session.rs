@@ -106,6 +106,11 @@ impl Session {
         Session { conn, statements: HashMap::new(), failed: false, settings, slow, copy_in: None }
     }
 
+    /// The database this session's connection reads and writes.
+    pub fn database(&self) -> braid::Database {
+        self.conn.database().clone()
+    }
+
     /// Interrupts this session's running statement (a cancel request).
     pub fn interrupt_handle(&self) -> braid::InterruptHandle {
         self.conn.interrupt_handle()
