@@ -11,6 +11,8 @@
 //! slow_statement_ms = 1000
 //! statement_timeout_ms = 0    # 0: no limit
 //! idle_timeout_ms = 0         # 0: never
+//! tls_cert = "server.crt"     # PEM; with tls_key, clients may use TLS
+//! tls_key = "server.key"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -38,6 +40,8 @@ pub struct Config {
     /// Connections idle (no message, no statement running) longer are closed (`None`:
     /// never).
     pub idle_timeout: Option<Duration>,
+    /// TLS: a PEM certificate chain and private key; clients may then negotiate TLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for Config {
@@ -52,6 +56,7 @@ impl Default for Config {
             slow_statement: Duration::from_secs(1),
             statement_timeout: None,
             idle_timeout: None,
+            tls: None,
         }
     }
 }
@@ -71,6 +76,9 @@ pub struct FileConfig {
     pub statement_timeout_ms: Option<u64>,
     /// 0: never.
     pub idle_timeout_ms: Option<u64>,
+    /// PEM files; both or neither.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -108,6 +116,11 @@ impl FileConfig {
         }
         if let Some(v) = self.idle_timeout_ms {
             config.idle_timeout = (v > 0).then(|| Duration::from_millis(v));
+        }
+        match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => config.tls = Some((cert, key)),
+            (None, None) => {}
+            _ => return Err("TLS needs both tls_cert and tls_key".into()),
         }
         Ok(())
     }

@@ -89,6 +89,12 @@ struct ServeArgs {
     /// Connections idle longer than this many milliseconds are closed; 0: never [default: 0].
     #[arg(long)]
     idle_timeout_ms: Option<u64>,
+    /// A PEM certificate chain: with --tls-key, clients may negotiate TLS.
+    #[arg(long)]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long)]
+    tls_key: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -108,8 +114,15 @@ impl ServeArgs {
             slow_statement_ms: self.slow_statement_ms,
             statement_timeout_ms: self.statement_timeout_ms,
             idle_timeout_ms: self.idle_timeout_ms,
+            tls_cert: None,
+            tls_key: None,
         };
         flags.apply(&mut config)?;
+        match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => config.tls = Some((cert, key)),
+            (None, None) => {}
+            _ => return Err("TLS needs both --tls-cert and --tls-key".into()),
+        }
         if let Some(b) = self.backend {
             config.backend = b;
         }

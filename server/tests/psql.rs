@@ -84,6 +84,30 @@ fn psql_copies_files_in_and_out() {
 }
 
 #[test]
+fn psql_connects_over_tls_when_the_server_has_a_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("server.crt"), dir.path().join("server.key"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl makes the test certificate");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let server = Server::start(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    let out = Command::new("psql")
+        .arg(format!("host={} port={} user=braid dbname=braid sslmode=require", server.addr.ip(), server.addr.port()))
+        .args(["-X", "-At", "-c", "SELECT 40 + 2", "-c", "\\conninfo"])
+        .output()
+        .expect("psql is needed: apt-get install postgresql-client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("42\n"), "{stdout}");
+    assert!(stdout.contains("SSL connection (protocol: TLSv1.3"), "{stdout}");
+}
+
+#[test]
 fn psql_reports_errors_with_their_message() {
     let server = Server::start(&[]);
     let out = Command::new("psql")

@@ -41,6 +41,28 @@ use tokio::sync::Semaphore;
 
 use crate::config::Config;
 
+/// The TLS acceptor of a PEM certificate chain and private key.
+fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+    let invalid = |what: &std::path::Path, e: &dyn std::fmt::Display| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{}: {e}", what.display()))
+    };
+    let certs = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| invalid(cert, &e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(cert, &e))?;
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| invalid(key, &e))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(cert, &e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key_der)
+        .map_err(|e| invalid(cert, &e))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
 /// A connection the idle timeout watches.
 struct Watched {
     session: std::sync::Weak<parking_lot::Mutex<session::Session>>,
@@ -74,13 +96,15 @@ pub struct Listener {
     listener: TcpListener,
     db: braid::Database,
     config: Config,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Listener {
     /// Binds `config.host:config.port`.
     pub async fn bind(db: braid::Database, config: Config) -> std::io::Result<Listener> {
+        let tls = config.tls.as_ref().map(|(cert, key)| tls_acceptor(cert, key)).transpose()?;
         let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
-        Ok(Listener { listener, db, config })
+        Ok(Listener { listener, db, config, tls })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -150,10 +174,11 @@ impl Listener {
             // The socket moves to its worker's reactor: deregistered here, registered there.
             let socket = socket.into_std()?;
             next_worker = (next_worker + 1) % workers.handles.len();
+            let tls = self.tls.clone();
             let connection = async move {
                 tracing::debug!(%peer, "connection opened");
                 let served = match TcpStream::from_std(socket) {
-                    Ok(socket) => pgwire::tokio::process_socket(socket, None, handlers).await,
+                    Ok(socket) => pgwire::tokio::process_socket(socket, tls, handlers).await,
                     Err(e) => Err(e),
                 };
                 if let Err(e) = served {
