@@ -24,14 +24,15 @@ impl SledStorage {
         // sled's background flusher holds the directory lock for a moment after the last
         // handle is dropped, so an immediate reopen in the same process can find it taken.
         // sled reports it as an `io::Error` whose kind is not `WouldBlock`; only its message
-        // says "could not acquire lock".
+        // says "could not acquire lock". Waits up to 30 s: on a loaded 2-core machine a
+        // crash test's reopen once found the lock still held after 5.
         let locked = |e: &std::io::Error| {
             e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
         };
         let mut attempts = 0;
         let db = loop {
             match config.open() {
-                Err(sled::Error::Io(e)) if locked(&e) && attempts < 500 => {
+                Err(sled::Error::Io(e)) if locked(&e) && attempts < 3000 => {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }
