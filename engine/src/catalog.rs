@@ -117,6 +117,12 @@ impl TableDef {
             .ok_or_else(|| Error::NotFound { kind: "column", name: format!("{}.{name}", self.name) })
     }
 
+    /// Whether column `i` can never be NULL: declared NOT NULL, or the INTEGER PRIMARY KEY
+    /// (the rowid).
+    pub fn is_not_null(&self, i: usize) -> bool {
+        self.columns.get(i).is_some_and(|c| !c.nullable) || self.rowid_alias == Some(i as u32)
+    }
+
     pub fn index(&self, name: &str) -> Option<&IndexDef> {
         self.indexes.iter().find(|i| i.name == name)
     }

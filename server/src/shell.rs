@@ -89,11 +89,10 @@ impl Target {
                     .iter()
                     .enumerate()
                     .map(|(i, c)| {
-                        let not_null = !c.nullable || table.rowid_alias == Some(i as u32);
                         vec![
                             Some(c.name.clone()),
                             Some(c.data_type.to_string().to_ascii_lowercase()),
-                            Some(if not_null { "not null" } else { "" }.to_string()),
+                            Some(if table.is_not_null(i) { "not null" } else { "" }.to_string()),
                             c.default.clone(),
                         ]
                     })

@@ -14,6 +14,7 @@
 
 mod access;
 mod fold;
+mod identity;
 mod join_order;
 mod limit;
 mod order;
@@ -32,6 +33,7 @@ pub(crate) fn optimize(plan: Plan, txn: &Txn) -> Plan {
     let plan = join_order::order_joins(plan, txn);
     let plan = order::use_index_order(plan);
     let plan = limit::top_n(plan);
+    let plan = identity::remove(plan);
     prune::prune(plan)
 }
 

@@ -97,12 +97,11 @@ pub fn answer(sql: &str, tables: &Tables) -> Step {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let not_null = !c.nullable || table.rowid_alias == Some(i as u32);
                 vec![
                     text(&c.name),
                     text(&c.data_type.to_string().to_ascii_lowercase()),
                     c.default.as_deref().map_or(Value::Null, text),
-                    boolean(not_null),
+                    boolean(table.is_not_null(i)),
                     Value::Null,
                     text(""),
                     text(""),
