@@ -313,7 +313,12 @@ pub struct Copy {
 /// server's file system is not the client's business), and so is the binary format.
 pub fn copy(statement: &Parsed) -> Option<Result<Copy>> {
     let Parsed::Sql(s, _) = statement else { return None };
-    let ast::Statement::Copy { source, to, target, options, legacy_options, .. } = s.as_ref() else { return None };
+    let ast::Statement::Copy { source, to, target, options, legacy_options, values } = s.as_ref() else {
+        return None;
+    };
+    if !values.is_empty() {
+        return Some(Err(Error::unsupported("inline data after COPY FROM STDIN: send it as COPY data")));
+    }
     Some(copy_of(source, *to, target, options, legacy_options))
 }
 

@@ -7,8 +7,10 @@
 //! StoredKey/ServerKey pair, a SaltedPassword is enough to log in, so the data directory
 //! must be guarded as the passwords would be.
 //!
-//! The handler decides per connection, at its Startup message: a user with a verifier goes
-//! through pgwire's SASL handler, anyone else through trust.
+//! The handler decides per connection, at its Startup message: a user with a verifier (or
+//! whose verifier cannot be read) goes through pgwire's SASL handler, which refuses what it
+//! cannot verify; any other name is trusted on a loopback connection and refused (28000)
+//! from anywhere else.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -116,13 +118,20 @@ impl NoopStartupHandler for Trust {
     }
 }
 
+/// How a connection authenticates.
+#[derive(Debug, Clone, Copy)]
+enum Method {
+    Scram,
+    Trust,
+}
+
 /// One connection's startup: SCRAM or trust, chosen by the user it names.
 pub struct Startup {
     db: braid::Database,
     trust: Trust,
     scram: SASLAuthStartupHandler<DefaultServerParameterProvider>,
-    /// Decided at the Startup message: whether this connection authenticates with SCRAM.
-    uses_scram: Mutex<Option<bool>>,
+    /// Decided at the Startup message.
+    method: Mutex<Option<Method>>,
 }
 
 impl Startup {
@@ -132,12 +141,16 @@ impl Startup {
         let scram = SASLAuthStartupHandler::new(Arc::new(DefaultServerParameterProvider::default()))
             .with_scram(scram)
             .with_pid_secret_key_generator(Arc::new(keys));
-        Startup { db, trust: Trust { keys }, scram, uses_scram: Mutex::new(None) }
+        Startup { db, trust: Trust { keys }, scram, method: Mutex::new(None) }
     }
 
-    fn decide(&self, parameters: &BTreeMap<String, String>) -> bool {
+    /// How a connection authenticates: SCRAM unless the user surely has no verifier.
+    fn decide(&self, parameters: &BTreeMap<String, String>) -> Method {
         let user = parameters.get("user").map(String::as_str).unwrap_or_default();
-        matches!(verifier(&self.db, user), Ok(Some(_)))
+        match verifier(&self.db, user) {
+            Ok(None) => Method::Trust,
+            Ok(Some(_)) | Err(_) => Method::Scram,
+        }
     }
 }
 
@@ -149,20 +162,24 @@ impl StartupHandler for Startup {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let decided = *self.uses_scram.lock();
-        let uses_scram = match (decided, &message) {
-            (Some(d), _) => d,
+        let decided = *self.method.lock();
+        let method = match (decided, &message) {
+            (Some(m), _) => m,
             (None, PgWireFrontendMessage::Startup(startup)) => {
-                let d = self.decide(&startup.parameters);
-                *self.uses_scram.lock() = Some(d);
-                d
+                let m = self.decide(&startup.parameters);
+                *self.method.lock() = Some(m);
+                m
             }
-            (None, _) => false,
+            (None, _) => Method::Scram,
         };
-        if uses_scram {
-            self.scram.on_startup(client, message).await
-        } else {
-            self.trust.on_startup(client, message).await
+        match method {
+            Method::Scram => self.scram.on_startup(client, message).await,
+            Method::Trust if client.socket_addr().ip().is_loopback() => self.trust.on_startup(client, message).await,
+            Method::Trust => Err(PgWireError::UserError(Box::new(pgwire::error::ErrorInfo::new(
+                "FATAL".into(),
+                "28000".into(),
+                "no password is set for this user, and only local connections are trusted".into(),
+            )))),
         }
     }
 }

@@ -69,8 +69,17 @@ impl Drop for Registration {
 /// otherwise reads nothing. Waits a bounded time for the first bytes.
 pub async fn read_cancel(socket: &mut TcpStream) -> Option<(i32, i32)> {
     let mut head = [0u8; 8];
-    let peeked = tokio::time::timeout(Duration::from_secs(5), socket.peek(&mut head)).await;
-    if !matches!(peeked, Ok(Ok(8))) {
+    // A request may arrive in pieces: peek until its first 8 bytes are there.
+    let peeked = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.peek(&mut head).await {
+                Ok(8) => return true,
+                Ok(0) | Err(_) => return false,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+    });
+    if !matches!(peeked.await, Ok(true)) {
         return None;
     }
     let length = i32::from_be_bytes(head[..4].try_into().expect("4 bytes"));

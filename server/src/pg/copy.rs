@@ -45,7 +45,7 @@ impl Reader {
             let line = &self.buffer[start..start + end];
             start += end + 1;
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if !format.csv && line == b"\\." {
+            if line == b"\\." {
                 self.ended = true;
                 break;
             }
@@ -62,7 +62,7 @@ impl Reader {
     pub fn finish(&mut self, format: &Format) -> Result<Option<Record>, String> {
         let line = std::mem::take(&mut self.buffer);
         let line = line.strip_suffix(b"\r").unwrap_or(&line);
-        if self.ended || line.is_empty() || (!format.csv && line == b"\\.") {
+        if self.ended || line.is_empty() || line == b"\\." {
             return Ok(None);
         }
         if format.csv && record_end(&[line, b"\n"].concat(), format).is_none() {
@@ -108,7 +108,23 @@ fn parse_text(line: &str, format: &Format) -> Result<Record, String> {
                     out.push(c);
                     continue;
                 }
-                out.push(match chars.next() {
+                let next = chars.next();
+                // \xHH and \NNN (octal): a byte, kept as the character of that code.
+                if let Some(first @ ('x' | '0'..='7')) = next {
+                    let (radix, max) = if first == 'x' { (16, 2) } else { (8, 3) };
+                    let mut digits = if first == 'x' { String::new() } else { first.to_string() };
+                    while digits.len() < max && chars.clone().next().is_some_and(|c| c.is_digit(radix)) {
+                        digits.extend(chars.next());
+                    }
+                    if let Ok(code) = u8::from_str_radix(&digits, radix) {
+                        out.push(char::from(code));
+                        continue;
+                    }
+                    out.push(first);
+                    out.push_str(&digits);
+                    continue;
+                }
+                out.push(match next {
                     Some('t') => '\t',
                     Some('n') => '\n',
                     Some('r') => '\r',
@@ -278,6 +294,14 @@ mod tests {
             assert_eq!(got[0], vec![s("1"), s("tab\there, comma, \"quote\"\nline"), None], "{f:?}");
             assert_eq!(got[1], vec![s("2"), s(""), s("2.5")], "{f:?}");
         }
+    }
+
+    #[test]
+    fn octal_and_hex_escapes_and_the_end_marker_in_csv() {
+        let mut r = Reader::default();
+        assert_eq!(r.push(b"\\x41\\101\\7z\\x\n", &text_format()).unwrap(), vec![vec![s("AA\u{7}zx")]]);
+        let mut r = Reader::default();
+        assert_eq!(r.push(b"1,a\n\\.\n2,b\n", &csv_format()).unwrap(), vec![vec![s("1"), s("a")]]);
     }
 
     #[test]

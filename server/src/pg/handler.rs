@@ -465,18 +465,32 @@ impl CopyHandler for Handlers {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let rows = self.with_session(Session::copy_done).map_err(user)?;
-        let tag = Tag::new("COPY").with_rows(rows as usize);
+        let (rows, status) = self.with_session(|s| (s.copy_done(), transaction_status(s)));
+        // pgwire does not update the status while a COPY is in progress: the session's is it.
+        client.set_transaction_status(status);
+        let tag = Tag::new("COPY").with_rows(rows.map_err(user)? as usize);
         client.feed(PgWireBackendMessage::CommandComplete(tag.into())).await?;
         Ok(())
     }
 
-    async fn on_copy_fail<C>(&self, _client: &mut C, fail: CopyFail) -> PgWireError
+    async fn on_copy_fail<C>(&self, client: &mut C, fail: CopyFail) -> PgWireError
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        user(self.with_session(|s| s.copy_fail(&fail.message)))
+        let (error, status) = self.with_session(|s| (s.copy_fail(&fail.message), transaction_status(s)));
+        client.set_transaction_status(status);
+        user(error)
+    }
+}
+
+/// The ReadyForQuery status of a session: idle, in a transaction, or in a failed one.
+fn transaction_status(session: &Session) -> pgwire::messages::response::TransactionStatus {
+    use pgwire::messages::response::TransactionStatus;
+    match (session.in_transaction(), session.is_failed()) {
+        (false, _) => TransactionStatus::Idle,
+        (true, false) => TransactionStatus::Transaction,
+        (true, true) => TransactionStatus::Error,
     }
 }

@@ -134,7 +134,18 @@ impl Session {
             Err(e) => return vec![Err(self.fail(from_braid(&e)))],
         };
         let mut steps = Vec::with_capacity(statements.len());
-        for mut statement in statements {
+        let count = statements.len();
+        for (i, mut statement) in statements.into_iter().enumerate() {
+            // The client sends COPY data after the query string's statements have run: the
+            // COPY must be the last one, or the rest would run before its data arrives.
+            // (sqlparser may also swallow what follows `COPY … FROM STDIN;`: look at the text.)
+            let copy_in = statement.copy().is_some_and(|c| c.is_ok_and(|c| !c.to));
+            if copy_in && (i + 1 < count || text_after_statement(sql, i)) {
+                steps.push(Err(
+                    self.fail(info("0A000", "COPY FROM STDIN must be the last statement of a query string"))
+                ));
+                break;
+            }
             let step = self.run(&mut statement, vec![], sql);
             let failed = step.is_err();
             steps.push(step);
@@ -217,7 +228,9 @@ impl Session {
         let in_tx = self.in_transaction();
         match command {
             "BEGIN" if in_tx => return Ok(Step::command("BEGIN", TxChange::None)),
-            "COMMIT" | "ROLLBACK" if !in_tx => return Ok(Step::command(command, TxChange::None)),
+            // Ended, though nothing was open: the client's view of the transaction may lag
+            // Braid's (a COMMIT that failed has already ended it).
+            "COMMIT" | "ROLLBACK" if !in_tx => return Ok(Step::command(command, TxChange::Ended)),
             "COMMIT" | "ROLLBACK" if self.failed => {
                 self.failed = false;
                 self.conn.execute_batch("ROLLBACK").map_err(|e| from_braid(&e))?;
@@ -413,6 +426,11 @@ impl Session {
         }
     }
 
+    /// Whether the session's transaction is failed (ReadyForQuery status `E`).
+    pub fn is_failed(&self) -> bool {
+        self.failed
+    }
+
     /// CopyFail: the client gave up; nothing of the COPY remains.
     pub fn copy_fail(&mut self, message: &str) -> Failure {
         let error = info("57014", format!("COPY from stdin failed: {message}"));
@@ -484,6 +502,27 @@ fn parse_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     (ms.is_finite() && ms >= 0.0).then(|| Duration::from_micros((ms * 1000.0) as u64))
+}
+
+/// Whether `sql` holds anything but whitespace and `;` after its statement number `n`
+/// (from 0), statements ending at top-level `;`.
+fn text_after_statement(sql: &str, n: usize) -> bool {
+    let mut quote = None;
+    let mut ends = 0;
+    for (i, c) in sql.char_indices() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, ';') => {
+                ends += 1;
+                if ends == n + 1 {
+                    return sql[i + 1..].chars().any(|c| !c.is_whitespace() && c != ';');
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The setting a `SHOW` names, lower case.
@@ -588,6 +627,13 @@ mod tests {
         assert_eq!(s.copy_fail("client gave up").code, "57014");
         assert_eq!(tags(s.simple("SELECT * FROM t")), ["SELECT 2"]);
         assert_eq!(tags(s.simple("COPY t TO STDOUT; COPY t (v) TO '/tmp/x'")), ["COPY OUT 2", "ERROR 0A000"]);
+        // The client sends COPY data after the whole query string: COPY FROM STDIN is last.
+        assert_eq!(tags(s.simple("COPY t FROM STDIN; SELECT 1")), ["ERROR 0A000"]);
+        assert_eq!(tags(s.simple("BEGIN; COPY t FROM STDIN")), ["BEGIN", "COPY IN 2"]);
+        s.copy_data(b"7\tg\n");
+        assert_eq!(s.copy_done().unwrap(), 1);
+        assert!(s.in_transaction(), "a COPY inside the client's transaction leaves it open");
+        assert_eq!(tags(s.simple("ROLLBACK; SELECT * FROM t")), ["ROLLBACK", "SELECT 2"]);
     }
 
     #[test]
