@@ -129,6 +129,13 @@ impl Planned {
     }
 }
 
+/// Forgets a plan made for an older schema.
+fn drop_stale(cache: &mut Option<Planned>, generation: u64) {
+    if cache.as_ref().is_some_and(|c| c.generation != generation) {
+        *cache = None;
+    }
+}
+
 /// The prepared form of `statement`: the cached one, or a new one (then cached).
 fn prepared<'c>(
     cache: &'c mut Option<Planned>,
@@ -254,9 +261,7 @@ impl Connection {
         }
         let _running = interrupt::enter(&self.interrupt, self.statement_timeout.map(|t| Instant::now() + t));
         let generation = self.db.schema_generation();
-        if cache.as_ref().is_some_and(|c| c.generation != generation) {
-            *cache = None;
-        }
+        drop_stale(cache, generation);
         if let Some(open) = &mut self.txn {
             let savepoint = open.txn.kv().savepoint();
             let result = prepared(cache, statement, &open.txn, generation)
@@ -422,9 +427,7 @@ impl Connection {
             return Ok(std::sync::Arc::new(Description { params: vec![], columns: vec![] }));
         }
         let generation = self.db.schema_generation();
-        if statement.cache.as_ref().is_some_and(|c| c.generation != generation) {
-            statement.cache = None;
-        }
+        drop_stale(&mut statement.cache, generation);
         // A planned statement answers without a transaction: the common case, Describe
         // or a result's columns right after a run.
         if statement.cache.is_none() {

@@ -127,10 +127,9 @@ fn run_embedded(conn: &mut braid::Connection, sql: &str) -> Result<Vec<Printed>,
                     .map_err(|e| e.to_string())?;
                 Printed { columns, rows, tag: format!("{command} ") }
             }
-            Output::Changed(n) if command == "INSERT" => {
-                Printed { columns: vec![], rows: vec![], tag: format!("INSERT 0 {n}") }
+            Output::Changed(n) => {
+                Printed { columns: vec![], rows: vec![], tag: format!("{} {n}", crate::pg::session::tag_verb(command)) }
             }
-            Output::Changed(n) => Printed { columns: vec![], rows: vec![], tag: format!("{command} {n}") },
             Output::Done => Printed { columns: vec![], rows: vec![], tag: command.to_string() },
         };
         out.push(printed);

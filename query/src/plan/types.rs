@@ -364,12 +364,10 @@ impl Context {
                 Known(Boolean)
             }
             Expr::InSubquery { expr, subquery, .. } => {
-                let t = self.expr(expr, input);
-                let sub = self.plan(&subquery.plan);
-                if let Some(&first) = sub.first() {
+                self.expr(expr, input);
+                if let Some(&first) = self.plan(&subquery.plan).first() {
                     self.constrain(expr, first);
                 }
-                let _ = t;
                 Known(Boolean)
             }
             Expr::Exists { subquery, .. } => {
@@ -394,8 +392,8 @@ impl Context {
                 }
                 let mut results: Vec<&Expr> = whens.iter().map(|(_, t)| t).collect();
                 results.extend(otherwise.as_deref());
-                let t = self.unify(&results, input);
-                if otherwise.is_none() { t.or(Null) } else { t }
+                // Without ELSE a CASE may be NULL, which fits any type.
+                self.unify(&results, input)
             }
             Expr::Cast(e, ty) => {
                 self.expr(e, input);
@@ -513,8 +511,9 @@ fn aggregate_type(f: AggregateFunction, arg: Inferred) -> Inferred {
         AggregateFunction::Total | AggregateFunction::Avg => Known(Real),
         AggregateFunction::Sum => match arg {
             Known(Integer) => Known(Integer),
+            Known(Real) | Null => Known(Real),
             // sum() of text that looks like numbers is a number of either kind.
-            _ => Known(Real).or(if arg == Known(Real) || arg == Null { Null } else { Any }),
+            _ => Any,
         },
         AggregateFunction::Min | AggregateFunction::Max | AggregateFunction::AnyValue => arg,
         AggregateFunction::GroupConcat => Known(Text),

@@ -63,6 +63,24 @@ fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> std::io::Resul
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
+/// Serves a new connection that opens with a cancel request here, on the listener, not
+/// queued on a worker behind the statement it cancels; hands any other to `ready`.
+async fn screen(
+    mut socket: TcpStream,
+    peer: SocketAddr,
+    permit: Permit,
+    registry: Arc<cancel::Registry>,
+    ready: tokio::sync::mpsc::UnboundedSender<(TcpStream, SocketAddr, Permit)>,
+) {
+    match cancel::read_cancel(&mut socket).await {
+        Some((pid, secret)) => {
+            let cancelled = registry.cancel(pid, secret);
+            tracing::info!(%peer, pid, cancelled, "cancel request");
+        }
+        None => _ = ready.send((socket, peer, permit)),
+    }
+}
+
 /// A connection the idle timeout watches.
 struct Watched {
     session: std::sync::Weak<parking_lot::Mutex<session::Session>>,
@@ -148,19 +166,7 @@ impl Listener {
                         tokio::spawn(refuse(socket));
                         continue;
                     };
-                    // Cancel requests are served here, not queued behind the statement
-                    // they cancel on its worker thread.
-                    let (ready_tx, registry) = (ready_tx.clone(), registry.clone());
-                    tokio::spawn(async move {
-                        let mut socket = socket;
-                        match cancel::read_cancel(&mut socket).await {
-                            Some((pid, secret)) => {
-                                let cancelled = registry.cancel(pid, secret);
-                                tracing::info!(%peer, pid, cancelled, "cancel request");
-                            }
-                            None => _ = ready_tx.send((socket, peer, permit)),
-                        }
-                    });
+                    tokio::spawn(screen(socket, peer, permit, registry.clone(), ready_tx.clone()));
                     continue;
                 }
             };

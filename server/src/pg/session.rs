@@ -270,11 +270,7 @@ impl Session {
             (true, false) => TxChange::Ended,
             _ => TxChange::None,
         };
-        let verb = match command {
-            "INSERT" => "INSERT 0",
-            "OK" => "SELECT",
-            c => c,
-        };
+        let verb = tag_verb(command);
         let reply = match output {
             Output::Rows(rows) => {
                 let columns = self.conn.describe(statement).map_err(|e| from_braid(&e))?.columns.clone();
@@ -483,6 +479,15 @@ impl Session {
             self.settings.insert(name, value);
         }
         Ok(Step::command("SET", TxChange::None))
+    }
+}
+
+/// The verb of a command's tag: what precedes the row count (`INSERT 0 3`, `UPDATE 3`).
+pub(crate) fn tag_verb(command: &'static str) -> &'static str {
+    match command {
+        "INSERT" => "INSERT 0",
+        "OK" => "SELECT",
+        c => c,
     }
 }
 

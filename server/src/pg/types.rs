@@ -34,7 +34,7 @@ pub fn pg_type(t: Option<DataType>) -> Type {
         Some(DataType::Real) => Type::FLOAT8,
         Some(DataType::Blob) => Type::BYTEA,
         Some(DataType::Timestamp) => Type::TIMESTAMPTZ,
-        Some(DataType::Text) | Some(_) | None => Type::TEXT,
+        _ => Type::TEXT,
     }
 }
 
