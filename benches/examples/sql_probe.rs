@@ -1,8 +1,10 @@
 //! Where the SQL layer's time goes on its hottest paths, for profiling one at a time:
 //! bulk INSERT in one transaction (workload a), point SELECTs by INTEGER PRIMARY KEY (workload
-//! b, one read transaction), 1% range SUMs (workload c) and `ORDER BY score LIMIT 10` (t), through a prepared statement of the `braid` API.
+//! b, one read transaction), 1% range SUMs (workload c), `ORDER BY score LIMIT 10` (t), the
+//! time-series GROUP BY (d) and the join with aggregation (j), through prepared statements of
+//! the `braid` API.
 //!
-//! `PROBE=a|b|c|t cargo run --release -p braid-benches --example sql_probe` (`BRAID_BENCH_N` rows,
+//! `PROBE=a|b|c|t|d|j cargo run --release -p braid-benches --example sql_probe` (`BRAID_BENCH_N` rows,
 //! `PROBE_BACKEND=redb|memory`), then e.g. `perf record -g` on the binary.
 
 use std::time::Instant;
@@ -30,6 +32,23 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (_db, mut conn) = sql::braid::open(dir.path(), backend);
+    if probe == "d" || probe == "j" {
+        let query = if probe == "d" {
+            sql::braid::load_points(&mut conn, sql::points(n, 0));
+            sql::POINTS_GROUP_BY
+        } else {
+            sql::braid::load_join(&mut conn, sql::facts(n));
+            sql::JOIN_GROUP_BY
+        };
+        let mut stmt = conn.prepare(query).unwrap();
+        for _ in 0..5 {
+            let start = Instant::now();
+            let groups = stmt.query(()).unwrap().count();
+            let secs = start.elapsed().as_secs_f64();
+            println!("{probe}: {:.0}k rows per second ({groups} groups in {secs:.2} s)", n as f64 / secs / 1e3);
+        }
+        return;
+    }
     sql::braid::bulk_insert(&mut conn, rows(n, 0));
     if probe == "t" {
         conn.execute(sql::CREATE_SCORE_INDEX, ()).unwrap();
@@ -41,10 +60,10 @@ fn main() {
             "t" => {
                 let mut stmt = conn.prepare(sql::TOP_N).unwrap();
                 let mut check = 0;
-                for _ in 0..20_000 {
+                for _ in 0..100_000 {
                     check += sql::braid::top_n(&mut stmt)[0];
                 }
-                (20_000, check as f64)
+                (100_000, check as f64)
             }
             "c" => {
                 let len = (n / 100) as i64;

@@ -72,11 +72,29 @@ pub(super) struct Limit<'a> {
     left: Option<u64>,
 }
 
-impl<'a> Limit<'a> {
-    pub fn new(input: Stream<'a>, limit: &Option<Expr>, offset: &Option<Expr>, ctx: &Ctx) -> Result<Self> {
+/// A LIMIT's and OFFSET's row counts, evaluated once when the operator is built.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LimitCounts {
+    skip: u64,
+    left: Option<u64>,
+}
+
+impl LimitCounts {
+    pub fn new(limit: &Option<Expr>, offset: &Option<Expr>, ctx: &Ctx) -> Result<Self> {
         let left = count(limit.as_ref(), ctx, "LIMIT")?;
         let skip = count(offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0);
-        Ok(Limit { input, skip, left })
+        Ok(LimitCounts { skip, left })
+    }
+
+    /// The rows the input must produce at most: `None` without a LIMIT.
+    pub fn wanted(&self) -> Option<usize> {
+        self.left.map(|left| left.saturating_add(self.skip).try_into().unwrap_or(usize::MAX))
+    }
+}
+
+impl<'a> Limit<'a> {
+    pub fn new(input: Stream<'a>, counts: LimitCounts) -> Self {
+        Limit { input, skip: counts.skip, left: counts.left }
     }
 }
 

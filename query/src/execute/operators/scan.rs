@@ -35,6 +35,14 @@ impl<'a> Batches<'a> {
     fn empty() -> Self {
         Self::new(Box::new(std::iter::empty()))
     }
+
+    /// Reads `wanted` rows in the first batch when the consumer will read no more.
+    pub fn first_batch(mut self, wanted: Option<usize>) -> Self {
+        if let Some(wanted) = wanted {
+            self.size = wanted.clamp(1, BATCH);
+        }
+        self
+    }
 }
 
 impl Operator for Batches<'_> {
