@@ -30,6 +30,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
                 rows = rows.into_iter().map(|r| coerce_row(table, r)).collect::<Result<_>>()?;
                 let mut kept = Vec::with_capacity(rows.len());
                 for row in rows {
+                    if checks.is_empty() {
+                        kept.push(row);
+                        continue;
+                    }
                     match check(checks, &with_rowid(row.clone(), None), &ctx) {
                         Ok(()) => kept.push(row),
                         // OR IGNORE skips a row that breaks a constraint.
@@ -55,18 +59,24 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
     let mut changed = 0u64;
     let mut written: Vec<Row> = vec![];
     match statement {
-        Statement::Insert { conflict, upsert, .. } => {
+        Statement::Insert { conflict, upsert, returning, .. } => {
+            // The rows written are kept only for RETURNING.
+            let keep = returning.is_some();
             for row in rows {
                 let result = match upsert {
-                    None => insert(txn, table, row.clone(), *conflict)?.map(|rowid| (row, rowid)),
-                    Some(upsert) => insert_or_update(txn, table, row, upsert, params)?,
+                    None => {
+                        let kept = keep.then(|| row.clone());
+                        insert(txn, table, row, *conflict)?.map(|rowid| (kept, rowid))
+                    }
+                    Some(upsert) => insert_or_update(txn, table, row, upsert, params)?.map(|(r, id)| (Some(r), id)),
                 };
-                if let Some((mut row, rowid)) = result {
+                let Some((row, rowid)) = result else { continue };
+                changed += 1;
+                if let Some(mut row) = row.filter(|_| keep) {
                     // An INTEGER PRIMARY KEY given as NULL was assigned the rowid.
                     if let Some(alias) = table.rowid_alias {
                         row[alias as usize] = Value::Integer(rowid);
                     }
-                    changed += 1;
                     written.push(with_rowid(row, Some(rowid)));
                 }
             }
@@ -160,7 +170,7 @@ fn new_rows(table: &TableDef, rows: &[Row], assignments: &[(usize, Expr)], ctx: 
 fn coerce_row(table: &TableDef, row: Row) -> Result<Row> {
     row.into_iter()
         .zip(&table.columns)
-        .map(|(v, c)| coerce_for_column(v, c.data_type, &format!("{}.{}", table.name, c.name)))
+        .map(|(v, c)| coerce_for_column(v, c.data_type, &format_args!("{}.{}", table.name, c.name)))
         .collect()
 }
 

@@ -161,8 +161,9 @@ pub fn apply_affinity(v: Value, affinity: Affinity) -> Value {
 }
 
 /// Converts a value for storage in a column of type `t`: SQLite's affinity where it gives a
-/// value of the column's type, else a type error naming the column.
-pub fn coerce_for_column(v: Value, t: DataType, column: &str) -> Result<Value> {
+/// value of the column's type, else a type error naming the column (formatted only then:
+/// this runs for every value written).
+pub fn coerce_for_column(v: Value, t: DataType, column: &dyn std::fmt::Display) -> Result<Value> {
     let mismatch = |v: &Value| Error::type_error(format!("column {column} is {t}, but the value {v} is not"));
     Ok(match (t, v) {
         (_, Value::Null) => Value::Null,

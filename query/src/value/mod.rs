@@ -18,13 +18,14 @@ mod format;
 mod hash;
 
 pub use self::arith::{BinaryArith, arith, negate};
+pub(crate) use self::compare::hash_value;
 pub use self::compare::{GroupKey, compare, sort_cmp};
 pub use self::convert::{
     Affinity, FromValue, ToValue, apply_affinity, cast, coerce_for_column, to_f64_lossy, to_i64_lossy, to_number,
     truthy,
 };
 pub use self::format::{format_real, to_text};
-pub(crate) use self::hash::{GroupMap, GroupSet};
+pub(crate) use self::hash::{FxHasher, GroupMap, GroupSet};
 
 /// 2^63 as a real: reals at or above it (or below its negation) lie outside `i64`.
 pub const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;

@@ -1,15 +1,19 @@
 //! Hash aggregation: groups by the GROUP BY values, one accumulator per aggregate.
 //!
+//! The input is consumed row by row through [`Operator::for_each_row`] and grouped in a
+//! [`GroupTable`]: a row that falls into an existing group allocates nothing.
+//!
 //! Groups are emitted in GROUP BY order (SQLite groups by sorting, and queries without
 //! ORDER BY see that order).
 
 use super::super::context::{Ctx, Row};
 use super::super::eval::{eval, matches};
+use super::groups::{GroupTable, RowKey};
 use super::{Operator, Stream};
 use crate::error::Result;
 use crate::functions::{Accumulator, AggregateFunction};
 use crate::plan::{AggregateCall, Expr};
-use crate::value::{GroupKey, GroupMap, sort_cmp};
+use crate::value::sort_cmp;
 
 pub(super) struct Aggregate<'a> {
     input: Option<Stream<'a>>,
@@ -39,7 +43,12 @@ impl<'a> Aggregate<'a> {
 
 impl Aggregate<'_> {
     /// Adds one input row to a group's accumulators.
-    fn add_row(&self, accs: &mut [Accumulator], row: &Row, args: &mut Vec<braid_engine::Value>) -> Result<()> {
+    fn add_row(
+        &self,
+        accs: &mut [Accumulator],
+        row: &[braid_engine::Value],
+        args: &mut Vec<braid_engine::Value>,
+    ) -> Result<()> {
         let mut extreme_row = false;
         for (i, (acc, call)) in accs.iter_mut().zip(self.aggregates).enumerate() {
             if let Some(filter) = &call.filter
@@ -68,32 +77,23 @@ impl Aggregate<'_> {
 impl Operator for Aggregate<'_> {
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
         let Some(mut input) = self.input.take() else { return Ok(None) };
+        let this = &*self;
         let mut args = Vec::new();
-        if self.group_by.is_empty() {
-            // One group, even over no rows: no key to build or hash per row.
-            let mut accs = self.accumulators();
-            while let Some(batch) = input.next_batch()? {
-                for row in &batch {
-                    self.add_row(&mut accs, row, &mut args)?;
-                }
-            }
+        if this.group_by.is_empty() {
+            // One group, even over no rows: no key to read or hash per row.
+            let mut accs = this.accumulators();
+            input.for_each_row(&mut |row| this.add_row(&mut accs, row, &mut args))?;
             return Ok(Some(vec![accs.iter().map(Accumulator::finish).collect()]));
         }
-        let mut groups: GroupMap<Vec<Accumulator>> = GroupMap::default();
-        while let Some(batch) = input.next_batch()? {
-            for row in &batch {
-                let key = GroupKey(self.group_by.iter().map(|e| eval(e, row, self.ctx)).collect::<Result<_>>()?);
-                let accs = match groups.get_mut(&key) {
-                    Some(a) => a,
-                    None => groups.entry(key).or_insert_with(|| self.accumulators()),
-                };
-                self.add_row(accs, row, &mut args)?;
-            }
-        }
+        let mut groups: GroupTable<Vec<Accumulator>> = GroupTable::default();
+        let mut key = RowKey::new(this.group_by);
+        input.for_each_row(&mut |row| {
+            let accs = groups.entry(&key.of(row, this.ctx)?, || this.accumulators());
+            this.add_row(accs, row, &mut args)
+        })?;
         let mut rows: Vec<Row> = groups
-            .into_iter()
-            .map(|(key, accs)| {
-                let mut row = key.0;
+            .into_entries()
+            .map(|(mut row, accs)| {
                 row.extend(accs.iter().map(Accumulator::finish));
                 row
             })

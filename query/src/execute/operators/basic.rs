@@ -1,5 +1,7 @@
 //! Filter, Project, Limit and Distinct.
 
+use braid_engine::Value;
+
 use super::super::context::{Ctx, Row};
 use super::super::eval::{eval, matches};
 use super::{Operator, Stream};
@@ -32,6 +34,11 @@ impl Operator for Filter<'_> {
         }
         Ok(None)
     }
+
+    fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
+        let (predicate, ctx) = (self.predicate, self.ctx);
+        self.input.for_each_row(&mut |row| if matches(predicate, row, ctx)? { f(row) } else { Ok(()) })
+    }
 }
 
 /// Computes new rows from expressions over each input row.
@@ -50,6 +57,18 @@ impl Operator for Project<'_> {
             .collect::<Result<Vec<Row>>>()?;
         Ok(Some(rows))
     }
+
+    fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
+        let (exprs, ctx) = (self.exprs, self.ctx);
+        let mut out = Vec::with_capacity(exprs.len());
+        self.input.for_each_row(&mut |row| {
+            out.clear();
+            for e in exprs {
+                out.push(eval(e, row, ctx)?);
+            }
+            f(&out)
+        })
+    }
 }
 
 /// Evaluates a LIMIT or OFFSET term: an integer; a negative LIMIT means none.
@@ -57,9 +76,9 @@ pub(super) fn count(e: Option<&Expr>, ctx: &Ctx, what: &str) -> Result<Option<u6
     let Some(e) = e else { return Ok(None) };
     let v = eval(e, &[], ctx)?;
     let n = match v {
-        braid_engine::Value::Integer(i) => i,
-        braid_engine::Value::Real(r) if r.fract() == 0.0 => r as i64,
-        ref other if matches!(other, braid_engine::Value::Text(_)) => to_i64_lossy(other),
+        Value::Integer(i) => i,
+        Value::Real(r) if r.fract() == 0.0 => r as i64,
+        ref other if matches!(other, Value::Text(_)) => to_i64_lossy(other),
         other => return Err(Error::type_error(format!("{what} must be an integer, not {other}"))),
     };
     Ok((n >= 0).then_some(n as u64))

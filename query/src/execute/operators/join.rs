@@ -1,15 +1,13 @@
 //! Joins: nested loops (any condition) and hash joins (equalities).
 
-use crate::value::GroupMap;
-
 use braid_engine::Value;
 
 use super::super::context::{Ctx, Row};
-use super::super::eval::{eval, matches};
+use super::super::eval::matches;
+use super::groups::{GroupTable, RowKey};
 use super::{Operator, Stream};
 use crate::error::Result;
 use crate::plan::{Expr, JoinKind};
-use crate::value::GroupKey;
 
 /// Left and right rows concatenated.
 fn joined(left: &[Value], right: &[Value]) -> Row {
@@ -101,13 +99,18 @@ impl Operator for NestedLoopJoin<'_> {
 }
 
 /// An equi-join: a hash table on the right rows' keys, probed with each left row.
+///
+/// Keys are hashed and compared where they lie in the rows ([`GroupTable`]), and a
+/// consumer that folds the joined rows (an aggregate above) gets them one at a time from
+/// one reused buffer.
 pub(super) struct HashJoin<'a> {
     left: Stream<'a>,
-    table: GroupMap<Vec<usize>>,
+    /// Right rows by key; rows whose key has a NULL are not in it (NULL equals nothing).
+    table: GroupTable<Vec<usize>>,
     right: Vec<Row>,
     widths: (usize, usize),
     kind: JoinKind,
-    left_keys: &'a [Expr],
+    left_key: RowKey<'a>,
     residual: Option<&'a Expr>,
     ctx: &'a Ctx<'a>,
     matched: Vec<bool>,
@@ -125,16 +128,86 @@ impl<'a> HashJoin<'a> {
         ctx: &'a Ctx<'a>,
     ) -> Result<Self> {
         let right = right.collect()?;
-        let mut table: GroupMap<Vec<usize>> = GroupMap::default();
+        let mut table: GroupTable<Vec<usize>> = GroupTable::default();
+        let mut right_key = RowKey::new(keys.1);
         for (i, r) in right.iter().enumerate() {
-            let key: Vec<Value> = keys.1.iter().map(|e| eval(e, r, ctx)).collect::<Result<_>>()?;
-            // NULL never equals anything: such rows cannot match.
-            if !key.iter().any(Value::is_null) {
-                table.entry(GroupKey(key)).or_default().push(i);
+            let key = right_key.of(r, ctx)?;
+            if !key.has_null() {
+                table.entry(&key, Vec::new).push(i);
             }
         }
         let matched = vec![false; right.len()];
-        Ok(HashJoin { left, table, right, widths, kind, left_keys: keys.0, residual, ctx, matched, done: false })
+        let left_key = RowKey::new(keys.0);
+        Ok(HashJoin { left, table, right, widths, kind, left_key, residual, ctx, matched, done: false })
+    }
+
+    /// The left input, and what joins its rows.
+    fn split(&mut self) -> (&mut Stream<'a>, Probe<'_, 'a>) {
+        let probe = Probe {
+            table: &self.table,
+            right: &self.right,
+            right_width: self.widths.1,
+            kind: self.kind,
+            key: &mut self.left_key,
+            residual: self.residual,
+            ctx: self.ctx,
+            matched: &mut self.matched,
+            out: Vec::with_capacity(self.widths.0 + self.widths.1),
+        };
+        (&mut self.left, probe)
+    }
+
+    /// For RIGHT and FULL joins, once every left row is joined: the right rows no left row
+    /// matched, with NULLs on the left.
+    fn unmatched_right(&self) -> Vec<Row> {
+        if !matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+            return Vec::new();
+        }
+        let (right, matched) = (&self.right, &self.matched);
+        right.iter().zip(matched).filter(|(_, m)| !**m).map(|(r, _)| joined(&nulls(self.widths.0), r)).collect()
+    }
+}
+
+/// Joins left rows with the hash table's right rows.
+struct Probe<'p, 'a> {
+    table: &'p GroupTable<Vec<usize>>,
+    right: &'p [Row],
+    right_width: usize,
+    kind: JoinKind,
+    key: &'p mut RowKey<'a>,
+    residual: Option<&'a Expr>,
+    ctx: &'a Ctx<'a>,
+    matched: &'p mut [bool],
+    /// The joined row, reused.
+    out: Row,
+}
+
+impl Probe<'_, '_> {
+    /// Hands `emit` each row that `left` joins into (in a buffer reused for the next).
+    fn join(&mut self, left: &[Value], emit: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
+        let mut any = false;
+        let key = self.key.of(left, self.ctx)?;
+        let hits = if key.has_null() { None } else { self.table.get(&key) };
+        for &i in hits.map_or(&[][..], Vec::as_slice) {
+            self.out.clear();
+            self.out.extend_from_slice(left);
+            self.out.extend_from_slice(&self.right[i]);
+            if match self.residual {
+                Some(r) => matches(r, &self.out, self.ctx)?,
+                None => true,
+            } {
+                any = true;
+                self.matched[i] = true;
+                emit(&self.out)?;
+            }
+        }
+        if !any && matches!(self.kind, JoinKind::Left | JoinKind::Full) {
+            self.out.clear();
+            self.out.extend_from_slice(left);
+            self.out.resize(left.len() + self.right_width, Value::Null);
+            emit(&self.out)?;
+        }
+        Ok(())
     }
 }
 
@@ -143,45 +216,34 @@ impl Operator for HashJoin<'_> {
         if self.done {
             return Ok(None);
         }
-        while let Some(batch) = self.left.next_batch()? {
+        let (left, mut probe) = self.split();
+        while let Some(batch) = left.next_batch()? {
             let mut out = Vec::new();
             for l in &batch {
-                let key: Vec<Value> = self.left_keys.iter().map(|e| eval(e, l, self.ctx)).collect::<Result<_>>()?;
-                let mut any = false;
-                if let Some(hits) = self.table.get(&GroupKey(key)) {
-                    for &i in hits {
-                        let row = joined(l, &self.right[i]);
-                        if match self.residual {
-                            Some(r) => matches(r, &row, self.ctx)?,
-                            None => true,
-                        } {
-                            any = true;
-                            self.matched[i] = true;
-                            out.push(row);
-                        }
-                    }
-                }
-                if !any && matches!(self.kind, JoinKind::Left | JoinKind::Full) {
-                    out.push(joined(l, &nulls(self.widths.1)));
-                }
+                probe.join(l, &mut |row| {
+                    out.push(row.to_vec());
+                    Ok(())
+                })?;
             }
             if !out.is_empty() {
                 return Ok(Some(out));
             }
         }
         self.done = true;
-        if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
-            let out: Vec<Row> = self
-                .right
-                .iter()
-                .zip(&self.matched)
-                .filter(|(_, m)| !**m)
-                .map(|(r, _)| joined(&nulls(self.widths.0), r))
-                .collect();
-            if !out.is_empty() {
-                return Ok(Some(out));
-            }
+        let rest = self.unmatched_right();
+        Ok((!rest.is_empty()).then_some(rest))
+    }
+
+    fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
+        if self.done {
+            return Ok(());
         }
-        Ok(None)
+        let (left, mut probe) = self.split();
+        left.for_each_row(&mut |l| probe.join(l, f))?;
+        self.done = true;
+        for row in self.unmatched_right() {
+            f(&row)?;
+        }
+        Ok(())
     }
 }

@@ -6,12 +6,15 @@
 
 mod aggregate;
 mod basic;
+mod groups;
 mod join;
 mod scan;
 mod setop;
 mod sort;
 mod window;
 mod with;
+
+use braid_engine::Value;
 
 use super::context::{Ctx, Row};
 use crate::error::Result;
@@ -24,6 +27,22 @@ pub(crate) const BATCH: usize = 1024;
 pub(crate) trait Operator {
     /// The next non-empty batch of rows, or `None` when done.
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>>;
+
+    /// Hands every remaining row to `f`, by reference.
+    ///
+    /// A consumer that folds rows rather than keeping them (an aggregate, a join's probe
+    /// side) calls this instead of pulling batches. Operators that override it produce
+    /// each row into one reused buffer: no allocation per row, and a row is still in the
+    /// cache when it is consumed. Profiled, allocating and freeing rows in batches of 1,024
+    /// was a quarter of a range SUM.
+    fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
+        while let Some(batch) = self.next_batch()? {
+            for row in &batch {
+                f(row)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 pub(crate) type BoxedOperator<'a> = Box<dyn Operator + 'a>;
@@ -76,6 +95,13 @@ impl Operator for Stream<'_> {
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
         Stream::next_batch(self)
     }
+
+    fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
+        for row in self.buffered.by_ref() {
+            f(&row)?;
+        }
+        self.op.for_each_row(f)
+    }
 }
 
 /// Counts an operator's rows and time, for EXPLAIN ANALYZE.
@@ -96,6 +122,22 @@ impl Operator for Instrumented<'_> {
             s.rows += batch.as_ref().map_or(0, |b| b.len() as u64);
         }
         Ok(batch)
+    }
+
+    fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
+        let start = std::time::Instant::now();
+        let mut rows = 0;
+        let result = self.op.for_each_row(&mut |row| {
+            rows += 1;
+            f(row)
+        });
+        if let Some(stats) = &self.ctx.shared.stats {
+            let mut stats = stats.borrow_mut();
+            let s = stats.entry(self.node).or_default();
+            s.time += start.elapsed();
+            s.rows += rows;
+        }
+        result
     }
 }
 
@@ -121,7 +163,7 @@ fn build_node<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>, wanted: Option<usize>) -> Re
     let op: BoxedOperator<'a> = match plan {
         Plan::Values { rows, .. } => Box::new(scan::Values::new(rows, ctx)),
         Plan::Scan { table, rowids, reverse, read, .. } => {
-            Box::new(scan::table_scan(table, rowids, *reverse, read.as_deref(), ctx)?.first_batch(wanted))
+            scan::table_scan(table, rowids, *reverse, read.as_deref(), wanted, ctx)?
         }
         Plan::IndexScan { table, index, range, reverse, read, .. } => {
             Box::new(scan::index_scan(table, index, range, *reverse, read.as_deref(), ctx)?.first_batch(wanted))

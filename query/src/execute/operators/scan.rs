@@ -9,7 +9,7 @@ use braid_engine::{DataType, TableDef, Value};
 
 use super::super::context::{Ctx, Row};
 use super::super::eval::eval;
-use super::{BATCH, Operator};
+use super::{BATCH, BoxedOperator, Operator};
 use crate::error::{Error, Result};
 use crate::plan::{Expr, IndexRange};
 use crate::value::sort_cmp;
@@ -145,18 +145,20 @@ fn row_values<B: AsRef<[u8]>>(row: &RowRef<'_, B>, width: usize, read: Option<&[
     Ok(values)
 }
 
-/// Rows of a table in rowid order, each followed by its rowid.
+/// Rows of a table in rowid order, each followed by its rowid; `wanted`: the rows the
+/// consumer will read at most.
 pub(super) fn table_scan<'a>(
     table: &'a TableDef,
     rowids: &(Bound<Expr>, Bound<Expr>),
     reverse: bool,
     read: Option<&'a [usize]>,
+    wanted: Option<usize>,
     ctx: &'a Ctx<'a>,
-) -> Result<Batches<'a>> {
-    let empty = Batches::empty();
+) -> Result<BoxedOperator<'a>> {
+    let empty = || Ok(Box::new(Batches::empty()) as BoxedOperator);
     let lower = convert_bound(bound_value(&rowids.0, ctx)?, DataType::Integer, true);
     let upper = convert_bound(bound_value(&rowids.1, ctx)?, DataType::Integer, false);
-    let (Some(lower), Some(upper)) = (lower, upper) else { return Ok(empty) };
+    let (Some(lower), Some(upper)) = (lower, upper) else { return empty() };
     let rowid = |b: Bound<Value>| match b {
         Bound::Included(Value::Integer(i)) => Bound::Included(i),
         Bound::Excluded(Value::Integer(i)) => Bound::Excluded(i),
@@ -166,7 +168,7 @@ pub(super) fn table_scan<'a>(
     if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = range
         && a > b
     {
-        return Ok(empty);
+        return empty();
     }
     let width = table.columns.len();
     if let (Bound::Included(a), Bound::Included(b)) = range
@@ -174,12 +176,73 @@ pub(super) fn table_scan<'a>(
     {
         // `WHERE id = ?`: one lookup, not a range scan's cursor.
         let row = ctx.txn.get_ref(table, a)?.map(|r| row_values(&r, width, read)).transpose()?;
-        return Ok(Batches::new(Box::new(row.map(Ok).into_iter())));
+        return Ok(Box::new(Batches::new(Box::new(row.map(Ok).into_iter()))));
     }
     let direction = if reverse { Direction::Reverse } else { Direction::Forward };
-    let scan = ctx.txn.scan_dir(table, range, direction)?;
-    let rows = scan.map(move |r| row_values(&r?, width, read));
-    Ok(Batches::new(Box::new(rows)))
+    let rows = ctx.txn.scan_dir(table, range, direction)?;
+    let size = wanted.map_or(FIRST_BATCH, |w| w.clamp(1, BATCH));
+    Ok(Box::new(TableRows { rows, width, read, size }))
+}
+
+/// A range scan's stored rows: decoded into fresh rows a batch at a time, or one at a time
+/// into a single reused row for [`Operator::for_each_row`].
+struct TableRows<'a, I> {
+    rows: I,
+    width: usize,
+    read: Option<&'a [usize]>,
+    /// The next batch's size: small at first, doubling up to [`BATCH`] (see [`Batches`]).
+    size: usize,
+}
+
+impl<'a, I, B> Operator for TableRows<'a, I>
+where
+    I: Iterator<Item = braid_engine::Result<RowRef<'a, B>>>,
+    B: AsRef<[u8]> + 'a,
+{
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        super::super::interrupt::check()?;
+        let mut batch = Vec::with_capacity(self.size);
+        for row in self.rows.by_ref().take(self.size) {
+            batch.push(row_values(&row?, self.width, self.read)?);
+        }
+        self.size = (self.size * 2).min(BATCH);
+        Ok((!batch.is_empty()).then_some(batch))
+    }
+
+    fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
+        let mut buf = Vec::with_capacity(self.width + 1);
+        for (n, row) in self.rows.by_ref().enumerate() {
+            if n % BATCH == 0 {
+                super::super::interrupt::check()?;
+            }
+            read_into(&row?, self.width, self.read, &mut buf)?;
+            f(&buf)?;
+        }
+        Ok(())
+    }
+}
+
+/// [`row_values`] into a reused row: only the columns read are overwritten (the others
+/// stay NULL from the first row on).
+fn read_into<B: AsRef<[u8]>>(row: &RowRef<'_, B>, width: usize, read: Option<&[usize]>, buf: &mut Row) -> Result<()> {
+    match read {
+        None => {
+            buf.clear();
+            buf.extend(row.values()?);
+            buf.push(Value::Integer(row.rowid));
+        }
+        Some(cols) => {
+            if buf.len() != width + 1 {
+                buf.clear();
+                buf.resize(width + 1, Value::Null);
+            }
+            for &c in cols {
+                buf[c] = row.column(c)?.map_or(Value::Null, |v| v.to_value());
+            }
+            buf[width] = Value::Integer(row.rowid);
+        }
+    }
+    Ok(())
 }
 
 /// Key bounds of one index range: values of the leading columns.
