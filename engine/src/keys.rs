@@ -113,6 +113,22 @@ pub fn decode_index_key(key: &[u8], width: usize) -> Result<(Vec<Value>, Option<
     Ok((values, rowid))
 }
 
+/// The rowid suffix of an index key of `width` values, if present, without decoding the
+/// values (their encoding is still checked).
+pub fn decode_index_rowid(key: &[u8], width: usize) -> Result<Option<i64>> {
+    let mut r = KeyReader::new(key);
+    if r.tag()? != INDEX {
+        return Err(Error::corrupt("expected an index key"));
+    }
+    r.u64()?;
+    for _ in 0..width {
+        r.skip_value()?;
+    }
+    let rowid = if r.is_empty() { None } else { Some(r.i64()?) };
+    r.end()?;
+    Ok(rowid)
+}
+
 /// Prefixes of [`Key`]s, for scans.
 #[derive(Debug, Clone, PartialEq)]
 pub enum KeyPrefix<'a> {
@@ -171,5 +187,30 @@ mod tests {
         let k = |rowid| Key::Row { table: 1, rowid }.encode();
         assert_eq!(decode_row_key(&k(-3)).unwrap(), (1, -3));
         assert!(k(-1) < k(0) && k(0) < k(1) && k(1) < k(256));
+    }
+
+    #[test]
+    fn index_rowids_read_without_decoding_agree_with_the_codec() {
+        let values = [
+            Value::Null,
+            Value::Boolean(true),
+            Value::Integer(-7),
+            Value::Real(2.5),
+            Value::Timestamp(9),
+            Value::from("a\0b"),
+            Value::Blob(vec![0, 0, 1]),
+        ];
+        for rowid in [None, Some(-1), Some(i64::MAX)] {
+            let key = Key::Index { index: 4, values: &values, rowid }.encode();
+            assert_eq!(decode_index_rowid(&key, values.len()).unwrap(), rowid);
+            assert_eq!(decode_index_key(&key, values.len()).unwrap(), (values.to_vec(), rowid));
+            // Every truncation is an error, never a wrong rowid or a panic.
+            for cut in 0..key.len() {
+                let short = &key[..cut];
+                if let Ok(found) = decode_index_rowid(short, values.len()) {
+                    assert_eq!(decode_index_key(short, values.len()).unwrap().1, found);
+                }
+            }
+        }
     }
 }

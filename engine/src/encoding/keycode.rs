@@ -176,6 +176,40 @@ impl<'a> KeyReader<'a> {
         })
     }
 
+    /// Steps over one value, checking its encoding without decoding it (a text's bytes are
+    /// not checked for UTF-8): for readers that want what follows, such as an index
+    /// entry's rowid.
+    pub fn skip_value(&mut self) -> Result<()> {
+        match self.tag()? {
+            0x00 => {}
+            0x01 => match self.tag()? {
+                0 | 1 => {}
+                b => return Err(Error::corrupt(format!("bad boolean byte {b} in key"))),
+            },
+            0x02..=0x04 => {
+                self.take(8)?;
+            }
+            0x05 | 0x06 => self.skip_bytes()?,
+            t => return Err(Error::corrupt(format!("unknown value tag 0x{t:02x} in key"))),
+        }
+        Ok(())
+    }
+
+    fn skip_bytes(&mut self) -> Result<()> {
+        let mut i = 0;
+        loop {
+            match self.rest.get(i..i + 2) {
+                Some([0x00, 0x00]) => break,
+                Some([0x00, 0xFF]) => i += 2,
+                Some([0x00, b]) => return Err(Error::corrupt(format!("bad escape 0x00 0x{b:02x} in key"))),
+                Some(_) => i += 1,
+                None => return Err(Error::corrupt("unterminated byte string in key")),
+            }
+        }
+        self.rest = &self.rest[i + 2..];
+        Ok(())
+    }
+
     /// Fails unless every byte has been read: trailing bytes mean a malformed key.
     pub fn end(&self) -> Result<()> {
         match self.rest.len() {

@@ -17,7 +17,7 @@ use super::Index;
 use crate::catalog::IndexDef;
 use crate::encoding::keycode::prefix_end;
 use crate::error::{Error, Result};
-use crate::keys::{Key, KeyPrefix, decode_index_key};
+use crate::keys::{Key, KeyPrefix, decode_index_key, decode_index_rowid};
 use crate::mvcc::{Scan, Transaction};
 use crate::storage::{Direction, KeyRange, Storage};
 use crate::types::Value;
@@ -97,20 +97,38 @@ pub struct IndexScan<'t, S: Storage> {
     width: usize,
 }
 
+impl<'t, S: Storage> IndexScan<'t, S> {
+    /// Only the rowids of the entries, in order: the entries' values are not decoded (a
+    /// text value would be a copy per entry, for a caller that reads the rows anyway).
+    pub fn rowids(mut self) -> impl Iterator<Item = Result<i64>> + 't {
+        std::iter::from_fn(move || {
+            let entry = self.inner.next()?;
+            Some(entry.and_then(|(key, value)| {
+                let suffix = decode_index_rowid(&key, self.width)?;
+                entry_rowid(suffix, value.as_ref())
+            }))
+        })
+    }
+}
+
+/// An entry's rowid: its key's suffix, or (a unique index's entry without NULLs) its value.
+fn entry_rowid(suffix: Option<i64>, value: &[u8]) -> Result<i64> {
+    match suffix {
+        Some(rowid) => Ok(rowid),
+        None => {
+            Ok(i64::from_be_bytes(value.try_into().map_err(|_| Error::corrupt("unique index entry without rowid"))?))
+        }
+    }
+}
+
 impl<S: Storage> Iterator for IndexScan<'_, S> {
     type Item = Result<(Vec<Value>, i64)>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let entry = self.inner.next()?;
         Some(entry.and_then(|(key, value)| {
-            let (values, rowid) = decode_index_key(&key, self.width)?;
-            let rowid = match rowid {
-                Some(rowid) => rowid,
-                None => i64::from_be_bytes(
-                    value.as_ref().try_into().map_err(|_| Error::corrupt("unique index entry without rowid"))?,
-                ),
-            };
-            Ok((values, rowid))
+            let (values, suffix) = decode_index_key(&key, self.width)?;
+            Ok((values, entry_rowid(suffix, value.as_ref())?))
         }))
     }
 }

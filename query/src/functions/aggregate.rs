@@ -120,6 +120,13 @@ impl Accumulator {
         }
         match &mut self.state {
             State::Count(n) => *n += 1,
+            State::Sum { int, real, is_real, any } if *is_real && matches!(v, Value::Real(_)) => {
+                // The common case of a sum over a REAL column, without converting.
+                *any = true;
+                if let Value::Real(r) = v {
+                    *real += r;
+                }
+            }
             State::Sum { int, real, is_real, any } => {
                 *any = true;
                 match to_number(v) {

@@ -56,11 +56,20 @@ impl Aggregate<'_> {
             {
                 continue;
             }
-            args.clear();
-            for a in &call.args {
-                args.push(eval(a, row, self.ctx)?);
-            }
-            extreme_row |= acc.add(args)? && Some(i) == self.extreme;
+            let added = match call.args.as_slice() {
+                // A column's value is passed where it lies in the row, not copied.
+                [Expr::Column { depth: 0, index, .. }] if *index < row.len() => {
+                    acc.add(std::slice::from_ref(&row[*index]))?
+                }
+                exprs => {
+                    args.clear();
+                    for a in exprs {
+                        args.push(eval(a, row, self.ctx)?);
+                    }
+                    acc.add(args)?
+                }
+            };
+            extreme_row |= added && Some(i) == self.extreme;
         }
         // SQLite: with a single min() or max(), bare columns come from its row.
         if extreme_row {

@@ -43,14 +43,39 @@ impl Operator for Filter<'_> {
 
 /// Computes new rows from expressions over each input row.
 pub(super) struct Project<'a> {
-    pub input: Stream<'a>,
-    pub exprs: &'a [Expr],
-    pub ctx: &'a Ctx<'a>,
+    input: Stream<'a>,
+    exprs: &'a [Expr],
+    /// When every expression is a different column of the input row: those columns, which
+    /// are moved out of each input row rather than copied (a text copied is an allocation).
+    columns: Option<Vec<usize>>,
+    ctx: &'a Ctx<'a>,
+}
+
+impl<'a> Project<'a> {
+    pub fn new(input: Stream<'a>, exprs: &'a [Expr], ctx: &'a Ctx<'a>) -> Self {
+        let columns: Option<Vec<usize>> = exprs
+            .iter()
+            .map(|e| match e {
+                Expr::Column { depth: 0, index, .. } => Some(*index),
+                _ => None,
+            })
+            .collect();
+        let distinct = |c: &Vec<usize>| c.iter().enumerate().all(|(i, x)| !c[..i].contains(x));
+        Project { input, exprs, columns: columns.filter(distinct), ctx }
+    }
 }
 
 impl Operator for Project<'_> {
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
-        let Some(batch) = self.input.next_batch()? else { return Ok(None) };
+        let Some(mut batch) = self.input.next_batch()? else { return Ok(None) };
+        if let Some(columns) = &self.columns
+            && batch.iter().all(|row| columns.iter().all(|&c| c < row.len()))
+        {
+            for row in &mut batch {
+                *row = columns.iter().map(|&c| std::mem::take(&mut row[c])).collect();
+            }
+            return Ok(Some(batch));
+        }
         let rows = batch
             .iter()
             .map(|row| self.exprs.iter().map(|e| eval(e, row, self.ctx)).collect::<Result<Row>>())

@@ -171,9 +171,7 @@ fn build_node<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>, wanted: Option<usize>) -> Re
         Plan::CteRef { id, name, .. } => Box::new(scan::CteScan::new(*id, name, ctx)?),
         Plan::Filter { input: i, predicate } => Box::new(basic::Filter { input: input(i)?, predicate, ctx }),
         // A projection passes on as many rows as it reads.
-        Plan::Project { input: i, exprs } => {
-            Box::new(basic::Project { input: build_wanting(i, ctx, wanted)?, exprs, ctx })
-        }
+        Plan::Project { input: i, exprs } => Box::new(basic::Project::new(build_wanting(i, ctx, wanted)?, exprs, ctx)),
         Plan::Limit { input: i, limit, offset } => {
             let counts = basic::LimitCounts::new(limit, offset, ctx)?;
             Box::new(basic::Limit::new(build_wanting(i, ctx, counts.wanted())?, counts))

@@ -320,25 +320,16 @@ pub(super) fn index_scan<'a>(
     let txn = ctx.txn;
     let width = table.columns.len();
     let ranges = key_ranges(table, index, range, reverse, ctx)?;
-    let entries = ranges.into_iter().flat_map(move |(lo, hi)| -> RowIter<'a> {
+    let rowids = ranges.into_iter().flat_map(move |(lo, hi)| -> Box<dyn Iterator<Item = Result<i64>> + 'a> {
         match txn.index_scan(table, index, as_slices(&lo), as_slices(&hi), direction) {
-            Ok(scan) => Box::new(scan.map(|e| e.map(|(_, rowid)| vec![Value::Integer(rowid)]).map_err(Into::into))),
+            Ok(scan) => Box::new(scan.rowids().map(|r| r.map_err(Into::into))),
             Err(e) => Box::new(std::iter::once(Err(e.into()))),
         }
     });
-    let rows = entries.filter_map(move |entry| {
-        let rowid = match entry {
-            Ok(r) => match r[0] {
-                Value::Integer(rowid) => rowid,
-                _ => return None,
-            },
-            Err(e) => return Some(Err(e)),
-        };
-        match txn.get_ref(table, rowid) {
-            Ok(Some(row)) => Some(row_values(&row, width, read)),
-            Ok(None) => None,
-            Err(e) => Some(Err(e.into())),
-        }
+    let rows = rowids.filter_map(move |rowid| match rowid.and_then(|r| Ok(txn.get_ref(table, r)?)) {
+        Ok(Some(row)) => Some(row_values(&row, width, read)),
+        Ok(None) => None,
+        Err(e) => Some(Err(e)),
     });
     Ok(Batches::new(Box::new(rows)))
 }
