@@ -332,8 +332,17 @@ fn statement_timeouts_and_cancel_requests_stop_a_running_statement() {
     });
 }
 
+/// Connects and returns the client with its connection task, whose result is the error
+/// that ended the connection (an ErrorResponse no request asked for ends it).
+async fn connect_watched(
+    server: &Server,
+) -> (tokio_postgres::Client, tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>) {
+    let (client, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls).await.unwrap();
+    (client, tokio::spawn(connection))
+}
+
 #[test]
-fn idle_connections_are_closed_but_busy_ones_are_not() {
+fn idle_connections_are_told_why_and_closed_but_busy_ones_are_not() {
     let server = Server::start(&["--idle-timeout-ms", "300"]);
     runtime().block_on(async {
         let busy = server.connect().await;
@@ -350,11 +359,26 @@ fn idle_connections_are_closed_but_busy_ones_are_not() {
         assert_eq!(n, 4_000_000);
         let long = started.elapsed();
 
-        let idle = server.connect().await;
+        // Idle outside a transaction: FATAL 57P05, as PostgreSQL's idle_session_timeout.
+        let (idle, connection) = connect_watched(&server).await;
         idle.query_one("SELECT 1", &[]).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(1200)).await;
-        assert!(idle.query_one("SELECT 1", &[]).await.is_err(), "an idle connection was closed");
+        let ended = tokio::time::timeout(Duration::from_secs(5), connection).await.expect("closed in time").unwrap();
+        let err = ended.expect_err("the connection ends with the server's error");
+        assert_eq!(err.code(), Some(&SqlState::IDLE_SESSION_TIMEOUT), "{err:?}");
+        let message = err.as_db_error().map(|e| e.message());
+        assert_eq!(message, Some("terminating connection due to idle-session timeout"));
+        assert!(idle.query_one("SELECT 1", &[]).await.is_err());
         assert!(idle.is_closed());
+
+        // Idle inside a transaction: FATAL 25P03, and the transaction's writes are undone.
+        let (idle, connection) = connect_watched(&server).await;
+        idle.batch_execute("BEGIN; INSERT INTO n VALUES (-1)").await.unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(5), connection).await.expect("closed in time").unwrap();
+        let err = ended.expect_err("the connection ends with the server's error");
+        assert_eq!(err.code(), Some(&SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT), "{err:?}");
+        let check = server.connect().await;
+        let n: i64 = check.query_one("SELECT count(*) FROM n WHERE x < 0", &[]).await.unwrap().get(0);
+        assert_eq!(n, 0, "the idle transaction was rolled back");
         eprintln!("the busy statement ran {long:?}");
     });
 }
