@@ -428,3 +428,74 @@ fn users_added_with_braid_user_add_log_in_with_scram() {
     }
     assert!(!found, "the password was stored");
 }
+
+#[test]
+fn information_schema_answers_queries_with_where_order_by_and_parameters() {
+    let server = Server::start(&[]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        client
+            .batch_execute(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, score REAL DEFAULT 0.5); \
+                 CREATE TABLE u (x BLOB, at TIMESTAMP); \
+                 CREATE VIEW v AS SELECT name FROM t",
+            )
+            .await
+            .unwrap();
+        // Simple protocol.
+        let tables =
+            simple_rows(&client, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+                .await;
+        let mut tables: Vec<String> = tables.into_iter().map(|r| r[0].clone().unwrap()).collect();
+        tables.sort();
+        assert_eq!(tables, ["t", "u", "v"]);
+        let kinds = simple_rows(
+            &client,
+            "SELECT table_type, count(*) FROM information_schema.tables GROUP BY table_type ORDER BY table_type",
+        )
+        .await;
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(kinds, vec![vec![some("BASE TABLE"), some("2")], vec![some("VIEW"), some("1")]]);
+        // Extended protocol, a parameter, typed results.
+        let rows = client
+            .query(
+                "SELECT column_name, data_type, ordinal_position, is_nullable, column_default \
+                 FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position DESC",
+                &[&"t"],
+            )
+            .await
+            .unwrap();
+        let columns: Vec<(String, String, i64, String, Option<String>)> =
+            rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))).collect();
+        assert_eq!(
+            columns,
+            vec![
+                ("score".into(), "double precision".into(), 3, "YES".into(), Some("0.5".into())),
+                ("name".into(), "text".into(), 2, "NO".into(), None),
+                ("id".into(), "bigint".into(), 1, "NO".into(), None),
+            ]
+        );
+        let types: Vec<String> = client
+            .query("SELECT data_type FROM information_schema.columns WHERE table_name = 'u'", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(types, ["bytea", "timestamp with time zone"]);
+        // It is read-only, its errors are ordinary errors, and a failed transaction refuses it.
+        let err = client.batch_execute("DELETE FROM information_schema.tables").await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::FEATURE_NOT_SUPPORTED), "{err:?}");
+        let err = client.query("SELECT nope FROM information_schema.tables", &[]).await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::UNDEFINED_COLUMN), "{err:?}");
+        client.batch_execute("BEGIN").await.unwrap();
+        assert!(client.batch_execute("SELECT * FROM no_such_table").await.is_err());
+        let err = client.query("SELECT table_name FROM information_schema.tables", &[]).await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::IN_FAILED_SQL_TRANSACTION), "{err:?}");
+        client.batch_execute("ROLLBACK").await.unwrap();
+        assert_eq!(
+            simple_rows(&client, "SELECT count(*) FROM information_schema.schemata").await,
+            vec![vec![some("3")]]
+        );
+    });
+}
