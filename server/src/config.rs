@@ -11,6 +11,7 @@
 //! slow_statement_ms = 1000
 //! statement_timeout_ms = 0    # 0: no limit
 //! idle_timeout_ms = 0         # 0: never
+//! max_message_bytes = 67108864  # the largest protocol message a client may send (64 MiB)
 //! tls_cert = "server.crt"     # PEM; with tls_key, clients may use TLS
 //! tls_key = "server.key"
 //! ```
@@ -42,7 +43,18 @@ pub struct Config {
     pub idle_timeout: Option<Duration>,
     /// TLS: a PEM certificate chain and private key; clients may then negotiate TLS.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The largest protocol message a client may send (its length field); a larger one
+    /// ends the connection with FATAL 08P01 before its body is read.
+    pub max_message_bytes: u32,
 }
+
+/// The default message size limit: room for a large statement or parameter, far below the
+/// protocol's 1 GiB. COPY data comes in many messages, each limited on its own.
+pub const DEFAULT_MAX_MESSAGE_BYTES: u32 = 64 << 20;
+
+/// The bounds of `max_message_bytes`: a startup packet must fit (pgwire allows startup
+/// packets up to 10,000 bytes), and the protocol itself stops at 1 GiB (pgwire's limit).
+pub const MAX_MESSAGE_BYTES_RANGE: std::ops::RangeInclusive<u32> = 16 << 10..=0x3fff_fffe;
 
 impl Default for Config {
     fn default() -> Self {
@@ -57,6 +69,7 @@ impl Default for Config {
             statement_timeout: None,
             idle_timeout: None,
             tls: None,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         }
     }
 }
@@ -79,6 +92,7 @@ pub struct FileConfig {
     /// PEM files; both or neither.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub max_message_bytes: Option<u64>,
 }
 
 impl FileConfig {
@@ -117,6 +131,16 @@ impl FileConfig {
         if let Some(v) = self.idle_timeout_ms {
             config.idle_timeout = (v > 0).then(|| Duration::from_millis(v));
         }
+        if let Some(v) = self.max_message_bytes {
+            config.max_message_bytes =
+                u32::try_from(v).ok().filter(|v| MAX_MESSAGE_BYTES_RANGE.contains(v)).ok_or_else(|| {
+                    format!(
+                        "max_message_bytes: {v} is outside {}..={}",
+                        MAX_MESSAGE_BYTES_RANGE.start(),
+                        MAX_MESSAGE_BYTES_RANGE.end()
+                    )
+                })?;
+        }
         match (self.tls_cert, self.tls_key) {
             (Some(cert), Some(key)) => config.tls = Some((cert, key)),
             (None, None) => {}
@@ -141,5 +165,15 @@ mod tests {
         assert!(toml::from_str::<FileConfig>("prot = 1").is_err());
         let bad: FileConfig = toml::from_str("backend = \"nope\"").unwrap();
         assert!(bad.apply(&mut Config::default()).is_err());
+        assert_eq!(config.max_message_bytes, DEFAULT_MAX_MESSAGE_BYTES);
+        let file: FileConfig = toml::from_str("max_message_bytes = 1048576").unwrap();
+        file.apply(&mut config).unwrap();
+        assert_eq!(config.max_message_bytes, 1 << 20);
+        for out_of_range in ["100", "1073741824", "99999999999"] {
+            let file: FileConfig = toml::from_str(&format!("max_message_bytes = {out_of_range}")).unwrap();
+            let err = file.apply(&mut config).unwrap_err();
+            assert!(err.starts_with("max_message_bytes:"), "{err}");
+        }
+        assert_eq!(config.max_message_bytes, 1 << 20, "a refused value changes nothing");
     }
 }

@@ -89,6 +89,11 @@ struct ServeArgs {
     /// Connections idle longer than this many milliseconds are closed; 0: never [default: 0].
     #[arg(long)]
     idle_timeout_ms: Option<u64>,
+    /// The largest protocol message a client may send, in bytes; a larger one ends the
+    /// connection with FATAL 08P01 before it is read. COPY data is limited per CopyData
+    /// message, not per COPY [default: 67108864 (64 MiB); 16384 to 1073741822].
+    #[arg(long)]
+    max_message_bytes: Option<u64>,
     /// A PEM certificate chain: with --tls-key, clients may negotiate TLS.
     #[arg(long)]
     tls_cert: Option<PathBuf>,
@@ -116,6 +121,7 @@ impl ServeArgs {
             idle_timeout_ms: self.idle_timeout_ms,
             tls_cert: None,
             tls_key: None,
+            max_message_bytes: self.max_message_bytes,
         };
         flags.apply(&mut config)?;
         match (self.tls_cert, self.tls_key) {

@@ -167,3 +167,84 @@ fn a_thousand_connections_at_once_are_served_or_refused_cleanly() {
     drop(client);
     served(&server, &rt);
 }
+
+/// A message header: type byte and a length (counting itself) of `len`.
+fn header(kind: u8, len: u32) -> Vec<u8> {
+    let mut bytes = vec![kind];
+    bytes.extend_from_slice(&len.to_be_bytes());
+    bytes
+}
+
+#[test]
+fn a_message_over_the_size_limit_is_refused_before_its_body_is_read() {
+    let server = Server::start(&["--max-message-bytes", "1048576"]);
+    let rt = runtime();
+    // A well-behaved client, connected before, is served throughout.
+    let (client, connection) = rt.block_on(tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)).unwrap();
+    rt.spawn(connection);
+    for len in [1_048_577, 0x3fff_fffe] {
+        // A Query announcing more than the limit; its body never comes. Waiting for it would
+        // hang the test (read_until_closed fails after 10 s).
+        let started = std::time::Instant::now();
+        let mut socket = TcpStream::connect(server.addr).unwrap();
+        socket.write_all(&startup()).unwrap();
+        socket.write_all(&header(b'Q', len)).unwrap();
+        socket.write_all(b"SELECT '").unwrap();
+        let got = read_until_closed(socket, Duration::from_secs(10));
+        let text = String::from_utf8_lossy(&got);
+        assert!(got.windows(6).any(|w| w == b"C08P01"), "FATAL 08P01 sent: {text:?}");
+        assert!(text.contains("SFATAL") && text.contains("max_message_bytes"), "{text:?}");
+        assert!(text.contains(&format!("'Q' message of {len} bytes")), "{text:?}");
+        assert!(started.elapsed() < Duration::from_secs(5), "refused at once, took {:?}", started.elapsed());
+        let n: i64 = rt.block_on(client.query_one("SELECT $1 + 1", &[&41_i64])).unwrap().get(0);
+        assert_eq!(n, 42);
+    }
+    // The same in the middle of a COPY: each CopyData message is limited.
+    let mut socket = TcpStream::connect(server.addr).unwrap();
+    socket.write_all(&startup()).unwrap();
+    socket.write_all(&header(b'd', 2 << 20)).unwrap();
+    let got = read_until_closed(socket, Duration::from_secs(10));
+    assert!(String::from_utf8_lossy(&got).contains("'d' message of 2097152 bytes"));
+    served(&server, &rt);
+}
+
+#[test]
+fn messages_up_to_the_limit_and_copies_beyond_it_still_work() {
+    let limit = 1 << 20;
+    let server = Server::start(&["--max-message-bytes", &limit.to_string()]);
+    let rt = runtime();
+    rt.block_on(async {
+        let client = server.connect().await;
+        client.batch_execute("CREATE TABLE big (id INTEGER PRIMARY KEY, body TEXT)").await.unwrap();
+        // Simple protocol: a Query message of exactly the limit (4 length bytes, the text,
+        // its NUL terminator).
+        let prefix = "INSERT INTO big VALUES (1, '";
+        let suffix = "')";
+        let fill = limit as usize - 4 - 1 - prefix.len() - suffix.len();
+        let sql = format!("{prefix}{}{suffix}", "x".repeat(fill));
+        client.batch_execute(&sql).await.unwrap();
+        // Extended protocol: a Bind carrying a parameter of most of the limit.
+        let long = "y".repeat(limit as usize - 100);
+        client.execute("INSERT INTO big VALUES (2, $1)", &[&long]).await.unwrap();
+        let rows = client.query("SELECT id, length(body) FROM big ORDER BY id", &[]).await.unwrap();
+        let lengths: Vec<(i64, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        assert_eq!(lengths, vec![(1, fill as i64), (2, long.len() as i64)]);
+
+        // A COPY of 4 MiB in 64 KiB CopyData messages: the limit is per message.
+        use futures::SinkExt;
+        let sink = client.copy_in("COPY big FROM STDIN").await.unwrap();
+        futures::pin_mut!(sink);
+        let row = |id: i64| format!("{id}\t{}\n", "z".repeat(1000));
+        let mut chunk = String::new();
+        for id in 10..4_010 {
+            chunk.push_str(&row(id));
+            if chunk.len() > 64 << 10 {
+                sink.send(bytes::Bytes::from(std::mem::take(&mut chunk))).await.unwrap();
+            }
+        }
+        sink.send(bytes::Bytes::from(chunk)).await.unwrap();
+        assert_eq!(sink.finish().await.unwrap(), 4_000);
+        let n: i64 = client.query_one("SELECT count(*) FROM big", &[]).await.unwrap().get(0);
+        assert_eq!(n, 4_002);
+    });
+}

@@ -332,8 +332,17 @@ fn statement_timeouts_and_cancel_requests_stop_a_running_statement() {
     });
 }
 
+/// Connects and returns the client with its connection task, whose result is the error
+/// that ended the connection (an ErrorResponse no request asked for ends it).
+async fn connect_watched(
+    server: &Server,
+) -> (tokio_postgres::Client, tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>) {
+    let (client, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls).await.unwrap();
+    (client, tokio::spawn(connection))
+}
+
 #[test]
-fn idle_connections_are_closed_but_busy_ones_are_not() {
+fn idle_connections_are_told_why_and_closed_but_busy_ones_are_not() {
     let server = Server::start(&["--idle-timeout-ms", "300"]);
     runtime().block_on(async {
         let busy = server.connect().await;
@@ -350,11 +359,26 @@ fn idle_connections_are_closed_but_busy_ones_are_not() {
         assert_eq!(n, 4_000_000);
         let long = started.elapsed();
 
-        let idle = server.connect().await;
+        // Idle outside a transaction: FATAL 57P05, as PostgreSQL's idle_session_timeout.
+        let (idle, connection) = connect_watched(&server).await;
         idle.query_one("SELECT 1", &[]).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(1200)).await;
-        assert!(idle.query_one("SELECT 1", &[]).await.is_err(), "an idle connection was closed");
+        let ended = tokio::time::timeout(Duration::from_secs(5), connection).await.expect("closed in time").unwrap();
+        let err = ended.expect_err("the connection ends with the server's error");
+        assert_eq!(err.code(), Some(&SqlState::IDLE_SESSION_TIMEOUT), "{err:?}");
+        let message = err.as_db_error().map(|e| e.message());
+        assert_eq!(message, Some("terminating connection due to idle-session timeout"));
+        assert!(idle.query_one("SELECT 1", &[]).await.is_err());
         assert!(idle.is_closed());
+
+        // Idle inside a transaction: FATAL 25P03, and the transaction's writes are undone.
+        let (idle, connection) = connect_watched(&server).await;
+        idle.batch_execute("BEGIN; INSERT INTO n VALUES (-1)").await.unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(5), connection).await.expect("closed in time").unwrap();
+        let err = ended.expect_err("the connection ends with the server's error");
+        assert_eq!(err.code(), Some(&SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT), "{err:?}");
+        let check = server.connect().await;
+        let n: i64 = check.query_one("SELECT count(*) FROM n WHERE x < 0", &[]).await.unwrap().get(0);
+        assert_eq!(n, 0, "the idle transaction was rolled back");
         eprintln!("the busy statement ran {long:?}");
     });
 }
@@ -403,4 +427,75 @@ fn users_added_with_braid_user_add_log_in_with_scram() {
         found |= bytes.windows(b"correct horse".len()).any(|w| w == b"correct horse");
     }
     assert!(!found, "the password was stored");
+}
+
+#[test]
+fn information_schema_answers_queries_with_where_order_by_and_parameters() {
+    let server = Server::start(&[]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        client
+            .batch_execute(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, score REAL DEFAULT 0.5); \
+                 CREATE TABLE u (x BLOB, at TIMESTAMP); \
+                 CREATE VIEW v AS SELECT name FROM t",
+            )
+            .await
+            .unwrap();
+        // Simple protocol.
+        let tables =
+            simple_rows(&client, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+                .await;
+        let mut tables: Vec<String> = tables.into_iter().map(|r| r[0].clone().unwrap()).collect();
+        tables.sort();
+        assert_eq!(tables, ["t", "u", "v"]);
+        let kinds = simple_rows(
+            &client,
+            "SELECT table_type, count(*) FROM information_schema.tables GROUP BY table_type ORDER BY table_type",
+        )
+        .await;
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(kinds, vec![vec![some("BASE TABLE"), some("2")], vec![some("VIEW"), some("1")]]);
+        // Extended protocol, a parameter, typed results.
+        let rows = client
+            .query(
+                "SELECT column_name, data_type, ordinal_position, is_nullable, column_default \
+                 FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position DESC",
+                &[&"t"],
+            )
+            .await
+            .unwrap();
+        let columns: Vec<(String, String, i64, String, Option<String>)> =
+            rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))).collect();
+        assert_eq!(
+            columns,
+            vec![
+                ("score".into(), "double precision".into(), 3, "YES".into(), Some("0.5".into())),
+                ("name".into(), "text".into(), 2, "NO".into(), None),
+                ("id".into(), "bigint".into(), 1, "NO".into(), None),
+            ]
+        );
+        let types: Vec<String> = client
+            .query("SELECT data_type FROM information_schema.columns WHERE table_name = 'u'", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(types, ["bytea", "timestamp with time zone"]);
+        // It is read-only, its errors are ordinary errors, and a failed transaction refuses it.
+        let err = client.batch_execute("DELETE FROM information_schema.tables").await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::FEATURE_NOT_SUPPORTED), "{err:?}");
+        let err = client.query("SELECT nope FROM information_schema.tables", &[]).await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::UNDEFINED_COLUMN), "{err:?}");
+        client.batch_execute("BEGIN").await.unwrap();
+        assert!(client.batch_execute("SELECT * FROM no_such_table").await.is_err());
+        let err = client.query("SELECT table_name FROM information_schema.tables", &[]).await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::IN_FAILED_SQL_TRANSACTION), "{err:?}");
+        client.batch_execute("ROLLBACK").await.unwrap();
+        assert_eq!(
+            simple_rows(&client, "SELECT count(*) FROM information_schema.schemata").await,
+            vec![vec![some("3")]]
+        );
+    });
 }

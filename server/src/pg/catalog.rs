@@ -10,6 +10,9 @@
 //! Other queries that name `pg_catalog` get an empty result: psql's optional sections
 //! (policies, statistics, publications, inheritance, foreign keys) then print nothing.
 //!
+//! pgJDBC's `DatabaseMetaData.getTables` is recognized the same way: its name patterns
+//! (`LIKE`) and the kinds of relation it asks for are read from the query text.
+//!
 //! Tables have the OID 16384 + their id, as PostgreSQL numbers user objects from 16384.
 
 use braid::{DataType, Value};
@@ -23,13 +26,16 @@ const FIRST_OID: u64 = 16_384;
 /// What the describe queries need from the catalog: every table.
 pub type Tables = Vec<TableDef>;
 
+/// Every view: its name and SQL.
+pub type Views = Vec<(String, String)>;
+
 /// Whether `sql` reads PostgreSQL's catalog (the cheap test before [`answer`]).
 pub fn is_catalog_query(sql: &str) -> bool {
     sql.contains("pg_catalog.") || sql.contains("pg_catalog ")
 }
 
 /// The reply to a catalog query, given the database's tables.
-pub fn answer(sql: &str, tables: &Tables) -> Step {
+pub fn answer(sql: &str, tables: &Tables, views: &Views) -> Step {
     let rows = |columns: &[&str], rows: Vec<Vec<Value>>| Step {
         reply: Reply::Rows {
             command: "SELECT".into(),
@@ -38,6 +44,43 @@ pub fn answer(sql: &str, tables: &Tables) -> Step {
         },
         tx: TxChange::None,
     };
+    if sql.contains("AS TABLE_TYPE, d.description AS REMARKS") {
+        // pgJDBC's getTables.
+        let names = [
+            "table_cat",
+            "table_schem",
+            "table_name",
+            "table_type",
+            "remarks",
+            "type_cat",
+            "type_schem",
+            "type_name",
+            "self_referencing_col_name",
+            "ref_generation",
+        ];
+        return rows(&names, jdbc_tables(sql, tables, views));
+    }
+    if sql.contains("AS attnum, nullif(a.attidentity, '') as attidentity") {
+        // pgJDBC's getColumns.
+        let names = [
+            "nspname",
+            "relname",
+            "attname",
+            "atttypid",
+            "attnotnull",
+            "atttypmod",
+            "attlen",
+            "typtypmod",
+            "attnum",
+            "attidentity",
+            "attgenerated",
+            "adsrc",
+            "description",
+            "typbasetype",
+            "typtype",
+        ];
+        return rows(&names, jdbc_columns(sql, tables));
+    }
     if sql.contains("FROM pg_catalog.pg_database d") {
         return rows(
             &["Name", "Owner", "Encoding", "Collate", "Ctype", "Access privileges"],
@@ -209,6 +252,110 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
     }
 }
 
+/// The rows of pgJDBC's getTables: tables and views whose schema (`public`) and name match
+/// the query's LIKE patterns, of the kinds it asks for (all when it names none).
+fn jdbc_tables(sql: &str, tables: &Tables, views: &Views) -> Vec<Vec<Value>> {
+    let like = |column: &str| like_literal(sql, column);
+    let (schema, name) = (like("n.nspname"), like("c.relname"));
+    if schema.as_deref().is_some_and(|p| !like_matches(p, "public")) {
+        return vec![];
+    }
+    let all = !sql.contains("AND (false ");
+    let want_tables = all || sql.contains("c.relkind = 'r' AND n.nspname !~ '^pg_'");
+    let want_views = all || sql.contains("c.relkind = 'v' AND n.nspname <> 'pg_catalog'");
+    let wanted = |n: &str| name.as_deref().is_none_or(|p| like_matches(p, n));
+    let row = |name: &str, kind: &str| {
+        let mut row = vec![Value::Null, text("public"), text(name), text(kind), Value::Null];
+        row.extend(["", "", "", "", ""].map(text));
+        row
+    };
+    let mut out = vec![];
+    if want_tables {
+        out.extend(sorted(tables).filter(|t| wanted(&t.name)).map(|t| row(&t.name, "TABLE")));
+    }
+    if want_views {
+        let mut names: Vec<&str> = views.iter().map(|(n, _)| n.as_str()).filter(|n| wanted(n)).collect();
+        names.sort();
+        out.extend(names.into_iter().map(|n| row(n, "VIEW")));
+    }
+    out
+}
+
+/// The pattern of `COLUMN LIKE '…'` in `sql`, unquoted.
+fn like_literal(sql: &str, column: &str) -> Option<String> {
+    let at = sql.find(&format!("{column} LIKE '"))? + column.len() + " LIKE '".len();
+    let rest = &sql[at..];
+    // The literal ends at a quote that is not doubled.
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'\'', Some(b'\'')) => i += 2,
+            (b'\'', _) => return Some(rest[..i].replace("''", "'")),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The rows of pgJDBC's getColumns (which builds its result from these in Java): the
+/// columns of the tables whose schema, name and column name match the query's patterns.
+/// Views' columns are not listed (describing a view needs a connection).
+fn jdbc_columns(sql: &str, tables: &Tables) -> Vec<Vec<Value>> {
+    let like = |column: &str| like_literal(sql, column);
+    let (schema, table, column) = (like("n.nspname"), like("c.relname"), like("attname"));
+    if schema.as_deref().is_some_and(|p| !like_matches(p, "public")) {
+        return vec![];
+    }
+    let mut out = vec![];
+    for t in sorted(tables).filter(|t| table.as_deref().is_none_or(|p| like_matches(p, &t.name))) {
+        for (i, c) in t.columns.iter().enumerate() {
+            if column.as_deref().is_some_and(|p| !like_matches(p, &c.name)) {
+                continue;
+            }
+            let ty = super::types::pg_type(Some(c.data_type));
+            let len = match c.data_type {
+                DataType::Boolean => 1,
+                DataType::Integer | DataType::Real | DataType::Timestamp => 8,
+                _ => -1,
+            };
+            out.push(vec![
+                text("public"),
+                text(&t.name),
+                text(&c.name),
+                text(&ty.oid().to_string()),
+                boolean(t.is_not_null(i)),
+                text("-1"),
+                text(&len.to_string()),
+                text("-1"),
+                text(&(i + 1).to_string()),
+                Value::Null,
+                Value::Null,
+                c.default.as_deref().map_or(Value::Null, text),
+                Value::Null,
+                text("0"),
+                text("b"),
+            ]);
+        }
+    }
+    out
+}
+
+/// SQL LIKE: `%` any run, `_` one character, `\` escapes.
+fn like_matches(pattern: &str, s: &str) -> bool {
+    fn go(p: &[char], s: &[char]) -> bool {
+        match p {
+            [] => s.is_empty(),
+            ['%', rest @ ..] => (0..=s.len()).any(|i| go(rest, &s[i..])),
+            ['_', rest @ ..] => !s.is_empty() && go(rest, &s[1..]),
+            ['\\', c, rest @ ..] => s.first() == Some(c) && go(rest, &s[1..]),
+            [c, rest @ ..] => s.first() == Some(c) && go(rest, &s[1..]),
+        }
+    }
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
+    go(&p, &s)
+}
+
 /// The rows of `\dt` / `\di` / `\d`: tables when the query asks for kind `r`, indexes for
 /// kind `i`.
 fn relation_list(sql: &str, tables: &Tables) -> Vec<Vec<Value>> {
@@ -296,6 +443,75 @@ mod tests {
         assert!(matches("t.x", "tax"));
         assert!(matches("a\\.b", "a.b"));
         assert!(!matches("a\\.b", "axb"));
+    }
+
+    #[test]
+    fn like_patterns_match_as_sql_means_them() {
+        assert!(like_matches("%", "items"));
+        assert!(like_matches("it_ms", "items"));
+        assert!(like_matches("i%s", "items"));
+        assert!(!like_matches("i%x", "items"));
+        assert!(like_matches("a\\_b", "a_b"));
+        assert!(!like_matches("a\\_b", "axb"));
+    }
+
+    #[test]
+    fn jdbc_get_tables_reads_its_patterns_and_kinds() {
+        let table = |name: &str| TableDef::new(name, vec![braid_engine::ColumnDef::new("x", DataType::Integer)]);
+        let tables = vec![table("items"), table("other")];
+        let views = vec![("cheap".to_string(), "SELECT 1".to_string())];
+        let query = |filter: &str| {
+            format!(
+                "SELECT NULL AS TABLE_CAT, n.nspname AS TABLE_SCHEM, c.relname AS TABLE_NAME, ... AS TABLE_TYPE, \
+                 d.description AS REMARKS FROM pg_catalog.pg_namespace n, pg_catalog.pg_class c WHERE \
+                 c.relnamespace = n.oid {filter} ORDER BY TABLE_TYPE,TABLE_SCHEM,TABLE_NAME"
+            )
+        };
+        let names = |sql: &str| -> Vec<String> {
+            match answer(sql, &tables, &views).reply {
+                Reply::Rows { rows, .. } => rows
+                    .iter()
+                    .map(|r| match (&r[2], &r[3]) {
+                        (Value::Text(name), Value::Text(kind)) => format!("{name}:{kind}"),
+                        other => panic!("text expected: {other:?}"),
+                    })
+                    .collect(),
+                _ => panic!("rows expected"),
+            }
+        };
+        assert_eq!(names(&query("AND c.relname LIKE '%'")), ["items:TABLE", "other:TABLE", "cheap:VIEW"]);
+        let tables_only = "AND c.relname LIKE 'it%' AND (false  OR ( c.relkind = 'r' AND n.nspname !~ '^pg_' ) )";
+        assert_eq!(names(&query(tables_only)), ["items:TABLE"]);
+        let views_only = "AND n.nspname LIKE 'pub%' AND (false  OR ( c.relkind = 'v' AND n.nspname <> 'pg_catalog' ) )";
+        assert_eq!(names(&query(views_only)), ["cheap:VIEW"]);
+        assert!(names(&query("AND n.nspname LIKE 'other'")).is_empty());
+        assert!(names(&query("AND c.relname LIKE 'it''s'")).is_empty(), "a doubled quote is part of the pattern");
+    }
+
+    #[test]
+    fn jdbc_get_columns_reads_its_patterns() {
+        use braid_engine::ColumnDef;
+        let columns = vec![ColumnDef::new("id", DataType::Integer).not_null(), ColumnDef::new("name", DataType::Text)];
+        let tables = vec![TableDef::new("items", columns), TableDef::new("other", vec![])];
+        let query = |filter: &str| {
+            format!(
+                "SELECT * FROM (SELECT n.nspname,c.relname,a.attname, row_number() OVER (PARTITION BY a.attrelid \
+                 ORDER BY a.attnum) AS attnum, nullif(a.attidentity, '') as attidentity FROM pg_catalog.pg_class c \
+                 WHERE c.relkind in ('r','p','v','f','m') {filter}"
+            )
+        };
+        let found = |sql: &str| -> Vec<Vec<Value>> {
+            match answer(sql, &tables, &vec![]).reply {
+                Reply::Rows { rows, .. } => rows,
+                _ => panic!("rows expected"),
+            }
+        };
+        let rows = found(&query("AND c.relname LIKE 'items') c WHERE true  AND attname LIKE '%'"));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0][..5], [text("public"), text("items"), text("id"), text("20"), text("t")]);
+        assert_eq!(rows[1][2..5], [text("name"), text("25"), text("f")]);
+        assert_eq!(found(&query("AND c.relname LIKE 'it%') c WHERE true  AND attname LIKE 'n%'")).len(), 1);
+        assert!(found(&query("AND c.relname LIKE 'nope')")).is_empty());
     }
 
     #[test]

@@ -15,7 +15,6 @@
 
 use std::fmt::Debug;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -53,8 +52,6 @@ use super::types;
 pub struct Handlers {
     session: Arc<Mutex<Session>>,
     parser: Arc<Parser>,
-    /// When the client last sent something, for the idle timeout ([`now_ms`]).
-    last_active: Arc<AtomicU64>,
     /// The process id and secret key this connection reports at startup, under which a
     /// cancel request finds its session.
     keys: (i32, i32),
@@ -63,31 +60,17 @@ pub struct Handlers {
 impl Handlers {
     pub fn new(session: Session, keys: (i32, i32)) -> Self {
         let session = Arc::new(Mutex::new(session));
-        let last_active = Arc::new(AtomicU64::new(now_ms()));
-        let parser = Arc::new(Parser { session: session.clone(), last_active: last_active.clone() });
-        Handlers { parser, session, last_active, keys }
+        let parser = Arc::new(Parser { session: session.clone() });
+        Handlers { parser, session, keys }
     }
 
     fn share(&self) -> Handlers {
-        Handlers {
-            session: self.session.clone(),
-            parser: self.parser.clone(),
-            last_active: self.last_active.clone(),
-            keys: self.keys,
-        }
-    }
-
-    /// The session (locked while a statement runs) and when the client was last active:
-    /// what the listener's idle timeout watches.
-    pub fn activity(&self) -> (std::sync::Weak<Mutex<Session>>, Arc<AtomicU64>) {
-        (Arc::downgrade(&self.session), self.last_active.clone())
+        Handlers { session: self.session.clone(), parser: self.parser.clone(), keys: self.keys }
     }
 
     /// Runs `f` on the session.
     fn with_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
-        let result = f(&mut self.session.lock());
-        self.last_active.store(now_ms(), Ordering::Relaxed);
-        result
+        f(&mut self.session.lock())
     }
 }
 
@@ -184,16 +167,9 @@ fn error_response(e: PgWireError) -> Response {
     }
 }
 
-/// Milliseconds since the server started: a clock cheap to store in an atomic.
-pub fn now_ms() -> u64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START.get_or_init(std::time::Instant::now).elapsed().as_millis() as u64
-}
-
 /// The extended protocol's statements: the SQL text, parsed and planned by the session.
 pub struct Parser {
     session: Arc<Mutex<Session>>,
-    last_active: Arc<AtomicU64>,
 }
 
 #[async_trait]
@@ -204,9 +180,7 @@ impl QueryParser for Parser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let parsed = self.session.lock().parse(sql).map(Some).map_err(user);
-        self.last_active.store(now_ms(), Ordering::Relaxed);
-        parsed
+        self.session.lock().parse(sql).map(Some).map_err(user)
     }
 
     fn get_parameter_types(&self, sql: &Arc<str>) -> PgWireResult<Vec<Type>> {

@@ -1,7 +1,9 @@
 //! The PostgreSQL wire protocol server.
 //!
 //! - [`Listener`] accepts TCP connections, refuses those past the connection limit with
-//!   SQLSTATE 53300, and serves each on its own task with pgwire's protocol state machine;
+//!   SQLSTATE 53300, and serves each on its own task;
+//! - [`serve`] is a connection's loop: pgwire's protocol state machine, with the message
+//!   size limit ([`limit`]) and the idle timeouts;
 //! - [`handler`] adapts pgwire's handler traits to a [`session::Session`];
 //! - [`session`] holds one client's connection, prepared statements, settings and
 //!   PostgreSQL's transaction rules;
@@ -10,7 +12,9 @@
 //! - [`error`] maps Braid's errors to SQLSTATEs;
 //! - [`auth`] authenticates: SCRAM-SHA-256 for users with a verifier, trust otherwise;
 //! - [`cancel`] finds the session a cancel request names;
-//! - [`catalog`] answers psql's describe commands (`\dt`, `\d NAME`, `\l`) from Braid's catalog.
+//! - [`catalog`] answers psql's describe commands (`\dt`, `\d NAME`, `\l`) and pgJDBC's
+//!   metadata queries from Braid's catalog;
+//! - [`information_schema`] runs queries over `information_schema` on a scratch database.
 //!
 //! Connections are spread round-robin over one single-threaded tokio runtime per core
 //! (thread per core), rather than served by one work-stealing runtime: under pgbench the
@@ -26,6 +30,9 @@ pub mod catalog;
 pub mod copy;
 pub mod error;
 pub mod handler;
+pub mod information_schema;
+pub mod limit;
+pub mod serve;
 pub mod session;
 pub mod types;
 
@@ -81,28 +88,6 @@ async fn screen(
     }
 }
 
-/// A connection the idle timeout watches.
-struct Watched {
-    session: std::sync::Weak<parking_lot::Mutex<session::Session>>,
-    last_active: Arc<std::sync::atomic::AtomicU64>,
-    abort: tokio::task::AbortHandle,
-}
-
-impl Watched {
-    /// Closes the connection if it has been idle `limit_ms` (a running statement holds its
-    /// session's lock, so it is never idle); whether to keep watching it.
-    fn close_if_idle(&self, limit_ms: u64) -> bool {
-        let Some(session) = self.session.upgrade() else { return false };
-        let idle = handler::now_ms().saturating_sub(self.last_active.load(std::sync::atomic::Ordering::Relaxed));
-        if idle < limit_ms || session.try_lock().is_none() {
-            return true;
-        }
-        tracing::info!(idle_ms = idle, "closing an idle connection");
-        self.abort.abort();
-        false
-    }
-}
-
 /// A place among the connections served at once.
 type Permit = tokio::sync::OwnedSemaphorePermit;
 
@@ -137,8 +122,6 @@ impl Listener {
         let registry = Arc::new(cancel::Registry::default());
         let mut next_worker = 0;
         let mut tasks = tokio::task::JoinSet::new();
-        let mut watched: Vec<Watched> = vec![];
-        let mut idle_check = tokio::time::interval(Duration::from_millis(250));
         // Accepted connections that are not cancel requests, ready for a worker.
         let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel::<(TcpStream, SocketAddr, Permit)>();
         tokio::pin!(shutdown);
@@ -146,11 +129,6 @@ impl Listener {
             let (socket, peer, permit) = tokio::select! {
                 _ = &mut shutdown => break,
                 Some(ready) = ready_rx.recv() => ready,
-                _ = idle_check.tick(), if self.config.idle_timeout.is_some() => {
-                    let limit = self.config.idle_timeout.map_or(u64::MAX, |t| t.as_millis() as u64);
-                    watched.retain(|w| w.close_if_idle(limit));
-                    continue;
-                }
                 accepted = self.listener.accept() => {
                     let (socket, peer) = match accepted {
                         Ok(a) => a,
@@ -176,15 +154,18 @@ impl Listener {
                 session::Session::new(self.db.connect(), self.config.slow_statement, self.config.statement_timeout);
             let registration = registry.register(session.interrupt_handle());
             let handlers = Arc::new(handler::Handlers::new(session, (registration.pid, registration.secret)));
-            let (session, last_active) = handlers.activity();
             // The socket moves to its worker's reactor: deregistered here, registered there.
             let socket = socket.into_std()?;
             next_worker = (next_worker + 1) % workers.handles.len();
             let tls = self.tls.clone();
+            let limits = serve::Limits {
+                max_message_bytes: self.config.max_message_bytes,
+                idle_timeout: self.config.idle_timeout,
+            };
             let connection = async move {
                 tracing::debug!(%peer, "connection opened");
                 let served = match TcpStream::from_std(socket) {
-                    Ok(socket) => pgwire::tokio::process_socket(socket, tls, handlers).await,
+                    Ok(socket) => serve::serve(socket, tls, handlers, limits).await,
                     Err(e) => Err(e),
                 };
                 if let Err(e) = served {
@@ -193,10 +174,7 @@ impl Listener {
                 tracing::debug!(%peer, "connection closed");
                 drop((permit, registration));
             };
-            let abort = tasks.spawn_on(connection, &workers.handles[next_worker]);
-            if self.config.idle_timeout.is_some() {
-                watched.push(Watched { session, last_active, abort });
-            }
+            tasks.spawn_on(connection, &workers.handles[next_worker]);
         }
         tracing::info!(open = tasks.len(), "no longer accepting connections; waiting for open ones");
         let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while tasks.join_next().await.is_some() {} });

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use braid::{Connection, DataType, Description, Output, PreparedStatement, Value};
 use pgwire::api::Type;
 
-use super::{copy, types};
+use super::{catalog, copy, information_schema, types};
 
 use super::error::{Failure, from_braid, info};
 
@@ -124,10 +124,25 @@ impl Session {
     /// Simple query protocol: runs each statement of `sql` in turn, stopping at the first
     /// error, which is the last entry.
     pub fn simple(&mut self, sql: &str) -> Vec<Result<Step, Failure>> {
-        if super::catalog::is_catalog_query(sql) {
-            let tables = self.conn.database().engine().begin_read_only().and_then(|t| t.tables());
-            let step = tables.map(|t| super::catalog::answer(sql, &t)).map_err(|e| from_braid(&e.into()));
-            return vec![step];
+        if catalog::is_catalog_query(sql) {
+            return vec![self.catalog(sql)];
+        }
+        if information_schema::is_information_schema_query(sql) {
+            let prepared = self.refuse_if_failed().and_then(|()| information_schema::prepare(&self.database(), sql));
+            let (mut scratch, statements) = match prepared {
+                Ok(p) => p,
+                Err(e) => return vec![Err(self.fail(e))],
+            };
+            let mut steps = vec![];
+            for mut statement in statements {
+                let step = information_schema::step(&mut scratch, &mut statement, vec![]).map_err(|e| self.fail(e));
+                let failed = step.is_err();
+                steps.push(step);
+                if failed {
+                    break;
+                }
+            }
+            return steps;
         }
         let statements = match self.conn.prepare_all(sql) {
             Ok(s) => s,
@@ -160,7 +175,15 @@ impl Session {
     /// text, for Describe and Execute.
     pub fn parse(&mut self, sql: &str) -> Result<Arc<str>, Failure> {
         let key: Arc<str> = Arc::from(sql);
-        if self.statements.contains_key(&key) {
+        if self.statements.contains_key(&key) || catalog::is_catalog_query(sql) {
+            return Ok(key);
+        }
+        if information_schema::is_information_schema_query(sql) {
+            // Checked now, prepared again at each Describe and Execute.
+            let (_, statements) = information_schema::prepare(&self.database(), sql)?;
+            if statements.len() != 1 {
+                return Err(info("42601", "a prepared statement holds exactly one command"));
+            }
             return Ok(key);
         }
         let mut statements = self.conn.prepare_all(sql).map_err(|e| from_braid(&e))?;
@@ -179,6 +202,18 @@ impl Session {
 
     /// Extended protocol `Describe`: the parameter and result types of a parsed statement.
     pub fn describe(&mut self, sql: &Arc<str>) -> Result<Arc<Description>, Failure> {
+        if catalog::is_catalog_query(sql) {
+            let columns = match self.catalog(sql)?.reply {
+                Reply::Rows { columns, .. } => columns,
+                _ => vec![],
+            };
+            return Ok(Arc::new(Description { params: vec![], columns }));
+        }
+        if information_schema::is_information_schema_query(sql) {
+            let (mut scratch, mut statements) = information_schema::prepare(&self.database(), sql)?;
+            let statement = statements.first_mut().ok_or_else(|| info("42601", "empty statement"))?;
+            return scratch.describe(statement).map_err(|e| from_braid(&e));
+        }
         let mut statement = self.take(sql)?;
         let description = match statement.command() {
             "SHOW" => Ok(Arc::new(Description {
@@ -194,6 +229,16 @@ impl Session {
 
     /// Extended protocol `Execute`: runs a parsed statement with its parameters.
     pub fn execute(&mut self, sql: &Arc<str>, params: Vec<Value>) -> Result<Step, Failure> {
+        if catalog::is_catalog_query(sql) {
+            return self.catalog(sql);
+        }
+        if information_schema::is_information_schema_query(sql) {
+            self.refuse_if_failed().map_err(|e| self.fail(e))?;
+            let (mut scratch, mut statements) =
+                information_schema::prepare(&self.database(), sql).map_err(|e| self.fail(e))?;
+            let statement = statements.first_mut().ok_or_else(|| info("42601", "empty statement"))?;
+            return information_schema::step(&mut scratch, statement, params).map_err(|e| self.fail(e));
+        }
         let mut statement = self.take(sql)?;
         let step = self.run(&mut statement, params, sql);
         self.statements.insert(sql.clone(), statement);
@@ -236,12 +281,7 @@ impl Session {
                 self.conn.execute_batch("ROLLBACK").map_err(|e| from_braid(&e))?;
                 return Ok(Step::command("ROLLBACK", TxChange::Ended));
             }
-            _ if self.failed => {
-                return Err(info(
-                    "25P02",
-                    "current transaction is aborted, commands ignored until end of transaction block",
-                ));
-            }
+            _ if self.failed => return Err(in_failed_transaction()),
             "SET" => return self.set(&statement.text()),
             "SHOW" => {
                 let name = show_name(statement);
@@ -447,6 +487,22 @@ impl Session {
         }
     }
 
+    /// A query over PostgreSQL's catalog, answered from Braid's (psql's describe commands,
+    /// pgJDBC's metadata).
+    fn catalog(&mut self, sql: &str) -> Result<Step, Failure> {
+        tracing::debug!(sql, "catalog query");
+        let read = || -> braid::Result<Step> {
+            let txn = self.conn.database().engine().begin_read_only()?;
+            Ok(catalog::answer(sql, &txn.tables()?, &information_schema::views(&txn)?))
+        };
+        read().map_err(|e| from_braid(&e))
+    }
+
+    /// In a failed transaction, the error every statement but COMMIT / ROLLBACK gets.
+    fn refuse_if_failed(&self) -> Result<(), Failure> {
+        if self.failed { Err(in_failed_transaction()) } else { Ok(()) }
+    }
+
     /// Notes an error: inside a transaction, the transaction is now failed.
     fn fail(&mut self, error: Failure) -> Failure {
         if self.in_transaction() {
@@ -534,6 +590,11 @@ fn text_after_statement(sql: &str, n: usize) -> bool {
 fn show_name(statement: &PreparedStatement) -> String {
     let text = statement.text();
     text.trim_start_matches(|c: char| c.is_ascii_alphabetic()).trim().trim_matches('"').to_ascii_lowercase()
+}
+
+/// What a statement in a failed transaction gets (25P02).
+fn in_failed_transaction() -> Failure {
+    info("25P02", "current transaction is aborted, commands ignored until end of transaction block")
 }
 
 /// The settings SHOW answers before any SET: those drivers ask for.

@@ -39,7 +39,7 @@ pub fn pg_type(t: Option<DataType>) -> Type {
 }
 
 /// Why a value could not be written or read.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct TypeError(pub String);
 
 /// Appends one DataRow field: its length, then `value` as `ty` in `format`.
@@ -254,6 +254,7 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
                 let pg = i64::from_be_bytes(fixed(8)?.try_into().map_err(|_| bad())?);
                 Value::Timestamp(pg.saturating_add(PG_EPOCH_MICROS))
             }
+            Type::NUMERIC => Value::Real(numeric_binary(bytes).ok_or_else(bad)?),
             Type::BYTEA => Value::Blob(bytes.to_vec()),
             Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON => {
                 Value::Text(std::str::from_utf8(bytes).map_err(|_| bad())?.to_string())
@@ -274,6 +275,35 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
         Type::BYTEA => Value::Blob(parse_bytea(text).ok_or_else(bad)?),
         _ => Value::Text(text.to_string()),
     })
+}
+
+/// A binary `numeric` (pgJDBC sends BigDecimal so) as the nearest REAL: digit count,
+/// weight (of the first base-10,000 digit), sign, display scale, then the digits.
+fn numeric_binary(bytes: &[u8]) -> Option<f64> {
+    let word = |i: usize| bytes.get(i * 2..i * 2 + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let (count, weight, sign) = (word(0)? as usize, word(1)? as i16, word(2)?);
+    if bytes.len() != 8 + 2 * count {
+        return None;
+    }
+    match sign {
+        0xC000 => return Some(f64::NAN),
+        0xD000 => return Some(f64::INFINITY),
+        0xF000 => return Some(f64::NEG_INFINITY),
+        0x0000 | 0x4000 => {}
+        _ => return None,
+    }
+    // Through decimal text, so the result is the correctly rounded nearest f64.
+    let mut text = String::with_capacity(8 + 4 * count);
+    for i in 0..count {
+        let digit = word(4 + i)?;
+        if digit > 9999 {
+            return None;
+        }
+        text.push_str(&format!("{digit:04}"));
+    }
+    let exponent = 4 * (i32::from(weight) + 1 - count as i32);
+    let value: f64 = format!("{}0{text}e{exponent}", if sign == 0x4000 { "-" } else { "" }).parse().ok()?;
+    Some(value)
 }
 
 fn parse_float(text: &str) -> Option<f64> {
@@ -352,6 +382,24 @@ mod tests {
         assert_eq!(text(&Value::Blob(vec![1, 0xab]), &Type::BYTEA), "\\x01ab");
         assert_eq!(text(&Value::Integer(3), &Type::FLOAT8), "3");
         assert_eq!(decode(Some(b"\\x01ab"), &Type::BYTEA, false).unwrap(), Value::Blob(vec![1, 0xab]));
+    }
+
+    #[test]
+    fn binary_numerics_are_read_as_reals() {
+        let numeric = |words: &[u16]| words.iter().flat_map(|w| w.to_be_bytes()).collect::<Vec<u8>>();
+        let read = |words: &[u16]| decode(Some(&numeric(words)), &Type::NUMERIC, true);
+        // 15.5: digits [15, 5000], weight 0, scale 1.
+        assert_eq!(read(&[2, 0, 0, 1, 15, 5000]), Ok(Value::Real(15.5)));
+        // -0.0012: digits [12], weight -1.
+        assert_eq!(read(&[1, 0xffff, 0x4000, 4, 12]), Ok(Value::Real(-0.0012)));
+        // 1e8: digits [1], weight 2.
+        assert_eq!(read(&[1, 2, 0, 0, 1]), Ok(Value::Real(1e8)));
+        assert_eq!(read(&[0, 0, 0, 0]), Ok(Value::Real(0.0)));
+        assert!(matches!(read(&[0, 0, 0xC000, 0]), Ok(Value::Real(x)) if x.is_nan()));
+        // Malformed: a short body, a digit over 9999, an unknown sign.
+        assert!(read(&[2, 0, 0, 0, 1]).is_err());
+        assert!(read(&[1, 0, 0, 0, 10_000]).is_err());
+        assert!(read(&[1, 0, 0x1234, 0, 1]).is_err());
     }
 
     #[test]
