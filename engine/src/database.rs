@@ -466,7 +466,8 @@ impl<S: Storage> Txn<S> {
     /// The row at `rowid`, read in place (one storage lookup, no copy).
     #[inline]
     pub fn get_ref(&self, table: &TableDef, rowid: i64) -> Result<Option<RowRef<'_, Bytes<S>>>> {
-        let key = Key::Row { table: table.id, rowid }.encode();
+        // On the stack: a point read allocates nothing for its key.
+        let key = crate::keys::row_key_array(table.id, rowid);
         Ok(self.txn.get(&key)?.map(|bytes| RowRef::new(rowid, bytes)))
     }
 
