@@ -34,6 +34,8 @@ pub mod functions;
 mod optimize;
 pub mod parse;
 pub mod plan;
+#[cfg(feature = "remote")]
+mod remote;
 mod rows;
 pub mod value;
 

@@ -108,7 +108,13 @@ impl Session {
 
     /// The database this session's connection reads and writes.
     pub fn database(&self) -> braid::Database {
-        self.conn.database().clone()
+        self.db().clone()
+    }
+
+    /// The database underneath: a server's sessions are embedded connections (made by
+    /// `Database::connect`), which always have one.
+    fn db(&self) -> &braid::Database {
+        self.conn.database().expect("a session's connection is embedded")
     }
 
     /// Interrupts this session's running statement (a cancel request).
@@ -125,7 +131,7 @@ impl Session {
     /// error, which is the last entry.
     pub fn simple(&mut self, sql: &str) -> Vec<Result<Step, Failure>> {
         if super::catalog::is_catalog_query(sql) {
-            let tables = self.conn.database().engine().begin_read_only().and_then(|t| t.tables());
+            let tables = self.db().engine().begin_read_only().and_then(|t| t.tables());
             let step = tables.map(|t| super::catalog::answer(sql, &t)).map_err(|e| from_braid(&e.into()));
             return vec![step];
         }
@@ -329,7 +335,7 @@ impl Session {
         }
         let table = spec.table.ok_or_else(|| info("42601", "COPY FROM needs a table"))?;
         let width = if spec.columns.is_empty() {
-            let txn = self.conn.database().engine().begin_read_only().map_err(|e| from_braid(&e.into()))?;
+            let txn = self.db().engine().begin_read_only().map_err(|e| from_braid(&e.into()))?;
             txn.table(&table).map_err(|e| from_braid(&e.into()))?.columns.len()
         } else {
             spec.columns.len()
