@@ -1,6 +1,6 @@
 //! The public face of a connection: [`Connection`], [`Statement`] and [`Transaction`], each
 //! an enum over the embedded implementation ([`Local`]) and, with the `remote` feature, the
-//! network one ([`Remote`](crate::remote::Remote)).
+//! network one (`remote::Remote`).
 //!
 //! An enum rather than a trait object: a call costs one `match`, rows are the same
 //! materialised [`Rows`] either way, and without the feature the enum has one variant, so
@@ -23,13 +23,16 @@ use crate::rows::{Row, Rows};
 /// statements.
 ///
 /// Embedded ([`Database::connect`], [`Connection::open`]) it runs statements in this
-/// process; remote ([`Connection::connect`], with the `remote` feature) it sends them to a
+/// process; remote (`Connection::connect`, with the `remote` feature) it sends them to a
 /// `braid serve` over the PostgreSQL wire protocol. The methods are the same; the few that
 /// only make sense in-process say so and return [`Error::Unsupported`] (or `None`) remotely.
 pub struct Connection {
     inner: Inner,
 }
 
+// The local variant stays inline: it is the benchmarked path, and a box would add a pointer
+// chase to every call. The remote one, slower by a network round trip, is boxed.
+#[allow(clippy::large_enum_variant)]
 enum Inner {
     Local(Local),
     #[cfg(feature = "remote")]
@@ -240,6 +243,8 @@ pub struct Statement<'c> {
     kind: StatementKind<'c>,
 }
 
+// Built once and run many times: its size costs one move.
+#[allow(clippy::large_enum_variant)]
 enum StatementKind<'c> {
     Local(LocalStatement<'c>),
     #[cfg(feature = "remote")]
