@@ -164,6 +164,13 @@ fn a_prepared_statement_runs_many_times(conn: &mut Connection) {
         assert_eq!(row.get::<Option<f64>>("score").unwrap(), (i % 10 != 0).then_some(i as f64 / 2.0));
     }
     assert!(select.query([1000]).unwrap().next().is_none());
+    // A value of another type than the parameter's inferred one: compared as embedded
+    // compares it (by INTEGER affinity), through a second preparation remotely.
+    for _ in 0..3 {
+        let row = select.query(["7"]).unwrap().next().unwrap().unwrap();
+        assert_eq!(row.get::<String>("name").unwrap(), "n7");
+    }
+    assert_eq!(select.query([7]).unwrap().count(), 1);
 }
 
 fn a_transaction_commits(conn: &mut Connection) {
@@ -294,6 +301,34 @@ fn a_statement_stops_on_timeout_or_interrupt(conn: &mut Connection) {
     assert_eq!(count(conn, "out"), 0);
 }
 
+/// The same failing statements give the same error, printed the same, on both kinds.
+#[test]
+fn errors_print_the_same_embedded_and_remote() {
+    let server = Server::start(&[]);
+    let setup = "CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, age INTEGER CHECK (age >= 0)); \
+                 INSERT INTO u VALUES (1, 'ann', 30)";
+    let failing = [
+        "SELECT * FROM nope",
+        "SELECT nope FROM u",
+        "INSERT INTO u VALUES (1, 'bob', 1)",
+        "INSERT INTO u VALUES (2, 'ann', 1)",
+        "INSERT INTO u VALUES (3, NULL, 1)",
+        "INSERT INTO u VALUES (4, 'cy', -1)",
+        "CREATE TABLE u (x INTEGER)",
+        "SELEC 1",
+        "SELECT 1 FROM u WHERE",
+    ];
+    let mut embedded = Connection::open_in_memory().unwrap();
+    let mut remote = remote(&server);
+    embedded.execute_batch(setup).unwrap();
+    remote.execute_batch(setup).unwrap();
+    for sql in failing {
+        let (a, b) = (embedded.execute(sql, ()).unwrap_err(), remote.execute(sql, ()).unwrap_err());
+        assert_eq!(a.to_string(), b.to_string(), "{sql}");
+        assert_eq!(std::mem::discriminant(&a), std::mem::discriminant(&b), "{sql}: {a:?} vs {b:?}");
+    }
+}
+
 /// What only a remote connection does: refuse what is embedded-only, and fail to connect
 /// with an error rather than a panic.
 #[test]
@@ -305,6 +340,16 @@ fn remote_refuses_embedded_only_calls_with_errors() {
     let named = conn.query("SELECT :x", &[(":x", &1 as &dyn braid::ToValue)][..]);
     assert!(matches!(named, Err(Error::Unsupported(_))));
     assert_eq!(conn.query_row("SELECT 1 + 1", (), |r| r.get::<i64>(0)).unwrap(), 2);
+    // A query is one statement remotely (the extended protocol's unit).
+    assert!(conn.query("SELECT 1; SELECT 2", ()).is_err());
+    // A failed statement fails the open transaction until it ends (PostgreSQL's rule).
+    let mut tx = conn.transaction().unwrap();
+    assert!(tx.execute("SELECT * FROM nope", ()).is_err());
+    let err = tx.execute("SELECT 1", ()).unwrap_err();
+    assert!(matches!(&err, Error::Remote { code, .. } if code == "25P02"), "{err:?}");
+    drop(tx);
+    assert!(conn.is_autocommit());
+    assert_eq!(conn.query_row("SELECT 2", (), |r| r.get::<i64>(0)).unwrap(), 2);
 
     let embedded = Connection::open_in_memory().unwrap();
     assert!(!embedded.is_remote() && embedded.database().is_some());
