@@ -24,6 +24,10 @@
 //!
 //! [`Connection`] holds the transaction state between statements: autocommit by default,
 //! or the transaction opened by `BEGIN` / [`Connection::transaction`].
+//!
+//! With the `remote` feature, `Connection::connect("postgres://…")` gives a [`Connection`]
+//! to a `braid serve` instead, with the same methods: an application moves between
+//! embedded and server mode by changing the line that connects (module `remote`).
 
 mod bind;
 mod connection;

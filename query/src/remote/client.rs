@@ -61,30 +61,28 @@ impl Remote {
         self.send_settings()?;
         let values = positional(params)?;
         let changed = if values.is_empty() {
-            let messages = self.runtime.block_on(self.client.simple_query(sql)).map_err(from_client)?;
-            last_changed(&messages)
+            let messages = self.runtime.block_on(self.client.simple_query(sql)).map_err(from_client);
+            messages.map(|m| last_changed(&m))
         } else {
-            let statement = self.prepare_typed(sql, values)?;
-            self.run_execute(&statement, values)?
+            self.prepare_typed(sql, values).and_then(|statement| self.run_execute(&statement, values))
         };
         self.track(sql);
-        Ok(changed)
+        changed
     }
 
     pub(crate) fn execute_batch(&mut self, sql: &str) -> Result<()> {
         self.send_settings()?;
-        self.runtime.block_on(self.client.batch_execute(sql)).map_err(from_client)?;
+        let done = self.runtime.block_on(self.client.batch_execute(sql)).map_err(from_client);
         self.track(sql);
-        Ok(())
+        done
     }
 
     pub(crate) fn query(&mut self, sql: &str, params: &ParamValues) -> Result<Rows> {
         self.send_settings()?;
         let values = positional(params)?;
-        let statement = self.prepare_typed(sql, values)?;
-        let rows = self.run_query(&statement, values)?;
+        let rows = self.prepare_typed(sql, values).and_then(|statement| self.run_query(&statement, values));
         self.track(sql);
-        Ok(rows)
+        rows
     }
 
     pub(crate) fn prepare(&mut self, sql: &str) -> Result<RemoteStatement<'_>> {
@@ -150,7 +148,10 @@ impl Remote {
         Ok(Rows::new(columns, rows))
     }
 
-    /// Follows the transaction control in `sql`, after it ran.
+    /// Follows the transaction control in `sql`, after it ran, whether or not it failed:
+    /// a BEGIN fails inside a transaction, which stays open; a COMMIT or ROLLBACK that
+    /// fails has ended it all the same. (A failing script of several statements may have
+    /// stopped before its transaction control: there this is a guess.)
     fn track(&mut self, sql: &str) {
         // Most statements cannot be transaction control: skip their parse.
         let upper = sql.to_ascii_uppercase();
@@ -220,18 +221,18 @@ impl RemoteStatement<'_> {
         let values = positional(params)?;
         let statement = self.statement_for(values)?;
         self.conn.send_settings()?;
-        let changed = self.conn.run_execute(&statement, values)?;
+        let changed = self.conn.run_execute(&statement, values);
         self.conn.track(&self.sql);
-        Ok(changed)
+        changed
     }
 
     pub(crate) fn query(&mut self, params: &ParamValues) -> Result<Rows> {
         let values = positional(params)?;
         let statement = self.statement_for(values)?;
         self.conn.send_settings()?;
-        let rows = self.conn.run_query(&statement, values)?;
+        let rows = self.conn.run_query(&statement, values);
         self.conn.track(&self.sql);
-        Ok(rows)
+        rows
     }
 
     /// The preparation whose parameter types fit `values` (a NULL fits any type).
