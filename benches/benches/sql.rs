@@ -68,7 +68,7 @@ impl<'a> Fixture<'a> {
             let dir = tempfile::tempdir().unwrap();
             let (_, mut conn) = sql::braid::open(dir.path(), backend);
             (self.load_braid)(&mut conn);
-            conn.database().flush().unwrap();
+            conn.database().expect("an embedded connection").flush().unwrap();
             self.sqlite();
             (self.check)(&mut conn, &self.sqlite.as_ref().expect("loaded above").0, name);
             self.braids[i] = Some((conn, dir));

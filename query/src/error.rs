@@ -5,6 +5,11 @@
 //! data or the statement ([`Error::Type`], [`Error::Arithmetic`], [`Error::Constraint`],
 //! [`Error::InvalidInput`]), retry ([`Error::is_retryable`]), or accept that Braid does not
 //! do it ([`Error::Unsupported`]). Storage errors keep the engine's error inside.
+//!
+//! A remote connection (the `remote` feature) turns the server's errors back into these
+//! variants by SQLSTATE, so the same code handles both kinds of connection; what has no
+//! variant of its own here (a lost connection, a protocol error, a server's storage failure)
+//! is [`Error::Remote`], with the SQLSTATE and the server's message.
 
 use std::fmt;
 
@@ -49,13 +54,24 @@ pub enum Error {
     /// The storage engine failed (I/O, corruption, a serialization conflict, …).
     #[error(transparent)]
     Storage(braid_engine::Error),
+    /// An error of a remote connection with no closer variant: the server's SQLSTATE and
+    /// message (`40001`: a serialization conflict, retryable), or the connection itself
+    /// failing (class `08`: `08001` could not connect, `08006` lost). The transaction a lost
+    /// connection had open is rolled back by the server.
+    #[error("{message} (SQLSTATE {code})")]
+    Remote { code: String, message: String },
 }
 
 impl Error {
     /// Whether running the whole transaction again may succeed: true only for a
-    /// serialization conflict with a concurrent transaction (SQLSTATE 40001).
+    /// serialization conflict with a concurrent transaction (SQLSTATE 40001), in this process
+    /// or reported by a server.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Storage(e) if e.is_retryable())
+        match self {
+            Error::Storage(e) => e.is_retryable(),
+            Error::Remote { code, .. } => code == "40001",
+            _ => false,
+        }
     }
 
     pub(crate) fn invalid(message: impl fmt::Display) -> Self {

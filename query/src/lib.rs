@@ -24,6 +24,10 @@
 //!
 //! [`Connection`] holds the transaction state between statements: autocommit by default,
 //! or the transaction opened by `BEGIN` / [`Connection::transaction`].
+//!
+//! With the `remote` feature, `Connection::connect("postgres://…")` gives a [`Connection`]
+//! to a `braid serve` instead, with the same methods: an application moves between
+//! embedded and server mode by changing the line that connects (module `remote`).
 
 mod bind;
 mod connection;
@@ -34,6 +38,8 @@ pub mod functions;
 mod optimize;
 pub mod parse;
 pub mod plan;
+#[cfg(feature = "remote")]
+mod remote;
 mod rows;
 pub mod value;
 

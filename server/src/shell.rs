@@ -56,7 +56,7 @@ impl Target {
     fn tables(&mut self) -> Result<Printed, String> {
         let names = match self {
             Target::Embedded(conn) => {
-                let txn = conn.database().engine().begin_read_only().map_err(|e| e.to_string())?;
+                let txn = embedded_db(conn)?.engine().begin_read_only().map_err(|e| e.to_string())?;
                 let mut names: Vec<String> =
                     txn.tables().map_err(|e| e.to_string())?.into_iter().map(|t| t.name).collect();
                 names.sort();
@@ -82,7 +82,7 @@ impl Target {
         let columns = vec!["Column".to_string(), "Type".to_string(), "Nullable".to_string(), "Default".to_string()];
         match self {
             Target::Embedded(conn) => {
-                let txn = conn.database().engine().begin_read_only().map_err(|e| e.to_string())?;
+                let txn = embedded_db(conn)?.engine().begin_read_only().map_err(|e| e.to_string())?;
                 let table = txn.table(name).map_err(|_| format!("Did not find any relation named \"{name}\"."))?;
                 let rows = table
                     .columns
@@ -112,6 +112,11 @@ impl Target {
             }
         }
     }
+}
+
+/// The database of an embedded target's connection.
+fn embedded_db(conn: &braid::Connection) -> Result<&braid::Database, String> {
+    conn.database().ok_or_else(|| "not an embedded connection".to_string())
 }
 
 fn run_embedded(conn: &mut braid::Connection, sql: &str) -> Result<Vec<Printed>, String> {

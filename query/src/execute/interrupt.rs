@@ -17,20 +17,44 @@ use crate::error::{Error, Result};
 
 /// Interrupts the statement running on a connection, from any thread (a server's cancel
 /// request, a user's Ctrl-C). A statement that starts later is not affected.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct InterruptHandle {
     flag: Arc<AtomicBool>,
+    /// A remote connection's: interrupting sends the server a cancel request.
+    #[cfg(feature = "remote")]
+    cancel: Option<tokio_postgres::CancelToken>,
+}
+
+impl std::fmt::Debug for InterruptHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InterruptHandle").field("flag", &self.flag).finish_non_exhaustive()
+    }
 }
 
 impl InterruptHandle {
     pub(crate) fn new() -> Self {
-        InterruptHandle { flag: Arc::new(AtomicBool::new(false)) }
+        InterruptHandle {
+            flag: Arc::new(AtomicBool::new(false)),
+            #[cfg(feature = "remote")]
+            cancel: None,
+        }
+    }
+
+    /// The handle of a remote connection, which cancels through `token`.
+    #[cfg(feature = "remote")]
+    pub(crate) fn remote(token: tokio_postgres::CancelToken) -> Self {
+        InterruptHandle { cancel: Some(token), ..Self::new() }
     }
 
     /// Stops the running statement, if any, with [`Error::Cancelled`]; the statement's
-    /// writes are undone as for any failed statement.
+    /// writes are undone as for any failed statement. Remotely it returns once the server
+    /// has the cancel request (which it may receive after the statement ended).
     pub fn interrupt(&self) {
         self.flag.store(true, Ordering::Relaxed);
+        #[cfg(feature = "remote")]
+        if let Some(token) = &self.cancel {
+            crate::remote::cancel(token);
+        }
     }
 }
 

@@ -108,7 +108,13 @@ impl Session {
 
     /// The database this session's connection reads and writes.
     pub fn database(&self) -> braid::Database {
-        self.conn.database().clone()
+        self.db().clone()
+    }
+
+    /// The database underneath: a server's sessions are embedded connections (made by
+    /// `Database::connect`), which always have one.
+    fn db(&self) -> &braid::Database {
+        self.conn.database().expect("a session's connection is embedded")
     }
 
     /// Interrupts this session's running statement (a cancel request).
@@ -369,7 +375,7 @@ impl Session {
         }
         let table = spec.table.ok_or_else(|| info("42601", "COPY FROM needs a table"))?;
         let width = if spec.columns.is_empty() {
-            let txn = self.conn.database().engine().begin_read_only().map_err(|e| from_braid(&e.into()))?;
+            let txn = self.db().engine().begin_read_only().map_err(|e| from_braid(&e.into()))?;
             txn.table(&table).map_err(|e| from_braid(&e.into()))?.columns.len()
         } else {
             spec.columns.len()
@@ -492,7 +498,7 @@ impl Session {
     fn catalog(&mut self, sql: &str) -> Result<Step, Failure> {
         tracing::debug!(sql, "catalog query");
         let read = || -> braid::Result<Step> {
-            let txn = self.conn.database().engine().begin_read_only()?;
+            let txn = self.db().engine().begin_read_only()?;
             Ok(catalog::answer(sql, &txn.tables()?, &information_schema::views(&txn)?))
         };
         read().map_err(|e| from_braid(&e))

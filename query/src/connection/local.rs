@@ -1,4 +1,5 @@
-//! [`Connection`]: runs statements, and holds the transaction between them.
+//! The embedded connection: statements run in this process, on the engine, and the
+//! transaction is held between them.
 //!
 //! Outside `BEGIN … COMMIT` every statement runs in its own transaction (autocommit):
 //! queries in a read-only one, which never conflicts; writes in a read-write one that is
@@ -8,9 +9,10 @@
 
 use std::time::{Duration, Instant};
 
-use braid_engine::{Txn, Value};
+use braid_engine::Txn;
 
 use crate::bind;
+use crate::connection::{Output, ParamValues};
 use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::execute::interrupt::{self, InterruptHandle};
@@ -18,82 +20,10 @@ use crate::execute::{self, Outcome};
 use crate::parse;
 use crate::plan::Description;
 use crate::plan::{Statement as Bound, TransactionOp};
-use crate::rows::{Row, Rows};
-use crate::value::ToValue;
+use crate::rows::Rows;
 
 /// How many times an autocommit write is retried after a serialization conflict.
 const AUTOCOMMIT_RETRIES: usize = 8;
-
-/// Statement parameters: positional (`$1`, `?`) and named (`:name`).
-#[derive(Debug, Clone, Default)]
-pub struct ParamValues {
-    pub positional: Vec<Value>,
-    pub named: Vec<(String, Value)>,
-}
-
-/// Anything that can be passed as statement parameters: `()`, arrays and slices of values,
-/// tuples of Rust values, `Vec<Value>`, or named pairs `&[(":name", &value)]`.
-pub trait Params {
-    fn into_params(self) -> ParamValues;
-}
-
-impl Params for () {
-    fn into_params(self) -> ParamValues {
-        ParamValues::default()
-    }
-}
-
-impl Params for Vec<Value> {
-    fn into_params(self) -> ParamValues {
-        ParamValues { positional: self, named: vec![] }
-    }
-}
-
-impl Params for &[Value] {
-    fn into_params(self) -> ParamValues {
-        ParamValues { positional: self.to_vec(), named: vec![] }
-    }
-}
-
-impl<T: ToValue, const N: usize> Params for [T; N] {
-    fn into_params(self) -> ParamValues {
-        ParamValues { positional: self.iter().map(ToValue::to_value).collect(), named: vec![] }
-    }
-}
-
-impl Params for &[&dyn ToValue] {
-    fn into_params(self) -> ParamValues {
-        ParamValues { positional: self.iter().map(|v| v.to_value()).collect(), named: vec![] }
-    }
-}
-
-impl Params for &[(&str, &dyn ToValue)] {
-    fn into_params(self) -> ParamValues {
-        let named = self.iter().map(|(n, v)| (n.trim_start_matches([':', '@', '$']).to_string(), v.to_value()));
-        ParamValues { positional: vec![], named: named.collect() }
-    }
-}
-
-macro_rules! tuple_params {
-    ($($name:ident),+) => {
-        impl<$($name: ToValue),+> Params for ($($name,)+) {
-            #[allow(non_snake_case)]
-            fn into_params(self) -> ParamValues {
-                let ($($name,)+) = self;
-                ParamValues { positional: vec![$($name.to_value()),+], named: vec![] }
-            }
-        }
-    };
-}
-
-tuple_params!(A);
-tuple_params!(A, B);
-tuple_params!(A, B, C);
-tuple_params!(A, B, C, D);
-tuple_params!(A, B, C, D, E);
-tuple_params!(A, B, C, D, E, F);
-tuple_params!(A, B, C, D, E, F, G);
-tuple_params!(A, B, C, D, E, F, G, H);
 
 /// An explicit transaction and its savepoints.
 struct OpenTxn {
@@ -150,47 +80,39 @@ fn prepared<'c>(
     Ok(&cache.as_ref().expect("filled above").statement)
 }
 
-/// A connection to a [`Database`]: runs SQL, one statement at a time.
-pub struct Connection {
+/// The embedded connection: an engine session on a [`Database`] in this process.
+pub(crate) struct Local {
     db: Database,
     txn: Option<OpenTxn>,
     interrupt: InterruptHandle,
     statement_timeout: Option<Duration>,
 }
 
-impl Connection {
+impl Local {
     pub(crate) fn new(db: Database) -> Self {
-        Connection { db, txn: None, interrupt: InterruptHandle::new(), statement_timeout: None }
+        Local { db, txn: None, interrupt: InterruptHandle::new(), statement_timeout: None }
     }
 
-    /// The database this connection reads and writes.
-    pub fn database(&self) -> &Database {
+    pub(crate) fn database(&self) -> &Database {
         &self.db
     }
 
-    /// A handle that interrupts this connection's running statement from another thread.
-    pub fn interrupt_handle(&self) -> InterruptHandle {
+    pub(crate) fn interrupt_handle(&self) -> InterruptHandle {
         self.interrupt.clone()
     }
 
-    /// Statements running longer than `timeout` stop with [`Error::Cancelled`] (`None`:
-    /// no limit, the default).
-    pub fn set_statement_timeout(&mut self, timeout: Option<Duration>) {
+    pub(crate) fn set_statement_timeout(&mut self, timeout: Option<Duration>) {
         self.statement_timeout = timeout;
     }
 
-    /// Whether no explicit transaction is open.
-    pub fn is_autocommit(&self) -> bool {
+    pub(crate) fn is_autocommit(&self) -> bool {
         self.txn.is_none()
     }
 
-    /// Runs one or more `;`-separated statements; returns the rows changed by the last one
-    /// (0 for statements that change no rows).
-    pub fn execute(&mut self, sql: &str, params: impl Params) -> Result<u64> {
-        let params = params.into_params();
+    pub(crate) fn execute(&mut self, sql: &str, params: &ParamValues) -> Result<u64> {
         let mut changed = 0;
         for statement in parse::parse(sql)? {
-            changed = match self.run(&statement, &params)? {
+            changed = match self.run(&statement, params)? {
                 Outcome::Changed(n) => n,
                 Outcome::Rows { .. } | Outcome::Done => 0,
             };
@@ -198,48 +120,34 @@ impl Connection {
         Ok(changed)
     }
 
-    /// Runs `;`-separated statements without parameters, discarding results.
-    pub fn execute_batch(&mut self, sql: &str) -> Result<()> {
-        self.execute(sql, ()).map(|_| ())
-    }
-
-    /// Runs a query and returns its rows. Statements before the last one in `sql` run too.
-    pub fn query(&mut self, sql: &str, params: impl Params) -> Result<Rows> {
-        let params = params.into_params();
+    pub(crate) fn query(&mut self, sql: &str, params: &ParamValues) -> Result<Rows> {
         let statements = parse::parse(sql)?;
         let Some((last, before)) = statements.split_last() else {
             return Err(Error::invalid("no statement to run"));
         };
         for statement in before {
-            self.run(statement, &params)?;
+            self.run(statement, params)?;
         }
-        Ok(match self.run(last, &params)? {
+        Ok(match self.run(last, params)? {
             Outcome::Rows { columns, rows } => Rows::new(columns, rows),
             Outcome::Changed(_) | Outcome::Done => Rows::new(vec![], vec![]),
         })
     }
 
-    /// Runs a query and hands its first row to `f`; no row is a `NotFound` error.
-    pub fn query_row<T>(&mut self, sql: &str, params: impl Params, f: impl FnOnce(&Row) -> Result<T>) -> Result<T> {
-        let row =
-            self.query(sql, params)?.next().ok_or_else(|| Error::not_found("row", "the query returned no rows"))??;
-        f(&row)
-    }
-
-    /// Parses a statement once, to run many times; its plan is made at the first run and
-    /// reused until the schema changes.
-    pub fn prepare(&mut self, sql: &str) -> Result<Statement<'_>> {
+    pub(crate) fn prepare(&mut self, sql: &str) -> Result<LocalStatement<'_>> {
         let statements = parse::parse(sql)?;
         if statements.len() != 1 {
             return Err(Error::invalid(format!("prepare takes one statement, got {}", statements.len())));
         }
-        Ok(Statement { conn: self, parsed: statements.into_iter().next().expect("one statement"), cache: None })
+        Ok(LocalStatement { conn: self, parsed: statements.into_iter().next().expect("one statement"), cache: None })
     }
 
-    /// Begins a transaction that rolls back when dropped unless committed.
-    pub fn transaction(&mut self) -> Result<Transaction<'_>> {
-        self.control(&TransactionOp::Begin { read_only: false })?;
-        Ok(Transaction { conn: self, done: false })
+    pub(crate) fn begin(&mut self) -> Result<()> {
+        self.control(&TransactionOp::Begin { read_only: false })
+    }
+
+    pub(crate) fn end(&mut self, commit: bool) -> Result<()> {
+        self.control(if commit { &TransactionOp::Commit } else { &TransactionOp::Rollback })
     }
 
     /// Runs one parsed statement in the current transaction, or in its own.
@@ -355,21 +263,12 @@ impl Connection {
     }
 }
 
-/// What running a statement produced.
-#[derive(Debug)]
-pub enum Output {
-    /// A query's rows (also `RETURNING`).
-    Rows(Rows),
-    /// The number of rows an INSERT, UPDATE or DELETE changed.
-    Changed(u64),
-    /// A statement that returns nothing (DDL, transaction control).
-    Done,
-}
-
 /// A parsed statement that its caller owns, rather than one that borrows the connection
-/// ([`Statement`]): what a server keeps for each protocol-level prepared statement, to run
-/// on its session's connection with [`Connection::run_prepared`]. Its plan is made at the
-/// first run or [`describe`](Connection::describe) and kept until the schema changes.
+/// ([`Statement`](crate::Statement)): what a server keeps for each protocol-level prepared
+/// statement, to run on its session's connection with
+/// [`Connection::run_prepared`](crate::Connection::run_prepared). Its plan is made at the
+/// first run or [`describe`](crate::Connection::describe) and kept until the schema changes.
+/// Embedded connections only.
 pub struct PreparedStatement {
     parsed: parse::Parsed,
     cache: Option<Planned>,
@@ -387,7 +286,7 @@ impl PreparedStatement {
         parse::text(&self.parsed)
     }
 
-    /// The COPY it asks for, if it is a COPY (run by the server, not by [`Connection`]).
+    /// The COPY it asks for, if it is a COPY (run by the server, not by [`Connection`](crate::Connection)).
     pub fn copy(&self) -> Option<Result<parse::Copy>> {
         parse::copy(&self.parsed)
     }
@@ -404,25 +303,20 @@ impl std::fmt::Debug for PreparedStatement {
     }
 }
 
-impl Connection {
-    /// Parses `sql` (one or more `;`-separated statements) into statements the caller owns.
-    pub fn prepare_all(&self, sql: &str) -> Result<Vec<PreparedStatement>> {
+impl Local {
+    pub(crate) fn prepare_all(&self, sql: &str) -> Result<Vec<PreparedStatement>> {
         Ok(parse::parse(sql)?.into_iter().map(|parsed| PreparedStatement { parsed, cache: None }).collect())
     }
 
-    /// Runs a statement prepared by [`prepare_all`](Self::prepare_all), in the open
-    /// transaction or in its own.
-    pub fn run_prepared(&mut self, statement: &mut PreparedStatement, params: impl Params) -> Result<Output> {
-        Ok(match self.run_cached(&statement.parsed, &params.into_params(), &mut statement.cache)? {
+    pub(crate) fn run_prepared(&mut self, statement: &mut PreparedStatement, params: &ParamValues) -> Result<Output> {
+        Ok(match self.run_cached(&statement.parsed, params, &mut statement.cache)? {
             Outcome::Rows { columns, rows } => Output::Rows(Rows::new(columns, rows)),
             Outcome::Changed(n) => Output::Changed(n),
             Outcome::Done => Output::Done,
         })
     }
 
-    /// The types of a statement's parameters and result columns, before it runs (binding
-    /// it against the current schema, which also finds unknown names).
-    pub fn describe(&mut self, statement: &mut PreparedStatement) -> Result<std::sync::Arc<Description>> {
+    pub(crate) fn describe(&mut self, statement: &mut PreparedStatement) -> Result<std::sync::Arc<Description>> {
         if bind::transaction_op(&statement.parsed)?.is_some() {
             return Ok(std::sync::Arc::new(Description { params: vec![], columns: vec![] }));
         }
@@ -444,68 +338,25 @@ impl Connection {
     }
 }
 
-/// A parsed statement, run as many times as needed with different parameters.
-pub struct Statement<'c> {
-    conn: &'c mut Connection,
+/// A statement of a local connection, prepared by [`Local::prepare`].
+pub(crate) struct LocalStatement<'c> {
+    conn: &'c mut Local,
     parsed: parse::Parsed,
     cache: Option<Planned>,
 }
 
-impl Statement<'_> {
-    /// Runs the statement; returns the rows changed.
-    pub fn execute(&mut self, params: impl Params) -> Result<u64> {
-        Ok(match self.conn.run_cached(&self.parsed, &params.into_params(), &mut self.cache)? {
+impl LocalStatement<'_> {
+    pub(crate) fn execute(&mut self, params: &ParamValues) -> Result<u64> {
+        Ok(match self.conn.run_cached(&self.parsed, params, &mut self.cache)? {
             Outcome::Changed(n) => n,
             _ => 0,
         })
     }
 
-    /// Runs the statement as a query.
-    pub fn query(&mut self, params: impl Params) -> Result<Rows> {
-        Ok(match self.conn.run_cached(&self.parsed, &params.into_params(), &mut self.cache)? {
+    pub(crate) fn query(&mut self, params: &ParamValues) -> Result<Rows> {
+        Ok(match self.conn.run_cached(&self.parsed, params, &mut self.cache)? {
             Outcome::Rows { columns, rows } => Rows::new(columns, rows),
             _ => Rows::new(vec![], vec![]),
         })
-    }
-}
-
-/// A transaction begun by [`Connection::transaction`]; rolls back on drop unless
-/// [`commit`](Self::commit)ted.
-pub struct Transaction<'c> {
-    conn: &'c mut Connection,
-    done: bool,
-}
-
-impl Transaction<'_> {
-    pub fn commit(mut self) -> Result<()> {
-        self.done = true;
-        self.conn.control(&TransactionOp::Commit)
-    }
-
-    pub fn rollback(mut self) -> Result<()> {
-        self.done = true;
-        self.conn.control(&TransactionOp::Rollback)
-    }
-}
-
-impl std::ops::Deref for Transaction<'_> {
-    type Target = Connection;
-
-    fn deref(&self) -> &Connection {
-        self.conn
-    }
-}
-
-impl std::ops::DerefMut for Transaction<'_> {
-    fn deref_mut(&mut self) -> &mut Connection {
-        self.conn
-    }
-}
-
-impl Drop for Transaction<'_> {
-    fn drop(&mut self) {
-        if !self.done && self.conn.txn.is_some() {
-            let _ = self.conn.control(&TransactionOp::Rollback);
-        }
     }
 }

@@ -1,0 +1,121 @@
+//! A server's errors as [`Error`] variants: the inverse of the server's SQLSTATE mapping
+//! (`server/src/pg/error.rs`), so a remote error is the error the same statement gives
+//! embedded, with the same message. What the mapping cannot invert stays
+//! [`Error::Remote`] with its SQLSTATE.
+
+use crate::error::Error;
+
+use super::types::Mismatch;
+
+/// The kinds [`Error::NotFound`] and [`Error::AlreadyExists`] name, longest first (a kind
+/// may begin with another: "index or table").
+const KINDS: &[&str] = &[
+    "index or table",
+    "window function",
+    "savepoint",
+    "function",
+    "trigger",
+    "column",
+    "table",
+    "index",
+    "view",
+    "row",
+];
+
+/// An error of the client library: the server's, a value that did not convert, or the
+/// connection failing.
+pub(crate) fn from_client(e: tokio_postgres::Error) -> Error {
+    if let Some(db) = e.as_db_error() {
+        return from_server(db.code().code(), db.message());
+    }
+    let source = std::error::Error::source(&e);
+    if let Some(mismatch) = source.and_then(|s| s.downcast_ref::<Mismatch>()) {
+        return Error::Type(mismatch.0.clone());
+    }
+    let lost = e.is_closed() || source.is_some_and(|s| s.is::<std::io::Error>());
+    Error::Remote { code: if lost { "08006" } else { "08P01" }.into(), message: e.to_string() }
+}
+
+/// An error at connection time: the server refusing us (authentication, too many
+/// connections) keeps its SQLSTATE; anything else is "could not connect" (08001).
+pub(crate) fn from_connect(e: tokio_postgres::Error) -> Error {
+    match e.as_db_error() {
+        Some(db) => from_server(db.code().code(), db.message()),
+        None => Error::Remote { code: "08001".into(), message: e.to_string() },
+    }
+}
+
+/// The variant the server made `code` and `message` from.
+pub(crate) fn from_server(code: &str, message: &str) -> Error {
+    let remote = || Error::Remote { code: code.into(), message: message.into() };
+    match code {
+        "42601" => syntax(message),
+        "42P01" | "42703" | "42883" | "3B001" | "42704" => not_found(message).unwrap_or_else(remote),
+        "42P07" | "42710" => already_exists(message).unwrap_or_else(remote),
+        "42804" => Error::Type(strip(message, "type error: ")),
+        "22012" | "22003" => Error::Arithmetic(message.into()),
+        "22023" => Error::InvalidInput(message.into()),
+        "0A000" => Error::Unsupported(strip(message, "not supported: ")),
+        "25006" => Error::ReadOnly,
+        "57014" => Error::Cancelled { timeout: message.contains("statement timeout") },
+        c if c.starts_with("23") => Error::Constraint(message.into()),
+        _ => remote(),
+    }
+}
+
+fn strip(message: &str, prefix: &str) -> String {
+    message.strip_prefix(prefix).unwrap_or(message).to_string()
+}
+
+/// `syntax error at line L, column C: message`, as [`Error::Syntax`] prints it.
+fn syntax(message: &str) -> Error {
+    let parsed = (|| {
+        let rest = message.strip_prefix("syntax error at line ")?;
+        let (line, rest) = rest.split_once(", column ")?;
+        let (column, text) = rest.split_once(": ")?;
+        Some(Error::Syntax { message: text.to_string(), line: line.parse().ok()?, column: column.parse().ok()? })
+    })();
+    parsed.unwrap_or_else(|| Error::Syntax { message: message.to_string(), line: 0, column: 0 })
+}
+
+/// `no such KIND: NAME`.
+fn not_found(message: &str) -> Option<Error> {
+    let rest = message.strip_prefix("no such ")?;
+    let kind = KINDS.iter().find(|k| rest.strip_prefix(**k).is_some_and(|r| r.starts_with(": ")))?;
+    Some(Error::NotFound { kind, name: rest[kind.len() + 2..].to_string() })
+}
+
+/// `KIND NAME already exists`.
+fn already_exists(message: &str) -> Option<Error> {
+    let rest = message.strip_suffix(" already exists")?;
+    let kind = KINDS.iter().find(|k| rest.strip_prefix(**k).is_some_and(|r| r.starts_with(' ')))?;
+    Some(Error::AlreadyExists { kind, name: rest[kind.len() + 1..].to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each error prints the same after the round trip through its SQLSTATE and message.
+    #[test]
+    fn server_errors_become_the_variants_they_were_made_from() {
+        let cases = [
+            ("42601", Error::Syntax { message: "Expected: an SQL statement".into(), line: 1, column: 7 }),
+            ("42P01", Error::NotFound { kind: "table", name: "nope".into() }),
+            ("42704", Error::NotFound { kind: "index or table", name: "i".into() }),
+            ("42P07", Error::AlreadyExists { kind: "table", name: "t".into() }),
+            ("42804", Error::Type("cannot compare".into())),
+            ("23505", Error::Constraint("UNIQUE constraint failed: t.id".into())),
+            ("0A000", Error::Unsupported("LATERAL".into())),
+            ("57014", Error::Cancelled { timeout: true }),
+        ];
+        for (code, error) in cases {
+            let back = from_server(code, &error.to_string());
+            assert_eq!(back.to_string(), error.to_string(), "{code}");
+            assert_eq!(std::mem::discriminant(&back), std::mem::discriminant(&error), "{code}");
+        }
+        let conflict = from_server("40001", "serialization failure");
+        assert!(conflict.is_retryable());
+        assert!(matches!(from_server("42P01", "odd text"), Error::Remote { code, .. } if code == "42P01"));
+    }
+}
