@@ -132,6 +132,33 @@ fn anomaly_write_skew_is_allowed() {
     }
 }
 
+/// Read-only transactions that begin between two commits share one snapshot: each still
+/// sees exactly the commits published before it began, whichever reader opened it.
+#[test]
+fn readers_sharing_a_snapshot_see_what_was_published_when_they_began() {
+    for (m, _dir) in managers() {
+        put(&m, "x", "1");
+        let r1 = m.begin_read_only().unwrap();
+        let r2 = m.begin_read_only().unwrap();
+        put(&m, "x", "2");
+        let r3 = m.begin_read_only().unwrap();
+        // A commit that is applied while readers hold the old snapshot.
+        let mut w = m.begin().unwrap();
+        w.set(b"y".to_vec(), b"new".to_vec()).unwrap();
+        let r4 = m.begin_read_only().unwrap();
+        w.commit().unwrap();
+        let r5 = m.begin_read_only().unwrap();
+        drop(r1);
+        assert_eq!(get(&r2, "x").as_deref(), Some("1"));
+        assert_eq!((get(&r3, "x").as_deref(), get(&r3, "y")), (Some("2"), None));
+        assert_eq!(get(&r4, "y"), None);
+        assert_eq!((get(&r5, "x").as_deref(), get(&r5, "y").as_deref()), (Some("2"), Some("new")));
+        // Readers still read after every other reader of their snapshot is gone.
+        drop((r2, r3, r5));
+        assert_eq!(get(&r4, "x").as_deref(), Some("2"));
+    }
+}
+
 #[test]
 fn read_your_own_writes_in_gets_and_scans() {
     for (m, _dir) in managers() {
