@@ -7,7 +7,7 @@ use super::eval::eval;
 use super::{Outcome, operators};
 use crate::connection::ParamValues;
 use crate::error::{Error, Result};
-use crate::plan::{Conflict, Expr, Statement, Upsert};
+use crate::plan::{Conflict, Expr, Plan, Statement, Upsert};
 use crate::value::coerce_for_column;
 
 /// Runs a write statement.
@@ -24,7 +24,16 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
     // before anything is written.
     let (rows, updates) = {
         let ctx = Ctx::new(txn, params, &shared);
-        let mut rows = operators::build(source, &ctx)?.collect()?;
+        let mut rows = match source {
+            // INSERT … VALUES: the rows straight from their expressions, without an
+            // operator tree built and torn down per statement (a prepared single-row
+            // INSERT is the bulk-load path).
+            Plan::Values { rows, .. } => rows
+                .iter()
+                .map(|row| row.iter().map(|e| eval(e, &[], &ctx)).collect::<Result<Row>>())
+                .collect::<Result<Vec<Row>>>()?,
+            _ => operators::build(source, &ctx)?.collect()?,
+        };
         let updates = match statement {
             Statement::Insert { checks, conflict, .. } => {
                 rows = rows.into_iter().map(|r| coerce_row(table, r)).collect::<Result<_>>()?;
