@@ -216,4 +216,13 @@ fn a_running_statement_stops_on_interrupt_or_timeout_and_undoes_its_writes() {
     conn.interrupt_handle().interrupt();
     let n: i64 = conn.query_row("SELECT count(*) FROM out", (), |r| r.get(0)).unwrap();
     assert_eq!(n, 0);
+
+    // A hash join whose few left rows each join every right row (4e8 rows) stops too,
+    // though its left input hands it rows far apart.
+    conn.execute_batch("CREATE TABLE k (x INTEGER, one INTEGER); INSERT INTO k SELECT x, 1 FROM n").unwrap();
+    conn.set_statement_timeout(Some(std::time::Duration::from_millis(100)));
+    let started = std::time::Instant::now();
+    let err = conn.query("SELECT count(*) FROM k a JOIN k b ON a.one = b.one", ()).unwrap_err();
+    assert!(matches!(err, braid::Error::Cancelled { timeout: true }), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }

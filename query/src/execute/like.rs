@@ -4,68 +4,77 @@
 //! escape character. GLOB: `*`, `?`, `[…]` classes (with `^` negation and ranges),
 //! case-sensitive.
 
-/// Whether `text` matches a LIKE pattern.
+/// Whether `text` matches a LIKE pattern (ASCII letters case-insensitive, as SQLite).
 pub(crate) fn like(text: &str, pattern: &str, escape: Option<char>) -> bool {
-    let t: Vec<char> = text.chars().collect();
-    let p: Vec<char> = pattern.chars().collect();
-    like_at(&t, &p, escape)
+    like_with_case(text, pattern, escape, false)
 }
 
-fn like_at(t: &[char], p: &[char], escape: Option<char>) -> bool {
-    let (mut ti, mut pi) = (0, 0);
-    // Backtracking point for the last `%`: pattern position after it, text position.
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() {
-            let c = p[pi];
-            if Some(c) == escape && pi + 1 < p.len() {
-                if p[pi + 1].eq_ignore_ascii_case(&t[ti]) {
-                    ti += 1;
-                    pi += 2;
-                    continue;
-                }
-            } else if c == '%' {
-                star = Some((pi + 1, ti));
-                pi += 1;
-                continue;
-            } else if c == '_' || c.eq_ignore_ascii_case(&t[ti]) {
-                ti += 1;
-                pi += 1;
-                continue;
-            }
+/// LIKE, with letters compared exactly when `case_sensitive` (PostgreSQL's LIKE).
+pub(crate) fn like_with_case(text: &str, pattern: &str, escape: Option<char>, case_sensitive: bool) -> bool {
+    let t: Vec<char> = text.chars().collect();
+    let p: Vec<char> = pattern.chars().collect();
+    let same = |a: char, b: char| if case_sensitive { a == b } else { a.eq_ignore_ascii_case(&b) };
+    wildcard(&t, &p, '%', |p, pi, ch| {
+        let c = p[pi];
+        if Some(c) == escape && pi + 1 < p.len() {
+            Some((same(p[pi + 1], ch), pi + 2))
+        } else {
+            Some((c == '_' || same(c, ch), pi + 1))
         }
-        match &mut star {
-            Some((sp, st)) => {
-                *st += 1;
-                ti = *st;
-                pi = *sp;
-            }
-            None => return false,
-        }
-    }
-    p[pi..].iter().all(|&c| c == '%')
+    })
 }
 
 /// Whether `text` matches a GLOB pattern.
 pub(crate) fn glob(text: &str, pattern: &str) -> bool {
     let t: Vec<char> = text.chars().collect();
     let p: Vec<char> = pattern.chars().collect();
-    glob_at(&t, &p)
+    wildcard(&t, &p, '*', |p, pi, ch| match p[pi] {
+        '?' => Some((true, pi + 1)),
+        '[' => class(&p[pi + 1..], ch).map(|(matched, after)| (matched, p.len() - after.len())),
+        c => Some((c == ch, pi + 1)),
+    })
 }
 
-fn glob_at(t: &[char], p: &[char]) -> bool {
-    let Some((&c, rest)) = p.split_first() else { return t.is_empty() };
-    match c {
-        '*' => (0..=t.len()).any(|i| glob_at(&t[i..], rest)),
-        '?' => !t.is_empty() && glob_at(&t[1..], rest),
-        '[' => {
-            let Some((&ch, trest)) = t.split_first() else { return false };
-            match class(rest, ch) {
-                Some((true, after)) => glob_at(trest, after),
-                _ => false,
-            }
+/// Matches `t` against `p`, where `star` matches any run and every other pattern element
+/// matches one character: `element(p, i, ch)` says whether the element at `p[i]` matches
+/// `ch` and where the next element starts (`None`: the pattern is malformed there).
+///
+/// Iterative, backtracking only to the last star: O(|t|·|p|) at worst, with no recursion,
+/// so a pattern of a million stars neither overflows the stack nor runs for ever.
+fn wildcard(
+    t: &[char],
+    p: &[char],
+    star: char,
+    element: impl Fn(&[char], usize, char) -> Option<(bool, usize)>,
+) -> bool {
+    let (mut ti, mut pi) = (0, 0);
+    // The pattern position after the last star, and the text position it was tried at.
+    let mut last_star: Option<(usize, usize)> = None;
+    loop {
+        if pi < p.len() && p[pi] == star {
+            pi += 1;
+            last_star = Some((pi, ti));
+            continue;
         }
-        _ => t.first() == Some(&c) && glob_at(&t[1..], rest),
+        if ti < t.len()
+            && pi < p.len()
+            && let Some((true, next)) = element(p, pi, t[ti])
+        {
+            ti += 1;
+            pi = next;
+            continue;
+        }
+        if ti == t.len() && pi == p.len() {
+            return true;
+        }
+        // Let the last star swallow one more character, if there is one.
+        match last_star {
+            Some((after, at)) if at < t.len() => {
+                last_star = Some((after, at + 1));
+                (ti, pi) = (at + 1, after);
+            }
+            _ => return false,
+        }
     }
 }
 
@@ -103,5 +112,19 @@ mod tests {
         assert!(!glob("Abc", "a*"));
         assert!(glob("b", "[a-c]"));
         assert!(!glob("b", "[^a-c]"));
+        assert!(glob("a]b", "a[]]b"));
+        assert!(!glob("ab", "a[b"));
+        assert!(like("abc", "%%c", None) && like("", "%", None) && !like("", "_", None));
+        assert!(glob("xaay", "x*a*y") && !glob("xaaz", "x*a*y"));
+        assert!(!like_with_case("ABC", "abc", None, true) && like_with_case("abc", "a%", None, true));
+    }
+
+    #[test]
+    fn patterns_of_many_stars_neither_recurse_nor_backtrack_for_ever() {
+        let text = "a".repeat(10_000);
+        let stars = "%".repeat(100_000) + "b";
+        assert!(!like(&text, &stars, None));
+        assert!(!glob(&text, &("*".repeat(100_000) + "b")));
+        assert!(like(&text, &"%a".repeat(50), None));
     }
 }

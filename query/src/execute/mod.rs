@@ -9,7 +9,7 @@ mod context;
 mod ddl;
 mod eval;
 pub(crate) mod interrupt;
-mod like;
+pub(crate) mod like;
 mod operators;
 mod write;
 

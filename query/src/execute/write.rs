@@ -37,20 +37,18 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
         let updates = match statement {
             Statement::Insert { checks, conflict, .. } => {
                 rows = rows.into_iter().map(|r| coerce_row(table, r)).collect::<Result<_>>()?;
-                let mut kept = Vec::with_capacity(rows.len());
-                for row in rows {
-                    if checks.is_empty() {
-                        kept.push(row);
-                        continue;
+                if !checks.is_empty() {
+                    let mut kept = Vec::with_capacity(rows.len());
+                    for row in rows {
+                        match check(checks, &with_rowid(row.clone(), None), &ctx) {
+                            Ok(()) => kept.push(row),
+                            // OR IGNORE skips a row that breaks a constraint.
+                            Err(Error::Constraint(_)) if *conflict == Conflict::Ignore => {}
+                            Err(e) => return Err(e),
+                        }
                     }
-                    match check(checks, &with_rowid(row.clone(), None), &ctx) {
-                        Ok(()) => kept.push(row),
-                        // OR IGNORE skips a row that breaks a constraint.
-                        Err(Error::Constraint(_)) if *conflict == Conflict::Ignore => {}
-                        Err(e) => return Err(e),
-                    }
+                    rows = kept;
                 }
-                rows = kept;
                 None
             }
             Statement::Update { assignments, checks, .. } => {

@@ -120,12 +120,10 @@ impl Accumulator {
         }
         match &mut self.state {
             State::Count(n) => *n += 1,
-            State::Sum { int, real, is_real, any } if *is_real && matches!(v, Value::Real(_)) => {
+            State::Sum { real, is_real: true, any, .. } if let Value::Real(r) = v => {
                 // The common case of a sum over a REAL column, without converting.
                 *any = true;
-                if let Value::Real(r) = v {
-                    *real += r;
-                }
+                *real += r;
             }
             State::Sum { int, real, is_real, any } => {
                 *any = true;

@@ -102,8 +102,12 @@ pub(crate) fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
         }
         Value::Real(r) => {
             1u8.hash(state);
-            if r.fract() == 0.0 && *r >= -9.2e18 && *r <= 9.2e18 {
+            // Every integral real an i64 holds equals that integer exactly (cmp_int_real),
+            // so it hashes as that integer; NaNs, whatever their payload, hash alike.
+            if r.fract() == 0.0 && *r >= -crate::value::TWO_POW_63 && *r < crate::value::TWO_POW_63 {
                 (*r as i64).hash(state);
+            } else if r.is_nan() {
+                f64::NAN.to_bits().hash(state);
             } else {
                 r.to_bits().hash(state);
             }
@@ -142,5 +146,9 @@ mod tests {
             h.finish()
         };
         assert_eq!(hash(&GroupKey(vec![Integer(1)])), hash(&GroupKey(vec![Real(1.0)])));
+        // Near 2^63 too, where an integral real is still exactly an i64.
+        let (big, big_real) = (Integer(9_210_000_000_000_000_000), Real(9.21e18));
+        assert_eq!(GroupKey(vec![big.clone()]), GroupKey(vec![big_real.clone()]));
+        assert_eq!(hash(&GroupKey(vec![big])), hash(&GroupKey(vec![big_real])));
     }
 }

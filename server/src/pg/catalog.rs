@@ -31,7 +31,85 @@ pub type Views = Vec<(String, String)>;
 
 /// Whether `sql` reads PostgreSQL's catalog (the cheap test before [`answer`]).
 pub fn is_catalog_query(sql: &str) -> bool {
-    sql.contains("pg_catalog.") || sql.contains("pg_catalog ")
+    reads_schema(sql, "pg_catalog")
+}
+
+/// Whether `sql` is one query (it starts with SELECT or WITH) that names `schema`; see
+/// [`names_schema`]. Writes and statements that merely quote the name run as they are:
+/// answering `INSERT … VALUES ('see pg_catalog.pg_class')` from an emulated catalog would
+/// lose the row.
+pub fn reads_schema(sql: &str, schema: &str) -> bool {
+    let code = code_outside_literals(sql);
+    let first = code.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+    let is_query = ["select", "with"].iter().any(|k| {
+        first.len() > k.len() && first[..k.len()].eq_ignore_ascii_case(k) && !is_word(first.as_bytes()[k.len()])
+    });
+    is_query && names_in_code(&code, schema)
+}
+
+/// Whether `sql` is one statement that names `schema`, followed by `.` or a space, outside
+/// string literals, quoted identifiers and comments. A batch of statements is run
+/// statement by statement, as it is.
+pub fn names_schema(sql: &str, schema: &str) -> bool {
+    names_in_code(&code_outside_literals(sql), schema)
+}
+
+fn names_in_code(code: &str, schema: &str) -> bool {
+    if code.trim_end().trim_end_matches(';').contains(';') {
+        return false;
+    }
+    let (code, schema) = (code.as_bytes(), schema.as_bytes());
+    (0..code.len().saturating_sub(schema.len())).any(|i| {
+        code[i..i + schema.len()].eq_ignore_ascii_case(schema)
+            && (i == 0 || !is_word(code[i - 1]))
+            && matches!(code[i + schema.len()], b'.' | b' ' | b'\n' | b'\t')
+    })
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// `sql` with string literals, quoted identifiers and comments blanked out (each replaced
+/// by one space), so that a search of what is left finds only names the statement uses.
+fn code_outside_literals(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                // A doubled quote inside is an escaped quote, which the loop reads as a
+                // literal ending and another beginning: the text between is still skipped.
+                for d in chars.by_ref() {
+                    if d == c {
+                        break;
+                    }
+                }
+                out.push(' ');
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+                out.push(' ');
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut last = ' ';
+                for d in chars.by_ref() {
+                    if last == '*' && d == '/' {
+                        break;
+                    }
+                    last = d;
+                }
+                out.push(' ');
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The reply to a catalog query, given the database's tables.
@@ -237,19 +315,35 @@ fn name_pattern(sql: &str) -> Option<String> {
 }
 
 /// Matches psql's translation of a shell-style pattern: `.*` and `.` are wildcards, `\\`
-/// escapes, `|` separates alternatives; anything else is literal.
+/// escapes, `|` separates alternatives; anything else is literal. Each alternative becomes
+/// a LIKE pattern, matched without recursion (the pattern comes from the client).
 fn matches(pattern: &str, name: &str) -> bool {
-    pattern.split('|').any(|alt| glob(alt.as_bytes(), name.as_bytes()))
+    pattern.split('|').any(|alt| like_matches(&psql_to_like(alt), name))
 }
 
-fn glob(p: &[u8], s: &[u8]) -> bool {
-    match p {
-        [] => s.is_empty(),
-        [b'.', b'*', rest @ ..] => (0..=s.len()).any(|i| glob(rest, &s[i..])),
-        [b'.', rest @ ..] => !s.is_empty() && glob(rest, &s[1..]),
-        [b'\\', c, rest @ ..] => s.first() == Some(c) && glob(rest, &s[1..]),
-        [c, rest @ ..] => s.first() == Some(c) && glob(rest, &s[1..]),
+/// psql's regular-expression subset as a LIKE pattern with `\` as its escape.
+fn psql_to_like(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' if chars.peek() == Some(&'*') => {
+                chars.next();
+                out.push('%');
+            }
+            '.' => out.push('_'),
+            '\\' => {
+                out.push('\\');
+                out.extend(chars.next());
+            }
+            '%' | '_' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
     }
+    out
 }
 
 /// The rows of pgJDBC's getTables: tables and views whose schema (`public`) and name match
@@ -341,19 +435,9 @@ fn jdbc_columns(sql: &str, tables: &Tables) -> Vec<Vec<Value>> {
     out
 }
 
-/// SQL LIKE: `%` any run, `_` one character, `\` escapes.
+/// PostgreSQL's LIKE (case-sensitive): `%` any run, `_` one character, `\` escapes.
 fn like_matches(pattern: &str, s: &str) -> bool {
-    fn go(p: &[char], s: &[char]) -> bool {
-        match p {
-            [] => s.is_empty(),
-            ['%', rest @ ..] => (0..=s.len()).any(|i| go(rest, &s[i..])),
-            ['_', rest @ ..] => !s.is_empty() && go(rest, &s[1..]),
-            ['\\', c, rest @ ..] => s.first() == Some(c) && go(rest, &s[1..]),
-            [c, rest @ ..] => s.first() == Some(c) && go(rest, &s[1..]),
-        }
-    }
-    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
-    go(&p, &s)
+    braid::functions::like(s, pattern, Some('\\'), true)
 }
 
 /// The rows of `\dt` / `\di` / `\d`: tables when the query asks for kind `r`, indexes for
@@ -433,6 +517,29 @@ fn index_rows(table: &TableDef) -> Vec<Vec<Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_single_queries_that_name_the_schema_outside_literals_are_routed() {
+        assert!(is_catalog_query("SELECT c.relname FROM pg_catalog.pg_class c"));
+        assert!(is_catalog_query("  (select 1 from PG_CATALOG.pg_type)"));
+        assert!(!is_catalog_query("INSERT INTO notes(body) VALUES ('see pg_catalog.pg_class')"));
+        assert!(!is_catalog_query("SELECT 'pg_catalog.pg_class'"));
+        assert!(!is_catalog_query("SELECT 1 -- pg_catalog.pg_class"));
+        assert!(!is_catalog_query("SELECT \"pg_catalog.x\" FROM t"));
+        assert!(!is_catalog_query("SELECT * FROM my_pg_catalog.t"));
+        assert!(!is_catalog_query("SELECT 1; SELECT * FROM pg_catalog.pg_class"));
+        assert!(!is_catalog_query("DELETE FROM t WHERE x IN (SELECT oid FROM pg_catalog.pg_class)"));
+    }
+
+    #[test]
+    fn client_patterns_cannot_recurse_or_backtrack_for_ever() {
+        let many = "%".repeat(100_000);
+        assert!(like_matches(&many, "public"));
+        assert!(!like_matches(&(many.clone() + "x"), &"p".repeat(10_000)));
+        assert!(matches(&".*".repeat(50_000), "t"));
+        assert!(matches("t_.*|u", "t_x") && matches("t_.*|u", "u") && !matches("t_.*", "tax"));
+        assert!(matches("t\\.x", "t.x") && !matches("t\\.x", "tax"));
+    }
 
     #[test]
     fn psql_patterns_match_as_psql_means_them() {

@@ -21,10 +21,20 @@ pub struct Format {
     pub null: String,
 }
 
+/// The longest record a COPY accepts. A record is buffered until its end arrives, so a
+/// stream without a newline (or with an unclosed CSV quote) would otherwise grow without
+/// bound, whatever the size of each CopyData message.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
 /// Cuts complete records out of a COPY FROM STDIN stream.
 #[derive(Debug, Default)]
 pub struct Reader {
     buffer: Vec<u8>,
+    /// How much of `buffer` is known to hold no record end: the next search resumes there,
+    /// so a long record arriving in many pieces is scanned once, not once per piece.
+    scanned: usize,
+    /// CSV: whether `buffer[..scanned]` ends inside a quoted field.
+    quoted: bool,
     /// The text format's end marker `\.` was seen: later data is ignored.
     ended: bool,
 }
@@ -41,9 +51,10 @@ impl Reader {
         self.buffer.extend_from_slice(bytes);
         let mut records = vec![];
         let mut start = 0;
-        while let Some(end) = record_end(&self.buffer[start..], format) {
-            let line = &self.buffer[start..start + end];
-            start += end + 1;
+        while let Some(at) = find_end(&self.buffer[self.scanned..], format, &mut self.quoted) {
+            let end = self.scanned + at;
+            let line = &self.buffer[start..end];
+            (start, self.scanned) = (end + 1, end + 1);
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line == b"\\." {
                 self.ended = true;
@@ -52,8 +63,13 @@ impl Reader {
             records.push(parse(line, format)?);
         }
         self.buffer.drain(..start);
+        self.scanned = self.buffer.len();
         if self.ended {
             self.buffer.clear();
+            self.scanned = 0;
+        }
+        if self.buffer.len() > MAX_RECORD_BYTES {
+            return Err(format!("a COPY record is longer than {} MiB", MAX_RECORD_BYTES >> 20));
         }
         Ok(records)
     }
@@ -75,14 +91,19 @@ impl Reader {
 /// Where the first complete record of `bytes` ends (its `\n`), if it is complete: in CSV a
 /// newline inside quotes belongs to the field.
 fn record_end(bytes: &[u8], format: &Format) -> Option<usize> {
+    find_end(bytes, format, &mut false)
+}
+
+/// [`record_end`], resuming inside a quoted CSV field when `quoted`; leaves `quoted` as it
+/// stands at the end of `bytes` when no record ends there, and false when one does.
+fn find_end(bytes: &[u8], format: &Format, quoted: &mut bool) -> Option<usize> {
     if !format.csv {
         return bytes.iter().position(|&b| b == b'\n');
     }
-    let mut quoted = false;
     for (i, &b) in bytes.iter().enumerate() {
         match b {
-            b'"' => quoted = !quoted,
-            b'\n' if !quoted => return Some(i),
+            b'"' => *quoted = !*quoted,
+            b'\n' if !*quoted => return Some(i),
             _ => {}
         }
     }
@@ -278,6 +299,20 @@ mod tests {
         let got = r.push(b"1,\"a,b\",\"say \"\"hi\"\"\"\n2,\"line\nbreak\",\n3,\"\",x", &f).unwrap();
         assert_eq!(got, vec![vec![s("1"), s("a,b"), s("say \"hi\"")], vec![s("2"), s("line\nbreak"), None]]);
         assert_eq!(r.finish(&f).unwrap(), Some(vec![s("3"), s(""), s("x")]));
+    }
+
+    #[test]
+    fn records_arriving_in_pieces_are_found_once_and_an_endless_one_is_refused() {
+        let f = csv_format();
+        let mut r = Reader::default();
+        // A quoted newline split from its opening quote by a message boundary.
+        assert_eq!(r.push(b"1,\"a", &f).unwrap(), Vec::<Record>::new());
+        assert_eq!(r.push(b"\nb\"", &f).unwrap(), Vec::<Record>::new());
+        assert_eq!(r.push(b",x\n2,y\n", &f).unwrap(), vec![vec![s("1"), s("a\nb"), s("x")], vec![s("2"), s("y")]]);
+        let mut r = Reader::default();
+        let piece = vec![b'a'; 1 << 20];
+        let err = (0..=64).find_map(|_| r.push(&piece, &text_format()).err());
+        assert_eq!(err.as_deref(), Some("a COPY record is longer than 64 MiB"));
     }
 
     #[test]

@@ -33,9 +33,10 @@ CREATE TABLE columns (table_catalog TEXT, table_schema TEXT, table_name TEXT, co
     ordinal_position INTEGER, column_default TEXT, is_nullable TEXT, data_type TEXT, udt_name TEXT);
 ";
 
-/// Whether `sql` reads `information_schema`.
+/// Whether `sql` names `information_schema` (outside literals): it runs on the scratch
+/// copy, which answers reads and refuses writes.
 pub fn is_information_schema_query(sql: &str) -> bool {
-    sql.to_ascii_lowercase().contains("information_schema.")
+    super::catalog::names_schema(sql, "information_schema")
 }
 
 /// The statements of `sql`, prepared on a scratch database holding `information_schema`
@@ -216,5 +217,9 @@ mod tests {
         assert!(definition[0][0].to_string().contains("FROM t"), "{definition:?}");
         assert!(is_information_schema_query("select * from INFORMATION_SCHEMA.tables"));
         assert!(!is_information_schema_query("select 'information_schema'"));
+        assert!(!is_information_schema_query("select 'see information_schema.tables'"));
+        assert!(is_information_schema_query("DELETE FROM information_schema.tables"));
+        assert!(!is_information_schema_query("SELECT 1; SELECT * FROM information_schema.tables"));
+        assert!(is_information_schema_query("WITH x AS (SELECT 1) SELECT * FROM information_schema.columns"));
     }
 }

@@ -4,8 +4,9 @@ use braid_engine::Value;
 
 use super::super::context::{Ctx, Row};
 use super::super::eval::matches;
+use super::super::interrupt;
 use super::groups::{GroupTable, RowKey};
-use super::{Operator, Stream};
+use super::{BATCH, Operator, Stream};
 use crate::error::Result;
 use crate::plan::{Expr, JoinKind};
 
@@ -153,6 +154,7 @@ impl<'a> HashJoin<'a> {
             ctx: self.ctx,
             matched: &mut self.matched,
             out: Vec::with_capacity(self.widths.0 + self.widths.1),
+            emitted: 0,
         };
         (&mut self.left, probe)
     }
@@ -180,11 +182,14 @@ struct Probe<'p, 'a> {
     matched: &'p mut [bool],
     /// The joined row, reused.
     out: Row,
+    /// Joined rows so far, for interrupt checks.
+    emitted: u64,
 }
 
 impl Probe<'_, '_> {
-    /// Hands `emit` each row that `left` joins into (in a buffer reused for the next).
-    fn join(&mut self, left: &[Value], emit: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
+    /// Hands `emit` each row that `left` joins into, in a buffer that `emit` may take (the
+    /// batch path) or only read (the next row reuses it).
+    fn join(&mut self, left: &[Value], emit: &mut dyn FnMut(&mut Row) -> Result<()>) -> Result<()> {
         let mut any = false;
         let key = self.key.of(left, self.ctx)?;
         let hits = if key.has_null() { None } else { self.table.get(&key) };
@@ -198,14 +203,20 @@ impl Probe<'_, '_> {
             } {
                 any = true;
                 self.matched[i] = true;
-                emit(&self.out)?;
+                self.emitted += 1;
+                // One left row can join many right rows: a statement timeout must not wait
+                // for the left input's next batch.
+                if self.emitted.is_multiple_of(BATCH as u64) {
+                    interrupt::check()?;
+                }
+                emit(&mut self.out)?;
             }
         }
         if !any && matches!(self.kind, JoinKind::Left | JoinKind::Full) {
             self.out.clear();
             self.out.extend_from_slice(left);
             self.out.resize(left.len() + self.right_width, Value::Null);
-            emit(&self.out)?;
+            emit(&mut self.out)?;
         }
         Ok(())
     }
@@ -221,7 +232,8 @@ impl Operator for HashJoin<'_> {
             let mut out = Vec::new();
             for l in &batch {
                 probe.join(l, &mut |row| {
-                    out.push(row.to_vec());
+                    let width = row.len();
+                    out.push(std::mem::replace(row, Vec::with_capacity(width)));
                     Ok(())
                 })?;
             }
@@ -239,7 +251,7 @@ impl Operator for HashJoin<'_> {
             return Ok(());
         }
         let (left, mut probe) = self.split();
-        left.for_each_row(&mut |l| probe.join(l, f))?;
+        left.for_each_row(&mut |l| probe.join(l, &mut |row| f(row)))?;
         self.done = true;
         for row in self.unmatched_right() {
             f(&row)?;

@@ -3,6 +3,12 @@
 //! Batches amortise the per-call cost of the operator tree (a virtual call and a branch per
 //! batch rather than per row); each operator is a small state machine over its inputs'
 //! batches. [`build`] turns a plan into a [`Stream`] of rows.
+//!
+//! A consumer that folds its input (an aggregate, a hash join's probe side) drains it with
+//! [`Operator::for_each_row`] instead: every remaining row, by reference, in a buffer the
+//! producer reuses for the next row (so the consumer copies what it keeps). Operators that
+//! override it produce rows without allocating each one, and must check for interrupts
+//! themselves (every [`BATCH`] rows), as `next_batch` does once per batch.
 
 mod aggregate;
 mod basic;
@@ -126,15 +132,19 @@ impl Operator for Instrumented<'_> {
 
     fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
         let start = std::time::Instant::now();
-        let mut rows = 0;
+        let (mut rows, mut consumer) = (0, std::time::Duration::ZERO);
         let result = self.op.for_each_row(&mut |row| {
             rows += 1;
-            f(row)
+            // The consumer's own work is its node's time, not this one's.
+            let handed = std::time::Instant::now();
+            let result = f(row);
+            consumer += handed.elapsed();
+            result
         });
         if let Some(stats) = &self.ctx.shared.stats {
             let mut stats = stats.borrow_mut();
             let s = stats.entry(self.node).or_default();
-            s.time += start.elapsed();
+            s.time += start.elapsed().saturating_sub(consumer);
             s.rows += rows;
         }
         result

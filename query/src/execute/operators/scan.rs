@@ -130,18 +130,7 @@ fn row_values<B: AsRef<[u8]>>(row: &RowRef<'_, B>, width: usize, read: Option<&[
     // One allocation per row, sized for the rowid too (pushing it past a full vector
     // would reallocate every row).
     let mut values = Vec::with_capacity(width + 1);
-    match read {
-        None => values.extend(row.values()?),
-        Some(cols) => {
-            values.resize(width, Value::Null);
-            for &c in cols {
-                if let Some(v) = row.column(c)? {
-                    values[c] = v.to_value();
-                }
-            }
-        }
-    }
-    values.push(Value::Integer(row.rowid));
+    read_into(row, width, read, &mut values)?;
     Ok(values)
 }
 
