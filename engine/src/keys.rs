@@ -113,6 +113,17 @@ pub fn decode_index_key(key: &[u8], width: usize) -> Result<(Vec<Value>, Option<
     Ok((values, rowid))
 }
 
+/// The name of a meta key.
+pub fn decode_meta_key(key: &[u8]) -> Result<String> {
+    let mut r = KeyReader::new(key);
+    if r.tag()? != META {
+        return Err(Error::corrupt("expected a meta key"));
+    }
+    let name = r.string()?;
+    r.end()?;
+    Ok(name)
+}
+
 /// The rowid suffix of an index key of `width` values, if present, without decoding the
 /// values (their encoding is still checked).
 pub fn decode_index_rowid(key: &[u8], width: usize) -> Result<Option<i64>> {
@@ -133,9 +144,18 @@ pub fn decode_index_rowid(key: &[u8], width: usize) -> Result<Option<i64>> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum KeyPrefix<'a> {
     Table,
-    Rows { table: u64 },
-    Index { index: u64 },
-    IndexValues { index: u64, values: &'a [Value] },
+    Rows {
+        table: u64,
+    },
+    Index {
+        index: u64,
+    },
+    IndexValues {
+        index: u64,
+        values: &'a [Value],
+    },
+    /// Meta keys whose name starts with the string (`view/` for every view).
+    MetaStartingWith(&'a str),
 }
 
 impl KeyPrefix<'_> {
@@ -147,6 +167,7 @@ impl KeyPrefix<'_> {
             KeyPrefix::IndexValues { index, values } => {
                 KeyWriter::new().tag(INDEX).u64(*index).values(*values).finish()
             }
+            KeyPrefix::MetaStartingWith(start) => KeyWriter::new().tag(META).str_start(start).finish(),
         }
     }
 }
@@ -166,10 +187,18 @@ mod tests {
                 KeyPrefix::IndexValues { index: 9, values: &values[..1] },
                 Key::Index { index: 9, values: &values, rowid: None },
             ),
+            (KeyPrefix::MetaStartingWith("view/"), Key::Meta("view/v\0x")),
+            (KeyPrefix::MetaStartingWith(""), Key::Meta("")),
         ];
         for (prefix, key) in cases {
             assert!(key.encode().starts_with(&prefix.encode()), "{prefix:?} / {key:?}");
         }
+    }
+
+    #[test]
+    fn meta_keys_round_trip() {
+        assert_eq!(decode_meta_key(&Key::Meta("view/v\0x").encode()).unwrap(), "view/v\0x");
+        assert!(decode_meta_key(&Key::Table("t").encode()).is_err());
     }
 
     #[test]

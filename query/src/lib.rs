@@ -45,6 +45,7 @@ pub mod value;
 
 pub use braid_engine::{Backend, DataType, Synchronous, Value};
 
+pub use self::bind::ddl::views;
 pub use self::connection::{Connection, Output, Params, PreparedStatement, Statement, Transaction};
 pub use self::database::{Database, OpenOptions};
 pub use self::error::{Error, Result};

@@ -74,6 +74,14 @@ impl KeyWriter {
         self.bytes(v.as_bytes())
     }
 
+    /// The start of a string field: `v` escaped, without the terminator, so that the key is
+    /// a prefix of the key of every string that starts with `v`.
+    pub fn str_start(mut self, v: &str) -> Self {
+        put_escaped(&mut self.buf, v.as_bytes());
+        self.buf.truncate(self.buf.len() - 2);
+        self
+    }
+
     pub fn value(mut self, v: &Value) -> Self {
         put_value(&mut self.buf, v);
         self

@@ -25,6 +25,20 @@ pub(crate) fn load_view(txn: &Txn, name: &str) -> Result<Option<String>> {
         .map_err(|_| Error::Storage(braid_engine::Error::corrupt("view definition")))
 }
 
+/// Every view's name and SQL, in name order.
+pub fn views(txn: &Txn) -> Result<Vec<(String, String)>> {
+    use braid_engine::keys::{KeyPrefix, decode_meta_key};
+    let mut out = vec![];
+    for entry in txn.kv_ref().scan_prefix(&KeyPrefix::MetaStartingWith("view/").encode())? {
+        let (key, value) = entry?;
+        let name = decode_meta_key(&key)?;
+        let sql = String::from_utf8(value.to_vec())
+            .map_err(|_| Error::Storage(braid_engine::Error::corrupt("view definition")))?;
+        out.push((name["view/".len()..].to_string(), sql));
+    }
+    Ok(out)
+}
+
 impl Binder<'_> {
     pub(super) fn create_table(&mut self, create: &ast::CreateTable) -> Result<Statement> {
         if create.query.is_some() {

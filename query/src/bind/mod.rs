@@ -7,7 +7,7 @@
 //! `*`, views and `USING`, and turns aggregates into an Aggregate node. sqlparser types go
 //! no further than this module.
 
-mod ddl;
+pub(crate) mod ddl;
 mod dml;
 mod expr;
 mod scope;

@@ -256,6 +256,10 @@ impl RemoteStatement<'_> {
     }
 }
 
+/// How long [`cancel`] waits to deliver a cancel request (an unreachable server must not
+/// hang the caller, which may be a Ctrl-C handler, for the OS's connect timeout).
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Sends `token`'s cancel request and waits for it to be delivered, on a thread and
 /// runtime of its own: the caller may be inside an async runtime, or holding the
 /// connection's.
@@ -263,7 +267,8 @@ pub(crate) fn cancel(token: &CancelToken) {
     let token = token.clone();
     let sent = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-        runtime.block_on(token.cancel_query(NoTls)).ok()
+        // The timer is made inside the runtime, which it needs.
+        runtime.block_on(async { tokio::time::timeout(CANCEL_TIMEOUT, token.cancel_query(NoTls)).await }).ok()?.ok()
     });
     // Nothing to report to: a statement that was not cancelled simply runs on.
     let _ = sent.join();

@@ -17,8 +17,6 @@
 
 use braid::{Connection, DataType, Database, Output, PreparedStatement, Value};
 use braid_engine::TableDef;
-use braid_engine::encoding::keycode::KeyReader;
-use braid_engine::keys::Key;
 
 use super::error::{Failure, from_braid, info};
 use super::session::{Reply, Step, TxChange};
@@ -65,7 +63,7 @@ pub fn step(conn: &mut Connection, statement: &mut PreparedStatement, params: Ve
 pub fn materialise(db: &Database) -> braid::Result<braid::Connection> {
     let txn = db.engine().begin_read_only()?;
     let tables = txn.tables()?;
-    let views = views(&txn)?;
+    let views = braid::views(&txn)?;
     drop(txn);
 
     let scratch = Database::open_in_memory()?;
@@ -97,23 +95,6 @@ pub fn materialise(db: &Database) -> braid::Result<braid::Connection> {
     }
     conn.execute_batch("COMMIT")?;
     Ok(conn)
-}
-
-/// Every view's name and SQL. Views are kept by the query layer under the meta key
-/// `view/NAME` (`query/src/bind/ddl.rs`).
-pub fn views(txn: &braid_engine::Txn) -> braid::Result<Vec<(String, String)>> {
-    let mut prefix = Key::Meta("view/").encode();
-    // Without the string's terminator, the key of "view/" is a prefix of "view/NAME"'s.
-    prefix.truncate(prefix.len() - 2);
-    let mut out = vec![];
-    for entry in txn.kv_ref().scan_prefix(&prefix)? {
-        let (key, value) = entry?;
-        let mut reader = KeyReader::new(&key);
-        let name = reader.tag().and_then(|_| reader.string())?;
-        let Some(name) = name.strip_prefix("view/") else { continue };
-        out.push((name.to_string(), String::from_utf8_lossy(&value).into_owned()));
-    }
-    Ok(out)
 }
 
 /// The `columns` rows of a table.

@@ -499,7 +499,7 @@ impl Session {
         tracing::debug!(sql, "catalog query");
         let read = || -> braid::Result<Step> {
             let txn = self.db().engine().begin_read_only()?;
-            Ok(catalog::answer(sql, &txn.tables()?, &information_schema::views(&txn)?))
+            Ok(catalog::answer(sql, &txn.tables()?, &braid::views(&txn)?))
         };
         read().map_err(|e| from_braid(&e))
     }
