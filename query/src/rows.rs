@@ -15,7 +15,7 @@ pub struct Rows {
 }
 
 impl Rows {
-    pub(crate) fn new(columns: Vec<String>, rows: Vec<Vec<Value>>) -> Self {
+    pub(crate) fn new(columns: impl Into<Arc<[String]>>, rows: Vec<Vec<Value>>) -> Self {
         Rows { columns: columns.into(), rows: rows.into_iter() }
     }
 

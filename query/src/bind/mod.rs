@@ -120,7 +120,7 @@ impl<'a> Binder<'a> {
                 ast::SetExpr::Insert(S::Insert(insert)) => self.with_insert(query, insert),
                 _ => {
                     let (plan, columns) = self.query(query)?;
-                    Ok(Statement::Query { plan, columns })
+                    Ok(Statement::Query { plan, columns: columns.into() })
                 }
             },
             S::Insert(insert) => self.insert(insert),

@@ -16,6 +16,7 @@ mod write;
 use braid_engine::{Txn, Value};
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use self::context::{Ctx, NodeStats, Row, Shared};
 use crate::connection::ParamValues;
@@ -26,7 +27,7 @@ use crate::plan::{Plan, Statement};
 /// What a statement produced.
 #[derive(Debug)]
 pub(crate) enum Outcome {
-    Rows { columns: Vec<String>, rows: Vec<Vec<Value>> },
+    Rows { columns: Arc<[String]>, rows: Vec<Vec<Value>> },
     Changed(u64),
     Done,
 }
@@ -69,7 +70,7 @@ pub(crate) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
                 other => format!("{other:?}\n"),
             };
             let rows = text.lines().map(|l| vec![Value::Text(l.to_string())]).collect();
-            Ok(Outcome::Rows { columns: vec!["QUERY PLAN".into()], rows })
+            Ok(Outcome::Rows { columns: Arc::from(["QUERY PLAN".to_string()]), rows })
         }
         Statement::Noop => Ok(Outcome::Done),
         Statement::Transaction(_) => Ok(Outcome::Done),

@@ -131,7 +131,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
                 .iter()
                 .map(|row| exprs.iter().map(|e| eval(e, row, &ctx)).collect::<Result<Row>>())
                 .collect::<Result<_>>()?;
-            Ok(Outcome::Rows { columns: columns.clone(), rows })
+            Ok(Outcome::Rows { columns: columns.clone().into(), rows })
         }
     }
 }

@@ -43,7 +43,8 @@ pub enum Statement {
     /// A query: its plan and the names of its output columns.
     Query {
         plan: Plan,
-        columns: Vec<String>,
+        /// Shared with every result: a prepared query hands them out without copying.
+        columns: Arc<[String]>,
     },
     /// `source` yields full rows of the table (defaults filled in), in column order.
     Insert {

@@ -139,7 +139,7 @@ impl Remote {
         let params: Vec<Param> = values.iter().map(Param).collect();
         let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
         let rows = self.runtime.block_on(self.client.query(statement, &params)).map_err(from_client)?;
-        let columns = statement.columns().iter().map(|c| c.name().to_string()).collect();
+        let columns: Vec<String> = statement.columns().iter().map(|c| c.name().to_string()).collect();
         let rows = rows
             .iter()
             .map(|row| (0..row.len()).map(|i| row.try_get::<_, Field>(i).map(|f| f.0)).collect())

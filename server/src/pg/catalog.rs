@@ -39,6 +39,9 @@ pub fn is_catalog_query(sql: &str) -> bool {
 /// answering `INSERT … VALUES ('see pg_catalog.pg_class')` from an emulated catalog would
 /// lose the row.
 pub fn reads_schema(sql: &str, schema: &str) -> bool {
+    if !contains_ignoring_case(sql, schema) {
+        return false;
+    }
     let code = code_outside_literals(sql);
     let first = code.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
     let is_query = ["select", "with"].iter().any(|k| {
@@ -51,7 +54,13 @@ pub fn reads_schema(sql: &str, schema: &str) -> bool {
 /// string literals, quoted identifiers and comments. A batch of statements is run
 /// statement by statement, as it is.
 pub fn names_schema(sql: &str, schema: &str) -> bool {
-    names_in_code(&code_outside_literals(sql), schema)
+    contains_ignoring_case(sql, schema) && names_in_code(&code_outside_literals(sql), schema)
+}
+
+/// The cheap test first: this runs for every statement a client sends (each Execute of a
+/// prepared statement too), and almost none names a catalog schema.
+fn contains_ignoring_case(sql: &str, word: &str) -> bool {
+    sql.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 fn names_in_code(code: &str, schema: &str) -> bool {

@@ -71,8 +71,18 @@ impl Operator for Project<'_> {
         if let Some(columns) = &self.columns
             && batch.iter().all(|row| columns.iter().all(|&c| c < row.len()))
         {
+            let ascending = columns.is_sorted();
             for row in &mut batch {
-                *row = columns.iter().map(|&c| std::mem::take(&mut row[c])).collect();
+                if ascending {
+                    // In place: column `c ≥ i` moves to `i`, and no later column is below
+                    // `c`, so nothing moved aside is wanted again.
+                    for (i, &c) in columns.iter().enumerate() {
+                        row.swap(i, c);
+                    }
+                    row.truncate(columns.len());
+                } else {
+                    *row = columns.iter().map(|&c| std::mem::take(&mut row[c])).collect();
+                }
             }
             return Ok(Some(batch));
         }
