@@ -21,6 +21,19 @@ fn cpu_seconds() -> f64 {
         .map_or(f64::NAN, |ns| ns as f64 / 1e9)
 }
 
+/// Runs `work` and prints `count` per wall-clock second and per CPU second.
+fn timed<T>(label: &str, count: u64, work: impl FnOnce() -> T) -> T {
+    let (start, cpu) = (Instant::now(), cpu_seconds());
+    let out = work();
+    let (secs, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    println!(
+        "{label}: {:.0}k per second, {:.0}k per CPU second ({count} in {secs:.2} s)",
+        count as f64 / secs / 1e3,
+        count as f64 / cpu / 1e3
+    );
+    out
+}
+
 fn main() {
     let n = braid_benches::n();
     let backend = match std::env::var("PROBE_BACKEND").as_deref() {
@@ -32,14 +45,7 @@ fn main() {
         for run in 0..3 {
             let dir = tempfile::tempdir().unwrap();
             let (_db, mut conn) = sql::braid::open(dir.path(), backend);
-            let (start, cpu) = (Instant::now(), cpu_seconds());
-            sql::braid::bulk_insert(&mut conn, rows(n, run));
-            let (secs, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-            println!(
-                "a: {:.0}k rows per second, {:.0}k per CPU second ({n} in {secs:.2} s)",
-                n as f64 / secs / 1e3,
-                n as f64 / cpu / 1e3
-            );
+            timed("a: rows", n, || sql::braid::bulk_insert(&mut conn, rows(n, run)));
         }
         return;
     }
@@ -55,14 +61,8 @@ fn main() {
         };
         let mut stmt = conn.prepare(query).unwrap();
         for _ in 0..5 {
-            let (start, cpu) = (Instant::now(), cpu_seconds());
-            let groups = stmt.query(()).unwrap().count();
-            let (secs, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-            println!(
-                "{probe}: {:.0}k rows per second, {:.0}k per CPU second ({groups} groups in {secs:.2} s)",
-                n as f64 / secs / 1e3,
-                n as f64 / cpu / 1e3
-            );
+            let groups = timed(&format!("{probe}: rows"), n, || stmt.query(()).unwrap().count());
+            println!("  ({groups} groups)");
         }
         return;
     }

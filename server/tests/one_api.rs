@@ -68,20 +68,16 @@ fn ddl_then_parameters_of_every_type_and_typed_getters(conn: &mut Connection) {
     conn.execute_batch(TABLE).unwrap();
     conn.execute_batch("CREATE INDEX t_i ON t (i)").unwrap();
     let ts = 1_764_435_723_123_456; // 2025-11-29 17:02:03.123456 UTC, in microseconds
-    let n = conn
-        .execute(
-            "INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            vec![
-                Value::Integer(1),
-                Value::Boolean(true),
-                Value::Integer(-42),
-                Value::Real(2.5),
-                Value::Text("héllo".into()),
-                Value::Blob(vec![0, 255, 7]),
-                Value::Timestamp(ts),
-            ],
-        )
-        .unwrap();
+    let first_row = vec![
+        Value::Integer(1),
+        Value::Boolean(true),
+        Value::Integer(-42),
+        Value::Real(2.5),
+        Value::Text("héllo".into()),
+        Value::Blob(vec![0, 255, 7]),
+        Value::Timestamp(ts),
+    ];
+    let n = conn.execute("INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7)", first_row.clone()).unwrap();
     assert_eq!(n, 1);
     // `?` placeholders and Rust values through tuples.
     let n = conn
@@ -92,18 +88,7 @@ fn ddl_then_parameters_of_every_type_and_typed_getters(conn: &mut Connection) {
     let mut rows = conn.query("SELECT id, b, i, r, s, x, ts FROM t ORDER BY id", ()).unwrap();
     assert_eq!(rows.columns(), ["id", "b", "i", "r", "s", "x", "ts"]);
     let first = rows.next().unwrap().unwrap();
-    assert_eq!(
-        first.values(),
-        [
-            Value::Integer(1),
-            Value::Boolean(true),
-            Value::Integer(-42),
-            Value::Real(2.5),
-            Value::Text("héllo".into()),
-            Value::Blob(vec![0, 255, 7]),
-            Value::Timestamp(ts),
-        ]
-    );
+    assert_eq!(first.values(), first_row);
     // By index and by name (any case), converted to Rust types.
     assert_eq!(first.get::<i64>(0).unwrap(), 1);
     assert!(first.get::<bool>("b").unwrap());
