@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::keys::{Key, KeyPrefix, decode_index_key, decode_index_rowid};
 use crate::mvcc::{Scan, Transaction};
 use crate::storage::{Direction, KeyRange, Storage};
+use crate::table::RowBlocks;
 use crate::types::Value;
 
 /// A btree index, for one definition.
@@ -97,16 +98,17 @@ pub struct IndexScan<'t, S: Storage> {
     width: usize,
 }
 
-impl<'t, S: Storage> IndexScan<'t, S> {
+impl<'t, T: Storage> IndexScan<'t, RowBlocks<T>> {
     /// Only the rowids of the entries, in order: the entries' values are not decoded (a
-    /// text value would be a copy per entry, for a caller that reads the rows anyway).
-    pub fn rowids(mut self) -> impl Iterator<Item = Result<i64>> + 't {
-        std::iter::from_fn(move || {
-            let entry = self.inner.next()?;
-            Some(entry.and_then(|(key, value)| {
-                let suffix = decode_index_rowid(&key, self.width)?;
-                entry_rowid(suffix, value.as_ref())
-            }))
+    /// text value would be a copy per entry, for a caller that reads the rows anyway), and
+    /// when the transaction wrote nothing in range, the store's entries are read in place.
+    pub fn rowids(self) -> impl Iterator<Item = Result<i64>> + 't {
+        let width = self.width;
+        let rowid = move |key: &[u8], value: &[u8]| entry_rowid(decode_index_rowid(key, width)?, value);
+        let mut source = self.inner.into_stored();
+        std::iter::from_fn(move || match &mut source {
+            Ok(stored) => stored.next_with(rowid),
+            Err(merged) => merged.next().map(|entry| entry.and_then(|(key, value)| rowid(&key, &value))),
         })
     }
 }
