@@ -48,6 +48,8 @@ pub(super) struct Project<'a> {
     /// When every expression is a different column of the input row: those columns, which
     /// are moved out of each input row rather than copied (a text copied is an allocation).
     columns: Option<Vec<usize>>,
+    /// `columns` are in ascending order: each row is projected in place.
+    ascending: bool,
     ctx: &'a Ctx<'a>,
 }
 
@@ -61,7 +63,9 @@ impl<'a> Project<'a> {
             })
             .collect();
         let distinct = |c: &Vec<usize>| c.iter().enumerate().all(|(i, x)| !c[..i].contains(x));
-        Project { input, exprs, columns: columns.filter(distinct), ctx }
+        let columns = columns.filter(distinct);
+        let ascending = columns.as_ref().is_some_and(|c| c.is_sorted());
+        Project { input, exprs, columns, ascending, ctx }
     }
 }
 
@@ -71,9 +75,8 @@ impl Operator for Project<'_> {
         if let Some(columns) = &self.columns
             && batch.iter().all(|row| columns.iter().all(|&c| c < row.len()))
         {
-            let ascending = columns.is_sorted();
             for row in &mut batch {
-                if ascending {
+                if self.ascending {
                     // In place: column `c ≥ i` moves to `i`, and no later column is below
                     // `c`, so nothing moved aside is wanted again.
                     for (i, &c) in columns.iter().enumerate() {

@@ -38,22 +38,30 @@ impl<'a> Batches<'a> {
 
     /// Reads `wanted` rows in the first batch when the consumer will read no more.
     pub fn first_batch(mut self, wanted: Option<usize>) -> Self {
-        if let Some(wanted) = wanted {
-            self.size = wanted.clamp(1, BATCH);
-        }
+        self.size = first_batch_size(wanted);
         self
     }
 }
 
+/// The first batch's size for a consumer that will read at most `wanted` rows.
+fn first_batch_size(wanted: Option<usize>) -> usize {
+    wanted.map_or(FIRST_BATCH, |w| w.clamp(1, BATCH))
+}
+
+/// The next batch of `rows`: `size` of them, then twice as many next time, up to [`BATCH`].
+fn next_batch_of(rows: impl Iterator<Item = Result<Row>>, size: &mut usize) -> Result<Option<Vec<Row>>> {
+    super::super::interrupt::check()?;
+    let mut batch = Vec::with_capacity(*size);
+    for row in rows.take(*size) {
+        batch.push(row?);
+    }
+    *size = (*size * 2).min(BATCH);
+    Ok((!batch.is_empty()).then_some(batch))
+}
+
 impl Operator for Batches<'_> {
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
-        super::super::interrupt::check()?;
-        let mut batch = Vec::with_capacity(self.size);
-        for row in self.rows.by_ref().take(self.size) {
-            batch.push(row?);
-        }
-        self.size = (self.size * 2).min(BATCH);
-        Ok((!batch.is_empty()).then_some(batch))
+        next_batch_of(self.rows.by_ref(), &mut self.size)
     }
 }
 
@@ -169,7 +177,7 @@ pub(super) fn table_scan<'a>(
     }
     let direction = if reverse { Direction::Reverse } else { Direction::Forward };
     let rows = ctx.txn.scan_dir(table, range, direction)?;
-    let size = wanted.map_or(FIRST_BATCH, |w| w.clamp(1, BATCH));
+    let size = first_batch_size(wanted);
     Ok(Box::new(TableRows { rows, width, read, size }))
 }
 
@@ -189,13 +197,8 @@ where
     B: AsRef<[u8]> + 'a,
 {
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
-        super::super::interrupt::check()?;
-        let mut batch = Vec::with_capacity(self.size);
-        for row in self.rows.by_ref().take(self.size) {
-            batch.push(row_values(&row?, self.width, self.read)?);
-        }
-        self.size = (self.size * 2).min(BATCH);
-        Ok((!batch.is_empty()).then_some(batch))
+        let (width, read) = (self.width, self.read);
+        next_batch_of(self.rows.by_ref().map(|row| row_values(&row?, width, read)), &mut self.size)
     }
 
     fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
