@@ -479,8 +479,17 @@ impl<T: Snapshot> BlockScan<T> {
         let view = BlockView::parse((*bytes).as_ref())?;
         let n = view.len();
         let key = |i: usize| row_key_array(table, view.rowid(i));
-        let lo = partition_point(n, |i| !range_starts_by(&self.range, &key(i)));
-        let hi = lo + partition_point(n - lo, |j| range_contains(&self.range, &key(lo + j)));
+        // Most blocks of a long scan lie wholly inside it: two comparisons, not two searches.
+        let lo = if n > 0 && range_starts_by(&self.range, &key(0)) {
+            0
+        } else {
+            partition_point(n, |i| !range_starts_by(&self.range, &key(i)))
+        };
+        let hi = if lo < n && range_contains(&self.range, &key(n - 1)) {
+            n
+        } else {
+            lo + partition_point(n - lo, |j| range_contains(&self.range, &key(lo + j)))
+        };
         self.block = Some(OpenBlock { bytes, table, front: lo, back: hi });
         Ok(())
     }
@@ -536,6 +545,46 @@ impl<T: Snapshot> BlockScan<T> {
     ///
     /// Unlike [`Iterator::next`] it makes no key for a row read out of a block, only for
     /// the scan to decode it again: a range sum spent a fifth of its time on that.
+    /// Calls `f` with each remaining row's rowid and bytes, in scan order.
+    ///
+    /// Unlike [`Self::next_row`], a block's header is read once and its rows are lent in
+    /// place rather than as shared handles: a scan that reads every row (an aggregate over a
+    /// range) then spends nothing per row beyond `f` (the per-row header parse and handle
+    /// were a third of a range sum, profiled). The scan ends at the first error.
+    pub fn for_each_row<E: From<Error>>(
+        &mut self,
+        mut f: impl FnMut(i64, &[u8]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let result = self.visit_rows(&mut f);
+        self.failed |= result.is_err();
+        result
+    }
+
+    fn visit_rows<E: From<Error>>(
+        &mut self,
+        f: &mut impl FnMut(i64, &[u8]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        while !self.failed {
+            if let Some(open) = self.block.take() {
+                let view = BlockView::parse((*open.bytes).as_ref())?;
+                let mut visit = |i: usize| -> std::result::Result<(), E> { f(view.rowid(i), view.row(i)?) };
+                match self.direction {
+                    Direction::Forward => (open.front..open.back).try_for_each(&mut visit)?,
+                    Direction::Reverse => (open.front..open.back).rev().try_for_each(&mut visit)?,
+                }
+            }
+            // Opens the next block (its first row comes back here, the rest stay open).
+            match self.next_row() {
+                None => break,
+                Some(row) => {
+                    let (rowid, value) = row?;
+                    f(rowid, value.as_ref())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     #[inline]
     pub fn next_row(&mut self) -> Option<Result<(i64, BlockBytes<T::Bytes>)>> {
         self.fused(|scan| {
@@ -675,6 +724,39 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(100))]
+
+        /// Rows lent block by block are the rows the iterator returns, in the same order.
+        #[test]
+        fn for_each_row_reads_what_next_row_reads(
+            rows in proptest::collection::btree_set((0u64..3, -100i64..100), 0..200),
+            bounds in (0u64..3, -110i64..110, -110i64..110),
+            reverse: bool,
+            packed: bool,
+        ) {
+            let store = if packed { RowBlocks::new(MemoryStorage::new_memory()) } else { RowBlocks::unpacked(MemoryStorage::new_memory()) };
+            let mut batch = WriteBatch::new();
+            for &(table, rowid) in &rows {
+                batch.set(Key::Row { table, rowid }.encode(), rowid.to_le_bytes().to_vec());
+            }
+            store.apply(&batch, Durability::Deferred).unwrap();
+            let (table, a, b) = bounds;
+            let range = crate::table::rowid_range(table, a..=b);
+            let dir = if reverse { Direction::Reverse } else { Direction::Forward };
+            let snap = store.snapshot().unwrap();
+            let mut scan = snap.scan(range.clone(), dir).unwrap();
+            let expected: Vec<(i64, Vec<u8>)> =
+                std::iter::from_fn(|| scan.next_row()).map(|r| r.map(|(id, v)| (id, v.as_ref().to_vec())).unwrap()).collect();
+            let mut lent = Vec::new();
+            snap.scan(range, dir).unwrap().for_each_row(|id, bytes| -> Result<()> {
+                lent.push((id, bytes.to_vec()));
+                Ok(())
+            }).unwrap();
+            prop_assert_eq!(lent, expected);
         }
     }
 

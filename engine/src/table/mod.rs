@@ -20,7 +20,7 @@ mod rows;
 pub use self::block_cache::DEFAULT_BLOCK_CACHE_BYTES;
 pub use self::blocks::{BLOCK_SHIFT, BlockBytes, BlockScan, BlockSnapshot, RowBlocks};
 pub use self::rowid::RowidAllocator;
-pub use self::rows::{RowRef, RowScan, rowid_range};
+pub use self::rows::{RowRef, RowScan, RowView, rowid_range};
 
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};

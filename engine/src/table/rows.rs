@@ -21,6 +21,12 @@ impl<'t, B: AsRef<[u8]>> RowRef<'t, B> {
         RowRef { rowid, bytes }
     }
 
+    /// The row's bytes, lent for reading.
+    #[inline]
+    pub fn view(&self) -> RowView<'_> {
+        RowView { rowid: self.rowid, bytes: self.bytes.as_ref() }
+    }
+
     /// The row, validated and read in place.
     #[inline]
     pub fn archived(&self) -> Result<&ArchivedRow> {
@@ -30,12 +36,33 @@ impl<'t, B: AsRef<[u8]>> RowRef<'t, B> {
     /// One column, read in place; only that column is validated (`None` past the row's end).
     #[inline]
     pub fn column(&self, i: usize) -> Result<Option<&ArchivedValue>> {
-        row::access_column(self.bytes.as_ref(), i)
+        self.view().column(i)
     }
 
     /// The row copied out into owned values.
     pub fn values(&self) -> Result<Vec<Value>> {
-        row::decode(self.bytes.as_ref())
+        self.view().values()
+    }
+}
+
+/// A stored row's bytes, borrowed from wherever they lie (a block being scanned, a
+/// transaction's buffer), not yet decoded.
+#[derive(Clone, Copy)]
+pub struct RowView<'a> {
+    pub rowid: i64,
+    bytes: &'a [u8],
+}
+
+impl<'a> RowView<'a> {
+    /// One column, read in place; only that column is validated (`None` past the row's end).
+    #[inline]
+    pub fn column(&self, i: usize) -> Result<Option<&'a ArchivedValue>> {
+        row::access_column(self.bytes, i)
+    }
+
+    /// The row copied out into owned values.
+    pub fn values(&self) -> Result<Vec<Value>> {
+        row::decode(self.bytes)
     }
 }
 
@@ -59,6 +86,24 @@ impl<'t, T: Snapshot> RowScan<'t, T> {
             Err(merged) => RowSource::Merged(merged),
         };
         RowScan { source }
+    }
+}
+
+impl<T: Snapshot> RowScan<'_, T> {
+    /// Calls `f` with each remaining row, in scan order, without a handle per row (see
+    /// [`BlockScan::for_each_row`]); the scan ends at the first error.
+    pub fn for_each_row<E: From<crate::Error>>(
+        &mut self,
+        mut f: impl FnMut(RowView<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        match &mut self.source {
+            RowSource::Stored(scan) => scan.for_each_row(|rowid, bytes| f(RowView { rowid, bytes })),
+            RowSource::Merged(scan) => scan.try_for_each(|entry| {
+                let (key, value) = entry?;
+                let (_, rowid) = decode_row_key(&key)?;
+                f(RowView { rowid, bytes: value.as_ref() })
+            }),
+        }
     }
 }
 

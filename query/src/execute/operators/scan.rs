@@ -3,8 +3,9 @@
 use std::ops::Bound;
 use std::rc::Rc;
 
+use braid_engine::storage::AnySnapshot;
 use braid_engine::storage::Direction;
-use braid_engine::table::RowRef;
+use braid_engine::table::{RowScan, RowView};
 use braid_engine::{DataType, TableDef, Value};
 
 use super::super::context::{Ctx, Row};
@@ -134,7 +135,7 @@ fn convert_equal(v: Value, t: DataType) -> Option<Value> {
 
 /// A stored row as values, followed by its rowid: every column, or only `read` (the
 /// others NULL), each validated as it is read.
-fn row_values<B: AsRef<[u8]>>(row: &RowRef<'_, B>, width: usize, read: Option<&[usize]>) -> Result<Row> {
+fn row_values(row: &RowView<'_>, width: usize, read: Option<&[usize]>) -> Result<Row> {
     // One allocation per row, sized for the rowid too (pushing it past a full vector
     // would reallocate every row).
     let mut values = Vec::with_capacity(width + 1);
@@ -172,7 +173,7 @@ pub(super) fn table_scan<'a>(
         && a == b
     {
         // `WHERE id = ?`: one lookup, not a range scan's cursor.
-        let row = ctx.txn.get_ref(table, a)?.map(|r| row_values(&r, width, read)).transpose()?;
+        let row = ctx.txn.get_ref(table, a)?.map(|r| row_values(&r.view(), width, read)).transpose()?;
         return Ok(Box::new(Batches::new(Box::new(row.map(Ok).into_iter()))));
     }
     let direction = if reverse { Direction::Reverse } else { Direction::Forward };
@@ -183,40 +184,38 @@ pub(super) fn table_scan<'a>(
 
 /// A range scan's stored rows: decoded into fresh rows a batch at a time, or one at a time
 /// into a single reused row for [`Operator::for_each_row`].
-struct TableRows<'a, I> {
-    rows: I,
+struct TableRows<'a> {
+    rows: RowScan<'a, AnySnapshot>,
     width: usize,
     read: Option<&'a [usize]>,
     /// The next batch's size: small at first, doubling up to [`BATCH`] (see [`Batches`]).
     size: usize,
 }
 
-impl<'a, I, B> Operator for TableRows<'a, I>
-where
-    I: Iterator<Item = braid_engine::Result<RowRef<'a, B>>>,
-    B: AsRef<[u8]> + 'a,
-{
+impl Operator for TableRows<'_> {
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
         let (width, read) = (self.width, self.read);
-        next_batch_of(self.rows.by_ref().map(|row| row_values(&row?, width, read)), &mut self.size)
+        next_batch_of(self.rows.by_ref().map(|row| row_values(&row?.view(), width, read)), &mut self.size)
     }
 
     fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
-        let mut buf = Vec::with_capacity(self.width + 1);
-        for (n, row) in self.rows.by_ref().enumerate() {
+        let (width, read) = (self.width, self.read);
+        let mut buf = Vec::with_capacity(width + 1);
+        let mut n = 0usize;
+        self.rows.for_each_row(|row| {
             if n % BATCH == 0 {
                 super::super::interrupt::check()?;
             }
-            read_into(&row?, self.width, self.read, &mut buf)?;
-            f(&buf)?;
-        }
-        Ok(())
+            n += 1;
+            read_into(&row, width, read, &mut buf)?;
+            f(&buf)
+        })
     }
 }
 
 /// [`row_values`] into a reused row: only the columns read are overwritten (the others
 /// stay NULL from the first row on).
-fn read_into<B: AsRef<[u8]>>(row: &RowRef<'_, B>, width: usize, read: Option<&[usize]>, buf: &mut Row) -> Result<()> {
+fn read_into(row: &RowView<'_>, width: usize, read: Option<&[usize]>, buf: &mut Row) -> Result<()> {
     match read {
         None => {
             buf.clear();
@@ -319,7 +318,7 @@ pub(super) fn index_scan<'a>(
         }
     });
     let rows = rowids.filter_map(move |rowid| match rowid.and_then(|r| Ok(txn.get_ref(table, r)?)) {
-        Ok(Some(row)) => Some(row_values(&row, width, read)),
+        Ok(Some(row)) => Some(row_values(&row.view(), width, read)),
         Ok(None) => None,
         Err(e) => Some(Err(e)),
     });
