@@ -203,7 +203,7 @@ impl Operator for TableRows<'_> {
         let mut buf = Vec::with_capacity(width + 1);
         let mut n = 0usize;
         self.rows.for_each_row(|row| {
-            if n % BATCH == 0 {
+            if n.is_multiple_of(BATCH) {
                 super::super::interrupt::check()?;
             }
             n += 1;
