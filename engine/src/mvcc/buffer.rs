@@ -15,8 +15,17 @@ use std::ops::Bound;
 
 type Entry = (Vec<u8>, Option<Vec<u8>>);
 
-/// A key and what the buffer held for it before a write (`None`: nothing).
-type UndoEntry = (Vec<u8>, Option<Option<Vec<u8>>>);
+/// How to undo one write made under a savepoint.
+#[derive(Debug)]
+enum Undo {
+    /// The write appended a key above every buffered key. Undone in reverse order, that
+    /// key is again the greatest buffered key when its turn comes, so it needs no copy (a
+    /// bulk insert inside a transaction appends every row; copying each key was an
+    /// allocation per row).
+    Appended,
+    /// A key and what the buffer held for it before the write (`None`: nothing).
+    Replaced(Vec<u8>, Option<Option<Vec<u8>>>),
+}
 
 /// Buffered writes: `None` is a delete.
 #[derive(Debug, Default)]
@@ -25,7 +34,7 @@ pub(crate) struct WriteBuffer {
     tail: Vec<Entry>,
     /// While a savepoint is open: each write's key and what the buffer held for it before
     /// (`None`: nothing), so that `rollback_to` can restore it.
-    undo: Vec<UndoEntry>,
+    undo: Vec<Undo>,
     /// Open savepoints; writes are logged in `undo` only while there is one.
     savepoints: usize,
 }
@@ -59,8 +68,9 @@ impl WriteBuffer {
         if self.savepoints > 0 {
             // An appended key had nothing before it: no search (a bulk insert inside a
             // transaction logs every row, and the search was 12% of it, profiled).
-            let before = if self.above_all(&key) { None } else { self.get(&key).cloned() };
-            self.undo.push((key.clone(), before));
+            let undo =
+                if self.above_all(&key) { Undo::Appended } else { Undo::Replaced(key.clone(), self.get(&key).cloned()) };
+            self.undo.push(undo);
         }
         self.put_unlogged(key, value);
     }
@@ -84,10 +94,10 @@ impl WriteBuffer {
     /// Undoes every write made since `savepoint`; the savepoint stays open.
     pub fn rollback_to(&mut self, savepoint: usize) {
         while self.undo.len() > savepoint {
-            let (key, before) = self.undo.pop().expect("len checked");
-            match before {
-                Some(value) => self.put_unlogged(key, value),
-                None => self.remove(&key),
+            match self.undo.pop().expect("len checked") {
+                Undo::Appended => self.remove_last(),
+                Undo::Replaced(key, Some(value)) => self.put_unlogged(key, value),
+                Undo::Replaced(key, None) => self.remove(&key),
             }
         }
     }
@@ -97,6 +107,13 @@ impl WriteBuffer {
         self.savepoints = self.savepoints.saturating_sub(1);
         if self.savepoints == 0 {
             self.undo.clear();
+        }
+    }
+
+    /// Removes the greatest buffered key (the tail's keys are above the map's).
+    fn remove_last(&mut self) {
+        if self.tail.pop().is_none() {
+            self.map.pop_last();
         }
     }
 
