@@ -68,8 +68,11 @@ impl WriteBuffer {
         if self.savepoints > 0 {
             // An appended key had nothing before it: no search (a bulk insert inside a
             // transaction logs every row, and the search was 12% of it, profiled).
-            let undo =
-                if self.above_all(&key) { Undo::Appended } else { Undo::Replaced(key.clone(), self.get(&key).cloned()) };
+            let undo = if self.above_all(&key) {
+                Undo::Appended
+            } else {
+                Undo::Replaced(key.clone(), self.get(&key).cloned())
+            };
             self.undo.push(undo);
         }
         self.put_unlogged(key, value);
