@@ -441,6 +441,23 @@ impl<B: AsRef<[u8]>> OpenBlock<B> {
     }
 }
 
+/// Asks the CPU to start loading all of `bytes` into its cache.
+///
+/// A scan reads a block's rows one after another, and a block just read from the store is
+/// usually not in cache: each row's first access then waited for memory in turn (three
+/// quarters of a range sum's time in row access sat on one load, `perf annotate`). Asking
+/// for every line of the block up front lets those loads overlap.
+#[inline]
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        // SAFETY: a prefetch is a hint; it never faults, and the address lies in `bytes`.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
+}
+
 /// One step of a [`BlockScan`]: a row out of a block, or an entry passed through.
 enum Step<B> {
     Row { table: u64, rowid: i64, value: BlockBytes<B> },
@@ -476,6 +493,7 @@ impl<T: Snapshot> BlockScan<T> {
     /// the in-range rows are one contiguous window).
     fn open_block(&mut self, table: u64, stored: T::Bytes) -> Result<()> {
         let bytes = Rc::new(stored);
+        prefetch((*bytes).as_ref());
         let view = BlockView::parse((*bytes).as_ref())?;
         let n = view.len();
         let key = |i: usize| row_key_array(table, view.rowid(i));
