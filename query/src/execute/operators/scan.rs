@@ -133,14 +133,59 @@ fn convert_equal(v: Value, t: DataType) -> Option<Value> {
     }
 }
 
-/// A stored row as values, followed by its rowid: every column, or only `read` (the
-/// others NULL), each validated as it is read.
-fn row_values(row: &RowView<'_>, width: usize, read: Option<&[usize]>) -> Result<Row> {
-    // One allocation per row, sized for the rowid too (pushing it past a full vector
-    // would reallocate every row).
-    let mut values = Vec::with_capacity(width + 1);
-    read_into(row, width, read, &mut values)?;
-    Ok(values)
+/// Which columns of a table's stored rows a scan turns into values.
+#[derive(Clone, Copy)]
+struct RowShape<'a> {
+    width: usize,
+    /// The columns read (the others are NULL); `None`: every column.
+    read: Option<&'a [usize]>,
+    /// The INTEGER PRIMARY KEY column, whose value is the rowid: read from the row's key,
+    /// not its bytes.
+    alias: Option<usize>,
+}
+
+impl<'a> RowShape<'a> {
+    fn new(table: &TableDef, read: Option<&'a [usize]>) -> Self {
+        RowShape { width: table.columns.len(), read, alias: table.rowid_alias.map(|c| c as usize) }
+    }
+
+    /// A stored row as values, followed by its rowid, each column validated as it is read.
+    fn values(&self, row: &RowView<'_>) -> Result<Row> {
+        // One allocation per row, sized for the rowid too (pushing it past a full vector
+        // would reallocate every row).
+        let mut values = Vec::with_capacity(self.width + 1);
+        self.read_into(row, &mut values)?;
+        Ok(values)
+    }
+
+    /// [`Self::values`] into a reused row: only the columns read are overwritten (the
+    /// others stay NULL from the first row on).
+    fn read_into(&self, row: &RowView<'_>, buf: &mut Row) -> Result<()> {
+        let width = self.width;
+        match self.read {
+            None => {
+                buf.clear();
+                buf.extend(row.values()?);
+                buf.push(Value::Integer(row.rowid));
+            }
+            Some(cols) => {
+                if buf.len() != width + 1 {
+                    buf.clear();
+                    // Not `resize`: it clones a NULL per column through `Value::clone`.
+                    buf.resize_with(width + 1, || Value::Null);
+                }
+                for &c in cols {
+                    buf[c] = if Some(c) == self.alias {
+                        Value::Integer(row.rowid)
+                    } else {
+                        row.column(c)?.map_or(Value::Null, |v| v.to_value())
+                    };
+                }
+                buf[width] = Value::Integer(row.rowid);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Rows of a table in rowid order, each followed by its rowid; `wanted`: the rows the
@@ -168,72 +213,48 @@ pub(super) fn table_scan<'a>(
     {
         return empty();
     }
-    let width = table.columns.len();
+    let shape = RowShape::new(table, read);
     if let (Bound::Included(a), Bound::Included(b)) = range
         && a == b
     {
         // `WHERE id = ?`: one lookup, not a range scan's cursor.
-        let row = ctx.txn.get_ref(table, a)?.map(|r| row_values(&r.view(), width, read)).transpose()?;
+        let row = ctx.txn.get_ref(table, a)?.map(|r| shape.values(&r.view())).transpose()?;
         return Ok(Box::new(Batches::new(Box::new(row.map(Ok).into_iter()))));
     }
     let direction = if reverse { Direction::Reverse } else { Direction::Forward };
     let rows = ctx.txn.scan_dir(table, range, direction)?;
     let size = first_batch_size(wanted);
-    Ok(Box::new(TableRows { rows, width, read, size }))
+    Ok(Box::new(TableRows { rows, shape, size }))
 }
 
 /// A range scan's stored rows: decoded into fresh rows a batch at a time, or one at a time
 /// into a single reused row for [`Operator::for_each_row`].
 struct TableRows<'a> {
     rows: RowScan<'a, AnySnapshot>,
-    width: usize,
-    read: Option<&'a [usize]>,
+    shape: RowShape<'a>,
     /// The next batch's size: small at first, doubling up to [`BATCH`] (see [`Batches`]).
     size: usize,
 }
 
 impl Operator for TableRows<'_> {
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
-        let (width, read) = (self.width, self.read);
-        next_batch_of(self.rows.by_ref().map(|row| row_values(&row?.view(), width, read)), &mut self.size)
+        let shape = self.shape;
+        next_batch_of(self.rows.by_ref().map(|row| shape.values(&row?.view())), &mut self.size)
     }
 
     fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
-        let (width, read) = (self.width, self.read);
-        let mut buf = Vec::with_capacity(width + 1);
+        let shape = self.shape;
+        let mut buf = Vec::with_capacity(shape.width + 1);
         let mut n = 0usize;
         self.rows.for_each_row(|row| {
             if n.is_multiple_of(BATCH) {
                 super::super::interrupt::check()?;
             }
             n += 1;
-            read_into(&row, width, read, &mut buf)?;
+            shape.read_into(&row, &mut buf)?;
             f(&buf)
         })
     }
-}
-
-/// [`row_values`] into a reused row: only the columns read are overwritten (the others
-/// stay NULL from the first row on).
-fn read_into(row: &RowView<'_>, width: usize, read: Option<&[usize]>, buf: &mut Row) -> Result<()> {
-    match read {
-        None => {
-            buf.clear();
-            buf.extend(row.values()?);
-            buf.push(Value::Integer(row.rowid));
-        }
-        Some(cols) => {
-            if buf.len() != width + 1 {
-                buf.clear();
-                buf.resize(width + 1, Value::Null);
-            }
-            for &c in cols {
-                buf[c] = row.column(c)?.map_or(Value::Null, |v| v.to_value());
-            }
-            buf[width] = Value::Integer(row.rowid);
-        }
-    }
-    Ok(())
 }
 
 /// Key bounds of one index range: values of the leading columns.
@@ -309,7 +330,7 @@ pub(super) fn index_scan<'a>(
 ) -> Result<Batches<'a>> {
     let direction = if reverse { Direction::Reverse } else { Direction::Forward };
     let txn = ctx.txn;
-    let width = table.columns.len();
+    let shape = RowShape::new(table, read);
     let ranges = key_ranges(table, index, range, reverse, ctx)?;
     let rowids = ranges.into_iter().flat_map(move |(lo, hi)| -> Box<dyn Iterator<Item = Result<i64>> + 'a> {
         match txn.index_scan(table, index, as_slices(&lo), as_slices(&hi), direction) {
@@ -318,7 +339,7 @@ pub(super) fn index_scan<'a>(
         }
     });
     let rows = rowids.filter_map(move |rowid| match rowid.and_then(|r| Ok(txn.get_ref(table, r)?)) {
-        Ok(Some(row)) => Some(row_values(&row.view(), width, read)),
+        Ok(Some(row)) => Some(shape.values(&row.view())),
         Ok(None) => None,
         Err(e) => Some(Err(e)),
     });
