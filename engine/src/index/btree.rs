@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::keys::{Key, KeyPrefix, decode_index_key, decode_index_rowid};
 use crate::mvcc::{Scan, Transaction};
 use crate::storage::{Direction, KeyRange, Storage};
-use crate::table::RowBlocks;
+use crate::table::{BlockScan, BlockSnapshot, RowBlocks};
 use crate::types::Value;
 
 /// A btree index, for one definition.
@@ -102,14 +102,45 @@ impl<'t, T: Storage> IndexScan<'t, RowBlocks<T>> {
     /// Only the rowids of the entries, in order: the entries' values are not decoded (a
     /// text value would be a copy per entry, for a caller that reads the rows anyway), and
     /// when the transaction wrote nothing in range, the store's entries are read in place.
-    pub fn rowids(self) -> impl Iterator<Item = Result<i64>> + 't {
+    pub fn rowids(self) -> Rowids<'t, T> {
+        Rowids { source: self.inner.into_stored(), width: self.width }
+    }
+}
+
+/// The rowids of an index scan's entries: one at a time, or a batch at a time with
+/// [`Rowids::fill`], which reads the entries in one loop (an `ORDER BY … LIMIT` reads a
+/// handful of entries per query, and layers of iterator adapters per entry were a tenth
+/// of it, profiled).
+pub struct Rowids<'t, T: Storage> {
+    /// The store's scan alone when the transaction wrote nothing in range, else the merge.
+    source: std::result::Result<BlockScan<T::Snapshot>, Scan<'t, BlockSnapshot<T::Snapshot>>>,
+    width: usize,
+}
+
+impl<T: Storage> Rowids<'_, T> {
+    /// Appends up to `n` more rowids to `out`; `false` once the scan has no more.
+    pub fn fill(&mut self, out: &mut Vec<i64>, n: usize) -> Result<bool> {
+        for _ in 0..n {
+            match self.next() {
+                Some(rowid) => out.push(rowid?),
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl<T: Storage> Iterator for Rowids<'_, T> {
+    type Item = Result<i64>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Result<i64>> {
         let width = self.width;
-        let rowid = move |key: &[u8], value: &[u8]| entry_rowid(decode_index_rowid(key, width)?, value);
-        let mut source = self.inner.into_stored();
-        std::iter::from_fn(move || match &mut source {
+        let rowid = |key: &[u8], value: &[u8]| entry_rowid(decode_index_rowid(key, width)?, value);
+        match &mut self.source {
             Ok(stored) => stored.next_with(rowid),
             Err(merged) => merged.next().map(|entry| entry.and_then(|(key, value)| rowid(&key, &value))),
-        })
+        }
     }
 }
 

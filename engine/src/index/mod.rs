@@ -11,7 +11,7 @@ mod btree;
 
 use std::ops::Bound;
 
-pub use self::btree::{BTreeIndex, IndexScan};
+pub use self::btree::{BTreeIndex, IndexScan, Rowids};
 
 use crate::catalog::{IndexDef, IndexKind};
 use crate::error::Result;

@@ -176,7 +176,7 @@ fn build_node<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>, wanted: Option<usize>) -> Re
             scan::table_scan(table, rowids, *reverse, read.as_deref(), wanted, ctx)?
         }
         Plan::IndexScan { table, index, range, reverse, read, .. } => {
-            Box::new(scan::index_scan(table, index, range, *reverse, read.as_deref(), ctx)?.first_batch(wanted))
+            Box::new(scan::index_scan(table, index, range, *reverse, read.as_deref(), wanted, ctx)?)
         }
         Plan::CteRef { id, name, .. } => Box::new(scan::CteScan::new(*id, name, ctx)?),
         Plan::Filter { input: i, predicate } => Box::new(basic::Filter { input: input(i)?, predicate, ctx }),

@@ -3,10 +3,11 @@
 use std::ops::Bound;
 use std::rc::Rc;
 
-use braid_engine::storage::AnySnapshot;
+use braid_engine::index::Rowids;
 use braid_engine::storage::Direction;
+use braid_engine::storage::{AnySnapshot, AnyStorage};
 use braid_engine::table::{RowScan, RowView};
-use braid_engine::{DataType, TableDef, Value};
+use braid_engine::{DataType, TableDef, Txn, Value};
 
 use super::super::context::{Ctx, Row};
 use super::super::eval::eval;
@@ -35,12 +36,6 @@ impl<'a> Batches<'a> {
 
     fn empty() -> Self {
         Self::new(Box::new(std::iter::empty()))
-    }
-
-    /// Reads `wanted` rows in the first batch when the consumer will read no more.
-    pub fn first_batch(mut self, wanted: Option<usize>) -> Self {
-        self.size = first_batch_size(wanted);
-        self
     }
 }
 
@@ -319,31 +314,73 @@ fn as_slices(b: &Bound<Vec<Value>>) -> Bound<&[Value]> {
 }
 
 /// Rows of a table found through an index, each followed by its rowid, read lazily in
-/// index order.
+/// index order; `wanted`: the rows the consumer will read at most.
 pub(super) fn index_scan<'a>(
     table: &'a TableDef,
     index: &'a str,
     range: &IndexRange,
     reverse: bool,
     read: Option<&'a [usize]>,
+    wanted: Option<usize>,
     ctx: &'a Ctx<'a>,
-) -> Result<Batches<'a>> {
-    let direction = if reverse { Direction::Reverse } else { Direction::Forward };
-    let txn = ctx.txn;
-    let shape = RowShape::new(table, read);
-    let ranges = key_ranges(table, index, range, reverse, ctx)?;
-    let rowids = ranges.into_iter().flat_map(move |(lo, hi)| -> Box<dyn Iterator<Item = Result<i64>> + 'a> {
-        match txn.index_scan(table, index, as_slices(&lo), as_slices(&hi), direction) {
-            Ok(scan) => Box::new(scan.rowids().map(|r| r.map_err(Into::into))),
-            Err(e) => Box::new(std::iter::once(Err(e.into()))),
+) -> Result<IndexRows<'a>> {
+    Ok(IndexRows {
+        table,
+        index,
+        ranges: key_ranges(table, index, range, reverse, ctx)?.into_iter(),
+        direction: if reverse { Direction::Reverse } else { Direction::Forward },
+        scan: None,
+        rowids: Vec::new(),
+        shape: RowShape::new(table, read),
+        txn: ctx.txn,
+        size: first_batch_size(wanted),
+    })
+}
+
+/// An index scan: each batch is a run of rowids read from the index, then their rows, each
+/// one lookup (batches sized as in [`Batches`]).
+pub(super) struct IndexRows<'a> {
+    table: &'a TableDef,
+    index: &'a str,
+    /// The key ranges not yet opened, in scan order.
+    ranges: std::vec::IntoIter<KeyRange>,
+    direction: Direction,
+    /// The open range's rowids.
+    scan: Option<Rowids<'a, AnyStorage>>,
+    /// A reused buffer of rowids read from the index.
+    rowids: Vec<i64>,
+    shape: RowShape<'a>,
+    txn: &'a Txn,
+    size: usize,
+}
+
+impl Operator for IndexRows<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        super::super::interrupt::check()?;
+        let mut batch = Vec::with_capacity(self.size);
+        while batch.len() < self.size {
+            let Some(scan) = &mut self.scan else {
+                let Some((lo, hi)) = self.ranges.next() else { break };
+                let scan =
+                    self.txn.index_scan(self.table, self.index, as_slices(&lo), as_slices(&hi), self.direction)?;
+                self.scan = Some(scan.rowids());
+                continue;
+            };
+            self.rowids.clear();
+            if !scan.fill(&mut self.rowids, self.size - batch.len())? {
+                self.scan = None;
+            }
+            for &rowid in &self.rowids {
+                // An entry without its row cannot be (they are written together); skip it
+                // as a lookup by rowid would.
+                if let Some(row) = self.txn.get_ref(self.table, rowid)? {
+                    batch.push(self.shape.values(&row.view())?);
+                }
+            }
         }
-    });
-    let rows = rowids.filter_map(move |rowid| match rowid.and_then(|r| Ok(txn.get_ref(table, r)?)) {
-        Ok(Some(row)) => Some(shape.values(&row.view())),
-        Ok(None) => None,
-        Err(e) => Some(Err(e)),
-    });
-    Ok(Batches::new(Box::new(rows)))
+        self.size = (self.size * 2).min(BATCH);
+        Ok((!batch.is_empty()).then_some(batch))
+    }
 }
 
 /// Literal rows.
