@@ -375,29 +375,40 @@ impl<T: Snapshot> Snapshot for BlockSnapshot<T> {
     }
 
     fn scan(&self, range: KeyRange, direction: Direction) -> Result<Self::Scan> {
-        let physical =
-            if self.packed { (physical_bound(&range.0, true), physical_bound(&range.1, false)) } else { range.clone() };
-        // The store bounds a range that needs no widening exactly: its entries need no check.
-        let exact = physical == range;
+        let widened = match self.packed {
+            true => (physical_bound(&range.0, true), physical_bound(&range.1, false)),
+            false => (None, None),
+        };
+        // A range that needs no widening is the store's range as it is: its entries, and
+        // the rows of its blocks, need no check (and the range is not copied).
+        let (physical, logical) = match widened {
+            (None, None) => (range, None),
+            (lo, hi) => {
+                let physical = (lo.unwrap_or_else(|| range.0.clone()), hi.unwrap_or_else(|| range.1.clone()));
+                (physical, Some(range))
+            }
+        };
         let inner = self.inner.scan(physical, direction)?;
-        Ok(BlockScan { inner, range, direction, block: None, packed: self.packed, exact, failed: false })
+        Ok(BlockScan { inner, range: logical, direction, block: None, packed: self.packed, failed: false })
     }
 }
 
-/// Maps a bound on logical keys to one on physical keys that covers at least the same rows.
-fn physical_bound(bound: &Bound<Vec<u8>>, is_start: bool) -> Bound<Vec<u8>> {
-    let (Bound::Included(key) | Bound::Excluded(key)) = bound else { return Bound::Unbounded };
+/// Maps a bound on logical keys to one on physical keys that covers at least the same rows;
+/// `None` when the bound serves as it is.
+fn physical_bound(bound: &Bound<Vec<u8>>, is_start: bool) -> Option<Bound<Vec<u8>>> {
+    let (Bound::Included(key) | Bound::Excluded(key)) = bound else { return None };
     if key.first() != Some(&ROW) || key.len() <= 9 {
-        // Outside the row region, or a prefix of whole tables: blocks compare with it
-        // exactly as their rows do.
-        return bound.clone();
+        // Outside the row region, or a prefix of whole tables: blocks, and every row in
+        // them, compare with it exactly as their rows do (a block's key starts with its
+        // rows' tag and table).
+        return None;
     }
     if let Some((table, rowid)) = row_key_parts(key) {
-        return Bound::Included(block_key(table, rowid));
+        return Some(Bound::Included(block_key(table, rowid)));
     }
     // Part of a rowid, or trailing bytes: widen to the whole table; rows are filtered after.
     let table = key[..9].to_vec();
-    if is_start { Bound::Included(table) } else { prefix_end(&table).map_or(Bound::Unbounded, Bound::Excluded) }
+    Some(if is_start { Bound::Included(table) } else { prefix_end(&table).map_or(Bound::Unbounded, Bound::Excluded) })
 }
 
 /// The number of leading indexes in `0..n` for which `pred` holds (`pred` must hold for a
@@ -414,13 +425,13 @@ fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
 /// A scan that unpacks blocks into rows, filtered to the logical range.
 pub struct BlockScan<T: Snapshot> {
     inner: T::Scan,
-    range: KeyRange,
+    /// The logical range, when the store's range is wider (`None`: they are the same, and
+    /// every entry and row the store returns is in range).
+    range: Option<KeyRange>,
     direction: Direction,
     /// The block being unpacked: its bytes, table, entries left (front..back).
     block: Option<OpenBlock<T::Bytes>>,
     packed: bool,
-    /// The store's range is the scan's range (nothing was widened to whole blocks).
-    exact: bool,
     failed: bool,
 }
 
@@ -497,16 +508,23 @@ impl<T: Snapshot> BlockScan<T> {
         let view = BlockView::parse((*bytes).as_ref())?;
         let n = view.len();
         let key = |i: usize| row_key_array(table, view.rowid(i));
-        // Most blocks of a long scan lie wholly inside it: two comparisons, not two searches.
-        let lo = if n > 0 && range_starts_by(&self.range, &key(0)) {
-            0
-        } else {
-            partition_point(n, |i| !range_starts_by(&self.range, &key(i)))
-        };
-        let hi = if lo < n && range_contains(&self.range, &key(n - 1)) {
-            n
-        } else {
-            lo + partition_point(n - lo, |j| range_contains(&self.range, &key(lo + j)))
+        let (lo, hi) = match &self.range {
+            None => (0, n),
+            Some(range) => {
+                // Most blocks of a long scan lie wholly inside it: two comparisons, not two
+                // searches.
+                let lo = if n > 0 && range_starts_by(range, &key(0)) {
+                    0
+                } else {
+                    partition_point(n, |i| !range_starts_by(range, &key(i)))
+                };
+                let hi = if lo < n && range_contains(range, &key(n - 1)) {
+                    n
+                } else {
+                    lo + partition_point(n - lo, |j| range_contains(range, &key(lo + j)))
+                };
+                (lo, hi)
+            }
         };
         self.block = Some(OpenBlock { bytes, table, front: lo, back: hi });
         Ok(())
@@ -520,7 +538,7 @@ impl<T: Snapshot> BlockScan<T> {
             }
             let Some((key, value)) = self.inner.next().transpose()? else { return Ok(None) };
             if !self.packed || key.as_ref().first() != Some(&ROW) {
-                if self.exact || range_contains(&self.range, key.as_ref()) {
+                if self.range.as_ref().is_none_or(|range| range_contains(range, key.as_ref())) {
                     return Ok(Some(Step::Passed(key, value)));
                 }
                 continue;
