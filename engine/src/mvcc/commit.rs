@@ -129,11 +129,19 @@ pub(crate) trait GroupApplier {
     fn published(&self) -> u64;
     /// Writes the group's batch to storage.
     fn apply(&self, batch: &WriteBatch) -> Result<()>;
-    /// Makes `version` visible to new transactions; returns the oldest active start, if any.
-    fn publish(&self, version: u64) -> Option<u64>;
+    /// Makes `version` visible to new transactions; returns the oldest start of an active
+    /// transaction other than the committing ones, whose starts are `committing` (they are
+    /// done with the log of commits, though still registered until they return).
+    fn publish(&self, version: u64, committing: &[u64]) -> Option<u64>;
 }
 
 impl CommitQueue {
+    /// How many commit groups the log holds.
+    #[cfg(test)]
+    pub fn logged(&self) -> usize {
+        self.log.lock().len()
+    }
+
     /// Commits `request` (possibly together with others); returns its commit version.
     pub fn commit(&self, request: Request, applier: &impl GroupApplier) -> Result<u64> {
         let slot = request.slot.clone();
@@ -219,7 +227,8 @@ impl CommitQueue {
             return;
         }
         log.push_back((version, winners.iter().map(|w| w.batch.clone()).collect()));
-        let oldest_active = applier.publish(version);
+        let committing: Vec<u64> = winners.iter().map(|w| w.start).collect();
+        let oldest_active = applier.publish(version, &committing);
         // Keep only what an active transaction may still conflict with.
         let keep_after = oldest_active.unwrap_or(version);
         while log.front().is_some_and(|(v, _)| *v <= keep_after) {

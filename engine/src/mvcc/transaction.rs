@@ -54,13 +54,18 @@ impl<S: Storage> GroupApplier for Shared<S> {
         Ok(())
     }
 
-    fn publish(&self, version: u64) -> Option<u64> {
+    fn publish(&self, version: u64, committing: &[u64]) -> Option<u64> {
         let active = self.active.lock();
         self.published.store(version, Ordering::Release);
         // A reader that began while the commit was applied may have shared a snapshot
         // under the old version; new readers must not.
         self.readers.lock().take();
-        active.keys().next().copied()
+        // Counting the committing transactions as active kept a bulk load's whole batch in
+        // the log until the next commit.
+        active
+            .iter()
+            .find(|&(start, &count)| count > committing.iter().filter(|&c| c == start).count())
+            .map(|(&start, _)| start)
     }
 }
 
@@ -369,5 +374,33 @@ impl<S: Storage> Transaction<S> {
 impl<S: Storage> Drop for Transaction<S> {
     fn drop(&mut self) {
         self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemoryStorage;
+
+    /// A committed batch stays in the log only while a transaction that started before it
+    /// is still active: the committing transaction itself does not count.
+    #[test]
+    fn the_commit_log_keeps_batches_only_for_older_active_transactions() {
+        let txns = TransactionManager::new(MemoryStorage::new_memory(), Synchronous::Off);
+        let mut alone = txns.begin().unwrap();
+        alone.set(b"a".to_vec(), b"1".to_vec()).unwrap();
+        alone.commit().unwrap();
+        assert_eq!(txns.shared.commits.logged(), 0);
+
+        let older = txns.begin().unwrap();
+        let mut writer = txns.begin().unwrap();
+        writer.set(b"b".to_vec(), b"2".to_vec()).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(txns.shared.commits.logged(), 1, "`older` may still conflict with it");
+        drop(older);
+        let mut next = txns.begin().unwrap();
+        next.set(b"c".to_vec(), b"3".to_vec()).unwrap();
+        next.commit().unwrap();
+        assert_eq!(txns.shared.commits.logged(), 0);
     }
 }
