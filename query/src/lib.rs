@@ -29,6 +29,7 @@
 //! to a `braid serve` instead, with the same methods: an application moves between
 //! embedded and server mode by changing the line that connects (module `remote`).
 
+pub mod autoparam;
 mod bind;
 mod connection;
 mod database;
