@@ -131,9 +131,9 @@ fn is_set_operation(word: &str) -> bool {
 fn end_of_quoted(bytes: &[u8], at: usize, quote: u8) -> Option<usize> {
     let mut i = at + 1;
     loop {
-        match bytes.get(i)? {
-            &q if q == quote && bytes.get(i + 1) == Some(&quote) => i += 2,
-            &q if q == quote => return Some(i + 1),
+        match *bytes.get(i)? {
+            q if q == quote && bytes.get(i + 1) == Some(&quote) => i += 2,
+            q if q == quote => return Some(i + 1),
             _ => i += 1,
         }
     }
