@@ -697,6 +697,34 @@ mod tests {
         assert_eq!(got, ["CREATE TABLE", "INSERT 0 2", "UPDATE 1", "SELECT 2", "DELETE 2", "INSERT 0 1"]);
     }
 
+    /// SELECTs differing only in the numbers of their WHERE clause share one statement,
+    /// and each gets its own numbers' rows.
+    #[test]
+    fn simple_selects_share_their_parameterized_statement() {
+        let mut s = session();
+        s.simple("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, r REAL); INSERT INTO t VALUES (1, 'a', 0.5), (2, 'b', 1.5)");
+        let rows = |steps: Vec<Result<Step, Failure>>| match steps.into_iter().next() {
+            Some(Ok(Step { reply: Reply::Rows { columns, rows, .. }, .. })) => {
+                (columns.into_iter().map(|c| c.0).collect::<Vec<_>>(), rows)
+            }
+            other => panic!("expected rows, got {other:?}"),
+        };
+        let before = s.statements.len();
+        let (columns, got) = rows(s.simple("SELECT v, 7 FROM t WHERE id = 1"));
+        assert_eq!(got, vec![vec![Value::Text("a".into()), Value::Integer(7)]]);
+        assert_eq!(columns[1], "7", "a number outside the WHERE clause still names its column");
+        let (_, got) = rows(s.simple("SELECT v, 7 FROM t WHERE id = 2"));
+        assert_eq!(got, vec![vec![Value::Text("b".into()), Value::Integer(7)]]);
+        assert_eq!(s.statements.len(), before + 1, "one statement for both");
+        let (_, got) = rows(s.simple("SELECT id FROM t WHERE r > 1.0 AND v = 'b'"));
+        assert_eq!(got, vec![vec![Value::Integer(2)]]);
+        let (_, got) = rows(s.simple("SELECT id FROM t WHERE id = 3"));
+        assert!(got.is_empty());
+        // A rewrite the parser rejects is not used: the query runs as written.
+        assert_eq!(tags(s.simple("SELECT id FROM t WHERE CAST(v AS VARCHAR(1)) = 'a'")), ["SELECT 1"]);
+        assert_eq!(tags(s.simple("SELECT id FROM nope WHERE id = 1")), ["ERROR 42P01"]);
+    }
+
     #[test]
     fn a_failed_transaction_refuses_statements_until_it_ends() {
         let mut s = session();
