@@ -16,8 +16,9 @@
 //! small lexer, not a parser, that rewrites only what it is sure of: numeric literals in
 //! the top-level WHERE clause of a single SELECT without subqueries, set operations,
 //! comments or parameters of its own. Anything else, or anything it does not recognize,
-//! is left alone (`None`), and the statement takes the ordinary path. A rewrite that the
-//! parser rejects (a number that was syntax after all) is also just not used.
+//! is left alone (`None`), and the statement takes the ordinary path. The caller checks
+//! the rewrite before using it: one that does not prepare and bind with exactly the
+//! lifted values as its parameters (a number that was syntax after all) is not used.
 
 use braid_engine::Value;
 
@@ -75,6 +76,11 @@ pub fn parameterize(sql: &str) -> Option<(String, Vec<Value>)> {
                     at += 1;
                 }
                 let word = &sql[start..at];
+                if bytes.get(at) == Some(&b'\'') {
+                    // A prefixed string (`E'…'` reads backslash escapes, which this lexer
+                    // does not), or a blob (`x'…'`).
+                    return None;
+                }
                 if word.eq_ignore_ascii_case("select") {
                     selects += 1;
                     if selects > 1 || start != leading_blanks(sql) {
@@ -82,9 +88,14 @@ pub fn parameterize(sql: &str) -> Option<(String, Vec<Value>)> {
                     }
                 } else if depth == 0 && word.eq_ignore_ascii_case("where") {
                     in_where = true;
-                } else if depth == 0 && ends_where_clause(word) {
+                } else if ends_where_clause(word) {
+                    // Inside parentheses (a VALUES subquery, a window frame) these are
+                    // clauses this lexer does not follow.
+                    if depth > 0 {
+                        return None;
+                    }
                     in_where = false;
-                } else if is_set_operation(word) {
+                } else if is_unfollowed(word) {
                     return None;
                 }
             }
@@ -122,8 +133,12 @@ fn ends_where_clause(word: &str) -> bool {
         .any(|k| word.eq_ignore_ascii_case(k))
 }
 
-fn is_set_operation(word: &str) -> bool {
-    ["union", "intersect", "except"].iter().any(|k| word.eq_ignore_ascii_case(k))
+/// Keywords of constructs this lexer does not follow: set operations, subqueries without
+/// SELECT, window frames (whose offsets must be literals).
+fn is_unfollowed(word: &str) -> bool {
+    ["union", "intersect", "except", "values", "table", "over", "rows", "range", "groups"]
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k))
 }
 
 /// Where a quoted string or identifier that opens at `at` ends (its closing quote doubled
@@ -228,6 +243,11 @@ mod tests {
             "INSERT INTO t VALUES (1)",
             "UPDATE t SET a = 1 WHERE b = 2",
             "WITH c AS (SELECT 1) SELECT * FROM c WHERE x = 1",
+            "SELECT a FROM t WHERE a = E'\\'' OR b = ' 5 ' -- '",
+            "SELECT a FROM t WHERE b = x'01' AND c = 2",
+            "SELECT a FROM t WHERE a IN (VALUES (3), (1) ORDER BY 1 LIMIT 1)",
+            "SELECT a FROM t WHERE a IN (TABLE u) AND b = 1",
+            "SELECT a FROM t WHERE b > 1 AND sum(c) OVER (ROWS 1 PRECEDING) > 2",
         ] {
             assert_eq!(shape(sql), None, "{sql}");
         }

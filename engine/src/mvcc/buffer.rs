@@ -32,8 +32,8 @@ enum Undo {
 pub(crate) struct WriteBuffer {
     map: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     tail: Vec<Entry>,
-    /// While a savepoint is open: each write's key and what the buffer held for it before
-    /// (`None`: nothing), so that `rollback_to` can restore it.
+    /// While a savepoint is open, how to undo each write (see [`Undo`]), so that
+    /// `rollback_to` can restore the buffer.
     undo: Vec<Undo>,
     /// Open savepoints; writes are logged in `undo` only while there is one.
     savepoints: usize,
@@ -185,6 +185,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    type Model = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
     proptest! {
         /// Any sequence of writes reads, ranges and sorts exactly like a plain BTreeMap.
         #[test]
@@ -215,6 +217,53 @@ mod tests {
                 prop_assert_eq!(got, want);
             }
             prop_assert_eq!(buffer.into_sorted(), model.into_iter().collect::<Vec<_>>());
+        }
+
+        /// Nested savepoints, rolled back and released in any order, against a model that
+        /// keeps a copy of the map at each open savepoint (writes mostly ascending, so that
+        /// most are appends, with some out of order that move the tail into the map).
+        #[test]
+        fn nested_savepoints_restore_what_they_saw(
+            ops in proptest::collection::vec(
+                prop_oneof![
+                    6 => (0u8..60, proptest::option::of(any::<u8>())).prop_map(|(k, v)| (0u8, k, v)),
+                    1 => Just((1u8, 0, None)),
+                    1 => Just((2u8, 0, None)),
+                    1 => Just((3u8, 0, None)),
+                ],
+                0..120,
+            ),
+        ) {
+            let mut buffer = WriteBuffer::default();
+            let mut model: Model = BTreeMap::new();
+            // Each open savepoint, and the buffer's contents when it was opened.
+            let mut open: Vec<(usize, Model)> = Vec::new();
+            let mut next = 0u8;
+            for (op, k, v) in ops {
+                match op {
+                    0 => {
+                        // Every third write goes above everything so far: an append.
+                        let key = if k % 3 == 0 { next = next.saturating_add(1); vec![200, next] } else { vec![k] };
+                        let value = v.map(|v| vec![v]);
+                        buffer.put(key.clone(), value.clone());
+                        model.insert(key, value);
+                    }
+                    1 => open.push((buffer.savepoint(), model.clone())),
+                    2 => {
+                        if let Some((sp, seen)) = open.last() {
+                            buffer.rollback_to(*sp);
+                            model = seen.clone();
+                        }
+                    }
+                    _ => {
+                        if let Some((sp, _)) = open.pop() {
+                            buffer.release(sp);
+                        }
+                    }
+                }
+                prop_assert_eq!(buffer.range((Bound::Unbounded, Bound::Unbounded)).map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>(),
+                    model.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>());
+            }
         }
 
         /// Rolling back to a savepoint restores exactly what the buffer held at it.

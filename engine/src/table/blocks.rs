@@ -452,17 +452,23 @@ impl<B: AsRef<[u8]>> OpenBlock<B> {
     }
 }
 
-/// Asks the CPU to start loading all of `bytes` into its cache.
+/// The most of a block [`prefetch`] asks for: a block of large rows would otherwise flush
+/// a good part of the first-level cache.
+const PREFETCH_BYTES: usize = 8 << 10;
+
+/// Asks the CPU to start loading `bytes` (up to [`PREFETCH_BYTES`]) into its cache.
 ///
 /// A scan reads a block's rows one after another, and a block just read from the store is
 /// usually not in cache: each row's first access then waited for memory in turn (three
 /// quarters of a range sum's time in row access sat on one load, `perf annotate`). Asking
-/// for every line of the block up front lets those loads overlap.
+/// for every cache line of the rows up front lets those loads overlap.
 #[inline]
 fn prefetch(bytes: &[u8]) {
     #[cfg(target_arch = "x86_64")]
-    for line in bytes.chunks(64) {
-        // SAFETY: a prefetch is a hint; it never faults, and the address lies in `bytes`.
+    for line in bytes[..bytes.len().min(PREFETCH_BYTES)].chunks(64) {
+        // SAFETY: a prefetch is only a hint: it never faults and reads nothing into the
+        // program (and this address lies in `bytes`). A chunk that straddles two cache
+        // lines leaves the second to the next chunk, or to the hardware at the end.
         unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast()) };
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -504,6 +510,8 @@ impl<T: Snapshot> BlockScan<T> {
     /// the in-range rows are one contiguous window).
     fn open_block(&mut self, table: u64, stored: T::Bytes) -> Result<()> {
         let bytes = Rc::new(stored);
+        // Before the header is read: its load overlaps the rows' (the rows first, and only
+        // those in range, measured 15% slower on a range sum).
         prefetch((*bytes).as_ref());
         let view = BlockView::parse((*bytes).as_ref())?;
         let n = view.len();
@@ -577,10 +585,6 @@ impl<T: Snapshot> BlockScan<T> {
         })
     }
 
-    /// The next row as its rowid and bytes, for a scan within one table's rows.
-    ///
-    /// Unlike [`Iterator::next`] it makes no key for a row read out of a block, only for
-    /// the scan to decode it again: a range sum spent a fifth of its time on that.
     /// Calls `f` with each remaining row's rowid and bytes, in scan order.
     ///
     /// Unlike [`Self::next_row`], a block's header is read once and its rows are lent in
@@ -621,6 +625,10 @@ impl<T: Snapshot> BlockScan<T> {
         Ok(())
     }
 
+    /// The next row as its rowid and bytes, for a scan within one table's rows.
+    ///
+    /// Unlike [`Iterator::next`] it makes no key for a row read out of a block, only for
+    /// the scan to decode it again: a range sum spent a fifth of its time on that.
     #[inline]
     pub fn next_row(&mut self) -> Option<Result<(i64, BlockBytes<T::Bytes>)>> {
         self.fused(|scan| {

@@ -29,6 +29,10 @@ use super::error::{Failure, from_braid, info};
 /// How many distinct statement texts a session keeps planned for the extended protocol.
 const MAX_STATEMENTS: usize = 1024;
 
+/// How many parameterized simple queries a session keeps planned (apart from the
+/// extended protocol's statements, which they would otherwise evict).
+const MAX_SHAPES: usize = 256;
+
 /// What a statement did to the session's transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TxChange {
@@ -73,6 +77,8 @@ pub struct Session {
     conn: Connection,
     /// Statements of the extended protocol by text, parsed once and planned on first use.
     statements: HashMap<Arc<str>, PreparedStatement>,
+    /// Simple-protocol SELECTs in parameterized form (`simple_parameterized`), by text.
+    shapes: HashMap<String, PreparedStatement>,
     /// In a transaction that a statement failed in: only COMMIT / ROLLBACK are accepted.
     failed: bool,
     settings: BTreeMap<String, String>,
@@ -103,7 +109,15 @@ impl Session {
         conn.set_statement_timeout(statement_timeout);
         let mut settings = default_settings();
         settings.insert("statement_timeout".into(), statement_timeout.map_or(0, |t| t.as_millis()).to_string());
-        Session { conn, statements: HashMap::new(), failed: false, settings, slow, copy_in: None }
+        Session {
+            conn,
+            statements: HashMap::new(),
+            shapes: HashMap::new(),
+            failed: false,
+            settings,
+            slow,
+            copy_in: None,
+        }
     }
 
     /// The database this session's connection reads and writes.
@@ -182,27 +196,31 @@ impl Session {
 
     /// A simple-protocol SELECT run as its parameterized form (`braid::autoparam`): the
     /// numbers of its WHERE clause become parameters, so that queries differing only in
-    /// them share one statement, kept with the extended protocol's (parsing, binding and
-    /// planning each were a quarter of a point SELECT's server time, profiled). `None`:
-    /// the query has no such form, or the form does not prepare; it runs as written.
+    /// them share one planned statement (parsing, binding and planning together were a
+    /// quarter of a point SELECT's server time, profiled). `None`: the query has no such
+    /// form, or the form does not bind as the query did; it runs as written.
     fn simple_parameterized(&mut self, sql: &str) -> Option<Result<Step, Failure>> {
         let (shape, values) = braid::autoparam::parameterize(sql)?;
-        let key: Arc<str> = Arc::from(shape);
-        let mut statement = match self.statements.remove(&key) {
+        let mut statement = match self.shapes.remove(shape.as_str()) {
             Some(statement) => statement,
             None => {
-                let mut statements = self.conn.prepare_all(&key).ok()?;
-                if statements.len() != 1 {
+                let mut statements = self.conn.prepare_all(&shape).ok()?;
+                let mut statement = statements.pop().filter(|_| statements.is_empty())?;
+                // Bound and planned now: a rewrite that does not bind (a number that was
+                // syntax, such as a window frame's offset), or that binds with another
+                // number of parameters, is not used.
+                let description = self.conn.describe(&mut statement).ok()?;
+                if description.params.len() != values.len() {
                     return None;
                 }
-                statements.pop()?
+                statement
             }
         };
         let step = self.run(&mut statement, values, sql);
-        if self.statements.len() >= MAX_STATEMENTS {
-            self.statements.clear();
+        if self.shapes.len() >= MAX_SHAPES {
+            self.shapes.clear();
         }
-        self.statements.insert(key, statement);
+        self.shapes.insert(shape, statement);
         Some(step)
     }
 
@@ -709,19 +727,21 @@ mod tests {
             }
             other => panic!("expected rows, got {other:?}"),
         };
-        let before = s.statements.len();
+        let before = s.shapes.len();
         let (columns, got) = rows(s.simple("SELECT v, 7 FROM t WHERE id = 1"));
         assert_eq!(got, vec![vec![Value::Text("a".into()), Value::Integer(7)]]);
         assert_eq!(columns[1], "7", "a number outside the WHERE clause still names its column");
         let (_, got) = rows(s.simple("SELECT v, 7 FROM t WHERE id = 2"));
         assert_eq!(got, vec![vec![Value::Text("b".into()), Value::Integer(7)]]);
-        assert_eq!(s.statements.len(), before + 1, "one statement for both");
+        assert_eq!(s.shapes.len(), before + 1, "one statement for both");
         let (_, got) = rows(s.simple("SELECT id FROM t WHERE r > 1.0 AND v = 'b'"));
         assert_eq!(got, vec![vec![Value::Integer(2)]]);
         let (_, got) = rows(s.simple("SELECT id FROM t WHERE id = 3"));
         assert!(got.is_empty());
         // A rewrite the parser rejects is not used: the query runs as written.
         assert_eq!(tags(s.simple("SELECT id FROM t WHERE CAST(v AS VARCHAR(1)) = 'a'")), ["SELECT 1"]);
+        // Nor is one of a query with a subquery.
+        assert_eq!(tags(s.simple("SELECT id FROM t WHERE id IN (SELECT 2) OR id = 1")), ["SELECT 2"]);
         assert_eq!(tags(s.simple("SELECT id FROM nope WHERE id = 1")), ["ERROR 42P01"]);
     }
 

@@ -4,8 +4,7 @@ use std::ops::Bound;
 use std::rc::Rc;
 
 use braid_engine::index::Rowids;
-use braid_engine::storage::Direction;
-use braid_engine::storage::{AnySnapshot, AnyStorage};
+use braid_engine::storage::{AnySnapshot, AnyStorage, Direction};
 use braid_engine::table::{RowScan, RowView};
 use braid_engine::{DataType, TableDef, Txn, Value};
 
@@ -367,8 +366,15 @@ impl Operator for IndexRows<'_> {
                 continue;
             };
             self.rowids.clear();
-            if !scan.fill(&mut self.rowids, self.size - batch.len())? {
-                self.scan = None;
+            match scan.fill(&mut self.rowids, self.size - batch.len()) {
+                Ok(true) => {}
+                Ok(false) => self.scan = None,
+                Err(e) => {
+                    // A failed index scan ends the whole scan, not just its range.
+                    self.scan = None;
+                    self.ranges = Vec::new().into_iter();
+                    return Err(e.into());
+                }
             }
             for &rowid in &self.rowids {
                 // An entry without its row cannot be (they are written together); skip it
