@@ -30,9 +30,16 @@ const MAX_LITERALS: usize = 64;
 /// module doc) or has no such literal.
 pub fn parameterize(sql: &str) -> Option<(String, Vec<Value>)> {
     let bytes = sql.as_bytes();
+    // Only a SELECT is lexed: any other statement (a bulk load's INSERTs) is refused here.
+    let first = sql.len() - sql.trim_start().len();
+    let starts_with_select = sql[first..].get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select"))
+        && !bytes.get(first + 6).is_some_and(|&b| is_word_char(b));
+    if !starts_with_select {
+        return None;
+    }
     let mut out = String::with_capacity(sql.len() + 8);
     let mut values = Vec::new();
-    let (mut depth, mut selects) = (0usize, 0usize);
+    let mut depth = 0usize;
     // In the top-level WHERE clause, where literals are rewritten.
     let mut in_where = false;
     let mut at = 0;
@@ -82,8 +89,8 @@ pub fn parameterize(sql: &str) -> Option<(String, Vec<Value>)> {
                     return None;
                 }
                 if word.eq_ignore_ascii_case("select") {
-                    selects += 1;
-                    if selects > 1 || start != leading_blanks(sql) {
+                    // A subquery.
+                    if start != first {
                         return None;
                     }
                 } else if depth == 0 && word.eq_ignore_ascii_case("where") {
@@ -108,14 +115,10 @@ pub fn parameterize(sql: &str) -> Option<(String, Vec<Value>)> {
         }
         out.push_str(&sql[start..at]);
     }
-    if selects != 1 || depth != 0 || values.is_empty() {
+    if depth != 0 || values.is_empty() {
         return None;
     }
     Some((out, values))
-}
-
-fn leading_blanks(sql: &str) -> usize {
-    sql.len() - sql.trim_start().len()
 }
 
 fn is_word_start(b: u8) -> bool {
@@ -241,6 +244,7 @@ mod tests {
             "SELECT a FROM t WHERE b = 'unterminated",
             "SELECT a FROM t WHERE (b = 1",
             "INSERT INTO t VALUES (1)",
+            "selectx a FROM t WHERE b = 1",
             "UPDATE t SET a = 1 WHERE b = 2",
             "WITH c AS (SELECT 1) SELECT * FROM c WHERE x = 1",
             "SELECT a FROM t WHERE a = E'\\'' OR b = ' 5 ' -- '",

@@ -510,8 +510,7 @@ impl<T: Snapshot> BlockScan<T> {
     /// the in-range rows are one contiguous window).
     fn open_block(&mut self, table: u64, stored: T::Bytes) -> Result<()> {
         let bytes = Rc::new(stored);
-        // Before the header is read: its load overlaps the rows' (the rows first, and only
-        // those in range, measured 15% slower on a range sum).
+        // Before the header is read, so that the header's load overlaps the rows'.
         prefetch((*bytes).as_ref());
         let view = BlockView::parse((*bytes).as_ref())?;
         let n = view.len();

@@ -1,6 +1,6 @@
 //! INSERT, UPDATE and DELETE.
 
-use braid_engine::{TableDef, Txn, Value};
+use braid_engine::{ColumnDef, TableDef, Txn, Value};
 
 use super::context::{Ctx, Row, Shared};
 use super::eval::eval;
@@ -52,11 +52,8 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
                 if !checks.is_empty() {
                     let mut kept = Vec::with_capacity(rows.len());
                     for row in rows {
-                        match check(checks, &with_rowid(row.clone(), None), &ctx) {
-                            Ok(()) => kept.push(row),
-                            // OR IGNORE skips a row that breaks a constraint.
-                            Err(Error::Constraint(_)) if *conflict == Conflict::Ignore => {}
-                            Err(e) => return Err(e),
+                        if passes_checks(checks, &with_rowid(row.clone(), None), *conflict, &ctx)? {
+                            kept.push(row);
                         }
                     }
                     rows = kept;
@@ -165,22 +162,29 @@ fn insert_one(
         let ctx = Ctx::new(txn, params, &shared);
         // Room for the rowid a CHECK constraint sees after the columns.
         let mut row = Vec::with_capacity(exprs.len() + 1);
-        for (e, c) in exprs.iter().zip(&table.columns) {
-            row.push(coerce_for_column(eval(e, &[], &ctx)?, c.data_type, &format_args!("{}.{}", table.name, c.name))?);
+        for (e, column) in exprs.iter().zip(&table.columns) {
+            row.push(coerce_value(table, column, eval(e, &[], &ctx)?)?);
         }
         if !checks.is_empty() {
             row.push(Value::Null);
-            match check(checks, &row, &ctx) {
-                Ok(()) => {}
-                // OR IGNORE skips a row that breaks a constraint.
-                Err(Error::Constraint(_)) if conflict == Conflict::Ignore => return Ok(Outcome::Changed(0)),
-                Err(e) => return Err(e),
+            if !passes_checks(checks, &row, conflict, &ctx)? {
+                return Ok(Outcome::Changed(0));
             }
             row.pop();
         }
         row
     };
     Ok(Outcome::Changed(u64::from(insert(txn, table, row, conflict)?.is_some())))
+}
+
+/// Whether a new row (its columns, then its rowid) passes the CHECK constraints: under OR
+/// IGNORE a row that breaks one is skipped (`false`), otherwise that is an error.
+fn passes_checks(checks: &[(String, Expr)], row: &[Value], conflict: Conflict, ctx: &Ctx) -> Result<bool> {
+    match check(checks, row, ctx) {
+        Ok(()) => Ok(true),
+        Err(Error::Constraint(_)) if conflict == Conflict::Ignore => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Fails on the first CHECK constraint the row breaks (NULL passes, as in SQL).
@@ -223,10 +227,15 @@ fn new_rows(table: &TableDef, rows: &[Row], assignments: &[(usize, Expr)], ctx: 
 /// Converts each value to its column's type (SQLite's affinity, where it gives one).
 fn coerce_row(table: &TableDef, mut row: Row) -> Result<Row> {
     row.truncate(table.columns.len());
-    for (v, c) in row.iter_mut().zip(&table.columns) {
-        *v = coerce_for_column(std::mem::take(v), c.data_type, &format_args!("{}.{}", table.name, c.name))?;
+    for (v, column) in row.iter_mut().zip(&table.columns) {
+        *v = coerce_value(table, column, std::mem::take(v))?;
     }
     Ok(row)
+}
+
+/// Converts a value to its column's type; an error names `table.column`.
+fn coerce_value(table: &TableDef, column: &ColumnDef, v: Value) -> Result<Value> {
+    coerce_for_column(v, column.data_type, &format_args!("{}.{}", table.name, column.name))
 }
 
 /// Inserts a row under a conflict policy; `None` when the row was skipped.

@@ -43,6 +43,11 @@ fn first_batch_size(wanted: Option<usize>) -> usize {
     wanted.map_or(FIRST_BATCH, |w| w.clamp(1, BATCH))
 }
 
+/// A batch's size after one of `size`: twice as large, up to [`BATCH`].
+fn next_size(size: usize) -> usize {
+    (size * 2).min(BATCH)
+}
+
 /// The next batch of `rows`: `size` of them, then twice as many next time, up to [`BATCH`].
 fn next_batch_of(rows: impl Iterator<Item = Result<Row>>, size: &mut usize) -> Result<Option<Vec<Row>>> {
     super::super::interrupt::check()?;
@@ -50,7 +55,7 @@ fn next_batch_of(rows: impl Iterator<Item = Result<Row>>, size: &mut usize) -> R
     for row in rows.take(*size) {
         batch.push(row?);
     }
-    *size = (*size * 2).min(BATCH);
+    *size = next_size(*size);
     Ok((!batch.is_empty()).then_some(batch))
 }
 
@@ -384,7 +389,7 @@ impl Operator for IndexRows<'_> {
                 }
             }
         }
-        self.size = (self.size * 2).min(BATCH);
+        self.size = next_size(self.size);
         Ok((!batch.is_empty()).then_some(batch))
     }
 }
