@@ -30,7 +30,7 @@ use parking_lot::Mutex;
 
 use crate::catalog::{self, IndexDef, IndexKind, TableDef};
 use crate::encoding::row;
-use crate::error::{Error, Result};
+use crate::error::{ConstraintKind, Error, Result};
 use crate::index::{self, Index, IndexScan};
 use crate::keys::{Key, KeyPrefix, decode_row_key};
 use crate::mvcc::{Synchronous, Transaction, TransactionManager};
@@ -389,7 +389,10 @@ impl<S: Storage> Txn<S> {
         };
         let key = Key::Row { table: table.id, rowid }.encode();
         if !fresh && self.txn.contains(&key)? {
-            return Err(Error::Constraint(format!("PRIMARY KEY constraint failed: {} rowid {rowid}", table.name)));
+            return Err(Error::constraint(
+                ConstraintKind::Unique,
+                format!("duplicate key value violates unique constraint \"{}_pkey\": rowid {rowid} exists", table.name),
+            ));
         }
         // Check every constraint before writing anything: a failed insert leaves no trace.
         let entries =
@@ -420,7 +423,13 @@ impl<S: Storage> Txn<S> {
             None => rowid,
         };
         if new_rowid != rowid && self.txn.contains(&Key::Row { table: table.id, rowid: new_rowid }.encode())? {
-            return Err(Error::Constraint(format!("PRIMARY KEY constraint failed: {} rowid {new_rowid}", table.name)));
+            return Err(Error::constraint(
+                ConstraintKind::Unique,
+                format!(
+                    "duplicate key value violates unique constraint \"{}_pkey\": rowid {new_rowid} exists",
+                    table.name
+                ),
+            ));
         }
         // Check every constraint before writing anything: a failed update leaves no trace.
         let mut changes = Vec::new();

@@ -30,9 +30,10 @@ pub enum Error {
     /// A named object already exists.
     #[error("{kind} \"{name}\" already exists")]
     AlreadyExists { kind: &'static str, name: String },
-    /// A constraint (NOT NULL, UNIQUE, PRIMARY KEY) would be violated.
-    #[error("constraint violated: {0}")]
-    Constraint(String),
+    /// A constraint would be violated; `kind` says which sort, so that each edge maps it to
+    /// its code (SQLSTATE 23502, 23505, …) without reading the message.
+    #[error("{message}")]
+    Constraint { kind: ConstraintKind, message: String },
     /// A concurrent transaction committed a write to the same key first (first committer
     /// wins). Retrying the whole transaction can succeed. SQLSTATE 40001.
     #[error("could not serialize access due to a concurrent update; retry the transaction")]
@@ -55,7 +56,25 @@ pub enum Error {
     Closed(String),
 }
 
+/// Which sort of constraint a write would violate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConstraintKind {
+    NotNull,
+    /// UNIQUE or PRIMARY KEY.
+    Unique,
+    Check,
+    ForeignKey,
+    /// A limit of the engine itself (the rowid space is used up).
+    Limit,
+}
+
 impl Error {
+    /// A constraint violation of `kind`.
+    pub fn constraint(kind: ConstraintKind, message: impl Into<String>) -> Error {
+        Error::Constraint { kind, message: message.into() }
+    }
+
     /// Whether retrying the whole transaction may succeed.
     ///
     /// - `Serialization`: yes — the conflicting writer has finished, a fresh snapshot sees it.

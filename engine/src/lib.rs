@@ -24,7 +24,7 @@ pub mod types;
 
 pub use catalog::{ColumnDef, IndexDef, IndexKind, TableDef};
 pub use database::{Database, FORMAT_VERSION, Options, Txn};
-pub use error::{Error, Result};
+pub use error::{ConstraintKind, Error, Result};
 pub use mvcc::Synchronous;
 pub use storage::Backend;
 pub use types::{ArchivedValue, DataType, Value};

@@ -2,7 +2,7 @@
 //!
 //! Errors are grouped by what the caller should do about them: fix the SQL text
 //! ([`Error::Syntax`]), fix a name ([`Error::NotFound`], [`Error::AlreadyExists`]), fix the
-//! data or the statement ([`Error::Type`], [`Error::Arithmetic`], [`Error::Constraint`],
+//! data or the statement ([`Error::Type`], [`Error::Data`], [`Error::Constraint`],
 //! [`Error::InvalidInput`]), retry ([`Error::is_retryable`]), or accept that Braid does not
 //! do it ([`Error::Unsupported`]). Storage errors keep the engine's error inside.
 //!
@@ -10,6 +10,11 @@
 //! variants by SQLSTATE, so the same code handles both kinds of connection; what has no
 //! variant of its own here (a lost connection, a protocol error, a server's storage failure)
 //! is [`Error::Remote`], with the SQLSTATE and the server's message.
+//!
+//! [`Error::sqlstate`] is the one place where a variant becomes PostgreSQL's SQLSTATE: the
+//! server sends it, the remote client inverts it, and tests compare it. Variants that cover
+//! several codes carry a kind ([`DataError`], [`ConstraintKind`]); no code is ever chosen by
+//! reading a message.
 
 use std::fmt;
 
@@ -31,12 +36,13 @@ pub enum Error {
     /// A value of the wrong type where the statement needs another.
     #[error("type error: {0}")]
     Type(String),
-    /// Integer overflow and similar arithmetic failures.
-    #[error("{0}")]
-    Arithmetic(String),
-    /// A constraint (NOT NULL, UNIQUE, CHECK, PRIMARY KEY) refused a write.
-    #[error("{0}")]
-    Constraint(String),
+    /// A value wrong for its operation (SQLSTATE class 22): division by zero, a number out
+    /// of range, text that does not spell a value of the type asked for.
+    #[error("{message}")]
+    Data { kind: DataError, message: String },
+    /// A constraint (NOT NULL, UNIQUE, CHECK, PRIMARY KEY, FOREIGN KEY) refused a write.
+    #[error("{message}")]
+    Constraint { kind: ConstraintKind, message: String },
     /// A statement that is well formed but wrong (wrong number of values, misuse of an
     /// aggregate, a write to a view, …).
     #[error("{0}")]
@@ -62,6 +68,80 @@ pub enum Error {
     Remote { code: String, message: String },
 }
 
+pub use braid_engine::ConstraintKind;
+
+/// The kinds of [`Error::Data`], each one SQLSTATE of class 22.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DataError {
+    /// 22012
+    DivisionByZero,
+    /// 22003: a number outside its type's range (integer overflow included).
+    NumericOutOfRange,
+    /// 22P02: text that does not spell a value of the type (`'a'::int`).
+    InvalidTextRepresentation,
+    /// 22007: text that is not a date or time (`'noon-ish'::date`).
+    InvalidDatetimeFormat,
+    /// 22008: a date or time field out of range (`'2024-13-45'::date`).
+    DatetimeFieldOverflow,
+    /// 22001: text longer than its column's VARCHAR(n).
+    StringTooLong,
+    /// 22023: an argument outside what a function accepts.
+    InvalidParameterValue,
+    /// 2201B: a pattern that is not a regular expression.
+    InvalidRegularExpression,
+}
+
+impl DataError {
+    /// The SQLSTATE of this kind.
+    pub fn sqlstate(self) -> &'static str {
+        match self {
+            DataError::DivisionByZero => "22012",
+            DataError::NumericOutOfRange => "22003",
+            DataError::InvalidTextRepresentation => "22P02",
+            DataError::InvalidDatetimeFormat => "22007",
+            DataError::DatetimeFieldOverflow => "22008",
+            DataError::StringTooLong => "22001",
+            DataError::InvalidParameterValue => "22023",
+            DataError::InvalidRegularExpression => "2201B",
+        }
+    }
+
+    /// The kind whose SQLSTATE is `code`.
+    pub fn from_sqlstate(code: &str) -> Option<DataError> {
+        use DataError::*;
+        [
+            DivisionByZero,
+            NumericOutOfRange,
+            InvalidTextRepresentation,
+            InvalidDatetimeFormat,
+            DatetimeFieldOverflow,
+            StringTooLong,
+            InvalidParameterValue,
+            InvalidRegularExpression,
+        ]
+        .into_iter()
+        .find(|k| k.sqlstate() == code)
+    }
+}
+
+/// The SQLSTATE of a constraint violation of `kind`.
+pub fn constraint_sqlstate(kind: ConstraintKind) -> &'static str {
+    match kind {
+        ConstraintKind::NotNull => "23502",
+        ConstraintKind::Unique => "23505",
+        ConstraintKind::Check => "23514",
+        ConstraintKind::ForeignKey => "23503",
+        _ => "54000",
+    }
+}
+
+/// The constraint kind whose SQLSTATE is `code`.
+fn constraint_from_sqlstate(code: &str) -> Option<ConstraintKind> {
+    use ConstraintKind::*;
+    [NotNull, Unique, Check, ForeignKey].into_iter().find(|k| constraint_sqlstate(*k) == code)
+}
+
 impl Error {
     /// Whether running the whole transaction again may succeed: true only for a
     /// serialization conflict with a concurrent transaction (SQLSTATE 40001), in this process
@@ -72,6 +152,61 @@ impl Error {
             Error::Remote { code, .. } => code == "40001",
             _ => false,
         }
+    }
+
+    /// PostgreSQL's SQLSTATE for this error: the one mapping of variants to codes.
+    pub fn sqlstate(&self) -> &str {
+        match self {
+            Error::Syntax { .. } => "42601",
+            Error::NotFound { kind: "table" | "view" | "relation", .. } => "42P01",
+            Error::NotFound { kind: "column", .. } => "42703",
+            Error::NotFound { kind: "function", .. } => "42883",
+            Error::NotFound { kind: "savepoint", .. } => "3B001",
+            Error::NotFound { kind: "schema", .. } => "3F000",
+            Error::NotFound { .. } => "42704",
+            Error::AlreadyExists { kind: "table" | "view" | "relation", .. } => "42P07",
+            Error::AlreadyExists { kind: "schema", .. } => "42P06",
+            Error::AlreadyExists { .. } => "42710",
+            Error::Type(_) => "42804",
+            Error::Data { kind, .. } => kind.sqlstate(),
+            Error::Constraint { kind, .. } => constraint_sqlstate(*kind),
+            Error::InvalidInput(_) => "22023",
+            Error::Unsupported(_) => "0A000",
+            Error::ReadOnly => "25006",
+            Error::Cancelled { .. } => "57014",
+            Error::Storage(e) if e.is_retryable() => "40001",
+            Error::Storage(braid_engine::Error::Corruption(_)) => "XX001",
+            Error::Storage(braid_engine::Error::Io(_)) => "58030",
+            Error::Storage(_) => "XX000",
+            Error::Remote { code, .. } => code,
+        }
+    }
+
+    /// The variant [`Error::sqlstate`] gives `code` for, when that variant needs nothing
+    /// but the code and the message (the inverse the remote client uses).
+    pub fn from_sqlstate(code: &str, message: &str) -> Option<Error> {
+        let message = message.to_string();
+        if let Some(kind) = DataError::from_sqlstate(code) {
+            return Some(Error::Data { kind, message });
+        }
+        if let Some(kind) = constraint_from_sqlstate(code) {
+            return Some(Error::Constraint { kind, message });
+        }
+        Some(match code {
+            "42804" => Error::Type(message),
+            "22023" => Error::InvalidInput(message),
+            "0A000" => Error::Unsupported(message),
+            "25006" => Error::ReadOnly,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn data(kind: DataError, message: impl fmt::Display) -> Self {
+        Error::Data { kind, message: message.to_string() }
+    }
+
+    pub(crate) fn constraint(kind: ConstraintKind, message: impl fmt::Display) -> Self {
+        Error::Constraint { kind, message: message.to_string() }
     }
 
     pub(crate) fn invalid(message: impl fmt::Display) -> Self {
@@ -94,7 +229,7 @@ impl Error {
 impl From<braid_engine::Error> for Error {
     fn from(e: braid_engine::Error) -> Self {
         match e {
-            braid_engine::Error::Constraint(m) => Error::Constraint(m),
+            braid_engine::Error::Constraint { kind, message } => Error::Constraint { kind, message },
             braid_engine::Error::ReadOnly => Error::ReadOnly,
             braid_engine::Error::NotFound { kind, name } => Error::NotFound { kind, name },
             braid_engine::Error::AlreadyExists { kind, name } => Error::AlreadyExists { kind, name },

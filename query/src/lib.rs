@@ -42,6 +42,8 @@ pub mod plan;
 #[cfg(feature = "remote")]
 mod remote;
 mod rows;
+pub mod session;
+mod source;
 pub mod value;
 
 pub use braid_engine::{Backend, DataType, Synchronous, Value};
@@ -49,7 +51,7 @@ pub use braid_engine::{Backend, DataType, Synchronous, Value};
 pub use self::bind::ddl::views;
 pub use self::connection::{Connection, Output, Params, PreparedStatement, Statement, Transaction};
 pub use self::database::{Database, OpenOptions};
-pub use self::error::{Error, Result};
+pub use self::error::{ConstraintKind, DataError, Error, Result};
 pub use self::execute::interrupt::InterruptHandle;
 pub use self::plan::Description;
 pub use self::rows::{Row, RowIndex, Rows};

@@ -204,6 +204,23 @@ mod known {
     pub const SUM_OF_TEXT: bool = true;
 }
 
+/// Where PostgreSQL, Braid's dialect, errs and SQLite answers: by design, not bugs. The
+/// generator keeps both engines on the ground they share, so that what the test compares is
+/// the semantics they agree on.
+mod dialect {
+    /// Division by zero is an error (22012); SQLite: NULL. `SELECT 1 / 0`. Kept out: integer
+    /// divisors are `nullif(d, 0)`, real divisors are never 0.0.
+    pub const DIVISION_BY_ZERO_IS_AN_ERROR: bool = true;
+    /// Integer overflow is an error (22003); SQLite switches to REAL.
+    /// `SELECT 9223372036854775807 + 1`. Kept out: no integer literals near the limits.
+    pub const INTEGER_OVERFLOW_IS_AN_ERROR: bool = true;
+    /// CAST of text that is not a number to a number is an error (22P02), and a real cast to
+    /// INTEGER rounds (halves to even); SQLite reads the numeric prefix (`'12abc'` is 12,
+    /// `'a'` is 0) and truncates. `SELECT CAST('a' AS INTEGER), CAST(3.5 AS INTEGER)`. Kept
+    /// out: CAST to INTEGER takes integers, CAST to REAL integers and reals.
+    pub const CASTS_ARE_STRICT: bool = true;
+}
+
 /// Cases run by default (`PROPTEST_CASES` overrides).
 const CASES: u32 = 2000;
 /// The RNG seed used unless `PROPTEST_RNG_SEED` is set.
@@ -826,7 +843,9 @@ impl<'a> Gen<'a> {
         match (ty, self.below(100)) {
             (Ty::Text, 98..) if !known::CAST_EXPONENT_TO_INTEGER => self.pick(EXPONENT_TEXT).to_string(),
             (Ty::Text, 90..) => self.pick(NUMERIC_TEXT).to_string(),
-            (Ty::Int, 97..) if self.big_ints && !self.exact_types => self.pick(BIG_INTS).to_string(),
+            (Ty::Int, 97..) if self.big_ints && !self.exact_types && !dialect::INTEGER_OVERFLOW_IS_AN_ERROR => {
+                self.pick(BIG_INTS).to_string()
+            }
             _ => {
                 let raw = self.below(256) as u8;
                 value_sql(ty, false, false, raw)
@@ -839,7 +858,12 @@ impl<'a> Gen<'a> {
             0 => self.leaf(s, Ty::Int),
             1 => {
                 let op = self.pick(&["+", "-", "*", "/", "%"]);
-                format!("({} {op} {})", self.expr(s, Ty::Int, d), self.expr(s, Ty::Int, d))
+                let (left, right) = (self.expr(s, Ty::Int, d), self.expr(s, Ty::Int, d));
+                if matches!(op, "/" | "%") && dialect::DIVISION_BY_ZERO_IS_AN_ERROR {
+                    format!("({left} {op} nullif({right}, 0))")
+                } else {
+                    format!("({left} {op} {right})")
+                }
             }
             2 => format!("(- {})", self.expr(s, Ty::Int, d)),
             3 => format!("abs({})", self.without_big_ints(|g| g.expr(s, Ty::Int, d))),
@@ -865,7 +889,12 @@ impl<'a> Gen<'a> {
                     // module documentation).
                     let numerator_ty = self.pick(&[Ty::Real, Ty::Int]);
                     let numerator = self.expr(s, numerator_ty, d);
-                    return format!("({numerator} / {})", self.pick(&["2.0", "0.5", "-4.0", "1.0", "0.0"]));
+                    let divisors: &[&str] = if dialect::DIVISION_BY_ZERO_IS_AN_ERROR {
+                        &["2.0", "0.5", "-4.0", "1.0"]
+                    } else {
+                        &["2.0", "0.5", "-4.0", "1.0", "0.0"]
+                    };
+                    return format!("({numerator} / {})", self.pick(divisors));
                 }
                 let real = self.expr(s, Ty::Real, d);
                 let other_ty = self.pick(&[Ty::Real, Ty::Int]);
@@ -944,7 +973,15 @@ impl<'a> Gen<'a> {
     }
 
     fn cast(&mut self, s: &Scope, ty: Ty, d: u32) -> String {
-        let operand = if ty == Ty::Text { self.text_source(s, d) } else { self.any_expr(s, d) };
+        let operand = match ty {
+            Ty::Text => self.text_source(s, d),
+            Ty::Int if dialect::CASTS_ARE_STRICT => self.expr(s, Ty::Int, d),
+            Ty::Real if dialect::CASTS_ARE_STRICT => {
+                let from = self.pick(&[Ty::Int, Ty::Real]);
+                self.expr(s, from, d)
+            }
+            _ => self.any_expr(s, d),
+        };
         format!("CAST({operand} AS {})", ty.sql())
     }
 

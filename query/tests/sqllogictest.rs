@@ -13,7 +13,7 @@
 //!
 //! Each file runs on a fresh database, once per backend, and prints one line per file and
 //! backend (`PASS [memory] path: passed/total records, time`). Every `statement`/`query` record
-//! that runs under the engine label `sqlite` counts as passed or failed; records that
+//! that runs under the engine label (`postgresql`; `sqlite` when the harness runs on SQLite) counts as passed or failed; records that
 //! `skipif`/`onlyif` exclude are not counted. The closing line, `N passed, N failed`, totals
 //! the records of every file over every backend run (per-backend totals are printed above it).
 //!
@@ -52,7 +52,8 @@
 //!   `skipif`/`onlyif` lines (the parser rejects them), and a guarded `halt` that does not apply
 //!   to `sqlite` is blanked out (the crate obeys every `halt`, and would also carry its condition
 //!   over to the next record); a `halt` that applies ends the file;
-//! - the hash threshold starts at 8, the engine label is `sqlite`;
+//! - the hash threshold starts at 8, the engine label is `postgresql` (Braid speaks PostgreSQL's
+//!   dialect; `sqlite` under `BRAID_SLT_ENGINE=sqlite`);
 //! - results are compared value by value (the corpus lists one value per line), after the
 //!   crate's whitespace normalisation;
 //! - values are rendered by the query's type letters, which the crate never hands to the
@@ -81,8 +82,14 @@ use std::time::{Duration, Instant};
 use braid::Value;
 use sqllogictest::{ColumnType, Condition, DBOutput, Normalizer, QueryExpect, Record, Runner, TestError};
 
-/// The label `skipif`/`onlyif` are evaluated against.
-const ENGINE_LABEL: &str = "sqlite";
+/// The label `skipif`/`onlyif` are evaluated against: `postgresql` for Braid, whose one SQL
+/// dialect is PostgreSQL's, and `sqlite` when the harness is validated on SQLite itself. Set
+/// once in `main`, before any file is read.
+static ENGINE_LABEL: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+fn engine_label() -> &'static str {
+    ENGINE_LABEL.get().copied().unwrap_or("postgresql")
+}
 /// The corpus's hash threshold when a file sets none.
 const HASH_THRESHOLD: usize = 8;
 /// Threads' stack: deeply nested expressions in random/expr recurse deeply in the engine.
@@ -95,6 +102,8 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(message) => return usage_error(&message),
     };
+    let label = if config.backends == [Backend::Sqlite] { "sqlite" } else { "postgresql" };
+    ENGINE_LABEL.set(label).expect("set once");
     if let Err(message) = check_rendering() {
         eprintln!("sqllogictest: the rendering self-check failed:\n{message}");
         return ExitCode::FAILURE;
@@ -127,6 +136,7 @@ fn usage_error(message: &str) -> ExitCode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Backend {
     Memory,
+    Redb,
     Sled,
     /// SQLite through rusqlite (`BRAID_SLT_ENGINE=sqlite`): validates the harness.
     Sqlite,
@@ -136,6 +146,7 @@ impl Backend {
     fn name(self) -> &'static str {
         match self {
             Backend::Memory => "memory",
+            Backend::Redb => "redb",
             Backend::Sled => "sled",
             Backend::Sqlite => "sqlite",
         }
@@ -144,7 +155,7 @@ impl Backend {
 
 struct Config {
     corpus: PathBuf,
-    /// `BRAID_SLT_BACKENDS` (default memory and sled), or SQLite under `BRAID_SLT_ENGINE=sqlite`.
+    /// `BRAID_SLT_BACKENDS` (default memory, redb and sled), or SQLite under `BRAID_SLT_ENGINE=sqlite`.
     backends: Vec<Backend>,
     ratchet: bool,
     /// How many failing records to print (0 unless `BRAID_SLT_VERBOSE`).
@@ -173,7 +184,7 @@ impl Config {
         let engine = env("BRAID_SLT_ENGINE").unwrap_or_else(|| "braid".to_string());
         let backends = match (engine.as_str(), env("BRAID_SLT_BACKENDS")) {
             ("sqlite", _) => vec![Backend::Sqlite],
-            ("braid", None) => vec![Backend::Memory, Backend::Sled],
+            ("braid", None) => vec![Backend::Memory, Backend::Redb, Backend::Sled],
             ("braid", Some(list)) => list.split(',').map(parse_backend).collect::<Result<_, _>>()?,
             (other, _) => return Err(format!("BRAID_SLT_ENGINE={other}: expected braid or sqlite")),
         };
@@ -201,8 +212,9 @@ fn env_number(name: &str, default: usize) -> Result<usize, String> {
 fn parse_backend(name: &str) -> Result<Backend, String> {
     match name.trim() {
         "memory" => Ok(Backend::Memory),
+        "redb" => Ok(Backend::Redb),
         "sled" => Ok(Backend::Sled),
-        other => Err(format!("BRAID_SLT_BACKENDS: unknown backend {other:?} (expected memory, sled)")),
+        other => Err(format!("BRAID_SLT_BACKENDS: unknown backend {other:?} (expected memory, redb, sled)")),
     }
 }
 
@@ -619,11 +631,11 @@ fn parse_condition(line: &str) -> Option<Condition> {
     }
 }
 
-/// Whether a record with these conditions runs when the engine is `sqlite`.
+/// Whether a record with these conditions runs under the engine label.
 fn runs_here(conditions: &[Condition]) -> bool {
     conditions.iter().all(|condition| match condition {
-        Condition::OnlyIf { label } => label == ENGINE_LABEL,
-        Condition::SkipIf { label } => label != ENGINE_LABEL,
+        Condition::OnlyIf { label } => label == engine_label(),
+        Condition::SkipIf { label } => label != engine_label(),
     })
 }
 
@@ -732,13 +744,10 @@ impl Store {
     fn open(backend: Backend) -> Result<Store, EngineError> {
         Ok(match backend {
             Backend::Memory => Store::Braid { db: braid::Database::open_in_memory()?, _dir: None },
-            Backend::Sled => {
+            Backend::Sled | Backend::Redb => {
                 let dir = tempfile::TempDir::new()?;
-                let options = braid::OpenOptions {
-                    backend: braid::Backend::Sled,
-                    synchronous: braid::Synchronous::Off,
-                    cache_bytes: None,
-                };
+                let backend = if backend == Backend::Sled { braid::Backend::Sled } else { braid::Backend::Redb };
+                let options = braid::OpenOptions { backend, synchronous: braid::Synchronous::Off, cache_bytes: None };
                 Store::Braid { db: braid::Database::open_with(dir.path(), options)?, _dir: Some(dir) }
             }
             Backend::Sqlite => Store::Sqlite,
@@ -837,7 +846,7 @@ impl sqllogictest::DB for TestDb {
     }
 
     fn engine_name(&self) -> &str {
-        ENGINE_LABEL
+        engine_label()
     }
 }
 

@@ -16,7 +16,7 @@ use std::ops::Bound;
 use super::Index;
 use crate::catalog::IndexDef;
 use crate::encoding::keycode::prefix_end;
-use crate::error::{Error, Result};
+use crate::error::{ConstraintKind, Error, Result};
 use crate::keys::{Key, KeyPrefix, decode_index_key, decode_index_rowid};
 use crate::mvcc::{Scan, Transaction};
 use crate::storage::{Direction, KeyRange, Storage};
@@ -71,7 +71,10 @@ impl Index for BTreeIndex<'_> {
 
     fn check<S: Storage>(&self, txn: &Transaction<S>, values: &[Value]) -> Result<()> {
         if self.def.unique && !values.iter().any(Value::is_null) && txn.contains(&self.key(values, 0))? {
-            return Err(Error::Constraint(format!("UNIQUE constraint failed: index \"{}\"", self.def.name)));
+            return Err(Error::constraint(
+                ConstraintKind::Unique,
+                format!("duplicate key value violates unique constraint \"{}\"", self.def.name),
+            ));
         }
         Ok(())
     }

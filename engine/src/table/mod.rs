@@ -23,7 +23,7 @@ pub use self::rowid::RowidAllocator;
 pub use self::rows::{RowRef, RowScan, RowView, rowid_range};
 
 use crate::catalog::TableDef;
-use crate::error::{Error, Result};
+use crate::error::{ConstraintKind, Error, Result};
 use crate::types::{DataType, Value};
 
 /// Checks a row against its table: arity, types and NOT NULL. Integers given for REAL
@@ -40,7 +40,13 @@ pub fn validate_row(def: &TableDef, row: &mut [Value]) -> Result<()> {
     for (column, value) in def.columns.iter().zip(row.iter_mut()) {
         match (column.data_type, &*value) {
             (_, Value::Null) if !column.nullable => {
-                return Err(Error::Constraint(format!("NOT NULL constraint failed: {}.{}", def.name, column.name)));
+                return Err(Error::constraint(
+                    ConstraintKind::NotNull,
+                    format!(
+                        "null value in column \"{}\" of relation \"{}\" violates not-null constraint",
+                        column.name, def.name
+                    ),
+                ));
             }
             (_, Value::Null) => {}
             (DataType::Real, Value::Integer(i)) => *value = Value::Real(*i as f64),

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use crate::error::{Error, Result};
+use crate::error::{ConstraintKind, Error, Result};
 
 /// Hands out rowids above every rowid used so far.
 #[derive(Debug)]
@@ -20,9 +20,14 @@ impl RowidAllocator {
     /// A fresh rowid.
     pub fn allocate(&self) -> Result<i64> {
         // Never moves past i64::MAX, so the counter cannot wrap under concurrent callers.
-        self.next
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < i64::MAX).then_some(n + 1))
-            .map_err(|_| Error::Constraint("rowid space exhausted: the table holds rowid 9223372036854775807".into()))
+        self.next.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < i64::MAX).then_some(n + 1)).map_err(
+            |_| {
+                Error::constraint(
+                    ConstraintKind::Limit,
+                    "rowid space exhausted: the table holds rowid 9223372036854775807",
+                )
+            },
+        )
     }
 
     /// Records that `rowid` was used explicitly, so it is never handed out. Returns whether

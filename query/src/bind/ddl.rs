@@ -154,14 +154,19 @@ impl Binder<'_> {
         if_exists: bool,
         names: &[ast::ObjectName],
     ) -> Result<Statement> {
-        let [name] = names else { return Err(Error::unsupported("DROP of several objects at once")) };
-        let name = object_name(name)?;
-        Ok(match kind {
-            ast::ObjectType::Table => Statement::DropTable { name, if_exists },
-            ast::ObjectType::Index => Statement::DropIndex { name, if_exists },
-            ast::ObjectType::View => Statement::DropView { name, if_exists },
-            other => return Err(Error::unsupported(format!("DROP {other}"))),
-        })
+        let one = |name: &ast::ObjectName| -> Result<Statement> {
+            let name = object_name(name)?;
+            Ok(match kind {
+                ast::ObjectType::Table => Statement::DropTable { name, if_exists },
+                ast::ObjectType::Index => Statement::DropIndex { name, if_exists },
+                ast::ObjectType::View => Statement::DropView { name, if_exists },
+                other => return Err(Error::unsupported(format!("DROP {other}"))),
+            })
+        };
+        match names {
+            [name] => one(name),
+            names => Ok(Statement::Several(names.iter().map(one).collect::<Result<_>>()?)),
+        }
     }
 
     pub(super) fn alter_table(&mut self, alter: &ast::AlterTable) -> Result<Statement> {

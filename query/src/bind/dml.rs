@@ -15,8 +15,19 @@ use crate::value::Affinity;
 type Returning = Option<(Vec<Expr>, Vec<String>)>;
 
 impl Binder<'_> {
-    /// The table a write targets; views cannot be written.
-    fn target_table(&self, name: &str) -> Result<Arc<TableDef>> {
+    /// The table a write targets (`object` as written, for its schema); views and the
+    /// system catalogs cannot be written.
+    fn target_table(&self, object: &ast::ObjectName) -> Result<Arc<TableDef>> {
+        let (schema, name) = super::qualified_name(object)?;
+        let name = name.as_str();
+        let system = match schema.as_deref() {
+            Some(s) if crate::source::system::is_system_schema(s) => crate::source::system::lookup(Some(s), name),
+            Some(_) => None,
+            None => crate::source::system::lookup(None, name),
+        };
+        if let Some(table) = system {
+            return Err(Error::unsupported(format!("writing to the system catalog {}", table.qualified_name())));
+        }
         if super::load_view(self.txn, name)?.is_some() {
             return Err(Error::invalid(format!("cannot modify {name} because it is a view")));
         }
@@ -27,11 +38,12 @@ impl Binder<'_> {
     }
 
     pub(super) fn insert(&mut self, insert: &ast::Insert) -> Result<Statement> {
-        let name = match &insert.table {
-            ast::TableObject::TableName(n) => object_name(n)?,
+        let object = match &insert.table {
+            ast::TableObject::TableName(n) => n,
             other => return Err(Error::unsupported(format!("INSERT INTO {other}"))),
         };
-        let table = self.target_table(&name)?;
+        let table = self.target_table(object)?;
+        let name = object_name(object)?;
         let targets: Vec<usize> = if insert.columns.is_empty() {
             (0..table.columns.len()).collect()
         } else {
@@ -126,9 +138,9 @@ impl Binder<'_> {
         if !update.table.joins.is_empty() || update.from.is_some() {
             return Err(Error::unsupported("UPDATE … FROM"));
         }
+        let table = self.target_table(name)?;
         let name = object_name(name)?;
         let alias = alias.as_ref().map_or(name.clone(), |a| ident(&a.name));
-        let table = self.target_table(&name)?;
         self.push_scope(Self::table_scope(&table, &alias));
         let result = (|| {
             let mut source = Self::scan(&table, &alias);
@@ -166,9 +178,9 @@ impl Binder<'_> {
         if !item.joins.is_empty() || delete.using.is_some() {
             return Err(Error::unsupported("DELETE … USING"));
         }
+        let table = self.target_table(name)?;
         let name = object_name(name)?;
         let alias = alias.as_ref().map_or(name.clone(), |a| ident(&a.name));
-        let table = self.target_table(&name)?;
         self.push_scope(Self::table_scope(&table, &alias));
         let predicate = delete.selection.as_ref().map(|w| self.expr(w)).transpose();
         self.pop_scope();

@@ -88,7 +88,14 @@ impl Binder<'_> {
                 otherwise: else_result.as_deref().map(|e| self.expr(e)).transpose()?.map(Box::new),
             },
             E::Cast { expr, data_type, .. } => Expr::Cast(b(self.expr(expr)?), data_type_of(data_type)),
-            E::Collate { expr, collation } if collation.to_string().eq_ignore_ascii_case("binary") => {
+            // Braid compares text bytewise, which is the C collation, and the database's
+            // default (pg_database.datcollate is C): these name what it already does.
+            E::Collate { expr, collation }
+                if matches!(
+                    collation.to_string().to_ascii_lowercase().trim_matches('"'),
+                    "binary" | "default" | "pg_catalog.default" | "c" | "pg_catalog.\"c\"" | "posix" | "ucs_basic"
+                ) =>
+            {
                 self.expr(expr)?
             }
             E::Collate { collation, .. } => return Err(Error::unsupported(format!("collation {collation}"))),
@@ -161,6 +168,25 @@ impl Binder<'_> {
             B::Gt => self.compare(CmpOp::Gt, l, r),
             B::GtEq => self.compare(CmpOp::GtEq, l, r),
             B::Glob => Expr::Like { expr: Box::new(l), pattern: Box::new(r), escape: None, negated: false, glob: true },
+            B::PGRegexMatch => regex(l, r, false, false),
+            B::PGRegexIMatch => regex(l, r, true, false),
+            B::PGRegexNotMatch => regex(l, r, false, true),
+            B::PGRegexNotIMatch => regex(l, r, true, true),
+            // `OPERATOR(pg_catalog.~)`, as psql writes its operators.
+            B::PGCustomBinaryOperator(parts)
+                if parts.len() <= 2 && parts.first().is_some_and(|s| parts.len() == 1 || s == "pg_catalog") =>
+            {
+                match parts.last().map(String::as_str) {
+                    Some("~") => regex(l, r, false, false),
+                    Some("~*") => regex(l, r, true, false),
+                    Some("!~") => regex(l, r, false, true),
+                    Some("!~*") => regex(l, r, true, true),
+                    Some("=") => self.compare(CmpOp::Eq, l, r),
+                    Some("<>") => self.compare(CmpOp::NotEq, l, r),
+                    Some("||") => arith(BinaryArith::Concat, l, r),
+                    _ => return Err(Error::unsupported(format!("operator {op}"))),
+                }
+            }
             other => return Err(Error::unsupported(format!("operator {other}"))),
         })
     }
@@ -479,6 +505,12 @@ impl Binder<'_> {
 }
 
 /// Wraps an operand so a comparison sees it with `affinity` (a no-op for none).
+/// `l ~ r` and its kin: a regular-expression match, negated for `!~`.
+fn regex(l: Expr, r: Expr, insensitive: bool, negated: bool) -> Expr {
+    let m = Expr::Function(ScalarFunction::RegexMatch, vec![l, r, Expr::literal(insensitive)]);
+    if negated { Expr::Not(Box::new(m)) } else { m }
+}
+
 fn with_affinity(e: Expr, affinity: Affinity) -> Expr {
     if affinity == Affinity::None { e } else { Expr::Affinity(Box::new(e), affinity) }
 }
@@ -517,6 +549,14 @@ pub(crate) fn data_type_of(t: &ast::DataType) -> DataType {
 
 pub(crate) fn type_from_name(name: &str) -> DataType {
     let n = name.to_ascii_uppercase();
+    // PostgreSQL's object identifiers are integers; `name` is text.
+    let n = n.strip_prefix("PG_CATALOG.").unwrap_or(&n);
+    if matches!(n, "OID" | "REGCLASS" | "REGTYPE" | "REGPROC" | "REGNAMESPACE" | "REGROLE" | "XID" | "CID" | "TID") {
+        return DataType::Integer;
+    }
+    if n == "NAME" {
+        return DataType::Text;
+    }
     if n.contains("INT") {
         DataType::Integer
     } else if n.contains("CHAR") || n.contains("CLOB") || n.contains("TEXT") || n.contains("STRING") {

@@ -62,6 +62,74 @@ pub(crate) fn transaction_op(statement: &Parsed) -> Result<Option<TransactionOp>
     }))
 }
 
+/// A statement about the session's settings: the connection runs those itself, outside
+/// any transaction's data.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SessionOp {
+    Set {
+        name: String,
+        value: String,
+    },
+    /// `RESET name`, `SET name TO DEFAULT`; `None` is `RESET ALL`.
+    Reset(Option<String>),
+    /// `SHOW name`; `SHOW ALL` is `"all"`.
+    Show(String),
+    /// `SET TRANSACTION …`, `SET SESSION AUTHORIZATION`, `SET ROLE`: accepted, no effect yet.
+    Ignored,
+}
+
+/// The session meaning of a statement, if it is one.
+pub(crate) fn session_op(statement: &Parsed) -> Result<Option<SessionOp>> {
+    let Parsed::Sql(statement, _) = statement else { return Ok(None) };
+    Ok(Some(match statement.as_ref() {
+        ast::Statement::Set(set) => match set {
+            ast::Set::SingleAssignment { variable, values, .. } => assignment(&variable.to_string(), values)?,
+            ast::Set::SetTimeZone { value, .. } => assignment("timezone", std::slice::from_ref(value))?,
+            ast::Set::SetNames { charset_name, .. } => {
+                SessionOp::Set { name: "client_encoding".into(), value: charset_name.value.clone() }
+            }
+            ast::Set::SetTransaction { .. }
+            | ast::Set::SetSessionAuthorization(_)
+            | ast::Set::SetRole { .. }
+            | ast::Set::SetSessionParam(_) => SessionOp::Ignored,
+            other => return Err(Error::unsupported(format!("statement: {}", truncate(&other.to_string(), 60)))),
+        },
+        ast::Statement::ShowVariable { variable } => {
+            let name = variable.iter().map(|i| i.value.as_str()).collect::<Vec<_>>().join(" ");
+            SessionOp::Show(name.to_ascii_lowercase())
+        }
+        ast::Statement::Reset(reset) => match &reset.reset {
+            ast::Reset::ALL => SessionOp::Reset(None),
+            ast::Reset::ConfigurationParameter(name) => SessionOp::Reset(Some(name.to_string().to_ascii_lowercase())),
+            ast::Reset::SessionAuthorization => SessionOp::Ignored,
+        },
+        _ => return Ok(None),
+    }))
+}
+
+/// `SET name = v1, v2`: the values as PostgreSQL's `SHOW` would print them.
+fn assignment(name: &str, values: &[ast::Expr]) -> Result<SessionOp> {
+    let name = name.trim_matches('"').to_ascii_lowercase();
+    let mut texts = Vec::with_capacity(values.len());
+    for v in values {
+        let text = match v {
+            ast::Expr::Value(v) => match &v.value {
+                ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+                ast::Value::Boolean(b) => if *b { "on" } else { "off" }.to_string(),
+                other => other.to_string(),
+            },
+            ast::Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default") => {
+                return Ok(SessionOp::Reset(Some(name)));
+            }
+            ast::Expr::Identifier(i) => i.value.clone(),
+            ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => format!("-{expr}"),
+            other => other.to_string(),
+        };
+        texts.push(text);
+    }
+    Ok(SessionOp::Set { name, value: texts.join(", ") })
+}
+
 /// A CTE visible to the query being bound.
 #[derive(Debug, Clone)]
 struct CteInfo {
@@ -155,6 +223,24 @@ pub(crate) fn object_name(name: &ast::ObjectName) -> Result<String> {
     match name.0.last() {
         Some(ast::ObjectNamePart::Identifier(i)) => Ok(ident(i)),
         _ => Err(Error::invalid(format!("unsupported object name {name}"))),
+    }
+}
+
+/// A possibly qualified object name: its schema (lower case unless quoted), if named, and
+/// its name. `db.schema.name` keeps the schema.
+pub(crate) fn qualified_name(name: &ast::ObjectName) -> Result<(Option<String>, String)> {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| match p {
+            ast::ObjectNamePart::Identifier(i) => Ok(ident(i)),
+            _ => Err(Error::invalid(format!("unsupported object name {name}"))),
+        })
+        .collect::<Result<_>>()?;
+    match parts.as_slice() {
+        [.., schema, last] => Ok((Some(schema.clone()), last.clone())),
+        [last] => Ok((None, last.clone())),
+        [] => Err(Error::invalid("empty object name")),
     }
 }
 

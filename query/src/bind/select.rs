@@ -315,13 +315,7 @@ impl Binder<'_> {
             match item {
                 ast::SelectItem::UnnamedExpr(e) => {
                     exprs.push(self.expr(e)?);
-                    names.push(match e {
-                        ast::Expr::Identifier(i) => i.value.clone(),
-                        ast::Expr::CompoundIdentifier(parts) => {
-                            parts.last().map(|i| i.value.clone()).unwrap_or_default()
-                        }
-                        other => other.to_string(),
-                    });
+                    names.push(output_name(e).unwrap_or_else(|| "?column?".to_string()));
                 }
                 ast::SelectItem::ExprWithAlias { expr, alias } => {
                     exprs.push(self.expr(expr)?);
@@ -477,9 +471,14 @@ impl Binder<'_> {
     fn table_factor(&mut self, factor: &ast::TableFactor) -> Result<(Plan, Scope)> {
         match factor {
             ast::TableFactor::Table { name, alias, args: None, .. } => {
-                let name = object_name(name)?;
+                let (schema, name) = super::qualified_name(name)?;
                 let alias_name = alias.as_ref().map(|a| ident(&a.name)).unwrap_or_else(|| name.clone());
-                let (plan, scope) = self.named_relation(&name, &alias_name)?;
+                let (plan, scope) = match schema.as_deref() {
+                    Some(s) if crate::source::system::is_system_schema(s) => {
+                        self.system_relation(s, &name, &alias_name)?
+                    }
+                    _ => self.named_relation(&name, &alias_name)?,
+                };
                 Ok((plan, rename_columns(scope, alias)))
             }
             ast::TableFactor::Derived { subquery, alias, lateral: false, .. } => {
@@ -496,11 +495,15 @@ impl Binder<'_> {
         }
     }
 
-    /// A table, view or CTE by name.
+    /// A table, view or CTE by name; a name of `pg_catalog` is found before the user's
+    /// tables, as PostgreSQL searches `pg_catalog` first.
     fn named_relation(&mut self, name: &str, alias: &str) -> Result<(Plan, Scope)> {
         if let Some(cte) = self.ctes.iter().rev().find_map(|m| m.get(name)).cloned() {
             let plan = Plan::CteRef { id: cte.id, name: name.into(), width: cte.columns.len() };
             return Ok((plan, Scope::table(alias, cte.columns.into_iter().map(|c| (c, Affinity::None)), false)));
+        }
+        if crate::source::system::lookup(None, name).is_some() {
+            return self.system_relation("pg_catalog", name, alias);
         }
         if let Some(sql) = super::load_view(self.txn, name)? {
             if self.expanding.iter().any(|v| v == name) {
@@ -536,6 +539,40 @@ impl Binder<'_> {
             read: None,
         };
         Ok((plan, scope))
+    }
+
+    /// A system catalog, `schema.name`.
+    fn system_relation(&mut self, schema: &str, name: &str, alias: &str) -> Result<(Plan, Scope)> {
+        let table = crate::source::system::lookup(Some(schema), name)
+            .ok_or_else(|| Error::not_found("relation", format!("{schema}.{name}")))?;
+        let views = if table.needs_view_columns { self.views_with_columns()? } else { self.views_without_columns()? };
+        let columns = table.columns.iter().map(|(c, t)| (c.to_string(), Affinity::of(*t)));
+        let scope = Scope::table(alias, columns, false);
+        Ok((Plan::SystemScan { table, alias: alias.into(), views: views.into() }, scope))
+    }
+
+    fn views_without_columns(&self) -> Result<Vec<crate::source::ViewInfo>> {
+        let views = super::ddl::views(self.txn)?;
+        Ok(views.into_iter().map(|(name, sql)| crate::source::ViewInfo { name, sql, columns: None }).collect())
+    }
+
+    /// Every view with its result columns: each view's query is bound (a view that no
+    /// longer binds is listed without columns).
+    fn views_with_columns(&mut self) -> Result<Vec<crate::source::ViewInfo>> {
+        let mut out = self.views_without_columns()?;
+        for view in &mut out {
+            let mut binder = Binder::new(self.txn, &[]);
+            let sql = format!("SELECT * FROM \"{}\"", view.name.replace('"', "\"\""));
+            let columns = match crate::parse::parse(&sql)?.pop() {
+                Some(crate::parse::Parsed::Sql(s, _)) => match binder.statement(&s) {
+                    Ok(bound) => bound.describe().columns,
+                    Err(_) => continue,
+                },
+                _ => continue,
+            };
+            view.columns = Some(columns);
+        }
+        Ok(out)
     }
 
     /// Binds one CTE and makes it visible to the rest of the query.
@@ -609,6 +646,63 @@ fn rename_columns(mut scope: Scope, alias: &Option<ast::TableAlias>) -> Scope {
         }
     }
     scope
+}
+
+/// The name PostgreSQL gives a result column that has no alias (its `FigureColname`): a
+/// column's name, a function's name, a cast's operand's name or else its type's name,
+/// `case`, `exists`; `None` for anything else (an operator, a literal), which is named
+/// `?column?`.
+pub(super) fn output_name(e: &ast::Expr) -> Option<String> {
+    use ast::Expr as E;
+    match e {
+        E::Identifier(i) => Some(ident(i)),
+        E::CompoundIdentifier(parts) => parts.last().map(ident),
+        E::Nested(inner) => output_name(inner),
+        E::Function(f) => match f.name.0.last() {
+            Some(ast::ObjectNamePart::Identifier(i)) => Some(ident(i)),
+            _ => None,
+        },
+        E::Cast { expr, data_type, .. } => output_name(expr).or_else(|| Some(pg_type_name(data_type))),
+        E::TypedString(t) => Some(pg_type_name(&t.data_type)),
+        E::Case { .. } => Some("case".into()),
+        E::Exists { .. } => Some("exists".into()),
+        E::Subquery(q) => match q.body.as_ref() {
+            ast::SetExpr::Select(s) => match s.projection.as_slice() {
+                [ast::SelectItem::UnnamedExpr(e)] => output_name(e),
+                [ast::SelectItem::ExprWithAlias { alias, .. }] => Some(ident(alias)),
+                _ => None,
+            },
+            _ => None,
+        },
+        E::Substring { .. } => Some("substring".into()),
+        E::Trim { .. } => Some("btrim".into()),
+        E::Extract { .. } => Some("extract".into()),
+        E::Position { .. } => Some("position".into()),
+        E::Array(_) => Some("array".into()),
+        _ => None,
+    }
+}
+
+/// PostgreSQL's internal name of a declared type (`integer` is `int4`), as it names a cast
+/// column.
+fn pg_type_name(t: &ast::DataType) -> String {
+    let name = t.to_string().to_ascii_lowercase();
+    let base = name.split('(').next().unwrap_or(&name).trim().to_string();
+    match base.as_str() {
+        "int" | "integer" | "int4" => "int4",
+        "bigint" | "int8" => "int8",
+        "smallint" | "int2" => "int2",
+        "real" | "float4" => "float4",
+        "double precision" | "float8" | "float" => "float8",
+        "boolean" | "bool" => "bool",
+        "character varying" | "varchar" => "varchar",
+        "character" | "char" | "bpchar" => "bpchar",
+        "timestamp with time zone" | "timestamptz" => "timestamptz",
+        "timestamp" | "timestamp without time zone" => "timestamp",
+        "decimal" | "numeric" => "numeric",
+        other => return other.to_string(),
+    }
+    .to_string()
 }
 
 /// Whether a query body names `table` (a recursive CTE's recursive part does).

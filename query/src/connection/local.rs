@@ -21,6 +21,7 @@ use crate::parse;
 use crate::plan::Description;
 use crate::plan::{Statement as Bound, TransactionOp};
 use crate::rows::Rows;
+use crate::session::Session;
 
 /// How many times an autocommit write is retried after a serialization conflict.
 const AUTOCOMMIT_RETRIES: usize = 8;
@@ -85,12 +86,13 @@ pub(crate) struct Local {
     db: Database,
     txn: Option<OpenTxn>,
     interrupt: InterruptHandle,
-    statement_timeout: Option<Duration>,
+    /// Settings, and who the session is (`SET`, `current_setting`, `now()`).
+    session: Session,
 }
 
 impl Local {
     pub(crate) fn new(db: Database) -> Self {
-        Local { db, txn: None, interrupt: InterruptHandle::new(), statement_timeout: None }
+        Local { db, txn: None, interrupt: InterruptHandle::new(), session: Session::default() }
     }
 
     pub(crate) fn database(&self) -> &Database {
@@ -102,7 +104,39 @@ impl Local {
     }
 
     pub(crate) fn set_statement_timeout(&mut self, timeout: Option<Duration>) {
-        self.statement_timeout = timeout;
+        let ms = timeout.map_or(0, |t| t.as_millis().max(1));
+        self.session.set("statement_timeout", &ms.to_string()).expect("a number of milliseconds is valid");
+    }
+
+    /// Runs `SET`, `RESET` or `SHOW`.
+    fn session_statement(&mut self, op: &bind::SessionOp) -> Result<Outcome> {
+        use bind::SessionOp;
+        match op {
+            SessionOp::Set { name, value } => self.session.set(name, value)?,
+            SessionOp::Reset(Some(name)) => self.session.reset(name)?,
+            SessionOp::Reset(None) => {
+                for (name, _) in self.session.all() {
+                    if !name.starts_with("braid.") && name != "session_authorization" {
+                        _ = self.session.reset(&name);
+                    }
+                }
+            }
+            SessionOp::Show(name) if name == "all" => {
+                let columns: std::sync::Arc<[String]> = ["name", "setting", "description"].map(String::from).into();
+                let rows = (self.session.all().into_iter())
+                    .filter(|(n, _)| !n.starts_with("braid."))
+                    .map(|(n, v)| vec![n.into(), v.into(), braid_engine::Value::Text(String::new())])
+                    .collect();
+                return Ok(Outcome::Rows { columns, rows });
+            }
+            SessionOp::Show(name) => {
+                let value = self.session.get(name)?;
+                let columns: std::sync::Arc<[String]> = [name.clone()].into();
+                return Ok(Outcome::Rows { columns, rows: vec![vec![value.into()]] });
+            }
+            SessionOp::Ignored => {}
+        }
+        Ok(Outcome::Done)
     }
 
     pub(crate) fn is_autocommit(&self) -> bool {
@@ -167,13 +201,17 @@ impl Local {
             self.control(&op)?;
             return Ok(Outcome::Done);
         }
-        let _running = interrupt::enter(&self.interrupt, self.statement_timeout.map(|t| Instant::now() + t));
+        if let Some(op) = bind::session_op(statement)? {
+            return self.session_statement(&op);
+        }
+        let deadline = self.session.statement_timeout().map(|t| Instant::now() + t);
+        let _running = interrupt::enter(&self.interrupt, deadline);
         let generation = self.db.schema_generation();
         drop_stale(cache, generation);
         if let Some(open) = &mut self.txn {
             let savepoint = open.txn.kv().savepoint();
             let result = prepared(cache, statement, &open.txn, generation)
-                .and_then(|bound| execute::run(bound, &mut open.txn, params));
+                .and_then(|bound| execute::run(bound, &mut open.txn, params, &self.session));
             if result.is_err() {
                 open.txn.kv().rollback_to(savepoint);
             }
@@ -186,11 +224,12 @@ impl Local {
         }
         let engine = self.db.engine();
         let mut attempt = 0;
+        self.session.begin_transaction();
         loop {
             let read_only = parse::is_read_only(statement);
             let mut txn = if read_only { engine.begin_read_only()? } else { engine.begin()? };
             let bound = prepared(cache, statement, &txn, generation)?;
-            let outcome = execute::run(bound, &mut txn, params)?;
+            let outcome = execute::run(bound, &mut txn, params, &self.session)?;
             let ddl = cache.as_ref().is_some_and(|c| c.is_ddl());
             let committed = txn.commit();
             if ddl {
@@ -212,6 +251,7 @@ impl Local {
                 }
                 let engine = self.db.engine();
                 let txn = if *read_only { engine.begin_read_only()? } else { engine.begin()? };
+                self.session.begin_transaction();
                 self.txn = Some(OpenTxn { txn, savepoints: vec![], ddl: false, by_savepoint: false });
             }
             TransactionOp::Commit => {
@@ -319,6 +359,19 @@ impl Local {
     pub(crate) fn describe(&mut self, statement: &mut PreparedStatement) -> Result<std::sync::Arc<Description>> {
         if bind::transaction_op(&statement.parsed)?.is_some() {
             return Ok(std::sync::Arc::new(Description { params: vec![], columns: vec![] }));
+        }
+        match bind::session_op(&statement.parsed)? {
+            Some(bind::SessionOp::Show(name)) => {
+                let names: Vec<String> = if name == "all" {
+                    ["name", "setting", "description"].map(String::from).into()
+                } else {
+                    vec![name]
+                };
+                let columns = names.into_iter().map(|n| (n, Some(braid_engine::DataType::Text))).collect();
+                return Ok(std::sync::Arc::new(Description { params: vec![], columns }));
+            }
+            Some(_) => return Ok(std::sync::Arc::new(Description { params: vec![], columns: vec![] })),
+            None => {}
         }
         let generation = self.db.schema_generation();
         drop_stale(&mut statement.cache, generation);

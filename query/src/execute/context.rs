@@ -9,6 +9,7 @@ use std::rc::Rc;
 use braid_engine::{Txn, Value};
 
 use crate::connection::ParamValues;
+use crate::session::Session;
 
 /// A row of values.
 pub(crate) type Row = Vec<Value>;
@@ -46,6 +47,8 @@ pub(crate) struct Shared {
 pub(crate) struct Ctx<'a> {
     pub txn: &'a Txn,
     pub params: &'a ParamValues,
+    /// The connection's session (settings, user, the transaction's start time).
+    pub session: &'a Session,
     /// Rows of the enclosing queries, innermost first (a correlated subquery's `depth` 1
     /// column reads `outer[0]`).
     pub outer: Vec<&'a [Value]>,
@@ -53,8 +56,8 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(txn: &'a Txn, params: &'a ParamValues, shared: &'a Shared) -> Self {
-        Ctx { txn, params, outer: vec![], shared }
+    pub fn new(txn: &'a Txn, params: &'a ParamValues, session: &'a Session, shared: &'a Shared) -> Self {
+        Ctx { txn, params, session, outer: vec![], shared }
     }
 
     /// The context of a subquery run for the current row `row`.
@@ -62,6 +65,6 @@ impl<'a> Ctx<'a> {
         let mut outer: Vec<&'b [Value]> = Vec::with_capacity(self.outer.len() + 1);
         outer.push(row);
         outer.extend(self.outer.iter().copied());
-        Ctx { txn: self.txn, params: self.params, outer, shared: self.shared }
+        Ctx { txn: self.txn, params: self.params, session: self.session, outer, shared: self.shared }
     }
 }

@@ -41,6 +41,11 @@ fn relation_exists(txn: &Txn, name: &str) -> Result<bool> {
 
 pub(super) fn run(statement: &Statement, txn: &mut Txn) -> Result<Outcome> {
     match statement {
+        Statement::Several(statements) => {
+            for s in statements {
+                run(s, txn)?;
+            }
+        }
         Statement::CreateTable { def, if_not_exists, unique } => {
             if relation_exists(txn, &def.name)? {
                 return if *if_not_exists {

@@ -26,12 +26,12 @@ pub(crate) fn eval(e: &Expr, row: &[Value], ctx: &Ctx) -> Result<Value> {
         }
         Expr::Param(p) => param(p, ctx)?,
         Expr::Not(x) => boolean(truthy(&eval(x, row, ctx)?).map(|b| !b)),
-        Expr::Negate(x) => negate(&eval(x, row, ctx)?),
+        Expr::Negate(x) => negate(&eval(x, row, ctx)?)?,
         Expr::BitNot(x) => match eval(x, row, ctx)? {
             Value::Null => Value::Null,
             v => Value::Integer(!to_i64_lossy(&v)),
         },
-        Expr::Arith(op, a, b) => arith(*op, &eval(a, row, ctx)?, &eval(b, row, ctx)?),
+        Expr::Arith(op, a, b) => arith(*op, &eval(a, row, ctx)?, &eval(b, row, ctx)?)?,
         Expr::Compare(op, a, b) => {
             let (a, b) = (eval(a, row, ctx)?, eval(b, row, ctx)?);
             boolean(compare(&a, &b).map(|o| holds(*op, o)))
@@ -169,11 +169,11 @@ pub(crate) fn eval(e: &Expr, row: &[Value], ctx: &Ctx) -> Result<Value> {
                 None => Value::Null,
             }
         }
-        Expr::Cast(x, t) => cast(&eval(x, row, ctx)?, *t),
+        Expr::Cast(x, t) => cast(&eval(x, row, ctx)?, *t)?,
         Expr::Affinity(x, a) => apply_affinity(eval(x, row, ctx)?, *a),
         Expr::Function(f, args) => {
             let values = args.iter().map(|a| eval(a, row, ctx)).collect::<Result<Vec<_>>>()?;
-            f.call(&values)?
+            f.call(&values, ctx.session, ctx.txn)?
         }
         Expr::Aggregate(_) | Expr::Window(_) => return Err(internal(e)),
     })

@@ -23,6 +23,7 @@ use crate::connection::ParamValues;
 use crate::error::Result;
 use crate::optimize;
 use crate::plan::{Plan, Statement};
+use crate::session::Session;
 
 /// What a statement produced.
 #[derive(Debug)]
@@ -54,18 +55,18 @@ pub(crate) fn prepare(statement: Statement, txn: &Txn) -> Statement {
 }
 
 /// Runs a prepared statement.
-pub(crate) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) -> Result<Outcome> {
+pub(crate) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, session: &Session) -> Result<Outcome> {
     match statement {
         Statement::Query { plan, columns } => {
-            let rows = query(plan, txn, params)?;
+            let rows = query(plan, txn, params, session)?;
             Ok(Outcome::Rows { columns: columns.clone(), rows })
         }
         Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => {
-            write::run(statement, txn, params)
+            write::run(statement, txn, params, session)
         }
         Statement::Explain { statement, analyze } => {
             let text = match statement.as_ref() {
-                Statement::Query { plan, .. } if *analyze => analyze_query(plan, txn, params)?,
+                Statement::Query { plan, .. } if *analyze => analyze_query(plan, txn, params, session)?,
                 Statement::Query { plan, .. } => plan.to_string(),
                 other => format!("{other:?}\n"),
             };
@@ -78,18 +79,19 @@ pub(crate) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
     }
 }
 
-/// Evaluates an expression that reads no row; `None` if that fails.
+/// Evaluates an expression that reads no row; `None` if that fails. Functions of the
+/// session are not constant (`is_deterministic`), so a detached session serves.
 pub(crate) fn eval_constant(e: &crate::plan::Expr, txn: &Txn) -> Option<Value> {
-    let (shared, params) = (Shared::default(), ParamValues::default());
-    eval::eval(e, &[], &Ctx::new(txn, &params, &shared)).ok()
+    let (shared, params, session) = (Shared::default(), ParamValues::default(), Session::default());
+    eval::eval(e, &[], &Ctx::new(txn, &params, &session, &shared)).ok()
 }
 
 /// EXPLAIN ANALYZE: runs the query, then prints the plan with each node's rows and time
 /// (the time includes the nodes below it).
-fn analyze_query(plan: &Plan, txn: &Txn, params: &ParamValues) -> Result<String> {
+fn analyze_query(plan: &Plan, txn: &Txn, params: &ParamValues, session: &Session) -> Result<String> {
     let shared = Shared { stats: Some(Default::default()), ..Default::default() };
     let start = std::time::Instant::now();
-    let rows = operators::build(plan, &Ctx::new(txn, params, &shared))?.collect()?.len();
+    let rows = operators::build(plan, &Ctx::new(txn, params, session, &shared))?.collect()?.len();
     let total = start.elapsed();
     let stats = shared.stats.map(|s| s.into_inner()).unwrap_or_default();
     let mut out = String::new();
@@ -108,8 +110,8 @@ fn annotate(plan: &Plan, depth: usize, stats: &HashMap<usize, NodeStats>, out: &
 }
 
 /// Runs a query plan to completion.
-pub(crate) fn query(plan: &Plan, txn: &Txn, params: &ParamValues) -> Result<Vec<Row>> {
+pub(crate) fn query(plan: &Plan, txn: &Txn, params: &ParamValues, session: &Session) -> Result<Vec<Row>> {
     let shared = Shared::default();
-    let ctx = Ctx::new(txn, params, &shared);
+    let ctx = Ctx::new(txn, params, session, &shared);
     operators::build(plan, &ctx)?.collect()
 }

@@ -6,12 +6,13 @@ use super::context::{Ctx, Row, Shared};
 use super::eval::eval;
 use super::{Outcome, operators};
 use crate::connection::ParamValues;
-use crate::error::{Error, Result};
+use crate::error::{ConstraintKind, Error, Result};
 use crate::plan::{Conflict, Expr, Plan, Statement, Upsert};
+use crate::session::Session;
 use crate::value::coerce_for_column;
 
 /// Runs a write statement.
-pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) -> Result<Outcome> {
+pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, session: &Session) -> Result<Outcome> {
     let (table, source) = match statement {
         Statement::Insert { table, source, .. }
         | Statement::Update { table, source, .. }
@@ -28,14 +29,14 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
     } = statement
         && let [row] = rows.as_slice()
     {
-        return insert_one(txn, table, row, checks, *conflict, params);
+        return insert_one(txn, table, row, checks, *conflict, params, session);
     }
     let shared = Shared::default();
     // Read everything first; the writes below must not see their own effects.
     // New rows are converted to the column types and checked against CHECK constraints
     // before anything is written.
     let (rows, updates) = {
-        let ctx = Ctx::new(txn, params, &shared);
+        let ctx = Ctx::new(txn, params, session, &shared);
         let mut rows = match source {
             // INSERT … VALUES: the rows straight from their expressions, without an
             // operator tree built and torn down per statement (a prepared single-row
@@ -84,7 +85,9 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
                         let kept = keep.then(|| row.clone());
                         insert(txn, table, row, *conflict)?.map(|rowid| (kept, rowid))
                     }
-                    Some(upsert) => insert_or_update(txn, table, row, upsert, params)?.map(|(r, id)| (Some(r), id)),
+                    Some(upsert) => {
+                        insert_or_update(txn, table, row, upsert, params, session)?.map(|(r, id)| (Some(r), id))
+                    }
                 };
                 let Some((row, rowid)) = result else { continue };
                 changed += 1;
@@ -105,8 +108,8 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
                         changed += 1;
                         written.push(with_rowid(new, Some(rowid)));
                     }
-                    Err(braid_engine::Error::Constraint(_)) if *conflict == Conflict::Ignore => {}
-                    Err(braid_engine::Error::Constraint(_)) if *conflict == Conflict::Replace => {
+                    Err(braid_engine::Error::Constraint { .. }) if *conflict == Conflict::Ignore => {}
+                    Err(braid_engine::Error::Constraint { .. }) if *conflict == Conflict::Replace => {
                         remove_conflicts(txn, table, &new, Some(rowid))?;
                         txn.update(table, rowid, new.clone())?;
                         changed += 1;
@@ -135,7 +138,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues) ->
     match returning {
         None => Ok(Outcome::Changed(changed)),
         Some((exprs, columns)) => {
-            let ctx = Ctx::new(txn, params, &shared);
+            let ctx = Ctx::new(txn, params, session, &shared);
             let rows = written
                 .iter()
                 .map(|row| exprs.iter().map(|e| eval(e, row, &ctx)).collect::<Result<Row>>())
@@ -156,10 +159,11 @@ fn insert_one(
     checks: &[(String, Expr)],
     conflict: Conflict,
     params: &ParamValues,
+    session: &Session,
 ) -> Result<Outcome> {
     let shared = Shared::default();
     let row = {
-        let ctx = Ctx::new(txn, params, &shared);
+        let ctx = Ctx::new(txn, params, session, &shared);
         // Room for the rowid a CHECK constraint sees after the columns.
         let mut row = Vec::with_capacity(exprs.len() + 1);
         for (e, column) in exprs.iter().zip(&table.columns) {
@@ -182,7 +186,7 @@ fn insert_one(
 fn passes_checks(checks: &[(String, Expr)], row: &[Value], conflict: Conflict, ctx: &Ctx) -> Result<bool> {
     match check(checks, row, ctx) {
         Ok(()) => Ok(true),
-        Err(Error::Constraint(_)) if conflict == Conflict::Ignore => Ok(false),
+        Err(Error::Constraint { .. }) if conflict == Conflict::Ignore => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -191,7 +195,10 @@ fn passes_checks(checks: &[(String, Expr)], row: &[Value], conflict: Conflict, c
 fn check(checks: &[(String, Expr)], row: &[Value], ctx: &Ctx) -> Result<()> {
     for (sql, e) in checks {
         if crate::value::truthy(&eval(e, row, ctx)?) == Some(false) {
-            return Err(Error::Constraint(format!("CHECK constraint failed: {sql}")));
+            return Err(Error::constraint(
+                ConstraintKind::Check,
+                format!("new row violates check constraint: CHECK ({sql})"),
+            ));
         }
     }
     Ok(())
@@ -245,7 +252,7 @@ fn insert(txn: &mut Txn, table: &TableDef, row: Row, conflict: Conflict) -> Resu
     }
     match txn.insert(table, row) {
         Ok(rowid) => Ok(Some(rowid)),
-        Err(braid_engine::Error::Constraint(_)) if conflict == Conflict::Ignore => Ok(None),
+        Err(braid_engine::Error::Constraint { .. }) if conflict == Conflict::Ignore => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
@@ -258,17 +265,18 @@ fn insert_or_update(
     row: Row,
     upsert: &Upsert,
     params: &ParamValues,
+    session: &Session,
 ) -> Result<Option<(Row, i64)>> {
     let err = match txn.insert(table, row.clone()) {
         Ok(rowid) => return Ok(Some((row, rowid))),
-        Err(e @ braid_engine::Error::Constraint(_)) => e,
+        Err(e @ braid_engine::Error::Constraint { .. }) => e,
         Err(e) => return Err(e.into()),
     };
     let Some(rowid) = colliding(txn, table, &row, None)?.into_iter().next() else { return Err(err.into()) };
     let Some(old) = txn.get(table, rowid)? else { return Err(err.into()) };
     let new = {
         let shared = Shared::default();
-        let ctx = Ctx::new(txn, params, &shared);
+        let ctx = Ctx::new(txn, params, session, &shared);
         let mut both = with_rowid(old.clone(), Some(rowid));
         both.extend(row);
         if let Some(filter) = &upsert.filter

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use braid_engine::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{DataError, Error, Result};
 use crate::value::{GroupKey, sort_cmp, to_f64_lossy, to_number, to_text};
 
 /// An aggregate function.
@@ -134,7 +134,7 @@ impl Accumulator {
                             *is_real = true;
                             *real = *int as f64 + i as f64;
                         }
-                        None => return Err(Error::Arithmetic("integer overflow".into())),
+                        None => return Err(Error::data(DataError::NumericOutOfRange, "bigint out of range")),
                     },
                     n => {
                         if !*is_real {

@@ -1,7 +1,9 @@
 //! Built-in functions: scalar functions and aggregates, looked up by name.
 
 mod aggregate;
+mod regex;
 mod scalar;
+mod session;
 
 pub use self::aggregate::{Accumulator, AggregateFunction};
 pub use self::scalar::ScalarFunction;

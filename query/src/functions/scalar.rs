@@ -2,7 +2,7 @@
 
 use braid_engine::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{DataError, Error, Result};
 use crate::value::{format_real, sort_cmp, to_f64_lossy, to_i64_lossy, to_number, to_text};
 
 /// A scalar function.
@@ -43,6 +43,56 @@ pub enum ScalarFunction {
     Likely,
     /// `unhex(text)`: the blob the hex digits spell, NULL if they do not.
     Unhex,
+    // Functions of the session (`functions::session`): not deterministic, never folded.
+    /// `current_setting(name [, missing_ok])`
+    CurrentSetting,
+    /// `set_config(name, value, is_local)`: sets and returns the value.
+    SetConfig,
+    /// `current_user`, `session_user`, `user`, `current_role`
+    CurrentUser,
+    /// `current_database()`, `current_catalog`
+    CurrentDatabase,
+    /// `current_schema()`: the first schema of the search path.
+    CurrentSchema,
+    /// `current_schemas(include_implicit)`: the search path as a text array literal.
+    CurrentSchemas,
+    /// `pg_backend_pid()`
+    BackendPid,
+    /// `now()`, `CURRENT_TIMESTAMP`, `transaction_timestamp()`: when the transaction began.
+    Now,
+    /// `clock_timestamp()`, `statement_timestamp()`: the time of the call.
+    ClockTimestamp,
+    /// `CURRENT_DATE`: midnight (UTC) of the transaction's day.
+    CurrentDate,
+    /// `quote_ident(text)`: the name quoted if it needs to be.
+    QuoteIdent,
+    /// `pg_encoding_to_char(int)`: Braid's one encoding, UTF8 (6).
+    EncodingToChar,
+    /// `obj_description`, `col_description`, `shobj_description`: comments (none stored yet:
+    /// NULL, as PostgreSQL gives for an object without one).
+    Description,
+    /// `pg_table_is_visible(oid)` and kin: every relation lives in `public`, on the path.
+    IsVisible,
+    /// `has_table_privilege(…)` and kin: every role is a superuser until roles land.
+    HasPrivilege,
+    /// `format_type(type_oid, typmod)`: the SQL name of a type.
+    FormatType,
+    /// `pg_get_expr(expr, relation)`: catalogs keep expressions as SQL text already.
+    GetExpr,
+    /// `text ~ pattern` (and `~*` with a third argument `true`: without case).
+    RegexMatch,
+    /// `pg_get_indexdef(oid [, column [, pretty]])`: reads the catalog.
+    GetIndexDef,
+    /// `pg_get_constraintdef(oid [, pretty])`: reads the catalog.
+    GetConstraintDef,
+    /// `array_to_string(array, separator [, null_text])` of an array in its text form.
+    ArrayToString,
+    /// `pg_get_userbyid(oid)`: the role's name (every object is owned by OID 10, the
+    /// session's superuser).
+    GetUserById,
+    /// `pg_get_function_result(oid)` and kin: NULL for an OID that is not a function's, which
+    /// every OID is while `pg_proc` lists none.
+    FunctionInfo,
 }
 
 impl ScalarFunction {
@@ -80,6 +130,36 @@ impl ScalarFunction {
             "concat_ws" => (ConcatWs, 2, usize::MAX),
             "likely" | "unlikely" => (Likely, 1, 1),
             "unhex" => (Unhex, 1, 1),
+            "current_setting" => (CurrentSetting, 1, 2),
+            "set_config" => (SetConfig, 3, 3),
+            "current_user" | "session_user" | "user" | "current_role" => (CurrentUser, 0, 0),
+            "current_database" | "current_catalog" => (CurrentDatabase, 0, 0),
+            "current_schema" => (CurrentSchema, 0, 0),
+            "current_schemas" => (CurrentSchemas, 1, 1),
+            "pg_backend_pid" => (BackendPid, 0, 0),
+            "now" | "current_timestamp" | "transaction_timestamp" | "localtimestamp" => (Now, 0, 1),
+            "clock_timestamp" | "statement_timestamp" => (ClockTimestamp, 0, 0),
+            "current_date" => (CurrentDate, 0, 0),
+            "quote_ident" => (QuoteIdent, 1, 1),
+            "pg_encoding_to_char" => (EncodingToChar, 1, 1),
+            "obj_description" | "shobj_description" | "col_description" => (Description, 1, 2),
+            "pg_table_is_visible" | "pg_type_is_visible" | "pg_function_is_visible" => (IsVisible, 1, 1),
+            "format_type" => (FormatType, 2, 2),
+            "pg_get_userbyid" => (GetUserById, 1, 1),
+            "array_to_string" => (ArrayToString, 2, 3),
+            "pg_get_indexdef" => (GetIndexDef, 1, 3),
+            "pg_get_constraintdef" => (GetConstraintDef, 1, 2),
+            "pg_get_function_result" | "pg_get_function_arguments" | "pg_get_function_identity_arguments" => {
+                (FunctionInfo, 1, 1)
+            }
+            "pg_get_expr" => (GetExpr, 2, 3),
+            "has_table_privilege"
+            | "has_schema_privilege"
+            | "has_database_privilege"
+            | "has_sequence_privilege"
+            | "has_column_privilege"
+            | "has_function_privilege"
+            | "has_any_column_privilege" => (HasPrivilege, 2, 4),
             _ => return Ok(None),
         };
         if args < min || args > max {
@@ -121,16 +201,81 @@ impl ScalarFunction {
             ConcatWs => "concat_ws",
             Likely => "likely",
             Unhex => "unhex",
+            CurrentSetting => "current_setting",
+            SetConfig => "set_config",
+            CurrentUser => "current_user",
+            CurrentDatabase => "current_database",
+            CurrentSchema => "current_schema",
+            CurrentSchemas => "current_schemas",
+            BackendPid => "pg_backend_pid",
+            Now => "now",
+            ClockTimestamp => "clock_timestamp",
+            CurrentDate => "current_date",
+            QuoteIdent => "quote_ident",
+            EncodingToChar => "pg_encoding_to_char",
+            Description => "obj_description",
+            IsVisible => "pg_table_is_visible",
+            HasPrivilege => "has_table_privilege",
+            FormatType => "format_type",
+            GetExpr => "pg_get_expr",
+            RegexMatch => "regexp_like",
+            GetUserById => "pg_get_userbyid",
+            ArrayToString => "array_to_string",
+            GetIndexDef => "pg_get_indexdef",
+            GetConstraintDef => "pg_get_constraintdef",
+            FunctionInfo => "pg_get_function_result",
         }
     }
 
     /// False for functions whose result may change between calls (never folded).
     pub fn is_deterministic(self) -> bool {
-        self != ScalarFunction::Random
+        self != ScalarFunction::Random && !self.reads_session()
     }
 
-    /// Calls the function on evaluated arguments.
-    pub fn call(self, args: &[Value]) -> Result<Value> {
+    /// Whether the function reads or writes the session (`functions::session`).
+    pub fn reads_session(self) -> bool {
+        use ScalarFunction::*;
+        matches!(
+            self,
+            CurrentSetting
+                | SetConfig
+                | CurrentUser
+                | CurrentDatabase
+                | CurrentSchema
+                | CurrentSchemas
+                | BackendPid
+                | Now
+                | ClockTimestamp
+                | CurrentDate
+                | GetUserById
+                | GetIndexDef
+                | GetConstraintDef
+        )
+    }
+
+    /// Calls the function on evaluated arguments, in `session`.
+    pub fn call(self, args: &[Value], session: &crate::session::Session, txn: &braid_engine::Txn) -> Result<Value> {
+        if matches!(self, ScalarFunction::GetIndexDef | ScalarFunction::GetConstraintDef) {
+            if args.first().is_none_or(Value::is_null) {
+                return Ok(Value::Null);
+            }
+            let (tables, oid) = (txn.tables()?, to_i64_lossy(&args[0]));
+            let def = match self {
+                ScalarFunction::GetIndexDef => {
+                    crate::source::system::get_indexdef(&tables, oid, args.get(1).map_or(0, to_i64_lossy))
+                }
+                _ => crate::source::system::get_constraintdef(&tables, oid),
+            };
+            return Ok(def.map_or(Value::Null, Value::Text));
+        }
+        if self.reads_session() {
+            return super::session::call(self, args, session);
+        }
+        self.call_pure(args)
+    }
+
+    /// Calls a function that does not read the session.
+    fn call_pure(self, args: &[Value]) -> Result<Value> {
         use ScalarFunction::*;
         let arg = |i: usize| args.get(i).unwrap_or(&Value::Null);
         let null_in = args.iter().any(Value::is_null);
@@ -169,7 +314,39 @@ impl ScalarFunction {
                 v => v.to_string(),
             }),
             Random => Value::Integer(random()),
-            Version => Value::Text(concat!("Braid ", env!("CARGO_PKG_VERSION")).into()),
+            Version => Value::Text(crate::session::version_string()),
+            QuoteIdent if null_in => Value::Null,
+            QuoteIdent => Value::Text(super::session::quote_ident(&to_text(arg(0)))),
+            EncodingToChar => Value::Text(if to_i64_lossy(arg(0)) == 6 { "UTF8" } else { "" }.into()),
+            Description => Value::Null,
+            FormatType if arg(0).is_null() => Value::Null,
+            FormatType => Value::Text(
+                crate::source::system::format_type(to_i64_lossy(arg(0))).unwrap_or_else(|| "???".to_string()),
+            ),
+            GetExpr => arg(0).clone(),
+            RegexMatch if null_in => Value::Null,
+            RegexMatch => {
+                let insensitive = crate::value::truthy(arg(2)) == Some(true);
+                Value::Boolean(super::regex::is_match(&to_text(arg(0)), &to_text(arg(1)), insensitive)?)
+            }
+            FunctionInfo => Value::Null,
+            ArrayToString if arg(0).is_null() || arg(1).is_null() => Value::Null,
+            ArrayToString => {
+                let text = to_text(arg(0));
+                let inner = text.trim().trim_start_matches('{').trim_end_matches('}');
+                let items = inner.split(',').filter(|s| !s.is_empty());
+                let items: Vec<&str> = match arg(2) {
+                    Value::Null => items.filter(|s| *s != "NULL").collect(),
+                    _ => items.collect(),
+                };
+                Value::Text(items.iter().map(|s| s.trim_matches('"')).collect::<Vec<_>>().join(&to_text(arg(1))))
+            }
+            IsVisible | HasPrivilege if null_in => Value::Null,
+            IsVisible | HasPrivilege => Value::Boolean(true),
+            CurrentSetting | SetConfig | CurrentUser | CurrentDatabase | CurrentSchema | CurrentSchemas
+            | BackendPid | Now | ClockTimestamp | CurrentDate | GetUserById | GetIndexDef | GetConstraintDef => {
+                return Err(Error::invalid(format!("internal error: {}() needs its session", self.name())));
+            }
             Concat => Value::Text(args.iter().filter(|v| !v.is_null()).map(to_text).collect()),
             ConcatWs if arg(0).is_null() => Value::Null,
             ConcatWs => {
@@ -197,7 +374,7 @@ impl ScalarFunction {
             Abs => match to_number(arg(0)) {
                 Value::Integer(i) => match i.checked_abs() {
                     Some(a) => Value::Integer(a),
-                    None => return Err(Error::Arithmetic("integer overflow".into())),
+                    None => return Err(Error::data(DataError::NumericOutOfRange, "bigint out of range")),
                 },
                 Value::Real(r) => Value::Real(r.abs()),
                 other => other,
@@ -373,8 +550,8 @@ mod tests {
 
     #[test]
     fn null_arguments_give_null_except_coalesce() {
-        assert_eq!(ScalarFunction::Abs.call(&[Value::Null]).unwrap(), Value::Null);
-        assert_eq!(ScalarFunction::Coalesce.call(&[Value::Null, Value::Integer(2)]).unwrap(), Value::Integer(2));
-        assert_eq!(ScalarFunction::Abs.call(&[Value::Integer(-3)]).unwrap(), Value::Integer(3));
+        assert_eq!(ScalarFunction::Abs.call_pure(&[Value::Null]).unwrap(), Value::Null);
+        assert_eq!(ScalarFunction::Coalesce.call_pure(&[Value::Null, Value::Integer(2)]).unwrap(), Value::Integer(2));
+        assert_eq!(ScalarFunction::Abs.call_pure(&[Value::Integer(-3)]).unwrap(), Value::Integer(3));
     }
 }

@@ -80,6 +80,14 @@ pub enum Plan {
         reverse: bool,
         read: Option<Vec<usize>>,
     },
+    /// Rows of a system catalog (`pg_catalog.*`, `information_schema.*`), made when the
+    /// scan starts from the catalog the transaction sees; `views` are the views with their
+    /// columns, worked out by the binder (a plan is made again when the schema changes).
+    SystemScan {
+        table: &'static crate::source::SystemTable,
+        alias: Arc<str>,
+        views: Arc<[crate::source::ViewInfo]>,
+    },
     Filter {
         input: Box<Plan>,
         predicate: Expr,
@@ -171,6 +179,7 @@ impl Plan {
     pub fn width(&self) -> usize {
         match self {
             Plan::Values { width, .. } | Plan::CteRef { width, .. } => *width,
+            Plan::SystemScan { table, .. } => table.columns.len(),
             Plan::Scan { table, .. } | Plan::IndexScan { table, .. } => table.columns.len() + 1,
             Plan::Filter { input, .. }
             | Plan::Sort { input, .. }
@@ -191,7 +200,11 @@ impl Plan {
     /// The direct inputs.
     pub fn inputs(&self) -> Vec<&Plan> {
         match self {
-            Plan::Values { .. } | Plan::Scan { .. } | Plan::IndexScan { .. } | Plan::CteRef { .. } => vec![],
+            Plan::Values { .. }
+            | Plan::Scan { .. }
+            | Plan::IndexScan { .. }
+            | Plan::CteRef { .. }
+            | Plan::SystemScan { .. } => vec![],
             Plan::Filter { input, .. }
             | Plan::Project { input, .. }
             | Plan::Aggregate { input, .. }
@@ -321,6 +334,7 @@ impl Plan {
             Plan::Distinct { .. } => "Distinct".to_string(),
             Plan::SetOp { op, all, .. } => format!("{op:?}{}", if *all { " ALL" } else { "" }),
             Plan::CteRef { name, .. } => format!("CteScan: {name}"),
+            Plan::SystemScan { table, .. } => format!("SystemScan: {}", table.qualified_name()),
             Plan::With { ctes, .. } => {
                 let names: Vec<String> = ctes
                     .iter()

@@ -82,6 +82,9 @@ pub enum Statement {
         name: String,
         if_exists: bool,
     },
+    /// DDL statements run one after the other (`DROP TABLE a, b, c`): all or none, as one
+    /// statement.
+    Several(Vec<Statement>),
     CreateIndex {
         table: String,
         name: String,

@@ -225,6 +225,7 @@ impl Context {
                 l.into_iter().zip(r).map(|(a, b)| a.or(b)).collect()
             }
             Plan::CteRef { id, width, .. } => self.ctes.get(id).cloned().unwrap_or_else(|| vec![Any; *width]),
+            Plan::SystemScan { table, .. } => table.columns.iter().map(|(_, t)| Known(*t)).collect(),
             Plan::With { ctes, input } => {
                 for cte in ctes {
                     let mut types = self.plan(&cte.plan);
@@ -460,6 +461,21 @@ impl Context {
                 if f == F::Substr && first == Known(Blob) { Known(Blob) } else { Known(Text) }
             }
             F::ZeroBlob | F::Unhex => Known(Blob),
+            F::CurrentSetting
+            | F::SetConfig
+            | F::CurrentUser
+            | F::CurrentDatabase
+            | F::CurrentSchema
+            | F::CurrentSchemas
+            | F::QuoteIdent
+            | F::EncodingToChar
+            | F::Description
+            | F::FormatType
+            | F::GetExpr => Known(Text),
+            F::BackendPid => Known(Integer),
+            F::Now | F::ClockTimestamp | F::CurrentDate => Known(DataType::Timestamp),
+            F::IsVisible | F::HasPrivilege | F::RegexMatch => Known(DataType::Boolean),
+            F::FunctionInfo | F::GetUserById | F::ArrayToString | F::GetIndexDef | F::GetConstraintDef => Known(Text),
             F::Round => Known(Real),
             F::Abs => match first {
                 Known(Integer) | Known(Real) | Null => first,

@@ -45,21 +45,19 @@ pub(crate) fn from_connect(e: tokio_postgres::Error) -> Error {
     }
 }
 
-/// The variant the server made `code` and `message` from.
+/// The variant the server made `code` and `message` from: chosen by the code
+/// ([`Error::from_sqlstate`]); only the names inside "not found" and "already exists"
+/// errors are read back from the message, which Braid's server writes in one known form.
 pub(crate) fn from_server(code: &str, message: &str) -> Error {
     let remote = || Error::Remote { code: code.into(), message: message.into() };
     match code {
         "42601" => syntax(message),
-        "42P01" | "42703" | "42883" | "3B001" | "42704" => not_found(message).unwrap_or_else(remote),
-        "42P07" | "42710" => already_exists(message).unwrap_or_else(remote),
+        "42P01" | "42703" | "42883" | "3B001" | "42704" | "3F000" => not_found(message).unwrap_or_else(remote),
+        "42P07" | "42710" | "42P06" => already_exists(message).unwrap_or_else(remote),
         "42804" => Error::Type(strip(message, "type error: ")),
-        "22012" | "22003" => Error::Arithmetic(message.into()),
-        "22023" => Error::InvalidInput(message.into()),
         "0A000" => Error::Unsupported(strip(message, "not supported: ")),
-        "25006" => Error::ReadOnly,
         "57014" => Error::Cancelled { timeout: message.contains("statement timeout") },
-        c if c.starts_with("23") => Error::Constraint(message.into()),
-        _ => remote(),
+        _ => Error::from_sqlstate(code, message).unwrap_or_else(remote),
     }
 }
 
@@ -105,7 +103,8 @@ mod tests {
             ("42704", Error::NotFound { kind: "index or table", name: "i".into() }),
             ("42P07", Error::AlreadyExists { kind: "table", name: "t".into() }),
             ("42804", Error::Type("cannot compare".into())),
-            ("23505", Error::Constraint("UNIQUE constraint failed: t.id".into())),
+            ("23505", Error::Constraint { kind: crate::ConstraintKind::Unique, message: "duplicate key".into() }),
+            ("22012", Error::Data { kind: crate::DataError::DivisionByZero, message: "division by zero".into() }),
             ("0A000", Error::Unsupported("LATERAL".into())),
             ("57014", Error::Cancelled { timeout: true }),
         ];

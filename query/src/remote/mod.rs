@@ -17,7 +17,7 @@
 //!   types.rs`): BOOLEAN bool, INTEGER int8, REAL float8, TEXT text, BLOB bytea,
 //!   TIMESTAMP timestamptz;
 //! - the server's errors become the [`Error`](crate::Error) variants it made them from, by
-//!   SQLSTATE (`error`), so `matches!(e, Error::Constraint(_))` holds on both kinds.
+//!   SQLSTATE (`error`), so `matches!(e, Error::Constraint { .. })` and `e.sqlstate()` hold on both kinds.
 //!
 //! What differs from embedded (each documented on its method): a query, and a statement
 //! with parameters, is one statement (the extended protocol's unit); named parameters

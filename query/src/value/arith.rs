@@ -1,6 +1,10 @@
-//! Arithmetic with SQLite's rules (see the module doc of `value`).
+//! Arithmetic: PostgreSQL's errors (division by zero is 22012, integer overflow 22003),
+//! with SQLite's reading of text operands as numbers where PostgreSQL would have cast them
+//! (see the module doc of `value`).
 
 use braid_engine::Value;
+
+use crate::error::{DataError, Error, Result};
 
 use super::convert::{real_to_i64, to_number};
 use super::format::to_text;
@@ -22,35 +26,46 @@ pub enum BinaryArith {
 
 /// Applies an arithmetic operator; NULL in, NULL out.
 #[inline]
-pub fn arith(op: BinaryArith, a: &Value, b: &Value) -> Value {
+pub fn arith(op: BinaryArith, a: &Value, b: &Value) -> Result<Value> {
     if a.is_null() || b.is_null() {
-        return Value::Null;
+        return Ok(Value::Null);
     }
     if let (Value::Integer(x), Value::Integer(y)) = (a, b) {
         return int_arith(op, *x, *y);
     }
     if op == BinaryArith::Concat {
-        return Value::Text(to_text(a) + &to_text(b));
+        return Ok(Value::Text(to_text(a) + &to_text(b)));
     }
     match (to_number(a), to_number(b)) {
         (Value::Integer(x), Value::Integer(y)) => int_arith(op, x, y),
         (x, y) => {
             let (x, y) = (as_f64(&x), as_f64(&y));
-            match op {
-                BinaryArith::Add => real(x + y),
-                BinaryArith::Sub => real(x - y),
-                BinaryArith::Mul => real(x * y),
-                BinaryArith::Div if y == 0.0 => Value::Null,
-                BinaryArith::Div => real(x / y),
+            Ok(match op {
+                BinaryArith::Add => real(x + y)?,
+                BinaryArith::Sub => real(x - y)?,
+                BinaryArith::Mul => real(x * y)?,
+                BinaryArith::Div | BinaryArith::Rem if y == 0.0 => return Err(division_by_zero()),
+                BinaryArith::Div => real(x / y)?,
                 BinaryArith::Rem => {
-                    // SQLite: the remainder of the operands as integers, as a real.
+                    // The remainder of the operands as integers, as a real.
                     let (xi, yi) = (real_to_i64(x), real_to_i64(y));
-                    if yi == 0 { Value::Null } else { Value::Real(xi.checked_rem(yi).unwrap_or(0) as f64) }
+                    if yi == 0 {
+                        return Err(division_by_zero());
+                    }
+                    Value::Real(xi.checked_rem(yi).unwrap_or(0) as f64)
                 }
-                _ => int_arith(op, real_to_i64(x), real_to_i64(y)),
-            }
+                _ => return int_arith(op, real_to_i64(x), real_to_i64(y)),
+            })
         }
     }
+}
+
+fn division_by_zero() -> Error {
+    Error::data(DataError::DivisionByZero, "division by zero")
+}
+
+fn out_of_range() -> Error {
+    Error::data(DataError::NumericOutOfRange, "bigint out of range")
 }
 
 fn as_f64(v: &Value) -> f64 {
@@ -61,25 +76,30 @@ fn as_f64(v: &Value) -> f64 {
     }
 }
 
-fn real(r: f64) -> Value {
-    if r.is_nan() { Value::Null } else { Value::real(r) }
+/// A real result; an infinity from finite operands is PostgreSQL's "value out of range".
+fn real(r: f64) -> Result<Value> {
+    if r.is_infinite() {
+        return Err(Error::data(DataError::NumericOutOfRange, "value out of range: overflow"));
+    }
+    Ok(if r.is_nan() { Value::Null } else { Value::real(r) })
 }
 
 #[inline]
-fn int_arith(op: BinaryArith, x: i64, y: i64) -> Value {
+fn int_arith(op: BinaryArith, x: i64, y: i64) -> Result<Value> {
+    let checked = |r: Option<i64>| r.map(Value::Integer).ok_or_else(out_of_range);
     match op {
-        BinaryArith::Add => x.checked_add(y).map_or_else(|| Value::Real(x as f64 + y as f64), Value::Integer),
-        BinaryArith::Sub => x.checked_sub(y).map_or_else(|| Value::Real(x as f64 - y as f64), Value::Integer),
-        BinaryArith::Mul => x.checked_mul(y).map_or_else(|| Value::Real(x as f64 * y as f64), Value::Integer),
-        BinaryArith::Div if y == 0 => Value::Null,
-        BinaryArith::Div => x.checked_div(y).map_or_else(|| Value::Real(x as f64 / y as f64), Value::Integer),
-        BinaryArith::Rem if y == 0 => Value::Null,
-        BinaryArith::Rem => Value::Integer(x.checked_rem(y).unwrap_or(0)),
-        BinaryArith::Concat => Value::Text(x.to_string() + &y.to_string()),
-        BinaryArith::BitAnd => Value::Integer(x & y),
-        BinaryArith::BitOr => Value::Integer(x | y),
-        BinaryArith::ShiftLeft => Value::Integer(shift(x, y)),
-        BinaryArith::ShiftRight => Value::Integer(shift(x, y.checked_neg().unwrap_or(i64::MAX))),
+        BinaryArith::Add => checked(x.checked_add(y)),
+        BinaryArith::Sub => checked(x.checked_sub(y)),
+        BinaryArith::Mul => checked(x.checked_mul(y)),
+        BinaryArith::Div | BinaryArith::Rem if y == 0 => Err(division_by_zero()),
+        BinaryArith::Div => checked(x.checked_div(y)),
+        // i64::MIN % -1 is 0 in PostgreSQL, not an overflow.
+        BinaryArith::Rem => Ok(Value::Integer(x.checked_rem(y).unwrap_or(0))),
+        BinaryArith::Concat => Ok(Value::Text(x.to_string() + &y.to_string())),
+        BinaryArith::BitAnd => Ok(Value::Integer(x & y)),
+        BinaryArith::BitOr => Ok(Value::Integer(x | y)),
+        BinaryArith::ShiftLeft => Ok(Value::Integer(shift(x, y))),
+        BinaryArith::ShiftRight => Ok(Value::Integer(shift(x, y.checked_neg().unwrap_or(i64::MAX)))),
     }
 }
 
@@ -97,13 +117,13 @@ fn shift(x: i64, by: i64) -> i64 {
     }
 }
 
-/// Unary minus: `-i64::MIN` becomes a real, text reads as a number.
-pub fn negate(v: &Value) -> Value {
-    match to_number(v) {
-        Value::Integer(i) => i.checked_neg().map_or(Value::Real(-(i as f64)), Value::Integer),
+/// Unary minus: `-i64::MIN` is out of range, text reads as a number.
+pub fn negate(v: &Value) -> Result<Value> {
+    Ok(match to_number(v) {
+        Value::Integer(i) => Value::Integer(i.checked_neg().ok_or_else(out_of_range)?),
         Value::Real(r) => Value::real(-r),
         other => other,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -111,14 +131,30 @@ mod tests {
     use super::*;
     use BinaryArith::*;
 
+    fn code(r: Result<Value>) -> String {
+        r.unwrap_err().sqlstate().to_string()
+    }
+
     #[test]
-    fn integer_division_truncates_and_zero_gives_null() {
-        assert_eq!(arith(Div, &Value::Integer(-7), &Value::Integer(2)), Value::Integer(-3));
-        assert_eq!(arith(Div, &Value::Integer(7), &Value::Integer(0)), Value::Null);
-        assert_eq!(arith(Rem, &Value::Integer(7), &Value::Integer(0)), Value::Null);
-        assert_eq!(arith(Div, &Value::Real(7.0), &Value::Integer(2)), Value::Real(3.5));
-        assert_eq!(arith(Add, &Value::Integer(i64::MAX), &Value::Integer(1)), Value::Real(crate::value::TWO_POW_63));
-        assert_eq!(arith(Add, &Value::Text("12x".into()), &Value::Integer(1)), Value::Integer(13));
-        assert_eq!(negate(&Value::Integer(i64::MIN)), Value::Real(crate::value::TWO_POW_63));
+    fn integer_division_truncates_and_zero_is_an_error() {
+        let int = Value::Integer;
+        assert_eq!(arith(Div, &int(-7), &int(2)).unwrap(), int(-3));
+        assert_eq!(code(arith(Div, &int(7), &int(0))), "22012");
+        assert_eq!(code(arith(Rem, &int(7), &int(0))), "22012");
+        assert_eq!(code(arith(Div, &Value::Real(7.0), &Value::Real(0.0))), "22012");
+        assert_eq!(arith(Div, &Value::Real(7.0), &int(2)).unwrap(), Value::Real(3.5));
+        assert_eq!(arith(Rem, &int(i64::MIN), &int(-1)).unwrap(), int(0));
+        assert_eq!(arith(Div, &Value::Null, &int(0)).unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn integer_overflow_is_out_of_range() {
+        let int = Value::Integer;
+        assert_eq!(code(arith(Add, &int(i64::MAX), &int(1))), "22003");
+        assert_eq!(code(arith(Mul, &int(i64::MIN), &int(2))), "22003");
+        assert_eq!(code(arith(Div, &int(i64::MIN), &int(-1))), "22003");
+        assert_eq!(code(negate(&int(i64::MIN))), "22003");
+        assert_eq!(code(arith(Mul, &Value::Real(1e300), &Value::Real(1e300))), "22003");
+        assert_eq!(arith(Add, &Value::Text("12".into()), &int(1)).unwrap(), int(13));
     }
 }

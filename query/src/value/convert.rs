@@ -3,7 +3,7 @@
 use braid_engine::{DataType, Value};
 
 use super::format::to_text;
-use crate::error::{Error, Result};
+use crate::error::{DataError, Error, Result};
 
 /// The longest prefix of `s` that reads as a number, SQLite style: leading spaces, a sign,
 /// digits, a fraction, an exponent. `"12x"` is 12, `"1.5e3!"` is 1500.0, `"abc"` is 0.
@@ -175,8 +175,12 @@ pub fn coerce_for_column(v: Value, t: DataType, column: &dyn std::fmt::Display) 
         (DataType::Real, Value::Boolean(b)) => Value::Real(b as i64 as f64),
         (DataType::Integer | DataType::Real, Value::Text(s)) => match parse_number_prefix(&s) {
             (n, true) => return coerce_for_column(n, t, column),
-            _ => return Err(mismatch(&Value::Text(s))),
+            _ => {
+                let name = if t == DataType::Integer { "bigint" } else { "double precision" };
+                return Err(invalid_text(name, &s));
+            }
         },
+        (DataType::Timestamp, Value::Text(s)) => Value::Timestamp(super::datetime::parse_timestamp(&s)?),
         (DataType::Text, v @ (Value::Integer(_) | Value::Real(_))) => Value::Text(to_text(&v)),
         (DataType::Text, Value::Boolean(b)) => Value::Text(if b { "1" } else { "0" }.into()),
         (DataType::Boolean, v) => match truthy(&v) {
@@ -198,24 +202,96 @@ pub fn coerce_for_column(v: Value, t: DataType, column: &dyn std::fmt::Display) 
     })
 }
 
-/// `CAST(v AS t)`, SQLite's rules: to INTEGER truncates reals and reads the numeric prefix
-/// of text; to TEXT renders numbers; NULL stays NULL.
-pub fn cast(v: &Value, t: DataType) -> Value {
-    match (t, v) {
+/// `CAST(v AS t)`, PostgreSQL's rules: text must spell a value of the type (`'a'::int` is
+/// 22P02, `'2024-13-45'::date` 22008), reals round to the nearest integer (halves to even,
+/// as PostgreSQL's `rint`) and must fit; to TEXT renders the value; NULL stays NULL.
+pub fn cast(v: &Value, t: DataType) -> Result<Value> {
+    Ok(match (t, v) {
         (_, Value::Null) => Value::Null,
-        (DataType::Integer, v) => match to_number(v) {
-            Value::Real(r) => Value::Integer(real_to_i64(r)),
-            n => n,
-        },
+        (DataType::Integer, Value::Integer(_)) => v.clone(),
+        (DataType::Integer, Value::Boolean(b)) => Value::Integer(*b as i64),
+        (DataType::Integer, Value::Timestamp(t)) => Value::Integer(*t),
+        (DataType::Integer, Value::Real(r)) => Value::Integer(real_to_integer(*r)?),
+        (DataType::Integer, Value::Text(s)) => Value::Integer(parse_integer(s)?),
+        (DataType::Integer, Value::Blob(_)) => return Err(cannot_cast(v, t)),
+        (DataType::Real, Value::Text(s)) => Value::real(parse_real(s)?),
+        (DataType::Real, Value::Blob(_)) => return Err(cannot_cast(v, t)),
         (DataType::Real, v) => Value::Real(to_f64_lossy(v)),
         (DataType::Text, Value::Blob(b)) => Value::Text(String::from_utf8_lossy(b).into_owned()),
         (DataType::Text, v) => Value::Text(to_text(v)),
         (DataType::Blob, Value::Blob(b)) => Value::Blob(b.clone()),
         (DataType::Blob, v) => Value::Blob(to_text(v).into_bytes()),
+        (DataType::Boolean, Value::Text(s)) => Value::Boolean(parse_boolean(s)?),
+        (DataType::Boolean, Value::Blob(_)) => return Err(cannot_cast(v, t)),
         (DataType::Boolean, v) => truthy(v).map_or(Value::Null, Value::Boolean),
-        (DataType::Timestamp, v) => Value::Timestamp(to_i64_lossy(v)),
+        (DataType::Timestamp, Value::Text(s)) => Value::Timestamp(super::datetime::parse_timestamp(s)?),
+        (DataType::Timestamp, Value::Timestamp(_)) => v.clone(),
+        (DataType::Timestamp, Value::Integer(i)) => Value::Timestamp(*i),
+        (DataType::Timestamp, _) => return Err(cannot_cast(v, t)),
         (_, v) => v.clone(),
+    })
+}
+
+fn cannot_cast(v: &Value, t: DataType) -> Error {
+    let from = v.data_type().map_or("unknown".to_string(), |d| d.to_string());
+    Error::type_error(format!("cannot cast type {} to {}", from.to_lowercase(), t.to_string().to_lowercase()))
+}
+
+fn invalid_text(type_name: &str, s: &str) -> Error {
+    Error::data(DataError::InvalidTextRepresentation, format!("invalid input syntax for type {type_name}: \"{s}\""))
+}
+
+/// Text as an integer, PostgreSQL's way: surrounding spaces, a sign, digits; nothing else.
+pub fn parse_integer(s: &str) -> Result<i64> {
+    let t = s.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid_text("bigint", s));
     }
+    t.parse::<i64>().map_err(|_| {
+        Error::data(DataError::NumericOutOfRange, format!("value \"{s}\" is out of range for type bigint"))
+    })
+}
+
+/// Text as a real: a decimal number with optional exponent, or `NaN` / `Infinity`.
+pub fn parse_real(s: &str) -> Result<f64> {
+    let t = s.trim();
+    let special = match t.to_ascii_lowercase().as_str() {
+        "nan" => Some(f64::NAN),
+        "infinity" | "+infinity" | "inf" | "+inf" => Some(f64::INFINITY),
+        "-infinity" | "-inf" => Some(f64::NEG_INFINITY),
+        _ => None,
+    };
+    if let Some(r) = special {
+        return Ok(r);
+    }
+    match parse_number_prefix(t) {
+        (n, true) if !t.is_empty() => Ok(to_f64_lossy(&n)),
+        _ => Err(invalid_text("double precision", s)),
+    }
+}
+
+/// Text as a boolean: PostgreSQL's words (`t`, `true`, `yes`, `on`, `1`, and their opposites,
+/// any case, or any unique prefix of the words).
+pub fn parse_boolean(s: &str) -> Result<bool> {
+    let t = s.trim().to_ascii_lowercase();
+    let is_prefix = |word: &str| !t.is_empty() && word.starts_with(t.as_str());
+    match t.as_str() {
+        "1" | "on" => Ok(true),
+        "0" | "of" | "off" => Ok(false),
+        _ if is_prefix("true") || is_prefix("yes") => Ok(true),
+        _ if is_prefix("false") || is_prefix("no") => Ok(false),
+        _ => Err(invalid_text("boolean", s)),
+    }
+}
+
+/// A real rounded to the nearest integer (halves to even), or 22003 if it does not fit.
+fn real_to_integer(r: f64) -> Result<i64> {
+    let rounded = r.round_ties_even();
+    if rounded.is_nan() || rounded >= crate::value::TWO_POW_63 || rounded < -crate::value::TWO_POW_63 {
+        return Err(Error::data(DataError::NumericOutOfRange, "bigint out of range"));
+    }
+    Ok(rounded as i64)
 }
 
 /// Rust types that a [`Value`] converts into (typed getters on rows).
@@ -347,6 +423,26 @@ mod tests {
         assert_eq!(parse_number_prefix("-7"), (Value::Integer(-7), true));
         assert_eq!(parse_number_prefix(".5"), (Value::Real(0.5), true));
         assert_eq!(to_i64_lossy(&Value::Real(2.9)), 2);
-        assert_eq!(cast(&Value::Text("12.7x".into()), DataType::Integer), Value::Integer(12));
+    }
+
+    #[test]
+    fn casts_of_text_follow_postgresql() {
+        let text = |s: &str| Value::Text(s.into());
+        let code = |v: Value, t| cast(&v, t).unwrap_err().sqlstate().to_string();
+        assert_eq!(cast(&text(" 12 "), DataType::Integer).unwrap(), Value::Integer(12));
+        assert_eq!(code(text("12.7x"), DataType::Integer), "22P02");
+        assert_eq!(code(text("a"), DataType::Integer), "22P02");
+        assert_eq!(code(text(""), DataType::Integer), "22P02");
+        assert_eq!(code(text("99999999999999999999"), DataType::Integer), "22003");
+        assert_eq!(cast(&Value::Real(2.5), DataType::Integer).unwrap(), Value::Integer(2));
+        assert_eq!(cast(&Value::Real(-2.7), DataType::Integer).unwrap(), Value::Integer(-3));
+        assert_eq!(code(Value::Real(1e19), DataType::Integer), "22003");
+        assert_eq!(cast(&text("1.5e3"), DataType::Real).unwrap(), Value::Real(1500.0));
+        assert_eq!(code(text("x1"), DataType::Real), "22P02");
+        assert_eq!(cast(&text("yes"), DataType::Boolean).unwrap(), Value::Boolean(true));
+        assert_eq!(cast(&text("f"), DataType::Boolean).unwrap(), Value::Boolean(false));
+        assert_eq!(code(text("maybe"), DataType::Boolean), "22P02");
+        assert_eq!(code(text("2024-13-45"), DataType::Timestamp), "22008");
+        assert_eq!(cast(&Value::Timestamp(0), DataType::Text).unwrap(), text("1970-01-01 00:00:00+00"));
     }
 }

@@ -1,4 +1,5 @@
-//! Values as text, the way SQLite renders them (`CAST(x AS TEXT)`, `||`, results).
+//! Values as text (`CAST(x AS TEXT)`, `||`, results): numbers the way SQLite renders them,
+//! timestamps in PostgreSQL's ISO form.
 
 use braid_engine::Value;
 
@@ -42,7 +43,8 @@ pub fn to_text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::Boolean(b) => if *b { "1" } else { "0" }.to_string(),
-        Value::Integer(i) | Value::Timestamp(i) => i.to_string(),
+        Value::Integer(i) => i.to_string(),
+        Value::Timestamp(t) => super::datetime::format_timestamp(*t),
         Value::Real(r) => format_real(*r),
         Value::Text(s) => s.clone(),
         Value::Blob(b) => String::from_utf8_lossy(b).into_owned(),

@@ -7,13 +7,14 @@
 //! - in sort order, NULL < numbers < TEXT < BLOB (timestamps sort with numbers);
 //! - a comparison with NULL is unknown (`None`), which WHERE treats as false;
 //! - arithmetic converts its operands to numbers (`'12x'` is 12, `'abc'` is 0); integer
-//!   overflow in `+ - *` gives a REAL, as in SQLite; `x / 0` and `x % 0` are NULL.
+//!   overflow is an error (22003) and so is `x / 0` (22012), as in PostgreSQL.
 //!
 //! [`Value`]: braid_engine::Value
 
 mod arith;
 mod compare;
 mod convert;
+pub mod datetime;
 mod format;
 mod hash;
 

@@ -19,10 +19,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::Sink;
 use parking_lot::Mutex;
-use pgwire::api::auth::noop::NoopStartupHandler;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
-use pgwire::api::auth::{AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler};
+use pgwire::api::auth::{
+    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler, finish_authentication,
+    protocol_negotiation, save_startup_parameters_to_metadata,
+};
 use pgwire::api::{ClientInfo, PidSecretKeyGenerator};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::startup::SecretKey;
@@ -112,10 +114,35 @@ struct Trust {
     keys: Keys,
 }
 
-impl NoopStartupHandler for Trust {
-    fn pid_secret_key_generator(&self) -> &dyn PidSecretKeyGenerator {
-        &self.keys
+/// pgwire's trust handler (`NoopStartupHandler`) reports pgwire's own parameters
+/// (`server_version` 16.6-pgwire-…, which pg_dumpall refuses); this one reports Braid's.
+#[async_trait]
+impl StartupHandler for Trust {
+    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let PgWireFrontendMessage::Startup(ref startup) = message {
+            protocol_negotiation(client, startup).await?;
+            save_startup_parameters_to_metadata(client, startup);
+            let (pid, secret_key) = self.keys.generate(client);
+            client.set_pid_and_secret_key(pid, secret_key);
+            finish_authentication(client, &server_parameters()).await?;
+        }
+        Ok(())
     }
+}
+
+/// The ParameterStatus messages every client gets after authenticating: PostgreSQL's
+/// version Braid speaks (`braid::session::SERVER_VERSION`), UTF8, ISO dates in UTC.
+fn server_parameters() -> DefaultServerParameterProvider {
+    let mut p = DefaultServerParameterProvider::default();
+    p.server_version = braid::session::SERVER_VERSION.to_string();
+    p.time_zone = "UTC".into();
+    p.date_style = "ISO, MDY".into();
+    p
 }
 
 /// How a connection authenticates.
@@ -138,7 +165,7 @@ impl Startup {
     pub fn new(db: braid::Database, keys: Keys) -> Self {
         let mut scram = ScramAuth::new(Arc::new(Verifiers { db: db.clone() }));
         scram.set_iterations(ITERATIONS);
-        let scram = SASLAuthStartupHandler::new(Arc::new(DefaultServerParameterProvider::default()))
+        let scram = SASLAuthStartupHandler::new(Arc::new(server_parameters()))
             .with_scram(scram)
             .with_pid_secret_key_generator(Arc::new(keys));
         Startup { db, trust: Trust { keys }, scram, method: Mutex::new(None) }

@@ -1,17 +1,12 @@
-//! psql's describe commands (`\dt`, `\di`, `\d`, `\d NAME`, `\l`), answered from Braid's
-//! catalog.
+//! pgJDBC's `DatabaseMetaData.getTables` and `getColumns`, answered from Braid's catalog
+//! by recognising their query texts: the last client-specific answers, kept until the
+//! system catalogs (`braid`'s `pg_catalog`, which psql's `\d` commands now read for real)
+//! support what these two queries use (`'pg_class'::regclass` as an OID lookup, casts of
+//! `attidentity`, `pg_description` joins). Its name patterns (`LIKE`) and the kinds of
+//! relation it asks for are read from the query text.
 //!
-//! psql implements its backslash commands as queries over `pg_catalog`: joins of
-//! `pg_class`, `pg_namespace`, `pg_attribute`, `pg_index`, with PostgreSQL-only functions
-//! (`format_type`, `pg_get_indexdef`, `pg_table_is_visible`), regex operators and casts to
-//! `regclass`. Braid has no `pg_catalog` schema. Rather than emulate PostgreSQL's catalog in
-//! general, this module recognizes the queries psql sends (by distinctive text, as psql 15
-//! and 16 write them) and answers each from Braid's own catalog with the columns psql reads.
-//! Other queries that name `pg_catalog` get an empty result: psql's optional sections
-//! (policies, statistics, publications, inheritance, foreign keys) then print nothing.
-//!
-//! pgJDBC's `DatabaseMetaData.getTables` is recognized the same way: its name patterns
-//! (`LIKE`) and the kinds of relation it asks for are read from the query text.
+//! Every other query that names `pg_catalog` runs as written over the system catalogs
+//! (see `Session::catalog` for catalogs Braid does not have).
 //!
 //! Tables have the OID 16384 + their id, as PostgreSQL numbers user objects from 16384.
 
@@ -19,9 +14,6 @@ use braid::{DataType, Value};
 use braid_engine::TableDef;
 
 use super::session::{Reply, Step, TxChange};
-
-/// The first OID of a user object.
-const FIRST_OID: u64 = 16_384;
 
 /// What the describe queries need from the catalog: every table.
 pub type Tables = Vec<TableDef>;
@@ -121,15 +113,19 @@ fn code_outside_literals(sql: &str) -> String {
     out
 }
 
-/// The reply to a catalog query, given the database's tables.
-pub fn answer(sql: &str, tables: &Tables, views: &Views) -> Step {
-    let rows = |columns: &[&str], rows: Vec<Vec<Value>>| Step {
-        reply: Reply::Rows {
-            command: "SELECT".into(),
-            columns: columns.iter().map(|c| (c.to_string(), Some(DataType::Text))).collect(),
-            rows,
-        },
-        tx: TxChange::None,
+/// The reply to a catalog query psql or pgJDBC sends, given the database's tables; `None`
+/// for any other query, which then runs as written (`pg_catalog.version()`,
+/// `pg_catalog.set_config(…)`, `pg_catalog.upper('a')`).
+pub fn answer(sql: &str, tables: &Tables, views: &Views) -> Option<Step> {
+    let rows = |columns: &[&str], rows: Vec<Vec<Value>>| {
+        Some(Step {
+            reply: Reply::Rows {
+                command: "SELECT".into(),
+                columns: columns.iter().map(|c| (c.to_string(), Some(DataType::Text))).collect(),
+                rows,
+            },
+            tx: TxChange::None,
+        })
     };
     if sql.contains("AS TABLE_TYPE, d.description AS REMARKS") {
         // pgJDBC's getTables.
@@ -168,127 +164,7 @@ pub fn answer(sql: &str, tables: &Tables, views: &Views) -> Step {
         ];
         return rows(&names, jdbc_columns(sql, tables));
     }
-    if sql.contains("FROM pg_catalog.pg_database d") {
-        return rows(
-            &["Name", "Owner", "Encoding", "Collate", "Ctype", "Access privileges"],
-            vec![["braid", "braid", "UTF8", "C", "C", ""].map(text).to_vec()],
-        );
-    }
-    if sql.contains("c.relchecks, c.relkind, c.relhasindex") {
-        // \d NAME, second query: the table's flags, one row.
-        let Some(table) = oid_in(sql, "c.oid = '").and_then(|oid| by_oid(tables, oid)) else {
-            return rows(&["relchecks"], vec![]);
-        };
-        let has_index = !table.indexes.is_empty() || table.rowid_alias.is_some();
-        let row = vec![
-            text("0"),
-            text("r"),
-            boolean(has_index),
-            boolean(false),
-            boolean(false),
-            boolean(false),
-            boolean(false),
-            boolean(false),
-            boolean(false),
-            text(""),
-            text("0"),
-            text(""),
-            text("p"),
-            text("d"),
-            text("heap"),
-        ];
-        let names = [
-            "relchecks",
-            "relkind",
-            "relhasindex",
-            "relhasrules",
-            "relhastriggers",
-            "relrowsecurity",
-            "relforcerowsecurity",
-            "relhasoids",
-            "relispartition",
-            "reloptions",
-            "reltablespace",
-            "reloftype",
-            "relpersistence",
-            "relreplident",
-            "amname",
-        ];
-        return rows(&names, vec![row]);
-    }
-    if sql.contains("FROM pg_catalog.pg_attribute a") && sql.contains("a.attrelid = '") {
-        // \d NAME: the columns.
-        let Some(table) = oid_in(sql, "a.attrelid = '").and_then(|oid| by_oid(tables, oid)) else {
-            return rows(&["attname"], vec![]);
-        };
-        let names = ["attname", "format_type", "default", "attnotnull", "attcollation", "attidentity", "attgenerated"];
-        let found = table
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                vec![
-                    text(&c.name),
-                    text(&c.data_type.to_string().to_ascii_lowercase()),
-                    c.default.as_deref().map_or(Value::Null, text),
-                    boolean(table.is_not_null(i)),
-                    Value::Null,
-                    text(""),
-                    text(""),
-                ]
-            })
-            .collect();
-        return rows(&names, found);
-    }
-    if sql.contains("FROM pg_catalog.pg_class c, pg_catalog.pg_class c2, pg_catalog.pg_index i") {
-        // \d NAME: the indexes.
-        let Some(table) = oid_in(sql, "c.oid = '").and_then(|oid| by_oid(tables, oid)) else {
-            return rows(&["relname"], vec![]);
-        };
-        return rows(
-            &[
-                "relname",
-                "indisprimary",
-                "indisunique",
-                "indisclustered",
-                "indisvalid",
-                "pg_get_indexdef",
-                "pg_get_constraintdef",
-                "contype",
-                "condeferrable",
-                "condeferred",
-                "indisreplident",
-                "reltablespace",
-            ],
-            index_rows(table),
-        );
-    }
-    if sql.contains("SELECT c.oid,") && sql.contains("c.relname") && sql.contains("FROM pg_catalog.pg_class c") {
-        // \d NAME, first query: which relations the pattern names.
-        let pattern = name_pattern(sql);
-        let found = sorted(tables)
-            .filter(|t| pattern.as_deref().is_none_or(|p| matches(p, &t.name)))
-            .map(|t| vec![text(&(FIRST_OID + t.id).to_string()), text("public"), text(&t.name)])
-            .collect();
-        return rows(&["oid", "nspname", "relname"], found);
-    }
-    if sql.contains("FROM pg_catalog.pg_class c") && sql.contains("as \"Type\"") {
-        // \dt, \di, \d: a list of relations of the kinds asked for; indexes name their table.
-        let list = relation_list(sql, tables);
-        if list.iter().any(|r| r[2] == text("index")) {
-            return rows(&["Schema", "Name", "Type", "Owner", "Table"], list);
-        }
-        return rows(
-            &["Schema", "Name", "Type", "Owner"],
-            list.into_iter()
-                .map(|mut r| {
-                    r.truncate(4);
-                    r
-                })
-                .collect(),
-        );
-    }
-    rows(&["?column?"], vec![])
+    None
 }
 
 fn text(s: &str) -> Value {
@@ -304,55 +180,6 @@ fn sorted(tables: &Tables) -> impl Iterator<Item = &TableDef> {
     let mut all: Vec<&TableDef> = tables.iter().collect();
     all.sort_by(|a, b| a.name.cmp(&b.name));
     all.into_iter()
-}
-
-fn by_oid(tables: &Tables, oid: u64) -> Option<&TableDef> {
-    tables.iter().find(|t| FIRST_OID + t.id == oid)
-}
-
-/// The number quoted after `prefix` (`c.oid = '16384'`).
-fn oid_in(sql: &str, prefix: &str) -> Option<u64> {
-    let rest = &sql[sql.find(prefix)? + prefix.len()..];
-    rest[..rest.find('\'')?].parse().ok()
-}
-
-/// The name pattern psql made of its argument: `'^(t.*)$'` after `OPERATOR(pg_catalog.~)`.
-fn name_pattern(sql: &str) -> Option<String> {
-    let at = sql.find("relname OPERATOR(pg_catalog.~) '^(")? + "relname OPERATOR(pg_catalog.~) '^(".len();
-    let rest = &sql[at..];
-    Some(rest[..rest.find(")$'")?].to_string())
-}
-
-/// Matches psql's translation of a shell-style pattern: `.*` and `.` are wildcards, `\\`
-/// escapes, `|` separates alternatives; anything else is literal. Each alternative becomes
-/// a LIKE pattern, matched without recursion (the pattern comes from the client).
-fn matches(pattern: &str, name: &str) -> bool {
-    pattern.split('|').any(|alt| like_matches(&psql_to_like(alt), name))
-}
-
-/// psql's regular-expression subset as a LIKE pattern with `\` as its escape.
-fn psql_to_like(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '.' if chars.peek() == Some(&'*') => {
-                chars.next();
-                out.push('%');
-            }
-            '.' => out.push('_'),
-            '\\' => {
-                out.push('\\');
-                out.extend(chars.next());
-            }
-            '%' | '_' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The rows of pgJDBC's getTables: tables and views whose schema (`public`) and name match
@@ -449,80 +276,6 @@ fn like_matches(pattern: &str, s: &str) -> bool {
     braid::functions::like(s, pattern, Some('\\'), true)
 }
 
-/// The rows of `\dt` / `\di` / `\d`: tables when the query asks for kind `r`, indexes for
-/// kind `i`.
-fn relation_list(sql: &str, tables: &Tables) -> Vec<Vec<Value>> {
-    let kinds = sql.find("c.relkind IN (").map_or("", |at| {
-        let rest = &sql[at + "c.relkind IN (".len()..];
-        &rest[..rest.find(')').unwrap_or(0)]
-    });
-    let pattern = name_pattern(sql);
-    let wanted = |name: &str| pattern.as_deref().is_none_or(|p| matches(p, name));
-    let mut out = vec![];
-    if kinds.contains("'r'") {
-        for t in sorted(tables).filter(|t| wanted(&t.name)) {
-            out.push(vec![text("public"), text(&t.name), text("table"), text("braid"), Value::Null]);
-        }
-    }
-    if kinds.contains("'i'") {
-        for t in sorted(tables) {
-            for index in t.indexes.iter().filter(|i| wanted(&i.name)) {
-                out.push(vec![text("public"), text(&index.name), text("index"), text("braid"), text(&t.name)]);
-            }
-        }
-    }
-    out.sort_by(|a, b| a[1].to_string().cmp(&b[1].to_string()));
-    out
-}
-
-/// The rows of `\d NAME`'s index section: the INTEGER PRIMARY KEY (Braid's rowid, shown as
-/// PostgreSQL shows a primary key), then each index.
-fn index_rows(table: &TableDef) -> Vec<Vec<Value>> {
-    let column_list = |columns: &[u32]| {
-        columns.iter().map(|&c| table.columns[c as usize].name.as_str()).collect::<Vec<_>>().join(", ")
-    };
-    let mut out = vec![];
-    if let Some(alias) = table.rowid_alias {
-        let name = format!("{}_pkey", table.name);
-        let columns = column_list(&[alias]);
-        out.push(vec![
-            text(&name),
-            boolean(true),
-            boolean(true),
-            boolean(false),
-            boolean(true),
-            text(&format!("CREATE UNIQUE INDEX {name} ON public.{} USING btree ({columns})", table.name)),
-            text(&format!("PRIMARY KEY ({columns})")),
-            text("p"),
-            boolean(false),
-            boolean(false),
-            boolean(false),
-            text("0"),
-        ]);
-    }
-    let mut indexes: Vec<_> = table.indexes.iter().collect();
-    indexes.sort_by(|a, b| a.name.cmp(&b.name));
-    for index in indexes {
-        let unique = if index.unique { "UNIQUE " } else { "" };
-        let columns = column_list(&index.columns);
-        out.push(vec![
-            text(&index.name),
-            boolean(false),
-            boolean(index.unique),
-            boolean(false),
-            boolean(true),
-            text(&format!("CREATE {unique}INDEX {} ON public.{} USING btree ({columns})", index.name, table.name)),
-            Value::Null,
-            Value::Null,
-            boolean(false),
-            boolean(false),
-            boolean(false),
-            text("0"),
-        ]);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -545,20 +298,6 @@ mod tests {
         let many = "%".repeat(100_000);
         assert!(like_matches(&many, "public"));
         assert!(!like_matches(&(many.clone() + "x"), &"p".repeat(10_000)));
-        assert!(matches(&".*".repeat(50_000), "t"));
-        assert!(matches("t_.*|u", "t_x") && matches("t_.*|u", "u") && !matches("t_.*", "tax"));
-        assert!(matches("t\\.x", "t.x") && !matches("t\\.x", "tax"));
-    }
-
-    #[test]
-    fn psql_patterns_match_as_psql_means_them() {
-        assert!(matches("t", "t"));
-        assert!(!matches("t", "tt"));
-        assert!(matches("t.*", "things"));
-        assert!(matches("a|b", "b"));
-        assert!(matches("t.x", "tax"));
-        assert!(matches("a\\.b", "a.b"));
-        assert!(!matches("a\\.b", "axb"));
     }
 
     #[test]
@@ -584,7 +323,7 @@ mod tests {
             )
         };
         let names = |sql: &str| -> Vec<String> {
-            match answer(sql, &tables, &views).reply {
+            match answer(sql, &tables, &views).expect("a query psql or pgJDBC sends").reply {
                 Reply::Rows { rows, .. } => rows
                     .iter()
                     .map(|r| match (&r[2], &r[3]) {
@@ -617,7 +356,7 @@ mod tests {
             )
         };
         let found = |sql: &str| -> Vec<Vec<Value>> {
-            match answer(sql, &tables, &vec![]).reply {
+            match answer(sql, &tables, &vec![]).expect("a query psql or pgJDBC sends").reply {
                 Reply::Rows { rows, .. } => rows,
                 _ => panic!("rows expected"),
             }
@@ -628,12 +367,5 @@ mod tests {
         assert_eq!(rows[1][2..5], [text("name"), text("25"), text("f")]);
         assert_eq!(found(&query("AND c.relname LIKE 'it%') c WHERE true  AND attname LIKE 'n%'")).len(), 1);
         assert!(found(&query("AND c.relname LIKE 'nope')")).is_empty());
-    }
-
-    #[test]
-    fn oids_and_patterns_are_read_from_the_query_text() {
-        assert_eq!(oid_in("WHERE c.oid = '16390';", "c.oid = '"), Some(16_390));
-        let q = "WHERE c.relname OPERATOR(pg_catalog.~) '^(t.*)$' COLLATE pg_catalog.default";
-        assert_eq!(name_pattern(q).as_deref(), Some("t.*"));
     }
 }

@@ -14,7 +14,6 @@
 //! - [`cancel`] finds the session a cancel request names;
 //! - [`catalog`] answers psql's describe commands (`\dt`, `\d NAME`, `\l`) and pgJDBC's
 //!   metadata queries from Braid's catalog;
-//! - [`information_schema`] runs queries over `information_schema` on a scratch database.
 //!
 //! Connections are spread round-robin over one single-threaded tokio runtime per core
 //! (thread per core), rather than served by one work-stealing runtime: under pgbench the
@@ -30,7 +29,6 @@ pub mod catalog;
 pub mod copy;
 pub mod error;
 pub mod handler;
-pub mod information_schema;
 pub mod limit;
 pub mod serve;
 pub mod session;

@@ -15,14 +15,14 @@
 //! transaction and `COMMIT` / `ROLLBACK` outside one are accepted and do nothing, as in
 //! PostgreSQL (which only warns).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use braid::{Connection, DataType, Description, Output, PreparedStatement, Value};
 use pgwire::api::Type;
 
-use super::{catalog, copy, information_schema, types};
+use super::{catalog, copy, types};
 
 use super::error::{Failure, from_braid, info};
 
@@ -81,7 +81,6 @@ pub struct Session {
     shapes: HashMap<String, PreparedStatement>,
     /// In a transaction that a statement failed in: only COMMIT / ROLLBACK are accepted.
     failed: bool,
-    settings: BTreeMap<String, String>,
     /// Statements slower than this are logged.
     slow: Duration,
     /// The COPY FROM STDIN under way.
@@ -107,17 +106,7 @@ struct CopyIn {
 impl Session {
     pub fn new(mut conn: Connection, slow: Duration, statement_timeout: Option<Duration>) -> Self {
         conn.set_statement_timeout(statement_timeout);
-        let mut settings = default_settings();
-        settings.insert("statement_timeout".into(), statement_timeout.map_or(0, |t| t.as_millis()).to_string());
-        Session {
-            conn,
-            statements: HashMap::new(),
-            shapes: HashMap::new(),
-            failed: false,
-            settings,
-            slow,
-            copy_in: None,
-        }
+        Session { conn, statements: HashMap::new(), shapes: HashMap::new(), failed: false, slow, copy_in: None }
     }
 
     /// The database this session's connection reads and writes.
@@ -145,24 +134,11 @@ impl Session {
     /// error, which is the last entry.
     pub fn simple(&mut self, sql: &str) -> Vec<Result<Step, Failure>> {
         if catalog::is_catalog_query(sql) {
-            return vec![self.catalog(sql)];
-        }
-        if information_schema::is_information_schema_query(sql) {
-            let prepared = self.refuse_if_failed().and_then(|()| information_schema::prepare(&self.database(), sql));
-            let (mut scratch, statements) = match prepared {
-                Ok(p) => p,
-                Err(e) => return vec![Err(self.fail(e))],
-            };
-            let mut steps = vec![];
-            for mut statement in statements {
-                let step = information_schema::step(&mut scratch, &mut statement, vec![]).map_err(|e| self.fail(e));
-                let failed = step.is_err();
-                steps.push(step);
-                if failed {
-                    break;
-                }
+            match self.catalog(sql) {
+                Ok(Some(step)) => return vec![Ok(step)],
+                Ok(None) => {}
+                Err(e) => return vec![Err(e)],
             }
-            return steps;
         }
         if let Some(step) = self.simple_parameterized(sql) {
             return vec![step];
@@ -231,14 +207,6 @@ impl Session {
         if self.statements.contains_key(&key) || catalog::is_catalog_query(sql) {
             return Ok(key);
         }
-        if information_schema::is_information_schema_query(sql) {
-            // Checked now, prepared again at each Describe and Execute.
-            let (_, statements) = information_schema::prepare(&self.database(), sql)?;
-            if statements.len() != 1 {
-                return Err(info("42601", "a prepared statement holds exactly one command"));
-            }
-            return Ok(key);
-        }
         let mut statements = self.conn.prepare_all(sql).map_err(|e| from_braid(&e))?;
         if statements.len() > 1 {
             return Err(info("42601", "cannot insert multiple commands into a prepared statement"));
@@ -255,25 +223,18 @@ impl Session {
 
     /// Extended protocol `Describe`: the parameter and result types of a parsed statement.
     pub fn describe(&mut self, sql: &Arc<str>) -> Result<Arc<Description>, Failure> {
-        if catalog::is_catalog_query(sql) {
-            let columns = match self.catalog(sql)?.reply {
+        if catalog::is_catalog_query(sql)
+            && let Some(step) = self.catalog(sql)?
+        {
+            let columns = match step.reply {
                 Reply::Rows { columns, .. } => columns,
                 _ => vec![],
             };
             return Ok(Arc::new(Description { params: vec![], columns }));
         }
-        if information_schema::is_information_schema_query(sql) {
-            let (mut scratch, mut statements) = information_schema::prepare(&self.database(), sql)?;
-            let statement = statements.first_mut().ok_or_else(|| info("42601", "empty statement"))?;
-            return scratch.describe(statement).map_err(|e| from_braid(&e));
-        }
         let mut statement = self.take(sql)?;
         let description = match statement.command() {
-            "SHOW" => Ok(Arc::new(Description {
-                params: vec![],
-                columns: vec![(show_name(&statement), Some(DataType::Text))],
-            })),
-            "SET" | "DISCARD" | "DEALLOCATE" | "COPY" => Ok(Arc::new(Description { params: vec![], columns: vec![] })),
+            "DISCARD" | "DEALLOCATE" | "COPY" => Ok(Arc::new(Description { params: vec![], columns: vec![] })),
             _ => self.conn.describe(&mut statement).map_err(|e| from_braid(&e)),
         };
         self.statements.insert(sql.clone(), statement);
@@ -282,15 +243,10 @@ impl Session {
 
     /// Extended protocol `Execute`: runs a parsed statement with its parameters.
     pub fn execute(&mut self, sql: &Arc<str>, params: Vec<Value>) -> Result<Step, Failure> {
-        if catalog::is_catalog_query(sql) {
-            return self.catalog(sql);
-        }
-        if information_schema::is_information_schema_query(sql) {
-            self.refuse_if_failed().map_err(|e| self.fail(e))?;
-            let (mut scratch, mut statements) =
-                information_schema::prepare(&self.database(), sql).map_err(|e| self.fail(e))?;
-            let statement = statements.first_mut().ok_or_else(|| info("42601", "empty statement"))?;
-            return information_schema::step(&mut scratch, statement, params).map_err(|e| self.fail(e));
+        if catalog::is_catalog_query(sql)
+            && let Some(step) = self.catalog(sql)?
+        {
+            return Ok(step);
         }
         let mut statement = self.take(sql)?;
         let step = self.run(&mut statement, params, sql);
@@ -335,21 +291,6 @@ impl Session {
                 return Ok(Step::command("ROLLBACK", TxChange::Ended));
             }
             _ if self.failed => return Err(in_failed_transaction()),
-            "SET" => return self.set(&statement.text()),
-            "SHOW" => {
-                let name = show_name(statement);
-                let value = self.settings.get(&name).cloned();
-                let value =
-                    value.ok_or_else(|| info("42704", format!("unrecognized configuration parameter \"{name}\"")))?;
-                return Ok(Step {
-                    reply: Reply::Rows {
-                        command: "SHOW".into(),
-                        columns: vec![(name, Some(DataType::Text))],
-                        rows: vec![vec![Value::Text(value)]],
-                    },
-                    tx: TxChange::None,
-                });
-            }
             "DISCARD" => return Ok(Step::command("DISCARD ALL", TxChange::None)),
             "COPY" => return self.start_copy(statement),
             // Protocol-level statements are kept by pgwire under the names the client
@@ -542,13 +483,30 @@ impl Session {
 
     /// A query over PostgreSQL's catalog, answered from Braid's (psql's describe commands,
     /// pgJDBC's metadata).
-    fn catalog(&mut self, sql: &str) -> Result<Step, Failure> {
+    fn catalog(&mut self, sql: &str) -> Result<Option<Step>, Failure> {
         tracing::debug!(sql, "catalog query");
-        let read = || -> braid::Result<Step> {
+        self.refuse_if_failed()?;
+        let read = || -> braid::Result<Option<Step>> {
             let txn = self.db().engine().begin_read_only()?;
             Ok(catalog::answer(sql, &txn.tables()?, &braid::views(&txn)?))
         };
-        read().map_err(|e| from_braid(&e))
+        if let Some(step) = read().map_err(|e| from_braid(&e))? {
+            return Ok(Some(step));
+        }
+        // Any other catalog query runs as written, over Braid's system tables. One that
+        // reads a catalog Braid does not have (psql's `\d` reads pg_policy,
+        // pg_statistic_ext, pg_publication for its optional sections) gets no rows, as from
+        // an empty catalog, rather than an error that would stop psql's command.
+        let mut statements = self.conn.prepare_all(sql).map_err(|e| from_braid(&e))?;
+        let Some(statement) = statements.first_mut() else { return Ok(None) };
+        match self.conn.describe(statement) {
+            Err(braid::Error::NotFound { kind: "relation", name }) if name.starts_with("pg_catalog.") => {
+                tracing::debug!(relation = %name, "a catalog Braid does not have, read as empty");
+                let reply = Reply::Rows { command: "SELECT".into(), columns: vec![], rows: vec![] };
+                Ok(Some(Step { reply, tx: TxChange::None }))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// In a failed transaction, the error every statement but COMMIT / ROLLBACK gets.
@@ -563,32 +521,6 @@ impl Session {
         }
         error
     }
-
-    /// `SET name = value` / `SET name TO value`: kept for SHOW; Braid has no setting that
-    /// changes behaviour through SET yet, so every name is accepted.
-    fn set(&mut self, text: &str) -> Result<Step, Failure> {
-        let rest = text.trim_start_matches(|c: char| c.is_ascii_alphabetic()).trim();
-        let rest = rest.strip_prefix("SESSION ").or_else(|| rest.strip_prefix("LOCAL ")).unwrap_or(rest).trim();
-        let (name, value) = match rest.split_once('=').or_else(|| rest.split_once(" TO ")) {
-            Some((n, v)) => (n.trim(), v.trim()),
-            None => rest.split_once(' ').unwrap_or((rest, "")),
-        };
-        if name.is_empty() {
-            return Ok(Step::command("SET", TxChange::None));
-        }
-        let name = name.to_ascii_lowercase();
-        let value = value.trim_matches('\'').to_string();
-        if name == "statement_timeout" {
-            let timeout = parse_duration(&value).ok_or_else(|| {
-                info("22023", format!("invalid value for parameter \"statement_timeout\": \"{value}\""))
-            })?;
-            self.conn.set_statement_timeout((!timeout.is_zero()).then_some(timeout));
-            self.settings.insert(name, timeout.as_millis().to_string());
-        } else {
-            self.settings.insert(name, value);
-        }
-        Ok(Step::command("SET", TxChange::None))
-    }
 }
 
 /// The verb of a command's tag: what precedes the row count (`INSERT 0 3`, `UPDATE 3`).
@@ -598,24 +530,6 @@ pub(crate) fn tag_verb(command: &'static str) -> &'static str {
         "OK" => "SELECT",
         c => c,
     }
-}
-
-/// A duration as PostgreSQL settings write it: milliseconds, or a number with a unit
-/// (`us`, `ms`, `s`, `min`, `h`).
-fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let ms = match unit.trim() {
-        "" | "ms" => number,
-        "us" => number / 1000.0,
-        "s" => number * 1000.0,
-        "min" => number * 60_000.0,
-        "h" => number * 3_600_000.0,
-        _ => return None,
-    };
-    (ms.is_finite() && ms >= 0.0).then(|| Duration::from_micros((ms * 1000.0) as u64))
 }
 
 /// Whether `sql` holds anything but whitespace and `;` after its statement number `n`
@@ -639,39 +553,9 @@ fn text_after_statement(sql: &str, n: usize) -> bool {
     false
 }
 
-/// The setting a `SHOW` names, lower case.
-fn show_name(statement: &PreparedStatement) -> String {
-    let text = statement.text();
-    text.trim_start_matches(|c: char| c.is_ascii_alphabetic()).trim().trim_matches('"').to_ascii_lowercase()
-}
-
 /// What a statement in a failed transaction gets (25P02).
 fn in_failed_transaction() -> Failure {
     info("25P02", "current transaction is aborted, commands ignored until end of transaction block")
-}
-
-/// The settings SHOW answers before any SET: those drivers ask for.
-fn default_settings() -> BTreeMap<String, String> {
-    [
-        ("server_version", "16.6"),
-        ("server_version_num", "160006"),
-        ("server_encoding", "UTF8"),
-        ("client_encoding", "UTF8"),
-        ("datestyle", "ISO, MDY"),
-        ("timezone", "UTC"),
-        ("integer_datetimes", "on"),
-        ("standard_conforming_strings", "on"),
-        ("transaction_isolation", "repeatable read"),
-        ("default_transaction_isolation", "repeatable read"),
-        ("transaction_read_only", "off"),
-        ("search_path", "public"),
-        ("max_identifier_length", "63"),
-        ("application_name", ""),
-        ("extra_float_digits", "1"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -730,7 +614,8 @@ mod tests {
         let before = s.shapes.len();
         let (columns, got) = rows(s.simple("SELECT v, 7 FROM t WHERE id = 1"));
         assert_eq!(got, vec![vec![Value::Text("a".into()), Value::Integer(7)]]);
-        assert_eq!(columns[1], "7", "a number outside the WHERE clause still names its column");
+        // PostgreSQL names a literal column `?column?`; the value shows it was not lifted.
+        assert_eq!(columns[1], "?column?");
         let (_, got) = rows(s.simple("SELECT v, 7 FROM t WHERE id = 2"));
         assert_eq!(got, vec![vec![Value::Text("b".into()), Value::Integer(7)]]);
         assert_eq!(s.shapes.len(), before + 1, "one statement for both");

@@ -21,6 +21,7 @@ use bytes::{BufMut, BytesMut};
 use pgwire::api::Type;
 use pgwire::api::results::FieldFormat;
 
+use braid::value::datetime;
 use braid::{DataType, Value};
 
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC).
@@ -161,80 +162,9 @@ fn write_hex(buf: &mut BytesMut, bytes: &[u8]) {
     }
 }
 
-/// `timestamptz` in ISO form, UTC: `2026-11-29 17:02:03.123456+00`.
+/// `timestamptz` in ISO form, UTC (`braid::value::datetime`).
 fn write_timestamp(w: &mut Writer, micros: i64) {
-    use std::fmt::Write as _;
-    let secs = micros.div_euclid(1_000_000);
-    let frac = micros.rem_euclid(1_000_000);
-    let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    _ = write!(w, "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", day_secs / 3600, day_secs / 60 % 60, day_secs % 60);
-    if frac != 0 {
-        let digits = format!("{frac:06}");
-        _ = write!(w, ".{}", digits.trim_end_matches('0'));
-    }
-    w.0.put_slice(b"+00");
-}
-
-/// The (year, month, day) of a day count from 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// The day count from 1970-01-01 of a civil date (the inverse of [`civil_from_days`]).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = i64::from(if m > 2 { m - 3 } else { m + 9 });
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Parses `YYYY-MM-DD[ HH:MM:SS[.ffffff]][+HH[:MM]|Z]` into microseconds since the epoch.
-pub fn parse_timestamp(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let (date, rest) = text.split_at(text.find([' ', 'T']).unwrap_or(text.len()));
-    let mut parts = date.splitn(3, '-');
-    let (y, m, d): (i64, u32, u32) =
-        (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let rest = rest.trim_start_matches([' ', 'T']);
-    let zone_at = rest.find(['+', '-', 'Z']).unwrap_or(rest.len());
-    let (time, zone) = rest.split_at(zone_at);
-    let mut micros = days_from_civil(y, m, d) * 86_400_000_000;
-    if !time.is_empty() {
-        let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
-        let mut f = hms.split(':');
-        let h: i64 = f.next()?.parse().ok()?;
-        let mi: i64 = f.next()?.parse().ok()?;
-        let s: i64 = f.next().map_or(Some(0), |s| s.parse().ok())?;
-        let frac_us: i64 = if frac.is_empty() {
-            0
-        } else {
-            let digits: String = frac.chars().take(6).collect();
-            digits.parse::<i64>().ok()? * 10_i64.pow(6 - digits.len() as u32)
-        };
-        micros += ((h * 60 + mi) * 60 + s) * 1_000_000 + frac_us;
-    }
-    if let Some(offset) = zone.strip_prefix(['+', '-']) {
-        let sign = if zone.starts_with('-') { -1 } else { 1 };
-        let (h, m) = offset.split_once(':').unwrap_or((offset.get(..2)?, offset.get(2..).unwrap_or("")));
-        let minutes = h.parse::<i64>().ok()? * 60 + if m.is_empty() { 0 } else { m.parse::<i64>().ok()? };
-        micros -= sign * minutes * 60_000_000;
-    }
-    Some(micros)
+    _ = datetime::write_timestamp(w, micros);
 }
 
 /// Reads one parameter sent as `ty` in `binary` or text format.
@@ -271,7 +201,7 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
         },
         Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => Value::Integer(text.trim().parse().map_err(|_| bad())?),
         Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC => Value::Real(parse_float(text.trim()).ok_or_else(bad)?),
-        Type::TIMESTAMPTZ | Type::TIMESTAMP => Value::Timestamp(parse_timestamp(text).ok_or_else(bad)?),
+        Type::TIMESTAMPTZ | Type::TIMESTAMP => Value::Timestamp(datetime::parse_timestamp(text).map_err(|_| bad())?),
         Type::BYTEA => Value::Blob(parse_bytea(text).ok_or_else(bad)?),
         _ => Value::Text(text.to_string()),
     })
@@ -350,12 +280,12 @@ mod tests {
     fn timestamps_round_trip_through_text() {
         for micros in [0, 1, -1, 1_764_435_723_123_456, -62_135_596_800_000_000, 253_402_300_799_999_999] {
             let t = text(&Value::Timestamp(micros), &Type::TIMESTAMPTZ);
-            assert_eq!(parse_timestamp(&t), Some(micros), "{t}");
+            assert_eq!(datetime::parse_timestamp(&t).ok(), Some(micros), "{t}");
         }
         assert_eq!(text(&Value::Timestamp(0), &Type::TIMESTAMPTZ), "1970-01-01 00:00:00+00");
-        assert_eq!(parse_timestamp("2000-01-01 02:00:00+02"), Some(PG_EPOCH_MICROS));
-        assert_eq!(parse_timestamp("2000-01-01T00:00:00Z"), Some(PG_EPOCH_MICROS));
-        assert_eq!(parse_timestamp("2000-13-01"), None);
+        assert_eq!(datetime::parse_timestamp("2000-01-01 02:00:00+02").ok(), Some(PG_EPOCH_MICROS));
+        assert_eq!(datetime::parse_timestamp("2000-01-01T00:00:00Z").ok(), Some(PG_EPOCH_MICROS));
+        assert!(datetime::parse_timestamp("2000-13-01").is_err());
     }
 
     #[test]

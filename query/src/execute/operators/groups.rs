@@ -171,8 +171,8 @@ mod tests {
     fn with_ctx(f: impl FnOnce(&Ctx)) {
         let db = braid_engine::Database::open_in_memory().unwrap();
         let txn = db.begin_read_only().unwrap();
-        let (params, shared) = (ParamValues::default(), Shared::default());
-        f(&Ctx::new(&txn, &params, &shared));
+        let (params, shared, session) = (ParamValues::default(), Shared::default(), crate::session::Session::default());
+        f(&Ctx::new(&txn, &params, &session, &shared));
     }
 
     fn column(index: usize) -> Expr {

@@ -179,6 +179,7 @@ fn build_node<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>, wanted: Option<usize>) -> Re
             Box::new(scan::index_scan(table, index, range, *reverse, read.as_deref(), wanted, ctx)?)
         }
         Plan::CteRef { id, name, .. } => Box::new(scan::CteScan::new(*id, name, ctx)?),
+        Plan::SystemScan { table, views, .. } => Box::new(scan::CteScan::system(table, views, ctx)?),
         Plan::Filter { input: i, predicate } => Box::new(basic::Filter { input: input(i)?, predicate, ctx }),
         // A projection passes on as many rows as it reads.
         Plan::Project { input: i, exprs } => Box::new(basic::Project::new(build_wanting(i, ctx, wanted)?, exprs, ctx)),

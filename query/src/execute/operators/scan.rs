@@ -422,7 +422,7 @@ impl Operator for Values<'_> {
     }
 }
 
-/// The rows of a CTE, computed before the query that reads them.
+/// Rows computed before the query reads them: a CTE's, or a system catalog's.
 pub(super) struct CteScan {
     rows: Rc<Vec<Row>>,
     at: usize,
@@ -433,6 +433,12 @@ impl CteScan {
         let rows = ctx.shared.ctes.borrow().get(&id).cloned();
         let rows = rows.ok_or_else(|| Error::invalid(format!("internal error: CTE {name} not computed")))?;
         Ok(CteScan { rows, at: 0 })
+    }
+
+    /// The rows of a system catalog, made now from the transaction's catalog.
+    pub fn system(table: &crate::source::SystemTable, views: &[crate::source::ViewInfo], ctx: &Ctx) -> Result<Self> {
+        let catalog = crate::source::system::CatalogView { tables: ctx.txn.tables()?, views, session: ctx.session };
+        Ok(CteScan { rows: Rc::new(table.rows(&catalog)), at: 0 })
     }
 }
 

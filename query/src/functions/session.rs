@@ -1,0 +1,171 @@
+//! Functions of the session: its settings (`current_setting`, `set_config`), who and where
+//! it is (`current_user`, `current_database`, `current_schema`, `pg_backend_pid`) and the
+//! time its transaction began (`now()`). They are what clients call on connect (SQLAlchemy,
+//! Django, pg_dump) and in catalog queries; none is constant, so none is folded into a
+//! cached plan.
+
+use braid_engine::Value;
+
+use super::ScalarFunction;
+use crate::error::{Error, Result};
+use crate::session::{Session, now_micros};
+use crate::value::datetime::MICROS_PER_DAY;
+use crate::value::{to_text, truthy};
+
+/// Calls a session function (`ScalarFunction::reads_session`).
+pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session) -> Result<Value> {
+    use ScalarFunction::*;
+    let arg = |i: usize| args.get(i).unwrap_or(&Value::Null);
+    Ok(match f {
+        CurrentSetting if arg(0).is_null() => Value::Null,
+        CurrentSetting => {
+            let missing_ok = truthy(arg(1)) == Some(true);
+            match session.get(&to_text(arg(0))) {
+                Ok(v) => Value::Text(v),
+                Err(_) if missing_ok => Value::Null,
+                Err(e) => return Err(e),
+            }
+        }
+        SetConfig => {
+            if arg(0).is_null() {
+                return Err(Error::invalid("SET requires parameter name"));
+            }
+            let (name, value) = (to_text(arg(0)), to_text(arg(1)));
+            session.set(&name, &value)?;
+            Value::Text(session.get(&name)?)
+        }
+        CurrentUser => Value::Text(session.user()),
+        CurrentDatabase => Value::Text(session.database()),
+        CurrentSchema => Value::Text(session.current_schema()),
+        CurrentSchemas => {
+            let mut schemas = session.search_path();
+            if truthy(arg(0)) == Some(true) && !schemas.iter().any(|s| s == "pg_catalog") {
+                schemas.insert(0, "pg_catalog".into());
+            }
+            Value::Text(format!("{{{}}}", schemas.join(",")))
+        }
+        BackendPid => Value::Integer(session.pid().into()),
+        GetUserById if arg(0).is_null() => Value::Null,
+        GetUserById => match crate::value::to_i64_lossy(arg(0)) {
+            10 => Value::Text(session.user()),
+            oid => Value::Text(format!("unknown (OID={oid})")),
+        },
+        Now => Value::Timestamp(session.transaction_start()),
+        ClockTimestamp => Value::Timestamp(now_micros()),
+        CurrentDate => Value::Timestamp(session.transaction_start().div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY),
+        other => return Err(Error::invalid(format!("internal error: {}() is not a session function", other.name()))),
+    })
+}
+
+/// `quote_ident`: the name as is when it is a lower-case identifier that is not a keyword,
+/// else in double quotes with inner quotes doubled.
+pub(super) fn quote_ident(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+        && !is_reserved(name);
+    if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
+}
+
+/// PostgreSQL's reserved keywords (those `quote_ident` must quote).
+fn is_reserved(word: &str) -> bool {
+    const RESERVED: &[&str] = &[
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "both",
+        "case",
+        "cast",
+        "check",
+        "collate",
+        "column",
+        "constraint",
+        "create",
+        "current_catalog",
+        "current_date",
+        "current_role",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "default",
+        "deferrable",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "false",
+        "fetch",
+        "for",
+        "foreign",
+        "from",
+        "grant",
+        "group",
+        "having",
+        "in",
+        "initially",
+        "intersect",
+        "into",
+        "lateral",
+        "leading",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "not",
+        "null",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "placing",
+        "primary",
+        "references",
+        "returning",
+        "select",
+        "session_user",
+        "some",
+        "symmetric",
+        "table",
+        "then",
+        "to",
+        "trailing",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "variadic",
+        "when",
+        "where",
+        "window",
+        "with",
+    ];
+    RESERVED.binary_search(&word).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted_only_when_they_need_it() {
+        assert_eq!(quote_ident("users"), "users");
+        assert_eq!(quote_ident("MyTable"), "\"MyTable\"");
+        assert_eq!(quote_ident("select"), "\"select\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_ident("1a"), "\"1a\"");
+    }
+
+    #[test]
+    fn the_reserved_list_is_sorted() {
+        // binary_search needs it.
+        assert!(is_reserved("with") && is_reserved("all") && !is_reserved("name"));
+    }
+}

@@ -1,0 +1,303 @@
+//! A connection's session: PostgreSQL's run-time settings and who the session is.
+//!
+//! Settings are what `SET`, `SHOW`, `RESET`, `current_setting()` and `set_config()` read
+//! and write, embedded and over the wire alike (the server's sessions are embedded
+//! connections, so a psql `SHOW` and an application's `current_setting` see one map).
+//! Names are case-insensitive (kept lower case). The defaults are the values PostgreSQL 15
+//! reports for the settings clients ask about on connect; an unknown name is an error
+//! (42704) for `SHOW` and `current_setting`, and is accepted by `SET` only when it is a
+//! custom (dotted) name, as PostgreSQL does.
+//!
+//! `statement_timeout` changes behaviour: the connection reads it before each statement.
+//! The others are reported as set (Braid's behaviour does not depend on them yet: dates are
+//! always read and written in ISO form, in UTC).
+//!
+//! The session also knows the time its transaction began, which `now()` and
+//! `CURRENT_TIMESTAMP` return (PostgreSQL's transaction timestamp).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::Duration;
+
+use crate::error::{DataError, Error, Result};
+
+/// The PostgreSQL version Braid speaks: the major version whose catalogs, functions and
+/// protocol Braid follows, and what psql, pg_dump and drivers check the server against.
+pub const SERVER_VERSION: &str = "15.0";
+/// [`SERVER_VERSION`] as `server_version_num`.
+pub const SERVER_VERSION_NUM: &str = "150000";
+
+/// What `version()` returns: PostgreSQL's form (drivers parse the leading
+/// `PostgreSQL <major>.<minor>`), naming Braid in the parentheses where PostgreSQL names
+/// its distribution.
+pub fn version_string() -> String {
+    format!(
+        "PostgreSQL {SERVER_VERSION} (Braid {}) on {}-linux, compiled by rustc, 64-bit",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::ARCH
+    )
+}
+
+/// Session ids as `pg_backend_pid()` reports them: distinct per connection in a process.
+static NEXT_PID: AtomicI32 = AtomicI32::new(1);
+
+/// One connection's session state.
+#[derive(Debug)]
+pub struct Session {
+    settings: Mutex<BTreeMap<String, String>>,
+    pid: i32,
+    /// Microseconds since the epoch at which the current transaction (or autocommit
+    /// statement) began.
+    started: Mutex<i64>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new("braid", "braid")
+    }
+}
+
+impl Session {
+    /// A session of `user` on `database`.
+    pub fn new(user: &str, database: &str) -> Session {
+        let mut settings = defaults();
+        settings.insert("session_authorization".into(), user.into());
+        settings.insert("braid.user".into(), user.into());
+        settings.insert("braid.database".into(), database.into());
+        Session {
+            settings: Mutex::new(settings),
+            pid: NEXT_PID.fetch_add(1, Ordering::Relaxed),
+            started: Mutex::new(now_micros()),
+        }
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, String>> {
+        self.settings.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A setting's value, or 42704 when there is no such setting.
+    pub fn get(&self, name: &str) -> Result<String> {
+        self.try_get(name).ok_or_else(|| unrecognized(name))
+    }
+
+    /// A setting's value, if it exists.
+    pub fn try_get(&self, name: &str) -> Option<String> {
+        self.map().get(&name.to_ascii_lowercase()).cloned()
+    }
+
+    /// Sets a setting (`SET`, `set_config`). Known settings with a checked form are checked;
+    /// unknown names are refused unless they are custom (`prefix.name`).
+    pub fn set(&self, name: &str, value: &str) -> Result<()> {
+        let name = name.to_ascii_lowercase();
+        let value = match name.as_str() {
+            "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
+                let d = parse_duration(value).ok_or_else(|| invalid_value(&name, value))?;
+                d.as_millis().to_string()
+            }
+            "timezone" if !matches!(value.to_ascii_uppercase().as_str(), "UTC" | "ETC/UTC" | "GMT" | "Z" | "ZULU") => {
+                // Braid reads and writes times in UTC only; another zone would silently
+                // shift what clients see.
+                return Err(Error::unsupported(format!("TimeZone {value}: Braid keeps times in UTC")));
+            }
+            "server_version" | "server_version_num" | "server_encoding" | "max_identifier_length" => {
+                return Err(Error::invalid(format!("parameter \"{name}\" cannot be changed")));
+            }
+            _ => value.to_string(),
+        };
+        let mut map = self.map();
+        if !map.contains_key(&name) && !name.contains('.') {
+            return Err(unrecognized(&name));
+        }
+        map.insert(name, value);
+        Ok(())
+    }
+
+    /// `RESET name`: back to the default.
+    pub fn reset(&self, name: &str) -> Result<()> {
+        let name = name.to_ascii_lowercase();
+        let default = defaults().remove(&name);
+        let mut map = self.map();
+        match default {
+            Some(v) => {
+                map.insert(name, v);
+            }
+            None if name.contains('.') => {
+                map.remove(&name);
+            }
+            None => return Err(unrecognized(&name)),
+        }
+        Ok(())
+    }
+
+    /// Every setting, by name (for `SHOW ALL` and `pg_settings`).
+    pub fn all(&self) -> Vec<(String, String)> {
+        self.map().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// The statement timeout, if one is set.
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        let ms: u64 = self.try_get("statement_timeout")?.parse().ok()?;
+        (ms > 0).then(|| Duration::from_millis(ms))
+    }
+
+    /// The session's user (`current_user`, `session_user`).
+    pub fn user(&self) -> String {
+        self.try_get("braid.user").unwrap_or_default()
+    }
+
+    /// The database the session is connected to (`current_database()`).
+    pub fn database(&self) -> String {
+        self.try_get("braid.database").unwrap_or_default()
+    }
+
+    /// The first schema of the search path that exists (`current_schema()`).
+    pub fn current_schema(&self) -> String {
+        self.search_path().into_iter().next().unwrap_or_else(|| "public".into())
+    }
+
+    /// The schemas of `search_path`, `"$user"` left out (Braid has no per-user schemas).
+    pub fn search_path(&self) -> Vec<String> {
+        let path = self.try_get("search_path").unwrap_or_default();
+        path.split(',')
+            .map(|s| s.trim().trim_matches('"').to_string())
+            .filter(|s| !s.is_empty() && s != "$user")
+            .collect()
+    }
+
+    /// `pg_backend_pid()`.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// When the current transaction began (`now()`), in microseconds since the epoch.
+    pub fn transaction_start(&self) -> i64 {
+        *self.started.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks the start of a transaction (or of an autocommit statement).
+    pub fn begin_transaction(&self) {
+        *self.started.lock().unwrap_or_else(|e| e.into_inner()) = now_micros();
+    }
+}
+
+/// The current time in microseconds since the epoch (`clock_timestamp()`).
+pub fn now_micros() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    since.as_micros().min(i64::MAX as u128) as i64
+}
+
+fn unrecognized(name: &str) -> Error {
+    Error::NotFound { kind: "configuration parameter", name: name.to_ascii_lowercase() }
+}
+
+fn invalid_value(name: &str, value: &str) -> Error {
+    Error::data(DataError::InvalidParameterValue, format!("invalid value for parameter \"{name}\": \"{value}\""))
+}
+
+/// A duration as PostgreSQL settings write it: milliseconds, or a number with a unit
+/// (`us`, `ms`, `s`, `min`, `h`, `d`).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim().trim_matches('\'');
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let ms = match unit.trim() {
+        "" | "ms" => number,
+        "us" => number / 1000.0,
+        "s" => number * 1000.0,
+        "min" => number * 60_000.0,
+        "h" => number * 3_600_000.0,
+        "d" => number * 86_400_000.0,
+        _ => return None,
+    };
+    (ms.is_finite() && ms >= 0.0 && ms < 1e15).then(|| Duration::from_micros((ms * 1000.0) as u64))
+}
+
+/// The settings before any SET: those clients read on connect, with PostgreSQL 15's
+/// defaults (Braid's own where its behaviour differs: UTC, repeatable read).
+fn defaults() -> BTreeMap<String, String> {
+    [
+        ("server_version", SERVER_VERSION),
+        ("server_version_num", SERVER_VERSION_NUM),
+        ("server_encoding", "UTF8"),
+        ("client_encoding", "UTF8"),
+        ("datestyle", "ISO, MDY"),
+        ("intervalstyle", "postgres"),
+        ("timezone", "UTC"),
+        ("integer_datetimes", "on"),
+        ("standard_conforming_strings", "on"),
+        ("transaction_isolation", "repeatable read"),
+        ("default_transaction_isolation", "repeatable read"),
+        ("transaction_read_only", "off"),
+        ("default_transaction_read_only", "off"),
+        ("search_path", "\"$user\", public"),
+        ("max_identifier_length", "63"),
+        ("application_name", ""),
+        ("extra_float_digits", "1"),
+        ("statement_timeout", "0"),
+        ("lock_timeout", "0"),
+        ("idle_in_transaction_session_timeout", "0"),
+        ("client_min_messages", "notice"),
+        ("row_security", "on"),
+        ("check_function_bodies", "on"),
+        ("default_tablespace", ""),
+        ("default_table_access_method", "heap"),
+        ("synchronous_commit", "on"),
+        ("xmloption", "content"),
+        ("bytea_output", "hex"),
+        ("lc_messages", "C"),
+        ("lc_monetary", "C"),
+        ("lc_numeric", "C"),
+        ("lc_time", "C"),
+        ("is_superuser", "on"),
+        ("in_hot_standby", "off"),
+        ("max_connections", "100"),
+        ("work_mem", "4MB"),
+        ("enable_seqscan", "on"),
+        ("log_statement", "none"),
+        ("log_min_error_statement", "error"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_case_insensitive_and_custom_names_are_allowed() {
+        let s = Session::default();
+        assert_eq!(s.get("TimeZone").unwrap(), "UTC");
+        s.set("application_name", "psql").unwrap();
+        assert_eq!(s.get("APPLICATION_NAME").unwrap(), "psql");
+        assert_eq!(s.get("no_such").unwrap_err().sqlstate(), "42704");
+        assert_eq!(s.set("no_such", "1").unwrap_err().sqlstate(), "42704");
+        s.set("myapp.tenant", "7").unwrap();
+        assert_eq!(s.get("myapp.tenant").unwrap(), "7");
+        s.reset("myapp.tenant").unwrap();
+        assert!(s.try_get("myapp.tenant").is_none());
+    }
+
+    #[test]
+    fn timeouts_are_read_with_units() {
+        let s = Session::default();
+        s.set("statement_timeout", "2s").unwrap();
+        assert_eq!(s.get("statement_timeout").unwrap(), "2000");
+        assert_eq!(s.statement_timeout(), Some(Duration::from_secs(2)));
+        assert_eq!(s.set("statement_timeout", "soon").unwrap_err().sqlstate(), "22023");
+        s.reset("statement_timeout").unwrap();
+        assert_eq!(s.statement_timeout(), None);
+    }
+
+    #[test]
+    fn the_search_path_leaves_out_the_user_schema() {
+        let s = Session::default();
+        assert_eq!(s.search_path(), ["public"]);
+        s.set("search_path", "").unwrap();
+        assert_eq!(s.current_schema(), "public");
+        assert!(version_string().starts_with("PostgreSQL 15.0 (Braid "));
+    }
+}

@@ -1,0 +1,383 @@
+//! `information_schema`: the SQL standard's views of the schema, as PostgreSQL 15 defines
+//! them (its column names and order; `yes_or_no` columns are `'YES'` / `'NO'`,
+//! `cardinal_number` integers, `sql_identifier` and `character_data` text).
+
+use braid_engine::DataType::{Integer as I, Text as T};
+use braid_engine::{TableDef, Value};
+
+use super::{CatalogView, SystemTable, int, text, type_info};
+
+const fn view(
+    name: &'static str,
+    columns: &'static [(&'static str, braid_engine::DataType)],
+    rows: fn(&CatalogView) -> Vec<Vec<Value>>,
+) -> SystemTable {
+    SystemTable { schema: "information_schema", name, columns, needs_view_columns: false, rows }
+}
+
+fn none(_: &CatalogView) -> Vec<Vec<Value>> {
+    vec![]
+}
+
+pub(super) static TABLES: &[SystemTable] = &[
+    view(
+        "schemata",
+        &[
+            ("catalog_name", T),
+            ("schema_name", T),
+            ("schema_owner", T),
+            ("default_character_set_catalog", T),
+            ("default_character_set_schema", T),
+            ("default_character_set_name", T),
+            ("sql_path", T),
+        ],
+        schemata,
+    ),
+    SystemTable {
+        schema: "information_schema",
+        name: "tables",
+        columns: &[
+            ("table_catalog", T),
+            ("table_schema", T),
+            ("table_name", T),
+            ("table_type", T),
+            ("self_referencing_column_name", T),
+            ("reference_generation", T),
+            ("user_defined_type_catalog", T),
+            ("user_defined_type_schema", T),
+            ("user_defined_type_name", T),
+            ("is_insertable_into", T),
+            ("is_typed", T),
+            ("commit_action", T),
+        ],
+        needs_view_columns: false,
+        rows: tables,
+    },
+    SystemTable {
+        schema: "information_schema",
+        name: "columns",
+        columns: &[
+            ("table_catalog", T),
+            ("table_schema", T),
+            ("table_name", T),
+            ("column_name", T),
+            ("ordinal_position", I),
+            ("column_default", T),
+            ("is_nullable", T),
+            ("data_type", T),
+            ("character_maximum_length", I),
+            ("character_octet_length", I),
+            ("numeric_precision", I),
+            ("numeric_precision_radix", I),
+            ("numeric_scale", I),
+            ("datetime_precision", I),
+            ("interval_type", T),
+            ("interval_precision", I),
+            ("character_set_catalog", T),
+            ("character_set_schema", T),
+            ("character_set_name", T),
+            ("collation_catalog", T),
+            ("collation_schema", T),
+            ("collation_name", T),
+            ("domain_catalog", T),
+            ("domain_schema", T),
+            ("domain_name", T),
+            ("udt_catalog", T),
+            ("udt_schema", T),
+            ("udt_name", T),
+            ("scope_catalog", T),
+            ("scope_schema", T),
+            ("scope_name", T),
+            ("maximum_cardinality", I),
+            ("dtd_identifier", T),
+            ("is_self_referencing", T),
+            ("is_identity", T),
+            ("identity_generation", T),
+            ("identity_start", T),
+            ("identity_increment", T),
+            ("identity_maximum", T),
+            ("identity_minimum", T),
+            ("identity_cycle", T),
+            ("is_generated", T),
+            ("generation_expression", T),
+            ("is_updatable", T),
+        ],
+        needs_view_columns: true,
+        rows: columns,
+    },
+    view(
+        "views",
+        &[
+            ("table_catalog", T),
+            ("table_schema", T),
+            ("table_name", T),
+            ("view_definition", T),
+            ("check_option", T),
+            ("is_updatable", T),
+            ("is_insertable_into", T),
+            ("is_trigger_updatable", T),
+            ("is_trigger_deletable", T),
+            ("is_trigger_insertable_into", T),
+        ],
+        views,
+    ),
+    view(
+        "table_constraints",
+        &[
+            ("constraint_catalog", T),
+            ("constraint_schema", T),
+            ("constraint_name", T),
+            ("table_catalog", T),
+            ("table_schema", T),
+            ("table_name", T),
+            ("constraint_type", T),
+            ("is_deferrable", T),
+            ("initially_deferred", T),
+            ("enforced", T),
+            ("nulls_distinct", T),
+        ],
+        table_constraints,
+    ),
+    view(
+        "key_column_usage",
+        &[
+            ("constraint_catalog", T),
+            ("constraint_schema", T),
+            ("constraint_name", T),
+            ("table_catalog", T),
+            ("table_schema", T),
+            ("table_name", T),
+            ("column_name", T),
+            ("ordinal_position", I),
+            ("position_in_unique_constraint", I),
+        ],
+        key_column_usage,
+    ),
+    view(
+        "constraint_column_usage",
+        &[
+            ("table_catalog", T),
+            ("table_schema", T),
+            ("table_name", T),
+            ("column_name", T),
+            ("constraint_catalog", T),
+            ("constraint_schema", T),
+            ("constraint_name", T),
+        ],
+        constraint_column_usage,
+    ),
+    view(
+        "check_constraints",
+        &[("constraint_catalog", T), ("constraint_schema", T), ("constraint_name", T), ("check_clause", T)],
+        check_constraints,
+    ),
+    view(
+        "referential_constraints",
+        &[
+            ("constraint_catalog", T),
+            ("constraint_schema", T),
+            ("constraint_name", T),
+            ("unique_constraint_catalog", T),
+            ("unique_constraint_schema", T),
+            ("unique_constraint_name", T),
+            ("match_option", T),
+            ("update_rule", T),
+            ("delete_rule", T),
+        ],
+        none,
+    ),
+    view(
+        "sequences",
+        &[
+            ("sequence_catalog", T),
+            ("sequence_schema", T),
+            ("sequence_name", T),
+            ("data_type", T),
+            ("numeric_precision", I),
+            ("numeric_precision_radix", I),
+            ("numeric_scale", I),
+            ("start_value", T),
+            ("minimum_value", T),
+            ("maximum_value", T),
+            ("increment", T),
+            ("cycle_option", T),
+        ],
+        none,
+    ),
+    view(
+        "routines",
+        &[
+            ("specific_catalog", T),
+            ("specific_schema", T),
+            ("specific_name", T),
+            ("routine_catalog", T),
+            ("routine_schema", T),
+            ("routine_name", T),
+            ("routine_type", T),
+            ("data_type", T),
+            ("routine_body", T),
+            ("routine_definition", T),
+            ("external_language", T),
+        ],
+        none,
+    ),
+];
+
+fn yes(b: bool) -> Value {
+    text(if b { "YES" } else { "NO" })
+}
+
+fn catalog_name(c: &CatalogView) -> Value {
+    text(c.session.database())
+}
+
+fn schemata(c: &CatalogView) -> Vec<Vec<Value>> {
+    ["pg_catalog", "public", "information_schema"]
+        .into_iter()
+        .map(|s| {
+            vec![catalog_name(c), text(s), text(c.session.user()), Value::Null, Value::Null, Value::Null, Value::Null]
+        })
+        .collect()
+}
+
+fn tables(c: &CatalogView) -> Vec<Vec<Value>> {
+    let row = |name: &str, kind: &str, insertable: bool| {
+        let mut r = vec![catalog_name(c), text("public"), text(name), text(kind), Value::Null, Value::Null];
+        r.extend([Value::Null, Value::Null, Value::Null, yes(insertable), yes(false), Value::Null]);
+        r
+    };
+    let mut out: Vec<Vec<Value>> = c.sorted_tables().into_iter().map(|t| row(&t.name, "BASE TABLE", true)).collect();
+    let mut views: Vec<&super::ViewInfo> = c.views.iter().collect();
+    views.sort_by(|a, b| a.name.cmp(&b.name));
+    out.extend(views.into_iter().map(|v| row(&v.name, "VIEW", false)));
+    out
+}
+
+/// One `columns` row.
+fn column_row(
+    c: &CatalogView,
+    table: &str,
+    name: &str,
+    position: usize,
+    default: Option<&str>,
+    nullable: bool,
+    ty: braid_engine::DataType,
+    updatable: bool,
+) -> Vec<Value> {
+    let info = type_info(ty);
+    let (precision, radix, scale) = match ty {
+        braid_engine::DataType::Integer => (int(64), int(2), int(0)),
+        braid_engine::DataType::Real => (int(53), int(2), Value::Null),
+        _ => (Value::Null, Value::Null, Value::Null),
+    };
+    let datetime_precision = if ty == braid_engine::DataType::Timestamp { int(6) } else { Value::Null };
+    let octet_length = if info.name == "text" { int(1_073_741_824) } else { Value::Null };
+    let mut r = vec![catalog_name(c), text("public"), text(table), text(name), int(position as i64)];
+    r.extend([default.map_or(Value::Null, text), yes(nullable), text(info.sql_name), Value::Null, octet_length]);
+    r.extend([precision, radix, scale, datetime_precision, Value::Null, Value::Null]);
+    r.extend([Value::Null, Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]);
+    r.extend([Value::Null, Value::Null, Value::Null]);
+    r.extend([catalog_name(c), text("pg_catalog"), text(info.name)]);
+    r.extend([Value::Null, Value::Null, Value::Null, Value::Null, text(position.to_string()), yes(false)]);
+    r.extend([yes(false), Value::Null, Value::Null, Value::Null, Value::Null, Value::Null, yes(false)]);
+    r.extend([text("NEVER"), Value::Null, yes(updatable)]);
+    r
+}
+
+fn columns(c: &CatalogView) -> Vec<Vec<Value>> {
+    let mut out = vec![];
+    for t in c.sorted_tables() {
+        for (i, col) in t.columns.iter().enumerate() {
+            let (nullable, default) = (!t.is_not_null(i), col.default.as_deref());
+            out.push(column_row(c, &t.name, &col.name, i + 1, default, nullable, col.data_type, true));
+        }
+    }
+    let mut views: Vec<&super::ViewInfo> = c.views.iter().collect();
+    views.sort_by(|a, b| a.name.cmp(&b.name));
+    for v in views {
+        for (i, (name, ty)) in v.columns.iter().flatten().enumerate() {
+            let ty = ty.unwrap_or(braid_engine::DataType::Text);
+            out.push(column_row(c, &v.name, name, i + 1, None, true, ty, false));
+        }
+    }
+    out
+}
+
+fn views(c: &CatalogView) -> Vec<Vec<Value>> {
+    let mut views: Vec<&super::ViewInfo> = c.views.iter().collect();
+    views.sort_by(|a, b| a.name.cmp(&b.name));
+    views
+        .into_iter()
+        .map(|v| {
+            let mut r = vec![catalog_name(c), text("public"), text(v.name.clone()), text(v.sql.clone())];
+            r.extend([text("NONE"), yes(false), yes(false), yes(false), yes(false), yes(false)]);
+            r
+        })
+        .collect()
+}
+
+/// The kind of a constraint as `table_constraints` names it.
+fn constraint_type(kind: &str) -> &'static str {
+    match kind {
+        "p" => "PRIMARY KEY",
+        "u" => "UNIQUE",
+        "f" => "FOREIGN KEY",
+        _ => "CHECK",
+    }
+}
+
+/// Every constraint of every table, with its table.
+fn all_constraints<'a>(
+    c: &'a CatalogView,
+) -> Vec<(&'a TableDef, (i64, String, &'static str, Vec<u32>, Option<String>))> {
+    c.sorted_tables()
+        .into_iter()
+        .flat_map(|t| super::pg_catalog::table_constraints(t).into_iter().map(move |k| (t, k)))
+        .collect()
+}
+
+fn table_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
+    all_constraints(c)
+        .into_iter()
+        .map(|(t, (_, name, kind, _, _))| {
+            let mut r = vec![catalog_name(c), text("public"), text(name), catalog_name(c), text("public")];
+            r.extend([text(t.name.clone()), text(constraint_type(kind)), yes(false), yes(false), yes(true)]);
+            r.push(if kind == "u" || kind == "p" { yes(true) } else { Value::Null });
+            r
+        })
+        .collect()
+}
+
+fn key_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
+    let mut out = vec![];
+    for (t, (_, name, _, columns, _)) in all_constraints(c) {
+        for (k, &col) in columns.iter().enumerate() {
+            let mut r = vec![catalog_name(c), text("public"), text(name.clone()), catalog_name(c), text("public")];
+            r.extend([text(t.name.clone()), text(t.columns[col as usize].name.clone()), int(k as i64 + 1)]);
+            r.push(Value::Null);
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn constraint_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
+    let mut out = vec![];
+    for (t, (_, name, _, columns, _)) in all_constraints(c) {
+        for &col in &columns {
+            let mut r = vec![catalog_name(c), text("public"), text(t.name.clone())];
+            r.extend([text(t.columns[col as usize].name.clone()), catalog_name(c), text("public"), text(name.clone())]);
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn check_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
+    all_constraints(c)
+        .into_iter()
+        .filter_map(|(_, (_, name, _, _, check))| {
+            check.map(|sql| vec![catalog_name(c), text("public"), text(name), text(format!("({sql})"))])
+        })
+        .collect()
+}

@@ -1,0 +1,201 @@
+//! System catalogs as virtual tables: `pg_catalog.*` and `information_schema.*`.
+//!
+//! PostgreSQL's clients learn the schema by querying its catalogs: psql's `\d`, pg_dump,
+//! SQLAlchemy's reflection, Django's introspection, pgJDBC's `DatabaseMetaData`. Each query
+//! is different and new ones appear with every release, so Braid does not recognise query
+//! texts: it offers the catalogs as relations that any SQL can read, join with each other
+//! and with user tables, filter, sort and aggregate.
+//!
+//! A [`SystemTable`] is a name, PostgreSQL's columns (name and type) and a function that
+//! makes its rows from a [`CatalogView`]: the tables and indexes of the statement's
+//! transaction (so a table created earlier in the transaction is listed), the views with
+//! their columns, and the session. Rows are made when the scan starts; a catalog is small
+//! (rows per table and column), and making them costs microseconds beside a client's
+//! round trip.
+//!
+//! OIDs follow PostgreSQL's: built-in objects keep their well-known OIDs (`pg_catalog` is
+//! 11, `public` 2200, `int8` 20, `text` 25, the btree access method 403), user objects are
+//! numbered from 16384 (a table or index with engine id `n` is `16384 + n`; the primary key
+//! Braid keeps as the rowid, which has no index object, is `PKEY_OID_BASE + table id`;
+//! views, which have no id, are numbered from `VIEW_OID_BASE` in name order).
+//!
+//! What the catalogs cannot say yet, they leave as PostgreSQL does for an object without
+//! it: no comments (`pg_description` is empty), no functions in `pg_proc` beyond none, every
+//! object owned by the bootstrap superuser (OID 10).
+
+mod information_schema;
+mod pg_catalog;
+mod types;
+
+use std::fmt;
+
+use braid_engine::{DataType, TableDef, Value};
+
+pub(crate) use self::types::{TypeInfo, format_type, type_info};
+use crate::session::Session;
+
+/// The first OID of a user object.
+pub const FIRST_USER_OID: i64 = 16_384;
+/// OIDs of the primary keys kept as rowids (`{table}_pkey`): this plus the table's id.
+pub const PKEY_OID_BASE: i64 = 1 << 30;
+/// OIDs of views: this plus the view's position in name order.
+pub const VIEW_OID_BASE: i64 = 1 << 29;
+/// The namespace of every user object.
+pub const PUBLIC_OID: i64 = 2200;
+/// The namespace of the catalogs.
+pub const PG_CATALOG_OID: i64 = 11;
+/// The namespace of `information_schema` (PostgreSQL 15's OID for it).
+pub const INFORMATION_SCHEMA_OID: i64 = 13_212;
+/// The bootstrap superuser, owner of everything.
+pub const SUPERUSER_OID: i64 = 10;
+/// The one database.
+pub const DATABASE_OID: i64 = 16_383;
+
+/// A view's name, SQL and result columns (worked out by the binder, which alone can bind
+/// a view's query).
+#[derive(Debug, Clone)]
+pub struct ViewInfo {
+    pub name: String,
+    pub sql: String,
+    /// `None` when the view cannot be bound any more (a table it reads was dropped).
+    pub columns: Option<Vec<(String, Option<DataType>)>>,
+}
+
+/// What catalog rows are made from.
+pub struct CatalogView<'a> {
+    pub tables: Vec<TableDef>,
+    pub views: &'a [ViewInfo],
+    pub session: &'a Session,
+}
+
+impl CatalogView<'_> {
+    /// Tables in name order (PostgreSQL lists them in OID order; names keep output stable
+    /// across a dump and its restore).
+    fn sorted_tables(&self) -> Vec<&TableDef> {
+        let mut t: Vec<&TableDef> = self.tables.iter().collect();
+        t.sort_by(|a, b| a.name.cmp(&b.name));
+        t
+    }
+}
+
+/// One catalog relation.
+pub struct SystemTable {
+    pub schema: &'static str,
+    pub name: &'static str,
+    pub columns: &'static [(&'static str, DataType)],
+    /// Whether its rows need the views' columns (which the binder then works out).
+    pub needs_view_columns: bool,
+    rows: fn(&CatalogView) -> Vec<Vec<Value>>,
+}
+
+impl SystemTable {
+    /// The relation's rows as `catalog` describes the database.
+    pub fn rows(&self, catalog: &CatalogView) -> Vec<Vec<Value>> {
+        let mut rows = (self.rows)(catalog);
+        // A generator that forgot a column must not shift the others: pad and cut.
+        for row in &mut rows {
+            row.resize(self.columns.len(), Value::Null);
+        }
+        rows
+    }
+
+    /// `schema.name`.
+    pub fn qualified_name(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+}
+
+impl fmt::Debug for SystemTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.name)
+    }
+}
+
+/// Every system table.
+fn all() -> impl Iterator<Item = &'static SystemTable> {
+    pg_catalog::TABLES.iter().chain(information_schema::TABLES.iter())
+}
+
+/// The system table `schema.name`, or with no schema the `pg_catalog` table `name`
+/// (PostgreSQL searches `pg_catalog` before the search path). `information_schema` tables
+/// are found only qualified, as in PostgreSQL.
+pub fn lookup(schema: Option<&str>, name: &str) -> Option<&'static SystemTable> {
+    let schema = schema.unwrap_or("pg_catalog");
+    all().find(|t| t.schema == schema && t.name == name)
+}
+
+/// Whether `schema` is one of the system schemas.
+pub fn is_system_schema(schema: &str) -> bool {
+    matches!(schema, "pg_catalog" | "information_schema")
+}
+
+/// `pg_get_indexdef(oid [, column [, pretty]])` over `tables`.
+pub fn get_indexdef(tables: &[TableDef], oid: i64, column: i64) -> Option<String> {
+    pg_catalog::get_indexdef(tables, oid, column)
+}
+
+/// `pg_get_constraintdef(oid [, pretty])` over `tables`.
+pub fn get_constraintdef(tables: &[TableDef], oid: i64) -> Option<String> {
+    pg_catalog::get_constraintdef(tables, oid)
+}
+
+/// The OID of a table.
+pub fn table_oid(t: &TableDef) -> i64 {
+    FIRST_USER_OID + t.id as i64
+}
+
+fn text(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+
+fn int(i: impl Into<i64>) -> Value {
+    Value::Integer(i.into())
+}
+
+fn boolean(b: bool) -> Value {
+    Value::Boolean(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_rows_have_their_columns() {
+        let names: Vec<String> = all().map(SystemTable::qualified_name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len(), "duplicate system table names");
+        let db = braid_engine::Database::open_in_memory().unwrap();
+        let mut txn = db.begin().unwrap();
+        let def = TableDef::new(
+            "t",
+            vec![
+                braid_engine::ColumnDef::new("id", DataType::Integer),
+                braid_engine::ColumnDef::new("v", DataType::Text),
+            ],
+        )
+        .primary_key(&["id"])
+        .unwrap();
+        txn.create_table(def).unwrap();
+        txn.create_index("t", "t_v", &["v"], true).unwrap();
+        let session = Session::default();
+        let views = [ViewInfo { name: "w".into(), sql: "SELECT 1".into(), columns: Some(vec![("x".into(), None)]) }];
+        let catalog = CatalogView { tables: txn.tables().unwrap(), views: &views, session: &session };
+        for table in all() {
+            for row in table.rows(&catalog) {
+                assert_eq!(row.len(), table.columns.len(), "{table:?}");
+                for (value, (column, ty)) in row.iter().zip(table.columns) {
+                    assert!(
+                        value.is_null() || value.data_type() == Some(*ty),
+                        "{table:?}.{column} is {ty} but holds {value}"
+                    );
+                }
+            }
+        }
+        assert!(lookup(None, "pg_class").is_some());
+        assert!(lookup(Some("information_schema"), "tables").is_some());
+        assert!(lookup(None, "tables").is_none());
+    }
+}

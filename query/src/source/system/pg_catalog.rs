@@ -1,0 +1,986 @@
+//! `pg_catalog`: PostgreSQL 15's system catalogs and views, with its column names, in its
+//! column order, made from Braid's catalog.
+//!
+//! Types map as Braid holds them: `oid`, `int2`, `int4` and `xid` columns are integers,
+//! `name` and `"char"` columns text, arrays (`int2vector`, `aclitem[]`, `text[]`) their text
+//! form (`1 2`, `{a,b}`) or NULL.
+
+use braid_engine::DataType::{Boolean as B, Integer as I, Real as R, Text as T};
+use braid_engine::{IndexDef, TableDef, Value};
+
+use super::types::TYPES;
+use super::{
+    CatalogView, DATABASE_OID, INFORMATION_SCHEMA_OID, PG_CATALOG_OID, PKEY_OID_BASE, PUBLIC_OID, SUPERUSER_OID,
+    SystemTable, VIEW_OID_BASE, boolean, int, table_oid, text, type_info,
+};
+
+const fn table(
+    name: &'static str,
+    columns: &'static [(&'static str, braid_engine::DataType)],
+    rows: fn(&CatalogView) -> Vec<Vec<Value>>,
+) -> SystemTable {
+    SystemTable { schema: "pg_catalog", name, columns, needs_view_columns: false, rows }
+}
+
+fn none(_: &CatalogView) -> Vec<Vec<Value>> {
+    vec![]
+}
+
+pub(super) static TABLES: &[SystemTable] = &[
+    table("pg_namespace", &[("oid", I), ("nspname", T), ("nspowner", I), ("nspacl", T)], namespaces),
+    table(
+        "pg_class",
+        &[
+            ("oid", I),
+            ("relname", T),
+            ("relnamespace", I),
+            ("reltype", I),
+            ("reloftype", I),
+            ("relowner", I),
+            ("relam", I),
+            ("relfilenode", I),
+            ("reltablespace", I),
+            ("relpages", I),
+            ("reltuples", R),
+            ("relallvisible", I),
+            ("reltoastrelid", I),
+            ("relhasindex", B),
+            ("relisshared", B),
+            ("relpersistence", T),
+            ("relkind", T),
+            ("relnatts", I),
+            ("relchecks", I),
+            ("relhasrules", B),
+            ("relhastriggers", B),
+            ("relhassubclass", B),
+            ("relrowsecurity", B),
+            ("relforcerowsecurity", B),
+            ("relispopulated", B),
+            ("relreplident", T),
+            ("relispartition", B),
+            ("relrewrite", I),
+            ("relfrozenxid", I),
+            ("relminmxid", I),
+            ("relacl", T),
+            ("reloptions", T),
+            ("relpartbound", T),
+        ],
+        classes,
+    ),
+    SystemTable {
+        schema: "pg_catalog",
+        name: "pg_attribute",
+        columns: &[
+            ("attrelid", I),
+            ("attname", T),
+            ("atttypid", I),
+            ("attstattarget", I),
+            ("attlen", I),
+            ("attnum", I),
+            ("attndims", I),
+            ("attcacheoff", I),
+            ("atttypmod", I),
+            ("attbyval", B),
+            ("attalign", T),
+            ("attstorage", T),
+            ("attcompression", T),
+            ("attnotnull", B),
+            ("atthasdef", B),
+            ("atthasmissing", B),
+            ("attidentity", T),
+            ("attgenerated", T),
+            ("attisdropped", B),
+            ("attislocal", B),
+            ("attinhcount", I),
+            ("attcollation", I),
+            ("attacl", T),
+            ("attoptions", T),
+            ("attfdwoptions", T),
+            ("attmissingval", T),
+        ],
+        needs_view_columns: true,
+        rows: attributes,
+    },
+    table(
+        "pg_type",
+        &[
+            ("oid", I),
+            ("typname", T),
+            ("typnamespace", I),
+            ("typowner", I),
+            ("typlen", I),
+            ("typbyval", B),
+            ("typtype", T),
+            ("typcategory", T),
+            ("typispreferred", B),
+            ("typisdefined", B),
+            ("typdelim", T),
+            ("typrelid", I),
+            ("typsubscript", T),
+            ("typelem", I),
+            ("typarray", I),
+            ("typinput", T),
+            ("typoutput", T),
+            ("typreceive", T),
+            ("typsend", T),
+            ("typmodin", T),
+            ("typmodout", T),
+            ("typanalyze", T),
+            ("typalign", T),
+            ("typstorage", T),
+            ("typnotnull", B),
+            ("typbasetype", I),
+            ("typtypmod", I),
+            ("typndims", I),
+            ("typcollation", I),
+            ("typdefaultbin", T),
+            ("typdefault", T),
+            ("typacl", T),
+        ],
+        types,
+    ),
+    table(
+        "pg_index",
+        &[
+            ("indexrelid", I),
+            ("indrelid", I),
+            ("indnatts", I),
+            ("indnkeyatts", I),
+            ("indisunique", B),
+            ("indnullsnotdistinct", B),
+            ("indisprimary", B),
+            ("indisexclusion", B),
+            ("indimmediate", B),
+            ("indisclustered", B),
+            ("indisvalid", B),
+            ("indcheckxmin", B),
+            ("indisready", B),
+            ("indislive", B),
+            ("indisreplident", B),
+            ("indkey", T),
+            ("indcollation", T),
+            ("indclass", T),
+            ("indoption", T),
+            ("indexprs", T),
+            ("indpred", T),
+        ],
+        index_rows,
+    ),
+    table(
+        "pg_constraint",
+        &[
+            ("oid", I),
+            ("conname", T),
+            ("connamespace", I),
+            ("contype", T),
+            ("condeferrable", B),
+            ("condeferred", B),
+            ("convalidated", B),
+            ("conrelid", I),
+            ("contypid", I),
+            ("conindid", I),
+            ("conparentid", I),
+            ("confrelid", I),
+            ("confupdtype", T),
+            ("confdeltype", T),
+            ("confmatchtype", T),
+            ("conislocal", B),
+            ("coninhcount", I),
+            ("connoinherit", B),
+            ("conkey", T),
+            ("confkey", T),
+            ("conpfeqop", T),
+            ("conppeqop", T),
+            ("conffeqop", T),
+            ("confdelsetcols", T),
+            ("conexclop", T),
+            ("conbin", T),
+        ],
+        constraints,
+    ),
+    table("pg_attrdef", &[("oid", I), ("adrelid", I), ("adnum", I), ("adbin", T)], defaults),
+    table("pg_description", &[("objoid", I), ("classoid", I), ("objsubid", I), ("description", T)], none),
+    table(
+        "pg_database",
+        &[
+            ("oid", I),
+            ("datname", T),
+            ("datdba", I),
+            ("encoding", I),
+            ("datlocprovider", T),
+            ("datistemplate", B),
+            ("datallowconn", B),
+            ("datconnlimit", I),
+            ("datfrozenxid", I),
+            ("datminmxid", I),
+            ("dattablespace", I),
+            ("datcollate", T),
+            ("datctype", T),
+            ("daticulocale", T),
+            ("datcollversion", T),
+            ("datacl", T),
+        ],
+        databases,
+    ),
+    table(
+        "pg_roles",
+        &[
+            ("rolname", T),
+            ("rolsuper", B),
+            ("rolinherit", B),
+            ("rolcreaterole", B),
+            ("rolcreatedb", B),
+            ("rolcanlogin", B),
+            ("rolreplication", B),
+            ("rolconnlimit", I),
+            ("rolpassword", T),
+            ("rolvaliduntil", T),
+            ("rolbypassrls", B),
+            ("rolconfig", T),
+            ("oid", I),
+        ],
+        roles,
+    ),
+    table(
+        "pg_user",
+        &[
+            ("usename", T),
+            ("usesysid", I),
+            ("usecreatedb", B),
+            ("usesuper", B),
+            ("userepl", B),
+            ("usebypassrls", B),
+            ("passwd", T),
+            ("valuntil", T),
+            ("useconfig", T),
+        ],
+        users,
+    ),
+    table(
+        "pg_settings",
+        &[
+            ("name", T),
+            ("setting", T),
+            ("unit", T),
+            ("category", T),
+            ("short_desc", T),
+            ("extra_desc", T),
+            ("context", T),
+            ("vartype", T),
+            ("source", T),
+            ("min_val", T),
+            ("max_val", T),
+            ("enumvals", T),
+            ("boot_val", T),
+            ("reset_val", T),
+            ("sourcefile", T),
+            ("sourceline", I),
+            ("pending_restart", B),
+        ],
+        settings,
+    ),
+    table(
+        "pg_tables",
+        &[
+            ("schemaname", T),
+            ("tablename", T),
+            ("tableowner", T),
+            ("tablespace", T),
+            ("hasindexes", B),
+            ("hasrules", B),
+            ("hastriggers", B),
+            ("rowsecurity", B),
+        ],
+        pg_tables,
+    ),
+    table("pg_views", &[("schemaname", T), ("viewname", T), ("viewowner", T), ("definition", T)], pg_views),
+    table(
+        "pg_indexes",
+        &[("schemaname", T), ("tablename", T), ("indexname", T), ("tablespace", T), ("indexdef", T)],
+        pg_indexes,
+    ),
+    table("pg_am", &[("oid", I), ("amname", T), ("amhandler", T), ("amtype", T)], access_methods),
+    table(
+        "pg_proc",
+        &[
+            ("oid", I),
+            ("proname", T),
+            ("pronamespace", I),
+            ("proowner", I),
+            ("prolang", I),
+            ("procost", R),
+            ("prorows", R),
+            ("provariadic", I),
+            ("prosupport", T),
+            ("prokind", T),
+            ("prosecdef", B),
+            ("proleakproof", B),
+            ("proisstrict", B),
+            ("proretset", B),
+            ("provolatile", T),
+            ("proparallel", T),
+            ("pronargs", I),
+            ("pronargdefaults", I),
+            ("prorettype", I),
+            ("proargtypes", T),
+            ("proallargtypes", T),
+            ("proargmodes", T),
+            ("proargnames", T),
+            ("proargdefaults", T),
+            ("protrftypes", T),
+            ("prosrc", T),
+            ("probin", T),
+            ("prosqlbody", T),
+            ("proconfig", T),
+            ("proacl", T),
+        ],
+        none,
+    ),
+    table("pg_inherits", &[("inhrelid", I), ("inhparent", I), ("inhseqno", I), ("inhdetachpending", B)], none),
+    table(
+        "pg_partitioned_table",
+        &[
+            ("partrelid", I),
+            ("partstrat", T),
+            ("partnatts", I),
+            ("partdefid", I),
+            ("partattrs", T),
+            ("partclass", T),
+            ("partcollation", T),
+            ("partexprs", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_sequence",
+        &[
+            ("seqrelid", I),
+            ("seqtypid", I),
+            ("seqstart", I),
+            ("seqincrement", I),
+            ("seqmax", I),
+            ("seqmin", I),
+            ("seqcache", I),
+            ("seqcycle", B),
+        ],
+        none,
+    ),
+    table(
+        "pg_extension",
+        &[
+            ("oid", I),
+            ("extname", T),
+            ("extowner", I),
+            ("extnamespace", I),
+            ("extrelocatable", B),
+            ("extversion", T),
+            ("extconfig", T),
+            ("extcondition", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_collation",
+        &[
+            ("oid", I),
+            ("collname", T),
+            ("collnamespace", I),
+            ("collowner", I),
+            ("collprovider", T),
+            ("collisdeterministic", B),
+            ("collencoding", I),
+            ("collcollate", T),
+            ("collctype", T),
+            ("colliculocale", T),
+            ("collversion", T),
+        ],
+        collations,
+    ),
+    table("pg_enum", &[("oid", I), ("enumtypid", I), ("enumsortorder", R), ("enumlabel", T)], none),
+    table(
+        "pg_trigger",
+        &[
+            ("oid", I),
+            ("tgrelid", I),
+            ("tgparentid", I),
+            ("tgname", T),
+            ("tgfoid", I),
+            ("tgtype", I),
+            ("tgenabled", T),
+            ("tgisinternal", B),
+            ("tgconstrrelid", I),
+            ("tgconstrindid", I),
+            ("tgconstraint", I),
+            ("tgdeferrable", B),
+            ("tginitdeferred", B),
+            ("tgnargs", I),
+            ("tgattr", T),
+            ("tgargs", T),
+            ("tgqual", T),
+            ("tgoldtable", T),
+            ("tgnewtable", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_depend",
+        &[
+            ("classid", I),
+            ("objid", I),
+            ("objsubid", I),
+            ("refclassid", I),
+            ("refobjid", I),
+            ("refobjsubid", I),
+            ("deptype", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_stat_activity",
+        &[
+            ("datid", I),
+            ("datname", T),
+            ("pid", I),
+            ("usesysid", I),
+            ("usename", T),
+            ("application_name", T),
+            ("client_addr", T),
+            ("backend_start", T),
+            ("state", T),
+            ("query", T),
+            ("backend_type", T),
+        ],
+        activity,
+    ),
+];
+
+fn namespaces(_: &CatalogView) -> Vec<Vec<Value>> {
+    [(PG_CATALOG_OID, "pg_catalog"), (PUBLIC_OID, "public"), (INFORMATION_SCHEMA_OID, "information_schema")]
+        .into_iter()
+        .map(|(oid, name)| vec![int(oid), text(name), int(SUPERUSER_OID), Value::Null])
+        .collect()
+}
+
+/// The oid of a view by its position in name order.
+fn views_sorted<'a>(c: &'a CatalogView) -> Vec<(i64, &'a super::ViewInfo)> {
+    let mut v: Vec<&super::ViewInfo> = c.views.iter().collect();
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    v.into_iter().enumerate().map(|(i, v)| (VIEW_OID_BASE + i as i64, v)).collect()
+}
+
+/// One index of a table as the catalogs list it: its OID, name, columns (0-based),
+/// uniqueness and whether it is the primary key.
+struct IndexEntry {
+    oid: i64,
+    name: String,
+    columns: Vec<u32>,
+    unique: bool,
+    primary: bool,
+}
+
+/// A table's indexes: the rowid primary key (which has no index object) first.
+fn indexes(t: &TableDef) -> Vec<IndexEntry> {
+    let mut out = vec![];
+    if let Some(alias) = t.rowid_alias {
+        out.push(IndexEntry {
+            oid: PKEY_OID_BASE + t.id as i64,
+            name: format!("{}_pkey", t.name),
+            columns: vec![alias],
+            unique: true,
+            primary: true,
+        });
+    }
+    let pk_index = (t.rowid_alias.is_none() && !t.primary_key.is_empty())
+        .then(|| t.indexes.iter().find(|i| i.unique && i.columns == t.primary_key))
+        .flatten()
+        .map(|i| i.id);
+    out.extend(t.indexes.iter().map(|i: &IndexDef| IndexEntry {
+        oid: super::FIRST_USER_OID + i.id as i64,
+        name: i.name.clone(),
+        columns: i.columns.clone(),
+        unique: i.unique,
+        primary: Some(i.id) == pk_index,
+    }));
+    out
+}
+
+/// `pg_get_indexdef(oid, column)`: the index's CREATE INDEX, or with `column` k > 0 the
+/// name of its k-th column; `None` for an OID that is no index's.
+pub(super) fn get_indexdef(tables: &[TableDef], oid: i64, column: i64) -> Option<String> {
+    tables.iter().find_map(|t| {
+        let i = indexes(t).into_iter().find(|i| i.oid == oid)?;
+        if column > 0 {
+            let c = *i.columns.get(column as usize - 1)?;
+            return Some(t.columns[c as usize].name.clone());
+        }
+        Some(index_definition(t, &i))
+    })
+}
+
+/// `pg_get_constraintdef(oid)`: `PRIMARY KEY (id)`, `UNIQUE (v)`, `CHECK (…)`.
+pub(super) fn get_constraintdef(tables: &[TableDef], oid: i64) -> Option<String> {
+    tables.iter().find_map(|t| {
+        let (_, _, kind, columns, check) = table_constraints(t).into_iter().find(|k| k.0 == oid)?;
+        let names: Vec<&str> = columns.iter().map(|&c| t.columns[c as usize].name.as_str()).collect();
+        Some(match kind {
+            "p" => format!("PRIMARY KEY ({})", names.join(", ")),
+            "u" => format!("UNIQUE ({})", names.join(", ")),
+            _ => format!("CHECK ({})", check.unwrap_or_default()),
+        })
+    })
+}
+
+/// `CREATE [UNIQUE] INDEX name ON public.table USING btree (a, b)`, as `pg_get_indexdef`.
+fn index_definition(t: &TableDef, i: &IndexEntry) -> String {
+    let columns: Vec<&str> = i.columns.iter().map(|&c| t.columns[c as usize].name.as_str()).collect();
+    let unique = if i.unique { "UNIQUE " } else { "" };
+    format!("CREATE {unique}INDEX {} ON public.{} USING btree ({})", i.name, t.name, columns.join(", "))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn class_row(
+    oid: i64,
+    name: &str,
+    am: i64,
+    kind: &str,
+    natts: usize,
+    has_index: bool,
+    checks: usize,
+    rules: bool,
+) -> Vec<Value> {
+    vec![
+        int(oid),
+        text(name),
+        int(PUBLIC_OID),
+        int(0),
+        int(0),
+        int(SUPERUSER_OID),
+        int(am),
+        int(oid),
+        int(0),
+        int(0),
+        Value::Real(-1.0),
+        int(0),
+        int(0),
+        boolean(has_index),
+        boolean(false),
+        text("p"),
+        text(kind),
+        int(natts as i64),
+        int(checks as i64),
+        boolean(rules),
+        boolean(false),
+        boolean(false),
+        boolean(false),
+        boolean(false),
+        boolean(true),
+        text("d"),
+        boolean(false),
+        int(0),
+        int(0),
+        int(0),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    ]
+}
+
+fn classes(c: &CatalogView) -> Vec<Vec<Value>> {
+    let mut out = vec![];
+    for t in c.sorted_tables() {
+        let idx = indexes(t);
+        out.push(class_row(table_oid(t), &t.name, 2, "r", t.columns.len(), !idx.is_empty(), t.checks.len(), false));
+        for i in &idx {
+            out.push(class_row(i.oid, &i.name, 403, "i", i.columns.len(), false, 0, false));
+        }
+    }
+    for (oid, v) in views_sorted(c) {
+        let natts = v.columns.as_ref().map_or(0, Vec::len);
+        out.push(class_row(oid, &v.name, 0, "v", natts, false, 0, true));
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn attribute_row(
+    rel: i64,
+    name: &str,
+    ty: &super::TypeInfo,
+    num: usize,
+    not_null: bool,
+    has_default: bool,
+) -> Vec<Value> {
+    let collation = if ty.category == "S" { 100 } else { 0 };
+    vec![
+        int(rel),
+        text(name),
+        int(ty.oid),
+        int(-1),
+        int(ty.len),
+        int(num as i64),
+        int(0),
+        int(-1),
+        int(-1),
+        boolean(ty.len > 0 && ty.len <= 8),
+        text(if ty.len == 8 { "d" } else { "i" }),
+        text(if ty.len < 0 { "x" } else { "p" }),
+        text(""),
+        boolean(not_null),
+        boolean(has_default),
+        boolean(false),
+        text(""),
+        text(""),
+        boolean(false),
+        boolean(true),
+        int(0),
+        int(collation),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    ]
+}
+
+fn attributes(c: &CatalogView) -> Vec<Vec<Value>> {
+    let mut out = vec![];
+    for t in c.sorted_tables() {
+        let oid = table_oid(t);
+        for (i, col) in t.columns.iter().enumerate() {
+            let ty = type_info(col.data_type);
+            out.push(attribute_row(oid, &col.name, ty, i + 1, t.is_not_null(i), col.default.is_some()));
+        }
+        for idx in indexes(t) {
+            for (k, &col) in idx.columns.iter().enumerate() {
+                let column = &t.columns[col as usize];
+                out.push(attribute_row(idx.oid, &column.name, type_info(column.data_type), k + 1, false, false));
+            }
+        }
+    }
+    for (oid, v) in views_sorted(c) {
+        for (i, (name, ty)) in v.columns.iter().flatten().enumerate() {
+            let ty = type_info(ty.unwrap_or(braid_engine::DataType::Text));
+            out.push(attribute_row(oid, name, ty, i + 1, false, false));
+        }
+    }
+    out
+}
+
+fn types(_: &CatalogView) -> Vec<Vec<Value>> {
+    TYPES
+        .iter()
+        .map(|t| {
+            let io = |suffix: &str| text(format!("{}{suffix}", t.name.trim_start_matches('_')));
+            vec![
+                int(t.oid),
+                text(t.name),
+                int(PG_CATALOG_OID),
+                int(SUPERUSER_OID),
+                int(t.len),
+                boolean(t.len > 0 && t.len <= 8),
+                text(if t.category == "P" { "p" } else { "b" }),
+                text(t.category),
+                boolean(matches!(t.name, "bool" | "text" | "float8" | "oid" | "timestamptz")),
+                boolean(true),
+                text(","),
+                int(0),
+                text(if t.element != 0 { "array_subscript_handler" } else { "-" }),
+                int(t.element),
+                int(t.array),
+                io("in"),
+                io("out"),
+                io("recv"),
+                io("send"),
+                text("-"),
+                text("-"),
+                text("-"),
+                text(if t.len == 8 { "d" } else { "i" }),
+                text(if t.len < 0 { "x" } else { "p" }),
+                boolean(false),
+                int(0),
+                int(-1),
+                int(0),
+                int(if t.category == "S" { 100 } else { 0 }),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+            ]
+        })
+        .collect()
+}
+
+fn index_rows(c: &CatalogView) -> Vec<Vec<Value>> {
+    let mut out = vec![];
+    for t in c.sorted_tables() {
+        for i in indexes(t) {
+            let key: Vec<String> = i.columns.iter().map(|c| (c + 1).to_string()).collect();
+            let zeros = vec!["0"; i.columns.len()].join(" ");
+            let n = i.columns.len() as i64;
+            out.push(vec![
+                int(i.oid),
+                int(table_oid(t)),
+                int(n),
+                int(n),
+                boolean(i.unique),
+                boolean(false),
+                boolean(i.primary),
+                boolean(false),
+                boolean(true),
+                boolean(false),
+                boolean(true),
+                boolean(false),
+                boolean(true),
+                boolean(true),
+                boolean(false),
+                text(key.join(" ")),
+                text(zeros.clone()),
+                text(zeros.clone()),
+                text(zeros),
+                Value::Null,
+                Value::Null,
+            ]);
+        }
+    }
+    out
+}
+
+/// A constraint row: `kind` p (primary key), u (unique), c (check).
+fn constraint_row(oid: i64, name: &str, kind: &str, rel: i64, index: i64, key: Option<String>) -> Vec<Value> {
+    vec![
+        int(oid),
+        text(name),
+        int(PUBLIC_OID),
+        text(kind),
+        boolean(false),
+        boolean(false),
+        boolean(true),
+        int(rel),
+        int(0),
+        int(index),
+        int(0),
+        int(0),
+        text(" "),
+        text(" "),
+        text(" "),
+        boolean(true),
+        int(0),
+        boolean(false),
+        key.map_or(Value::Null, Value::Text),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    ]
+}
+
+/// Whether a unique index is a constraint's (PRIMARY KEY or UNIQUE in CREATE TABLE) rather
+/// than one made by CREATE UNIQUE INDEX, which PostgreSQL lists as an index only. The
+/// engine names the indexes it makes for constraints `{table}_pkey` and
+/// `{table}_{column}_key`, the binder `autoindex_{table}_{n}` for table-level UNIQUE.
+fn is_constraint_index(t: &TableDef, i: &IndexEntry) -> bool {
+    i.primary
+        || i.name == format!("{}_pkey", t.name)
+        || i.name.starts_with(&format!("autoindex_{}_", t.name))
+        || (i.columns.len() == 1 && i.name == format!("{}_{}_key", t.name, t.columns[i.columns[0] as usize].name))
+}
+
+/// The constraints of a table: its primary key and unique constraints (each backed by its
+/// index, whose OID the constraint shares in its `conindid`), then its CHECKs.
+pub(super) fn table_constraints(t: &TableDef) -> Vec<(i64, String, &'static str, Vec<u32>, Option<String>)> {
+    let mut out = vec![];
+    for i in indexes(t).into_iter().filter(|i| i.unique && is_constraint_index(t, i)) {
+        let kind = if i.primary { "p" } else { "u" };
+        let name = if i.primary { format!("{}_pkey", t.name) } else { i.name.clone() };
+        out.push((i.oid, name, kind, i.columns, None));
+    }
+    for (n, check) in t.checks.iter().enumerate() {
+        // Check constraints have no object of their own: OIDs past the table's indexes'.
+        let oid = PKEY_OID_BASE + (1 << 20) + t.id as i64 * 64 + n as i64;
+        out.push((oid, format!("{}_check{}", t.name, n + 1), "c", vec![], Some(check.clone())));
+    }
+    out
+}
+
+fn constraints(c: &CatalogView) -> Vec<Vec<Value>> {
+    let mut out = vec![];
+    for t in c.sorted_tables() {
+        for (oid, name, kind, columns, check) in table_constraints(t) {
+            let key = (!columns.is_empty())
+                .then(|| format!("{{{}}}", columns.iter().map(|c| (c + 1).to_string()).collect::<Vec<_>>().join(",")));
+            let index = if kind == "c" { 0 } else { oid };
+            let mut row = constraint_row(oid, &name, kind, table_oid(t), index, key);
+            if let Some(check) = check {
+                row[25] = text(check);
+            }
+            out.push(row);
+        }
+    }
+    out
+}
+
+fn defaults(c: &CatalogView) -> Vec<Vec<Value>> {
+    let mut out = vec![];
+    for t in c.sorted_tables() {
+        for (i, col) in t.columns.iter().enumerate() {
+            if let Some(sql) = &col.default {
+                let oid = PKEY_OID_BASE + (1 << 21) + t.id as i64 * 1024 + i as i64;
+                out.push(vec![int(oid), int(table_oid(t)), int(i as i64 + 1), text(sql.clone())]);
+            }
+        }
+    }
+    out
+}
+
+fn databases(c: &CatalogView) -> Vec<Vec<Value>> {
+    let template = |oid: i64, name: &str, template: bool| {
+        vec![
+            int(oid),
+            text(name),
+            int(SUPERUSER_OID),
+            int(6),
+            text("c"),
+            boolean(template),
+            boolean(!template || name == "template1"),
+            int(-1),
+            int(0),
+            int(1),
+            int(1663),
+            text("C"),
+            text("C"),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ]
+    };
+    vec![template(DATABASE_OID, &c.session.database(), false), template(1, "template1", true)]
+}
+
+fn roles(c: &CatalogView) -> Vec<Vec<Value>> {
+    vec![vec![
+        text(c.session.user()),
+        boolean(true),
+        boolean(true),
+        boolean(true),
+        boolean(true),
+        boolean(true),
+        boolean(true),
+        int(-1),
+        text("********"),
+        Value::Null,
+        boolean(true),
+        Value::Null,
+        int(SUPERUSER_OID),
+    ]]
+}
+
+fn users(c: &CatalogView) -> Vec<Vec<Value>> {
+    vec![vec![
+        text(c.session.user()),
+        int(SUPERUSER_OID),
+        boolean(true),
+        boolean(true),
+        boolean(true),
+        boolean(true),
+        text("********"),
+        Value::Null,
+        Value::Null,
+    ]]
+}
+
+fn settings(c: &CatalogView) -> Vec<Vec<Value>> {
+    c.session
+        .all()
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("braid."))
+        .map(|(name, setting)| {
+            let mut row = vec![text(name), text(setting.clone())];
+            row.extend([Value::Null, text("Braid"), text(""), Value::Null, text("user"), text("string")]);
+            row.extend([text("session"), Value::Null, Value::Null, Value::Null, text(setting.clone())]);
+            row.extend([text(setting), Value::Null, Value::Null, boolean(false)]);
+            row
+        })
+        .collect()
+}
+
+fn pg_tables(c: &CatalogView) -> Vec<Vec<Value>> {
+    let owner = c.session.user();
+    c.sorted_tables()
+        .into_iter()
+        .map(|t| {
+            let has_indexes = !indexes(t).is_empty();
+            vec![
+                text("public"),
+                text(t.name.clone()),
+                text(owner.clone()),
+                Value::Null,
+                boolean(has_indexes),
+                boolean(false),
+                boolean(false),
+                boolean(false),
+            ]
+        })
+        .collect()
+}
+
+fn pg_views(c: &CatalogView) -> Vec<Vec<Value>> {
+    let owner = c.session.user();
+    views_sorted(c)
+        .into_iter()
+        .map(|(_, v)| vec![text("public"), text(v.name.clone()), text(owner.clone()), text(v.sql.clone())])
+        .collect()
+}
+
+fn pg_indexes(c: &CatalogView) -> Vec<Vec<Value>> {
+    let mut out = vec![];
+    for t in c.sorted_tables() {
+        for i in indexes(t) {
+            let def = index_definition(t, &i);
+            out.push(vec![text("public"), text(t.name.clone()), text(i.name), Value::Null, text(def)]);
+        }
+    }
+    out
+}
+
+fn access_methods(_: &CatalogView) -> Vec<Vec<Value>> {
+    vec![
+        vec![int(2), text("heap"), text("heap_tableam_handler"), text("t")],
+        vec![int(403), text("btree"), text("bthandler"), text("i")],
+    ]
+}
+
+fn collations(_: &CatalogView) -> Vec<Vec<Value>> {
+    let row = |oid: i64, name: &str, provider: &str| {
+        vec![
+            int(oid),
+            text(name),
+            int(PG_CATALOG_OID),
+            int(SUPERUSER_OID),
+            text(provider),
+            boolean(true),
+            int(-1),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ]
+    };
+    vec![row(100, "default", "d"), row(950, "C", "c"), row(951, "POSIX", "c")]
+}
+
+fn activity(c: &CatalogView) -> Vec<Vec<Value>> {
+    vec![vec![
+        int(DATABASE_OID),
+        text(c.session.database()),
+        int(c.session.pid()),
+        int(SUPERUSER_OID),
+        text(c.session.user()),
+        text(c.session.try_get("application_name").unwrap_or_default()),
+        Value::Null,
+        Value::Null,
+        text("active"),
+        Value::Null,
+        text("client backend"),
+    ]]
+}
