@@ -95,8 +95,15 @@ pub(crate) fn session_op(statement: &Parsed) -> Result<Option<SessionOp>> {
             other => return Err(Error::unsupported(format!("statement: {}", truncate(&other.to_string(), 60)))),
         },
         ast::Statement::ShowVariable { variable } => {
-            let name = variable.iter().map(|i| i.value.as_str()).collect::<Vec<_>>().join(" ");
-            SessionOp::Show(name.to_ascii_lowercase())
+            let name = variable.iter().map(|i| i.value.as_str()).collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+            // PostgreSQL's SQL-standard spellings of three settings.
+            let name = match name.as_str() {
+                "transaction isolation level" => "transaction_isolation".to_string(),
+                "time zone" => "timezone".to_string(),
+                "session authorization" => "session_authorization".to_string(),
+                _ => name,
+            };
+            SessionOp::Show(name)
         }
         ast::Statement::Reset(reset) => match &reset.reset {
             ast::Reset::ALL => SessionOp::Reset(None),
