@@ -37,9 +37,12 @@ pub fn validate_row(def: &TableDef, row: &mut [Value]) -> Result<()> {
             row.len()
         )));
     }
-    for (column, value) in def.columns.iter().zip(row.iter_mut()) {
+    for (i, (column, value)) in def.columns.iter().zip(row.iter_mut()).enumerate() {
+        // NULL in the rowid alias means "assign one" (insert) or "keep it" (update): it is
+        // never stored, whatever the column's NOT NULL says (`id SERIAL NOT NULL`).
+        let alias = def.rowid_alias == Some(i as u32);
         match (column.data_type, &*value) {
-            (_, Value::Null) if !column.nullable => {
+            (_, Value::Null) if !column.nullable && !alias => {
                 return Err(Error::constraint(
                     ConstraintKind::NotNull,
                     format!(

@@ -49,8 +49,12 @@ impl Binder<'_> {
         let mut primary_key: Vec<String> = vec![];
         let mut checks = vec![];
         let mut unique = vec![];
+        let mut serial = vec![];
         for c in &create.columns {
             let column_name = ident(&c.name);
+            if is_serial(&c.data_type) {
+                serial.push(column_name.clone());
+            }
             let mut column = ColumnDef::new(column_name.clone(), data_type_of(&c.data_type));
             for option in &c.options {
                 match &option.option {
@@ -92,6 +96,20 @@ impl Binder<'_> {
         if !primary_key.is_empty() {
             let keys: Vec<&str> = primary_key.iter().map(String::as_str).collect();
             def = def.primary_key(&keys).map_err(|_| Error::not_found("column", primary_key.join(", ")))?;
+        }
+        // SERIAL is an INTEGER filled from a sequence. Braid fills the one kind of column it
+        // can today, the rowid alias (a one-column INTEGER primary key, auto-assigned as in
+        // PostgreSQL); a SERIAL anywhere else is refused rather than left unfilled.
+        for column in &serial {
+            let position = def.columns.iter().position(|c| c.name == *column);
+            // The engine makes a one-column INTEGER primary key the rowid alias.
+            if position.is_none()
+                || def.primary_key.iter().map(|&c| c as usize).collect::<Vec<_>>() != [position.unwrap_or(usize::MAX)]
+            {
+                return Err(Error::unsupported(format!(
+                    "SERIAL column {column} that is not the table's one-column primary key (sequences are not built yet)"
+                )));
+            }
         }
         for check in checks {
             def = def.check_sql(check);
@@ -225,4 +243,10 @@ fn index_column(c: &ast::IndexColumn) -> Result<String> {
         ast::Expr::Identifier(i) => Ok(ident(i)),
         other => Err(Error::unsupported(format!("index on expression {other}"))),
     }
+}
+
+/// `SERIAL`, `BIGSERIAL`, `SMALLSERIAL` (and `SERIAL4`, `SERIAL8`, `SERIAL2`).
+fn is_serial(t: &ast::DataType) -> bool {
+    let name = t.to_string().to_ascii_lowercase();
+    matches!(name.as_str(), "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8")
 }

@@ -64,6 +64,25 @@ impl Binder<'_> {
                 let list = list.iter().map(|e| Ok(with_affinity(self.expr(e)?, affinity))).collect::<Result<_>>()?;
                 Expr::InList { expr: b(x), list, negated: *negated }
             }
+            // `x = ANY (ARRAY[…])` is `x IN (…)`, `x <> ALL (ARRAY[…])` is `x NOT IN (…)`
+            // (SQLAlchemy writes its IN lists so). Arrays as values are not supported yet.
+            E::AnyOp { left, compare_op: ast::BinaryOperator::Eq, right, .. }
+            | E::AllOp { left, compare_op: ast::BinaryOperator::NotEq, right }
+                if matches!(right.as_ref(), E::Array(_) | E::Nested(_)) =>
+            {
+                let list = match right.as_ref() {
+                    E::Array(a) => &a.elem,
+                    E::Nested(inner) => match inner.as_ref() {
+                        E::Array(a) => &a.elem,
+                        _ => return Err(Error::unsupported("ANY / ALL of an array value")),
+                    },
+                    _ => return Err(Error::unsupported("ANY / ALL of an array value")),
+                };
+                let x = self.expr(left)?;
+                let affinity = self.affinity(&x);
+                let list = list.iter().map(|e| Ok(with_affinity(self.expr(e)?, affinity))).collect::<Result<_>>()?;
+                Expr::InList { expr: b(x), list, negated: matches!(e, E::AllOp { .. }) }
+            }
             E::InSubquery { expr, subquery, negated } => {
                 let x = self.expr(expr)?;
                 let subquery = self.subquery(subquery, Some(1))?;
@@ -556,6 +575,9 @@ pub(crate) fn type_from_name(name: &str) -> DataType {
     }
     if n == "NAME" {
         return DataType::Text;
+    }
+    if n.contains("SERIAL") {
+        return DataType::Integer;
     }
     if n.contains("INT") {
         DataType::Integer

@@ -87,6 +87,13 @@ pub enum ScalarFunction {
     GetConstraintDef,
     /// `array_to_string(array, separator [, null_text])` of an array in its text form.
     ArrayToString,
+    /// `json_build_object(k1, v1, …)`: a JSON object as text.
+    JsonBuildObject,
+    /// `pg_get_serial_sequence(table, column)`: the sequence a SERIAL column is filled from;
+    /// NULL, as for a column without one, while Braid has no sequences.
+    SerialSequence,
+    /// `to_regtype(name)`: the OID of the type of that name, or NULL.
+    ToRegType,
     /// `pg_get_userbyid(oid)`: the role's name (every object is owned by OID 10, the
     /// session's superuser).
     GetUserById,
@@ -143,9 +150,14 @@ impl ScalarFunction {
             "quote_ident" => (QuoteIdent, 1, 1),
             "pg_encoding_to_char" => (EncodingToChar, 1, 1),
             "obj_description" | "shobj_description" | "col_description" => (Description, 1, 2),
-            "pg_table_is_visible" | "pg_type_is_visible" | "pg_function_is_visible" => (IsVisible, 1, 1),
+            "pg_table_is_visible" | "pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible" => {
+                (IsVisible, 1, 1)
+            }
             "format_type" => (FormatType, 2, 2),
             "pg_get_userbyid" => (GetUserById, 1, 1),
+            "to_regtype" => (ToRegType, 1, 1),
+            "json_build_object" => (JsonBuildObject, 0, usize::MAX),
+            "pg_get_serial_sequence" => (SerialSequence, 2, 2),
             "array_to_string" => (ArrayToString, 2, 3),
             "pg_get_indexdef" => (GetIndexDef, 1, 3),
             "pg_get_constraintdef" => (GetConstraintDef, 1, 2),
@@ -220,6 +232,9 @@ impl ScalarFunction {
             GetExpr => "pg_get_expr",
             RegexMatch => "regexp_like",
             GetUserById => "pg_get_userbyid",
+            ToRegType => "to_regtype",
+            JsonBuildObject => "json_build_object",
+            SerialSequence => "pg_get_serial_sequence",
             ArrayToString => "array_to_string",
             GetIndexDef => "pg_get_indexdef",
             GetConstraintDef => "pg_get_constraintdef",
@@ -330,6 +345,28 @@ impl ScalarFunction {
                 Value::Boolean(super::regex::is_match(&to_text(arg(0)), &to_text(arg(1)), insensitive)?)
             }
             FunctionInfo => Value::Null,
+            JsonBuildObject if args.len() % 2 != 0 => {
+                return Err(Error::invalid("argument list must have even number of elements"));
+            }
+            JsonBuildObject => {
+                let mut out = String::from("{");
+                for (i, pair) in args.chunks(2).enumerate() {
+                    if pair[0].is_null() {
+                        return Err(Error::invalid("null value not allowed for object key"));
+                    }
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&super::session::json_string(&to_text(&pair[0])));
+                    out.push_str(" : ");
+                    out.push_str(&super::session::json_value(&pair[1]));
+                }
+                out.push('}');
+                Value::Text(out)
+            }
+            SerialSequence => Value::Null,
+            ToRegType if null_in => Value::Null,
+            ToRegType => crate::source::system::type_oid_by_name(&to_text(arg(0))).map_or(Value::Null, Value::Integer),
             ArrayToString if arg(0).is_null() || arg(1).is_null() => Value::Null,
             ArrayToString => {
                 let text = to_text(arg(0));

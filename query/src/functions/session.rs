@@ -66,6 +66,36 @@ pub(super) fn quote_ident(name: &str) -> String {
     if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
 }
 
+/// A JSON string literal.
+pub(super) fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A value as JSON: numbers and booleans as themselves, NULL as `null`, the rest as strings.
+pub(super) fn json_value(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(r) if r.is_finite() => crate::value::format_real(*r),
+        other => json_string(&to_text(other)),
+    }
+}
+
 /// PostgreSQL's reserved keywords (those `quote_ident` must quote).
 fn is_reserved(word: &str) -> bool {
     const RESERVED: &[&str] = &[
@@ -161,6 +191,14 @@ mod tests {
         assert_eq!(quote_ident("select"), "\"select\"");
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(quote_ident("1a"), "\"1a\"");
+    }
+
+    #[test]
+    fn json_values_are_escaped() {
+        assert_eq!(json_string("a\"b\\c\n"), r#""a\"b\\c\n""#);
+        assert_eq!(json_value(&Value::Integer(3)), "3");
+        assert_eq!(json_value(&Value::Null), "null");
+        assert_eq!(json_value(&Value::Text("x".into())), "\"x\"");
     }
 
     #[test]

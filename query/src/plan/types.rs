@@ -472,10 +472,16 @@ impl Context {
             | F::Description
             | F::FormatType
             | F::GetExpr => Known(Text),
-            F::BackendPid => Known(Integer),
+            F::BackendPid | F::ToRegType => Known(Integer),
             F::Now | F::ClockTimestamp | F::CurrentDate => Known(DataType::Timestamp),
             F::IsVisible | F::HasPrivilege | F::RegexMatch => Known(DataType::Boolean),
-            F::FunctionInfo | F::GetUserById | F::ArrayToString | F::GetIndexDef | F::GetConstraintDef => Known(Text),
+            F::JsonBuildObject
+            | F::SerialSequence
+            | F::FunctionInfo
+            | F::GetUserById
+            | F::ArrayToString
+            | F::GetIndexDef
+            | F::GetConstraintDef => Known(Text),
             F::Round => Known(Real),
             F::Abs => match first {
                 Known(Integer) | Known(Real) | Null => first,

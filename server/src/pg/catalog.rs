@@ -21,6 +21,13 @@ pub type Tables = Vec<TableDef>;
 /// Every view: its name and SQL.
 pub type Views = Vec<(String, String)>;
 
+/// Whether [`answer`] answers `sql` (it is one of the queries recognised here).
+pub fn recognises(sql: &str) -> bool {
+    is_catalog_query(sql)
+        && (sql.contains("AS TABLE_TYPE, d.description AS REMARKS")
+            || sql.contains("AS attnum, nullif(a.attidentity, '') as attidentity"))
+}
+
 /// Whether `sql` reads PostgreSQL's catalog (the cheap test before [`answer`]).
 pub fn is_catalog_query(sql: &str) -> bool {
     reads_schema(sql, "pg_catalog")

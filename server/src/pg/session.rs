@@ -204,7 +204,7 @@ impl Session {
     /// text, for Describe and Execute.
     pub fn parse(&mut self, sql: &str) -> Result<Arc<str>, Failure> {
         let key: Arc<str> = Arc::from(sql);
-        if self.statements.contains_key(&key) || catalog::is_catalog_query(sql) {
+        if self.statements.contains_key(&key) || catalog::recognises(sql) {
             return Ok(key);
         }
         let mut statements = self.conn.prepare_all(sql).map_err(|e| from_braid(&e))?;

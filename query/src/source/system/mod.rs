@@ -139,6 +139,11 @@ pub fn get_constraintdef(tables: &[TableDef], oid: i64) -> Option<String> {
     pg_catalog::get_constraintdef(tables, oid)
 }
 
+/// `to_regtype(name)`: the OID of a type by name.
+pub fn type_oid_by_name(name: &str) -> Option<i64> {
+    types::oid_by_name(name)
+}
+
 /// The OID of a table.
 pub fn table_oid(t: &TableDef) -> i64 {
     FIRST_USER_OID + t.id as i64

@@ -91,6 +91,27 @@ pub fn by_oid(oid: i64) -> Option<&'static TypeInfo> {
     TYPES.iter().find(|t| t.oid == oid)
 }
 
+/// The OID of a type by its name (`int8`, `bigint`, `pg_catalog.text`, `integer`).
+pub fn oid_by_name(name: &str) -> Option<i64> {
+    let name = name.trim().to_ascii_lowercase();
+    let name = name.strip_prefix("pg_catalog.").unwrap_or(&name).trim_matches('"');
+    let alias = match name {
+        "int" | "integer" => "int4",
+        "smallint" => "int2",
+        "bigint" => "int8",
+        "real" => "float4",
+        "double precision" | "float" => "float8",
+        "boolean" => "bool",
+        "character varying" => "varchar",
+        "character" => "bpchar",
+        "decimal" => "numeric",
+        "timestamp with time zone" => "timestamptz",
+        "timestamp without time zone" => "timestamp",
+        other => other,
+    };
+    TYPES.iter().find(|t| t.name == alias).map(|t| t.oid)
+}
+
 /// `format_type(oid, typmod)`: the SQL name PostgreSQL prints for a type.
 pub fn format_type(oid: i64) -> Option<String> {
     let t = by_oid(oid)?;
