@@ -211,7 +211,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "d" => number * 86_400_000.0,
         _ => return None,
     };
-    (ms.is_finite() && ms >= 0.0 && ms < 1e15).then(|| Duration::from_micros((ms * 1000.0) as u64))
+    (ms.is_finite() && (0.0..1e15).contains(&ms)).then(|| Duration::from_micros((ms * 1000.0) as u64))
 }
 
 /// The settings before any SET: those clients read on connect, with PostgreSQL 15's

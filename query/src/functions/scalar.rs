@@ -345,7 +345,7 @@ impl ScalarFunction {
                 Value::Boolean(super::regex::is_match(&to_text(arg(0)), &to_text(arg(1)), insensitive)?)
             }
             FunctionInfo => Value::Null,
-            JsonBuildObject if args.len() % 2 != 0 => {
+            JsonBuildObject if !args.len().is_multiple_of(2) => {
                 return Err(Error::invalid("argument list must have even number of elements"));
             }
             JsonBuildObject => {

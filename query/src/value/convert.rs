@@ -288,7 +288,7 @@ pub fn parse_boolean(s: &str) -> Result<bool> {
 /// A real rounded to the nearest integer (halves to even), or 22003 if it does not fit.
 fn real_to_integer(r: f64) -> Result<i64> {
     let rounded = r.round_ties_even();
-    if rounded.is_nan() || rounded >= crate::value::TWO_POW_63 || rounded < -crate::value::TWO_POW_63 {
+    if rounded.is_nan() || !(-crate::value::TWO_POW_63..crate::value::TWO_POW_63).contains(&rounded) {
         return Err(Error::data(DataError::NumericOutOfRange, "bigint out of range"));
     }
     Ok(rounded as i64)

@@ -5,6 +5,7 @@
 use braid_engine::DataType::{Integer as I, Text as T};
 use braid_engine::{TableDef, Value};
 
+use super::pg_catalog::Constraint;
 use super::{CatalogView, SystemTable, int, text, type_info};
 
 const fn view(
@@ -253,17 +254,21 @@ fn tables(c: &CatalogView) -> Vec<Vec<Value>> {
     out
 }
 
-/// One `columns` row.
-fn column_row(
-    c: &CatalogView,
-    table: &str,
-    name: &str,
+/// What a `columns` row says of one column.
+struct ColumnFacts<'a> {
+    table: &'a str,
+    name: &'a str,
+    /// 1-based.
     position: usize,
-    default: Option<&str>,
+    default: Option<&'a str>,
     nullable: bool,
     ty: braid_engine::DataType,
     updatable: bool,
-) -> Vec<Value> {
+}
+
+/// One `columns` row.
+fn column_row(c: &CatalogView, f: ColumnFacts) -> Vec<Value> {
+    let ColumnFacts { table, name, position, default, nullable, ty, updatable } = f;
     let info = type_info(ty);
     let (precision, radix, scale) = match ty {
         braid_engine::DataType::Integer => (int(64), int(2), int(0)),
@@ -289,7 +294,11 @@ fn columns(c: &CatalogView) -> Vec<Vec<Value>> {
     for t in c.sorted_tables() {
         for (i, col) in t.columns.iter().enumerate() {
             let (nullable, default) = (!t.is_not_null(i), col.default.as_deref());
-            out.push(column_row(c, &t.name, &col.name, i + 1, default, nullable, col.data_type, true));
+            let (table, name, ty) = (t.name.as_str(), col.name.as_str(), col.data_type);
+            out.push(column_row(
+                c,
+                ColumnFacts { table, name, position: i + 1, default, nullable, ty, updatable: true },
+            ));
         }
     }
     let mut views: Vec<&super::ViewInfo> = c.views.iter().collect();
@@ -297,7 +306,16 @@ fn columns(c: &CatalogView) -> Vec<Vec<Value>> {
     for v in views {
         for (i, (name, ty)) in v.columns.iter().flatten().enumerate() {
             let ty = ty.unwrap_or(braid_engine::DataType::Text);
-            out.push(column_row(c, &v.name, name, i + 1, None, true, ty, false));
+            let facts = ColumnFacts {
+                table: &v.name,
+                name,
+                position: i + 1,
+                default: None,
+                nullable: true,
+                ty,
+                updatable: false,
+            };
+            out.push(column_row(c, facts));
         }
     }
     out
@@ -327,9 +345,7 @@ fn constraint_type(kind: &str) -> &'static str {
 }
 
 /// Every constraint of every table, with its table.
-fn all_constraints<'a>(
-    c: &'a CatalogView,
-) -> Vec<(&'a TableDef, (i64, String, &'static str, Vec<u32>, Option<String>))> {
+fn all_constraints<'a>(c: &'a CatalogView) -> Vec<(&'a TableDef, Constraint)> {
     c.sorted_tables()
         .into_iter()
         .flat_map(|t| super::pg_catalog::table_constraints(t).into_iter().map(move |k| (t, k)))
@@ -339,10 +355,10 @@ fn all_constraints<'a>(
 fn table_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
     all_constraints(c)
         .into_iter()
-        .map(|(t, (_, name, kind, _, _))| {
-            let mut r = vec![catalog_name(c), text("public"), text(name), catalog_name(c), text("public")];
-            r.extend([text(t.name.clone()), text(constraint_type(kind)), yes(false), yes(false), yes(true)]);
-            r.push(if kind == "u" || kind == "p" { yes(true) } else { Value::Null });
+        .map(|(t, k)| {
+            let mut r = vec![catalog_name(c), text("public"), text(k.name), catalog_name(c), text("public")];
+            r.extend([text(t.name.clone()), text(constraint_type(k.kind)), yes(false), yes(false), yes(true)]);
+            r.push(if k.kind == "u" || k.kind == "p" { yes(true) } else { Value::Null });
             r
         })
         .collect()
@@ -350,10 +366,10 @@ fn table_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
 
 fn key_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
-    for (t, (_, name, _, columns, _)) in all_constraints(c) {
-        for (k, &col) in columns.iter().enumerate() {
-            let mut r = vec![catalog_name(c), text("public"), text(name.clone()), catalog_name(c), text("public")];
-            r.extend([text(t.name.clone()), text(t.columns[col as usize].name.clone()), int(k as i64 + 1)]);
+    for (t, k) in all_constraints(c) {
+        for (n, &col) in k.columns.iter().enumerate() {
+            let mut r = vec![catalog_name(c), text("public"), text(k.name.clone()), catalog_name(c), text("public")];
+            r.extend([text(t.name.clone()), text(t.columns[col as usize].name.clone()), int(n as i64 + 1)]);
             r.push(Value::Null);
             out.push(r);
         }
@@ -363,10 +379,15 @@ fn key_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
 
 fn constraint_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
-    for (t, (_, name, _, columns, _)) in all_constraints(c) {
-        for &col in &columns {
+    for (t, k) in all_constraints(c) {
+        for &col in &k.columns {
             let mut r = vec![catalog_name(c), text("public"), text(t.name.clone())];
-            r.extend([text(t.columns[col as usize].name.clone()), catalog_name(c), text("public"), text(name.clone())]);
+            r.extend([
+                text(t.columns[col as usize].name.clone()),
+                catalog_name(c),
+                text("public"),
+                text(k.name.clone()),
+            ]);
             out.push(r);
         }
     }
@@ -376,8 +397,8 @@ fn constraint_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
 fn check_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
     all_constraints(c)
         .into_iter()
-        .filter_map(|(_, (_, name, _, _, check))| {
-            check.map(|sql| vec![catalog_name(c), text("public"), text(name), text(format!("({sql})"))])
+        .filter_map(|(_, k)| {
+            k.check.map(|sql| vec![catalog_name(c), text("public"), text(k.name), text(format!("({sql})"))])
         })
         .collect()
 }

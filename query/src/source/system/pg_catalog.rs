@@ -520,12 +520,12 @@ pub(super) fn get_indexdef(tables: &[TableDef], oid: i64, column: i64) -> Option
 /// `pg_get_constraintdef(oid)`: `PRIMARY KEY (id)`, `UNIQUE (v)`, `CHECK (…)`.
 pub(super) fn get_constraintdef(tables: &[TableDef], oid: i64) -> Option<String> {
     tables.iter().find_map(|t| {
-        let (_, _, kind, columns, check) = table_constraints(t).into_iter().find(|k| k.0 == oid)?;
-        let names: Vec<&str> = columns.iter().map(|&c| t.columns[c as usize].name.as_str()).collect();
-        Some(match kind {
+        let k = table_constraints(t).into_iter().find(|k| k.oid == oid)?;
+        let names: Vec<&str> = k.columns.iter().map(|&c| t.columns[c as usize].name.as_str()).collect();
+        Some(match k.kind {
             "p" => format!("PRIMARY KEY ({})", names.join(", ")),
             "u" => format!("UNIQUE ({})", names.join(", ")),
-            _ => format!("CHECK ({})", check.unwrap_or_default()),
+            _ => format!("CHECK ({})", k.check.unwrap_or_default()),
         })
     })
 }
@@ -786,19 +786,32 @@ fn is_constraint_index(t: &TableDef, i: &IndexEntry) -> bool {
         || (i.columns.len() == 1 && i.name == format!("{}_{}_key", t.name, t.columns[i.columns[0] as usize].name))
 }
 
+/// One constraint of a table.
+pub(super) struct Constraint {
+    pub oid: i64,
+    pub name: String,
+    /// `contype`: p (primary key), u (unique), c (check).
+    pub kind: &'static str,
+    /// The constrained columns (0-based); none for a CHECK.
+    pub columns: Vec<u32>,
+    /// A CHECK's expression, as SQL.
+    pub check: Option<String>,
+}
+
 /// The constraints of a table: its primary key and unique constraints (each backed by its
 /// index, whose OID the constraint shares in its `conindid`), then its CHECKs.
-pub(super) fn table_constraints(t: &TableDef) -> Vec<(i64, String, &'static str, Vec<u32>, Option<String>)> {
+pub(super) fn table_constraints(t: &TableDef) -> Vec<Constraint> {
     let mut out = vec![];
     for i in indexes(t).into_iter().filter(|i| i.unique && is_constraint_index(t, i)) {
         let kind = if i.primary { "p" } else { "u" };
         let name = if i.primary { format!("{}_pkey", t.name) } else { i.name.clone() };
-        out.push((i.oid, name, kind, i.columns, None));
+        out.push(Constraint { oid: i.oid, name, kind, columns: i.columns, check: None });
     }
     for (n, check) in t.checks.iter().enumerate() {
         // Check constraints have no object of their own: OIDs past the table's indexes'.
         let oid = PKEY_OID_BASE + (1 << 20) + t.id as i64 * 64 + n as i64;
-        out.push((oid, format!("{}_check{}", t.name, n + 1), "c", vec![], Some(check.clone())));
+        let name = format!("{}_check{}", t.name, n + 1);
+        out.push(Constraint { oid, name, kind: "c", columns: vec![], check: Some(check.clone()) });
     }
     out
 }
@@ -806,12 +819,12 @@ pub(super) fn table_constraints(t: &TableDef) -> Vec<(i64, String, &'static str,
 fn constraints(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
     for t in c.sorted_tables() {
-        for (oid, name, kind, columns, check) in table_constraints(t) {
-            let key = (!columns.is_empty())
-                .then(|| format!("{{{}}}", columns.iter().map(|c| (c + 1).to_string()).collect::<Vec<_>>().join(",")));
-            let index = if kind == "c" { 0 } else { oid };
-            let mut row = constraint_row(oid, &name, kind, table_oid(t), index, key);
-            if let Some(check) = check {
+        for k in table_constraints(t) {
+            let numbers: Vec<String> = k.columns.iter().map(|c| (c + 1).to_string()).collect();
+            let key = (!k.columns.is_empty()).then(|| format!("{{{}}}", numbers.join(",")));
+            let index = if k.kind == "c" { 0 } else { k.oid };
+            let mut row = constraint_row(k.oid, &k.name, k.kind, table_oid(t), index, key);
+            if let Some(check) = k.check {
                 row[25] = text(check);
             }
             out.push(row);
