@@ -110,7 +110,7 @@ impl DataError {
     /// The kind whose SQLSTATE is `code`.
     pub fn from_sqlstate(code: &str) -> Option<DataError> {
         use DataError::*;
-        [
+        const ALL: [DataError; 8] = [
             DivisionByZero,
             NumericOutOfRange,
             InvalidTextRepresentation,
@@ -119,9 +119,8 @@ impl DataError {
             StringTooLong,
             InvalidParameterValue,
             InvalidRegularExpression,
-        ]
-        .into_iter()
-        .find(|k| k.sqlstate() == code)
+        ];
+        ALL.into_iter().find(|k| k.sqlstate() == code)
     }
 }
 
