@@ -185,6 +185,11 @@ impl Error {
     /// but the code and the message (the inverse the remote client uses).
     pub fn from_sqlstate(code: &str, message: &str) -> Option<Error> {
         let message = message.to_string();
+        // 22023 is both InvalidInput and DataError::InvalidParameterValue; the variant is
+        // the one most errors of that code come from.
+        if code == "22023" {
+            return Some(Error::InvalidInput(message));
+        }
         if let Some(kind) = DataError::from_sqlstate(code) {
             return Some(Error::Data { kind, message });
         }

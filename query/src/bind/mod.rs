@@ -165,6 +165,9 @@ pub(crate) struct Binder<'a> {
     /// The SELECT list aliases of the query being bound, with the scope depth they belong
     /// to: a name no column has may be one of them.
     aliases: Option<(usize, Vec<(String, crate::plan::Expr)>)>,
+    /// Binding a view to learn its columns for a catalog: catalogs read inside list views
+    /// without columns, or a view over `pg_attribute` would bind itself for ever.
+    listing_view_columns: bool,
 }
 
 impl<'a> Binder<'a> {
@@ -180,6 +183,7 @@ impl<'a> Binder<'a> {
             aggregates_allowed: false,
             expanding: vec![],
             aliases: None,
+            listing_view_columns: false,
         }
     }
 

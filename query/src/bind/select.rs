@@ -545,7 +545,11 @@ impl Binder<'_> {
     fn system_relation(&mut self, schema: &str, name: &str, alias: &str) -> Result<(Plan, Scope)> {
         let table = crate::source::system::lookup(Some(schema), name)
             .ok_or_else(|| Error::not_found("relation", format!("{schema}.{name}")))?;
-        let views = if table.needs_view_columns { self.views_with_columns()? } else { self.views_without_columns()? };
+        let views = if table.needs_view_columns && !self.listing_view_columns {
+            self.views_with_columns()?
+        } else {
+            self.views_without_columns()?
+        };
         let columns = table.columns.iter().map(|(c, t)| (c.to_string(), Affinity::of(*t)));
         let scope = Scope::table(alias, columns, false);
         Ok((Plan::SystemScan { table, alias: alias.into(), views: views.into() }, scope))
@@ -562,6 +566,7 @@ impl Binder<'_> {
         let mut out = self.views_without_columns()?;
         for view in &mut out {
             let mut binder = Binder::new(self.txn, &[]);
+            binder.listing_view_columns = true;
             let sql = format!("SELECT * FROM \"{}\"", view.name.replace('"', "\"\""));
             let columns = match crate::parse::parse(&sql)?.pop() {
                 Some(crate::parse::Parsed::Sql(s, _)) => match binder.statement(&s) {

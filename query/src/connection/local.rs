@@ -104,7 +104,8 @@ impl Local {
     }
 
     pub(crate) fn set_statement_timeout(&mut self, timeout: Option<Duration>) {
-        let ms = timeout.map_or(0, |t| t.as_millis().max(1));
+        // At most a year: what `SET statement_timeout` accepts, and far past any statement.
+        let ms = timeout.map_or(0, |t| t.as_millis().clamp(1, 365 * 86_400_000));
         self.session.set("statement_timeout", &ms.to_string()).expect("a number of milliseconds is valid");
     }
 

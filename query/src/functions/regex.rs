@@ -30,8 +30,12 @@ pub(super) fn is_match(text: &str, pattern: &str, insensitive: bool) -> Result<b
         if let Some(re) = cache.get(&key) {
             return Ok(re.is_match(text));
         }
-        let re =
-            RegexBuilder::new(pattern).case_insensitive(insensitive).size_limit(SIZE_LIMIT).build().map_err(|e| {
+        let re = RegexBuilder::new(pattern)
+            .case_insensitive(insensitive)
+            .dot_matches_new_line(true)
+            .size_limit(SIZE_LIMIT)
+            .build()
+            .map_err(|e| {
                 Error::data(DataError::InvalidRegularExpression, format!("invalid regular expression: {e}"))
             })?;
         let matched = re.is_match(text);

@@ -90,16 +90,20 @@ pub fn parse_timestamp(text: &str) -> Result<i64> {
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return Err(range(text));
     }
-    let mut micros = days_from_civil(y, m, d) * MICROS_PER_DAY;
+    // Years of up to 9 digits: far past what microseconds since 1970 hold in an i64.
+    let overflow = || range(text);
+    let mut micros = days_from_civil(y, m, d).checked_mul(MICROS_PER_DAY).ok_or_else(overflow)?;
     let rest = rest.trim_start_matches([' ', 'T', 't']).trim_end();
     let zone_at = rest.find(['+', '-', 'Z', 'z']).unwrap_or(rest.len());
     let (time, zone) = rest.split_at(zone_at);
     let time = time.trim_end();
     if !time.is_empty() {
-        micros += parse_time_of_day(time).map_err(|bad| if bad { range(text) } else { syntax(text) })?;
+        let day = parse_time_of_day(time).map_err(|bad| if bad { range(text) } else { syntax(text) })?;
+        micros = micros.checked_add(day).ok_or_else(overflow)?;
     }
     if !zone.is_empty() {
-        micros -= parse_zone(zone).ok_or_else(|| syntax(text))? * 1_000_000;
+        let offset = parse_zone(zone).ok_or_else(|| syntax(text))? * 1_000_000;
+        micros = micros.checked_sub(offset).ok_or_else(overflow)?;
     }
     Ok(micros)
 }
@@ -148,6 +152,10 @@ fn parse_zone(zone: &str) -> Option<i64> {
         _ => return None,
     };
     let body = &zone[1..];
+    // Only digits and colons: the slicing below is then at character boundaries.
+    if !body.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
     let (h, m, s) = match body.split(':').collect::<Vec<_>>()[..] {
         [h] if h.len() == 4 => (field(&h[..2])?, field(&h[2..])?, 0),
         [h] => (field(h)?, 0, 0),
@@ -226,5 +234,9 @@ mod tests {
         assert_eq!(code("2024-01-01 12"), "22007");
         assert_eq!(code("2024-01-01 12:00 +99"), "22007");
         assert_eq!(code(""), "22007");
+        // Found in review: a multibyte zone was sliced inside a character, a huge year
+        // overflowed the microseconds.
+        assert_eq!(code("2024-01-01 00:00+1ü1"), "22007");
+        assert_eq!(code("999999999-01-01"), "22008");
     }
 }

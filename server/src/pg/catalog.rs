@@ -44,7 +44,9 @@ pub fn reads_schema(sql: &str, schema: &str) -> bool {
     let code = code_outside_literals(sql);
     let first = code.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
     let is_query = ["select", "with"].iter().any(|k| {
-        first.len() > k.len() && first[..k.len()].eq_ignore_ascii_case(k) && !is_word(first.as_bytes()[k.len()])
+        first.len() > k.len()
+            && first.get(..k.len()).is_some_and(|w| w.eq_ignore_ascii_case(k))
+            && !is_word(first.as_bytes()[k.len()])
     });
     is_query && names_in_code(&code, schema)
 }
