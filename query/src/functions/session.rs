@@ -2,7 +2,8 @@
 //! it is (`current_user`, `current_database`, `current_schema`, `pg_backend_pid`) and the
 //! time its transaction began (`now()`). They are what clients call on connect (SQLAlchemy,
 //! Django, pg_dump) and in catalog queries; none is constant, so none is folded into a
-//! cached plan.
+//! cached plan. Beside them, the pure helpers those clients need with them (`quote_ident`,
+//! JSON text for `json_build_object`).
 
 use braid_engine::Value;
 

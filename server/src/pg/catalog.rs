@@ -33,8 +33,8 @@ pub fn is_catalog_query(sql: &str) -> bool {
     reads_schema(sql, "pg_catalog")
 }
 
-/// Whether `sql` is one query (it starts with SELECT or WITH) that names `schema`; see
-/// [`names_schema`]. Writes and statements that merely quote the name run as they are:
+/// Whether `sql` is one query (it starts with SELECT or WITH) that names `schema`, followed
+/// by `.` or a space, outside string literals, quoted identifiers and comments. Writes and statements that merely quote the name run as they are:
 /// answering `INSERT … VALUES ('see pg_catalog.pg_class')` from an emulated catalog would
 /// lose the row.
 pub fn reads_schema(sql: &str, schema: &str) -> bool {
@@ -49,13 +49,6 @@ pub fn reads_schema(sql: &str, schema: &str) -> bool {
             && !is_word(first.as_bytes()[k.len()])
     });
     is_query && names_in_code(&code, schema)
-}
-
-/// Whether `sql` is one statement that names `schema`, followed by `.` or a space, outside
-/// string literals, quoted identifiers and comments. A batch of statements is run
-/// statement by statement, as it is.
-pub fn names_schema(sql: &str, schema: &str) -> bool {
-    contains_ignoring_case(sql, schema) && names_in_code(&code_outside_literals(sql), schema)
 }
 
 /// The cheap test first: this runs for every statement a client sends (each Execute of a

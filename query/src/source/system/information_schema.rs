@@ -248,9 +248,7 @@ fn tables(c: &CatalogView) -> Vec<Vec<Value>> {
         r
     };
     let mut out: Vec<Vec<Value>> = c.sorted_tables().into_iter().map(|t| row(&t.name, "BASE TABLE", true)).collect();
-    let mut views: Vec<&super::ViewInfo> = c.views.iter().collect();
-    views.sort_by(|a, b| a.name.cmp(&b.name));
-    out.extend(views.into_iter().map(|v| row(&v.name, "VIEW", false)));
+    out.extend(c.sorted_views().into_iter().map(|v| row(&v.name, "VIEW", false)));
     out
 }
 
@@ -301,9 +299,7 @@ fn columns(c: &CatalogView) -> Vec<Vec<Value>> {
             ));
         }
     }
-    let mut views: Vec<&super::ViewInfo> = c.views.iter().collect();
-    views.sort_by(|a, b| a.name.cmp(&b.name));
-    for v in views {
+    for v in c.sorted_views() {
         for (i, (name, ty)) in v.columns.iter().flatten().enumerate() {
             let ty = ty.unwrap_or(braid_engine::DataType::Text);
             let facts = ColumnFacts {
@@ -322,9 +318,7 @@ fn columns(c: &CatalogView) -> Vec<Vec<Value>> {
 }
 
 fn views(c: &CatalogView) -> Vec<Vec<Value>> {
-    let mut views: Vec<&super::ViewInfo> = c.views.iter().collect();
-    views.sort_by(|a, b| a.name.cmp(&b.name));
-    views
+    c.sorted_views()
         .into_iter()
         .map(|v| {
             let mut r = vec![catalog_name(c), text("public"), text(v.name.clone()), text(v.sql.clone())];

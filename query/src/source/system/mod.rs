@@ -76,6 +76,13 @@ impl CatalogView<'_> {
         t.sort_by(|a, b| a.name.cmp(&b.name));
         t
     }
+
+    /// Views in name order.
+    fn sorted_views(&self) -> Vec<&ViewInfo> {
+        let mut v: Vec<&ViewInfo> = self.views.iter().collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
 }
 
 /// One catalog relation.

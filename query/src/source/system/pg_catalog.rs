@@ -463,9 +463,7 @@ fn namespaces(_: &CatalogView) -> Vec<Vec<Value>> {
 
 /// The oid of a view by its position in name order.
 fn views_sorted<'a>(c: &'a CatalogView) -> Vec<(i64, &'a super::ViewInfo)> {
-    let mut v: Vec<&super::ViewInfo> = c.views.iter().collect();
-    v.sort_by(|a, b| a.name.cmp(&b.name));
-    v.into_iter().enumerate().map(|(i, v)| (VIEW_OID_BASE + i as i64, v)).collect()
+    c.sorted_views().into_iter().enumerate().map(|(i, v)| (VIEW_OID_BASE + i as i64, v)).collect()
 }
 
 /// One index of a table as the catalogs list it: its OID, name, columns (0-based),
