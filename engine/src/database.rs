@@ -276,6 +276,20 @@ impl<S: Storage> Txn<S> {
         catalog::delete_table(&mut self.txn, name)
     }
 
+    /// Deletes every row of a table and every entry of its indexes, keeping the table, its
+    /// definition and its rowid counter (so a rowid is never reused while the process runs).
+    /// It conflicts, as DROP does, with any concurrent write to the table's rows.
+    pub fn truncate(&mut self, name: &str) -> Result<()> {
+        let def = self.table(name)?;
+        self.depend_on_rows(&def);
+        self.depend_on_definition(&def);
+        self.delete_prefix(&KeyPrefix::Rows { table: def.id }.encode())?;
+        for index in &def.indexes {
+            self.delete_prefix(&KeyPrefix::Index { index: index.id }.encode())?;
+        }
+        Ok(())
+    }
+
     fn delete_prefix(&mut self, prefix: &[u8]) -> Result<()> {
         let keys: Vec<Vec<u8>> =
             self.txn.scan_prefix(prefix)?.map(|item| item.map(|(k, _)| k.as_ref().to_vec())).collect::<Result<_>>()?;
@@ -323,6 +337,15 @@ impl<S: Storage> Txn<S> {
         for (rowid, row) in rows {
             index::open(&index).insert(&mut self.txn, &index_values(&index, &row)?, rowid)?;
         }
+        catalog::put_table(&mut self.txn, &def)?;
+        Ok(def)
+    }
+
+    /// Adds a CHECK constraint (SQL text, evaluated by the SQL layer, which has already
+    /// tested the rows in place against it).
+    pub fn add_check(&mut self, table: &str, sql: &str) -> Result<TableDef> {
+        let mut def = self.table(table)?;
+        def.checks.push(sql.to_string());
         catalog::put_table(&mut self.txn, &def)?;
         Ok(def)
     }

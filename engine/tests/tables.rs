@@ -195,6 +195,38 @@ fn drop_table_removes_rows_and_index_entries() {
 }
 
 #[test]
+fn truncate_empties_rows_and_indexes_and_rolls_back() {
+    for (db, _dir) in databases() {
+        let mut tx = db.begin().unwrap();
+        let t = tx.create_table(people()).unwrap();
+        tx.insert(&t, row(None, "a@x", None, 1)).unwrap();
+        tx.insert(&t, row(None, "b@x", None, 2)).unwrap();
+        tx.commit().unwrap();
+
+        // Rolled back: the rows are still there.
+        let mut tx = db.begin().unwrap();
+        tx.truncate("people").unwrap();
+        assert_eq!(tx.scan(&t, ..).unwrap().count(), 0);
+        tx.rollback();
+        let tx = db.begin().unwrap();
+        assert_eq!(tx.scan(&t, ..).unwrap().count(), 2);
+        drop(tx);
+
+        let mut tx = db.begin().unwrap();
+        tx.truncate("people").unwrap();
+        tx.commit().unwrap();
+        let mut tx = db.begin().unwrap();
+        let t = tx.table("people").unwrap();
+        assert_eq!(tx.scan(&t, ..).unwrap().count(), 0);
+        assert!(tx.index_lookup(&t, "people_email_key", &["a@x".into()]).unwrap().is_empty());
+        // The unique index is empty, so the same email goes in again; rowids go on from
+        // where they were.
+        assert_eq!(tx.insert(&t, row(None, "a@x", None, 1)).unwrap(), 3);
+        assert!(matches!(tx.truncate("nope"), Err(Error::NotFound { .. })));
+    }
+}
+
+#[test]
 fn catalog_rows_and_indexes_survive_reopen() {
     for backend in [Backend::Redb, Backend::Sled] {
         let dir = tempfile::tempdir().unwrap();

@@ -47,6 +47,9 @@ pub enum Error {
     /// aggregate, a write to a view, …).
     #[error("{0}")]
     InvalidInput(String),
+    /// A definition PostgreSQL refuses as such (SQLSTATE 42P16): a second primary key.
+    #[error("{0}")]
+    InvalidDefinition(String),
     /// A statement Braid does not support.
     #[error("not supported: {0}")]
     Unsupported(String),
@@ -170,6 +173,7 @@ impl Error {
             Error::Data { kind, .. } => kind.sqlstate(),
             Error::Constraint { kind, .. } => constraint_sqlstate(*kind),
             Error::InvalidInput(_) => "22023",
+            Error::InvalidDefinition(_) => "42P16",
             Error::Unsupported(_) => "0A000",
             Error::ReadOnly => "25006",
             Error::Cancelled { .. } => "57014",
@@ -200,6 +204,7 @@ impl Error {
             "42804" => Error::Type(message),
             "22023" => Error::InvalidInput(message),
             "0A000" => Error::Unsupported(message),
+            "42P16" => Error::InvalidDefinition(message),
             "25006" => Error::ReadOnly,
             _ => return None,
         })

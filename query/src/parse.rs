@@ -48,7 +48,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
         Ok(statements) => statements,
         Err(pg) => parse_with(&SQLiteDialect {}, sql)
             .or_else(|_| {
-                let rewritten = sqlite_forms(sql).ok_or(())?;
+                let rewritten = sqlite_forms(sql).or_else(|| boolean_option_words(sql)).ok_or(())?;
                 parse_with(&PostgreSqlDialect {}, &rewritten).map_err(|_| ())
             })
             .map_err(|_| syntax_error(pg, sql))?,
@@ -172,6 +172,40 @@ fn sqlite_forms(sql: &str) -> Option<String> {
     changed.then_some(out)
 }
 
+/// PostgreSQL spells a boolean option value `on` / `off` as well as `true` / `false`
+/// (`COPY t FROM STDIN WITH (FREEZE ON)`, as pgbench sends it); sqlparser takes only the
+/// latter. The words after the options that take a boolean become TRUE / FALSE, or `None`
+/// if there are none.
+fn boolean_option_words(sql: &str) -> Option<String> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
+    let word =
+        |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    let mut out = String::with_capacity(sql.len());
+    let mut changed = false;
+    let mut option = false;
+    for t in &tokens {
+        match t {
+            Token::Whitespace(_) => {}
+            t if option && word(t, "on") => {
+                out.push_str("TRUE");
+                changed = true;
+                option = false;
+                continue;
+            }
+            t if option && word(t, "off") => {
+                out.push_str("FALSE");
+                changed = true;
+                option = false;
+                continue;
+            }
+            t => option = ["freeze", "header"].iter().any(|w| word(t, w)),
+        }
+        out.push_str(&t.to_string());
+    }
+    changed.then_some(out)
+}
+
 /// `CREATE [TEMP] TRIGGER [IF NOT EXISTS] name … ON table …`: the name and the table.
 fn create_trigger(sql: &str) -> Result<Parsed> {
     let tokens: Vec<&str> =
@@ -260,6 +294,7 @@ pub fn command(statement: &Parsed) -> &'static str {
         },
         S::DropTrigger { .. } => "DROP TRIGGER",
         S::AlterTable { .. } => "ALTER TABLE",
+        S::Truncate { .. } => "TRUNCATE TABLE",
         S::StartTransaction { .. } => "BEGIN",
         S::Commit { .. } => "COMMIT",
         S::Rollback { savepoint: Some(_), .. } => "ROLLBACK",
@@ -334,11 +369,10 @@ fn copy_of(
         _ => return Err(Error::unsupported("COPY to or from a file or program: use STDIN / STDOUT (psql: \\copy)")),
     }
     let (table, columns, query) = match source {
-        ast::CopySource::Table { table_name, columns } => (
-            Some(table_name.to_string().to_lowercase()),
-            columns.iter().map(|c| c.value.to_lowercase()).collect(),
-            None,
-        ),
+        // Names as the binder reads them: quoted ones keep their case.
+        ast::CopySource::Table { table_name, columns } => {
+            (Some(crate::bind::object_name(table_name)?), columns.iter().map(crate::bind::ident).collect(), None)
+        }
         ast::CopySource::Query(q) => (None, vec![], Some(q.to_string())),
     };
     let mut copy = Copy { table, columns, query, to, csv: false, delimiter: '\t', null: "\\N".into(), header: false };
@@ -353,6 +387,10 @@ fn copy_of(
             ast::CopyOption::Delimiter(c) => delimiter = Some(*c),
             ast::CopyOption::Null(n) => null = Some(n.clone()),
             ast::CopyOption::Header(h) => copy.header = *h,
+            // Rows of a COPY are visible to the transaction that wrote them and to others
+            // once it commits, as any insert's: freezing them (skipping PostgreSQL's
+            // visibility work) has no meaning here.
+            ast::CopyOption::Freeze(_) => {}
             ast::CopyOption::Encoding(e) if e.eq_ignore_ascii_case("utf8") || e.eq_ignore_ascii_case("utf-8") => {}
             other => return Err(Error::unsupported(format!("COPY option {other}"))),
         }
@@ -410,6 +448,8 @@ mod tests {
             "SELECT x FROM t1 INDEXED BY t1i1 WHERE x IN t2",
             "SELECT group_concat(x) FROM t1 NOT INDEXED",
             "SELECT a IS b, a IS NOT b + 1, a ISNULL FROM t1",
+            "COPY t FROM STDIN WITH (FREEZE ON)",
+            "COPY t FROM STDIN WITH (FORMAT csv, HEADER off)",
         ] {
             parse(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
         }

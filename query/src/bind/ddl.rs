@@ -231,9 +231,73 @@ impl Binder<'_> {
                 };
                 AlterOp::RenameTable(new)
             }
+            ast::AlterTableOperation::AddConstraint { constraint, .. } => self.add_constraint(&table, constraint)?,
             other => return Err(Error::unsupported(format!("ALTER TABLE {other}"))),
         };
         Ok(Statement::AlterTable { table, op })
+    }
+
+    /// `ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY | UNIQUE | CHECK …`. A CHECK carries
+    /// the query that finds a row violating it, so the executor can test the rows already
+    /// there without binding anything.
+    fn add_constraint(&mut self, table: &str, constraint: &ast::TableConstraint) -> Result<AlterOp> {
+        let def = self.txn.table(table).map_err(|_| Error::not_found("table", table))?;
+        let names = |cols: &[ast::IndexColumn]| -> Result<Vec<String>> {
+            let names: Vec<String> = cols.iter().map(index_column).collect::<Result<_>>()?;
+            match names.iter().find(|n| def.column_index(n).is_err()) {
+                Some(missing) => Err(Error::not_found("column", format!("{table}.{missing}"))),
+                None => Ok(names),
+            }
+        };
+        Ok(match constraint {
+            ast::TableConstraint::PrimaryKey(pk) => {
+                if !def.primary_key.is_empty() {
+                    return Err(Error::InvalidDefinition(format!(
+                        "multiple primary keys for table \"{table}\" are not allowed"
+                    )));
+                }
+                AlterOp::AddPrimaryKey(names(&pk.columns)?)
+            }
+            ast::TableConstraint::Unique(u) => {
+                let columns = names(&u.columns)?;
+                let name = match &u.name {
+                    Some(name) => ident(name),
+                    None => format!("{table}_{}_key", columns.join("_")),
+                };
+                AlterOp::AddUnique { name, columns }
+            }
+            ast::TableConstraint::Check(c) => {
+                let sql = c.expr.to_string();
+                let probe = format!("SELECT 1 FROM \"{}\" WHERE NOT ({sql}) LIMIT 1", table.replace('"', "\"\""));
+                let Some(crate::parse::Parsed::Sql(statement, _)) = crate::parse::parse(&probe)?.into_iter().next()
+                else {
+                    return Err(Error::invalid(format!("not a CHECK expression: {sql}")));
+                };
+                let ast::Statement::Query(query) = statement.as_ref() else {
+                    return Err(Error::invalid(format!("not a CHECK expression: {sql}")));
+                };
+                let (violations, _) = self.query(query)?;
+                let name = c.name.as_ref().map(ident).unwrap_or_else(|| format!("{table}_check"));
+                AlterOp::AddCheck { name, sql, violations }
+            }
+            other => return Err(Error::unsupported(format!("ALTER TABLE ADD {other}"))),
+        })
+    }
+
+    pub(super) fn truncate(&mut self, truncate: &ast::Truncate) -> Result<Statement> {
+        if matches!(truncate.identity, Some(ast::TruncateIdentityOption::Restart)) {
+            // SERIAL columns are rowid aliases, not sequences, until sequences exist.
+            return Err(Error::unsupported("TRUNCATE … RESTART IDENTITY (sequences are not built yet)"));
+        }
+        let mut tables = vec![];
+        for target in &truncate.table_names {
+            let name = object_name(&target.name)?;
+            if !self.txn.has_table(&name)? {
+                return Err(Error::not_found("table", name));
+            }
+            tables.push(name);
+        }
+        Ok(Statement::Truncate { tables })
     }
 }
 

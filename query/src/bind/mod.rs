@@ -213,6 +213,7 @@ impl<'a> Binder<'a> {
             }
             S::Drop { object_type, if_exists, names, .. } => self.drop(*object_type, *if_exists, names),
             S::AlterTable(alter) => self.alter_table(alter),
+            S::Truncate(truncate) => self.truncate(truncate),
             S::Explain { statement, analyze, .. } => {
                 Ok(Statement::Explain { statement: Box::new(self.statement(statement)?), analyze: *analyze })
             }

@@ -5,8 +5,10 @@ use braid_engine::{IndexDef, TableDef, Txn, Value};
 
 use super::Outcome;
 use crate::bind::{load_view, view_key};
-use crate::error::{Error, Result};
+use crate::connection::ParamValues;
+use crate::error::{ConstraintKind, Error, Result};
 use crate::plan::{AlterOp, Statement};
+use crate::session::Session;
 
 /// The key holding every trigger: `name \0 table \0 sql \0`, repeated. Triggers are few
 /// and only stored, so one record is simplest.
@@ -39,11 +41,16 @@ fn relation_exists(txn: &Txn, name: &str) -> Result<bool> {
     Ok(txn.has_table(name)? || load_view(txn, name)?.is_some())
 }
 
-pub(super) fn run(statement: &Statement, txn: &mut Txn) -> Result<Outcome> {
+pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, session: &Session) -> Result<Outcome> {
     match statement {
         Statement::Several(statements) => {
             for s in statements {
-                run(s, txn)?;
+                run(s, txn, params, session)?;
+            }
+        }
+        Statement::Truncate { tables } => {
+            for table in tables {
+                txn.truncate(table)?;
             }
         }
         Statement::CreateTable { def, if_not_exists, unique } => {
@@ -131,6 +138,19 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn) -> Result<Outcome> {
             }
             store_triggers(txn, &triggers)?;
         }
+        Statement::AlterTable { table, op: AlterOp::AddUnique { name, columns } } => {
+            let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+            txn.create_index(table, name, &cols, true)?;
+        }
+        Statement::AlterTable { table, op: AlterOp::AddCheck { name, sql, violations } } => {
+            if !super::query(violations, txn, params, session)?.is_empty() {
+                return Err(Error::constraint(
+                    ConstraintKind::Check,
+                    format!("check constraint \"{name}\" of relation \"{table}\" is violated by some row"),
+                ));
+            }
+            txn.add_check(table, sql)?;
+        }
         Statement::AlterTable { table, op } => alter(txn, table, op)?,
         other => return Err(Error::invalid(format!("internal error: not DDL: {other:?}"))),
     }
@@ -149,10 +169,14 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
     let mut def = TableDef::new(name, old.columns.clone());
     def.primary_key = old.primary_key.clone();
     def.checks = old.checks.clone();
-    // User-made indexes, by name and column names (made again after the rebuild).
+    // User-made indexes, by name and column names (made again after the rebuild); the
+    // primary key's and UNIQUE columns' indexes are made again by `create_table`.
     let auto = |i: &IndexDef| {
-        i.name == format!("{}_pkey", old.name)
-            || i.name.starts_with(&format!("{}_", old.name)) && i.name.ends_with("_key")
+        let column_unique = |&c: &u32| {
+            old.columns[c as usize].unique && i.name == format!("{}_{}_key", old.name, old.columns[c as usize].name)
+        };
+        (i.name == format!("{}_pkey", old.name) && !old.primary_key.is_empty())
+            || matches!(i.columns.as_slice(), [c] if column_unique(c))
     };
     let mut indexes: Vec<(String, Vec<String>, bool)> = old
         .indexes
@@ -198,6 +222,27 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
             for (_, cols, _) in &mut indexes {
                 cols.iter_mut().filter(|c| *c == from).for_each(|c| *c = to.clone());
             }
+        }
+        AlterOp::AddPrimaryKey(columns) => {
+            let positions = columns
+                .iter()
+                .map(|c| old.column_index(c).map(|i| i as u32))
+                .collect::<braid_engine::Result<Vec<_>>>()?;
+            for &at in &positions {
+                if rows.iter().any(|r| r[at as usize].is_null()) {
+                    return Err(Error::constraint(
+                        ConstraintKind::NotNull,
+                        format!(
+                            "column \"{}\" of relation \"{name}\" contains null values",
+                            old.columns[at as usize].name
+                        ),
+                    ));
+                }
+            }
+            def.primary_key = positions;
+        }
+        AlterOp::AddUnique { .. } | AlterOp::AddCheck { .. } => {
+            return Err(Error::invalid("internal error: this ALTER TABLE action needs no rebuild"));
         }
         AlterOp::RenameTable(to) => {
             if relation_exists(txn, to)? {

@@ -75,7 +75,7 @@ pub(crate) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
         }
         Statement::Noop => Ok(Outcome::Done),
         Statement::Transaction(_) => Ok(Outcome::Done),
-        ddl_statement => ddl::run(ddl_statement, txn),
+        ddl_statement => ddl::run(ddl_statement, txn, params, session),
     }
 }
 

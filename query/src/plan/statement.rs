@@ -82,6 +82,10 @@ pub enum Statement {
         name: String,
         if_exists: bool,
     },
+    /// `TRUNCATE a, b`: every row of each table goes, in one statement.
+    Truncate {
+        tables: Vec<String>,
+    },
     /// DDL statements run one after the other (`DROP TABLE a, b, c`): all or none, as one
     /// statement.
     Several(Vec<Statement>),
@@ -139,4 +143,18 @@ pub enum AlterOp {
         to: String,
     },
     RenameTable(String),
+    /// `ADD PRIMARY KEY (columns)`: the table is rebuilt under the key, so a one-column
+    /// INTEGER key becomes the rowid alias as it would in CREATE TABLE.
+    AddPrimaryKey(Vec<String>),
+    /// `ADD [CONSTRAINT name] UNIQUE (columns)`: a unique index.
+    AddUnique {
+        name: String,
+        columns: Vec<String>,
+    },
+    /// `ADD [CONSTRAINT name] CHECK (sql)`; `violations` finds a row already breaking it.
+    AddCheck {
+        name: String,
+        sql: String,
+        violations: super::Plan,
+    },
 }
