@@ -25,12 +25,31 @@ pub struct ColumnDef {
     /// The DEFAULT expression, as SQL text (evaluated by the SQL layer).
     pub default: Option<String>,
     pub unique: bool,
+    /// The type the column was declared with, as the SQL layer names it (`None`: the
+    /// storage type's own). Since format 2.
+    pub declared: Option<DeclaredType>,
+}
+
+/// The SQL layer's name for a column's type: PostgreSQL's type OID and type modifier
+/// (`varchar(20)` is OID 1043 with modifier 24, `integer` OID 23 with -1). The engine keeps
+/// it and never reads it: values are stored, compared and encoded by the column's
+/// [`DataType`], so a `smallint` costs what any integer costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct DeclaredType {
+    pub oid: u32,
+    pub typmod: i32,
 }
 
 impl ColumnDef {
     /// A nullable column without default or constraints.
     pub fn new(name: impl Into<String>, data_type: DataType) -> Self {
-        ColumnDef { name: name.into(), data_type, nullable: true, default: None, unique: false }
+        ColumnDef { name: name.into(), data_type, nullable: true, default: None, unique: false, declared: None }
+    }
+
+    /// Records the type the column was declared with (see [`DeclaredType`]).
+    pub fn declared(mut self, declared: Option<DeclaredType>) -> Self {
+        self.declared = declared;
+        self
     }
 
     pub fn not_null(mut self) -> Self {
@@ -136,6 +155,73 @@ impl TableDef {
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
         rkyv::from_bytes::<TableDef, rancor::Error>(bytes).map_err(|e| Error::corrupt(format!("table definition: {e}")))
     }
+}
+
+/// Table definitions as format 1 wrote them (columns without a declared type), read once
+/// to migrate a format-1 database to format 2.
+mod v1 {
+    use rkyv::rancor;
+
+    use crate::error::{Error, Result};
+    use crate::types::DataType;
+
+    #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+    pub struct ColumnDef {
+        pub name: String,
+        pub data_type: DataType,
+        pub nullable: bool,
+        pub default: Option<String>,
+        pub unique: bool,
+    }
+
+    #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+    pub struct TableDef {
+        pub id: u64,
+        pub name: String,
+        pub columns: Vec<ColumnDef>,
+        pub rowid_alias: Option<u32>,
+        pub primary_key: Vec<u32>,
+        pub checks: Vec<String>,
+        pub indexes: Vec<super::IndexDef>,
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<super::TableDef> {
+        let old = rkyv::from_bytes::<TableDef, rancor::Error>(bytes)
+            .map_err(|e| Error::corrupt(format!("format-1 table definition: {e}")))?;
+        let columns = old
+            .columns
+            .into_iter()
+            .map(|c| super::ColumnDef {
+                name: c.name,
+                data_type: c.data_type,
+                nullable: c.nullable,
+                default: c.default,
+                unique: c.unique,
+                declared: None,
+            })
+            .collect();
+        Ok(super::TableDef {
+            id: old.id,
+            name: old.name,
+            columns,
+            rowid_alias: old.rowid_alias,
+            primary_key: old.primary_key,
+            checks: old.checks,
+            indexes: old.indexes,
+        })
+    }
+}
+
+/// Rewrites every table definition of a format-1 database in format 2's layout.
+pub(crate) fn migrate_from_v1<S: Storage>(txn: &mut Transaction<S>) -> Result<()> {
+    let old: Vec<Vec<u8>> = txn
+        .scan_prefix(&KeyPrefix::Table.encode())?
+        .map(|item| item.map(|(_, v)| v.as_ref().to_vec()))
+        .collect::<Result<_>>()?;
+    for bytes in old {
+        put_table(txn, &v1::decode(&bytes)?)?;
+    }
+    Ok(())
 }
 
 /// Reads a table definition.

@@ -39,7 +39,7 @@ use crate::table::{RowBlocks, RowRef, RowScan, RowidAllocator, rowid_range, vali
 use crate::types::{DataType, Value};
 
 /// The on-disk format this build writes and reads. Stored under `Meta("format")`.
-pub const FORMAT_VERSION: u64 = 1;
+pub const FORMAT_VERSION: u64 = 2;
 
 /// How to open a database.
 #[derive(Debug, Clone, Default)]
@@ -118,12 +118,18 @@ impl<S: Storage> Database<S> {
                 let version = <[u8; 8]>::try_from(bytes.as_ref())
                     .map(u64::from_be_bytes)
                     .map_err(|_| Error::corrupt("format version record"))?;
-                if version != FORMAT_VERSION {
-                    return Err(Error::Unsupported(format!(
-                        "database format {version}; this build reads format {FORMAT_VERSION}"
-                    )));
+                match version {
+                    FORMAT_VERSION => Ok(()),
+                    1 => {
+                        // Format 2 added each column's declared type; format 1 had none.
+                        catalog::migrate_from_v1(&mut txn)?;
+                        txn.set(key, FORMAT_VERSION.to_be_bytes().to_vec())?;
+                        txn.commit().map(|_| ())
+                    }
+                    _ => Err(Error::Unsupported(format!(
+                        "database format {version}; this build reads formats 1 and {FORMAT_VERSION}"
+                    ))),
                 }
-                Ok(())
             }
             None => {
                 let non_empty = txn.scan((Bound::Unbounded, Bound::Unbounded), Direction::Forward)?.next().is_some();

@@ -227,7 +227,8 @@ fn messages_up_to_the_limit_and_copies_beyond_it_still_work() {
         let long = "y".repeat(limit as usize - 100);
         client.execute("INSERT INTO big VALUES (2, $1)", &[&long]).await.unwrap();
         let rows = client.query("SELECT id, length(body) FROM big ORDER BY id", &[]).await.unwrap();
-        let lengths: Vec<(i64, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        // `id` is declared INTEGER: int4 on the wire.
+        let lengths: Vec<(i32, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         assert_eq!(lengths, vec![(1, fill as i64), (2, long.len() as i64)]);
 
         // A COPY of 4 MiB in 64 KiB CopyData messages: the limit is per message.

@@ -65,7 +65,7 @@ fn every_type_round_trips_in_binary_and_text() {
         let client = server.connect().await;
         client
             .batch_execute(
-                "CREATE TABLE v (id INTEGER PRIMARY KEY, b BOOLEAN, i INTEGER, r REAL, t TEXT, x BLOB, ts TIMESTAMP)",
+                "CREATE TABLE v (id BIGINT PRIMARY KEY, b BOOLEAN, i BIGINT, r DOUBLE PRECISION, t TEXT, x BYTEA, ts TIMESTAMPTZ)",
             )
             .await
             .unwrap();
@@ -120,6 +120,64 @@ fn every_type_round_trips_in_binary_and_text() {
     });
 }
 
+/// Columns go out as the type they were declared with, as PostgreSQL sends them: a client
+/// that decodes `integer` as a 4-byte int, `real` as a float4 and `date` as a day count reads
+/// Braid's rows as it reads PostgreSQL's.
+#[test]
+fn declared_types_go_out_as_postgresql_types() {
+    use tokio_postgres::types::Type;
+    let server = Server::start(&[]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        client
+            .batch_execute(
+                "CREATE TABLE d (id SERIAL PRIMARY KEY, s SMALLINT, i INT, r REAL, v VARCHAR(5), c CHAR(2), \
+                 day DATE, ts TIMESTAMP, u UUID);\
+                 INSERT INTO d (s, i, r, v, c, day, ts, u) VALUES (-3, 70000, 0.5, 'abc', 'x', '2024-02-29', \
+                 '2024-02-29 10:30:00', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')",
+            )
+            .await
+            .unwrap();
+        let stmt =
+            client.prepare("SELECT id, s, i, r, v, c, day, ts, u, i + 1, count(*) OVER () FROM d").await.unwrap();
+        let types: Vec<Type> = stmt.columns().iter().map(|c| c.type_().clone()).collect();
+        assert_eq!(
+            types,
+            [
+                Type::INT4,
+                Type::INT2,
+                Type::INT4,
+                Type::FLOAT4,
+                Type::VARCHAR,
+                Type::BPCHAR,
+                Type::DATE,
+                Type::TIMESTAMP,
+                Type::UUID,
+                Type::INT8,
+                Type::INT8
+            ]
+        );
+        // Binary results.
+        let row = client.query_one(&stmt, &[]).await.unwrap();
+        assert_eq!((row.get::<_, i32>(0), row.get::<_, i16>(1), row.get::<_, i32>(2)), (1, -3, 70000));
+        assert_eq!((row.get::<_, f32>(3), row.get::<_, &str>(4), row.get::<_, &str>(5)), (0.5, "abc", "x"));
+        let day = SystemTime::UNIX_EPOCH + Duration::from_secs(19_782 * 86_400);
+        assert_eq!(row.get::<_, SystemTime>(7), day + Duration::from_secs(10 * 3600 + 1800));
+        // Text results.
+        let rows = simple_rows(&client, "SELECT s, i, r, day, ts, u FROM d").await;
+        assert_eq!(
+            rows[0],
+            ["-3", "70000", "0.5", "2024-02-29", "2024-02-29 10:30:00", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"]
+                .map(|s| Some(s.to_string()))
+        );
+        // Values outside the declared type are refused with PostgreSQL's codes.
+        let err = client.batch_execute("INSERT INTO d (s) VALUES (40000)").await.unwrap_err();
+        assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::NUMERIC_VALUE_OUT_OF_RANGE), "{err}");
+        let err = client.batch_execute("INSERT INTO d (v) VALUES ('toolong')").await.unwrap_err();
+        assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::STRING_DATA_RIGHT_TRUNCATION), "{err}");
+    });
+}
+
 #[test]
 fn prepared_statements_are_reused_many_times() {
     let server = Server::start(&["--synchronous", "off"]);
@@ -150,7 +208,7 @@ fn transactions_span_statements_and_isolate_sessions() {
     runtime().block_on(async {
         let mut a = server.connect().await;
         let b = server.connect().await;
-        a.batch_execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER)").await.unwrap();
+        a.batch_execute("CREATE TABLE acct (id BIGINT PRIMARY KEY, balance BIGINT)").await.unwrap();
         a.batch_execute("INSERT INTO acct VALUES (1, 100), (2, 0)").await.unwrap();
 
         let tx = a.transaction().await.unwrap();
@@ -470,9 +528,9 @@ fn information_schema_answers_queries_with_where_order_by_and_parameters() {
         assert_eq!(
             columns,
             vec![
-                ("score".into(), "double precision".into(), 3, "YES".into(), Some("0.5".into())),
+                ("score".into(), "real".into(), 3, "YES".into(), Some("0.5".into())),
                 ("name".into(), "text".into(), 2, "NO".into(), None),
-                ("id".into(), "bigint".into(), 1, "NO".into(), None),
+                ("id".into(), "integer".into(), 1, "NO".into(), None),
             ]
         );
         let types: Vec<String> = client
@@ -482,7 +540,7 @@ fn information_schema_answers_queries_with_where_order_by_and_parameters() {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(types, ["bytea", "timestamp with time zone"]);
+        assert_eq!(types, ["bytea", "timestamp without time zone"]);
         // It is read-only, its errors are ordinary errors, and a failed transaction refuses it.
         let err = client.batch_execute("DELETE FROM information_schema.tables").await.unwrap_err();
         assert_eq!(err.code(), Some(&SqlState::FEATURE_NOT_SUPPORTED), "{err:?}");

@@ -46,10 +46,10 @@ fn psql_runs_a_script_and_describes_tables() {
     assert!(out.contains("public | items | table | braid"), "{out}");
     let out = psql(&server, &["-c", "\\d items"]);
     assert!(out.contains("Table \"public.items\""), "{out}");
-    // Read from the system catalogs. INTEGER and REAL columns are stored as int8 and float8
-    // and reported so (until declared types are kept: the "PostgreSQL for real" issue).
-    assert!(out.contains(" id     | bigint           |           | not null | "), "{out}");
-    assert!(out.contains(" name   | text             |           | not null | 'none'"), "{out}");
+    // Read from the system catalogs, with the types the columns were declared with.
+    assert!(out.contains(" id     | integer |           | not null | "), "{out}");
+    assert!(out.contains(" name   | text    |           | not null | 'none'"), "{out}");
+    assert!(out.contains(" price  | real    |           |          | "), "{out}");
     assert!(out.contains("\"items_pkey\" PRIMARY KEY, btree (id)"), "{out}");
     assert!(out.contains("\"items_name\" UNIQUE, btree (name)"), "{out}");
     let out = psql(&server, &["-c", "\\di"]);

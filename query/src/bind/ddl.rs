@@ -7,7 +7,7 @@ use braid_engine::keys::Key;
 use braid_engine::{ColumnDef, TableDef, Txn};
 use sqlparser::ast;
 
-use super::expr::data_type_of;
+use super::expr::column_type_of;
 use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
 use crate::plan::{AlterOp, Statement};
@@ -55,7 +55,8 @@ impl Binder<'_> {
             if is_serial(&c.data_type) {
                 serial.push(column_name.clone());
             }
-            let mut column = ColumnDef::new(column_name.clone(), data_type_of(&c.data_type));
+            let (storage, declared) = column_type_of(&c.data_type);
+            let mut column = ColumnDef::new(column_name.clone(), storage).declared(declared);
             for option in &c.options {
                 match &option.option {
                     ast::ColumnOption::NotNull => column = column.not_null(),
@@ -194,7 +195,8 @@ impl Binder<'_> {
         };
         let op = match operation {
             ast::AlterTableOperation::AddColumn { column_def, .. } => {
-                let mut column = ColumnDef::new(ident(&column_def.name), data_type_of(&column_def.data_type));
+                let (storage, declared) = column_type_of(&column_def.data_type);
+                let mut column = ColumnDef::new(ident(&column_def.name), storage).declared(declared);
                 for option in &column_def.options {
                     match &option.option {
                         ast::ColumnOption::NotNull => column = column.not_null(),

@@ -566,6 +566,15 @@ pub(crate) fn data_type_of(t: &ast::DataType) -> DataType {
     type_from_name(&t.to_string())
 }
 
+/// A column's storage type and declared type (see [`crate::value::declared`]).
+pub(crate) fn column_type_of(t: &ast::DataType) -> (DataType, Option<braid_engine::DeclaredType>) {
+    let name = t.to_string();
+    match crate::value::declared::from_name(&name) {
+        Some(declared) => (crate::value::declared::storage(declared), Some(declared)),
+        None => (type_from_name(&name), None),
+    }
+}
+
 pub(crate) fn type_from_name(name: &str) -> DataType {
     let n = name.to_ascii_uppercase();
     // PostgreSQL's object identifiers are integers; `name` is text.

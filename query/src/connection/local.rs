@@ -359,7 +359,7 @@ impl Local {
 
     pub(crate) fn describe(&mut self, statement: &mut PreparedStatement) -> Result<std::sync::Arc<Description>> {
         if bind::transaction_op(&statement.parsed)?.is_some() {
-            return Ok(std::sync::Arc::new(Description { params: vec![], columns: vec![] }));
+            return Ok(std::sync::Arc::new(Description { params: vec![], columns: vec![], declared: vec![] }));
         }
         match bind::session_op(&statement.parsed)? {
             Some(bind::SessionOp::Show(name)) => {
@@ -369,9 +369,11 @@ impl Local {
                     vec![name]
                 };
                 let columns = names.into_iter().map(|n| (n, Some(braid_engine::DataType::Text))).collect();
-                return Ok(std::sync::Arc::new(Description { params: vec![], columns }));
+                return Ok(std::sync::Arc::new(Description { params: vec![], columns, declared: vec![] }));
             }
-            Some(_) => return Ok(std::sync::Arc::new(Description { params: vec![], columns: vec![] })),
+            Some(_) => {
+                return Ok(std::sync::Arc::new(Description { params: vec![], columns: vec![], declared: vec![] }));
+            }
             None => {}
         }
         let generation = self.db.schema_generation();

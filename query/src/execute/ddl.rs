@@ -193,6 +193,7 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
             }
             let value = super::eval_constant(default, txn).unwrap_or(Value::Null);
             let value = crate::value::coerce_for_column(value, column.data_type, &column.name)?;
+            let value = crate::value::declared::conform(value, column.declared)?;
             def.columns.push(column.clone());
             rows.iter_mut().for_each(|r| r.push(value.clone()));
         }

@@ -240,9 +240,11 @@ fn coerce_row(table: &TableDef, mut row: Row) -> Result<Row> {
     Ok(row)
 }
 
-/// Converts a value to its column's type; an error names `table.column`.
+/// Converts a value to its column's type and checks it against the declared type (range,
+/// length); an error names `table.column`.
 fn coerce_value(table: &TableDef, column: &ColumnDef, v: Value) -> Result<Value> {
-    coerce_for_column(v, column.data_type, &format_args!("{}.{}", table.name, column.name))
+    let v = coerce_for_column(v, column.data_type, &format_args!("{}.{}", table.name, column.name))?;
+    crate::value::declared::conform(v, column.declared)
 }
 
 /// Inserts a row under a conflict policy; `None` when the row was skipped.

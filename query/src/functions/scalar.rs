@@ -336,7 +336,11 @@ impl ScalarFunction {
             Description => Value::Null,
             FormatType if arg(0).is_null() => Value::Null,
             FormatType => Value::Text(
-                crate::source::system::format_type(to_i64_lossy(arg(0))).unwrap_or_else(|| "???".to_string()),
+                crate::source::system::format_type(
+                    to_i64_lossy(arg(0)),
+                    if arg(1).is_null() { -1 } else { to_i64_lossy(arg(1)) },
+                )
+                .unwrap_or_else(|| "???".to_string()),
             ),
             GetExpr => arg(0).clone(),
             RegexMatch if null_in => Value::Null,

@@ -5,6 +5,7 @@
 //! (`optimize/`); the executor runs them (`execute/`), one operator per node.
 //! `Display` of a plan is the EXPLAIN text, one node per line, children indented.
 
+mod declared;
 mod expr;
 mod statement;
 mod types;

@@ -59,12 +59,23 @@ impl Inferred {
 }
 
 /// The static description of a statement: its parameters' and its result columns' types.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Description {
     /// One entry per positional parameter (`$1` / `?` first): its type, if one is implied.
     pub params: Vec<Option<DataType>>,
     /// The result columns (empty for a statement that returns no rows): name and type.
     pub columns: Vec<(String, Option<DataType>)>,
+    /// The declared type (`integer`, `varchar(20)`, …) of each result column that passes a
+    /// table column's values on unchanged; `None`, or missing at the end, where there is
+    /// none. Its storage type is always the column's type above.
+    pub declared: Vec<Option<braid_engine::DeclaredType>>,
+}
+
+impl Description {
+    /// The declared type of result column `i`, if it has one.
+    pub fn declared(&self, i: usize) -> Option<braid_engine::DeclaredType> {
+        self.declared.get(i).copied().flatten()
+    }
 }
 
 impl Statement {
@@ -97,7 +108,30 @@ impl Statement {
         };
         let count = cx.params.keys().map(|&i| i + 1).max().unwrap_or(0).max(cx.max_param);
         let params = (0..count).map(|i| cx.params.get(&i).and_then(|t| t.known())).collect();
-        Description { params, columns }
+        let declared = self.declared_columns();
+        // A declared type stands only over the storage type inference found.
+        let declared = columns
+            .iter()
+            .zip(declared)
+            .map(|((_, t), d)| d.filter(|d| Some(crate::value::declared::storage(*d)) == *t))
+            .collect();
+        Description { params, columns, declared }
+    }
+
+    /// The declared types of the result columns (see [`super::declared`]).
+    fn declared_columns(&self) -> Vec<Option<braid_engine::DeclaredType>> {
+        use super::declared;
+        let returning = |returning: &Option<(Vec<Expr>, Vec<String>)>, row: Vec<_>| match returning {
+            Some((exprs, _)) => exprs.iter().map(|e| declared::expr(e, &row)).collect(),
+            None => vec![],
+        };
+        match self {
+            Statement::Query { plan, .. } => declared::columns(plan).unwrap_or_default(),
+            Statement::Insert { table, returning: r, .. }
+            | Statement::Update { table, returning: r, .. }
+            | Statement::Delete { table, returning: r, .. } => returning(r, declared::table_row(table)),
+            _ => vec![],
+        }
     }
 }
 

@@ -171,6 +171,22 @@ fn parse_zone(zone: &str) -> Option<i64> {
 
 /// Writes a timestamp as `timestamptz` in ISO form, UTC: `2026-11-29 17:02:03.123456+00`.
 pub fn write_timestamp(w: &mut impl Write, micros: i64) -> std::fmt::Result {
+    write_datetime(w, micros, Shown::TimestampTz)
+}
+
+/// What of a moment PostgreSQL's output of a type shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// `date`: `2024-02-29`.
+    Date,
+    /// `timestamp` (without time zone): `2024-02-29 10:30:00`.
+    Timestamp,
+    /// `timestamptz`, in UTC: `2024-02-29 10:30:00+00`.
+    TimestampTz,
+}
+
+/// A moment (microseconds since the epoch, UTC) as PostgreSQL prints `what` in its ISO style.
+pub fn write_datetime(w: &mut impl Write, micros: i64, what: Shown) -> std::fmt::Result {
     let secs = micros.div_euclid(1_000_000);
     let frac = micros.rem_euclid(1_000_000);
     let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
@@ -181,12 +197,16 @@ pub fn write_timestamp(w: &mut impl Write, micros: i64) -> std::fmt::Result {
     } else {
         write!(w, "{y:04}-{m:02}-{d:02}")?;
     }
-    write!(w, " {:02}:{:02}:{:02}", day_secs / 3600, day_secs / 60 % 60, day_secs % 60)?;
-    if frac != 0 {
-        let digits = format!("{frac:06}");
-        write!(w, ".{}", digits.trim_end_matches('0'))?;
+    if what != Shown::Date {
+        write!(w, " {:02}:{:02}:{:02}", day_secs / 3600, day_secs / 60 % 60, day_secs % 60)?;
+        if frac != 0 {
+            let digits = format!("{frac:06}");
+            write!(w, ".{}", digits.trim_end_matches('0'))?;
+        }
     }
-    w.write_str("+00")?;
+    if what == Shown::TimestampTz {
+        w.write_str("+00")?;
+    }
     if y <= 0 {
         w.write_str(" BC")?;
     }

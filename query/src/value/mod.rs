@@ -15,6 +15,7 @@ mod arith;
 mod compare;
 mod convert;
 pub mod datetime;
+pub mod declared;
 mod format;
 mod hash;
 

@@ -123,7 +123,11 @@ pub fn answer(sql: &str, tables: &Tables, views: &Views) -> Option<Step> {
         Some(Step {
             reply: Reply::Rows {
                 command: "SELECT".into(),
-                columns: columns.iter().map(|c| (c.to_string(), Some(DataType::Text))).collect(),
+                columns: std::sync::Arc::new(braid::Description {
+                    params: vec![],
+                    columns: columns.iter().map(|c| (c.to_string(), Some(DataType::Text))).collect(),
+                    declared: vec![],
+                }),
                 rows,
             },
             tx: TxChange::None,
@@ -245,7 +249,7 @@ fn jdbc_columns(sql: &str, tables: &Tables) -> Vec<Vec<Value>> {
             if column.as_deref().is_some_and(|p| !like_matches(p, &c.name)) {
                 continue;
             }
-            let ty = super::types::pg_type(Some(c.data_type));
+            let ty = super::types::column_pg_type(Some(c.data_type), c.declared);
             let len = match c.data_type {
                 DataType::Boolean => 1,
                 DataType::Integer | DataType::Real | DataType::Timestamp => 8,

@@ -42,7 +42,7 @@ use pgwire::messages::extendedquery::{
 };
 use pgwire::messages::response::{CommandComplete, EmptyQueryResponse};
 
-use braid::{DataType, Value};
+use braid::{DataType, Description, Value};
 
 use super::error::{Failure, info, user};
 use super::session::{Reply, Session, Step, TxChange};
@@ -94,11 +94,15 @@ impl PgWireServerHandlers for Handlers {
 }
 
 /// The RowDescription fields of result columns, each in the format the client asked for.
-fn fields(columns: &[(String, Option<DataType>)], format: &Format) -> Vec<FieldInfo> {
-    columns
+fn fields(description: &Description, format: &Format) -> Vec<FieldInfo> {
+    description
+        .columns
         .iter()
         .enumerate()
-        .map(|(i, (name, ty))| FieldInfo::new(name.clone(), None, None, types::pg_type(*ty), format.format_for(i)))
+        .map(|(i, (name, ty))| {
+            let ty = types::column_pg_type(*ty, description.declared(i));
+            FieldInfo::new(name.clone(), None, None, ty, format.format_for(i))
+        })
         .collect()
 }
 
@@ -190,7 +194,7 @@ impl QueryParser for Parser {
 
     fn get_result_schema(&self, sql: &Arc<str>, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
         let description = self.session.lock().describe(sql).map_err(user)?;
-        Ok(fields(&description.columns, format.unwrap_or(&Format::UnifiedBinary)))
+        Ok(fields(&description, format.unwrap_or(&Format::UnifiedBinary)))
     }
 }
 
@@ -372,7 +376,7 @@ impl ExtendedQueryHandler for Handlers {
                 _ => types::pg_type(description.params.get(i).copied().flatten()),
             })
             .collect();
-        Ok(DescribeStatementResponse::new(params, fields(&description.columns, &Format::UnifiedBinary)))
+        Ok(DescribeStatementResponse::new(params, fields(&description, &Format::UnifiedBinary)))
     }
 
     async fn do_describe_portal<C>(
@@ -384,7 +388,7 @@ impl ExtendedQueryHandler for Handlers {
         C: ClientInfo + Unpin + Send + Sync,
     {
         let description = self.with_session(|s| s.describe(&portal.statement.statement)).map_err(user)?;
-        Ok(DescribePortalResponse::new(fields(&description.columns, &portal.result_column_format)))
+        Ok(DescribePortalResponse::new(fields(&description, &portal.result_column_format)))
     }
 
     async fn do_query<C>(&self, _client: &mut C, portal: &Portal<Arc<str>>, _max_rows: usize) -> PgWireResult<Response>

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use braid::{Connection, DataType, Description, Output, PreparedStatement, Value};
+use braid::{Connection, Description, Output, PreparedStatement, Value};
 use pgwire::api::Type;
 
 use super::{catalog, copy, types};
@@ -48,7 +48,7 @@ pub enum TxChange {
 pub enum Reply {
     /// Rows and their columns; `command` is the tag's verb (`SELECT`, or `INSERT 0` for
     /// `INSERT … RETURNING`), completed with the row count.
-    Rows { command: String, columns: Vec<(String, Option<DataType>)>, rows: Vec<Vec<Value>> },
+    Rows { command: String, columns: Arc<Description>, rows: Vec<Vec<Value>> },
     /// A command's complete tag (`INSERT 0 3`, `CREATE TABLE`, `BEGIN`).
     Command(String),
     /// The statement was empty.
@@ -226,15 +226,16 @@ impl Session {
         if catalog::is_catalog_query(sql)
             && let Some(step) = self.catalog(sql)?
         {
-            let columns = match step.reply {
+            return Ok(match step.reply {
                 Reply::Rows { columns, .. } => columns,
-                _ => vec![],
-            };
-            return Ok(Arc::new(Description { params: vec![], columns }));
+                _ => Arc::default(),
+            });
         }
         let mut statement = self.take(sql)?;
         let description = match statement.command() {
-            "DISCARD" | "DEALLOCATE" | "COPY" => Ok(Arc::new(Description { params: vec![], columns: vec![] })),
+            "DISCARD" | "DEALLOCATE" | "COPY" => {
+                Ok(Arc::new(Description { params: vec![], columns: vec![], declared: vec![] }))
+            }
             _ => self.conn.describe(&mut statement).map_err(|e| from_braid(&e)),
         };
         self.statements.insert(sql.clone(), statement);
@@ -307,7 +308,7 @@ impl Session {
         let verb = tag_verb(command);
         let reply = match output {
             Output::Rows(rows) => {
-                let columns = self.conn.describe(statement).map_err(|e| from_braid(&e))?.columns.clone();
+                let columns = self.conn.describe(statement).map_err(|e| from_braid(&e))?;
                 let rows: Vec<Vec<Value>> = rows
                     .map(|r| r.map(braid::Row::into_values))
                     .collect::<braid::Result<_>>()
@@ -315,7 +316,9 @@ impl Session {
                 Reply::Rows { command: verb.to_string(), columns, rows }
             }
             Output::Changed(n) => Reply::Command(format!("{verb} {n}")),
-            Output::Done if command == "SELECT" => Reply::Rows { command: verb.into(), columns: vec![], rows: vec![] },
+            Output::Done if command == "SELECT" => {
+                Reply::Rows { command: verb.into(), columns: Arc::default(), rows: vec![] }
+            }
             Output::Done => Reply::Command(verb.to_string()),
         };
         Ok(Step { reply, tx })
@@ -502,7 +505,7 @@ impl Session {
         match self.conn.describe(statement) {
             Err(braid::Error::NotFound { kind: "relation", name }) if name.starts_with("pg_catalog.") => {
                 tracing::debug!(relation = %name, "a catalog Braid does not have, read as empty");
-                let reply = Reply::Rows { command: "SELECT".into(), columns: vec![], rows: vec![] };
+                let reply = Reply::Rows { command: "SELECT".into(), columns: Arc::default(), rows: vec![] };
                 Ok(Some(Step { reply, tx: TxChange::None }))
             }
             _ => Ok(None),
@@ -568,6 +571,7 @@ fn truncate(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use braid::DataType;
 
     fn session() -> Session {
         let db = braid::Database::open_in_memory().unwrap();
@@ -607,7 +611,7 @@ mod tests {
         s.simple("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, r REAL); INSERT INTO t VALUES (1, 'a', 0.5), (2, 'b', 1.5)");
         let rows = |steps: Vec<Result<Step, Failure>>| match steps.into_iter().next() {
             Some(Ok(Step { reply: Reply::Rows { columns, rows, .. }, .. })) => {
-                (columns.into_iter().map(|c| c.0).collect::<Vec<_>>(), rows)
+                (columns.columns.iter().map(|c| c.0.clone()).collect::<Vec<_>>(), rows)
             }
             other => panic!("expected rows, got {other:?}"),
         };

@@ -39,6 +39,13 @@ pub fn pg_type(t: Option<DataType>) -> Type {
     }
 }
 
+/// The PostgreSQL type a result column goes out as: its declared type where it has one
+/// (`int4`, `varchar`, `date`, …), else its storage type's.
+pub fn column_pg_type(t: Option<DataType>, declared: Option<braid::DeclaredType>) -> Type {
+    let Some(declared) = declared else { return pg_type(t) };
+    Type::from_oid(declared.oid).unwrap_or_else(|| pg_type(t))
+}
+
 /// Why a value could not be written or read.
 #[derive(Debug, PartialEq)]
 pub struct TypeError(pub String);
@@ -93,9 +100,26 @@ fn as_bool(value: &Value, ty: &Type) -> Result<bool, TypeError> {
 fn encode_binary(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), TypeError> {
     match *ty {
         Type::INT8 => buf.put_i64(as_int(value, ty)?),
+        Type::INT4 => buf.put_i32(i32::try_from(as_int(value, ty)?).map_err(|_| mismatch(value, ty))?),
+        Type::INT2 => buf.put_i16(i16::try_from(as_int(value, ty)?).map_err(|_| mismatch(value, ty))?),
         Type::FLOAT8 => buf.put_f64(as_real(value, ty)?),
+        Type::FLOAT4 => buf.put_f32(as_real(value, ty)? as f32),
         Type::BOOL => buf.put_u8(as_bool(value, ty)? as u8),
-        Type::TIMESTAMPTZ => buf.put_i64(as_int(value, ty)?.saturating_sub(PG_EPOCH_MICROS)),
+        Type::TIMESTAMPTZ | Type::TIMESTAMP => buf.put_i64(as_int(value, ty)?.saturating_sub(PG_EPOCH_MICROS)),
+        // Days since 2000-01-01.
+        Type::DATE => {
+            let days = (as_int(value, ty)?.saturating_sub(PG_EPOCH_MICROS)).div_euclid(86_400_000_000);
+            buf.put_i32(i32::try_from(days).map_err(|_| mismatch(value, ty))?)
+        }
+        Type::UUID => match value {
+            Value::Text(t) => buf.put_slice(&uuid_bytes(t).ok_or_else(|| mismatch(value, ty))?),
+            _ => return Err(mismatch(value, ty)),
+        },
+        // jsonb's binary form is a version byte, then the text.
+        Type::JSONB => {
+            buf.put_u8(1);
+            write_text(buf, value)
+        }
         Type::BYTEA => match value {
             Value::Blob(b) => buf.put_slice(b),
             Value::Text(t) => buf.put_slice(t.as_bytes()),
@@ -110,10 +134,13 @@ fn encode_text(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), TypeE
     use std::fmt::Write as _;
     let mut w = Writer(buf);
     match *ty {
-        Type::INT8 => _ = write!(w, "{}", as_int(value, ty)?),
+        Type::INT8 | Type::INT4 | Type::INT2 => _ = write!(w, "{}", as_int(value, ty)?),
         Type::FLOAT8 => write_float(&mut w, as_real(value, ty)?),
+        Type::FLOAT4 => write_float(&mut w, as_real(value, ty)?),
         Type::BOOL => w.0.put_u8(if as_bool(value, ty)? { b't' } else { b'f' }),
         Type::TIMESTAMPTZ => write_timestamp(&mut w, as_int(value, ty)?),
+        Type::TIMESTAMP => _ = datetime::write_datetime(&mut w, as_int(value, ty)?, datetime::Shown::Timestamp),
+        Type::DATE => _ = datetime::write_datetime(&mut w, as_int(value, ty)?, datetime::Shown::Date),
         Type::BYTEA => match value {
             Value::Blob(b) => write_hex(w.0, b),
             Value::Text(t) => write_hex(w.0, t.as_bytes()),
@@ -149,6 +176,21 @@ fn write_float(w: &mut Writer, r: f64) {
     } else {
         _ = write!(w, "{r}");
     }
+}
+
+/// A UUID's 16 bytes from its text (`a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11`, hyphens
+/// anywhere, braces allowed as PostgreSQL allows them).
+fn uuid_bytes(text: &str) -> Option<[u8; 16]> {
+    let hex: Vec<u8> = text.trim_matches(|c| c == '{' || c == '}').bytes().filter(|&b| b != b'-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; 16];
+    for (i, pair) in hex.chunks(2).enumerate() {
+        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(out)
 }
 
 /// `bytea`'s hex format: `\x` and two digits a byte.

@@ -102,8 +102,8 @@ public class BraidJdbc {
                 rsmd = rs.getMetaData();
                 check(rsmd.getColumnCount() == 3, "three columns");
                 check(rsmd.getColumnName(2).equals("name"), "column name");
-                check(rsmd.getColumnType(1) == Types.BIGINT, "id is bigint: " + rsmd.getColumnType(1));
-                check(rsmd.getColumnType(3) == Types.DOUBLE, "price is double: " + rsmd.getColumnType(3));
+                check(rsmd.getColumnType(1) == Types.INTEGER, "id is integer: " + rsmd.getColumnType(1));
+                check(rsmd.getColumnType(3) == Types.REAL, "price is real: " + rsmd.getColumnType(3));
                 int n = 0;
                 while (rs.next()) n++;
                 check(n == 9, "nine rows read");
@@ -152,7 +152,7 @@ public class BraidJdbc {
             try (ResultSet rs = meta.getColumns(null, null, "items", "%")) {
                 while (rs.next()) columns.add(rs.getString("COLUMN_NAME") + ":" + rs.getString("TYPE_NAME"));
             }
-            check(columns.equals(List.of("id:int8", "name:text", "price:float8", "ok:bool", "data:bytea", "at:timestamptz", "qty:int8")),
+            check(columns.equals(List.of("id:int4", "name:text", "price:float4", "ok:bool", "data:bytea", "at:timestamp", "qty:int4")),
                     "getColumns: " + columns);
 
             // information_schema, as tools query it.
@@ -171,8 +171,8 @@ public class BraidJdbc {
                     while (rs.next()) names.add(rs.getString(1) + ":" + rs.getString(2) + ":" + rs.getString(3));
                 }
             }
-            check(names.equals(List.of("id:bigint:NO", "name:text:NO", "price:double precision:YES", "ok:boolean:YES",
-                    "data:bytea:YES", "at:timestamp with time zone:YES", "qty:bigint:YES")), "information_schema.columns: " + names);
+            check(names.equals(List.of("id:integer:NO", "name:text:NO", "price:real:YES", "ok:boolean:YES",
+                    "data:bytea:YES", "at:timestamp without time zone:YES", "qty:integer:YES")), "information_schema.columns: " + names);
         }
         System.out.println("JDBC OK");
     }

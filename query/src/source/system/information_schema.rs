@@ -260,23 +260,37 @@ struct ColumnFacts<'a> {
     position: usize,
     default: Option<&'a str>,
     nullable: bool,
-    ty: braid_engine::DataType,
+    ty: braid_engine::DeclaredType,
     updatable: bool,
 }
 
 /// One `columns` row.
 fn column_row(c: &CatalogView, f: ColumnFacts) -> Vec<Value> {
     let ColumnFacts { table, name, position, default, nullable, ty, updatable } = f;
-    let info = type_info(ty);
-    let (precision, radix, scale) = match ty {
-        braid_engine::DataType::Integer => (int(64), int(2), int(0)),
-        braid_engine::DataType::Real => (int(53), int(2), Value::Null),
+    use crate::value::declared as d;
+    let info = super::types::by_oid(ty.oid as i64).unwrap_or_else(|| type_info(braid_engine::DataType::Text));
+    let (precision, radix, scale) = match ty.oid {
+        d::INT2 => (int(16), int(2), int(0)),
+        d::INT4 => (int(32), int(2), int(0)),
+        d::INT8 => (int(64), int(2), int(0)),
+        d::FLOAT4 => (int(24), int(2), Value::Null),
+        d::FLOAT8 => (int(53), int(2), Value::Null),
         _ => (Value::Null, Value::Null, Value::Null),
     };
-    let datetime_precision = if ty == braid_engine::DataType::Timestamp { int(6) } else { Value::Null };
-    let octet_length = if info.name == "text" { int(1_073_741_824) } else { Value::Null };
+    let datetime_precision = match ty.oid {
+        d::DATE => int(0),
+        d::TIMESTAMP | d::TIMESTAMPTZ => int(6),
+        _ => Value::Null,
+    };
+    let max_length = d::max_length(ty);
+    let octet_length = match (max_length, info.category) {
+        (Some(n), _) => int(n as i64 * 4),
+        (None, "S") => int(1_073_741_824),
+        _ => Value::Null,
+    };
+    let max_length = max_length.map_or(Value::Null, |n| int(n as i64));
     let mut r = vec![catalog_name(c), text("public"), text(table), text(name), int(position as i64)];
-    r.extend([default.map_or(Value::Null, text), yes(nullable), text(info.sql_name), Value::Null, octet_length]);
+    r.extend([default.map_or(Value::Null, text), yes(nullable), text(info.sql_name), max_length, octet_length]);
     r.extend([precision, radix, scale, datetime_precision, Value::Null, Value::Null]);
     r.extend([Value::Null, Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]);
     r.extend([Value::Null, Value::Null, Value::Null]);
@@ -292,7 +306,8 @@ fn columns(c: &CatalogView) -> Vec<Vec<Value>> {
     for t in c.sorted_tables() {
         for (i, col) in t.columns.iter().enumerate() {
             let (nullable, default) = (!t.is_not_null(i), col.default.as_deref());
-            let (table, name, ty) = (t.name.as_str(), col.name.as_str(), col.data_type);
+            let ty = col.declared.unwrap_or_else(|| crate::value::declared::of_storage(col.data_type));
+            let (table, name) = (t.name.as_str(), col.name.as_str());
             out.push(column_row(
                 c,
                 ColumnFacts { table, name, position: i + 1, default, nullable, ty, updatable: true },
@@ -301,7 +316,7 @@ fn columns(c: &CatalogView) -> Vec<Vec<Value>> {
     }
     for v in c.sorted_views() {
         for (i, (name, ty)) in v.columns.iter().flatten().enumerate() {
-            let ty = ty.unwrap_or(braid_engine::DataType::Text);
+            let ty = crate::value::declared::of_storage(ty.unwrap_or(braid_engine::DataType::Text));
             let facts = ColumnFacts {
                 table: &v.name,
                 name,

@@ -31,7 +31,7 @@ use std::fmt;
 
 use braid_engine::{DataType, TableDef, Value};
 
-pub(crate) use self::types::{TypeInfo, format_type, type_info};
+pub(crate) use self::types::{TypeInfo, column_type, format_type, type_info};
 use crate::session::Session;
 
 /// The first OID of a user object.

@@ -11,7 +11,7 @@ use braid_engine::{IndexDef, TableDef, Value};
 use super::types::TYPES;
 use super::{
     CatalogView, DATABASE_OID, INFORMATION_SCHEMA_OID, PG_CATALOG_OID, PKEY_OID_BASE, PUBLIC_OID, SUPERUSER_OID,
-    SystemTable, VIEW_OID_BASE, boolean, int, table_oid, text, type_info,
+    SystemTable, VIEW_OID_BASE, boolean, column_type, int, table_oid, text, type_info,
 };
 
 const fn table(
@@ -603,7 +603,7 @@ fn classes(c: &CatalogView) -> Vec<Vec<Value>> {
 fn attribute_row(
     rel: i64,
     name: &str,
-    ty: &super::TypeInfo,
+    (ty, typmod): (&super::TypeInfo, i64),
     num: usize,
     not_null: bool,
     has_default: bool,
@@ -618,7 +618,7 @@ fn attribute_row(
         int(num as i64),
         int(0),
         int(-1),
-        int(-1),
+        int(typmod),
         boolean(ty.len > 0 && ty.len <= 8),
         text(if ty.len == 8 { "d" } else { "i" }),
         text(if ty.len < 0 { "x" } else { "p" }),
@@ -644,20 +644,20 @@ fn attributes(c: &CatalogView) -> Vec<Vec<Value>> {
     for t in c.sorted_tables() {
         let oid = table_oid(t);
         for (i, col) in t.columns.iter().enumerate() {
-            let ty = type_info(col.data_type);
+            let ty = column_type(col);
             out.push(attribute_row(oid, &col.name, ty, i + 1, t.is_not_null(i), col.default.is_some()));
         }
         for idx in indexes(t) {
             for (k, &col) in idx.columns.iter().enumerate() {
                 let column = &t.columns[col as usize];
-                out.push(attribute_row(idx.oid, &column.name, type_info(column.data_type), k + 1, false, false));
+                out.push(attribute_row(idx.oid, &column.name, column_type(column), k + 1, false, false));
             }
         }
     }
     for (oid, v) in views_sorted(c) {
         for (i, (name, ty)) in v.columns.iter().flatten().enumerate() {
             let ty = type_info(ty.unwrap_or(braid_engine::DataType::Text));
-            out.push(attribute_row(oid, name, ty, i + 1, false, false));
+            out.push(attribute_row(oid, name, (ty, -1), i + 1, false, false));
         }
     }
     out

@@ -86,6 +86,16 @@ pub fn type_info(t: DataType) -> &'static TypeInfo {
     by_oid(oid).expect("every column type is listed")
 }
 
+/// The PostgreSQL type of a table column and its modifier: the type it was declared with,
+/// or its storage type's.
+pub fn column_type(column: &braid_engine::ColumnDef) -> (&'static TypeInfo, i64) {
+    let declared = column.declared.unwrap_or_else(|| crate::value::declared::of_storage(column.data_type));
+    match by_oid(declared.oid as i64) {
+        Some(info) => (info, declared.typmod as i64),
+        None => (type_info(column.data_type), -1),
+    }
+}
+
 /// The type with this OID.
 pub fn by_oid(oid: i64) -> Option<&'static TypeInfo> {
     TYPES.iter().find(|t| t.oid == oid)
@@ -113,8 +123,13 @@ pub fn oid_by_name(name: &str) -> Option<i64> {
 }
 
 /// `format_type(oid, typmod)`: the SQL name PostgreSQL prints for a type.
-pub fn format_type(oid: i64) -> Option<String> {
+pub fn format_type(oid: i64, typmod: i64) -> Option<String> {
     let t = by_oid(oid)?;
+    if let (Ok(oid), Ok(typmod)) = (u32::try_from(oid), i32::try_from(typmod))
+        && let Some(name) = crate::value::declared::format_with_modifier(braid_engine::DeclaredType { oid, typmod })
+    {
+        return Some(name);
+    }
     Some(match t.sql_name {
         "ARRAY" => format!("{}[]", by_oid(t.element).map_or("unknown", |e| e.sql_name)),
         "\"char\"" => "\"char\"".to_string(),
@@ -131,8 +146,11 @@ mod tests {
         for t in TYPES.iter().filter(|t| t.element != 0) {
             assert!(by_oid(t.element).is_some(), "{}", t.name);
         }
-        assert_eq!(format_type(1009).as_deref(), Some("text[]"));
-        assert_eq!(format_type(20).as_deref(), Some("bigint"));
+        assert_eq!(format_type(1009, -1).as_deref(), Some("text[]"));
+        assert_eq!(format_type(20, -1).as_deref(), Some("bigint"));
+        assert_eq!(format_type(1043, 24).as_deref(), Some("character varying(20)"));
+        assert_eq!(format_type(1043, -1).as_deref(), Some("character varying"));
+        assert_eq!(format_type(1042, 5).as_deref(), Some("character(1)"));
         assert_eq!(type_info(DataType::Timestamp).name, "timestamptz");
     }
 }

@@ -1,0 +1,244 @@
+//! Declared types: the PostgreSQL type a column was created with, over the storage type
+//! that holds its values.
+//!
+//! A table column has two types. Its storage type ([`DataType`]) is one of six and decides
+//! how values are kept, compared and encoded: every integer is an `i64`, every string UTF-8
+//! text. Its declared type ([`DeclaredType`]: PostgreSQL's type OID and type modifier, as
+//! `pg_attribute` holds them) is what the user wrote — `smallint`, `varchar(20)`, `date` —
+//! and decides three things only:
+//!
+//! - what a value must satisfy to be stored ([`conform`]): the range of `smallint` and
+//!   `integer` (22003), the length of `varchar(n)` and `char(n)` (22001), a `date` is a
+//!   midnight;
+//! - what the catalogs say (`pg_attribute.atttypid`, `format_type`, `information_schema`);
+//! - what the wire protocol reports and how it encodes the column (`int4` is 4 bytes).
+//!
+//! Keeping one storage type per family keeps rows compact and the executor's fast paths few;
+//! PostgreSQL's own catalogs make the same split (`atttypid` beside the storage class
+//! `typstorage`).
+//!
+//! | declared                                  | OID  | storage   | typmod   |
+//! |-------------------------------------------|------|-----------|----------|
+//! | smallint, int2, smallserial               | 21   | INTEGER   | -1       |
+//! | integer, int, int4, serial                | 23   | INTEGER   | -1       |
+//! | bigint, int8, bigserial                   | 20   | INTEGER   | -1       |
+//! | real, float4, float(1..24)                | 700  | REAL      | -1       |
+//! | double precision, float8, float           | 701  | REAL      | -1       |
+//! | boolean                                   | 16   | BOOLEAN   | -1       |
+//! | text                                      | 25   | TEXT      | -1       |
+//! | varchar(n), character varying(n)          | 1043 | TEXT      | n + 4    |
+//! | char(n), character(n) (n = 1 if omitted)  | 1042 | TEXT      | n + 4    |
+//! | bytea                                     | 17   | BLOB      | -1       |
+//! | date                                      | 1082 | TIMESTAMP | -1       |
+//! | timestamp [without time zone]             | 1114 | TIMESTAMP | -1       |
+//! | timestamptz, timestamp with time zone     | 1184 | TIMESTAMP | -1       |
+//! | uuid, json, jsonb                         | 2950, 114, 3802 | TEXT | -1   |
+//!
+//! Not yet kept apart (their columns take the storage type's own): `numeric` (stored as
+//! REAL until an exact decimal exists), `time`, `interval`, arrays.
+//!
+//! `char(n)` is checked for length but not padded with spaces, and compares as text.
+
+use braid_engine::{DataType, DeclaredType, Value};
+
+use crate::error::{DataError, Error, Result};
+
+pub const BOOL: u32 = 16;
+pub const BYTEA: u32 = 17;
+pub const INT8: u32 = 20;
+pub const INT2: u32 = 21;
+pub const INT4: u32 = 23;
+pub const TEXT: u32 = 25;
+pub const JSON: u32 = 114;
+pub const FLOAT4: u32 = 700;
+pub const FLOAT8: u32 = 701;
+pub const BPCHAR: u32 = 1042;
+pub const VARCHAR: u32 = 1043;
+pub const DATE: u32 = 1082;
+pub const TIMESTAMP: u32 = 1114;
+pub const TIMESTAMPTZ: u32 = 1184;
+pub const UUID: u32 = 2950;
+pub const JSONB: u32 = 3802;
+
+/// Microseconds in a day.
+const DAY_MICROS: i64 = 86_400_000_000;
+
+fn plain(oid: u32) -> DeclaredType {
+    DeclaredType { oid, typmod: -1 }
+}
+
+/// The declared type a type name spells (`VARCHAR(20)`, `pg_catalog.int4`, `timestamp with
+/// time zone`), or `None` for a name with no declared type of its own (see the module doc).
+pub fn from_name(name: &str) -> Option<DeclaredType> {
+    let upper = name.trim().to_ascii_uppercase().replace('"', "");
+    let upper = upper.strip_prefix("PG_CATALOG.").unwrap_or(&upper);
+    let (base, args) = match upper.split_once('(') {
+        Some((base, rest)) => {
+            let (args, after) = rest.split_once(')')?;
+            // `TIMESTAMP(3) WITH TIME ZONE`: the words after the modifier belong to the name.
+            (format!("{} {}", base.trim(), after.trim()).trim().to_string(), Some(args.trim().to_string()))
+        }
+        None => (upper.to_string(), None),
+    };
+    let base = base.split_whitespace().collect::<Vec<_>>().join(" ");
+    let length = |default: i32| -> Option<i32> {
+        match &args {
+            None => Some(default),
+            Some(n) => n.parse::<i32>().ok().filter(|n| (1..=10_485_760).contains(n)).map(|n| n + 4),
+        }
+    };
+    Some(match base.as_str() {
+        "SMALLINT" | "INT2" | "SMALLSERIAL" | "SERIAL2" => plain(INT2),
+        "INTEGER" | "INT" | "INT4" | "SERIAL" | "SERIAL4" => plain(INT4),
+        "BIGINT" | "INT8" | "BIGSERIAL" | "SERIAL8" => plain(INT8),
+        "REAL" | "FLOAT4" => plain(FLOAT4),
+        "DOUBLE PRECISION" | "DOUBLE" | "FLOAT8" => plain(FLOAT8),
+        "FLOAT" => match args.as_deref().map(str::parse::<u32>) {
+            Some(Ok(1..=24)) => plain(FLOAT4),
+            _ => plain(FLOAT8),
+        },
+        "BOOLEAN" | "BOOL" => plain(BOOL),
+        "TEXT" => plain(TEXT),
+        "VARCHAR" | "CHARACTER VARYING" | "CHAR VARYING" => DeclaredType { oid: VARCHAR, typmod: length(-1)? },
+        "CHAR" | "CHARACTER" => DeclaredType { oid: BPCHAR, typmod: length(5)? },
+        "BPCHAR" => DeclaredType { oid: BPCHAR, typmod: length(-1)? },
+        "BYTEA" => plain(BYTEA),
+        "DATE" => plain(DATE),
+        "TIMESTAMP" | "TIMESTAMP WITHOUT TIME ZONE" => plain(TIMESTAMP),
+        "TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE" => plain(TIMESTAMPTZ),
+        "UUID" => plain(UUID),
+        "JSON" => plain(JSON),
+        "JSONB" => plain(JSONB),
+        _ => return None,
+    })
+}
+
+/// The storage type of a declared type.
+pub fn storage(declared: DeclaredType) -> DataType {
+    match declared.oid {
+        INT2 | INT4 | INT8 => DataType::Integer,
+        FLOAT4 | FLOAT8 => DataType::Real,
+        BOOL => DataType::Boolean,
+        BYTEA => DataType::Blob,
+        DATE | TIMESTAMP | TIMESTAMPTZ => DataType::Timestamp,
+        _ => DataType::Text,
+    }
+}
+
+/// The declared type a column of storage type `t` has when it was declared with none:
+/// what it has always been reported as.
+pub fn of_storage(t: DataType) -> DeclaredType {
+    plain(match t {
+        DataType::Boolean => BOOL,
+        DataType::Integer => INT8,
+        DataType::Real => FLOAT8,
+        DataType::Blob => BYTEA,
+        DataType::Timestamp => TIMESTAMPTZ,
+        _ => TEXT,
+    })
+}
+
+/// The maximum length in characters of a `varchar(n)` / `char(n)`, if it has one.
+pub fn max_length(declared: DeclaredType) -> Option<usize> {
+    matches!(declared.oid, VARCHAR | BPCHAR).then(|| declared.typmod - 4).filter(|n| *n > 0).map(|n| n as usize)
+}
+
+/// `format_type(oid, typmod)`'s spelling of the types with a modifier: `character
+/// varying(20)`, `character(1)`; `None` for any other.
+pub fn format_with_modifier(declared: DeclaredType) -> Option<String> {
+    let n = max_length(declared)?;
+    Some(match declared.oid {
+        VARCHAR => format!("character varying({n})"),
+        _ => format!("character({n})"),
+    })
+}
+
+/// Checks (and for `date` and over-long trailing spaces, adjusts) a value already converted
+/// to the column's storage type, as PostgreSQL does on assignment to the declared type.
+#[inline]
+pub fn conform(value: Value, declared: Option<DeclaredType>) -> Result<Value> {
+    let Some(declared) = declared else { return Ok(value) };
+    match (declared.oid, value) {
+        (INT4, Value::Integer(i)) if i32::try_from(i).is_err() => {
+            Err(Error::data(DataError::NumericOutOfRange, "integer out of range"))
+        }
+        (INT2, Value::Integer(i)) if i16::try_from(i).is_err() => {
+            Err(Error::data(DataError::NumericOutOfRange, "smallint out of range"))
+        }
+        (VARCHAR | BPCHAR, Value::Text(s)) => fit_length(s, declared),
+        (DATE, Value::Timestamp(us)) => Ok(Value::Timestamp(us.div_euclid(DAY_MICROS) * DAY_MICROS)),
+        (_, value) => Ok(value),
+    }
+}
+
+/// A string no longer than `varchar(n)` / `char(n)` allows: trailing spaces past the limit
+/// are cut (as PostgreSQL does); anything else past it is 22001.
+fn fit_length(s: String, declared: DeclaredType) -> Result<Value> {
+    let Some(n) = max_length(declared) else { return Ok(Value::Text(s)) };
+    // Most strings are ASCII and short: their byte length bounds their character count.
+    if s.len() <= n {
+        return Ok(Value::Text(s));
+    }
+    let Some((cut, _)) = s.char_indices().nth(n) else { return Ok(Value::Text(s)) };
+    if s[cut..].bytes().all(|b| b == b' ') {
+        let mut s = s;
+        s.truncate(cut);
+        return Ok(Value::Text(s));
+    }
+    let name = if declared.oid == VARCHAR { "character varying" } else { "character" };
+    Err(Error::data(DataError::StringTooLong, format!("value too long for type {name}({n})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_spell_declared_types() {
+        let d = |name| from_name(name).map(|d| (d.oid, d.typmod));
+        assert_eq!(d("INTEGER"), Some((INT4, -1)));
+        assert_eq!(d("int"), Some((INT4, -1)));
+        assert_eq!(d("pg_catalog.int8"), Some((INT8, -1)));
+        assert_eq!(d("SMALLINT"), Some((INT2, -1)));
+        assert_eq!(d("VARCHAR(20)"), Some((VARCHAR, 24)));
+        assert_eq!(d("character varying"), Some((VARCHAR, -1)));
+        assert_eq!(d("CHAR"), Some((BPCHAR, 5)));
+        assert_eq!(d("CHARACTER(84)"), Some((BPCHAR, 88)));
+        assert_eq!(d("FLOAT(10)"), Some((FLOAT4, -1)));
+        assert_eq!(d("FLOAT"), Some((FLOAT8, -1)));
+        assert_eq!(d("DOUBLE PRECISION"), Some((FLOAT8, -1)));
+        assert_eq!(d("TIMESTAMP(3) WITH TIME ZONE"), Some((TIMESTAMPTZ, -1)));
+        assert_eq!(d("timestamp without time zone"), Some((TIMESTAMP, -1)));
+        assert_eq!(d("VARCHAR(0)"), None);
+        assert_eq!(d("VARCHAR(x)"), None);
+        assert_eq!(d("NUMERIC(10,2)"), None);
+        assert_eq!(d("BLOB"), None);
+    }
+
+    #[test]
+    fn values_conform_to_their_declared_type() {
+        let int4 = Some(plain(INT4));
+        assert_eq!(conform(Value::Integer(2_147_483_647), int4).unwrap(), Value::Integer(2_147_483_647));
+        let err = conform(Value::Integer(2_147_483_648), int4).unwrap_err();
+        assert_eq!(err.sqlstate(), "22003");
+        assert_eq!(err.to_string(), "integer out of range");
+        assert_eq!(
+            conform(Value::Integer(-32_769), Some(plain(INT2))).unwrap_err().to_string(),
+            "smallint out of range"
+        );
+        let v3 = Some(DeclaredType { oid: VARCHAR, typmod: 7 });
+        assert_eq!(conform("abc".into(), v3).unwrap(), Value::from("abc"));
+        assert_eq!(conform("héé".into(), v3).unwrap(), Value::from("héé"));
+        assert_eq!(conform("abc   ".into(), v3).unwrap(), Value::from("abc"));
+        let err = conform("abcd".into(), v3).unwrap_err();
+        assert_eq!(
+            (err.sqlstate(), err.to_string().as_str()),
+            ("22001", "value too long for type character varying(3)")
+        );
+        let c1 = from_name("char");
+        assert_eq!(conform("ab".into(), c1).unwrap_err().to_string(), "value too long for type character(1)");
+        assert_eq!(conform(Value::Timestamp(DAY_MICROS + 5), Some(plain(DATE))).unwrap(), Value::Timestamp(DAY_MICROS));
+        assert_eq!(conform(Value::Timestamp(-5), Some(plain(DATE))).unwrap(), Value::Timestamp(-DAY_MICROS));
+        assert_eq!(conform(Value::Null, int4).unwrap(), Value::Null);
+    }
+}
