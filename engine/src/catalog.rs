@@ -6,7 +6,8 @@
 //! write-write conflict like any other. Indexes are part of their table's definition.
 //!
 //! The engine enforces types, NOT NULL, PRIMARY KEY and UNIQUE. DEFAULT and CHECK are
-//! stored as SQL text for the SQL layer, which owns expressions.
+//! stored as SQL text for the SQL layer, which owns expressions; foreign keys are stored
+//! here and enforced there too (their actions run SQL: cascades, SET DEFAULT).
 
 use rkyv::rancor;
 
@@ -87,6 +88,34 @@ pub struct IndexDef {
     pub kind: IndexKind,
 }
 
+/// What a foreign key does to referencing rows when the referenced row is deleted or its
+/// key updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub enum ReferentialAction {
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+/// A foreign key of a table: its `columns` must match the `parent_columns` (its primary key
+/// or a unique key) of a row of `parent`, unless one of them is NULL. Columns are kept by
+/// name, so that rebuilding either table (ALTER TABLE) leaves the key valid. Stored here and
+/// enforced by the SQL layer, which owns what the actions do (SET DEFAULT evaluates SQL).
+#[derive(Debug, Clone, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct ForeignKeyDef {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub parent: String,
+    pub parent_columns: Vec<String>,
+    pub on_delete: ReferentialAction,
+    pub on_update: ReferentialAction,
+    /// `DEFERRABLE` / `INITIALLY DEFERRED`, as declared (for the catalogs).
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+}
+
 /// A table.
 #[derive(Debug, Clone, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct TableDef {
@@ -101,6 +130,8 @@ pub struct TableDef {
     /// Table CHECK constraints, as SQL text.
     pub checks: Vec<String>,
     pub indexes: Vec<IndexDef>,
+    /// Since format 2.
+    pub foreign_keys: Vec<ForeignKeyDef>,
 }
 
 impl TableDef {
@@ -114,6 +145,7 @@ impl TableDef {
             primary_key: Vec::new(),
             checks: Vec::new(),
             indexes: Vec::new(),
+            foreign_keys: Vec::new(),
         }
     }
 
@@ -208,6 +240,7 @@ mod v1 {
             primary_key: old.primary_key,
             checks: old.checks,
             indexes: old.indexes,
+            foreign_keys: Vec::new(),
         })
     }
 }

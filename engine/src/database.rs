@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::catalog::{self, IndexDef, IndexKind, TableDef};
+use crate::catalog::{self, ForeignKeyDef, IndexDef, IndexKind, TableDef};
 use crate::encoding::row;
 use crate::error::{ConstraintKind, Error, Result};
 use crate::index::{self, Index, IndexScan};
@@ -352,6 +352,26 @@ impl<S: Storage> Txn<S> {
     pub fn add_check(&mut self, table: &str, sql: &str) -> Result<TableDef> {
         let mut def = self.table(table)?;
         def.checks.push(sql.to_string());
+        catalog::put_table(&mut self.txn, &def)?;
+        Ok(def)
+    }
+
+    /// Adds a foreign key (the SQL layer has checked the rows in place against it).
+    pub fn add_foreign_key(&mut self, table: &str, fk: ForeignKeyDef) -> Result<TableDef> {
+        let mut def = self.table(table)?;
+        if def.foreign_keys.iter().any(|f| f.name == fk.name) {
+            return Err(Error::AlreadyExists { kind: "constraint", name: fk.name });
+        }
+        def.foreign_keys.push(fk);
+        catalog::put_table(&mut self.txn, &def)?;
+        Ok(def)
+    }
+
+    /// Replaces the foreign keys of a table (dropping one, or following a renamed column or
+    /// table).
+    pub fn set_foreign_keys(&mut self, table: &str, foreign_keys: Vec<ForeignKeyDef>) -> Result<TableDef> {
+        let mut def = self.table(table)?;
+        def.foreign_keys = foreign_keys;
         catalog::put_table(&mut self.txn, &def)?;
         Ok(def)
     }

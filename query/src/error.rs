@@ -50,6 +50,14 @@ pub enum Error {
     /// A definition PostgreSQL refuses as such (SQLSTATE 42P16): a second primary key.
     #[error("{0}")]
     InvalidDefinition(String),
+    /// A foreign key whose referenced columns are not a primary key or unique constraint
+    /// of the referenced table, or do not match the referencing columns in number
+    /// (SQLSTATE 42830).
+    #[error("{0}")]
+    InvalidForeignKey(String),
+    /// An object that others depend on, dropped without CASCADE (SQLSTATE 2BP01).
+    #[error("{0}")]
+    DependentObjects(String),
     /// A statement Braid does not support.
     #[error("not supported: {0}")]
     Unsupported(String),
@@ -174,6 +182,8 @@ impl Error {
             Error::Constraint { kind, .. } => constraint_sqlstate(*kind),
             Error::InvalidInput(_) => "22023",
             Error::InvalidDefinition(_) => "42P16",
+            Error::InvalidForeignKey(_) => "42830",
+            Error::DependentObjects(_) => "2BP01",
             Error::Unsupported(_) => "0A000",
             Error::ReadOnly => "25006",
             Error::Cancelled { .. } => "57014",
@@ -205,6 +215,8 @@ impl Error {
             "22023" => Error::InvalidInput(message),
             "0A000" => Error::Unsupported(message),
             "42P16" => Error::InvalidDefinition(message),
+            "42830" => Error::InvalidForeignKey(message),
+            "2BP01" => Error::DependentObjects(message),
             "25006" => Error::ReadOnly,
             _ => return None,
         })

@@ -50,6 +50,9 @@ impl Binder<'_> {
         let mut checks = vec![];
         let mut unique = vec![];
         let mut serial = vec![];
+        // Foreign keys: referencing columns and the constraint, made once the table's own
+        // keys are known (a table may reference itself).
+        let mut references: Vec<(Vec<String>, &ast::ForeignKeyConstraint)> = vec![];
         for c in &create.columns {
             let column_name = ident(&c.name);
             if is_serial(&c.data_type) {
@@ -70,6 +73,7 @@ impl Binder<'_> {
                     }
                     ast::ColumnOption::Unique(_) => column = column.unique(),
                     ast::ColumnOption::Check(check) => checks.push(check.expr.to_string()),
+                    ast::ColumnOption::ForeignKey(fk) => references.push((vec![column_name.clone()], fk)),
                     ast::ColumnOption::Collation(_) | ast::ColumnOption::Comment(_) => {}
                     other => return Err(Error::unsupported(format!("column option {other}"))),
                 }
@@ -90,6 +94,7 @@ impl Binder<'_> {
                 }
                 ast::TableConstraint::Unique(u) => unique.push(names(&u.columns)?),
                 ast::TableConstraint::Check(c) => checks.push(c.expr.to_string()),
+                ast::TableConstraint::ForeignKey(fk) => references.push((fk.columns.iter().map(ident).collect(), fk)),
                 other => return Err(Error::unsupported(format!("table constraint {other}"))),
             }
         }
@@ -129,6 +134,13 @@ impl Binder<'_> {
             let column =
                 def.columns.iter_mut().find(|c| c.name == name).ok_or_else(|| Error::not_found("column", &name))?;
             column.unique = true;
+        }
+        let mut keys: Vec<Vec<String>> = unique.clone();
+        keys.push(primary_key.clone());
+        keys.extend(def.columns.iter().filter(|c| c.unique).map(|c| vec![c.name.clone()]));
+        for (columns, fk) in references {
+            let fk = self.foreign_key(&def, columns, fk, Some(&keys))?;
+            def.foreign_keys.push(fk);
         }
         Ok(Statement::CreateTable { def, if_not_exists: create.if_not_exists, unique })
     }
@@ -172,7 +184,30 @@ impl Binder<'_> {
         kind: ast::ObjectType,
         if_exists: bool,
         names: &[ast::ObjectName],
+        cascade: bool,
     ) -> Result<Statement> {
+        if kind == ast::ObjectType::Table {
+            let dropped: Vec<String> = names.iter().map(object_name).collect::<Result<_>>()?;
+            // Foreign keys of other tables that reference a dropped one: CASCADE drops the
+            // keys (not the tables), as PostgreSQL does; without it the DROP fails.
+            let mut steps = vec![];
+            for child in self.txn.tables()?.iter().filter(|t| !dropped.contains(&t.name)) {
+                for fk in child.foreign_keys.iter().filter(|f| dropped.contains(&f.parent)) {
+                    if !cascade {
+                        return Err(Error::DependentObjects(format!(
+                            "cannot drop table {} because other objects depend on it (constraint {} on table {})",
+                            fk.parent, fk.name, child.name
+                        )));
+                    }
+                    let op = AlterOp::DropConstraint { name: fk.name.clone(), if_exists: false };
+                    steps.push(Statement::AlterTable { table: child.name.clone(), op });
+                }
+            }
+            if !steps.is_empty() {
+                steps.extend(dropped.into_iter().map(|name| Statement::DropTable { name, if_exists }));
+                return Ok(Statement::Several(steps));
+            }
+        }
         let one = |name: &ast::ObjectName| -> Result<Statement> {
             let name = object_name(name)?;
             Ok(match kind {
@@ -234,6 +269,9 @@ impl Binder<'_> {
                 AlterOp::RenameTable(new)
             }
             ast::AlterTableOperation::AddConstraint { constraint, .. } => self.add_constraint(&table, constraint)?,
+            ast::AlterTableOperation::DropConstraint { name, if_exists, .. } => {
+                AlterOp::DropConstraint { name: ident(name), if_exists: *if_exists }
+            }
             other => return Err(Error::unsupported(format!("ALTER TABLE {other}"))),
         };
         Ok(Statement::AlterTable { table, op })
@@ -244,6 +282,7 @@ impl Binder<'_> {
     /// there without binding anything.
     fn add_constraint(&mut self, table: &str, constraint: &ast::TableConstraint) -> Result<AlterOp> {
         let def = self.txn.table(table).map_err(|_| Error::not_found("table", table))?;
+        let table_def = def.clone();
         let names = |cols: &[ast::IndexColumn]| -> Result<Vec<String>> {
             let names: Vec<String> = cols.iter().map(index_column).collect::<Result<_>>()?;
             match names.iter().find(|n| def.column_index(n).is_err()) {
@@ -282,6 +321,14 @@ impl Binder<'_> {
                 let name = c.name.as_ref().map(ident).unwrap_or_else(|| format!("{table}_check"));
                 AlterOp::AddCheck { name, sql, violations }
             }
+            ast::TableConstraint::ForeignKey(fk) => {
+                let columns = fk.columns.iter().map(ident).collect();
+                let def = self.foreign_key(&table_def, columns, fk, None)?;
+                let mut with_key = table_def.clone();
+                with_key.foreign_keys = vec![def.clone()];
+                let links = self.write_links(&with_key, false)?;
+                AlterOp::AddForeignKey { def, links }
+            }
             other => return Err(Error::unsupported(format!("ALTER TABLE ADD {other}"))),
         })
     }
@@ -298,6 +345,26 @@ impl Binder<'_> {
                 return Err(Error::not_found("table", name));
             }
             tables.push(name);
+        }
+        // A table referenced by a foreign key is truncated only with the tables that
+        // reference it: named too, or added by CASCADE (and theirs in turn).
+        let cascade = matches!(truncate.cascade, Some(ast::CascadeOption::Cascade));
+        let all = self.txn.tables()?;
+        let mut i = 0;
+        while i < tables.len() {
+            for child in &all {
+                if tables.contains(&child.name) || !child.foreign_keys.iter().any(|f| f.parent == tables[i]) {
+                    continue;
+                }
+                if !cascade {
+                    return Err(Error::unsupported(format!(
+                        "cannot truncate a table referenced in a foreign key constraint: table \"{}\" references \"{}\" (truncate it at the same time, or use TRUNCATE … CASCADE)",
+                        child.name, tables[i]
+                    )));
+                }
+                tables.push(child.name.clone());
+            }
+            i += 1;
         }
         Ok(Statement::Truncate { tables })
     }

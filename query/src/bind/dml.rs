@@ -95,7 +95,8 @@ impl Binder<'_> {
             _ => None,
         };
         let checks = self.checks(&table, &name)?;
-        Ok(Statement::Insert { table, source, conflict, upsert, returning, checks })
+        let foreign_keys = self.write_links(&table, upsert.is_some() || conflict == Conflict::Replace)?;
+        Ok(Statement::Insert { table, source, conflict, upsert, returning, checks, foreign_keys })
     }
 
     /// A column's DEFAULT (bound from its stored SQL), or NULL.
@@ -166,7 +167,8 @@ impl Binder<'_> {
         };
         let returning = self.returning(&table, &alias, update.returning.as_deref())?;
         let checks = self.checks(&table, &alias)?;
-        Ok(Statement::Update { table, source, assignments, conflict, returning, checks })
+        let foreign_keys = self.write_links(&table, true)?;
+        Ok(Statement::Update { table, source, assignments, conflict, returning, checks, foreign_keys })
     }
 
     pub(super) fn delete(&mut self, delete: &ast::Delete) -> Result<Statement> {
@@ -189,7 +191,8 @@ impl Binder<'_> {
             source = Plan::Filter { input: Box::new(source), predicate };
         }
         let returning = self.returning(&table, &alias, delete.returning.as_deref())?;
-        Ok(Statement::Delete { table, source, returning })
+        let foreign_keys = self.write_links(&table, true)?;
+        Ok(Statement::Delete { table, source, returning, foreign_keys })
     }
 
     /// `DO UPDATE SET … [WHERE …]`, over the existing row then the `excluded` one.

@@ -10,6 +10,7 @@
 pub(crate) mod ddl;
 mod dml;
 mod expr;
+mod foreign_keys;
 mod scope;
 mod select;
 
@@ -211,7 +212,9 @@ impl<'a> Binder<'a> {
             S::DropTrigger(drop) => {
                 Ok(Statement::DropTrigger { name: object_name(&drop.trigger_name)?, if_exists: drop.if_exists })
             }
-            S::Drop { object_type, if_exists, names, .. } => self.drop(*object_type, *if_exists, names),
+            S::Drop { object_type, if_exists, names, cascade, .. } => {
+                self.drop(*object_type, *if_exists, names, *cascade)
+            }
             S::AlterTable(alter) => self.alter_table(alter),
             S::Truncate(truncate) => self.truncate(truncate),
             S::Explain { statement, analyze, .. } => {

@@ -68,11 +68,11 @@ impl Binder<'_> {
             Ok((Plan::Values { rows: vec![], width: 0 }, s, false))
         })?;
         Ok(match statement {
-            crate::plan::Statement::Insert { table, source, conflict, upsert, returning, checks }
+            crate::plan::Statement::Insert { table, source, conflict, upsert, returning, checks, foreign_keys }
                 if !ctes.is_empty() =>
             {
                 let source = Plan::With { ctes, input: Box::new(source) };
-                crate::plan::Statement::Insert { table, source, conflict, upsert, returning, checks }
+                crate::plan::Statement::Insert { table, source, conflict, upsert, returning, checks, foreign_keys }
             }
             other => other,
         })

@@ -151,6 +151,30 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             }
             txn.add_check(table, sql)?;
         }
+        Statement::AlterTable { table, op: AlterOp::AddForeignKey { def, links } } => {
+            let current = txn.table(table)?;
+            if let Some(links) = links.of(table) {
+                let rows: Vec<Vec<Value>> =
+                    txn.scan(&current, ..)?.map(|r| r.and_then(|r| r.values())).collect::<braid_engine::Result<_>>()?;
+                for row in rows {
+                    super::foreign_keys::check_parents(txn, links, table, &row)?;
+                }
+            }
+            txn.add_foreign_key(table, def.clone())?;
+        }
+        Statement::AlterTable { table, op: AlterOp::DropConstraint { name, if_exists } } => {
+            let current = txn.table(table)?;
+            if current.foreign_keys.iter().any(|f| f.name == *name) {
+                let kept = current.foreign_keys.iter().filter(|f| f.name != *name).cloned().collect();
+                txn.set_foreign_keys(table, kept)?;
+            } else if current.index(name).is_some_and(|i| i.unique) && *name != format!("{table}_pkey") {
+                txn.drop_index(name)?;
+            } else if current.index(name).is_some() || *name == format!("{table}_pkey") {
+                return Err(Error::unsupported(format!("dropping the primary key constraint {name}")));
+            } else if !*if_exists {
+                return Err(Error::not_found("constraint", format!("{name} of relation {table}")));
+            }
+        }
         Statement::AlterTable { table, op } => alter(txn, table, op)?,
         other => return Err(Error::invalid(format!("internal error: not DDL: {other:?}"))),
     }
@@ -169,6 +193,13 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
     let mut def = TableDef::new(name, old.columns.clone());
     def.primary_key = old.primary_key.clone();
     def.checks = old.checks.clone();
+    def.foreign_keys = old.foreign_keys.clone();
+    // Other tables' foreign keys that reference this one (by table and column names).
+    let children: Vec<TableDef> = txn
+        .tables()?
+        .into_iter()
+        .filter(|t| t.name != name && t.foreign_keys.iter().any(|f| f.parent == name))
+        .collect();
     // User-made indexes, by name and column names (made again after the rebuild); the
     // primary key's and UNIQUE columns' indexes are made again by `create_table`.
     let auto = |i: &IndexDef| {
@@ -202,6 +233,14 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
             let used = old.primary_key.contains(&(at as u32))
                 || old.columns[at].unique
                 || indexes.iter().any(|(_, cols, _)| cols.contains(column));
+            let referenced =
+                |t: &TableDef| t.foreign_keys.iter().any(|f| f.parent == name && f.parent_columns.contains(column));
+            let used = used
+                || old
+                    .foreign_keys
+                    .iter()
+                    .any(|f| f.columns.contains(column) || (f.parent == name && f.parent_columns.contains(column)))
+                || children.iter().any(referenced);
             if used {
                 return Err(Error::invalid(format!("cannot drop column {column}: it is part of a key or an index")));
             }
@@ -223,6 +262,12 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
             for (_, cols, _) in &mut indexes {
                 cols.iter_mut().filter(|c| *c == from).for_each(|c| *c = to.clone());
             }
+            for fk in &mut def.foreign_keys {
+                fk.columns.iter_mut().filter(|c| *c == from).for_each(|c| *c = to.clone());
+                if fk.parent == name {
+                    fk.parent_columns.iter_mut().filter(|c| *c == from).for_each(|c| *c = to.clone());
+                }
+            }
         }
         AlterOp::AddPrimaryKey(columns) => {
             let positions = columns
@@ -242,7 +287,10 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
             }
             def.primary_key = positions;
         }
-        AlterOp::AddUnique { .. } | AlterOp::AddCheck { .. } => {
+        AlterOp::AddUnique { .. }
+        | AlterOp::AddCheck { .. }
+        | AlterOp::AddForeignKey { .. }
+        | AlterOp::DropConstraint { .. } => {
             return Err(Error::invalid("internal error: this ALTER TABLE action needs no rebuild"));
         }
         AlterOp::RenameTable(to) => {
@@ -250,6 +298,9 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
                 return Err(Error::AlreadyExists { kind: "table", name: to.clone() });
             }
             def.name = to.clone();
+            for fk in def.foreign_keys.iter_mut().filter(|f| f.parent == name) {
+                fk.parent = to.clone();
+            }
         }
     }
     txn.drop_table(name)?;
@@ -261,6 +312,22 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
     let def = txn.table(&def.name)?;
     for row in rows {
         txn.insert(&def, row)?;
+    }
+    // The tables referencing this one follow a renamed table or column.
+    for child in children {
+        let mut keys = child.foreign_keys.clone();
+        for fk in keys.iter_mut().filter(|f| f.parent == name) {
+            match op {
+                AlterOp::RenameTable(to) => fk.parent = to.clone(),
+                AlterOp::RenameColumn { from, to } => {
+                    fk.parent_columns.iter_mut().filter(|c| *c == from).for_each(|c| *c = to.clone())
+                }
+                _ => {}
+            }
+        }
+        if keys != child.foreign_keys {
+            txn.set_foreign_keys(&child.name, keys)?;
+        }
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 mod context;
 mod ddl;
 mod eval;
+mod foreign_keys;
 pub(crate) mod interrupt;
 pub(crate) mod like;
 mod operators;
@@ -37,15 +38,16 @@ pub(crate) enum Outcome {
 pub(crate) fn prepare(statement: Statement, txn: &Txn) -> Statement {
     match statement {
         Statement::Query { plan, columns } => Statement::Query { plan: optimize::optimize(plan, txn), columns },
-        Statement::Insert { table, source, conflict, upsert, returning, checks } => {
-            Statement::Insert { table, source: optimize::optimize(source, txn), conflict, upsert, returning, checks }
-        }
-        Statement::Update { table, source, assignments, conflict, returning, checks } => {
+        Statement::Insert { table, source, conflict, upsert, returning, checks, foreign_keys } => {
             let source = optimize::optimize(source, txn);
-            Statement::Update { table, source, assignments, conflict, returning, checks }
+            Statement::Insert { table, source, conflict, upsert, returning, checks, foreign_keys }
         }
-        Statement::Delete { table, source, returning } => {
-            Statement::Delete { table, source: optimize::optimize(source, txn), returning }
+        Statement::Update { table, source, assignments, conflict, returning, checks, foreign_keys } => {
+            let source = optimize::optimize(source, txn);
+            Statement::Update { table, source, assignments, conflict, returning, checks, foreign_keys }
+        }
+        Statement::Delete { table, source, returning, foreign_keys } => {
+            Statement::Delete { table, source: optimize::optimize(source, txn), returning, foreign_keys }
         }
         Statement::Explain { statement, analyze } => {
             Statement::Explain { statement: Box::new(prepare(*statement, txn)), analyze }

@@ -4,9 +4,11 @@ use braid_engine::{ColumnDef, TableDef, Txn, Value};
 
 use super::context::{Ctx, Row, Shared};
 use super::eval::eval;
+use super::foreign_keys as fk;
 use super::{Outcome, operators};
 use crate::connection::ParamValues;
 use crate::error::{ConstraintKind, Error, Result};
+use crate::plan::foreign_keys::ForeignKeys;
 use crate::plan::{Conflict, Expr, Plan, Statement, Upsert};
 use crate::session::Session;
 use crate::value::coerce_for_column;
@@ -26,11 +28,22 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
         upsert: None,
         returning: None,
         checks,
+        foreign_keys,
     } = statement
         && let [row] = rows.as_slice()
     {
-        return insert_one(txn, table, row, checks, *conflict, params, session);
+        return insert_one(txn, table, row, (checks, foreign_keys), *conflict, params, session);
     }
+    let foreign_keys = match statement {
+        Statement::Insert { foreign_keys, .. }
+        | Statement::Update { foreign_keys, .. }
+        | Statement::Delete { foreign_keys, .. } => foreign_keys,
+        _ => unreachable!("matched above"),
+    };
+    // The links of the written table, when there are any to follow.
+    let links = foreign_keys.of(&table.name).filter(|_| !foreign_keys.is_empty());
+    let env = fk::Env { params, session };
+    let mut pending = fk::Pending::default();
     let shared = Shared::default();
     // Read everything first; the writes below must not see their own effects.
     // New rows are converted to the column types and checked against CHECK constraints
@@ -90,6 +103,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                     }
                 };
                 let Some((row, rowid)) = result else { continue };
+                if let Some(links) = links {
+                    let stored = txn.get(table, rowid)?.unwrap_or_default();
+                    fk::check_parents(txn, links, &table.name, &stored)?;
+                }
                 changed += 1;
                 if let Some(mut row) = row.filter(|_| keep) {
                     // An INTEGER PRIMARY KEY given as NULL was assigned the rowid.
@@ -105,6 +122,11 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 let rowid = rowid_of(old)?;
                 match txn.update(table, rowid, new.clone()) {
                     Ok(_) => {
+                        if let Some(links) = links {
+                            let old = &old[..table.columns.len()];
+                            fk::check_changed_parents(txn, links, &table.name, Some(old), &new)?;
+                            fk::updated(txn, foreign_keys, &table.name, old, &new, &mut pending, &env)?;
+                        }
                         changed += 1;
                         written.push(with_rowid(new, Some(rowid)));
                     }
@@ -122,6 +144,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
         Statement::Delete { .. } => {
             for row in rows {
                 if txn.delete(table, rowid_of(&row)?)? {
+                    if links.is_some() {
+                        let old = &row[..table.columns.len()];
+                        fk::deleted(txn, foreign_keys, &table.name, old, &mut pending, &env)?;
+                    }
                     changed += 1;
                     written.push(row);
                 }
@@ -129,6 +155,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
         }
         _ => unreachable!("matched above"),
     }
+    fk::check_pending(txn, pending)?;
     let returning = match statement {
         Statement::Insert { returning, .. }
         | Statement::Update { returning, .. }
@@ -156,7 +183,7 @@ fn insert_one(
     txn: &mut Txn,
     table: &TableDef,
     exprs: &[Expr],
-    checks: &[(String, Expr)],
+    (checks, foreign_keys): (&[(String, Expr)], &ForeignKeys),
     conflict: Conflict,
     params: &ParamValues,
     session: &Session,
@@ -178,7 +205,16 @@ fn insert_one(
         }
         row
     };
-    Ok(Outcome::Changed(u64::from(insert(txn, table, row, conflict)?.is_some())))
+    let check = foreign_keys.of(&table.name).filter(|links| !links.parents.is_empty()).map(|l| (l, row.clone()));
+    let Some(rowid) = insert(txn, table, row, conflict)? else { return Ok(Outcome::Changed(0)) };
+    if let Some((links, mut row)) = check {
+        // An INTEGER PRIMARY KEY given as NULL was assigned the rowid.
+        if let Some(alias) = table.rowid_alias {
+            row[alias as usize] = Value::Integer(rowid);
+        }
+        fk::check_parents(txn, links, &table.name, &row)?;
+    }
+    Ok(Outcome::Changed(1))
 }
 
 /// Whether a new row (its columns, then its rowid) passes the CHECK constraints: under OR

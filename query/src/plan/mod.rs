@@ -7,6 +7,7 @@
 
 mod declared;
 mod expr;
+pub mod foreign_keys;
 mod statement;
 mod types;
 

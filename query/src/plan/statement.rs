@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use braid_engine::TableDef;
 
+use super::foreign_keys::ForeignKeys;
 use super::{Expr, Plan};
 
 /// What an INSERT does when a row collides with a unique key.
@@ -55,6 +56,8 @@ pub enum Statement {
         returning: Option<(Vec<Expr>, Vec<String>)>,
         /// CHECK constraints over a new row (its columns), with their text for errors.
         checks: Vec<(String, Expr)>,
+        /// The foreign keys the write checks and acts on.
+        foreign_keys: Arc<ForeignKeys>,
     },
     /// `source` yields the matching rows (columns then rowid); `assignments` compute the new
     /// values of some columns from the old row.
@@ -65,12 +68,14 @@ pub enum Statement {
         conflict: Conflict,
         returning: Option<(Vec<Expr>, Vec<String>)>,
         checks: Vec<(String, Expr)>,
+        foreign_keys: Arc<ForeignKeys>,
     },
     /// `source` yields the rows to delete (columns then rowid).
     Delete {
         table: Arc<TableDef>,
         source: Plan,
         returning: Option<(Vec<Expr>, Vec<String>)>,
+        foreign_keys: Arc<ForeignKeys>,
     },
     /// `unique` lists multi-column UNIQUE constraints (made unique indexes).
     CreateTable {
@@ -156,5 +161,16 @@ pub enum AlterOp {
         name: String,
         sql: String,
         violations: super::Plan,
+    },
+    /// `ADD [CONSTRAINT name] FOREIGN KEY …`: the rows already there are checked against
+    /// `links` (the new key's parent link) first.
+    AddForeignKey {
+        def: braid_engine::ForeignKeyDef,
+        links: Arc<ForeignKeys>,
+    },
+    /// `DROP CONSTRAINT name`: a foreign key, or a unique constraint's index.
+    DropConstraint {
+        name: String,
+        if_exists: bool,
     },
 }

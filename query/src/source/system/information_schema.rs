@@ -185,7 +185,7 @@ pub(super) static TABLES: &[SystemTable] = &[
             ("update_rule", T),
             ("delete_rule", T),
         ],
-        none,
+        referential_constraints,
     ),
     view(
         "sequences",
@@ -365,8 +365,10 @@ fn table_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
     all_constraints(c)
         .into_iter()
         .map(|(t, k)| {
+            let (deferrable, deferred) =
+                k.foreign.as_ref().map_or((false, false), |f| (f.deferrable, f.initially_deferred));
             let mut r = vec![catalog_name(c), text("public"), text(k.name), catalog_name(c), text("public")];
-            r.extend([text(t.name.clone()), text(constraint_type(k.kind)), yes(false), yes(false), yes(true)]);
+            r.extend([text(t.name.clone()), text(constraint_type(k.kind)), yes(deferrable), yes(deferred), yes(true)]);
             r.push(if k.kind == "u" || k.kind == "p" { yes(true) } else { Value::Null });
             r
         })
@@ -379,7 +381,7 @@ fn key_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
         for (n, &col) in k.columns.iter().enumerate() {
             let mut r = vec![catalog_name(c), text("public"), text(k.name.clone()), catalog_name(c), text("public")];
             r.extend([text(t.name.clone()), text(t.columns[col as usize].name.clone()), int(n as i64 + 1)]);
-            r.push(Value::Null);
+            r.push(if k.kind == "f" { int(n as i64 + 1) } else { Value::Null });
             out.push(r);
         }
     }
@@ -389,18 +391,41 @@ fn key_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
 fn constraint_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
     for (t, k) in all_constraints(c) {
-        for &col in &k.columns {
-            let mut r = vec![catalog_name(c), text("public"), text(t.name.clone())];
-            r.extend([
-                text(t.columns[col as usize].name.clone()),
-                catalog_name(c),
-                text("public"),
-                text(k.name.clone()),
-            ]);
+        // A foreign key uses the columns it references.
+        let (table, columns): (String, Vec<String>) = match &k.foreign {
+            Some(fk) => (fk.parent.clone(), fk.parent_columns.clone()),
+            None => (t.name.clone(), k.columns.iter().map(|&col| t.columns[col as usize].name.clone()).collect()),
+        };
+        for column in columns {
+            let mut r = vec![catalog_name(c), text("public"), text(table.clone())];
+            r.extend([text(column), catalog_name(c), text("public"), text(k.name.clone())]);
             out.push(r);
         }
     }
     out
+}
+
+fn referential_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
+    use braid_engine::ReferentialAction as A;
+    let rule = |a: A| match a {
+        A::NoAction => "NO ACTION",
+        A::Restrict => "RESTRICT",
+        A::Cascade => "CASCADE",
+        A::SetNull => "SET NULL",
+        A::SetDefault => "SET DEFAULT",
+    };
+    let tables = c.sorted_tables();
+    all_constraints(c)
+        .into_iter()
+        .filter_map(|(_, k)| {
+            let fk = k.foreign?;
+            let unique = super::pg_catalog::referenced(&tables, &fk).and_then(|(_, _, u)| u).map(|u| u.name);
+            let mut r = vec![catalog_name(c), text("public"), text(k.name)];
+            r.extend([catalog_name(c), text("public"), unique.map_or(Value::Null, text)]);
+            r.extend([text("NONE"), text(rule(fk.on_update)), text(rule(fk.on_delete))]);
+            Some(r)
+        })
+        .collect()
 }
 
 fn check_constraints(c: &CatalogView) -> Vec<Vec<Value>> {

@@ -520,12 +520,52 @@ pub(super) fn get_constraintdef(tables: &[TableDef], oid: i64) -> Option<String>
     tables.iter().find_map(|t| {
         let k = table_constraints(t).into_iter().find(|k| k.oid == oid)?;
         let names: Vec<&str> = k.columns.iter().map(|&c| t.columns[c as usize].name.as_str()).collect();
-        Some(match k.kind {
-            "p" => format!("PRIMARY KEY ({})", names.join(", ")),
-            "u" => format!("UNIQUE ({})", names.join(", ")),
+        Some(match (k.kind, &k.foreign) {
+            ("p", _) => format!("PRIMARY KEY ({})", names.join(", ")),
+            ("u", _) => format!("UNIQUE ({})", names.join(", ")),
+            ("f", Some(fk)) => foreign_key_definition(fk),
             _ => format!("CHECK ({})", k.check.unwrap_or_default()),
         })
     })
+}
+
+/// `FOREIGN KEY (a) REFERENCES parent(id) ON DELETE CASCADE`, as `pg_get_constraintdef`
+/// prints it (actions only where they are not NO ACTION).
+fn foreign_key_definition(fk: &braid_engine::ForeignKeyDef) -> String {
+    use braid_engine::ReferentialAction as A;
+    let action = |a: A| match a {
+        A::NoAction => None,
+        A::Restrict => Some("RESTRICT"),
+        A::Cascade => Some("CASCADE"),
+        A::SetNull => Some("SET NULL"),
+        A::SetDefault => Some("SET DEFAULT"),
+    };
+    let mut out =
+        format!("FOREIGN KEY ({}) REFERENCES {}({})", fk.columns.join(", "), fk.parent, fk.parent_columns.join(", "));
+    if let Some(a) = action(fk.on_update) {
+        out.push_str(&format!(" ON UPDATE {a}"));
+    }
+    if let Some(a) = action(fk.on_delete) {
+        out.push_str(&format!(" ON DELETE {a}"));
+    }
+    match (fk.deferrable, fk.initially_deferred) {
+        (_, true) => out.push_str(" DEFERRABLE INITIALLY DEFERRED"),
+        (true, false) => out.push_str(" DEFERRABLE"),
+        _ => {}
+    }
+    out
+}
+
+/// A referential action as `pg_constraint` codes it.
+pub(super) fn action_code(a: braid_engine::ReferentialAction) -> &'static str {
+    use braid_engine::ReferentialAction as A;
+    match a {
+        A::NoAction => "a",
+        A::Restrict => "r",
+        A::Cascade => "c",
+        A::SetNull => "n",
+        A::SetDefault => "d",
+    }
 }
 
 /// `CREATE [UNIQUE] INDEX name ON public.table USING btree (a, b)`, as `pg_get_indexdef`.
@@ -794,6 +834,8 @@ pub(super) struct Constraint {
     pub columns: Vec<u32>,
     /// A CHECK's expression, as SQL.
     pub check: Option<String>,
+    /// A FOREIGN KEY's definition.
+    pub foreign: Option<braid_engine::ForeignKeyDef>,
 }
 
 /// The constraints of a table: its primary key and unique constraints (each backed by its
@@ -803,15 +845,49 @@ pub(super) fn table_constraints(t: &TableDef) -> Vec<Constraint> {
     for i in indexes(t).into_iter().filter(|i| i.unique && is_constraint_index(t, i)) {
         let kind = if i.primary { "p" } else { "u" };
         let name = if i.primary { format!("{}_pkey", t.name) } else { i.name.clone() };
-        out.push(Constraint { oid: i.oid, name, kind, columns: i.columns, check: None });
+        out.push(Constraint { oid: i.oid, name, kind, columns: i.columns, check: None, foreign: None });
     }
     for (n, check) in t.checks.iter().enumerate() {
         // Check constraints have no object of their own: OIDs past the table's indexes'.
         let oid = PKEY_OID_BASE + (1 << 20) + t.id as i64 * 64 + n as i64;
         let name = format!("{}_check{}", t.name, n + 1);
-        out.push(Constraint { oid, name, kind: "c", columns: vec![], check: Some(check.clone()) });
+        out.push(Constraint { oid, name, kind: "c", columns: vec![], check: Some(check.clone()), foreign: None });
+    }
+    for (n, fk) in t.foreign_keys.iter().enumerate() {
+        let oid = PKEY_OID_BASE + (1 << 22) + t.id as i64 * 64 + n as i64;
+        let columns = fk
+            .columns
+            .iter()
+            .filter_map(|c| t.columns.iter().position(|col| col.name == *c))
+            .map(|c| c as u32)
+            .collect();
+        let foreign = Some(fk.clone());
+        out.push(Constraint { oid, name: fk.name.clone(), kind: "f", columns, check: None, foreign });
     }
     out
+}
+
+/// The referenced table of a foreign key, the positions (1-based) of its referenced columns,
+/// and the constraint (primary key or unique) they make up.
+pub(super) fn referenced<'a>(
+    tables: &[&'a TableDef],
+    fk: &braid_engine::ForeignKeyDef,
+) -> Option<(&'a TableDef, Vec<i64>, Option<Constraint>)> {
+    let parent = tables.iter().find(|t| t.name == fk.parent)?;
+    let positions: Vec<i64> = fk
+        .parent_columns
+        .iter()
+        .filter_map(|c| parent.columns.iter().position(|col| col.name == *c))
+        .map(|p| p as i64 + 1)
+        .collect();
+    let mut wanted: Vec<u32> = positions.iter().map(|&p| p as u32 - 1).collect();
+    wanted.sort_unstable();
+    let unique = table_constraints(parent).into_iter().find(|k| {
+        let mut cols = k.columns.clone();
+        cols.sort_unstable();
+        matches!(k.kind, "p" | "u") && cols == wanted
+    });
+    Some((parent, positions, unique))
 }
 
 fn constraints(c: &CatalogView) -> Vec<Vec<Value>> {
@@ -821,9 +897,24 @@ fn constraints(c: &CatalogView) -> Vec<Vec<Value>> {
             let numbers: Vec<String> = k.columns.iter().map(|c| (c + 1).to_string()).collect();
             let key = (!k.columns.is_empty()).then(|| format!("{{{}}}", numbers.join(",")));
             let index = if k.kind == "c" { 0 } else { k.oid };
+            let index = if k.kind == "f" { 0 } else { index };
             let mut row = constraint_row(k.oid, &k.name, k.kind, table_oid(t), index, key);
             if let Some(check) = k.check {
                 row[25] = text(check);
+            }
+            if let Some(fk) = &k.foreign {
+                let tables = c.sorted_tables();
+                if let Some((parent, positions, unique)) = referenced(&tables, fk) {
+                    let numbers: Vec<String> = positions.iter().map(|p| p.to_string()).collect();
+                    row[9] = int(unique.map_or(0, |u| u.oid));
+                    row[11] = int(table_oid(parent));
+                    row[19] = text(format!("{{{}}}", numbers.join(",")));
+                }
+                row[4] = boolean(fk.deferrable);
+                row[5] = boolean(fk.initially_deferred);
+                row[12] = text(action_code(fk.on_update));
+                row[13] = text(action_code(fk.on_delete));
+                row[14] = text("s");
             }
             out.push(row);
         }

@@ -1,0 +1,236 @@
+//! Enforcing foreign keys as a write statement runs (the links come from the binder:
+//! [`crate::plan::foreign_keys`]).
+//!
+//! - A row written to a table with foreign keys must find, for each key whose columns are all
+//!   non-NULL, its parent row (PostgreSQL's MATCH SIMPLE). It is checked after the row is
+//!   written, so a row may reference itself.
+//! - A row deleted, or whose referenced key changes, acts on the rows that reference it, as
+//!   each key says: RESTRICT fails at once; CASCADE deletes them or moves their key along;
+//!   SET NULL and SET DEFAULT rewrite their key; NO ACTION (the default) fails only if
+//!   referencing rows still exist when the statement's own writes are done ([`Pending`]),
+//!   so `DELETE FROM t` on a self-referencing table succeeds as in PostgreSQL.
+//!
+//! Cascades walk a work list rather than recursing, so a long chain of referencing rows
+//! cannot exhaust the stack.
+//!
+//! Not done: constraints declared DEFERRABLE are checked like the others, at the statement,
+//! not at COMMIT; rows rewritten by SET NULL / SET DEFAULT are not checked against the child's
+//! CHECK constraints; SQLite's `INSERT OR REPLACE` and an upsert's DO UPDATE check the new
+//! row's own keys but do not act on rows referencing the row they replace.
+
+use braid_engine::{ReferentialAction, TableDef, Txn, Value};
+
+use super::context::{Ctx, Shared};
+use super::eval::eval;
+use crate::connection::ParamValues;
+use crate::error::{ConstraintKind, Error, Result};
+use crate::plan::foreign_keys::{ChildLink, ForeignKeys, Lookup, TableLinks};
+use crate::session::Session;
+
+/// What SET DEFAULT evaluates its defaults with.
+pub(super) struct Env<'a> {
+    pub params: &'a ParamValues,
+    pub session: &'a Session,
+}
+
+/// NO ACTION checks left for the end of the statement: a key that referencing rows must no
+/// longer hold.
+#[derive(Default)]
+pub(super) struct Pending {
+    checks: Vec<(String, ChildLink, Vec<Value>)>,
+}
+
+/// Checks that `row`, just written to `table`, finds a parent row for each foreign key.
+pub(super) fn check_parents(txn: &Txn, links: &TableLinks, table: &str, row: &[Value]) -> Result<()> {
+    check_changed_parents(txn, links, table, None, row)
+}
+
+/// Checks the foreign keys of a row changed from `old` to `row` whose values changed (all
+/// of them for a new row): as in PostgreSQL, a key the update left alone is not checked
+/// again.
+pub(super) fn check_changed_parents(
+    txn: &Txn,
+    links: &TableLinks,
+    table: &str,
+    old: Option<&[Value]>,
+    row: &[Value],
+) -> Result<()> {
+    for link in &links.parents {
+        if old.is_some_and(|old| link.columns.iter().all(|&c| old[c] == row[c])) {
+            continue;
+        }
+        let key: Vec<Value> = link.columns.iter().map(|&c| row[c].clone()).collect();
+        if key.iter().any(Value::is_null) {
+            continue;
+        }
+        let found = match &link.lookup {
+            Lookup::Rowid => match key[0] {
+                Value::Integer(rowid) => txn.get_ref(&link.parent, rowid)?.is_some(),
+                _ => false,
+            },
+            Lookup::Index(index) => !txn.index_lookup(&link.parent, index, &key)?.is_empty(),
+            Lookup::Scan => return Err(Error::invalid("internal error: a parent key without a unique lookup")),
+        };
+        if !found {
+            return Err(Error::constraint(
+                ConstraintKind::ForeignKey,
+                format!("insert or update on table \"{table}\" violates foreign key constraint \"{}\"", link.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A change to a row that rows of other tables may reference.
+enum Change {
+    Deleted { table: String, old: Vec<Value> },
+    Updated { table: String, old: Vec<Value>, new: Vec<Value> },
+}
+
+/// Acts on the rows referencing `old`, just deleted from `table`.
+pub(super) fn deleted(
+    txn: &mut Txn,
+    keys: &ForeignKeys,
+    table: &str,
+    old: &[Value],
+    pending: &mut Pending,
+    env: &Env,
+) -> Result<()> {
+    run(txn, keys, Change::Deleted { table: table.to_string(), old: old.to_vec() }, pending, env)
+}
+
+/// Acts on the rows referencing `old`, just replaced by `new` in `table`.
+pub(super) fn updated(
+    txn: &mut Txn,
+    keys: &ForeignKeys,
+    table: &str,
+    old: &[Value],
+    new: &[Value],
+    pending: &mut Pending,
+    env: &Env,
+) -> Result<()> {
+    let changed = Change::Updated { table: table.to_string(), old: old.to_vec(), new: new.to_vec() };
+    run(txn, keys, changed, pending, env)
+}
+
+fn run(txn: &mut Txn, keys: &ForeignKeys, first: Change, pending: &mut Pending, env: &Env) -> Result<()> {
+    let mut work = vec![first];
+    while let Some(change) = work.pop() {
+        let (table, old, new) = match &change {
+            Change::Deleted { table, old } => (table, old, None),
+            Change::Updated { table, old, new } => (table, old, Some(new)),
+        };
+        let Some(links) = keys.of(table) else { continue };
+        for link in &links.children {
+            let key: Vec<Value> = link.parent_columns.iter().map(|&c| old[c].clone()).collect();
+            if key.iter().any(Value::is_null) {
+                continue;
+            }
+            let new_key: Option<Vec<Value>> = new.map(|n| link.parent_columns.iter().map(|&c| n[c].clone()).collect());
+            if new_key.as_ref().is_some_and(|k| *k == key) {
+                continue;
+            }
+            let action = if new.is_some() { link.on_update } else { link.on_delete };
+            match action {
+                ReferentialAction::NoAction => pending.checks.push((table.clone(), link.clone(), key)),
+                ReferentialAction::Restrict => {
+                    if !referencing(txn, link, &key)?.is_empty() {
+                        return Err(violation(table, link));
+                    }
+                }
+                ReferentialAction::Cascade if new_key.is_none() => {
+                    for (rowid, row) in referencing(txn, link, &key)? {
+                        if txn.delete(&link.child, rowid)? {
+                            work.push(Change::Deleted { table: link.child.name.clone(), old: row });
+                        }
+                    }
+                }
+                ReferentialAction::Cascade | ReferentialAction::SetNull | ReferentialAction::SetDefault => {
+                    let values = match (action, &new_key) {
+                        (ReferentialAction::Cascade, Some(k)) => k.clone(),
+                        (ReferentialAction::SetNull, _) => vec![Value::Null; key.len()],
+                        _ => defaults(txn, link, env)?,
+                    };
+                    for (rowid, row) in referencing(txn, link, &key)? {
+                        let mut changed = row.clone();
+                        for (&c, v) in link.columns.iter().zip(&values) {
+                            changed[c] = v.clone();
+                        }
+                        txn.update(&link.child, rowid, changed.clone())?;
+                        if action == ReferentialAction::SetDefault
+                            && let Some(child_links) = keys.of(&link.child.name)
+                        {
+                            check_changed_parents(txn, child_links, &link.child.name, Some(&row), &changed)?;
+                        }
+                        work.push(Change::Updated { table: link.child.name.clone(), old: row, new: changed });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fails on the first NO ACTION key that rows still reference now the statement's writes
+/// are done.
+pub(super) fn check_pending(txn: &Txn, pending: Pending) -> Result<()> {
+    for (table, link, key) in &pending.checks {
+        if !referencing(txn, link, key)?.is_empty() {
+            return Err(violation(table, link));
+        }
+    }
+    Ok(())
+}
+
+fn violation(table: &str, link: &ChildLink) -> Error {
+    Error::constraint(
+        ConstraintKind::ForeignKey,
+        format!(
+            "update or delete on table \"{table}\" violates foreign key constraint \"{}\" on table \"{}\"",
+            link.name, link.child.name
+        ),
+    )
+}
+
+/// The rows of the child whose key columns hold `key`, with their rowids.
+fn referencing(txn: &Txn, link: &ChildLink, key: &[Value]) -> Result<Vec<(i64, Vec<Value>)>> {
+    let child: &TableDef = &link.child;
+    let rowids = match &link.lookup {
+        Lookup::Rowid => match key[0] {
+            Value::Integer(rowid) => vec![rowid],
+            _ => vec![],
+        },
+        Lookup::Index(index) => txn.index_lookup(child, index, key)?,
+        Lookup::Scan => {
+            let mut found = vec![];
+            for row in txn.scan(child, ..)? {
+                let row = row?;
+                let values = row.values()?;
+                if link.columns.iter().zip(key).all(|(&c, k)| values[c] == *k) {
+                    found.push((row.rowid, values));
+                }
+            }
+            return Ok(found);
+        }
+    };
+    let mut found = vec![];
+    for rowid in rowids {
+        if let Some(row) = txn.get(child, rowid)? {
+            found.push((rowid, row));
+        }
+    }
+    Ok(found)
+}
+
+/// The child key columns' defaults, for SET DEFAULT.
+fn defaults(txn: &Txn, link: &ChildLink, env: &Env) -> Result<Vec<Value>> {
+    let shared = Shared::default();
+    let ctx = Ctx::new(txn, env.params, env.session, &shared);
+    let mut values = Vec::with_capacity(link.defaults.len());
+    for (e, &c) in link.defaults.iter().zip(&link.columns) {
+        let column = &link.child.columns[c];
+        let v = crate::value::coerce_for_column(eval(e, &[], &ctx)?, column.data_type, &column.name)?;
+        values.push(crate::value::declared::conform(v, column.declared)?);
+    }
+    Ok(values)
+}
