@@ -206,6 +206,21 @@ mod v1 {
         pub unique: bool,
     }
 
+    // Frozen copies of format 1's index types: the current ones may change.
+    #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+    pub enum IndexKind {
+        BTree,
+    }
+
+    #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+    pub struct IndexDef {
+        pub id: u64,
+        pub name: String,
+        pub columns: Vec<u32>,
+        pub unique: bool,
+        pub kind: IndexKind,
+    }
+
     #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
     pub struct TableDef {
         pub id: u64,
@@ -214,7 +229,7 @@ mod v1 {
         pub rowid_alias: Option<u32>,
         pub primary_key: Vec<u32>,
         pub checks: Vec<String>,
-        pub indexes: Vec<super::IndexDef>,
+        pub indexes: Vec<IndexDef>,
     }
 
     pub fn decode(bytes: &[u8]) -> Result<super::TableDef> {
@@ -239,7 +254,19 @@ mod v1 {
             rowid_alias: old.rowid_alias,
             primary_key: old.primary_key,
             checks: old.checks,
-            indexes: old.indexes,
+            indexes: old
+                .indexes
+                .into_iter()
+                .map(|i| super::IndexDef {
+                    id: i.id,
+                    name: i.name,
+                    columns: i.columns,
+                    unique: i.unique,
+                    kind: match i.kind {
+                        IndexKind::BTree => super::IndexKind::BTree,
+                    },
+                })
+                .collect(),
             foreign_keys: Vec::new(),
         })
     }

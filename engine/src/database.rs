@@ -385,6 +385,14 @@ impl<S: Storage> Txn<S> {
             .ok_or_else(|| Error::NotFound { kind: "index", name: name.to_string() })?;
         let pos = def.indexes.iter().position(|i| i.name == name).expect("found above");
         let index = def.indexes.remove(pos);
+        // A column's UNIQUE lives on as its flag, from which a rebuild would make the index
+        // again: dropping the index drops the flag too.
+        if let [c] = index.columns.as_slice()
+            && let Some(column) = def.columns.get_mut(*c as usize)
+            && index.name == format!("{}_{}_key", def.name, column.name)
+        {
+            column.unique = false;
+        }
         self.depend_on_rows(&def);
         self.delete_prefix(&KeyPrefix::Index { index: index.id }.encode())?;
         catalog::put_table(&mut self.txn, &def)
@@ -401,6 +409,35 @@ impl<S: Storage> Txn<S> {
         let start = key.clone();
         key.push(0); // the smallest key after it
         self.txn.depend_on(start, key);
+    }
+
+    /// Declares that this transaction relies on which rows of `table` hold `values` not
+    /// changing before it commits: the rows whose entries in `index` start with `values`,
+    /// or with no index the row whose rowid is `values[0]`, or with neither every row. A
+    /// transaction that commits first and writes such a row (or entry) makes this one fail
+    /// with [`Error::Serialization`]. Foreign keys rely on it: a new child row on its parent
+    /// staying, a deleted parent on no child of it appearing.
+    pub fn depend_on_key(&mut self, table: &TableDef, index: Option<&str>, values: &[Value]) -> Result<()> {
+        let prefix = match (index, values.first()) {
+            (Some(name), _) => {
+                let def = table.index(name).ok_or_else(|| Error::NotFound { kind: "index", name: name.to_string() })?;
+                KeyPrefix::IndexValues { index: def.id, values }.encode()
+            }
+            (None, Some(Value::Integer(rowid))) => {
+                let mut key = crate::keys::row_key_array(table.id, *rowid).to_vec();
+                let start = key.clone();
+                key.push(0);
+                self.txn.depend_on(start, key);
+                return Ok(());
+            }
+            (None, _) => {
+                self.depend_on_rows(table);
+                return Ok(());
+            }
+        };
+        let end = crate::encoding::keycode::prefix_end(&prefix).unwrap_or_else(|| vec![0xFF; prefix.len() + 1]);
+        self.txn.depend_on(prefix, end);
+        Ok(())
     }
 
     /// Index DDL reads every row of the table: a concurrent row write that commits first

@@ -232,3 +232,34 @@ fn a_running_statement_stops_on_interrupt_or_timeout_and_undoes_its_writes() {
     assert!(matches!(err, braid::Error::Cancelled { timeout: true }), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+/// Two transactions that each look fine alone: one adds a child row referencing a parent,
+/// the other deletes that parent. Under snapshot isolation neither sees the other's write,
+/// so without more both would commit and leave an orphan. Each foreign-key check declares
+/// what it relied on, so whichever commits second fails with a serialization error (40001),
+/// in either order.
+#[test]
+fn concurrent_child_insert_and_parent_delete_cannot_both_commit() {
+    for child_first in [true, false] {
+        let db = Database::open_in_memory().unwrap();
+        db.connect()
+            .execute_batch(
+                "CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT UNIQUE);
+                 CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p, code TEXT REFERENCES p (code));
+                 INSERT INTO p VALUES (1, 'a'), (2, 'b')",
+            )
+            .unwrap();
+        let (mut child, mut parent) = (db.connect(), db.connect());
+        child.execute_batch("BEGIN; INSERT INTO c VALUES (1, 1, 'b')").unwrap();
+        parent.execute_batch("BEGIN; DELETE FROM p WHERE id = 1").unwrap();
+        let (first, second) = if child_first { (&mut child, &mut parent) } else { (&mut parent, &mut child) };
+        first.execute_batch("COMMIT").unwrap();
+        let err = second.execute_batch("COMMIT").unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+        let orphans: i64 = db
+            .connect()
+            .query_row("SELECT count(*) FROM c WHERE pid NOT IN (SELECT id FROM p)", (), |r| r.get(0))
+            .unwrap();
+        assert_eq!(orphans, 0);
+    }
+}

@@ -106,7 +106,11 @@ impl Binder<'_> {
                     .collect::<Result<_>>()?,
                 otherwise: else_result.as_deref().map(|e| self.expr(e)).transpose()?.map(Box::new),
             },
-            E::Cast { expr, data_type, .. } => Expr::Cast(b(self.expr(expr)?), data_type_of(data_type)),
+            E::Cast { expr, data_type, .. } => match catalog_cast(data_type) {
+                // `::regclass` and kin read names as OIDs through the catalog.
+                Some(f) => Expr::Function(f, vec![self.expr(expr)?]),
+                None => Expr::Cast(b(self.expr(expr)?), data_type_of(data_type)),
+            },
             // Braid compares text bytewise, which is the C collation, and the database's
             // default (pg_database.datcollate is C): these name what it already does.
             E::Collate { expr, collation }
@@ -562,6 +566,17 @@ fn parse_hex(h: &str) -> Result<Vec<u8>> {
 /// name is accepted): INT → INTEGER; CHAR, CLOB, TEXT → TEXT; BLOB or none → BLOB; REAL,
 /// FLOA, DOUB → REAL; then BOOLEAN, TIMESTAMP/DATE/TIME; anything else (NUMERIC,
 /// DECIMAL) → REAL.
+/// The function a cast to an OID alias type (`regclass`, `regtype`, `regnamespace`) is.
+fn catalog_cast(t: &ast::DataType) -> Option<ScalarFunction> {
+    let name = t.to_string().to_ascii_lowercase();
+    match name.strip_prefix("pg_catalog.").unwrap_or(&name) {
+        "regclass" => Some(ScalarFunction::RegClass),
+        "regtype" => Some(ScalarFunction::RegType),
+        "regnamespace" => Some(ScalarFunction::RegNamespace),
+        _ => None,
+    }
+}
+
 pub(crate) fn data_type_of(t: &ast::DataType) -> DataType {
     type_from_name(&t.to_string())
 }

@@ -70,6 +70,16 @@ impl Binder<'_> {
                 "number of referencing and referenced columns for foreign key disagree".into(),
             ));
         }
+        // Both sides compare as stored: a key of another storage type would never match.
+        for (c, p) in columns.iter().zip(&parent_columns) {
+            let (Ok(ci), Ok(pi)) = (table.column_index(c), parent.column_index(p)) else { continue };
+            let (ct, pt) = (table.columns[ci].data_type, parent.columns[pi].data_type);
+            if ct != pt {
+                return Err(Error::type_error(format!(
+                    "foreign key constraint cannot be implemented: key columns \"{c}\" and \"{p}\" are of incompatible types: {ct} and {pt}"
+                )));
+            }
+        }
         let key = foreign_keys::positions(&parent, &parent_columns)
             .ok_or_else(|| Error::not_found("column", format!("{parent_name}.({})", parent_columns.join(", "))))?;
         let same_set = |a: &[String], b: &[String]| a.len() == b.len() && a.iter().all(|x| b.contains(x));
@@ -158,9 +168,12 @@ impl Binder<'_> {
         } else {
             vec![]
         };
+        let parent_lookup = foreign_keys::parent_lookup(parent, &parent_columns).ok_or_else(broken)?;
         Ok(ChildLink {
             name: fk.name.clone(),
             lookup: foreign_keys::child_lookup(child, &columns),
+            parent: Arc::new(parent.clone()),
+            parent_lookup,
             child: Arc::new(child.clone()),
             columns,
             parent_columns,

@@ -94,10 +94,15 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
             txn.create_index(table, name, &cols, *unique)?;
         }
-        Statement::DropIndex { name, if_exists } => match txn.drop_index(name) {
-            Err(braid_engine::Error::NotFound { .. }) if *if_exists => {}
-            other => other?,
-        },
+        Statement::DropIndex { name, if_exists } => {
+            if let Some(table) = txn.tables()?.into_iter().find(|t| t.index(name).is_some()) {
+                no_foreign_key_needs(txn, &table, name)?;
+            }
+            match txn.drop_index(name) {
+                Err(braid_engine::Error::NotFound { .. }) if *if_exists => {}
+                other => other?,
+            }
+        }
         Statement::CreateView { name, sql, if_not_exists } => {
             if relation_exists(txn, name)? {
                 return if *if_not_exists {
@@ -168,8 +173,9 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 let kept = current.foreign_keys.iter().filter(|f| f.name != *name).cloned().collect();
                 txn.set_foreign_keys(table, kept)?;
             } else if current.index(name).is_some_and(|i| i.unique) && *name != format!("{table}_pkey") {
+                no_foreign_key_needs(txn, &current, name)?;
                 txn.drop_index(name)?;
-            } else if current.index(name).is_some() || *name == format!("{table}_pkey") {
+            } else if *name == format!("{table}_pkey") {
                 return Err(Error::unsupported(format!("dropping the primary key constraint {name}")));
             } else if !*if_exists {
                 return Err(Error::not_found("constraint", format!("{name} of relation {table}")));
@@ -179,6 +185,26 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
         other => return Err(Error::invalid(format!("internal error: not DDL: {other:?}"))),
     }
     Ok(Outcome::Done)
+}
+
+/// Fails with 2BP01 if a foreign key referencing `table` finds its parent rows through the
+/// unique index `index`.
+fn no_foreign_key_needs(txn: &Txn, table: &TableDef, index: &str) -> Result<()> {
+    let mut without = table.clone();
+    without.indexes.retain(|i| i.name != index);
+    for child in txn.tables()? {
+        for fk in child.foreign_keys.iter().filter(|f| f.parent == table.name) {
+            let key = crate::plan::foreign_keys::positions(table, &fk.parent_columns).unwrap_or_default();
+            let still = crate::plan::foreign_keys::parent_lookup(&without, &key).is_some();
+            if !still {
+                return Err(Error::DependentObjects(format!(
+                    "cannot drop index {index} because constraint {} on table {} requires it",
+                    fk.name, child.name
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// ALTER TABLE, by rebuilding the table: its rows are read, the table is dropped and made

@@ -38,18 +38,29 @@ pub(super) struct Env<'a> {
 #[derive(Default)]
 pub(super) struct Pending {
     checks: Vec<(String, ChildLink, Vec<Value>)>,
+    /// Rows written to a table with foreign keys (the table, the old row of an update, the
+    /// new row), whose parents are looked up at the statement's end, as PostgreSQL's
+    /// referential triggers do: a statement may insert a row before the parent it references.
+    rows: Vec<(String, Option<Vec<Value>>, Vec<Value>)>,
+}
+
+impl Pending {
+    /// Notes a row written to `table` (from `old`, for an update) to check at the end.
+    pub(super) fn written(&mut self, table: &str, old: Option<&[Value]>, row: Vec<Value>) {
+        self.rows.push((table.to_string(), old.map(<[Value]>::to_vec), row));
+    }
 }
 
 /// Checks that `row`, just written to `table`, finds a parent row for each foreign key.
-pub(super) fn check_parents(txn: &Txn, links: &TableLinks, table: &str, row: &[Value]) -> Result<()> {
+pub(super) fn check_parents(txn: &mut Txn, links: &TableLinks, table: &str, row: &[Value]) -> Result<()> {
     check_changed_parents(txn, links, table, None, row)
 }
 
 /// Checks the foreign keys of a row changed from `old` to `row` whose values changed (all
 /// of them for a new row): as in PostgreSQL, a key the update left alone is not checked
 /// again.
-pub(super) fn check_changed_parents(
-    txn: &Txn,
+fn check_changed_parents(
+    txn: &mut Txn,
     links: &TableLinks,
     table: &str,
     old: Option<&[Value]>,
@@ -63,12 +74,20 @@ pub(super) fn check_changed_parents(
         if key.iter().any(Value::is_null) {
             continue;
         }
+        // The parent row must stay until this transaction commits: a concurrent delete of
+        // it that commits first makes this one fail (40001), and the other way round.
         let found = match &link.lookup {
             Lookup::Rowid => match key[0] {
-                Value::Integer(rowid) => txn.get_ref(&link.parent, rowid)?.is_some(),
+                Value::Integer(rowid) => {
+                    txn.depend_on_key(&link.parent, None, &key)?;
+                    txn.get_ref(&link.parent, rowid)?.is_some()
+                }
                 _ => false,
             },
-            Lookup::Index(index) => !txn.index_lookup(&link.parent, index, &key)?.is_empty(),
+            Lookup::Index(index) => {
+                txn.depend_on_key(&link.parent, Some(index), &key)?;
+                !txn.index_lookup(&link.parent, index, &key)?.is_empty()
+            }
             Lookup::Scan => return Err(Error::invalid("internal error: a parent key without a unique lookup")),
         };
         if !found {
@@ -147,7 +166,7 @@ fn run(txn: &mut Txn, keys: &ForeignKeys, first: Change, pending: &mut Pending, 
                 }
                 ReferentialAction::Cascade | ReferentialAction::SetNull | ReferentialAction::SetDefault => {
                     let values = match (action, &new_key) {
-                        (ReferentialAction::Cascade, Some(k)) => k.clone(),
+                        (ReferentialAction::Cascade, Some(k)) => conform(link, k.clone())?,
                         (ReferentialAction::SetNull, _) => vec![Value::Null; key.len()],
                         _ => defaults(txn, link, env)?,
                     };
@@ -157,10 +176,16 @@ fn run(txn: &mut Txn, keys: &ForeignKeys, first: Change, pending: &mut Pending, 
                             changed[c] = v.clone();
                         }
                         txn.update(&link.child, rowid, changed.clone())?;
+                        // A default must itself be a key of the parent, even the one just
+                        // removed (PostgreSQL looks again whatever the default is). Only
+                        // this key: the child's others may be rewritten by actions still
+                        // to come.
                         if action == ReferentialAction::SetDefault
                             && let Some(child_links) = keys.of(&link.child.name)
                         {
-                            check_changed_parents(txn, child_links, &link.child.name, Some(&row), &changed)?;
+                            let only = child_links.parents.iter().filter(|p| p.name == link.name).cloned().collect();
+                            let only = TableLinks { parents: only, children: vec![] };
+                            check_parents(txn, &only, &link.child.name, &changed)?;
                         }
                         work.push(Change::Updated { table: link.child.name.clone(), old: row, new: changed });
                     }
@@ -171,15 +196,51 @@ fn run(txn: &mut Txn, keys: &ForeignKeys, first: Change, pending: &mut Pending, 
     Ok(())
 }
 
-/// Fails on the first NO ACTION key that rows still reference now the statement's writes
-/// are done.
-pub(super) fn check_pending(txn: &Txn, pending: Pending) -> Result<()> {
+/// The checks left for the end of the statement: each row written finds its parents, and
+/// no row references a NO ACTION key that no parent row holds any more.
+pub(super) fn check_pending(txn: &mut Txn, keys: &ForeignKeys, pending: Pending) -> Result<()> {
+    for (table, old, row) in &pending.rows {
+        if let Some(links) = keys.of(table) {
+            check_changed_parents(txn, links, table, old.as_deref(), row)?;
+        }
+    }
     for (table, link, key) in &pending.checks {
+        if parent_holds(txn, link, key)? {
+            continue;
+        }
         if !referencing(txn, link, key)?.is_empty() {
             return Err(violation(table, link));
         }
     }
     Ok(())
+}
+
+/// Whether a row of the parent holds `key` (in `parent_columns` order).
+fn parent_holds(txn: &Txn, link: &ChildLink, key: &[Value]) -> Result<bool> {
+    let (lookup, order) = &link.parent_lookup;
+    let values: Vec<Value> = order.iter().map(|&k| key[k].clone()).collect();
+    Ok(match lookup {
+        Lookup::Rowid => match values[0] {
+            Value::Integer(rowid) => txn.get_ref(&link.parent, rowid)?.is_some(),
+            _ => false,
+        },
+        Lookup::Index(index) => !txn.index_lookup(&link.parent, index, &values)?.is_empty(),
+        Lookup::Scan => false,
+    })
+}
+
+/// Key values moved into the child by a cascade, converted to and checked against the child
+/// columns' types (a parent `bigint` key may not fit a child `integer` column).
+fn conform(link: &ChildLink, values: Vec<Value>) -> Result<Vec<Value>> {
+    values
+        .into_iter()
+        .zip(&link.columns)
+        .map(|(v, &c)| {
+            let column = &link.child.columns[c];
+            let v = crate::value::coerce_for_column(v, column.data_type, &column.name)?;
+            crate::value::declared::conform(v, column.declared)
+        })
+        .collect()
 }
 
 fn violation(table: &str, link: &ChildLink) -> Error {
@@ -192,9 +253,16 @@ fn violation(table: &str, link: &ChildLink) -> Error {
     )
 }
 
-/// The rows of the child whose key columns hold `key`, with their rowids.
-fn referencing(txn: &Txn, link: &ChildLink, key: &[Value]) -> Result<Vec<(i64, Vec<Value>)>> {
+/// The rows of the child whose key columns hold `key`, with their rowids. The transaction
+/// relies on that set not changing: a concurrent insert of a referencing row that commits
+/// first makes it fail (40001).
+fn referencing(txn: &mut Txn, link: &ChildLink, key: &[Value]) -> Result<Vec<(i64, Vec<Value>)>> {
     let child: &TableDef = &link.child;
+    match &link.lookup {
+        Lookup::Rowid => txn.depend_on_key(child, None, key)?,
+        Lookup::Index(index) => txn.depend_on_key(child, Some(index), key)?,
+        Lookup::Scan => txn.depend_on_key(child, None, &[])?,
+    }
     let rowids = match &link.lookup {
         Lookup::Rowid => match key[0] {
             Value::Integer(rowid) => vec![rowid],
@@ -226,11 +294,6 @@ fn referencing(txn: &Txn, link: &ChildLink, key: &[Value]) -> Result<Vec<(i64, V
 fn defaults(txn: &Txn, link: &ChildLink, env: &Env) -> Result<Vec<Value>> {
     let shared = Shared::default();
     let ctx = Ctx::new(txn, env.params, env.session, &shared);
-    let mut values = Vec::with_capacity(link.defaults.len());
-    for (e, &c) in link.defaults.iter().zip(&link.columns) {
-        let column = &link.child.columns[c];
-        let v = crate::value::coerce_for_column(eval(e, &[], &ctx)?, column.data_type, &column.name)?;
-        values.push(crate::value::declared::conform(v, column.declared)?);
-    }
-    Ok(values)
+    let values = link.defaults.iter().map(|e| eval(e, &[], &ctx)).collect::<Result<Vec<_>>>()?;
+    conform(link, values)
 }

@@ -103,9 +103,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                     }
                 };
                 let Some((row, rowid)) = result else { continue };
-                if let Some(links) = links {
-                    let stored = txn.get(table, rowid)?.unwrap_or_default();
-                    fk::check_parents(txn, links, &table.name, &stored)?;
+                if links.is_some_and(|l| !l.parents.is_empty())
+                    && let Some(stored) = txn.get(table, rowid)?
+                {
+                    pending.written(&table.name, None, stored);
                 }
                 changed += 1;
                 if let Some(mut row) = row.filter(|_| keep) {
@@ -122,9 +123,9 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 let rowid = rowid_of(old)?;
                 match txn.update(table, rowid, new.clone()) {
                     Ok(_) => {
-                        if let Some(links) = links {
+                        if links.is_some() {
                             let old = &old[..table.columns.len()];
-                            fk::check_changed_parents(txn, links, &table.name, Some(old), &new)?;
+                            pending.written(&table.name, Some(old), new.clone());
                             fk::updated(txn, foreign_keys, &table.name, old, &new, &mut pending, &env)?;
                         }
                         changed += 1;
@@ -155,7 +156,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
         }
         _ => unreachable!("matched above"),
     }
-    fk::check_pending(txn, pending)?;
+    fk::check_pending(txn, foreign_keys, pending)?;
     let returning = match statement {
         Statement::Insert { returning, .. }
         | Statement::Update { returning, .. }

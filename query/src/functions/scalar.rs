@@ -94,6 +94,14 @@ pub enum ScalarFunction {
     SerialSequence,
     /// `to_regtype(name)`: the OID of the type of that name, or NULL.
     ToRegType,
+    /// `to_regclass(name)`: the OID of the relation of that name, or NULL.
+    ToRegClass,
+    /// `x::regclass`: an OID kept, or a relation's name read as its OID (42P01 if none).
+    RegClass,
+    /// `x::regtype`: an OID kept, or a type's name read as its OID (42704 if none).
+    RegType,
+    /// `x::regnamespace`: an OID kept, or a schema's name read as its OID (3F000 if none).
+    RegNamespace,
     /// `pg_get_userbyid(oid)`: the role's name (every object is owned by OID 10, the
     /// session's superuser).
     GetUserById,
@@ -156,6 +164,7 @@ impl ScalarFunction {
             "format_type" => (FormatType, 2, 2),
             "pg_get_userbyid" => (GetUserById, 1, 1),
             "to_regtype" => (ToRegType, 1, 1),
+            "to_regclass" => (ToRegClass, 1, 1),
             "json_build_object" => (JsonBuildObject, 0, usize::MAX),
             "pg_get_serial_sequence" => (SerialSequence, 2, 2),
             "array_to_string" => (ArrayToString, 2, 3),
@@ -233,6 +242,10 @@ impl ScalarFunction {
             RegexMatch => "regexp_like",
             GetUserById => "pg_get_userbyid",
             ToRegType => "to_regtype",
+            ToRegClass => "to_regclass",
+            RegClass => "regclass",
+            RegType => "regtype",
+            RegNamespace => "regnamespace",
             JsonBuildObject => "json_build_object",
             SerialSequence => "pg_get_serial_sequence",
             ArrayToString => "array_to_string",
@@ -265,11 +278,16 @@ impl ScalarFunction {
                 | GetUserById
                 | GetIndexDef
                 | GetConstraintDef
+                | RegClass
+                | ToRegClass
         )
     }
 
     /// Calls the function on evaluated arguments, in `session`.
     pub fn call(self, args: &[Value], session: &crate::session::Session, txn: &braid_engine::Txn) -> Result<Value> {
+        if matches!(self, ScalarFunction::RegClass | ScalarFunction::ToRegClass) {
+            return regclass(self, args, txn);
+        }
         if matches!(self, ScalarFunction::GetIndexDef | ScalarFunction::GetConstraintDef) {
             if args.first().is_none_or(Value::is_null) {
                 return Ok(Value::Null);
@@ -371,6 +389,22 @@ impl ScalarFunction {
             SerialSequence => Value::Null,
             ToRegType if null_in => Value::Null,
             ToRegType => crate::source::system::type_oid_by_name(&to_text(arg(0))).map_or(Value::Null, Value::Integer),
+            RegType | RegNamespace if null_in => Value::Null,
+            RegType | RegNamespace if matches!(arg(0), Value::Integer(_)) => arg(0).clone(),
+            RegType => {
+                let name = to_text(arg(0));
+                match name.trim().parse::<i64>().ok().or_else(|| crate::source::system::type_oid_by_name(&name)) {
+                    Some(oid) => Value::Integer(oid),
+                    None => return Err(Error::not_found("type", name)),
+                }
+            }
+            RegNamespace => {
+                let name = to_text(arg(0));
+                match name.trim().parse::<i64>().ok().or_else(|| crate::source::system::namespace_oid(&name)) {
+                    Some(oid) => Value::Integer(oid),
+                    None => return Err(Error::not_found("schema", name)),
+                }
+            }
             ArrayToString if arg(0).is_null() || arg(1).is_null() => Value::Null,
             ArrayToString => {
                 let text = to_text(arg(0));
@@ -385,7 +419,8 @@ impl ScalarFunction {
             IsVisible | HasPrivilege if null_in => Value::Null,
             IsVisible | HasPrivilege => Value::Boolean(true),
             CurrentSetting | SetConfig | CurrentUser | CurrentDatabase | CurrentSchema | CurrentSchemas
-            | BackendPid | Now | ClockTimestamp | CurrentDate | GetUserById | GetIndexDef | GetConstraintDef => {
+            | BackendPid | Now | ClockTimestamp | CurrentDate | GetUserById | GetIndexDef | GetConstraintDef
+            | RegClass | ToRegClass => {
                 return Err(Error::invalid(format!("internal error: {}() needs its session", self.name())));
             }
             Concat => Value::Text(args.iter().filter(|v| !v.is_null()).map(to_text).collect()),
@@ -558,6 +593,30 @@ fn random() -> i64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     (z ^ (z >> 31)) as i64
+}
+
+/// `x::regclass` and `to_regclass(x)`: an OID as it is, or a relation's name (possibly
+/// qualified, possibly quoted) as its OID. A name that is no relation is 42P01 for the cast,
+/// NULL for `to_regclass`.
+fn regclass(f: ScalarFunction, args: &[Value], txn: &braid_engine::Txn) -> Result<Value> {
+    let arg = args.first().unwrap_or(&Value::Null);
+    match arg {
+        Value::Null => return Ok(Value::Null),
+        Value::Integer(_) if f == ScalarFunction::RegClass => return Ok(arg.clone()),
+        _ => {}
+    }
+    let name = to_text(arg);
+    if f == ScalarFunction::RegClass
+        && let Ok(oid) = name.trim().parse::<i64>()
+    {
+        return Ok(Value::Integer(oid));
+    }
+    let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(name, _)| name).collect();
+    match crate::source::system::relation_oid(&txn.tables()?, &views, &name) {
+        Some(oid) => Ok(Value::Integer(oid)),
+        None if f == ScalarFunction::ToRegClass => Ok(Value::Null),
+        None => Err(Error::not_found("relation", name)),
+    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,20 @@
 //! a statement can reach, by name. A prepared statement is planned again after any DDL (the
 //! schema generation), so these links are never stale.
 //!
-//! For a table with no foreign keys that nothing references, the set is empty and a write
-//! costs nothing more.
+//! For a table with no foreign keys that nothing references, the set is empty and running a
+//! write costs nothing more (binding an UPDATE or DELETE reads the catalog once to learn
+//! that).
+
+/// An action as SQL spells it (`ON DELETE SET NULL`, `information_schema`'s rules).
+pub fn action_sql(a: ReferentialAction) -> &'static str {
+    match a {
+        ReferentialAction::NoAction => "NO ACTION",
+        ReferentialAction::Restrict => "RESTRICT",
+        ReferentialAction::Cascade => "CASCADE",
+        ReferentialAction::SetNull => "SET NULL",
+        ReferentialAction::SetDefault => "SET DEFAULT",
+    }
+}
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -52,6 +64,11 @@ pub struct ChildLink {
     pub parent_columns: Vec<usize>,
     /// How the child rows holding a key are found.
     pub lookup: Lookup,
+    /// The written (parent) table, and how a row of it holding a key is found: the lookup,
+    /// and the positions in `parent_columns` of the values it takes, in its order. A NO
+    /// ACTION key is not broken when another parent row holds it by the statement's end.
+    pub parent: Arc<TableDef>,
+    pub parent_lookup: (Lookup, Vec<usize>),
     pub on_delete: ReferentialAction,
     pub on_update: ReferentialAction,
     /// For SET DEFAULT: the child columns' DEFAULT expressions, one per key column.

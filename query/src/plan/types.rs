@@ -506,7 +506,7 @@ impl Context {
             | F::Description
             | F::FormatType
             | F::GetExpr => Known(Text),
-            F::BackendPid | F::ToRegType => Known(Integer),
+            F::BackendPid | F::ToRegType | F::ToRegClass | F::RegClass | F::RegType | F::RegNamespace => Known(Integer),
             F::Now | F::ClockTimestamp | F::CurrentDate => Known(DataType::Timestamp),
             F::IsVisible | F::HasPrivilege | F::RegexMatch => Known(DataType::Boolean),
             F::JsonBuildObject

@@ -140,13 +140,19 @@ pub fn of_storage(t: DataType) -> DeclaredType {
 
 /// The maximum length in characters of a `varchar(n)` / `char(n)`, if it has one.
 pub fn max_length(declared: DeclaredType) -> Option<usize> {
-    matches!(declared.oid, VARCHAR | BPCHAR).then(|| declared.typmod - 4).filter(|n| *n > 0).map(|n| n as usize)
+    matches!(declared.oid, VARCHAR | BPCHAR)
+        .then(|| declared.typmod.checked_sub(4))
+        .flatten()
+        .filter(|n| *n > 0)
+        .map(|n| n as usize)
 }
 
 /// `format_type(oid, typmod)`'s spelling of the types with a modifier: `character
-/// varying(20)`, `character(1)`; `None` for any other.
+/// varying(20)`, `character(1)`, and `bpchar` without one; `None` for any other.
 pub fn format_with_modifier(declared: DeclaredType) -> Option<String> {
-    let n = max_length(declared)?;
+    let Some(n) = max_length(declared) else {
+        return (declared.oid == BPCHAR).then(|| "bpchar".to_string());
+    };
     Some(match declared.oid {
         VARCHAR => format!("character varying({n})"),
         _ => format!("character({n})"),
@@ -166,9 +172,35 @@ pub fn conform(value: Value, declared: Option<DeclaredType>) -> Result<Value> {
             Err(Error::data(DataError::NumericOutOfRange, "smallint out of range"))
         }
         (VARCHAR | BPCHAR, Value::Text(s)) => fit_length(s, declared),
-        (DATE, Value::Timestamp(us)) => Ok(Value::Timestamp(us.div_euclid(DAY_MICROS) * DAY_MICROS)),
+        (DATE, Value::Timestamp(us)) => us
+            .div_euclid(DAY_MICROS)
+            .checked_mul(DAY_MICROS)
+            .map(Value::Timestamp)
+            .ok_or_else(|| Error::data(DataError::DatetimeFieldOverflow, "date out of range")),
+        (UUID, Value::Text(s)) => canonical_uuid(&s).map(Value::Text).ok_or_else(|| {
+            Error::data(DataError::InvalidTextRepresentation, format!("invalid input syntax for type uuid: \"{s}\""))
+        }),
         (_, value) => Ok(value),
     }
+}
+
+/// A UUID as PostgreSQL prints it (lower case, hyphens after 8, 12, 16 and 20 digits), from
+/// any form it reads: upper case, braces, hyphens after any group of four digits.
+pub fn canonical_uuid(text: &str) -> Option<String> {
+    let inner = text.trim();
+    let inner = inner.strip_prefix('{').and_then(|s| s.strip_suffix('}')).unwrap_or(inner);
+    let mut digits = String::with_capacity(36);
+    for part in inner.split('-') {
+        if part.is_empty() || part.len() % 4 != 0 || !part.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        digits.push_str(part);
+    }
+    if digits.len() != 32 {
+        return None;
+    }
+    let d = digits.to_ascii_lowercase();
+    Some(format!("{}-{}-{}-{}-{}", &d[..8], &d[8..12], &d[12..16], &d[16..20], &d[20..]))
 }
 
 /// A string no longer than `varchar(n)` / `char(n)` allows: trailing spaces past the limit
@@ -240,5 +272,25 @@ mod tests {
         assert_eq!(conform(Value::Timestamp(DAY_MICROS + 5), Some(plain(DATE))).unwrap(), Value::Timestamp(DAY_MICROS));
         assert_eq!(conform(Value::Timestamp(-5), Some(plain(DATE))).unwrap(), Value::Timestamp(-DAY_MICROS));
         assert_eq!(conform(Value::Null, int4).unwrap(), Value::Null);
+        let err = conform(Value::Timestamp(i64::MIN + 1), Some(plain(DATE))).unwrap_err();
+        assert_eq!(err.sqlstate(), "22008");
+        assert_eq!(max_length(DeclaredType { oid: VARCHAR, typmod: i32::MIN }), None);
+        let uuid = Some(plain(UUID));
+        let canonical = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11";
+        for form in [
+            "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
+            "{a0eebc999c0b4ef8bb6d6bb9bd380a11}",
+            "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11",
+        ] {
+            assert_eq!(conform(form.into(), uuid).unwrap(), Value::from(canonical), "{form}");
+        }
+        for bad in [
+            "hello",
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11-",
+            "é0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        ] {
+            assert_eq!(conform(bad.into(), uuid).unwrap_err().sqlstate(), "22P02", "{bad}");
+        }
     }
 }

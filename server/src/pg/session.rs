@@ -334,9 +334,14 @@ impl Session {
             .filter(u8::is_ascii)
             .ok_or_else(|| info("22023", "COPY delimiter must be a single one-byte character"))?;
         let format = copy::Format { csv: spec.csv, delimiter, null: spec.null.clone() };
-        let columns = if spec.columns.is_empty() { String::new() } else { spec.columns.join(", ") };
+        // Names as the binder resolved them (quoted ones kept their case), quoted again for
+        // the statement made from them.
+        let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+        let columns: Vec<String> = spec.columns.iter().map(|c| quote(c)).collect();
+        let columns = columns.join(", ");
+        let quoted_table = spec.table.as_deref().map(quote);
         if spec.to {
-            let sql = match (&spec.query, &spec.table) {
+            let sql = match (&spec.query, &quoted_table) {
                 (Some(query), _) => query.clone(),
                 (None, Some(table)) if columns.is_empty() => format!("SELECT * FROM {table}"),
                 (None, Some(table)) => format!("SELECT {columns} FROM {table}"),
@@ -373,7 +378,7 @@ impl Session {
         };
         let targets = if columns.is_empty() { String::new() } else { format!(" ({columns})") };
         let params: Vec<String> = (1..=width).map(|i| format!("${i}")).collect();
-        let sql = format!("INSERT INTO {table}{targets} VALUES ({})", params.join(", "));
+        let sql = format!("INSERT INTO {}{targets} VALUES ({})", quote(&table), params.join(", "));
         let mut insert = self.conn.prepare_all(&sql).map_err(|e| from_braid(&e))?.pop().expect("one statement");
         let described = self.conn.describe(&mut insert).map_err(|e| from_braid(&e))?;
         let types = described.params.iter().map(|t| types::pg_type(*t)).collect();

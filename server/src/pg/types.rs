@@ -9,6 +9,12 @@
 //! | BLOB      | `bytea`       | the bytes                                 |
 //! | TIMESTAMP | `timestamptz` | microseconds since 2000-01-01 UTC, 8 bytes |
 //!
+//! A result column that passes a table column on unchanged goes out as the type the column
+//! was declared with (`braid::value::declared`), encoded as PostgreSQL encodes it: `int2` /
+//! `int4` in 2 / 4 bytes, `float4` as an IEEE single, `date` as days since 2000-01-01 (4
+//! bytes), `timestamp` like `timestamptz` but printed without a zone, `uuid` as 16 bytes,
+//! `jsonb` as a version byte and the text, `varchar` / `bpchar` / `json` as text.
+//!
 //! A column whose type the planner cannot promise (`coalesce(1, 'a')`) goes out as `text`,
 //! each value in its text form. Values are written straight into the `DataRow` buffer: no
 //! per-value allocation on the hot path of a point select.
@@ -226,6 +232,20 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
                 let pg = i64::from_be_bytes(fixed(8)?.try_into().map_err(|_| bad())?);
                 Value::Timestamp(pg.saturating_add(PG_EPOCH_MICROS))
             }
+            Type::DATE => {
+                let days = i32::from_be_bytes(fixed(4)?.try_into().map_err(|_| bad())?);
+                Value::Timestamp((days as i64 * 86_400_000_000).saturating_add(PG_EPOCH_MICROS))
+            }
+            Type::UUID => {
+                let b = fixed(16)?;
+                let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                Value::Text(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]))
+            }
+            // jsonb's binary form: a version byte (1), then the text.
+            Type::JSONB => match bytes.split_first() {
+                Some((1, text)) => Value::Text(std::str::from_utf8(text).map_err(|_| bad())?.to_string()),
+                _ => return Err(bad()),
+            },
             Type::NUMERIC => Value::Real(numeric_binary(bytes).ok_or_else(bad)?),
             Type::BYTEA => Value::Blob(bytes.to_vec()),
             Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON => {

@@ -406,14 +406,7 @@ fn constraint_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
 }
 
 fn referential_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
-    use braid_engine::ReferentialAction as A;
-    let rule = |a: A| match a {
-        A::NoAction => "NO ACTION",
-        A::Restrict => "RESTRICT",
-        A::Cascade => "CASCADE",
-        A::SetNull => "SET NULL",
-        A::SetDefault => "SET DEFAULT",
-    };
+    use crate::plan::foreign_keys::action_sql as rule;
     let tables = c.sorted_tables();
     all_constraints(c)
         .into_iter()

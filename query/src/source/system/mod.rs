@@ -131,6 +131,105 @@ pub fn lookup(schema: Option<&str>, name: &str) -> Option<&'static SystemTable> 
     all().find(|t| t.schema == schema && t.name == name)
 }
 
+/// PostgreSQL 15's OIDs of the catalogs clients name in `'pg_class'::regclass` (as the
+/// `classoid` of `pg_description` and `pg_depend` rows); other system relations get OIDs
+/// from 12,000 on, in the order Braid lists them, as PostgreSQL numbers its system views.
+const CATALOG_OIDS: &[(&str, i64)] = &[
+    ("pg_type", 1247),
+    ("pg_attribute", 1249),
+    ("pg_proc", 1255),
+    ("pg_class", 1259),
+    ("pg_authid", 1260),
+    ("pg_database", 1262),
+    ("pg_am", 2601),
+    ("pg_attrdef", 2604),
+    ("pg_constraint", 2606),
+    ("pg_depend", 2608),
+    ("pg_description", 2609),
+    ("pg_index", 2610),
+    ("pg_inherits", 2611),
+    ("pg_namespace", 2615),
+    ("pg_trigger", 2620),
+    ("pg_sequence", 2224),
+    ("pg_extension", 3079),
+    ("pg_collation", 3456),
+    ("pg_enum", 3501),
+    ("pg_partitioned_table", 3350),
+];
+
+/// The OID of a system relation.
+fn system_oid(t: &SystemTable) -> i64 {
+    if t.schema == "pg_catalog"
+        && let Some(&(_, oid)) = CATALOG_OIDS.iter().find(|(name, _)| *name == t.name)
+    {
+        return oid;
+    }
+    12_000 + all().position(|s| std::ptr::eq(s, t)).unwrap_or(0) as i64
+}
+
+/// Splits a relation or type name as `::regclass` reads it: `name`, `schema.name`,
+/// `"Quoted"."Name"` (unquoted parts fold to lower case).
+pub fn split_qualified(text: &str) -> Vec<String> {
+    let mut parts = vec![];
+    let mut current = String::new();
+    let (mut quoted, mut chars) = (false, text.trim().chars().peekable());
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                current.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut current)),
+            c if quoted => current.push(c),
+            c => current.extend(c.to_lowercase()),
+        }
+    }
+    parts.push(current);
+    parts
+}
+
+/// `'name'::regclass`: the OID of the relation (table, index, view or system relation) a
+/// possibly qualified name denotes, as the search path (`pg_catalog`, then `public`) finds it.
+/// `views` are the views' names in name order.
+pub fn relation_oid(tables: &[TableDef], views: &[String], name: &str) -> Option<i64> {
+    let parts = split_qualified(name);
+    let (schema, name) = match parts.as_slice() {
+        [name] => (None, name.as_str()),
+        [.., schema, name] => (Some(schema.as_str()), name.as_str()),
+        [] => return None,
+    };
+    if schema.is_none_or(is_system_schema)
+        && let Some(t) = lookup(schema, name)
+    {
+        return Some(system_oid(t));
+    }
+    if schema.is_some_and(|s| s != "public") {
+        return None;
+    }
+    for t in tables {
+        if t.name == name {
+            return Some(table_oid(t));
+        }
+        if let Some(oid) = pg_catalog::index_oid(t, name) {
+            return Some(oid);
+        }
+    }
+    let mut sorted: Vec<&String> = views.iter().collect();
+    sorted.sort();
+    sorted.iter().position(|v| *v == name).map(|i| VIEW_OID_BASE + i as i64)
+}
+
+/// `'name'::regnamespace`: the OID of a schema.
+pub fn namespace_oid(name: &str) -> Option<i64> {
+    match split_qualified(name).as_slice() {
+        [n] if n == "public" => Some(PUBLIC_OID),
+        [n] if n == "pg_catalog" => Some(PG_CATALOG_OID),
+        [n] if n == "information_schema" => Some(INFORMATION_SCHEMA_OID),
+        _ => None,
+    }
+}
+
 /// Whether `schema` is one of the system schemas.
 pub fn is_system_schema(schema: &str) -> bool {
     matches!(schema, "pg_catalog" | "information_schema")

@@ -502,6 +502,11 @@ fn indexes(t: &TableDef) -> Vec<IndexEntry> {
     out
 }
 
+/// The OID of the index `name` of table `t`, if it has one of that name.
+pub(super) fn index_oid(t: &TableDef, name: &str) -> Option<i64> {
+    indexes(t).into_iter().find(|i| i.name == name).map(|i| i.oid)
+}
+
 /// `pg_get_indexdef(oid, column)`: the index's CREATE INDEX, or with `column` k > 0 the
 /// name of its k-th column; `None` for an OID that is no index's.
 pub(super) fn get_indexdef(tables: &[TableDef], oid: i64, column: i64) -> Option<String> {
@@ -532,14 +537,8 @@ pub(super) fn get_constraintdef(tables: &[TableDef], oid: i64) -> Option<String>
 /// `FOREIGN KEY (a) REFERENCES parent(id) ON DELETE CASCADE`, as `pg_get_constraintdef`
 /// prints it (actions only where they are not NO ACTION).
 fn foreign_key_definition(fk: &braid_engine::ForeignKeyDef) -> String {
-    use braid_engine::ReferentialAction as A;
-    let action = |a: A| match a {
-        A::NoAction => None,
-        A::Restrict => Some("RESTRICT"),
-        A::Cascade => Some("CASCADE"),
-        A::SetNull => Some("SET NULL"),
-        A::SetDefault => Some("SET DEFAULT"),
-    };
+    use crate::plan::foreign_keys::action_sql;
+    let action = |a| (a != braid_engine::ReferentialAction::NoAction).then(|| action_sql(a));
     let mut out =
         format!("FOREIGN KEY ({}) REFERENCES {}({})", fk.columns.join(", "), fk.parent, fk.parent_columns.join(", "));
     if let Some(a) = action(fk.on_update) {
@@ -896,8 +895,8 @@ fn constraints(c: &CatalogView) -> Vec<Vec<Value>> {
         for k in table_constraints(t) {
             let numbers: Vec<String> = k.columns.iter().map(|c| (c + 1).to_string()).collect();
             let key = (!k.columns.is_empty()).then(|| format!("{{{}}}", numbers.join(",")));
-            let index = if k.kind == "c" { 0 } else { k.oid };
-            let index = if k.kind == "f" { 0 } else { index };
+            // A foreign key's index is the referenced one, set below.
+            let index = if matches!(k.kind, "c" | "f") { 0 } else { k.oid };
             let mut row = constraint_row(k.oid, &k.name, k.kind, table_oid(t), index, key);
             if let Some(check) = k.check {
                 row[25] = text(check);
