@@ -204,7 +204,7 @@ impl Session {
     /// text, for Describe and Execute.
     pub fn parse(&mut self, sql: &str) -> Result<Arc<str>, Failure> {
         let key: Arc<str> = Arc::from(sql);
-        if self.statements.contains_key(&key) || catalog::recognises(sql) {
+        if self.statements.contains_key(&key) {
             return Ok(key);
         }
         let mut statements = self.conn.prepare_all(sql).map_err(|e| from_braid(&e))?;
@@ -489,20 +489,12 @@ impl Session {
         }
     }
 
-    /// A query over PostgreSQL's catalog, answered from Braid's (psql's describe commands,
-    /// pgJDBC's metadata).
+    /// A query over PostgreSQL's catalog: `Some` (no rows) when it reads a catalog Braid
+    /// does not have, `None` to run it as any query.
     fn catalog(&mut self, sql: &str) -> Result<Option<Step>, Failure> {
         tracing::debug!(sql, "catalog query");
         self.refuse_if_failed()?;
-        let read = || -> braid::Result<Option<Step>> {
-            let txn = self.db().engine().begin_read_only()?;
-            Ok(catalog::answer(sql, &txn.tables()?, &braid::views(&txn)?))
-        };
-        if let Some(step) = read().map_err(|e| from_braid(&e))? {
-            return Ok(Some(step));
-        }
-        // Any other catalog query runs as written, over Braid's system tables. One that
-        // reads a catalog Braid does not have (psql's `\d` reads pg_policy,
+        // A query that reads a catalog Braid does not have (psql's `\d` reads pg_policy,
         // pg_statistic_ext, pg_publication for its optional sections) gets no rows, as from
         // an empty catalog, rather than an error that would stop psql's command.
         let mut statements = self.conn.prepare_all(sql).map_err(|e| from_braid(&e))?;
