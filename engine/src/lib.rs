@@ -22,7 +22,7 @@ pub mod storage;
 pub mod table;
 pub mod types;
 
-pub use catalog::{ColumnDef, DeclaredType, ForeignKeyDef, IndexDef, IndexKind, ReferentialAction, TableDef};
+pub use catalog::{ColumnDef, DeclaredType, ForeignKeyDef, Identity, IndexDef, IndexKind, ReferentialAction, TableDef};
 pub use database::{Database, FORMAT_VERSION, Options, Txn};
 pub use error::{ConstraintKind, Error, Result};
 pub use mvcc::Synchronous;

@@ -58,6 +58,9 @@ pub enum Error {
     /// An object that others depend on, dropped without CASCADE (SQLSTATE 2BP01).
     #[error("{0}")]
     DependentObjects(String),
+    /// A value given for an identity column declared GENERATED ALWAYS (SQLSTATE 428C9).
+    #[error("{0}")]
+    GeneratedAlways(String),
     /// A statement Braid does not support.
     #[error("not supported: {0}")]
     Unsupported(String),
@@ -184,6 +187,7 @@ impl Error {
             Error::InvalidDefinition(_) => "42P16",
             Error::InvalidForeignKey(_) => "42830",
             Error::DependentObjects(_) => "2BP01",
+            Error::GeneratedAlways(_) => "428C9",
             Error::Unsupported(_) => "0A000",
             Error::ReadOnly => "25006",
             Error::Cancelled { .. } => "57014",
@@ -217,6 +221,7 @@ impl Error {
             "42P16" => Error::InvalidDefinition(message),
             "42830" => Error::InvalidForeignKey(message),
             "2BP01" => Error::DependentObjects(message),
+            "428C9" => Error::GeneratedAlways(message),
             "25006" => Error::ReadOnly,
             _ => return None,
         })

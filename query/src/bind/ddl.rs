@@ -56,7 +56,7 @@ impl Binder<'_> {
         for c in &create.columns {
             let column_name = ident(&c.name);
             if is_serial(&c.data_type) {
-                serial.push(column_name.clone());
+                serial.push((column_name.clone(), "SERIAL"));
             }
             let (storage, declared) = column_type_of(&c.data_type);
             let mut column = ColumnDef::new(column_name.clone(), storage).declared(declared);
@@ -74,6 +74,14 @@ impl Binder<'_> {
                     ast::ColumnOption::Unique(_) => column = column.unique(),
                     ast::ColumnOption::Check(check) => checks.push(check.expr.to_string()),
                     ast::ColumnOption::ForeignKey(fk) => references.push((vec![column_name.clone()], fk)),
+                    ast::ColumnOption::Generated { generated_as, generation_expr: None, .. } => {
+                        column.identity = Some(match generated_as {
+                            ast::GeneratedAs::Always => braid_engine::Identity::Always,
+                            _ => braid_engine::Identity::ByDefault,
+                        });
+                        column = column.not_null();
+                        serial.push((column_name.clone(), "an identity column"));
+                    }
                     ast::ColumnOption::Collation(_) | ast::ColumnOption::Comment(_) => {}
                     other => return Err(Error::unsupported(format!("column option {other}"))),
                 }
@@ -103,17 +111,19 @@ impl Binder<'_> {
             let keys: Vec<&str> = primary_key.iter().map(String::as_str).collect();
             def = def.primary_key(&keys).map_err(|_| Error::not_found("column", primary_key.join(", ")))?;
         }
-        // SERIAL is an INTEGER filled from a sequence. Braid fills the one kind of column it
-        // can today, the rowid alias (a one-column INTEGER primary key, auto-assigned as in
-        // PostgreSQL); a SERIAL anywhere else is refused rather than left unfilled.
-        for column in &serial {
+        // SERIAL and identity columns are integers filled from a sequence. Braid fills the
+        // one kind of column it can today, the rowid alias (a one-column integer primary
+        // key, auto-assigned as in PostgreSQL); one anywhere else is refused rather than
+        // left unfilled.
+        for (column, kind) in &serial {
             let position = def.columns.iter().position(|c| c.name == *column);
             // The engine makes a one-column INTEGER primary key the rowid alias.
-            if position.is_none()
+            let integer = position.is_some_and(|p| def.columns[p].data_type == braid_engine::DataType::Integer);
+            if !integer
                 || def.primary_key.iter().map(|&c| c as usize).collect::<Vec<_>>() != [position.unwrap_or(usize::MAX)]
             {
                 return Err(Error::unsupported(format!(
-                    "SERIAL column {column} that is not the table's one-column primary key (sequences are not built yet)"
+                    "{kind} {column} that is not the table's one-column integer primary key (sequences are not built yet)"
                 )));
             }
         }

@@ -63,6 +63,15 @@ impl Binder<'_> {
         // Full rows in table order: supplied values where given, defaults elsewhere.
         let mut exprs = Vec::with_capacity(table.columns.len());
         for (i, column) in table.columns.iter().enumerate() {
+            if column.identity == Some(braid_engine::Identity::Always)
+                && insert.source.is_some()
+                && targets.contains(&i)
+            {
+                return Err(Error::GeneratedAlways(format!(
+                    "cannot insert a non-DEFAULT value into column \"{}\": it is an identity column defined as GENERATED ALWAYS",
+                    column.name
+                )));
+            }
             exprs.push(match targets.iter().position(|&t| t == i) {
                 Some(at) if insert.source.is_some() => Expr::column(at, column.name.as_str()),
                 _ => self.default_value(column)?,
@@ -100,7 +109,7 @@ impl Binder<'_> {
     }
 
     /// A column's DEFAULT (bound from its stored SQL), or NULL.
-    fn default_value(&mut self, column: &ColumnDef) -> Result<Expr> {
+    pub(super) fn default_value(&mut self, column: &ColumnDef) -> Result<Expr> {
         let Some(sql) = &column.default else { return Ok(Expr::Literal(braid_engine::Value::Null)) };
         let e = parse_expr(sql).map_err(|_| Error::invalid(format!("bad DEFAULT for column {}", column.name)))?;
         self.push_scope(Scope::default());

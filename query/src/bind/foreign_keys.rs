@@ -10,7 +10,6 @@ use sqlparser::ast;
 
 use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
-use crate::plan::Expr;
 use crate::plan::foreign_keys::{self, ChildLink, ForeignKeys, ParentLink, TableLinks};
 
 /// PostgreSQL's name for a foreign key nobody named: `table_column_fkey`.
@@ -164,7 +163,7 @@ impl Binder<'_> {
         let parent_columns = foreign_keys::positions(parent, &fk.parent_columns).ok_or_else(broken)?;
         let defaults = if fk.on_delete == ReferentialAction::SetDefault || fk.on_update == ReferentialAction::SetDefault
         {
-            columns.iter().map(|&c| self.column_default(&child.columns[c])).collect::<Result<_>>()?
+            columns.iter().map(|&c| self.default_value(&child.columns[c])).collect::<Result<_>>()?
         } else {
             vec![]
         };
@@ -181,15 +180,5 @@ impl Binder<'_> {
             on_update: fk.on_update,
             defaults,
         })
-    }
-
-    /// A column's DEFAULT, bound (NULL if it has none).
-    fn column_default(&mut self, column: &braid_engine::ColumnDef) -> Result<Expr> {
-        let Some(sql) = &column.default else { return Ok(Expr::Literal(braid_engine::Value::Null)) };
-        let e = super::dml::parse_expr(sql)?;
-        self.push_scope(super::scope::Scope::default());
-        let bound = self.expr(&e);
-        self.pop_scope();
-        bound
     }
 }

@@ -646,6 +646,7 @@ fn attribute_row(
     num: usize,
     not_null: bool,
     has_default: bool,
+    identity: &str,
 ) -> Vec<Value> {
     let collation = if ty.category == "S" { 100 } else { 0 };
     vec![
@@ -665,7 +666,7 @@ fn attribute_row(
         boolean(not_null),
         boolean(has_default),
         boolean(false),
-        text(""),
+        text(identity),
         text(""),
         boolean(false),
         boolean(true),
@@ -684,19 +685,24 @@ fn attributes(c: &CatalogView) -> Vec<Vec<Value>> {
         let oid = table_oid(t);
         for (i, col) in t.columns.iter().enumerate() {
             let ty = column_type(col);
-            out.push(attribute_row(oid, &col.name, ty, i + 1, t.is_not_null(i), col.default.is_some()));
+            let identity = match col.identity {
+                Some(braid_engine::Identity::Always) => "a",
+                Some(braid_engine::Identity::ByDefault) => "d",
+                None => "",
+            };
+            out.push(attribute_row(oid, &col.name, ty, i + 1, t.is_not_null(i), col.default.is_some(), identity));
         }
         for idx in indexes(t) {
             for (k, &col) in idx.columns.iter().enumerate() {
                 let column = &t.columns[col as usize];
-                out.push(attribute_row(idx.oid, &column.name, column_type(column), k + 1, false, false));
+                out.push(attribute_row(idx.oid, &column.name, column_type(column), k + 1, false, false, ""));
             }
         }
     }
     for (oid, v) in views_sorted(c) {
         for (i, (name, ty)) in v.columns.iter().flatten().enumerate() {
             let ty = type_info(ty.unwrap_or(braid_engine::DataType::Text));
-            out.push(attribute_row(oid, name, (ty, -1), i + 1, false, false));
+            out.push(attribute_row(oid, name, (ty, -1), i + 1, false, false, ""));
         }
     }
     out
