@@ -10,7 +10,7 @@ use sqlparser::ast;
 use super::expr::column_type_of;
 use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
-use crate::plan::{AlterOp, Statement};
+use crate::plan::{AlterOp, ColumnChange, Statement};
 
 /// The key of a view's definition.
 pub(crate) fn view_key(name: &str) -> Vec<u8> {
@@ -235,9 +235,19 @@ impl Binder<'_> {
 
     pub(super) fn alter_table(&mut self, alter: &ast::AlterTable) -> Result<Statement> {
         let table = object_name(&alter.name)?;
-        let [operation] = alter.operations.as_slice() else {
-            return Err(Error::unsupported("several ALTER TABLE actions at once"));
-        };
+        match alter.operations.as_slice() {
+            [] => Err(Error::invalid("ALTER TABLE needs an action")),
+            [operation] => self.alter_action(&table, operation),
+            // Several actions run one after the other, all or none; each is bound against
+            // the table as it stands before the statement.
+            operations => {
+                Ok(Statement::Several(operations.iter().map(|o| self.alter_action(&table, o)).collect::<Result<_>>()?))
+            }
+        }
+    }
+
+    fn alter_action(&mut self, table: &str, operation: &ast::AlterTableOperation) -> Result<Statement> {
+        let table = table.to_string();
         let op = match operation {
             ast::AlterTableOperation::AddColumn { column_def, .. } => {
                 let (storage, declared) = column_type_of(&column_def.data_type);
@@ -281,6 +291,38 @@ impl Binder<'_> {
             ast::AlterTableOperation::AddConstraint { constraint, .. } => self.add_constraint(&table, constraint)?,
             ast::AlterTableOperation::DropConstraint { name, if_exists, .. } => {
                 AlterOp::DropConstraint { name: ident(name), if_exists: *if_exists }
+            }
+            ast::AlterTableOperation::AlterColumn { column_name, op } => {
+                let column = ident(column_name);
+                let def = self.txn.table(&table).map_err(|_| Error::not_found("table", &table))?;
+                let at =
+                    def.column_index(&column).map_err(|_| Error::not_found("column", format!("{table}.{column}")))?;
+                let change = match op {
+                    ast::AlterColumnOperation::SetNotNull => ColumnChange::SetNotNull,
+                    ast::AlterColumnOperation::DropNotNull => {
+                        if def.primary_key.contains(&(at as u32)) || def.rowid_alias == Some(at as u32) {
+                            return Err(Error::InvalidDefinition(format!("column \"{column}\" is in a primary key")));
+                        }
+                        ColumnChange::DropNotNull
+                    }
+                    ast::AlterColumnOperation::SetDefault { value } => ColumnChange::SetDefault(value.to_string()),
+                    ast::AlterColumnOperation::DropDefault => ColumnChange::DropDefault,
+                    ast::AlterColumnOperation::SetDataType { data_type, using, .. } => {
+                        let (storage, declared) = column_type_of(data_type);
+                        self.push_scope(Self::table_scope(&def, &table));
+                        let using = match using {
+                            Some(e) => self.expr(e),
+                            None => Ok(crate::plan::Expr::Cast(
+                                Box::new(crate::plan::Expr::column(at, column.as_str())),
+                                storage,
+                            )),
+                        };
+                        self.pop_scope();
+                        ColumnChange::Type { data_type: storage, declared, using: using? }
+                    }
+                    other => return Err(Error::unsupported(format!("ALTER COLUMN {other}"))),
+                };
+                AlterOp::AlterColumn { column, change }
             }
             other => return Err(Error::unsupported(format!("ALTER TABLE {other}"))),
         };

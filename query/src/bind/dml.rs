@@ -127,7 +127,7 @@ impl Binder<'_> {
     }
 
     /// The scope of a written table: its columns then its rowid.
-    fn table_scope(table: &TableDef, alias: &str) -> Scope {
+    pub(super) fn table_scope(table: &TableDef, alias: &str) -> Scope {
         Scope::table(alias, table.columns.iter().map(|c| (c.name.clone(), Affinity::of(c.data_type))), true)
     }
 

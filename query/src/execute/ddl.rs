@@ -7,7 +7,7 @@ use super::Outcome;
 use crate::bind::{load_view, view_key};
 use crate::connection::ParamValues;
 use crate::error::{ConstraintKind, Error, Result};
-use crate::plan::{AlterOp, Statement};
+use crate::plan::{AlterOp, ColumnChange, Statement};
 use crate::session::Session;
 
 /// The key holding every trigger: `name \0 table \0 sql \0`, repeated. Triggers are few
@@ -181,7 +181,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 return Err(Error::not_found("constraint", format!("{name} of relation {table}")));
             }
         }
-        Statement::AlterTable { table, op } => alter(txn, table, op)?,
+        Statement::AlterTable { table, op } => alter(txn, table, op, params, session)?,
         other => return Err(Error::invalid(format!("internal error: not DDL: {other:?}"))),
     }
     Ok(Outcome::Done)
@@ -211,7 +211,7 @@ fn no_foreign_key_needs(txn: &Txn, table: &TableDef, index: &str) -> Result<()> 
 /// again under the new definition, its indexes are rebuilt, and the rows go back (SQLite's
 /// own recipe for changes it cannot make in place). Rowids are kept where the table has an
 /// INTEGER PRIMARY KEY; others are assigned afresh.
-fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
+fn alter(txn: &mut Txn, name: &str, op: &AlterOp, params: &ParamValues, session: &Session) -> Result<()> {
     let old = txn.table(name).map_err(|e| match e {
         braid_engine::Error::NotFound { .. } => Error::not_found("table", name),
         e => e.into(),
@@ -312,6 +312,37 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp) -> Result<()> {
                 }
             }
             def.primary_key = positions;
+        }
+        AlterOp::AlterColumn { column, change } => {
+            let at = old.column_index(column).map_err(|_| Error::not_found("column", format!("{name}.{column}")))?;
+            let target = &mut def.columns[at];
+            match change {
+                ColumnChange::SetNotNull => {
+                    if rows.iter().any(|r| r[at].is_null()) {
+                        return Err(Error::constraint(
+                            ConstraintKind::NotNull,
+                            format!("column \"{column}\" of relation \"{name}\" contains null values"),
+                        ));
+                    }
+                    target.nullable = false;
+                }
+                ColumnChange::DropNotNull => target.nullable = true,
+                ColumnChange::SetDefault(sql) => target.default = Some(sql.clone()),
+                ColumnChange::DropDefault => target.default = None,
+                ColumnChange::Type { data_type, declared, using } => {
+                    (target.data_type, target.declared) = (*data_type, *declared);
+                    let shared = super::context::Shared::default();
+                    let ctx = super::context::Ctx::new(txn, params, session, &shared);
+                    for row in &mut rows {
+                        // The row as the USING expression sees it: its columns, then its rowid.
+                        row.push(Value::Null);
+                        let v = super::eval::eval(using, row, &ctx)?;
+                        let v = crate::value::coerce_for_column(v, *data_type, &format_args!("{name}.{column}"))?;
+                        row.pop();
+                        row[at] = crate::value::declared::conform(v, *declared)?;
+                    }
+                }
+            }
         }
         AlterOp::AddUnique { .. }
         | AlterOp::AddCheck { .. }

@@ -173,4 +173,26 @@ pub enum AlterOp {
         name: String,
         if_exists: bool,
     },
+    /// `ALTER COLUMN column …`.
+    AlterColumn {
+        column: String,
+        change: ColumnChange,
+    },
+}
+
+/// What `ALTER TABLE … ALTER COLUMN` changes.
+#[derive(Debug, Clone)]
+pub enum ColumnChange {
+    SetNotNull,
+    DropNotNull,
+    /// The new DEFAULT, as SQL text.
+    SetDefault(String),
+    DropDefault,
+    /// `TYPE t [USING expr]`: the new types, and the new value of each row computed from
+    /// the old row (`USING`, or the column cast to the new type).
+    Type {
+        data_type: braid_engine::DataType,
+        declared: Option<braid_engine::DeclaredType>,
+        using: Expr,
+    },
 }
