@@ -109,6 +109,10 @@ impl Binder<'_> {
             E::Cast { expr, data_type, .. } => match catalog_cast(data_type) {
                 // `::regclass` and kin read names as OIDs through the catalog.
                 Some(f) => Expr::Function(f, vec![self.expr(expr)?]),
+                // An array is its text form (`crate::value::array`), checked as it is cast.
+                None if matches!(data_type, ast::DataType::Array(_)) => {
+                    Expr::Function(ScalarFunction::ArrayIn, vec![self.expr(expr)?])
+                }
                 None => Expr::Cast(b(self.expr(expr)?), data_type_of(data_type)),
             },
             // Braid compares text bytewise, which is the C collation, and the database's

@@ -491,8 +491,51 @@ impl Binder<'_> {
             ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
                 self.from(std::slice::from_ref(table_with_joins))
             }
+            ast::TableFactor::Table { name, alias, args: Some(args), .. } => {
+                let exprs = args
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Ok(e.clone()),
+                        other => Err(Error::unsupported(format!("argument {other} of a function in FROM"))),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                self.table_function(&name.to_string(), &exprs, alias)
+            }
+            ast::TableFactor::UNNEST { alias, array_exprs, with_offset: false, with_ordinality: false, .. } => {
+                self.table_function("unnest", array_exprs, alias)
+            }
             other => Err(Error::unsupported(format!("FROM item {}", super::truncate(&other.to_string(), 40)))),
         }
+    }
+
+    /// A set-returning function in FROM. Its columns are named after the function (or,
+    /// for one column, after the alias), then renamed by the alias's column list.
+    fn table_function(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        alias: &Option<ast::TableAlias>,
+    ) -> Result<(Plan, Scope)> {
+        let (function, min, max) = crate::functions::TableFunction::lookup(name)
+            .ok_or_else(|| Error::not_found("function", format!("{name}() in FROM")))?;
+        if args.len() < min || args.len() > max {
+            return Err(Error::not_found("function", format!("{name}() with {} arguments", args.len())));
+        }
+        let args = args.iter().map(|e| self.expr(e)).collect::<Result<Vec<_>>>()?;
+        let width = function.width(args.len());
+        let alias_name = alias.as_ref().map(|a| ident(&a.name));
+        let column = match (&alias_name, width) {
+            (Some(a), 1) => a.clone(),
+            _ => function.name().to_string(),
+        };
+        let affinity = Affinity::of(function.column_type());
+        let scope = Scope::table(
+            alias_name.as_deref().unwrap_or(function.name()),
+            (0..width).map(|_| (column.clone(), affinity)),
+            false,
+        );
+        Ok((Plan::TableFunction { function, args, width }, rename_columns(scope, alias)))
     }
 
     /// A table, view or CTE by name; a name of `pg_catalog` is found before the user's

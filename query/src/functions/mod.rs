@@ -4,9 +4,11 @@ mod aggregate;
 mod regex;
 mod scalar;
 mod session;
+mod table;
 
 pub use self::aggregate::{Accumulator, AggregateFunction};
 pub use self::scalar::ScalarFunction;
+pub use self::table::{Rows as TableRows, TableFunction};
 
 /// SQL LIKE on its own, for callers that match names against a client's pattern (the
 /// server's catalog answers): `%` any run, `_` one character, `escape` before a literal

@@ -87,6 +87,8 @@ pub enum ScalarFunction {
     GetConstraintDef,
     /// `array_to_string(array, separator [, null_text])` of an array in its text form.
     ArrayToString,
+    /// `x::type[]`: the text of an array, checked and written in PostgreSQL's form.
+    ArrayIn,
     /// `json_build_object(k1, v1, …)`: a JSON object as text.
     JsonBuildObject,
     /// `pg_get_serial_sequence(table, column)`: the sequence a SERIAL column is filled from;
@@ -249,6 +251,7 @@ impl ScalarFunction {
             JsonBuildObject => "json_build_object",
             SerialSequence => "pg_get_serial_sequence",
             ArrayToString => "array_to_string",
+            ArrayIn => "array_in",
             GetIndexDef => "pg_get_indexdef",
             GetConstraintDef => "pg_get_constraintdef",
             FunctionInfo => "pg_get_function_result",
@@ -405,16 +408,18 @@ impl ScalarFunction {
                     None => return Err(Error::not_found("schema", name)),
                 }
             }
+            ArrayIn if null_in => Value::Null,
+            ArrayIn => {
+                let items = crate::value::array::parse(&to_text(arg(0)))?;
+                Value::Text(crate::value::array::format(items.iter().map(Option::as_deref)))
+            }
             ArrayToString if arg(0).is_null() || arg(1).is_null() => Value::Null,
             ArrayToString => {
-                let text = to_text(arg(0));
-                let inner = text.trim().trim_start_matches('{').trim_end_matches('}');
-                let items = inner.split(',').filter(|s| !s.is_empty());
-                let items: Vec<&str> = match arg(2) {
-                    Value::Null => items.filter(|s| *s != "NULL").collect(),
-                    _ => items.collect(),
-                };
-                Value::Text(items.iter().map(|s| s.trim_matches('"')).collect::<Vec<_>>().join(&to_text(arg(1))))
+                // NULL elements are skipped, or spelled as the third argument.
+                let null_text = (!arg(2).is_null()).then(|| to_text(arg(2)));
+                let items = crate::value::array::parse(&to_text(arg(0)))?;
+                let items: Vec<String> = items.into_iter().filter_map(|i| i.or_else(|| null_text.clone())).collect();
+                Value::Text(items.join(&to_text(arg(1))))
             }
             IsVisible | HasPrivilege if null_in => Value::Null,
             IsVisible | HasPrivilege => Value::Boolean(true),

@@ -90,7 +90,7 @@ fn estimate(plan: &Plan, txn: &Txn) -> f64 {
         Plan::NestedLoopJoin { left, right, .. } => estimate(left, txn) * estimate(right, txn) * 0.1,
         Plan::HashJoin { left, right, .. } => estimate(left, txn).max(estimate(right, txn)),
         Plan::SetOp { left, right, .. } => estimate(left, txn) + estimate(right, txn),
-        Plan::CteRef { .. } | Plan::SystemScan { .. } => 100.0,
+        Plan::CteRef { .. } | Plan::SystemScan { .. } | Plan::TableFunction { .. } => 100.0,
         other => other.inputs().first().map_or(1.0, |p| estimate(p, txn)),
     }
 }

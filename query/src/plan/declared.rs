@@ -100,7 +100,7 @@ impl Pass {
                 }
                 self.plan(input)?
             }
-            Plan::Values { .. } | Plan::SystemScan { .. } => return None,
+            Plan::Values { .. } | Plan::SystemScan { .. } | Plan::TableFunction { .. } => return None,
         })
     }
 }

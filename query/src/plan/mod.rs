@@ -64,6 +64,13 @@ pub enum Plan {
         rows: Vec<Vec<Expr>>,
         width: usize,
     },
+    /// The rows of a set-returning function in FROM (`generate_series`, `unnest`), its
+    /// arguments evaluated when the scan starts.
+    TableFunction {
+        function: crate::functions::TableFunction,
+        args: Vec<Expr>,
+        width: usize,
+    },
     /// Rows of a table in rowid order: its columns, then the rowid. With `read`, only
     /// those columns are decoded; the others are NULL (nothing above reads them).
     Scan {
@@ -180,7 +187,7 @@ impl Plan {
     /// The number of columns each row has.
     pub fn width(&self) -> usize {
         match self {
-            Plan::Values { width, .. } | Plan::CteRef { width, .. } => *width,
+            Plan::Values { width, .. } | Plan::CteRef { width, .. } | Plan::TableFunction { width, .. } => *width,
             Plan::SystemScan { table, .. } => table.columns.len(),
             Plan::Scan { table, .. } | Plan::IndexScan { table, .. } => table.columns.len() + 1,
             Plan::Filter { input, .. }
@@ -203,6 +210,7 @@ impl Plan {
     pub fn inputs(&self) -> Vec<&Plan> {
         match self {
             Plan::Values { .. }
+            | Plan::TableFunction { .. }
             | Plan::Scan { .. }
             | Plan::IndexScan { .. }
             | Plan::CteRef { .. }
@@ -336,6 +344,9 @@ impl Plan {
             Plan::Distinct { .. } => "Distinct".to_string(),
             Plan::SetOp { op, all, .. } => format!("{op:?}{}", if *all { " ALL" } else { "" }),
             Plan::CteRef { name, .. } => format!("CteScan: {name}"),
+            Plan::TableFunction { function, args, .. } => {
+                format!("FunctionScan: {}({} arguments)", function.name(), args.len())
+            }
             Plan::SystemScan { table, .. } => format!("SystemScan: {}", table.qualified_name()),
             Plan::With { ctes, .. } => {
                 let names: Vec<String> = ctes
@@ -413,6 +424,7 @@ impl Plan {
         let mut all = |v: Vec<Expr>| v.into_iter().map(&mut *f).collect::<Vec<_>>();
         match self {
             Plan::Values { rows, width } => Plan::Values { rows: rows.into_iter().map(&mut all).collect(), width },
+            Plan::TableFunction { function, args, width } => Plan::TableFunction { function, args: all(args), width },
             Plan::Filter { input, predicate } => Plan::Filter { input, predicate: f(predicate) },
             Plan::Project { input, exprs } => Plan::Project { input, exprs: all(exprs) },
             Plan::Aggregate { input, group_by, aggregates } => {

@@ -260,6 +260,10 @@ impl Context {
             }
             Plan::CteRef { id, width, .. } => self.ctes.get(id).cloned().unwrap_or_else(|| vec![Any; *width]),
             Plan::SystemScan { table, .. } => table.columns.iter().map(|(_, t)| Known(*t)).collect(),
+            Plan::TableFunction { function, args, width } => {
+                args.iter().for_each(|e| _ = self.expr(e, &[]));
+                vec![Known(function.column_type()); *width]
+            }
             Plan::With { ctes, input } => {
                 for cte in ctes {
                     let mut types = self.plan(&cte.plan);
@@ -514,6 +518,7 @@ impl Context {
             | F::FunctionInfo
             | F::GetUserById
             | F::ArrayToString
+            | F::ArrayIn
             | F::GetIndexDef
             | F::GetConstraintDef => Known(Text),
             F::Round => Known(Real),

@@ -12,6 +12,7 @@
 //! [`Value`]: braid_engine::Value
 
 mod arith;
+pub mod array;
 mod compare;
 mod convert;
 pub mod datetime;

@@ -172,6 +172,7 @@ fn build_node<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>, wanted: Option<usize>) -> Re
     let input = |p: &'a Plan| build(p, ctx);
     let op: BoxedOperator<'a> = match plan {
         Plan::Values { rows, .. } => Box::new(scan::Values::new(rows, ctx)),
+        Plan::TableFunction { function, args, .. } => Box::new(scan::FunctionScan::new(*function, args, ctx)?),
         Plan::Scan { table, rowids, reverse, read, .. } => {
             scan::table_scan(table, rowids, *reverse, read.as_deref(), wanted, ctx)?
         }

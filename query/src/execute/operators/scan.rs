@@ -422,6 +422,25 @@ impl Operator for Values<'_> {
     }
 }
 
+/// The rows of a set-returning function, a batch at a time.
+pub(super) struct FunctionScan {
+    rows: crate::functions::TableRows,
+}
+
+impl FunctionScan {
+    pub fn new(function: crate::functions::TableFunction, args: &[Expr], ctx: &Ctx) -> Result<Self> {
+        let args = args.iter().map(|e| eval(e, &[], ctx)).collect::<Result<Vec<_>>>()?;
+        Ok(FunctionScan { rows: function.rows(&args)? })
+    }
+}
+
+impl Operator for FunctionScan {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        let batch: Vec<Row> = self.rows.by_ref().take(1024).collect();
+        Ok((!batch.is_empty()).then_some(batch))
+    }
+}
+
 /// Rows computed before the query reads them: a CTE's, or a system catalog's.
 pub(super) struct CteScan {
     rows: Rc<Vec<Row>>,

@@ -1,0 +1,152 @@
+//! Set-returning functions in FROM: `generate_series(start, stop [, step])` and
+//! `unnest(array [, array …])`.
+//!
+//! Each is a relation of its own (`Plan::TableFunction`), its arguments evaluated once when
+//! the scan starts. `generate_series` produces its rows as they are read, so
+//! `generate_series(1, 100000000)` costs no memory up front; `unnest` zips its arrays
+//! (in their text form, [`crate::value::array`]) into rows, the shorter ones padded with
+//! NULL, as PostgreSQL's multi-argument `unnest` in FROM does.
+
+use braid_engine::{DataType, Value};
+
+use crate::error::{DataError, Error, Result};
+use crate::value::{array, to_i64_lossy, to_text};
+
+/// A function that returns rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFunction {
+    GenerateSeries,
+    Unnest,
+}
+
+impl TableFunction {
+    /// The function of this name, with its least and greatest number of arguments.
+    pub fn lookup(name: &str) -> Option<(TableFunction, usize, usize)> {
+        let name = name.to_ascii_lowercase();
+        Some(match name.strip_prefix("pg_catalog.").unwrap_or(&name) {
+            "generate_series" => (TableFunction::GenerateSeries, 2, 3),
+            "unnest" => (TableFunction::Unnest, 1, usize::MAX),
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TableFunction::GenerateSeries => "generate_series",
+            TableFunction::Unnest => "unnest",
+        }
+    }
+
+    /// How many columns it returns for `args` arguments.
+    pub fn width(self, args: usize) -> usize {
+        match self {
+            TableFunction::GenerateSeries => 1,
+            TableFunction::Unnest => args,
+        }
+    }
+
+    /// The type of its columns.
+    pub fn column_type(self) -> DataType {
+        match self {
+            TableFunction::GenerateSeries => DataType::Integer,
+            TableFunction::Unnest => DataType::Text,
+        }
+    }
+
+    /// Its rows for these argument values.
+    pub fn rows(self, args: &[Value]) -> Result<Rows> {
+        match self {
+            TableFunction::GenerateSeries => {
+                if args.iter().any(Value::is_null) {
+                    return Ok(Rows::Series { next: 1, stop: 0, step: 1 });
+                }
+                for a in args {
+                    if !matches!(a, Value::Integer(_)) {
+                        return Err(Error::unsupported(format!("generate_series over {}", to_text(a))));
+                    }
+                }
+                let step = args.get(2).map_or(1, to_i64_lossy);
+                if step == 0 {
+                    return Err(Error::data(DataError::InvalidParameterValue, "step size cannot equal zero"));
+                }
+                Ok(Rows::Series { next: to_i64_lossy(&args[0]), stop: to_i64_lossy(&args[1]), step })
+            }
+            TableFunction::Unnest => {
+                let arrays: Vec<Vec<Option<String>>> = args
+                    .iter()
+                    .map(|a| if a.is_null() { Ok(vec![]) } else { array::parse(&to_text(a)) })
+                    .collect::<Result<_>>()?;
+                let len = arrays.iter().map(Vec::len).max().unwrap_or(0);
+                let rows = (0..len)
+                    .map(|i| {
+                        arrays.iter().map(|a| a.get(i).cloned().flatten().map_or(Value::Null, Value::Text)).collect()
+                    })
+                    .collect::<Vec<Vec<Value>>>();
+                Ok(Rows::Listed(rows.into_iter()))
+            }
+        }
+    }
+}
+
+/// The rows of a table function, produced as they are read.
+pub enum Rows {
+    Series { next: i64, stop: i64, step: i64 },
+    Listed(std::vec::IntoIter<Vec<Value>>),
+}
+
+impl Iterator for Rows {
+    type Item = Vec<Value>;
+
+    fn next(&mut self) -> Option<Vec<Value>> {
+        match self {
+            Rows::Series { next, stop, step } => {
+                let done = if *step > 0 { *next > *stop } else { *next < *stop };
+                if done {
+                    return None;
+                }
+                let value = *next;
+                // Past i64's end the series is over (no overflow, no wrap).
+                match next.checked_add(*step) {
+                    Some(n) => *next = n,
+                    None => *stop = if *step > 0 { i64::MIN } else { i64::MAX },
+                }
+                Some(vec![Value::Integer(value)])
+            }
+            Rows::Listed(rows) => rows.next(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints(rows: Rows) -> Vec<i64> {
+        rows.map(|r| to_i64_lossy(&r[0])).collect()
+    }
+
+    #[test]
+    fn series_count_both_ways_and_stop_at_the_end_of_i64() {
+        let f = TableFunction::GenerateSeries;
+        assert_eq!(ints(f.rows(&[1.into(), 3.into()]).unwrap()), [1, 2, 3]);
+        assert_eq!(ints(f.rows(&[5.into(), 1.into(), (-2).into()]).unwrap()), [5, 3, 1]);
+        assert_eq!(ints(f.rows(&[3.into(), 1.into()]).unwrap()), Vec::<i64>::new());
+        assert_eq!(ints(f.rows(&[(i64::MAX - 1).into(), i64::MAX.into()]).unwrap()), [i64::MAX - 1, i64::MAX]);
+        assert!(f.rows(&[1.into(), 3.into(), 0.into()]).is_err());
+        assert_eq!(ints(f.rows(&[Value::Null, 3.into()]).unwrap()), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn unnest_zips_arrays_padding_with_null() {
+        let rows: Vec<Vec<Value>> =
+            TableFunction::Unnest.rows(&["{a,b,c}".into(), "{1,NULL}".into()]).unwrap().collect();
+        assert_eq!(
+            rows,
+            [
+                vec![Value::from("a"), Value::from("1")],
+                vec![Value::from("b"), Value::Null],
+                vec![Value::from("c"), Value::Null]
+            ]
+        );
+    }
+}
