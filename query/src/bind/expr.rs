@@ -582,7 +582,7 @@ fn catalog_cast(t: &ast::DataType) -> Option<ScalarFunction> {
 }
 
 pub(crate) fn data_type_of(t: &ast::DataType) -> DataType {
-    type_from_name(&t.to_string())
+    column_type_of(t).0
 }
 
 /// A column's storage type and declared type (see [`crate::value::declared`]).
