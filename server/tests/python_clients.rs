@@ -1,7 +1,7 @@
 //! Python's PostgreSQL clients against `braid serve`: the driver psycopg 3
-//! (`tests/clients/psycopg_client.py`) and SQLAlchemy 2 on it
-//! (`tests/clients/sqlalchemy_client.py`). `.ci/run` installs both; on a machine without
-//! them the test installs them with pip, and fails if it cannot.
+//! (`tests/clients/psycopg_client.py`), SQLAlchemy 2 on it (`tests/clients/sqlalchemy_client.py`)
+//! and Django 5 (`tests/clients/django_client.py`). `.ci/run` installs them; on a machine
+//! without them the test installs them with pip, and fails if it cannot.
 
 mod common;
 
@@ -47,4 +47,17 @@ fn sqlalchemy_creates_inserts_selects_and_reflects() {
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "SQLAlchemy script failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("sqlalchemy: ok"), "{stdout}");
+}
+
+#[test]
+fn django_migrates_and_runs_its_orm_workflow() {
+    ensure_psycopg();
+    ensure("django", "django>=5,<6");
+    let server = Server::start(&[]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/django_client.py");
+    let (host, port) = (server.addr.ip().to_string(), server.addr.port().to_string());
+    let out = Command::new("python3").arg(script).args([&host, &port]).output().expect("run python3");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "Django script failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("django: ok"), "{stdout}");
 }

@@ -4,13 +4,16 @@ SERIAL key, a select, and reflection of tables and columns. Run by
 server/tests/python_clients.rs with the server's SQLAlchemy URL as argv[1]; any failed
 assertion exits non-zero with its traceback.
 
-Not yet here (the "PostgreSQL for real" issue): foreign keys, and reflection of primary
-keys, indexes and unique constraints (SQLAlchemy's queries for them need arrays and
-unnest())."""
+Also: a foreign key, created by create_all and enforced (IntegrityError).
+
+Not yet here (the "PostgreSQL for real" issue): reflection of primary keys, foreign keys,
+indexes and unique constraints (SQLAlchemy's queries for them call unnest() and
+generate_subscripts() in the SELECT list)."""
 
 import sys
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, inspect, select, text
+from sqlalchemy import Column, Float, ForeignKey, Integer, MetaData, String, Table, create_engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 engine = create_engine(sys.argv[1])
 
@@ -31,7 +34,7 @@ posts = Table(
     "posts",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("user_id", Integer),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
     Column("title", String(100), index=True),
 )
 metadata.create_all(engine)
@@ -46,6 +49,17 @@ with engine.begin() as conn:
         select(users.c.name, posts.c.title).join(posts, posts.c.user_id == users.c.id).order_by(users.c.id)
     ).all()
     assert [tuple(r) for r in rows] == [("ada", "hello"), ("bob", "again")], rows
+
+try:
+    with engine.begin() as conn:
+        conn.execute(posts.insert(), [{"user_id": 99, "title": "nobody's"}])
+    raise AssertionError("a post of no user was accepted")
+except IntegrityError:
+    pass
+with engine.begin() as conn:
+    conn.execute(users.delete().where(users.c.name == "bob"))
+    titles = conn.execute(select(posts.c.title).order_by(posts.c.id)).scalars().all()
+    assert titles == ["hello"], titles
 
 inspector = inspect(engine)
 assert sorted(inspector.get_table_names()) == ["posts", "users"], inspector.get_table_names()
