@@ -295,6 +295,7 @@ pub fn command(statement: &Parsed) -> &'static str {
         S::DropTrigger { .. } => "DROP TRIGGER",
         S::AlterTable { .. } => "ALTER TABLE",
         S::Truncate { .. } => "TRUNCATE TABLE",
+        S::Lock { .. } => "LOCK TABLE",
         S::StartTransaction { .. } => "BEGIN",
         S::Commit { .. } => "COMMIT",
         S::Rollback { savepoint: Some(_), .. } => "ROLLBACK",

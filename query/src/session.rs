@@ -255,6 +255,10 @@ fn defaults() -> BTreeMap<String, String> {
         ("max_connections", "100"),
         ("work_mem", "4MB"),
         ("enable_seqscan", "on"),
+        // Read by pg_dump, which sets them; they change nothing in Braid.
+        ("synchronize_seqscans", "on"),
+        ("quote_all_identifiers", "off"),
+        ("lo_compat_privileges", "off"),
         ("log_statement", "none"),
         ("log_min_error_statement", "error"),
     ]

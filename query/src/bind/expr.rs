@@ -83,6 +83,12 @@ impl Binder<'_> {
                 let list = list.iter().map(|e| Ok(with_affinity(self.expr(e)?, affinity))).collect::<Result<_>>()?;
                 Expr::InList { expr: b(x), list, negated: matches!(e, E::AllOp { .. }) }
             }
+            // Of an array value (a column, a parameter, a cast): a test of its elements.
+            E::AnyOp { left, compare_op: ast::BinaryOperator::Eq, right, .. }
+            | E::AllOp { left, compare_op: ast::BinaryOperator::NotEq, right } => {
+                let contains = Expr::Function(ScalarFunction::ArrayContains, vec![self.expr(right)?, self.expr(left)?]);
+                if matches!(e, E::AllOp { .. }) { Expr::Not(b(contains)) } else { contains }
+            }
             E::InSubquery { expr, subquery, negated } => {
                 let x = self.expr(expr)?;
                 let subquery = self.subquery(subquery, Some(1))?;

@@ -217,6 +217,26 @@ impl<'a> Binder<'a> {
             }
             S::AlterTable(alter) => self.alter_table(alter),
             S::Truncate(truncate) => self.truncate(truncate),
+            // ACCESS SHARE (what pg_dump takes of every table it dumps) only keeps other
+            // sessions from dropping or altering the table under the reader; a Braid
+            // transaction reads one snapshot, which DDL committed later never changes, so
+            // the lock has nothing to add. Stronger modes lock out writers: not yet (the
+            // transactions issue).
+            S::Lock(lock) => {
+                if !matches!(lock.lock_mode, None | Some(ast::LockTableMode::AccessShare)) {
+                    return Err(Error::unsupported(format!(
+                        "LOCK TABLE … IN {} MODE",
+                        lock.lock_mode.as_ref().map_or(String::new(), |m| m.to_string())
+                    )));
+                }
+                for target in &lock.tables {
+                    let name = object_name(&target.name)?;
+                    if !self.txn.has_table(&name)? {
+                        return Err(Error::not_found("table", name));
+                    }
+                }
+                Ok(Statement::Noop)
+            }
             S::Explain { statement, analyze, .. } => {
                 Ok(Statement::Explain { statement: Box::new(self.statement(statement)?), analyze: *analyze })
             }

@@ -50,6 +50,13 @@ impl Scope {
         Scope { columns: cols }
     }
 
+    /// This scope with a hidden column after the others (found by name, not by `*`).
+    pub fn with_hidden(mut self, name: &str, affinity: Affinity) -> Scope {
+        let table = self.columns.first().and_then(|c| c.table.clone());
+        self.columns.push(ScopeColumn { table, name: name.into(), affinity, hidden: true, qualified_only: false });
+        self
+    }
+
     /// The scope of a join: left columns, then right columns.
     pub fn join(left: Scope, right: Scope) -> Scope {
         let mut columns = left.columns;

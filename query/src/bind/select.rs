@@ -594,7 +594,7 @@ impl Binder<'_> {
             self.views_without_columns()?
         };
         let columns = table.columns.iter().map(|(c, t)| (c.to_string(), Affinity::of(*t)));
-        let scope = Scope::table(alias, columns, false);
+        let scope = Scope::table(alias, columns, false).with_hidden("tableoid", Affinity::Integer);
         Ok((Plan::SystemScan { table, alias: alias.into(), views: views.into() }, scope))
     }
 

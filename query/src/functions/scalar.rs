@@ -68,6 +68,12 @@ pub enum ScalarFunction {
     QuoteIdent,
     /// `pg_encoding_to_char(int)`: Braid's one encoding, UTF8 (6).
     EncodingToChar,
+    /// `pg_is_in_recovery()`: false — Braid has no standby mode.
+    InRecovery,
+    /// `acldefault(kind, owner)`: NULL, the ACL every object has while Braid has no
+    /// privileges of its own to grant (the catalogs' `*acl` columns are NULL too, which
+    /// pg_dump reads as "nothing granted beyond the default").
+    AclDefault,
     /// `obj_description`, `col_description`, `shobj_description`: comments (none stored yet:
     /// NULL, as PostgreSQL gives for an object without one).
     Description,
@@ -89,6 +95,11 @@ pub enum ScalarFunction {
     ArrayToString,
     /// `x::type[]`: the text of an array, checked and written in PostgreSQL's form.
     ArrayIn,
+    /// `array_contains(array, x)`: `x = ANY (array)` for an array value — true if an element
+    /// equals `x` (compared as text), NULL if none does but one is NULL, else false.
+    ArrayContains,
+    /// `array_remove(array, x)`: the array without the elements equal to `x`.
+    ArrayRemove,
     /// `json_build_object(k1, v1, …)`: a JSON object as text.
     JsonBuildObject,
     /// `pg_get_serial_sequence(table, column)`: the sequence a SERIAL column is filled from;
@@ -159,6 +170,8 @@ impl ScalarFunction {
             "current_date" => (CurrentDate, 0, 0),
             "quote_ident" => (QuoteIdent, 1, 1),
             "pg_encoding_to_char" => (EncodingToChar, 1, 1),
+            "pg_is_in_recovery" => (InRecovery, 0, 0),
+            "acldefault" => (AclDefault, 2, 2),
             "obj_description" | "shobj_description" | "col_description" => (Description, 1, 2),
             "pg_table_is_visible" | "pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible" => {
                 (IsVisible, 1, 1)
@@ -170,6 +183,7 @@ impl ScalarFunction {
             "json_build_object" => (JsonBuildObject, 0, usize::MAX),
             "pg_get_serial_sequence" => (SerialSequence, 2, 2),
             "array_to_string" => (ArrayToString, 2, 3),
+            "array_remove" => (ArrayRemove, 2, 2),
             "pg_get_indexdef" => (GetIndexDef, 1, 3),
             "pg_get_constraintdef" => (GetConstraintDef, 1, 2),
             "pg_get_function_result" | "pg_get_function_arguments" | "pg_get_function_identity_arguments" => {
@@ -236,6 +250,8 @@ impl ScalarFunction {
             CurrentDate => "current_date",
             QuoteIdent => "quote_ident",
             EncodingToChar => "pg_encoding_to_char",
+            InRecovery => "pg_is_in_recovery",
+            AclDefault => "acldefault",
             Description => "obj_description",
             IsVisible => "pg_table_is_visible",
             HasPrivilege => "has_table_privilege",
@@ -252,6 +268,8 @@ impl ScalarFunction {
             SerialSequence => "pg_get_serial_sequence",
             ArrayToString => "array_to_string",
             ArrayIn => "array_in",
+            ArrayContains => "array_contains",
+            ArrayRemove => "array_remove",
             GetIndexDef => "pg_get_indexdef",
             GetConstraintDef => "pg_get_constraintdef",
             FunctionInfo => "pg_get_function_result",
@@ -354,6 +372,8 @@ impl ScalarFunction {
             QuoteIdent if null_in => Value::Null,
             QuoteIdent => Value::Text(super::session::quote_ident(&to_text(arg(0)))),
             EncodingToChar => Value::Text(if to_i64_lossy(arg(0)) == 6 { "UTF8" } else { "" }.into()),
+            InRecovery => Value::Boolean(false),
+            AclDefault => Value::Null,
             Description => Value::Null,
             FormatType if arg(0).is_null() => Value::Null,
             FormatType => Value::Text(
@@ -407,6 +427,26 @@ impl ScalarFunction {
                     Some(oid) => Value::Integer(oid),
                     None => return Err(Error::not_found("schema", name)),
                 }
+            }
+            ArrayContains if null_in => Value::Null,
+            ArrayContains => {
+                let x = to_text(arg(1));
+                let items = crate::value::array::parse(&to_text(arg(0)))?;
+                if items.iter().any(|i| i.as_deref() == Some(x.as_str())) {
+                    Value::Boolean(true)
+                } else if items.iter().any(Option::is_none) {
+                    Value::Null
+                } else {
+                    Value::Boolean(false)
+                }
+            }
+            ArrayRemove if arg(0).is_null() => Value::Null,
+            ArrayRemove => {
+                let x = (!arg(1).is_null()).then(|| to_text(arg(1)));
+                let items = crate::value::array::parse(&to_text(arg(0)))?;
+                Value::Text(crate::value::array::format(
+                    items.iter().map(Option::as_deref).filter(|i| *i != x.as_deref()),
+                ))
             }
             ArrayIn if null_in => Value::Null,
             ArrayIn => {

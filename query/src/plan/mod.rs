@@ -188,7 +188,8 @@ impl Plan {
     pub fn width(&self) -> usize {
         match self {
             Plan::Values { width, .. } | Plan::CteRef { width, .. } | Plan::TableFunction { width, .. } => *width,
-            Plan::SystemScan { table, .. } => table.columns.len(),
+            // The columns, then `tableoid`.
+            Plan::SystemScan { table, .. } => table.columns.len() + 1,
             Plan::Scan { table, .. } | Plan::IndexScan { table, .. } => table.columns.len() + 1,
             Plan::Filter { input, .. }
             | Plan::Sort { input, .. }

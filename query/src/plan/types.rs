@@ -259,7 +259,9 @@ impl Context {
                 l.into_iter().zip(r).map(|(a, b)| a.or(b)).collect()
             }
             Plan::CteRef { id, width, .. } => self.ctes.get(id).cloned().unwrap_or_else(|| vec![Any; *width]),
-            Plan::SystemScan { table, .. } => table.columns.iter().map(|(_, t)| Known(*t)).collect(),
+            Plan::SystemScan { table, .. } => {
+                table.columns.iter().map(|(_, t)| Known(*t)).chain([Known(DataType::Integer)]).collect()
+            }
             Plan::TableFunction { function, args, width } => {
                 args.iter().for_each(|e| _ = self.expr(e, &[]));
                 vec![Known(function.column_type()); *width]
@@ -512,13 +514,17 @@ impl Context {
             | F::GetExpr => Known(Text),
             F::BackendPid | F::ToRegType | F::ToRegClass | F::RegClass | F::RegType | F::RegNamespace => Known(Integer),
             F::Now | F::ClockTimestamp | F::CurrentDate => Known(DataType::Timestamp),
-            F::IsVisible | F::HasPrivilege | F::RegexMatch => Known(DataType::Boolean),
+            F::IsVisible | F::HasPrivilege | F::RegexMatch | F::InRecovery | F::ArrayContains => {
+                Known(DataType::Boolean)
+            }
             F::JsonBuildObject
             | F::SerialSequence
             | F::FunctionInfo
             | F::GetUserById
             | F::ArrayToString
             | F::ArrayIn
+            | F::ArrayRemove
+            | F::AclDefault
             | F::GetIndexDef
             | F::GetConstraintDef => Known(Text),
             F::Round => Known(Real),

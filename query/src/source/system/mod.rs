@@ -96,12 +96,16 @@ pub struct SystemTable {
 }
 
 impl SystemTable {
-    /// The relation's rows as `catalog` describes the database.
+    /// The relation's rows as `catalog` describes the database, each followed by the hidden
+    /// system column `tableoid` (the relation's own OID, which pg_dump reads of every
+    /// catalog).
     pub fn rows(&self, catalog: &CatalogView) -> Vec<Vec<Value>> {
         let mut rows = (self.rows)(catalog);
+        let oid = system_oid(self);
         // A generator that forgot a column must not shift the others: pad and cut.
         for row in &mut rows {
             row.resize(self.columns.len(), Value::Null);
+            row.push(Value::Integer(oid));
         }
         rows
     }

@@ -301,6 +301,12 @@ pub(super) static TABLES: &[SystemTable] = &[
     ),
     table("pg_am", &[("oid", I), ("amname", T), ("amhandler", T), ("amtype", T)], access_methods),
     table(
+        "pg_tablespace",
+        &[("oid", I), ("spcname", T), ("spcowner", I), ("spcacl", T), ("spcoptions", T)],
+        tablespaces,
+    ),
+    table("pg_foreign_table", &[("ftrelid", I), ("ftserver", I), ("ftoptions", T)], none),
+    table(
         "pg_proc",
         &[
             ("oid", I),
@@ -1048,6 +1054,12 @@ fn pg_indexes(c: &CatalogView) -> Vec<Vec<Value>> {
         }
     }
     out
+}
+
+/// PostgreSQL's two built-in tablespaces; every relation is in the default one.
+fn tablespaces(_: &CatalogView) -> Vec<Vec<Value>> {
+    let row = |oid: i64, name: &str| vec![int(oid), text(name), int(SUPERUSER_OID), Value::Null, Value::Null];
+    vec![row(1663, "pg_default"), row(1664, "pg_global")]
 }
 
 fn access_methods(_: &CatalogView) -> Vec<Vec<Value>> {
