@@ -206,7 +206,12 @@ fn insert_one(
         }
         row
     };
-    let check = foreign_keys.of(&table.name).filter(|links| !links.parents.is_empty()).map(|l| (l, row.clone()));
+    // Most tables have no foreign keys: no lookup by name on the bulk-load path.
+    let check = if foreign_keys.tables.is_empty() {
+        None
+    } else {
+        foreign_keys.of(&table.name).filter(|links| !links.parents.is_empty()).map(|l| (l, row.clone()))
+    };
     let Some(rowid) = insert(txn, table, row, conflict)? else { return Ok(Outcome::Changed(0)) };
     if let Some((links, mut row)) = check {
         // An INTEGER PRIMARY KEY given as NULL was assigned the rowid.
