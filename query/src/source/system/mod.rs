@@ -300,7 +300,9 @@ mod tests {
         let catalog = CatalogView { tables: txn.tables().unwrap(), views: &views, session: &session };
         for table in all() {
             for row in table.rows(&catalog) {
-                assert_eq!(row.len(), table.columns.len(), "{table:?}");
+                // The columns, then the hidden `tableoid`: the relation's own OID.
+                assert_eq!(row.len(), table.columns.len() + 1, "{table:?}");
+                assert_eq!(row.last(), Some(&Value::Integer(system_oid(table))), "{table:?}");
                 for (value, (column, ty)) in row.iter().zip(table.columns) {
                     assert!(
                         value.is_null() || value.data_type() == Some(*ty),
