@@ -95,8 +95,9 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             txn.create_index(table, name, &cols, *unique)?;
         }
         Statement::DropIndex { name, if_exists } => {
-            if let Some(table) = txn.tables()?.into_iter().find(|t| t.index(name).is_some()) {
-                no_foreign_key_needs(txn, &table, name)?;
+            let tables = txn.tables()?;
+            if let Some(table) = tables.iter().find(|t| t.index(name).is_some()) {
+                no_foreign_key_needs(&tables, table, name)?;
             }
             match txn.drop_index(name) {
                 Err(braid_engine::Error::NotFound { .. }) if *if_exists => {}
@@ -169,13 +170,14 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
         }
         Statement::AlterTable { table, op: AlterOp::DropConstraint { name, if_exists } } => {
             let current = txn.table(table)?;
+            let primary = *name == format!("{table}_pkey");
             if current.foreign_keys.iter().any(|f| f.name == *name) {
                 let kept = current.foreign_keys.iter().filter(|f| f.name != *name).cloned().collect();
                 txn.set_foreign_keys(table, kept)?;
-            } else if current.index(name).is_some_and(|i| i.unique) && *name != format!("{table}_pkey") {
-                no_foreign_key_needs(txn, &current, name)?;
+            } else if current.index(name).is_some_and(|i| i.unique) && !primary {
+                no_foreign_key_needs(&txn.tables()?, &current, name)?;
                 txn.drop_index(name)?;
-            } else if *name == format!("{table}_pkey") {
+            } else if primary {
                 return Err(Error::unsupported(format!("dropping the primary key constraint {name}")));
             } else if !*if_exists {
                 return Err(Error::not_found("constraint", format!("{name} of relation {table}")));
@@ -189,10 +191,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
 
 /// Fails with 2BP01 if a foreign key referencing `table` finds its parent rows through the
 /// unique index `index`.
-fn no_foreign_key_needs(txn: &Txn, table: &TableDef, index: &str) -> Result<()> {
+fn no_foreign_key_needs(tables: &[TableDef], table: &TableDef, index: &str) -> Result<()> {
     let mut without = table.clone();
     without.indexes.retain(|i| i.name != index);
-    for child in txn.tables()? {
+    for child in tables {
         for fk in child.foreign_keys.iter().filter(|f| f.parent == table.name) {
             let key = crate::plan::foreign_keys::positions(table, &fk.parent_columns).unwrap_or_default();
             let still = crate::plan::foreign_keys::parent_lookup(&without, &key).is_some();

@@ -90,8 +90,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
     let mut written: Vec<Row> = vec![];
     match statement {
         Statement::Insert { conflict, upsert, returning, .. } => {
-            // The rows written are kept only for RETURNING.
-            let keep = returning.is_some();
+            // The rows written are kept for RETURNING, and for the foreign-key checks at the
+            // statement's end.
+            let checked = links.is_some_and(|l| !l.parents.is_empty());
+            let keep = returning.is_some() || checked;
             for row in rows {
                 let result = match upsert {
                     None => {
@@ -103,18 +105,18 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                     }
                 };
                 let Some((row, rowid)) = result else { continue };
-                if links.is_some_and(|l| !l.parents.is_empty())
-                    && let Some(stored) = txn.get(table, rowid)?
-                {
-                    pending.written(&table.name, None, stored);
-                }
                 changed += 1;
                 if let Some(mut row) = row.filter(|_| keep) {
                     // An INTEGER PRIMARY KEY given as NULL was assigned the rowid.
                     if let Some(alias) = table.rowid_alias {
                         row[alias as usize] = Value::Integer(rowid);
                     }
-                    written.push(with_rowid(row, Some(rowid)));
+                    if checked {
+                        pending.written(&table.name, None, row.clone());
+                    }
+                    if returning.is_some() {
+                        written.push(with_rowid(row, Some(rowid)));
+                    }
                 }
             }
         }
