@@ -9,7 +9,7 @@ use sqlparser::ast;
 use super::{Binder, ident};
 use crate::error::{Error, Result};
 use crate::functions::{AggregateFunction, ScalarFunction};
-use crate::plan::{AggregateCall, CmpOp, Expr, Frame, FrameBound, Param, Subquery, WindowCall, WindowFunction};
+use crate::plan::{AggregateCall, CmpOp, Expr, Frame, FrameBound, Param, Plan, Subquery, WindowCall, WindowFunction};
 use crate::value::{Affinity, BinaryArith};
 
 impl Binder<'_> {
@@ -115,11 +115,18 @@ impl Binder<'_> {
             E::Cast { expr, data_type, .. } => match catalog_cast(data_type) {
                 // `::regclass` and kin read names as OIDs through the catalog.
                 Some(f) => Expr::Function(f, vec![self.expr(expr)?]),
+
                 // An array is its text form (`crate::value::array`), checked as it is cast.
                 None if matches!(data_type, ast::DataType::Array(_)) => {
                     Expr::Function(ScalarFunction::ArrayIn, vec![self.expr(expr)?])
                 }
-                None => Expr::Cast(b(self.expr(expr)?), data_type_of(data_type)),
+                None => match (self.expr(expr)?, data_type_of(data_type)) {
+                    // … and print OIDs as names.
+                    (Expr::Function(f, args), DataType::Text) if let Some(name) = catalog_name(f) => {
+                        Expr::Function(name, vec![Expr::Function(f, args)])
+                    }
+                    (inner, ty) => Expr::Cast(b(inner), ty),
+                },
             },
             // Braid compares text bytewise, which is the C collation, and the database's
             // default (pg_database.datcollate is C): these name what it already does.
@@ -347,6 +354,7 @@ impl Binder<'_> {
         let name = super::object_name(&f.name)?;
         let (args, distinct, star) = match &f.args {
             ast::FunctionArguments::None => (vec![], false, false),
+            ast::FunctionArguments::Subquery(q) if name == "array" => return self.array_subquery(q),
             ast::FunctionArguments::Subquery(_) => return Err(Error::unsupported("a subquery as function arguments")),
             ast::FunctionArguments::List(list) => {
                 let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
@@ -362,10 +370,17 @@ impl Binder<'_> {
                 (args, distinct, star)
             }
         };
-        if let ast::FunctionArguments::List(list) = &f.args
-            && !list.clauses.is_empty()
-        {
-            return Err(Error::unsupported(format!("ORDER BY or other clauses inside {name}()")));
+        let mut order_by: &[ast::OrderByExpr] = &[];
+        if let ast::FunctionArguments::List(list) = &f.args {
+            for clause in &list.clauses {
+                match clause {
+                    ast::FunctionArgumentClause::OrderBy(terms) if order_by.is_empty() => order_by = terms,
+                    other => return Err(Error::unsupported(format!("{other} inside {name}()"))),
+                }
+            }
+        }
+        if !order_by.is_empty() && (f.over.is_some() || AggregateFunction::lookup(&name, args.len()).is_none()) {
+            return Err(Error::invalid(format!("ORDER BY specified, but {name} is not an aggregate function")));
         }
         if !f.within_group.is_empty() {
             return Err(Error::unsupported("WITHIN GROUP"));
@@ -377,7 +392,11 @@ impl Binder<'_> {
             return self.window(&name, &args, distinct, star, over);
         }
         if let Some(function) = AggregateFunction::lookup(&name, args.len()) {
-            return self.aggregate(function, &name, &args, distinct, star, f.filter.as_deref());
+            let clauses = AggregateClauses { distinct, star, filter: f.filter.as_deref(), order_by };
+            return self.aggregate(function, &name, &args, clauses);
+        }
+        if let Some((function, min, max)) = crate::functions::TableFunction::lookup(&name) {
+            return self.set_function(function, &name, &args, min, max);
         }
         if f.filter.is_some() {
             return Err(Error::invalid(format!("FILTER on {name}(), which is not an aggregate")));
@@ -396,10 +415,9 @@ impl Binder<'_> {
         function: AggregateFunction,
         name: &str,
         args: &[&ast::Expr],
-        distinct: bool,
-        star: bool,
-        filter: Option<&ast::Expr>,
+        clauses: AggregateClauses,
     ) -> Result<Expr> {
+        let AggregateClauses { distinct, star, filter, order_by } = clauses;
         if !self.aggregates_allowed {
             return Err(Error::invalid(format!("misuse of aggregate function {name}()")));
         }
@@ -411,13 +429,62 @@ impl Binder<'_> {
         if !arity_ok {
             return Err(Error::invalid(format!("wrong arguments to aggregate {name}()")));
         }
-        // No aggregates inside aggregates.
+        // No aggregates or set-returning functions inside aggregates.
         self.aggregates_allowed = false;
-        let bound: Result<Vec<Expr>> = args.iter().map(|a| self.expr(a)).collect();
+        let set_functions = std::mem::replace(&mut self.set_functions_allowed, false);
+        let bound: Result<Vec<Expr>> =
+            args.iter().copied().chain(order_by.iter().map(|t| &t.expr)).map(|a| self.expr(a)).collect();
         let filter = filter.map(|w| self.expr(w)).transpose();
         self.aggregates_allowed = true;
+        self.set_functions_allowed = set_functions;
         let (args, filter) = (bound?, filter?.map(Box::new));
-        Ok(Expr::Aggregate(Box::new(AggregateCall { function, args, distinct, filter })))
+        let order = order_by
+            .iter()
+            .map(|t| {
+                let key = super::select::sort_key(Expr::Literal(Value::Null), t);
+                (key.descending, key.nulls_first)
+            })
+            .collect();
+        Ok(Expr::Aggregate(Box::new(AggregateCall { function, args, distinct, filter, order })))
+    }
+
+    /// A set-returning function in a SELECT list: `unnest(array)`, `generate_series(…)`,
+    /// `generate_subscripts(array, dim)`, one row per value beside the others' rows.
+    fn set_function(
+        &mut self,
+        function: crate::functions::TableFunction,
+        name: &str,
+        args: &[&ast::Expr],
+        min: usize,
+        max: usize,
+    ) -> Result<Expr> {
+        if !self.set_functions_allowed {
+            return Err(Error::unsupported(format!("set-returning function {name}() outside a SELECT list or FROM")));
+        }
+        // In a SELECT list each call is one column: several arrays unnest only in FROM.
+        let max = if function.width(max) > 1 { 1 } else { max };
+        if !(min..=max).contains(&args.len()) {
+            return Err(Error::not_found("function", format!("{name}() with {} arguments", args.len())));
+        }
+        let allowed = std::mem::replace(&mut self.set_functions_allowed, false);
+        let bound = args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>>>();
+        self.set_functions_allowed = allowed;
+        Ok(Expr::SetFunction(function, function.bind_args(bound?)))
+    }
+
+    /// `ARRAY(SELECT x …)`: the subquery's one column as an array, `{}` over no rows.
+    fn array_subquery(&mut self, q: &ast::Query) -> Result<Expr> {
+        let sq = self.subquery(q, Some(1))?;
+        let input = Arc::try_unwrap(sq.plan).unwrap_or_else(|shared| (*shared).clone());
+        let call = AggregateCall {
+            function: AggregateFunction::ArrayOf,
+            args: vec![Expr::column(0, "array")],
+            distinct: false,
+            filter: None,
+            order: vec![],
+        };
+        let plan = Plan::Aggregate { input: Box::new(input), group_by: vec![], aggregates: vec![call] };
+        Ok(Expr::ScalarSubquery(Subquery { plan: Arc::new(plan), ..sq }))
     }
 
     /// A window function call: `f(args) OVER (PARTITION BY … ORDER BY … frame)`.
@@ -525,8 +592,10 @@ impl Binder<'_> {
     /// Binds a subquery in a new scope; `columns` is the number of columns it must return.
     fn subquery(&mut self, q: &ast::Query, columns: Option<usize>) -> Result<Subquery> {
         let allowed = std::mem::replace(&mut self.aggregates_allowed, false);
+        let set_functions = std::mem::replace(&mut self.set_functions_allowed, false);
         let result = self.query_correlated(q);
         self.aggregates_allowed = allowed;
+        self.set_functions_allowed = set_functions;
         let (plan, names, correlated) = result?;
         if let Some(n) = columns
             && names.len() != n
@@ -576,6 +645,49 @@ fn parse_hex(h: &str) -> Result<Vec<u8>> {
 /// name is accepted): INT → INTEGER; CHAR, CLOB, TEXT → TEXT; BLOB or none → BLOB; REAL,
 /// FLOA, DOUB → REAL; then BOOLEAN, TIMESTAMP/DATE/TIME; anything else (NUMERIC,
 /// DECIMAL) → REAL.
+/// What an aggregate call says besides its arguments: `DISTINCT`, `*`, `FILTER (WHERE …)`,
+/// `ORDER BY …`.
+struct AggregateClauses<'q> {
+    distinct: bool,
+    star: bool,
+    filter: Option<&'q ast::Expr>,
+    order_by: &'q [ast::OrderByExpr],
+}
+
+/// The function that prints an OID alias type's values (`regclass` → the relation's name).
+fn catalog_name(f: ScalarFunction) -> Option<ScalarFunction> {
+    Some(match f {
+        ScalarFunction::RegClass => ScalarFunction::RegClassName,
+        ScalarFunction::RegType => ScalarFunction::RegTypeName,
+        ScalarFunction::RegNamespace => ScalarFunction::RegNamespaceName,
+        _ => return None,
+    })
+}
+
+/// A query's result columns that are `regclass`, `regtype` or `regnamespace` values come
+/// out as names, as PostgreSQL prints them; inside the query they stay OIDs, so that they
+/// compare with OID columns.
+pub(super) fn catalog_names_out(plan: Plan) -> Plan {
+    match plan {
+        Plan::Project { input, exprs } => {
+            let exprs = exprs
+                .into_iter()
+                .map(|e| match e {
+                    Expr::Function(f, args) if let Some(name) = catalog_name(f) => {
+                        Expr::Function(name, vec![Expr::Function(f, args)])
+                    }
+                    other => other,
+                })
+                .collect();
+            Plan::Project { input, exprs }
+        }
+        Plan::Sort { .. } | Plan::Limit { .. } | Plan::Distinct { .. } | Plan::TopN { .. } => {
+            plan.map_inputs(&mut catalog_names_out)
+        }
+        other => other,
+    }
+}
+
 /// The function a cast to an OID alias type (`regclass`, `regtype`, `regnamespace`) is.
 fn catalog_cast(t: &ast::DataType) -> Option<ScalarFunction> {
     let name = t.to_string().to_ascii_lowercase();

@@ -161,6 +161,10 @@ pub(crate) struct Binder<'a> {
     anonymous_params: usize,
     /// Whether aggregates may appear where the binder is (SELECT list, HAVING, ORDER BY).
     aggregates_allowed: bool,
+    /// Whether a function in the FROM list being bound read an enclosing query's row.
+    from_correlated: bool,
+    /// Whether set-returning functions may appear where the binder is (a SELECT list).
+    set_functions_allowed: bool,
     /// Views being expanded, to refuse a view defined in terms of itself.
     expanding: Vec<String>,
     /// The SELECT list aliases of the query being bound, with the scope depth they belong
@@ -182,6 +186,8 @@ impl<'a> Binder<'a> {
             next_id: 0,
             anonymous_params: 0,
             aggregates_allowed: false,
+            set_functions_allowed: false,
+            from_correlated: false,
             expanding: vec![],
             aliases: None,
             listing_view_columns: false,
@@ -200,7 +206,7 @@ impl<'a> Binder<'a> {
                 ast::SetExpr::Insert(S::Insert(insert)) => self.with_insert(query, insert),
                 _ => {
                     let (plan, columns) = self.query(query)?;
-                    Ok(Statement::Query { plan, columns: columns.into() })
+                    Ok(Statement::Query { plan: expr::catalog_names_out(plan), columns: columns.into() })
                 }
             },
             S::Insert(insert) => self.insert(insert),

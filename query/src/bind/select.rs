@@ -207,6 +207,11 @@ impl Binder<'_> {
     fn select(&mut self, select: &ast::Select, tail: &Tail) -> Result<(Plan, Vec<String>, bool)> {
         let (input, scope) = self.from(&select.from)?;
         self.push_scope(scope);
+        if std::mem::take(&mut self.from_correlated)
+            && let Some(flag) = self.correlated.last_mut()
+        {
+            *flag = true;
+        }
         let result = self.select_in_scope(select, input, tail);
         let correlated = self.pop_scope();
         let (plan, columns) = result?;
@@ -218,7 +223,9 @@ impl Binder<'_> {
         // The SELECT list, with `*` expanded; its aliases may stand for their expressions
         // in WHERE, GROUP BY, HAVING and ORDER BY where no column has the name (SQLite).
         self.aggregates_allowed = true;
+        self.set_functions_allowed = true;
         let items = self.select_items(&select.projection);
+        self.set_functions_allowed = false;
         let saved_aliases = self.aliases.take();
         if let Ok((exprs, names)) = &items {
             let aliased = names.iter().cloned().zip(exprs.iter().cloned()).collect();
@@ -282,6 +289,9 @@ impl Binder<'_> {
             }
             if exprs.iter().any(Expr::has_window) {
                 (plan, exprs) = windows(plan, exprs);
+            }
+            if exprs.iter().any(Expr::has_set_function) {
+                (plan, exprs) = set_functions(plan, exprs);
             }
             plan = Plan::Project { input: Box::new(plan), exprs };
             if distinct && plan.width() > visible {
@@ -491,7 +501,7 @@ impl Binder<'_> {
             ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
                 self.from(std::slice::from_ref(table_with_joins))
             }
-            ast::TableFactor::Table { name, alias, args: Some(args), .. } => {
+            ast::TableFactor::Table { name, alias, args: Some(args), with_ordinality, .. } => {
                 let exprs = args
                     .args
                     .iter()
@@ -500,10 +510,10 @@ impl Binder<'_> {
                         other => Err(Error::unsupported(format!("argument {other} of a function in FROM"))),
                     })
                     .collect::<Result<Vec<_>>>()?;
-                self.table_function(&name.to_string(), &exprs, alias)
+                self.table_function(&name.to_string(), &exprs, *with_ordinality, alias)
             }
-            ast::TableFactor::UNNEST { alias, array_exprs, with_offset: false, with_ordinality: false, .. } => {
-                self.table_function("unnest", array_exprs, alias)
+            ast::TableFactor::UNNEST { alias, array_exprs, with_offset: false, with_ordinality, .. } => {
+                self.table_function("unnest", array_exprs, *with_ordinality, alias)
             }
             other => Err(Error::unsupported(format!("FROM item {}", super::truncate(&other.to_string(), 40)))),
         }
@@ -515,6 +525,7 @@ impl Binder<'_> {
         &mut self,
         name: &str,
         args: &[ast::Expr],
+        ordinality: bool,
         alias: &Option<ast::TableAlias>,
     ) -> Result<(Plan, Scope)> {
         let (function, min, max) = crate::functions::TableFunction::lookup(name)
@@ -522,20 +533,28 @@ impl Binder<'_> {
         if args.len() < min || args.len() > max {
             return Err(Error::not_found("function", format!("{name}() with {} arguments", args.len())));
         }
-        let args = args.iter().map(|e| self.expr(e)).collect::<Result<Vec<_>>>()?;
-        let width = function.width(args.len());
+        // The arguments may read the enclosing query's row (`unnest(outer.col)` in a
+        // subquery): bound in a scope of their own, that row is at depth 1 where the scan
+        // evaluates them, and the query that holds this FROM is correlated.
+        self.push_scope(Scope::default());
+        let args = args.iter().map(|e| self.expr(e)).collect::<Result<Vec<_>>>();
+        self.from_correlated |= self.pop_scope();
+        let args = function.bind_args(args?);
+        let columns = function.width(args.len());
+        let width = columns + ordinality as usize;
         let alias_name = alias.as_ref().map(|a| ident(&a.name));
-        let column = match (&alias_name, width) {
+        let column = match (&alias_name, columns) {
             (Some(a), 1) => a.clone(),
             _ => function.name().to_string(),
         };
         let affinity = Affinity::of(function.column_type());
+        let numbered = ordinality.then(|| ("ordinality".to_string(), Affinity::of(braid_engine::DataType::Integer)));
         let scope = Scope::table(
             alias_name.as_deref().unwrap_or(function.name()),
-            (0..width).map(|_| (column.clone(), affinity)),
+            (0..columns).map(|_| (column.clone(), affinity)).chain(numbered),
             false,
         );
-        Ok((Plan::TableFunction { function, args, width }, rename_columns(scope, alias)))
+        Ok((Plan::TableFunction { function, args, width, ordinality }, rename_columns(scope, alias)))
     }
 
     /// A table, view or CTE by name; a name of `pg_catalog` is found before the user's
@@ -805,8 +824,13 @@ fn lift(e: Expr, group_by: &[Expr], aggregates: &mut Vec<AggregateCall>, groups:
         {
             return i;
         }
-        let call =
-            AggregateCall { function: AggregateFunction::AnyValue, args: vec![column], distinct: false, filter: None };
+        let call = AggregateCall {
+            function: AggregateFunction::AnyValue,
+            args: vec![column],
+            distinct: false,
+            filter: None,
+            order: vec![],
+        };
         groups
             + aggregates.iter().position(|a| *a == call).unwrap_or_else(|| {
                 aggregates.push(call);
@@ -840,6 +864,7 @@ fn lift(e: Expr, group_by: &[Expr], aggregates: &mut Vec<AggregateCall>, groups:
                 args: vec![e.clone()],
                 distinct: false,
                 filter: None,
+                order: vec![],
             };
             let i = aggregates.iter().position(|a| *a == call).unwrap_or_else(|| {
                 aggregates.push(call);
@@ -920,6 +945,27 @@ fn windows(input: Plan, exprs: Vec<Expr>) -> (Plan, Vec<Expr>) {
         })
         .collect();
     (Plan::Window { input: Box::new(input), calls }, exprs)
+}
+
+/// Lifts the set-returning calls of a SELECT list into a ProjectSet node below it: each
+/// call becomes a column of that node, which repeats its input row once per value.
+fn set_functions(input: Plan, exprs: Vec<Expr>) -> (Plan, Vec<Expr>) {
+    let width = input.width();
+    let mut calls: Vec<(crate::functions::TableFunction, Vec<Expr>)> = vec![];
+    let exprs = exprs
+        .into_iter()
+        .map(|e| {
+            e.transform(&mut |x| match x {
+                Expr::SetFunction(function, args) => {
+                    let label = Expr::SetFunction(function, args.clone()).to_string();
+                    calls.push((function, args));
+                    Expr::column(width + calls.len() - 1, label)
+                }
+                other => other,
+            })
+        })
+        .collect();
+    (Plan::ProjectSet { input: Box::new(input), calls }, exprs)
 }
 
 /// The operands and operators of a chain of compound selects, in text order.

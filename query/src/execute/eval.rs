@@ -175,7 +175,7 @@ pub(crate) fn eval(e: &Expr, row: &[Value], ctx: &Ctx) -> Result<Value> {
             let values = args.iter().map(|a| eval(a, row, ctx)).collect::<Result<Vec<_>>>()?;
             f.call(&values, ctx.session, ctx.txn)?
         }
-        Expr::Aggregate(_) | Expr::Window(_) => return Err(internal(e)),
+        Expr::Aggregate(_) | Expr::Window(_) | Expr::SetFunction(..) => return Err(internal(e)),
     })
 }
 

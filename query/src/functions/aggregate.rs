@@ -2,14 +2,20 @@
 //!
 //! Semantics are SQLite's: over no rows (or only NULLs) `count` is 0, `sum`, `avg`, `min`,
 //! `max` and `group_concat` are NULL, `total` is 0.0. `sum` of integers stays an integer
-//! and overflowing it is an error; `avg` and `total` are reals.
+//! and overflowing it is an error; `avg` and `total` are reals. PostgreSQL's `array_agg`
+//! (NULLs included, NULL over no rows), `bool_and` / `every` and `bool_or` are here too.
+//!
+//! An aggregate with `ORDER BY` inside its call (`string_agg(x, ',' ORDER BY y)`) gets its
+//! sort keys as extra trailing arguments: it keeps every row's arguments, and at the end
+//! sorts them and feeds them, keys dropped, to a plain accumulator of the same function.
+//! Only the order-sensitive aggregates are worth it; the others ignore the order anyway.
 
 use std::collections::HashSet;
 
 use braid_engine::Value;
 
 use crate::error::{DataError, Error, Result};
-use crate::value::{GroupKey, sort_cmp, to_f64_lossy, to_number, to_text};
+use crate::value::{GroupKey, array, sort_cmp, to_f64_lossy, to_number, to_text, truthy};
 
 /// An aggregate function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +31,15 @@ pub enum AggregateFunction {
     GroupConcat,
     /// Any one value of the group: a column named in a grouped SELECT but not in GROUP BY.
     AnyValue,
+    /// `array_agg(x)`: the values, NULLs included, as an array (NULL over no rows).
+    ArrayAgg,
+    /// What `ARRAY(SELECT …)` builds: `array_agg` of the subquery's column, but `{}` over
+    /// no rows. It has no name a query can call.
+    ArrayOf,
+    /// `bool_and(b)` / `every(b)`: whether every non-NULL input is true.
+    BoolAnd,
+    /// `bool_or(b)`: whether any input is true.
+    BoolOr,
 }
 
 impl AggregateFunction {
@@ -40,6 +55,9 @@ impl AggregateFunction {
             "max" if args == 1 => AggregateFunction::Max,
             "group_concat" | "string_agg" => AggregateFunction::GroupConcat,
             "any_value" => AggregateFunction::AnyValue,
+            "array_agg" => AggregateFunction::ArrayAgg,
+            "bool_and" | "every" => AggregateFunction::BoolAnd,
+            "bool_or" => AggregateFunction::BoolOr,
             _ => return None,
         })
     }
@@ -54,6 +72,10 @@ impl AggregateFunction {
             AggregateFunction::Max => "max",
             AggregateFunction::GroupConcat => "group_concat",
             AggregateFunction::AnyValue => "any_value",
+            AggregateFunction::ArrayAgg => "array_agg",
+            AggregateFunction::ArrayOf => "array",
+            AggregateFunction::BoolAnd => "bool_and",
+            AggregateFunction::BoolOr => "bool_or",
         }
     }
 }
@@ -65,6 +87,19 @@ pub struct Accumulator {
     state: State,
     /// Values seen, for DISTINCT aggregates.
     seen: Option<HashSet<GroupKey>>,
+    /// For an aggregate with ORDER BY: the rows kept until the end, and how to sort them.
+    sorted: Option<Sorted>,
+}
+
+/// One sort key's direction inside an aggregate call: descending, NULLs first.
+pub type KeyOrder = (bool, bool);
+
+#[derive(Debug, Clone)]
+struct Sorted {
+    /// One entry per trailing sort-key argument.
+    order: Vec<KeyOrder>,
+    rows: Vec<Vec<Value>>,
+    distinct: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +119,8 @@ enum State {
     Extreme(Value),
     Concat(Option<String>),
     Any(Option<Value>),
+    Array(Vec<Value>),
+    Bool(Option<bool>),
 }
 
 impl Accumulator {
@@ -97,20 +134,38 @@ impl Accumulator {
             AggregateFunction::Min | AggregateFunction::Max => State::Extreme(Value::Null),
             AggregateFunction::GroupConcat => State::Concat(None),
             AggregateFunction::AnyValue => State::Any(None),
+            AggregateFunction::ArrayAgg | AggregateFunction::ArrayOf => State::Array(vec![]),
+            AggregateFunction::BoolAnd | AggregateFunction::BoolOr => State::Bool(None),
         };
-        Accumulator { function, state, seen: distinct.then(HashSet::new) }
+        Accumulator { function, state, seen: distinct.then(HashSet::new), sorted: None }
+    }
+
+    /// An accumulator for a call with ORDER BY: its last `order.len()` arguments are the
+    /// sort keys.
+    pub fn ordered(function: AggregateFunction, distinct: bool, order: &[KeyOrder]) -> Self {
+        let mut acc = Accumulator::new(function, false);
+        if !order.is_empty() {
+            acc.sorted = Some(Sorted { order: order.to_vec(), rows: vec![], distinct });
+        } else if distinct {
+            acc.seen = Some(HashSet::new());
+        }
+        acc
     }
 
     /// Adds one row's arguments (`count(*)` passes none). Returns whether this row became
     /// the group's minimum or maximum (for `min` and `max`).
     pub fn add(&mut self, args: &[Value]) -> Result<bool> {
+        if let Some(sorted) = &mut self.sorted {
+            sorted.rows.push(args.to_vec());
+            return Ok(false);
+        }
         let Some(v) = args.first() else {
             if let State::Count(n) = &mut self.state {
                 *n += 1;
             }
             return Ok(false);
         };
-        if v.is_null() && !matches!(self.state, State::Any(_)) {
+        if v.is_null() && !matches!(self.state, State::Any(_) | State::Array(_)) {
             return Ok(false);
         }
         if let Some(seen) = &mut self.seen
@@ -178,6 +233,15 @@ impl Accumulator {
                     *any = Some(v.clone());
                 }
             }
+            State::Array(items) => items.push(v.clone()),
+            State::Bool(acc) => {
+                let Some(b) = truthy(v) else { return Ok(false) };
+                *acc = Some(match (self.function, *acc) {
+                    (AggregateFunction::BoolAnd, Some(a)) => a && b,
+                    (_, Some(a)) => a || b,
+                    (_, None) => b,
+                });
+            }
         }
         Ok(false)
     }
@@ -190,8 +254,11 @@ impl Accumulator {
     }
 
     /// The aggregate's value over what was added.
-    pub fn finish(&self) -> Value {
-        match &self.state {
+    pub fn finish(&self) -> Result<Value> {
+        if let Some(sorted) = &self.sorted {
+            return sorted.finish(self.function);
+        }
+        Ok(match &self.state {
             State::Count(n) => Value::Integer(*n),
             State::Sum { int, real, is_real, any } => match (self.function, *is_real, *any) {
                 (AggregateFunction::Total, false, _) => Value::Real(*int as f64),
@@ -204,7 +271,47 @@ impl Accumulator {
             State::Extreme(v) => v.clone(),
             State::Concat(s) => s.clone().map_or(Value::Null, Value::Text),
             State::Any(v) => v.clone().unwrap_or(Value::Null),
+            State::Array(items) if items.is_empty() && self.function == AggregateFunction::ArrayAgg => Value::Null,
+            State::Array(items) => {
+                let texts: Vec<Option<String>> =
+                    items.iter().map(|v| (!v.is_null()).then(|| array::element_text(v))).collect();
+                Value::Text(array::format(texts.iter().map(Option::as_deref)))
+            }
+            State::Bool(b) => b.map_or(Value::Null, Value::Boolean),
+        })
+    }
+}
+
+impl Sorted {
+    /// Sorts the kept rows by their trailing keys (stably: ties keep their input order) and
+    /// aggregates their leading arguments in that order.
+    fn finish(&self, function: AggregateFunction) -> Result<Value> {
+        let keys = self.order.len();
+        let mut order: Vec<usize> = (0..self.rows.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&self.rows[a], &self.rows[b]);
+            let (ka, kb) = (&a[a.len() - keys..], &b[b.len() - keys..]);
+            ka.iter()
+                .zip(kb)
+                .zip(&self.order)
+                .map(|((x, y), &(descending, nulls_first))| match (x.is_null(), y.is_null()) {
+                    (true, true) => std::cmp::Ordering::Equal,
+                    (true, false) if nulls_first => std::cmp::Ordering::Less,
+                    (true, false) => std::cmp::Ordering::Greater,
+                    (false, true) if nulls_first => std::cmp::Ordering::Greater,
+                    (false, true) => std::cmp::Ordering::Less,
+                    _ if descending => sort_cmp(x, y).reverse(),
+                    _ => sort_cmp(x, y),
+                })
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let mut plain = Accumulator::new(function, self.distinct);
+        for i in order {
+            let row = &self.rows[i];
+            plain.add(&row[..row.len() - keys])?;
         }
+        plain.finish()
     }
 }
 
@@ -217,7 +324,7 @@ mod tests {
         for v in values {
             acc.add(std::slice::from_ref(v))?;
         }
-        Ok(acc.finish())
+        acc.finish()
     }
 
     #[test]

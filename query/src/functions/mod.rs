@@ -6,8 +6,9 @@ mod scalar;
 mod session;
 mod table;
 
-pub use self::aggregate::{Accumulator, AggregateFunction};
+pub use self::aggregate::{Accumulator, AggregateFunction, KeyOrder};
 pub use self::scalar::ScalarFunction;
+pub(crate) use self::session::quote_ident;
 pub use self::table::{Rows as TableRows, TableFunction};
 
 /// SQL LIKE on its own, for callers that match names against a client's pattern (the

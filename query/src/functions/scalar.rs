@@ -74,6 +74,9 @@ pub enum ScalarFunction {
     /// privileges of its own to grant (the catalogs' `*acl` columns are NULL too, which
     /// pg_dump reads as "nothing granted beyond the default").
     AclDefault,
+    /// `pg_get_triggerdef(oid [, pretty])`: NULL, as for any OID `pg_trigger` does not list
+    /// (it lists none: Braid's triggers are not in the catalogs yet).
+    GetTriggerDef,
     /// `obj_description`, `col_description`, `shobj_description`: comments (none stored yet:
     /// NULL, as PostgreSQL gives for an object without one).
     Description,
@@ -100,6 +103,16 @@ pub enum ScalarFunction {
     ArrayContains,
     /// `array_remove(array, x)`: the array without the elements equal to `x`.
     ArrayRemove,
+    /// `array_length(array, dim)` and `array_upper(array, dim)`: the number of elements
+    /// along dimension 1 (arrays are one-dimensional and start at 1); NULL for an empty
+    /// array or another dimension, as in PostgreSQL.
+    ArrayLength,
+    /// `array_lower(array, dim)`: 1, or NULL for an empty array or another dimension.
+    ArrayLower,
+    /// `cardinality(array)`: the number of elements, 0 for an empty array.
+    Cardinality,
+    /// `pg_size_pretty(bytes)`: `8192 bytes`, `16 kB`, `3 MB`, … as PostgreSQL rounds them.
+    SizePretty,
     /// `json_build_object(k1, v1, …)`: a JSON object as text.
     JsonBuildObject,
     /// `pg_get_serial_sequence(table, column)`: the sequence a SERIAL column is filled from;
@@ -115,6 +128,12 @@ pub enum ScalarFunction {
     RegType,
     /// `x::regnamespace`: an OID kept, or a schema's name read as its OID (3F000 if none).
     RegNamespace,
+    /// `x::regclass::text`, and a `::regclass` result column: the relation's name for an
+    /// OID (the OID's digits if no relation has it), as PostgreSQL prints a regclass.
+    RegClassName,
+    /// The same for `::regtype` (`format_type`) and `::regnamespace` (the schema's name).
+    RegTypeName,
+    RegNamespaceName,
     /// `pg_get_userbyid(oid)`: the role's name (every object is owned by OID 10, the
     /// session's superuser).
     GetUserById,
@@ -172,6 +191,7 @@ impl ScalarFunction {
             "pg_encoding_to_char" => (EncodingToChar, 1, 1),
             "pg_is_in_recovery" => (InRecovery, 0, 0),
             "acldefault" => (AclDefault, 2, 2),
+            "pg_get_triggerdef" => (GetTriggerDef, 1, 2),
             "obj_description" | "shobj_description" | "col_description" => (Description, 1, 2),
             "pg_table_is_visible" | "pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible" => {
                 (IsVisible, 1, 1)
@@ -184,6 +204,10 @@ impl ScalarFunction {
             "pg_get_serial_sequence" => (SerialSequence, 2, 2),
             "array_to_string" => (ArrayToString, 2, 3),
             "array_remove" => (ArrayRemove, 2, 2),
+            "array_length" | "array_upper" => (ArrayLength, 2, 2),
+            "array_lower" => (ArrayLower, 2, 2),
+            "cardinality" => (Cardinality, 1, 1),
+            "pg_size_pretty" => (SizePretty, 1, 1),
             "pg_get_indexdef" => (GetIndexDef, 1, 3),
             "pg_get_constraintdef" => (GetConstraintDef, 1, 2),
             "pg_get_function_result" | "pg_get_function_arguments" | "pg_get_function_identity_arguments" => {
@@ -252,6 +276,7 @@ impl ScalarFunction {
             EncodingToChar => "pg_encoding_to_char",
             InRecovery => "pg_is_in_recovery",
             AclDefault => "acldefault",
+            GetTriggerDef => "pg_get_triggerdef",
             Description => "obj_description",
             IsVisible => "pg_table_is_visible",
             HasPrivilege => "has_table_privilege",
@@ -264,12 +289,19 @@ impl ScalarFunction {
             RegClass => "regclass",
             RegType => "regtype",
             RegNamespace => "regnamespace",
+            RegClassName => "regclass_name",
+            RegTypeName => "regtype_name",
+            RegNamespaceName => "regnamespace_name",
             JsonBuildObject => "json_build_object",
             SerialSequence => "pg_get_serial_sequence",
             ArrayToString => "array_to_string",
             ArrayIn => "array_in",
             ArrayContains => "array_contains",
             ArrayRemove => "array_remove",
+            ArrayLength => "array_length",
+            ArrayLower => "array_lower",
+            Cardinality => "cardinality",
+            SizePretty => "pg_size_pretty",
             GetIndexDef => "pg_get_indexdef",
             GetConstraintDef => "pg_get_constraintdef",
             FunctionInfo => "pg_get_function_result",
@@ -301,6 +333,7 @@ impl ScalarFunction {
                 | GetConstraintDef
                 | RegClass
                 | ToRegClass
+                | RegClassName
         )
     }
 
@@ -308,6 +341,12 @@ impl ScalarFunction {
     pub fn call(self, args: &[Value], session: &crate::session::Session, txn: &braid_engine::Txn) -> Result<Value> {
         if matches!(self, ScalarFunction::RegClass | ScalarFunction::ToRegClass) {
             return regclass(self, args, txn);
+        }
+        if self == ScalarFunction::RegClassName {
+            let Some(Value::Integer(oid)) = args.first() else { return Ok(args.first().cloned().unwrap_or_default()) };
+            let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(name, _)| name).collect();
+            let name = crate::source::system::relation_name(&txn.tables()?, &views, *oid);
+            return Ok(Value::Text(name.unwrap_or_else(|| oid.to_string())));
         }
         if matches!(self, ScalarFunction::GetIndexDef | ScalarFunction::GetConstraintDef) {
             if args.first().is_none_or(Value::is_null) {
@@ -373,7 +412,7 @@ impl ScalarFunction {
             QuoteIdent => Value::Text(super::session::quote_ident(&to_text(arg(0)))),
             EncodingToChar => Value::Text(if to_i64_lossy(arg(0)) == 6 { "UTF8" } else { "" }.into()),
             InRecovery => Value::Boolean(false),
-            AclDefault => Value::Null,
+            AclDefault | GetTriggerDef => Value::Null,
             Description => Value::Null,
             FormatType if arg(0).is_null() => Value::Null,
             FormatType => Value::Text(
@@ -412,6 +451,17 @@ impl ScalarFunction {
             SerialSequence => Value::Null,
             ToRegType if null_in => Value::Null,
             ToRegType => crate::source::system::type_oid_by_name(&to_text(arg(0))).map_or(Value::Null, Value::Integer),
+            RegClassName => return Err(Error::invalid("internal error: regclass_name() needs its session")),
+            RegTypeName | RegNamespaceName => match arg(0) {
+                Value::Integer(oid) => Value::Text(
+                    match self {
+                        RegTypeName => crate::source::system::format_type(*oid, -1),
+                        _ => crate::source::system::namespace_name(*oid).map(str::to_string),
+                    }
+                    .unwrap_or_else(|| oid.to_string()),
+                ),
+                other => other.clone(),
+            },
             RegType | RegNamespace if null_in => Value::Null,
             RegType | RegNamespace if matches!(arg(0), Value::Integer(_)) => arg(0).clone(),
             RegType => {
@@ -447,6 +497,18 @@ impl ScalarFunction {
                 Value::Text(crate::value::array::format(
                     items.iter().map(Option::as_deref).filter(|i| *i != x.as_deref()),
                 ))
+            }
+            SizePretty if null_in => Value::Null,
+            SizePretty => Value::Text(size_pretty(to_i64_lossy(arg(0)))),
+            ArrayLength | ArrayLower | Cardinality if null_in => Value::Null,
+            Cardinality => Value::Integer(crate::value::array::parse(&to_text(arg(0)))?.len() as i64),
+            ArrayLength | ArrayLower => {
+                let len = crate::value::array::parse(&to_text(arg(0)))?.len() as i64;
+                match (to_i64_lossy(arg(1)), len) {
+                    (1, 1..) if self == ArrayLower => Value::Integer(1),
+                    (1, 1..) => Value::Integer(len),
+                    _ => Value::Null,
+                }
             }
             ArrayIn if null_in => Value::Null,
             ArrayIn => {
@@ -664,12 +726,42 @@ fn regclass(f: ScalarFunction, args: &[Value], txn: &braid_engine::Txn) -> Resul
     }
 }
 
+/// PostgreSQL's `pg_size_pretty`: bytes below 10 kB, then the largest unit that keeps the
+/// number below 20 000, rounded half away from zero on the last bit shifted out.
+fn size_pretty(bytes: i64) -> String {
+    const LIMIT: i64 = 10 * 1024;
+    const LIMIT2: i64 = LIMIT * 2 - 1;
+    let half_rounded = |x: i64| (x + if x < 0 { -1 } else { 1 }) / 2;
+    if bytes.abs() < LIMIT {
+        return format!("{bytes} bytes");
+    }
+    // One extra bit kept for rounding.
+    let mut size = bytes >> 9;
+    for unit in ["kB", "MB", "GB", "TB"] {
+        if size.abs() < LIMIT2 {
+            return format!("{} {unit}", half_rounded(size));
+        }
+        size >>= 10;
+    }
+    format!("{} PB", half_rounded(size))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn text(s: &str) -> Value {
         Value::Text(s.into())
+    }
+
+    #[test]
+    fn sizes_print_as_postgresql_prints_them() {
+        assert_eq!(size_pretty(10_239), "10239 bytes");
+        assert_eq!(size_pretty(10_240), "10 kB");
+        assert_eq!(size_pretty(1_000_000), "977 kB");
+        assert_eq!(size_pretty(1_000_000_000), "954 MB");
+        assert_eq!(size_pretty(-1_000_000), "-977 kB");
+        assert_eq!(size_pretty(i64::MAX), "8192 PB");
     }
 
     #[test]

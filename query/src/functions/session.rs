@@ -60,7 +60,7 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session) -> Resu
 
 /// `quote_ident`: the name as is when it is a lower-case identifier that is not a keyword,
 /// else in double quotes with inner quotes doubled.
-pub(super) fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
         && !is_reserved(name);

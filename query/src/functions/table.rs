@@ -1,8 +1,9 @@
-//! Set-returning functions in FROM: `generate_series(start, stop [, step])` and
-//! `unnest(array [, array …])`.
+//! Set-returning functions: `generate_series(start, stop [, step])`,
+//! `unnest(array [, array …])` and `generate_subscripts(array, dim [, reverse])`.
 //!
-//! Each is a relation of its own (`Plan::TableFunction`), its arguments evaluated once when
-//! the scan starts. `generate_series` produces its rows as they are read, so
+//! In FROM each is a relation of its own (`Plan::TableFunction`), its arguments evaluated
+//! once when the scan starts; in a SELECT list each call is a column of a ProjectSet node,
+//! called once per input row. `generate_series` produces its rows as they are read, so
 //! `generate_series(1, 100000000)` costs no memory up front; `unnest` zips its arrays
 //! (in their text form, [`crate::value::array`]) into rows, the shorter ones padded with
 //! NULL, as PostgreSQL's multi-argument `unnest` in FROM does.
@@ -17,6 +18,10 @@ use crate::value::{array, to_i64_lossy, to_text};
 pub enum TableFunction {
     GenerateSeries,
     Unnest,
+    GenerateSubscripts,
+    /// `pg_partition_ancestors(regclass)`: the relation and the partitioned tables above it;
+    /// Braid has no partitions, so only the relation itself.
+    PartitionAncestors,
 }
 
 impl TableFunction {
@@ -26,6 +31,8 @@ impl TableFunction {
         Some(match name.strip_prefix("pg_catalog.").unwrap_or(&name) {
             "generate_series" => (TableFunction::GenerateSeries, 2, 3),
             "unnest" => (TableFunction::Unnest, 1, usize::MAX),
+            "generate_subscripts" => (TableFunction::GenerateSubscripts, 2, 3),
+            "pg_partition_ancestors" => (TableFunction::PartitionAncestors, 1, 1),
             _ => return None,
         })
     }
@@ -34,13 +41,27 @@ impl TableFunction {
         match self {
             TableFunction::GenerateSeries => "generate_series",
             TableFunction::Unnest => "unnest",
+            TableFunction::GenerateSubscripts => "generate_subscripts",
+            TableFunction::PartitionAncestors => "pg_partition_ancestors",
         }
+    }
+
+    /// The arguments as the function reads them: a relation argument is a `regclass`, the
+    /// OID a name or a number denotes.
+    pub fn bind_args(self, mut args: Vec<crate::plan::Expr>) -> Vec<crate::plan::Expr> {
+        if self == TableFunction::PartitionAncestors {
+            args = args
+                .into_iter()
+                .map(|a| crate::plan::Expr::Function(super::ScalarFunction::RegClass, vec![a]))
+                .collect();
+        }
+        args
     }
 
     /// How many columns it returns for `args` arguments.
     pub fn width(self, args: usize) -> usize {
         match self {
-            TableFunction::GenerateSeries => 1,
+            TableFunction::GenerateSeries | TableFunction::GenerateSubscripts | TableFunction::PartitionAncestors => 1,
             TableFunction::Unnest => args,
         }
     }
@@ -48,7 +69,9 @@ impl TableFunction {
     /// The type of its columns.
     pub fn column_type(self) -> DataType {
         match self {
-            TableFunction::GenerateSeries => DataType::Integer,
+            TableFunction::GenerateSeries | TableFunction::GenerateSubscripts | TableFunction::PartitionAncestors => {
+                DataType::Integer
+            }
             TableFunction::Unnest => DataType::Text,
         }
     }
@@ -70,6 +93,22 @@ impl TableFunction {
                     return Err(Error::data(DataError::InvalidParameterValue, "step size cannot equal zero"));
                 }
                 Ok(Rows::Series { next: to_i64_lossy(&args[0]), stop: to_i64_lossy(&args[1]), step })
+            }
+            TableFunction::PartitionAncestors => Ok(Rows::Listed(
+                args.iter().filter(|a| !a.is_null()).map(|a| vec![a.clone()]).collect::<Vec<_>>().into_iter(),
+            )),
+            // Arrays start at 1 and have one dimension: other dimensions have no subscripts.
+            TableFunction::GenerateSubscripts => {
+                let len = match (&args[0], to_i64_lossy(&args[1])) {
+                    (Value::Null, _) | (_, i64::MIN..=0 | 2..) => 0,
+                    (a, _) => array::parse(&to_text(a))?.len() as i64,
+                };
+                let reverse = args.get(2).is_some_and(|r| crate::value::truthy(r) == Some(true));
+                Ok(if reverse {
+                    Rows::Series { next: len, stop: 1, step: -1 }
+                } else {
+                    Rows::Series { next: 1, stop: len, step: 1 }
+                })
             }
             TableFunction::Unnest => {
                 let arrays: Vec<Vec<Option<String>>> = args

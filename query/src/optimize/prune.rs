@@ -79,6 +79,12 @@ fn with_needed(plan: Plan, needed: &Needed) -> Plan {
             let n = input_needs(exprs, width, &below);
             Plan::Window { input: Box::new(with_needed(*input, &n)), calls }
         }
+        Plan::ProjectSet { input, calls } => {
+            let width = input.width();
+            let below: Needed = needed.iter().copied().filter(|&c| c < width).collect();
+            let n = input_needs(calls.iter().flat_map(|(_, args)| args), width, &below);
+            Plan::ProjectSet { input: Box::new(with_needed(*input, &n)), calls }
+        }
         Plan::Limit { input, limit, offset } => {
             Plan::Limit { input: Box::new(with_needed(*input, needed)), limit, offset }
         }

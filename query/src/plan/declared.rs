@@ -29,6 +29,8 @@ pub fn columns(plan: &Plan) -> Option<Vec<Option<DeclaredType>>> {
 pub fn expr(e: &Expr, input: &[Option<DeclaredType>]) -> Option<DeclaredType> {
     match e {
         Expr::Column { depth: 0, index, .. } => input.get(*index).copied().flatten(),
+        // `ARRAY(SELECT …)` and a scalar subquery of a column: its one column's type.
+        Expr::ScalarSubquery(s) => columns(&s.plan)?.first().copied().flatten(),
         _ => None,
     }
 }
@@ -57,10 +59,19 @@ impl Pass {
                 exprs.iter().map(|e| expr(e, &input)).collect()
             }
             Plan::Aggregate { input, group_by, aggregates } => {
+                let plan_input = input;
                 let input = self.plan(input).unwrap_or_default();
                 let mut out: Vec<_> = group_by.iter().map(|e| expr(e, &input)).collect();
-                out.extend(aggregates.iter().map(|a| match (a.function, a.args.as_slice()) {
-                    (AggregateFunction::Min | AggregateFunction::Max, [arg]) => expr(arg, &input),
+                out.extend(aggregates.iter().map(|a| match (a.function, a.args.first()) {
+                    (AggregateFunction::Min | AggregateFunction::Max, Some(arg)) => expr(arg, &input),
+                    (AggregateFunction::ArrayAgg | AggregateFunction::ArrayOf, Some(arg)) => {
+                        let element = expr(arg, &input)
+                            .or_else(|| {
+                                super::types::expr_type(plan_input, arg).map(crate::value::declared::of_storage)
+                            })
+                            .unwrap_or(crate::value::declared::of_storage(braid_engine::DataType::Text));
+                        crate::value::declared::array_of(element)
+                    }
                     _ => None,
                 }));
                 out
@@ -71,6 +82,11 @@ impl Pass {
                 out
             }
             Plan::Window { input, calls } => {
+                let mut out = self.plan(input)?;
+                out.extend(calls.iter().map(|_| None));
+                out
+            }
+            Plan::ProjectSet { input, calls } => {
                 let mut out = self.plan(input)?;
                 out.extend(calls.iter().map(|_| None));
                 out
@@ -100,7 +116,8 @@ impl Pass {
                 }
                 self.plan(input)?
             }
-            Plan::Values { .. } | Plan::SystemScan { .. } | Plan::TableFunction { .. } => return None,
+            // Their columns have no declared types.
+            Plan::Values { .. } | Plan::SystemScan { .. } | Plan::TableFunction { .. } => vec![None; plan.width()],
         })
     }
 }

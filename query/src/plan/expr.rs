@@ -126,6 +126,9 @@ pub struct AggregateCall {
     pub distinct: bool,
     /// `FILTER (WHERE …)`: only rows for which it is true are aggregated.
     pub filter: Option<Box<Expr>>,
+    /// `ORDER BY` inside the call: one direction per sort key, the keys being the last
+    /// `order.len()` entries of `args` (see [`crate::functions::aggregate`]).
+    pub order: Vec<crate::functions::KeyOrder>,
 }
 
 /// A statement parameter: `$n` / `?` by position (zero-based), `:name` by name.
@@ -208,6 +211,9 @@ pub enum Expr {
     Aggregate(Box<AggregateCall>),
     /// Only between binding and planning: becomes a column of a Window node.
     Window(Box<WindowCall>),
+    /// A set-returning function in a SELECT list (`SELECT unnest(a) …`). Only between
+    /// binding and planning: becomes a column of a ProjectSet node.
+    SetFunction(crate::functions::TableFunction, Vec<Expr>),
 }
 
 impl Expr {
@@ -232,6 +238,7 @@ impl Expr {
                     | Expr::ScalarSubquery(_)
                     | Expr::Aggregate(_)
                     | Expr::Window(_)
+                    | Expr::SetFunction(..)
             ) || matches!(e, Expr::Function(f, _) if !f.is_deterministic())
             {
                 constant = false;
@@ -251,6 +258,13 @@ impl Expr {
     pub fn has_window(&self) -> bool {
         let mut found = false;
         self.walk(&mut |e| found |= matches!(e, Expr::Window(_)));
+        found
+    }
+
+    /// Whether the expression holds a set-returning function call.
+    pub fn has_set_function(&self) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| found |= matches!(e, Expr::SetFunction(..)));
         found
     }
 
@@ -293,7 +307,7 @@ impl Expr {
                 v.extend(otherwise.as_deref());
                 v
             }
-            Expr::Function(_, args) => args.iter().collect(),
+            Expr::Function(_, args) | Expr::SetFunction(_, args) => args.iter().collect(),
             Expr::Aggregate(call) => call.args.iter().chain(call.filter.as_deref()).collect(),
             Expr::Window(call) => {
                 call.args.iter().chain(&call.partition_by).chain(call.order_by.iter().map(|k| &k.expr)).collect()
@@ -340,6 +354,9 @@ impl Expr {
                 otherwise: otherwise.map(|o| t(o, f)),
             },
             Expr::Function(func, args) => Expr::Function(func, args.into_iter().map(|e| e.transform(f)).collect()),
+            Expr::SetFunction(func, args) => {
+                Expr::SetFunction(func, args.into_iter().map(|e| e.transform(f)).collect())
+            }
             Expr::Aggregate(mut call) => {
                 call.args = std::mem::take(&mut call.args).into_iter().map(|e| e.transform(f)).collect();
                 call.filter = call.filter.take().map(|e| t(e, f));
@@ -470,6 +487,11 @@ impl fmt::Display for Expr {
             Expr::Cast(e, t) => write!(f, "CAST({e} AS {t})"),
             Expr::Affinity(e, _) => write!(f, "{e}"),
             Expr::Function(func, args) => {
+                write!(f, "{}(", func.name())?;
+                list(f, args)?;
+                f.write_str(")")
+            }
+            Expr::SetFunction(func, args) => {
                 write!(f, "{}(", func.name())?;
                 list(f, args)?;
                 f.write_str(")")

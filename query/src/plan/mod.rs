@@ -65,11 +65,13 @@ pub enum Plan {
         width: usize,
     },
     /// The rows of a set-returning function in FROM (`generate_series`, `unnest`), its
-    /// arguments evaluated when the scan starts.
+    /// arguments evaluated when the scan starts. `WITH ORDINALITY` appends each row's
+    /// number, from 1 (it is counted in `width`).
     TableFunction {
         function: crate::functions::TableFunction,
         args: Vec<Expr>,
         width: usize,
+        ordinality: bool,
     },
     /// Rows of a table in rowid order: its columns, then the rowid. With `read`, only
     /// those columns are decoded; the others are NULL (nothing above reads them).
@@ -129,6 +131,14 @@ pub enum Plan {
     Sort {
         input: Box<Plan>,
         keys: Vec<SortKey>,
+    },
+    /// Set-returning functions of a SELECT list: for each input row, the calls' values side
+    /// by side, one output row per value of the longest (the others padded with NULL), each
+    /// the input row with one column per call appended. A row whose calls all return
+    /// nothing is dropped, as in PostgreSQL.
+    ProjectSet {
+        input: Box<Plan>,
+        calls: Vec<(crate::functions::TableFunction, Vec<Expr>)>,
     },
     /// Appends one column per window function call to each input row.
     Window {
@@ -199,6 +209,7 @@ impl Plan {
             | Plan::With { input, .. } => input.width(),
             Plan::Project { exprs, .. } => exprs.len(),
             Plan::Window { input, calls } => input.width() + calls.len(),
+            Plan::ProjectSet { input, calls } => input.width() + calls.len(),
             Plan::Aggregate { group_by, aggregates, .. } => group_by.len() + aggregates.len(),
             Plan::NestedLoopJoin { left, right, .. } | Plan::HashJoin { left, right, .. } => {
                 left.width() + right.width()
@@ -221,6 +232,7 @@ impl Plan {
             | Plan::Aggregate { input, .. }
             | Plan::Sort { input, .. }
             | Plan::Window { input, .. }
+            | Plan::ProjectSet { input, .. }
             | Plan::Limit { input, .. }
             | Plan::TopN { input, .. }
             | Plan::Distinct { input } => vec![input],
@@ -325,6 +337,11 @@ impl Plan {
                 let calls: Vec<String> = calls.iter().map(|c| Expr::Window(Box::new(c.clone())).to_string()).collect();
                 format!("Window: {}", calls.join(", "))
             }
+            Plan::ProjectSet { calls, .. } => {
+                let calls: Vec<String> =
+                    calls.iter().map(|(f, args)| Expr::SetFunction(*f, args.clone()).to_string()).collect();
+                format!("ProjectSet: {}", calls.join(", "))
+            }
             Plan::Limit { limit, offset, .. } => {
                 let mut s = "Limit:".to_string();
                 if let Some(l) = limit {
@@ -394,6 +411,7 @@ impl Plan {
             }
             Plan::Sort { input, keys } => Plan::Sort { input: b(input), keys },
             Plan::Window { input, calls } => Plan::Window { input: b(input), calls },
+            Plan::ProjectSet { input, calls } => Plan::ProjectSet { input: b(input), calls },
             Plan::Limit { input, limit, offset } => Plan::Limit { input: b(input), limit, offset },
             Plan::TopN { input, keys, limit, offset } => Plan::TopN { input: b(input), keys, limit, offset },
             Plan::Distinct { input } => Plan::Distinct { input: b(input) },
@@ -425,9 +443,14 @@ impl Plan {
         let mut all = |v: Vec<Expr>| v.into_iter().map(&mut *f).collect::<Vec<_>>();
         match self {
             Plan::Values { rows, width } => Plan::Values { rows: rows.into_iter().map(&mut all).collect(), width },
-            Plan::TableFunction { function, args, width } => Plan::TableFunction { function, args: all(args), width },
+            Plan::TableFunction { function, args, width, ordinality } => {
+                Plan::TableFunction { function, args: all(args), width, ordinality }
+            }
             Plan::Filter { input, predicate } => Plan::Filter { input, predicate: f(predicate) },
             Plan::Project { input, exprs } => Plan::Project { input, exprs: all(exprs) },
+            Plan::ProjectSet { input, calls } => {
+                Plan::ProjectSet { input, calls: calls.into_iter().map(|(func, args)| (func, all(args))).collect() }
+            }
             Plan::Aggregate { input, group_by, aggregates } => {
                 let group_by = all(group_by);
                 let aggregates = aggregates

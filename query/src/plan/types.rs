@@ -135,6 +135,13 @@ impl Statement {
     }
 }
 
+/// The type of expression `e` over the rows of `input`, if it has one.
+pub(super) fn expr_type(input: &Plan, e: &Expr) -> Option<DataType> {
+    let mut cx = Context::default();
+    let row = cx.plan(input);
+    cx.expr(e, &row).known()
+}
+
 impl Plan {
     /// The type of each output column, `None` where no single type is certain.
     pub fn column_types(&self) -> Vec<Option<DataType>> {
@@ -232,6 +239,14 @@ impl Context {
                 keys.iter().for_each(|k| _ = self.expr(&k.expr, &types));
                 types
             }
+            Plan::ProjectSet { input, calls } => {
+                let mut types = self.plan(input);
+                for (f, args) in calls {
+                    args.iter().for_each(|a| _ = self.expr(a, &types));
+                    types.push(Known(f.column_type()));
+                }
+                types
+            }
             Plan::Window { input, calls } => {
                 let mut types = self.plan(input);
                 let added: Vec<_> = calls.iter().map(|c| self.window(c, &types)).collect();
@@ -262,9 +277,11 @@ impl Context {
             Plan::SystemScan { table, .. } => {
                 table.columns.iter().map(|(_, t)| Known(*t)).chain([Known(DataType::Integer)]).collect()
             }
-            Plan::TableFunction { function, args, width } => {
+            Plan::TableFunction { function, args, width, ordinality } => {
                 args.iter().for_each(|e| _ = self.expr(e, &[]));
-                vec![Known(function.column_type()); *width]
+                let mut types = vec![Known(function.column_type()); *width - *ordinality as usize];
+                types.extend(ordinality.then_some(Known(DataType::Integer)));
+                types
             }
             Plan::With { ctes, input } => {
                 for cte in ctes {
@@ -445,6 +462,10 @@ impl Context {
             Expr::Function(f, args) => self.function(*f, args, input),
             Expr::Aggregate(call) => self.aggregate(call, input),
             Expr::Window(call) => self.window(call, input),
+            Expr::SetFunction(f, args) => {
+                args.iter().for_each(|a| _ = self.expr(a, input));
+                Known(f.column_type())
+            }
         }
     }
 
@@ -512,12 +533,17 @@ impl Context {
             | F::Description
             | F::FormatType
             | F::GetExpr => Known(Text),
+            F::ArrayLength | F::ArrayLower | F::Cardinality => Known(Integer),
             F::BackendPid | F::ToRegType | F::ToRegClass | F::RegClass | F::RegType | F::RegNamespace => Known(Integer),
             F::Now | F::ClockTimestamp | F::CurrentDate => Known(DataType::Timestamp),
             F::IsVisible | F::HasPrivilege | F::RegexMatch | F::InRecovery | F::ArrayContains => {
                 Known(DataType::Boolean)
             }
             F::JsonBuildObject
+            | F::RegClassName
+            | F::RegTypeName
+            | F::RegNamespaceName
+            | F::SizePretty
             | F::SerialSequence
             | F::FunctionInfo
             | F::GetUserById
@@ -525,6 +551,7 @@ impl Context {
             | F::ArrayIn
             | F::ArrayRemove
             | F::AclDefault
+            | F::GetTriggerDef
             | F::GetIndexDef
             | F::GetConstraintDef => Known(Text),
             F::Round => Known(Real),
@@ -583,7 +610,8 @@ fn aggregate_type(f: AggregateFunction, arg: Inferred) -> Inferred {
             _ => Any,
         },
         AggregateFunction::Min | AggregateFunction::Max | AggregateFunction::AnyValue => arg,
-        AggregateFunction::GroupConcat => Known(Text),
+        AggregateFunction::GroupConcat | AggregateFunction::ArrayAgg | AggregateFunction::ArrayOf => Known(Text),
+        AggregateFunction::BoolAnd | AggregateFunction::BoolOr => Known(DataType::Boolean),
     }
 }
 

@@ -11,7 +11,10 @@
 //! `NULL`, in any case, is a NULL). `int2vector`'s form, numbers separated by spaces
 //! without braces, is read too.
 
+use braid_engine::Value;
+
 use crate::error::{DataError, Error, Result};
+use crate::value::to_text;
 
 fn malformed(text: &str) -> Error {
     Error::data(DataError::InvalidTextRepresentation, format!("malformed array literal: \"{text}\""))
@@ -73,6 +76,23 @@ pub fn parse(text: &str) -> Result<Vec<Option<String>>> {
             Some(',') => {}
             Some(_) => return Err(malformed(text)),
         }
+    }
+}
+
+/// An element's text inside an array, as PostgreSQL writes it: booleans `t` / `f`, reals
+/// in their shortest form, bytes as `\x…` hex.
+pub fn element_text(v: &Value) -> String {
+    match v {
+        Value::Boolean(b) => if *b { "t" } else { "f" }.to_string(),
+        Value::Real(r) if r.is_nan() => "NaN".to_string(),
+        Value::Real(r) if r.is_infinite() => if *r > 0.0 { "Infinity" } else { "-Infinity" }.to_string(),
+        Value::Real(r) => r.to_string(),
+        Value::Blob(b) => {
+            let mut out = String::from("\\x");
+            b.iter().for_each(|byte| out.push_str(&format!("{byte:02x}")));
+            out
+        }
+        other => to_text(other),
     }
 }
 

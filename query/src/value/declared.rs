@@ -35,7 +35,9 @@
 //! | uuid, json, jsonb                         | 2950, 114, 3802 | TEXT | -1   |
 //!
 //! Not yet kept apart (their columns take the storage type's own): `numeric` (stored as
-//! REAL until an exact decimal exists), `time`, `interval`, arrays.
+//! REAL until an exact decimal exists), `time`, `interval`. Arrays are TEXT in their
+//! PostgreSQL text form ([`super::array`]); a query's array results (`array_agg`,
+//! `ARRAY(SELECT …)`) carry their array type ([`array_of`]) so that drivers decode lists.
 //!
 //! `char(n)` is checked for length but not padded with spaces, and compares as text.
 
@@ -59,6 +61,41 @@ pub const TIMESTAMP: u32 = 1114;
 pub const TIMESTAMPTZ: u32 = 1184;
 pub const UUID: u32 = 2950;
 pub const JSONB: u32 = 3802;
+
+/// PostgreSQL's array types of the element types Braid lists in `pg_type`: (element,
+/// array) OIDs.
+const ARRAYS: &[(u32, u32)] = &[
+    (BOOL, 1000),
+    (BYTEA, 1001),
+    (19, 1003), // name
+    (INT2, 1005),
+    (INT4, 1007),
+    (TEXT, 1009),
+    (BPCHAR, 1014),
+    (VARCHAR, 1015),
+    (INT8, 1016),
+    (FLOAT4, 1021),
+    (FLOAT8, 1022),
+    (26, 1028), // oid
+    (TIMESTAMP, 1115),
+    (DATE, 1182),
+    (TIMESTAMPTZ, 1185),
+    (JSON, 199),
+    (UUID, 2951),
+    (JSONB, 3807),
+];
+
+/// The array type whose elements are `element` (`int4` → `_int4`), if there is one; the
+/// element's modifier stays with it, as in `pg_attribute`.
+pub fn array_of(element: DeclaredType) -> Option<DeclaredType> {
+    let &(_, oid) = ARRAYS.iter().find(|(e, _)| *e == element.oid)?;
+    Some(DeclaredType { oid, typmod: element.typmod })
+}
+
+/// The element type's OID of array type `oid`, if it is one.
+pub fn element_of(oid: u32) -> Option<u32> {
+    ARRAYS.iter().find(|(_, a)| *a == oid).map(|(e, _)| *e)
+}
 
 /// Microseconds in a day.
 const DAY_MICROS: i64 = 86_400_000_000;

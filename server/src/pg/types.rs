@@ -14,6 +14,9 @@
 //! `int4` in 2 / 4 bytes, `float4` as an IEEE single, `date` as days since 2000-01-01 (4
 //! bytes), `timestamp` like `timestamptz` but printed without a zone, `uuid` as 16 bytes,
 //! `jsonb` as a version byte and the text, `varchar` / `bpchar` / `json` as text.
+//! Arrays (`array_agg`, `ARRAY(SELECT …)`: `_text`, `_int4`, …) are TEXT in PostgreSQL's
+//! text form; in binary they go out as PostgreSQL's one-dimensional array: dimensions,
+//! NULL flag, element OID, length and lower bound 1, then each element in binary.
 //!
 //! A column whose type the planner cannot promise (`coalesce(1, 'a')`) goes out as `text`,
 //! each value in its text form. Values are written straight into the `DataRow` buffer: no
@@ -104,11 +107,15 @@ fn as_bool(value: &Value, ty: &Type) -> Result<bool, TypeError> {
 }
 
 fn encode_binary(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), TypeError> {
+    if let Some(element) = braid::value::declared::element_of(ty.oid()).and_then(Type::from_oid) {
+        return encode_array(buf, value, &element);
+    }
     match *ty {
         Type::INT8 => buf.put_i64(as_int(value, ty)?),
         Type::INT4 => buf.put_i32(i32::try_from(as_int(value, ty)?).map_err(|_| mismatch(value, ty))?),
         Type::INT2 => buf.put_i16(i16::try_from(as_int(value, ty)?).map_err(|_| mismatch(value, ty))?),
         Type::FLOAT8 => buf.put_f64(as_real(value, ty)?),
+        Type::OID => buf.put_u32(u32::try_from(as_int(value, ty)?).map_err(|_| mismatch(value, ty))?),
         Type::FLOAT4 => buf.put_f32(as_real(value, ty)? as f32),
         Type::BOOL => buf.put_u8(as_bool(value, ty)? as u8),
         Type::TIMESTAMPTZ | Type::TIMESTAMP => buf.put_i64(as_int(value, ty)?.saturating_sub(PG_EPOCH_MICROS)),
@@ -140,7 +147,7 @@ fn encode_text(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), TypeE
     use std::fmt::Write as _;
     let mut w = Writer(buf);
     match *ty {
-        Type::INT8 | Type::INT4 | Type::INT2 => _ = write!(w, "{}", as_int(value, ty)?),
+        Type::INT8 | Type::INT4 | Type::INT2 | Type::OID => _ = write!(w, "{}", as_int(value, ty)?),
         Type::FLOAT8 => write_float(&mut w, as_real(value, ty)?),
         Type::FLOAT4 => write_float(&mut w, as_real(value, ty)?),
         Type::BOOL => w.0.put_u8(if as_bool(value, ty)? { b't' } else { b'f' }),
@@ -153,6 +160,36 @@ fn encode_text(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), TypeE
             _ => return Err(mismatch(value, ty)),
         },
         _ => write_text(w.0, value),
+    }
+    Ok(())
+}
+
+/// An array value (its text form) in PostgreSQL's binary array format.
+fn encode_array(buf: &mut BytesMut, value: &Value, element: &Type) -> Result<(), TypeError> {
+    let Value::Text(text) = value else { return Err(mismatch(value, element)) };
+    let items = braid::value::array::parse(text).map_err(|e| TypeError(e.to_string()))?;
+    buf.put_i32(if items.is_empty() { 0 } else { 1 });
+    buf.put_i32(items.iter().any(Option::is_none) as i32);
+    buf.put_u32(element.oid());
+    if !items.is_empty() {
+        buf.put_i32(i32::try_from(items.len()).map_err(|_| mismatch(value, element))?);
+        buf.put_i32(1);
+    }
+    for item in items {
+        let item = match item {
+            None => Value::Null,
+            Some(s) => match *element {
+                Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => {
+                    Value::Integer(s.trim().parse().map_err(|_| mismatch(&Value::Text(s.clone()), element))?)
+                }
+                Type::FLOAT4 | Type::FLOAT8 => {
+                    Value::Real(parse_float(&s).ok_or_else(|| mismatch(&Value::Text(s.clone()), element))?)
+                }
+                Type::BOOL => Value::Boolean(matches!(s.as_str(), "t" | "true" | "1")),
+                _ => Value::Text(s),
+            },
+        };
+        encode(buf, &item, element, FieldFormat::Binary)?;
     }
     Ok(())
 }

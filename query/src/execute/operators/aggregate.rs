@@ -37,7 +37,7 @@ impl<'a> Aggregate<'a> {
     }
 
     fn accumulators(&self) -> Vec<Accumulator> {
-        self.aggregates.iter().map(|a| Accumulator::new(a.function, a.distinct)).collect()
+        self.aggregates.iter().map(|a| Accumulator::ordered(a.function, a.distinct, &a.order)).collect()
     }
 }
 
@@ -92,7 +92,7 @@ impl Operator for Aggregate<'_> {
             // One group, even over no rows: no key to read or hash per row.
             let mut accs = this.accumulators();
             input.for_each_row(&mut |row| this.add_row(&mut accs, row, &mut args))?;
-            return Ok(Some(vec![accs.iter().map(Accumulator::finish).collect()]));
+            return Ok(Some(vec![accs.iter().map(Accumulator::finish).collect::<Result<_>>()?]));
         }
         let mut groups: GroupTable<Vec<Accumulator>> = GroupTable::default();
         let mut key = RowKey::new(this.group_by);
@@ -103,10 +103,12 @@ impl Operator for Aggregate<'_> {
         let mut rows: Vec<Row> = groups
             .into_entries()
             .map(|(mut row, accs)| {
-                row.extend(accs.iter().map(Accumulator::finish));
-                row
+                for acc in &accs {
+                    row.push(acc.finish()?);
+                }
+                Ok(row)
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let width = self.group_by.len();
         rows.sort_by(|a, b| {
             a[..width]

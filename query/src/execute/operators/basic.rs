@@ -1,4 +1,4 @@
-//! Filter, Project, Limit and Distinct.
+//! Filter, Project, ProjectSet, Limit and Distinct.
 
 use braid_engine::Value;
 
@@ -38,6 +38,44 @@ impl Operator for Filter<'_> {
     fn for_each_row(&mut self, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<()> {
         let (predicate, ctx) = (self.predicate, self.ctx);
         self.input.for_each_row(&mut |row| if matches(predicate, row, ctx)? { f(row) } else { Ok(()) })
+    }
+}
+
+/// Repeats each input row once per value of the set-returning calls beside it (see
+/// [`crate::plan::Plan::ProjectSet`]).
+pub(super) struct ProjectSet<'a> {
+    pub input: Stream<'a>,
+    pub calls: &'a [(crate::functions::TableFunction, Vec<Expr>)],
+    pub ctx: &'a Ctx<'a>,
+}
+
+impl Operator for ProjectSet<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        while let Some(batch) = self.input.next_batch()? {
+            let mut out = vec![];
+            for row in batch {
+                let mut columns = Vec::with_capacity(self.calls.len());
+                for (function, args) in self.calls {
+                    let args = args.iter().map(|a| eval(a, &row, self.ctx)).collect::<Result<Vec<_>>>()?;
+                    // Each call here returns one column.
+                    let values: Vec<Value> = function
+                        .rows(&args)?
+                        .map(|mut r| if r.is_empty() { Value::Null } else { r.swap_remove(0) })
+                        .collect();
+                    columns.push(values);
+                }
+                let longest = columns.iter().map(Vec::len).max().unwrap_or(0);
+                for i in 0..longest {
+                    let mut r = row.clone();
+                    r.extend(columns.iter().map(|c| c.get(i).cloned().unwrap_or(Value::Null)));
+                    out.push(r);
+                }
+            }
+            if !out.is_empty() {
+                return Ok(Some(out));
+            }
+        }
+        Ok(None)
     }
 }
 

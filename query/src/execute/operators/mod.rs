@@ -172,7 +172,9 @@ fn build_node<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>, wanted: Option<usize>) -> Re
     let input = |p: &'a Plan| build(p, ctx);
     let op: BoxedOperator<'a> = match plan {
         Plan::Values { rows, .. } => Box::new(scan::Values::new(rows, ctx)),
-        Plan::TableFunction { function, args, .. } => Box::new(scan::FunctionScan::new(*function, args, ctx)?),
+        Plan::TableFunction { function, args, ordinality, .. } => {
+            Box::new(scan::FunctionScan::new(*function, args, *ordinality, ctx)?)
+        }
         Plan::Scan { table, rowids, reverse, read, .. } => {
             scan::table_scan(table, rowids, *reverse, read.as_deref(), wanted, ctx)?
         }
@@ -212,6 +214,7 @@ fn build_node<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>, wanted: Option<usize>) -> Re
         )?),
         Plan::Sort { input: i, keys } => Box::new(sort::Sort::new(input(i)?, keys, None, ctx)),
         Plan::Window { input: i, calls } => Box::new(window::Window::new(input(i)?, calls, ctx)),
+        Plan::ProjectSet { input: i, calls } => Box::new(basic::ProjectSet { input: input(i)?, calls, ctx }),
         Plan::TopN { input: i, keys, limit, offset } => {
             Box::new(sort::Sort::new(input(i)?, keys, Some((limit, offset.as_ref())), ctx))
         }

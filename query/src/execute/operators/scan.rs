@@ -425,18 +425,26 @@ impl Operator for Values<'_> {
 /// The rows of a set-returning function, a batch at a time.
 pub(super) struct FunctionScan {
     rows: crate::functions::TableRows,
+    /// `WITH ORDINALITY`: the number the next row gets.
+    ordinal: Option<i64>,
 }
 
 impl FunctionScan {
-    pub fn new(function: crate::functions::TableFunction, args: &[Expr], ctx: &Ctx) -> Result<Self> {
+    pub fn new(function: crate::functions::TableFunction, args: &[Expr], ordinality: bool, ctx: &Ctx) -> Result<Self> {
         let args = args.iter().map(|e| eval(e, &[], ctx)).collect::<Result<Vec<_>>>()?;
-        Ok(FunctionScan { rows: function.rows(&args)? })
+        Ok(FunctionScan { rows: function.rows(&args)?, ordinal: ordinality.then_some(1) })
     }
 }
 
 impl Operator for FunctionScan {
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
-        let batch: Vec<Row> = self.rows.by_ref().take(1024).collect();
+        let mut batch: Vec<Row> = self.rows.by_ref().take(1024).collect();
+        if let Some(n) = &mut self.ordinal {
+            for row in &mut batch {
+                row.push(Value::Integer(*n));
+                *n += 1;
+            }
+        }
         Ok((!batch.is_empty()).then_some(batch))
     }
 }

@@ -194,13 +194,13 @@ fn partition(
                         feed(acc, *upto)?;
                         *upto += 1;
                     }
-                    acc.finish()
+                    acc.finish()?
                 } else {
                     let mut acc = Accumulator::new(function, call.distinct);
                     for k in s..e {
                         feed(&mut acc, k)?;
                     }
-                    acc.finish()
+                    acc.finish()?
                 }
             }
         };

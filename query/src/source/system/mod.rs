@@ -144,6 +144,7 @@ const CATALOG_OIDS: &[(&str, i64)] = &[
     ("pg_proc", 1255),
     ("pg_class", 1259),
     ("pg_authid", 1260),
+    ("pg_auth_members", 1261),
     ("pg_database", 1262),
     ("pg_am", 2601),
     ("pg_attrdef", 2604),
@@ -222,6 +223,37 @@ pub fn relation_oid(tables: &[TableDef], views: &[String], name: &str) -> Option
     let mut sorted: Vec<&String> = views.iter().collect();
     sorted.sort();
     sorted.iter().position(|v| *v == name).map(|i| VIEW_OID_BASE + i as i64)
+}
+
+/// `oid::regclass` as text: the name of the relation with this OID, quoted if it needs
+/// quotes and qualified where the search path would not find it; `None` if there is none.
+pub fn relation_name(tables: &[TableDef], views: &[String], oid: i64) -> Option<String> {
+    use crate::functions::quote_ident;
+    if let Some(t) = all().find(|t| system_oid(t) == oid) {
+        return Some(if t.schema == "pg_catalog" { t.name.to_string() } else { t.qualified_name() });
+    }
+    for t in tables {
+        if table_oid(t) == oid {
+            return Some(quote_ident(&t.name));
+        }
+        if let Some(name) = pg_catalog::index_name(t, oid) {
+            return Some(quote_ident(&name));
+        }
+    }
+    let mut sorted: Vec<&String> = views.iter().collect();
+    sorted.sort();
+    let i = usize::try_from(oid.checked_sub(VIEW_OID_BASE)?).ok()?;
+    sorted.get(i).map(|v| quote_ident(v))
+}
+
+/// `oid::regnamespace` as text: the schema's name.
+pub fn namespace_name(oid: i64) -> Option<&'static str> {
+    match oid {
+        PUBLIC_OID => Some("public"),
+        PG_CATALOG_OID => Some("pg_catalog"),
+        INFORMATION_SCHEMA_OID => Some("information_schema"),
+        _ => None,
+    }
 }
 
 /// `'name'::regnamespace`: the OID of a schema.

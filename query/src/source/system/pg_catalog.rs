@@ -241,6 +241,7 @@ pub(super) static TABLES: &[SystemTable] = &[
         ],
         roles,
     ),
+    table("pg_auth_members", &[("roleid", I), ("member", I), ("grantor", I), ("admin_option", B)], none),
     table(
         "pg_user",
         &[
@@ -513,6 +514,11 @@ pub(super) fn index_oid(t: &TableDef, name: &str) -> Option<i64> {
     indexes(t).into_iter().find(|i| i.name == name).map(|i| i.oid)
 }
 
+/// The name of `t`'s index with this OID, if it has one.
+pub(super) fn index_name(t: &TableDef, oid: i64) -> Option<String> {
+    indexes(t).into_iter().find(|i| i.oid == oid).map(|i| i.name)
+}
+
 /// `pg_get_indexdef(oid, column)`: the index's CREATE INDEX, or with `column` k > 0 the
 /// name of its k-th column; `None` for an OID that is no index's.
 pub(super) fn get_indexdef(tables: &[TableDef], oid: i64, column: i64) -> Option<String> {
@@ -590,6 +596,7 @@ fn class_row(
     has_index: bool,
     checks: usize,
     rules: bool,
+    triggers: bool,
 ) -> Vec<Value> {
     vec![
         int(oid),
@@ -612,7 +619,7 @@ fn class_row(
         int(natts as i64),
         int(checks as i64),
         boolean(rules),
-        boolean(false),
+        boolean(triggers),
         boolean(false),
         boolean(false),
         boolean(false),
@@ -632,14 +639,19 @@ fn classes(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
     for t in c.sorted_tables() {
         let idx = indexes(t);
-        out.push(class_row(table_oid(t), &t.name, 2, "r", t.columns.len(), !idx.is_empty(), t.checks.len(), false));
+        // PostgreSQL enforces foreign keys with triggers on both tables, and clients (psql's
+        // `\d`) look for foreign keys only where relhastriggers says there are some.
+        let triggers = !t.foreign_keys.is_empty()
+            || c.tables.iter().any(|o| o.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(&t.name)));
+        let (natts, checks) = (t.columns.len(), t.checks.len());
+        out.push(class_row(table_oid(t), &t.name, 2, "r", natts, !idx.is_empty(), checks, false, triggers));
         for i in &idx {
-            out.push(class_row(i.oid, &i.name, 403, "i", i.columns.len(), false, 0, false));
+            out.push(class_row(i.oid, &i.name, 403, "i", i.columns.len(), false, 0, false, false));
         }
     }
     for (oid, v) in views_sorted(c) {
         let natts = v.columns.as_ref().map_or(0, Vec::len);
-        out.push(class_row(oid, &v.name, 0, "v", natts, false, 0, true));
+        out.push(class_row(oid, &v.name, 0, "v", natts, false, 0, true, false));
     }
     out
 }
