@@ -296,6 +296,25 @@ impl<S: Storage> Txn<S> {
         Ok(())
     }
 
+    /// The bytes a table's rows take, and each of its indexes' entries (by index id): keys
+    /// and values as this transaction sees them, before the storage backend's own pages.
+    /// It reads every entry, so it costs a scan of the table and its indexes.
+    pub fn storage_bytes(&self, table: &TableDef) -> Result<(u64, Vec<(u64, u64)>)> {
+        let bytes = |prefix: KeyPrefix| -> Result<u64> {
+            self.txn.scan_prefix(&prefix.encode())?.try_fold(0u64, |sum, item| {
+                let (k, v) = item?;
+                Ok(sum + (k.as_ref().len() + v.as_ref().len()) as u64)
+            })
+        };
+        let rows = bytes(KeyPrefix::Rows { table: table.id })?;
+        let indexes = table
+            .indexes
+            .iter()
+            .map(|i| Ok((i.id, bytes(KeyPrefix::Index { index: i.id })?)))
+            .collect::<Result<_>>()?;
+        Ok((rows, indexes))
+    }
+
     fn delete_prefix(&mut self, prefix: &[u8]) -> Result<()> {
         let keys: Vec<Vec<u8>> =
             self.txn.scan_prefix(prefix)?.map(|item| item.map(|(k, _)| k.as_ref().to_vec())).collect::<Result<_>>()?;

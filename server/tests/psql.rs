@@ -1,19 +1,25 @@
 //! psql, PostgreSQL's own terminal client (Debian's `postgresql-client`, which `.ci/run`
 //! installs), against `braid serve`: connecting, a script run with `-f`, and the describe
-//! commands `\dt`, `\d NAME`, `\di`, `\l`.
+//! commands, side by side with PostgreSQL 15 on the same schema.
 
 mod common;
 
 use std::process::Command;
 
 use common::Server;
+use common::postgres::Postgres;
 
 /// Runs psql against `server` with `args`; returns its standard output, failing the test
 /// with psql's error output if it fails.
 fn psql(server: &Server, args: &[&str]) -> String {
+    psql_on(server.addr.port(), args)
+}
+
+/// Runs psql against the server on port `port` of 127.0.0.1.
+fn psql_on(port: u16, args: &[&str]) -> String {
     let out = Command::new("psql")
-        .args(["-X", "-v", "ON_ERROR_STOP=1", "-h", &server.addr.ip().to_string()])
-        .args(["-p", &server.addr.port().to_string(), "-U", "braid", "-d", "braid"])
+        .args(["-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+        .args(["-p", &port.to_string(), "-U", "braid", "-d", "braid"])
         .args(args)
         .output()
         .expect("psql is needed: apt-get install postgresql-client");
@@ -59,6 +65,56 @@ fn psql_runs_a_script_and_describes_tables() {
     // Results in psql's aligned format, with its row count.
     let out = psql(&server, &["-c", "SELECT count(*) AS n FROM items"]);
     assert!(out.contains(" n \n---\n 2\n(1 row)"), "{out}");
+}
+
+/// psql's describe commands give what PostgreSQL 15 gives for the same schema, character
+/// for character. Left out: what depends on how data is stored (the sizes of `\dt+` and
+/// `\di+`), on PostgreSQL's deparser (a view's definition in `\d+ VIEW`, a CHECK over a
+/// cast), and on what PostgreSQL installs (`\l`'s template0, `\dx`'s plpgsql, `\dn+`'s
+/// grants and comment on `public`).
+#[test]
+fn psql_describes_a_schema_as_postgresql_15_does() {
+    let postgres = Postgres::start();
+    let server = Server::start(&[]);
+    let schema = "CREATE TABLE authors (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL UNIQUE, born DATE, \
+                      rating REAL DEFAULT 0, bio TEXT);
+                  CREATE TABLE books (id BIGINT PRIMARY KEY, author_id INTEGER REFERENCES authors (id) ON DELETE CASCADE, \
+                      title TEXT NOT NULL, pages SMALLINT CHECK (pages > 0), isbn CHAR(13), added TIMESTAMP WITH TIME ZONE, \
+                      price DOUBLE PRECISION, flag BOOLEAN DEFAULT false);
+                  CREATE INDEX books_title ON books (title);
+                  CREATE UNIQUE INDEX books_isbn ON books (isbn, author_id);
+                  CREATE TABLE reviews (book_id BIGINT REFERENCES books (id), stars INTEGER NOT NULL, body TEXT, \
+                      UNIQUE (book_id, stars));
+                  CREATE VIEW titles AS SELECT id, title, pages FROM books;";
+    for port in [postgres.port, server.addr.port()] {
+        psql_on(port, &["-q", "-c", schema]);
+    }
+    let commands = [
+        "\\d",
+        "\\dt",
+        "\\d authors",
+        "\\d books",
+        "\\d reviews",
+        "\\d titles",
+        "\\di",
+        "\\dv",
+        "\\ds",
+        "\\df",
+        "\\dn",
+        "\\du",
+        "\\dT",
+        "\\dp",
+        "\\d+ authors",
+        "\\d+ books",
+        "\\d+ reviews",
+        "\\dv+",
+        "\\d books_title",
+    ];
+    for command in commands {
+        let expected = psql_on(postgres.port, &["-c", command]);
+        let got = psql_on(server.addr.port(), &["-c", command]);
+        assert_eq!(got, expected, "psql -c '{command}' differs from PostgreSQL 15's");
+    }
 }
 
 #[test]

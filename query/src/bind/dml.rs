@@ -227,15 +227,18 @@ impl Binder<'_> {
         result
     }
 
-    /// The table's CHECK constraints, bound over a new row.
+    /// The table's CHECK constraints, bound over a new row, each with the error a row
+    /// that breaks it gets (PostgreSQL's, naming the table and the constraint).
     fn checks(&mut self, table: &TableDef, alias: &str) -> Result<Vec<(String, Expr)>> {
         let mut bound = vec![];
-        for sql in &table.checks {
+        let names = crate::source::system::check_names(table);
+        for (sql, name) in table.checks.iter().zip(names) {
             let e = parse_expr(sql).map_err(|_| Error::invalid(format!("damaged CHECK constraint: {sql}")))?;
             self.push_scope(Self::table_scope(table, alias));
             let b = self.expr(&e);
             self.pop_scope();
-            bound.push((sql.clone(), b?));
+            let message = format!("new row for relation \"{}\" violates check constraint \"{name}\"", table.name);
+            bound.push((message, b?));
         }
         Ok(bound)
     }

@@ -406,7 +406,17 @@ impl Binder<'_> {
         }
         let function = ScalarFunction::lookup(&name, args.len())?
             .ok_or_else(|| Error::not_found("function", format!("{name}()")))?;
-        let args = args.into_iter().map(|a| self.expr(a)).collect::<Result<_>>()?;
+        let mut args: Vec<Expr> = args.into_iter().map(|a| self.expr(a)).collect::<Result<_>>()?;
+        // The size functions take a relation: a name or an OID, as `regclass` reads it.
+        if matches!(
+            function,
+            ScalarFunction::RelationSize | ScalarFunction::IndexesSize | ScalarFunction::TotalRelationSize
+        ) {
+            args[0] = Expr::Function(
+                ScalarFunction::RegClass,
+                vec![std::mem::replace(&mut args[0], Expr::literal(Value::Null))],
+            );
+        }
         Ok(Expr::Function(function, args))
     }
 

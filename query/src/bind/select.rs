@@ -619,7 +619,10 @@ impl Binder<'_> {
 
     fn views_without_columns(&self) -> Result<Vec<crate::source::ViewInfo>> {
         let views = super::ddl::views(self.txn)?;
-        Ok(views.into_iter().map(|(name, sql)| crate::source::ViewInfo { name, sql, columns: None }).collect())
+        Ok(views
+            .into_iter()
+            .map(|(name, sql)| crate::source::ViewInfo { name, sql, columns: None, declared: vec![] })
+            .collect())
     }
 
     /// Every view with its result columns: each view's query is bound (a view that no
@@ -630,14 +633,15 @@ impl Binder<'_> {
             let mut binder = Binder::new(self.txn, &[]);
             binder.listing_view_columns = true;
             let sql = format!("SELECT * FROM \"{}\"", view.name.replace('"', "\"\""));
-            let columns = match crate::parse::parse(&sql)?.pop() {
+            let description = match crate::parse::parse(&sql)?.pop() {
                 Some(crate::parse::Parsed::Sql(s, _)) => match binder.statement(&s) {
-                    Ok(bound) => bound.describe().columns,
+                    Ok(bound) => bound.describe(),
                     Err(_) => continue,
                 },
                 _ => continue,
             };
-            view.columns = Some(columns);
+            view.columns = Some(description.columns);
+            view.declared = description.declared;
         }
         Ok(out)
     }

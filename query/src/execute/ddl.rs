@@ -62,9 +62,17 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 };
             }
             let created = txn.create_table(def.clone())?;
-            for (i, columns) in unique.iter().enumerate() {
+            // Table-level UNIQUE constraints, named as PostgreSQL names them:
+            // `{table}_{columns}_key`, numbered when that name is taken.
+            for columns in unique {
                 let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
-                txn.create_index(&created.name, &format!("autoindex_{}_{}", created.name, i + 1), &cols, true)?;
+                let base = format!("{}_{}_key", created.name, cols.join("_"));
+                let taken = txn.table(&created.name)?.indexes.into_iter().map(|i| i.name).collect::<Vec<_>>();
+                let name = (0..)
+                    .map(|n| if n == 0 { base.clone() } else { format!("{base}{n}") })
+                    .find(|name| !taken.contains(name))
+                    .expect("a free name");
+                txn.create_index(&created.name, &name, &cols, true)?;
             }
         }
         Statement::DropTable { name, if_exists } => {

@@ -237,12 +237,9 @@ fn passes_checks(checks: &[(String, Expr)], row: &[Value], conflict: Conflict, c
 
 /// Fails on the first CHECK constraint the row breaks (NULL passes, as in SQL).
 fn check(checks: &[(String, Expr)], row: &[Value], ctx: &Ctx) -> Result<()> {
-    for (sql, e) in checks {
+    for (message, e) in checks {
         if crate::value::truthy(&eval(e, row, ctx)?) == Some(false) {
-            return Err(Error::constraint(
-                ConstraintKind::Check,
-                format!("new row violates check constraint: CHECK ({sql})"),
-            ));
+            return Err(Error::constraint(ConstraintKind::Check, message.clone()));
         }
     }
     Ok(())

@@ -111,6 +111,21 @@ pub enum ScalarFunction {
     ArrayLower,
     /// `cardinality(array)`: the number of elements, 0 for an empty array.
     Cardinality,
+    /// `pg_table_size(regclass)` and `pg_relation_size(regclass [, fork])`: the bytes of a
+    /// table's rows or an index's entries, keys and values as stored (the backend's pages
+    /// and free space not counted); 0 for a view or catalog, NULL for no relation.
+    RelationSize,
+    /// `pg_indexes_size(regclass)`: the bytes of a table's indexes' entries.
+    IndexesSize,
+    /// `pg_total_relation_size(regclass)`: the table's and its indexes' bytes.
+    TotalRelationSize,
+    /// `pg_database_size(name | oid)`: the bytes of every table and index.
+    DatabaseSize,
+    /// `pg_get_viewdef(view [, pretty])`: the view's query as it was written; the view is
+    /// an OID or a name.
+    GetViewDef,
+    /// `pg_tablespace_location(oid)`: '' — the built-in tablespaces live in the data directory.
+    TablespaceLocation,
     /// `pg_size_pretty(bytes)`: `8192 bytes`, `16 kB`, `3 MB`, … as PostgreSQL rounds them.
     SizePretty,
     /// `json_build_object(k1, v1, …)`: a JSON object as text.
@@ -208,6 +223,13 @@ impl ScalarFunction {
             "array_lower" => (ArrayLower, 2, 2),
             "cardinality" => (Cardinality, 1, 1),
             "pg_size_pretty" => (SizePretty, 1, 1),
+            "pg_table_size" => (RelationSize, 1, 1),
+            "pg_relation_size" => (RelationSize, 1, 2),
+            "pg_indexes_size" => (IndexesSize, 1, 1),
+            "pg_total_relation_size" => (TotalRelationSize, 1, 1),
+            "pg_database_size" => (DatabaseSize, 1, 1),
+            "pg_tablespace_location" => (TablespaceLocation, 1, 1),
+            "pg_get_viewdef" => (GetViewDef, 1, 2),
             "pg_get_indexdef" => (GetIndexDef, 1, 3),
             "pg_get_constraintdef" => (GetConstraintDef, 1, 2),
             "pg_get_function_result" | "pg_get_function_arguments" | "pg_get_function_identity_arguments" => {
@@ -302,6 +324,12 @@ impl ScalarFunction {
             ArrayLower => "array_lower",
             Cardinality => "cardinality",
             SizePretty => "pg_size_pretty",
+            RelationSize => "pg_relation_size",
+            IndexesSize => "pg_indexes_size",
+            TotalRelationSize => "pg_total_relation_size",
+            DatabaseSize => "pg_database_size",
+            TablespaceLocation => "pg_tablespace_location",
+            GetViewDef => "pg_get_viewdef",
             GetIndexDef => "pg_get_indexdef",
             GetConstraintDef => "pg_get_constraintdef",
             FunctionInfo => "pg_get_function_result",
@@ -334,6 +362,11 @@ impl ScalarFunction {
                 | RegClass
                 | ToRegClass
                 | RegClassName
+                | RelationSize
+                | IndexesSize
+                | TotalRelationSize
+                | DatabaseSize
+                | GetViewDef
         )
     }
 
@@ -341,6 +374,30 @@ impl ScalarFunction {
     pub fn call(self, args: &[Value], session: &crate::session::Session, txn: &braid_engine::Txn) -> Result<Value> {
         if matches!(self, ScalarFunction::RegClass | ScalarFunction::ToRegClass) {
             return regclass(self, args, txn);
+        }
+        if matches!(
+            self,
+            ScalarFunction::RelationSize
+                | ScalarFunction::IndexesSize
+                | ScalarFunction::TotalRelationSize
+                | ScalarFunction::DatabaseSize
+        ) {
+            return relation_size(self, args, txn);
+        }
+        if self == ScalarFunction::GetViewDef {
+            let mut views = crate::bind::ddl::views(txn)?;
+            views.sort();
+            let found = match args.first() {
+                Some(Value::Integer(oid)) => {
+                    usize::try_from(oid - crate::source::system::VIEW_OID_BASE).ok().and_then(|i| views.get(i))
+                }
+                Some(Value::Null) | None => None,
+                Some(name) => {
+                    let name = crate::source::system::split_qualified(&to_text(name)).pop().unwrap_or_default();
+                    views.iter().find(|(n, _)| *n == name)
+                }
+            };
+            return Ok(found.map_or(Value::Null, |(_, sql)| Value::Text(sql.clone())));
         }
         if self == ScalarFunction::RegClassName {
             let Some(Value::Integer(oid)) = args.first() else { return Ok(args.first().cloned().unwrap_or_default()) };
@@ -451,7 +508,11 @@ impl ScalarFunction {
             SerialSequence => Value::Null,
             ToRegType if null_in => Value::Null,
             ToRegType => crate::source::system::type_oid_by_name(&to_text(arg(0))).map_or(Value::Null, Value::Integer),
-            RegClassName => return Err(Error::invalid("internal error: regclass_name() needs its session")),
+            RegClassName | RelationSize | IndexesSize | TotalRelationSize | DatabaseSize | GetViewDef => {
+                return Err(Error::invalid(format!("internal error: {}() needs its transaction", self.name())));
+            }
+            TablespaceLocation if null_in => Value::Null,
+            TablespaceLocation => Value::Text(String::new()),
             RegTypeName | RegNamespaceName => match arg(0) {
                 Value::Integer(oid) => Value::Text(
                     match self {
@@ -724,6 +785,44 @@ fn regclass(f: ScalarFunction, args: &[Value], txn: &braid_engine::Txn) -> Resul
         None if f == ScalarFunction::ToRegClass => Ok(Value::Null),
         None => Err(Error::not_found("relation", name)),
     }
+}
+
+/// The size functions: see [`ScalarFunction::RelationSize`] and its kin. The relation
+/// argument arrives as an OID (the binder casts it to `regclass`).
+fn relation_size(f: ScalarFunction, args: &[Value], txn: &braid_engine::Txn) -> Result<Value> {
+    use crate::source::system::{index_of_oid, relation_name, table_oid};
+    let tables = txn.tables()?;
+    if f == ScalarFunction::DatabaseSize {
+        let mut total = 0;
+        for t in &tables {
+            let (rows, indexes) = txn.storage_bytes(t)?;
+            total += rows + indexes.iter().map(|(_, b)| b).sum::<u64>();
+        }
+        return Ok(Value::Integer(total as i64));
+    }
+    let Some(Value::Integer(oid)) = args.first() else { return Ok(Value::Null) };
+    let bytes = if let Some(t) = tables.iter().find(|t| table_oid(t) == *oid) {
+        let (rows, indexes) = txn.storage_bytes(t)?;
+        let indexes: u64 = indexes.iter().map(|(_, b)| b).sum();
+        match f {
+            ScalarFunction::RelationSize => rows,
+            ScalarFunction::IndexesSize => indexes,
+            _ => rows + indexes,
+        }
+    } else if let Some((t, index)) = index_of_oid(&tables, *oid) {
+        let (_, indexes) = txn.storage_bytes(t)?;
+        match f {
+            ScalarFunction::IndexesSize => 0,
+            _ => indexes.iter().find(|(id, _)| Some(*id) == index).map_or(0, |(_, b)| *b),
+        }
+    } else {
+        let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(name, _)| name).collect();
+        match relation_name(&tables, &views, *oid) {
+            Some(_) => 0,
+            None => return Ok(Value::Null),
+        }
+    };
+    Ok(Value::Integer(bytes as i64))
 }
 
 /// PostgreSQL's `pg_size_pretty`: bytes below 10 kB, then the largest unit that keeps the

@@ -49,6 +49,7 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session) -> Resu
         GetUserById if arg(0).is_null() => Value::Null,
         GetUserById => match crate::value::to_i64_lossy(arg(0)) {
             10 => Value::Text(session.user()),
+            crate::source::system::DATABASE_OWNER_OID => Value::Text("pg_database_owner".into()),
             oid => Value::Text(format!("unknown (OID={oid})")),
         },
         Now => Value::Timestamp(session.transaction_start()),

@@ -534,6 +534,7 @@ impl Context {
             | F::FormatType
             | F::GetExpr => Known(Text),
             F::ArrayLength | F::ArrayLower | F::Cardinality => Known(Integer),
+            F::RelationSize | F::IndexesSize | F::TotalRelationSize | F::DatabaseSize => Known(Integer),
             F::BackendPid | F::ToRegType | F::ToRegClass | F::RegClass | F::RegType | F::RegNamespace => Known(Integer),
             F::Now | F::ClockTimestamp | F::CurrentDate => Known(DataType::Timestamp),
             F::IsVisible | F::HasPrivilege | F::RegexMatch | F::InRecovery | F::ArrayContains => {
@@ -544,6 +545,8 @@ impl Context {
             | F::RegTypeName
             | F::RegNamespaceName
             | F::SizePretty
+            | F::GetViewDef
+            | F::TablespaceLocation
             | F::SerialSequence
             | F::FunctionInfo
             | F::GetUserById

@@ -316,7 +316,7 @@ fn columns(c: &CatalogView) -> Vec<Vec<Value>> {
     }
     for v in c.sorted_views() {
         for (i, (name, ty)) in v.columns.iter().flatten().enumerate() {
-            let ty = crate::value::declared::of_storage(ty.unwrap_or(braid_engine::DataType::Text));
+            let ty = v.column_type(i, *ty);
             let facts = ColumnFacts {
                 table: &v.name,
                 name,

@@ -40,6 +40,8 @@ pub const FIRST_USER_OID: i64 = 16_384;
 pub const PKEY_OID_BASE: i64 = 1 << 30;
 /// OIDs of views: this plus the view's position in name order.
 pub const VIEW_OID_BASE: i64 = 1 << 29;
+/// PostgreSQL's `pg_database_owner` role.
+pub const DATABASE_OWNER_OID: i64 = 6171;
 /// The namespace of every user object.
 pub const PUBLIC_OID: i64 = 2200;
 /// The namespace of the catalogs.
@@ -59,6 +61,16 @@ pub struct ViewInfo {
     pub sql: String,
     /// `None` when the view cannot be bound any more (a table it reads was dropped).
     pub columns: Option<Vec<(String, Option<DataType>)>>,
+    /// The declared types of the columns that pass a table column on unchanged.
+    pub declared: Vec<Option<braid_engine::DeclaredType>>,
+}
+
+impl ViewInfo {
+    /// The PostgreSQL type of column `i` (of storage type `ty`) and its modifier.
+    pub fn column_type(&self, i: usize, ty: Option<DataType>) -> braid_engine::DeclaredType {
+        let storage = ty.unwrap_or(DataType::Text);
+        self.declared.get(i).copied().flatten().unwrap_or_else(|| crate::value::declared::of_storage(storage))
+    }
 }
 
 /// What catalog rows are made from.
@@ -157,6 +169,7 @@ const CATALOG_OIDS: &[(&str, i64)] = &[
     ("pg_trigger", 2620),
     ("pg_sequence", 2224),
     ("pg_extension", 3079),
+    ("pg_policy", 3256),
     ("pg_collation", 3456),
     ("pg_enum", 3501),
     ("pg_partitioned_table", 3350),
@@ -246,6 +259,27 @@ pub fn relation_name(tables: &[TableDef], views: &[String], oid: i64) -> Option<
     sorted.get(i).map(|v| quote_ident(v))
 }
 
+/// The names of a table's CHECK constraints, in order, as PostgreSQL would choose them.
+pub fn check_names(t: &TableDef) -> Vec<String> {
+    let mut names: Vec<String> = vec![];
+    for check in &t.checks {
+        let name = pg_catalog::check_name(t, check, &names);
+        names.push(name);
+    }
+    names
+}
+
+/// The index with this OID: its table, and its engine index id (`None` for a rowid primary
+/// key, whose entries are the table's rows).
+pub fn index_of_oid(tables: &[TableDef], oid: i64) -> Option<(&TableDef, Option<u64>)> {
+    tables.iter().find_map(|t| {
+        if t.rowid_alias.is_some() && oid == PKEY_OID_BASE + t.id as i64 {
+            return Some((t, None));
+        }
+        t.indexes.iter().find(|i| FIRST_USER_OID + i.id as i64 == oid).map(|i| (t, Some(i.id)))
+    })
+}
+
 /// `oid::regnamespace` as text: the schema's name.
 pub fn namespace_name(oid: i64) -> Option<&'static str> {
     match oid {
@@ -328,7 +362,12 @@ mod tests {
         txn.create_table(def).unwrap();
         txn.create_index("t", "t_v", &["v"], true).unwrap();
         let session = Session::default();
-        let views = [ViewInfo { name: "w".into(), sql: "SELECT 1".into(), columns: Some(vec![("x".into(), None)]) }];
+        let views = [ViewInfo {
+            name: "w".into(),
+            sql: "SELECT 1".into(),
+            columns: Some(vec![("x".into(), None)]),
+            declared: vec![],
+        }];
         let catalog = CatalogView { tables: txn.tables().unwrap(), views: &views, session: &session };
         for table in all() {
             for row in table.rows(&catalog) {

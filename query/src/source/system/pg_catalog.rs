@@ -241,6 +241,21 @@ pub(super) static TABLES: &[SystemTable] = &[
         ],
         roles,
     ),
+    // Row-level security policies: Braid has none.
+    table(
+        "pg_policy",
+        &[
+            ("oid", I),
+            ("polname", T),
+            ("polrelid", I),
+            ("polcmd", T),
+            ("polpermissive", B),
+            ("polroles", T),
+            ("polqual", T),
+            ("polwithcheck", T),
+        ],
+        none,
+    ),
     table("pg_auth_members", &[("roleid", I), ("member", I), ("grantor", I), ("admin_option", B)], none),
     table(
         "pg_user",
@@ -464,7 +479,11 @@ pub(super) static TABLES: &[SystemTable] = &[
 fn namespaces(_: &CatalogView) -> Vec<Vec<Value>> {
     [(PG_CATALOG_OID, "pg_catalog"), (PUBLIC_OID, "public"), (INFORMATION_SCHEMA_OID, "information_schema")]
         .into_iter()
-        .map(|(oid, name)| vec![int(oid), text(name), int(SUPERUSER_OID), Value::Null])
+        // PostgreSQL 15's `public` belongs to pg_database_owner, whoever owns the database.
+        .map(|(oid, name)| {
+            let owner = if oid == PUBLIC_OID { super::DATABASE_OWNER_OID } else { SUPERUSER_OID };
+            vec![int(oid), text(name), int(owner), Value::Null]
+        })
         .collect()
 }
 
@@ -481,6 +500,35 @@ struct IndexEntry {
     columns: Vec<u32>,
     unique: bool,
     primary: bool,
+}
+
+/// The name PostgreSQL gives a CHECK constraint: `table_column_check` when the expression
+/// reads one column, else `table_check`, with a number appended while the name is taken.
+pub(super) fn check_name(t: &TableDef, check: &str, taken: &[String]) -> String {
+    let mut read: Vec<&str> = vec![];
+    // Identifiers outside string literals (every other piece between quotes) that name a
+    // column of the table.
+    for word in check.split('\'').step_by(2) {
+        for token in word.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"')) {
+            let token = token.trim_matches('"');
+            if let Some(c) = t.columns.iter().find(|c| c.name.eq_ignore_ascii_case(token))
+                && !read.contains(&c.name.as_str())
+            {
+                read.push(&c.name);
+            }
+        }
+    }
+    let base = match read.as_slice() {
+        [column] => format!("{}_{column}_check", t.name),
+        _ => format!("{}_check", t.name),
+    };
+    let mut name = base.clone();
+    let mut n = 0;
+    while taken.contains(&name) {
+        n += 1;
+        name = format!("{base}{n}");
+    }
+    name
 }
 
 /// A table's indexes: the rowid primary key (which has no index object) first.
@@ -719,8 +767,10 @@ fn attributes(c: &CatalogView) -> Vec<Vec<Value>> {
     }
     for (oid, v) in views_sorted(c) {
         for (i, (name, ty)) in v.columns.iter().flatten().enumerate() {
-            let ty = type_info(ty.unwrap_or(braid_engine::DataType::Text));
-            out.push(attribute_row(oid, name, (ty, -1), i + 1, false, false, ""));
+            let declared = v.column_type(i, *ty);
+            let ty = super::types::by_oid(declared.oid as i64)
+                .map_or((type_info(ty.unwrap_or(braid_engine::DataType::Text)), -1), |t| (t, declared.typmod as i64));
+            out.push(attribute_row(oid, name, ty, i + 1, false, false, ""));
         }
     }
     out
@@ -838,13 +888,15 @@ fn constraint_row(oid: i64, name: &str, kind: &str, rel: i64, index: i64, key: O
 
 /// Whether a unique index is a constraint's (PRIMARY KEY or UNIQUE in CREATE TABLE) rather
 /// than one made by CREATE UNIQUE INDEX, which PostgreSQL lists as an index only. The
-/// engine names the indexes it makes for constraints `{table}_pkey` and
-/// `{table}_{column}_key`, the binder `autoindex_{table}_{n}` for table-level UNIQUE.
+/// indexes made for constraints are named `{table}_pkey` and `{table}_{columns}_key`
+/// (possibly numbered); databases made before this naming have `autoindex_{table}_{n}`.
 fn is_constraint_index(t: &TableDef, i: &IndexEntry) -> bool {
+    let columns: Vec<&str> = i.columns.iter().map(|&c| t.columns[c as usize].name.as_str()).collect();
+    let key = format!("{}_{}_key", t.name, columns.join("_"));
     i.primary
         || i.name == format!("{}_pkey", t.name)
         || i.name.starts_with(&format!("autoindex_{}_", t.name))
-        || (i.columns.len() == 1 && i.name == format!("{}_{}_key", t.name, t.columns[i.columns[0] as usize].name))
+        || i.name.strip_prefix(&key).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// One constraint of a table.
@@ -870,10 +922,9 @@ pub(super) fn table_constraints(t: &TableDef) -> Vec<Constraint> {
         let name = if i.primary { format!("{}_pkey", t.name) } else { i.name.clone() };
         out.push(Constraint { oid: i.oid, name, kind, columns: i.columns, check: None, foreign: None });
     }
-    for (n, check) in t.checks.iter().enumerate() {
+    for (n, (check, name)) in t.checks.iter().zip(super::check_names(t)).enumerate() {
         // Check constraints have no object of their own: OIDs past the table's indexes'.
         let oid = PKEY_OID_BASE + (1 << 20) + t.id as i64 * 64 + n as i64;
-        let name = format!("{}_check{}", t.name, n + 1);
         out.push(Constraint { oid, name, kind: "c", columns: vec![], check: Some(check.clone()), foreign: None });
     }
     for (n, fk) in t.foreign_keys.iter().enumerate() {
@@ -983,21 +1034,28 @@ fn databases(c: &CatalogView) -> Vec<Vec<Value>> {
 }
 
 fn roles(c: &CatalogView) -> Vec<Vec<Value>> {
-    vec![vec![
-        text(c.session.user()),
-        boolean(true),
-        boolean(true),
-        boolean(true),
-        boolean(true),
-        boolean(true),
-        boolean(true),
-        int(-1),
-        text("********"),
-        Value::Null,
-        boolean(true),
-        Value::Null,
-        int(SUPERUSER_OID),
-    ]]
+    let role = |name: String, superuser: bool, login: bool, oid: i64| {
+        vec![
+            text(name),
+            boolean(superuser),
+            boolean(true),
+            boolean(superuser),
+            boolean(superuser),
+            boolean(login),
+            boolean(superuser),
+            int(-1),
+            if login { text("********") } else { Value::Null },
+            Value::Null,
+            boolean(superuser),
+            Value::Null,
+            int(oid),
+        ]
+    };
+    vec![
+        role(c.session.user(), true, true, SUPERUSER_OID),
+        // The built-in role that stands for a database's owner (it owns `public`).
+        role("pg_database_owner".into(), false, false, super::DATABASE_OWNER_OID),
+    ]
 }
 
 fn users(c: &CatalogView) -> Vec<Vec<Value>> {
