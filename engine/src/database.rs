@@ -34,6 +34,7 @@ use crate::error::{ConstraintKind, Error, Result};
 use crate::index::{self, Index, IndexScan};
 use crate::keys::{Key, KeyPrefix, decode_row_key};
 use crate::mvcc::{Synchronous, Transaction, TransactionManager};
+use crate::sequence::{self, Position, SequenceDef};
 use crate::storage::{AnyStorage, Backend, Direction, Snapshot, Storage, prefix_range};
 use crate::table::{RowBlocks, RowRef, RowScan, RowidAllocator, rowid_range, validate_row};
 use crate::types::{DataType, Value};
@@ -65,6 +66,8 @@ impl<S: Storage> Clone for Database<S> {
 struct Shared<S: Storage> {
     txns: TransactionManager<RowBlocks<S>>,
     rowids: Mutex<HashMap<u64, Arc<RowidAllocator>>>,
+    /// Where each sequence stands, by sequence id (see [`crate::sequence`]).
+    sequences: Mutex<HashMap<u64, Position>>,
 }
 
 impl Database<AnyStorage> {
@@ -103,7 +106,11 @@ impl<S: Storage> Database<S> {
 
     /// Runs the database over a store with the row layout chosen by the caller.
     pub fn with_rows(rows: RowBlocks<S>, synchronous: Synchronous) -> Result<Self> {
-        let shared = Shared { txns: TransactionManager::new(rows, synchronous), rowids: Mutex::new(HashMap::new()) };
+        let shared = Shared {
+            txns: TransactionManager::new(rows, synchronous),
+            rowids: Mutex::new(HashMap::new()),
+            sequences: Mutex::new(HashMap::new()),
+        };
         let db = Database { shared: Arc::new(shared) };
         db.check_format()?;
         Ok(db)
@@ -164,6 +171,29 @@ impl<S: Storage> Database<S> {
 
     pub fn synchronous(&self) -> Synchronous {
         self.shared.txns.synchronous()
+    }
+
+    /// Makes a sequence's position durable in a commit of its own (retried if a concurrent
+    /// commit touched the key: positions are written under the sequences' lock, so only a
+    /// DDL can).
+    fn log_sequence(&self, id: u64, last: i64, called: bool) -> Result<()> {
+        loop {
+            let mut txn = self.shared.txns.begin()?;
+            txn.set(sequence::position_key(id), Position::encode(last, called))?;
+            match txn.commit() {
+                Err(e) if e.is_retryable() => continue,
+                other => return other.map(|_| ()),
+            }
+        }
+    }
+
+    /// A sequence's position as last made durable, or a fresh one.
+    fn load_sequence(&self, def: &SequenceDef) -> Result<Position> {
+        let txn = self.shared.txns.begin_read_only()?;
+        match txn.get(&sequence::position_key(def.id))? {
+            Some(bytes) => Position::decode(bytes.as_ref()),
+            None => Ok(Position::fresh(def)),
+        }
     }
 
     /// The rowid counter of a table, initialised from its largest committed rowid.
@@ -334,6 +364,93 @@ impl<S: Storage> Txn<S> {
     /// Every table, by name.
     pub fn tables(&self) -> Result<Vec<TableDef>> {
         catalog::list_tables(&self.txn)
+    }
+
+    // ---- sequences (see `crate::sequence`) ----
+
+    /// Creates a sequence; its name may be no other relation's.
+    pub fn create_sequence(&mut self, mut def: SequenceDef) -> Result<SequenceDef> {
+        def.validate()?;
+        if self.sequence(&def.name)?.is_some() || catalog::get_table(&self.txn, &def.name)?.is_some() {
+            return Err(Error::AlreadyExists { kind: "relation", name: def.name });
+        }
+        def.id = catalog::next_object_id(&mut self.txn)?;
+        self.txn.set(sequence::def_key(&def.name), def.encode()?)?;
+        Ok(def)
+    }
+
+    /// A sequence's definition, if there is one of that name.
+    pub fn sequence(&self, name: &str) -> Result<Option<SequenceDef>> {
+        self.txn.get(&sequence::def_key(name))?.map(|b| SequenceDef::decode(b.as_ref())).transpose()
+    }
+
+    /// Every sequence, by name.
+    pub fn sequences(&self) -> Result<Vec<SequenceDef>> {
+        self.txn
+            .scan_prefix(&KeyPrefix::MetaStartingWith("sequence/").encode())?
+            .map(|item| SequenceDef::decode(item?.1.as_ref()))
+            .collect()
+    }
+
+    /// Replaces a sequence's definition (ALTER SEQUENCE; its position is kept).
+    pub fn alter_sequence(&mut self, def: &SequenceDef) -> Result<()> {
+        def.validate()?;
+        if self.sequence(&def.name)?.is_none_or(|old| old.id != def.id) {
+            return Err(Error::NotFound { kind: "sequence", name: def.name.clone() });
+        }
+        self.txn.set(sequence::def_key(&def.name), def.encode()?)
+    }
+
+    /// Drops a sequence. Its durable position stays behind, keyed by an id never reused.
+    pub fn drop_sequence(&mut self, name: &str) -> Result<()> {
+        if self.sequence(name)?.is_none() {
+            return Err(Error::NotFound { kind: "sequence", name: name.to_string() });
+        }
+        self.txn.delete(sequence::def_key(name))
+    }
+
+    /// Hands out the sequence's next value, for good: a rollback does not return it.
+    pub fn nextval(&self, def: &SequenceDef) -> Result<i64> {
+        if self.txn.is_read_only() {
+            return Err(Error::ReadOnly);
+        }
+        let mut positions = self.db.shared.sequences.lock();
+        let position = match positions.get(&def.id) {
+            Some(p) => *p,
+            None => self.db.load_sequence(def)?,
+        };
+        let (value, mut next) = position.advance(def)?;
+        if next.needs_log(def, value) {
+            let logged = Position::log_ahead(def, value);
+            self.db.log_sequence(def.id, logged, true)?;
+            next.logged = logged;
+        }
+        positions.insert(def.id, next);
+        Ok(value)
+    }
+
+    /// Sets where the sequence stands (`setval`, `ALTER SEQUENCE … RESTART`): the next
+    /// value is `value` itself, or the one after it when `called`.
+    pub fn setval(&self, def: &SequenceDef, value: i64, called: bool) -> Result<()> {
+        if !(def.min..=def.max).contains(&value) {
+            return Err(Error::SequenceLimit(format!(
+                "setval: value {value} is out of bounds for sequence \"{}\" ({}..{})",
+                def.name, def.min, def.max
+            )));
+        }
+        let mut positions = self.db.shared.sequences.lock();
+        self.db.log_sequence(def.id, value, called)?;
+        positions.insert(def.id, Position { last: value, called, logged: value });
+        Ok(())
+    }
+
+    /// Where the sequence stands now (`SELECT last_value, is_called FROM seq`).
+    pub fn sequence_position(&self, def: &SequenceDef) -> Result<Position> {
+        let positions = self.db.shared.sequences.lock();
+        match positions.get(&def.id) {
+            Some(p) => Ok(*p),
+            None => self.db.load_sequence(def),
+        }
     }
 
     /// A named secret kept beside the catalog (the server's login verifiers), never

@@ -47,6 +47,9 @@ pub enum Error {
     /// The operating system reported an I/O failure.
     #[error("I/O error: {0}")]
     Io(String),
+    /// A sequence passed its last value (no CYCLE). SQLSTATE 2200H.
+    #[error("{0}")]
+    SequenceLimit(String),
     /// A feature this engine or backend does not offer.
     #[error("unsupported: {0}")]
     Unsupported(String),

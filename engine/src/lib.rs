@@ -18,6 +18,7 @@ pub mod error;
 pub mod index;
 pub mod keys;
 pub mod mvcc;
+pub mod sequence;
 pub mod storage;
 pub mod table;
 pub mod types;
@@ -26,5 +27,6 @@ pub use catalog::{ColumnDef, DeclaredType, ForeignKeyDef, Identity, IndexDef, In
 pub use database::{Database, FORMAT_VERSION, Options, Txn};
 pub use error::{ConstraintKind, Error, Result};
 pub use mvcc::Synchronous;
+pub use sequence::{Position as SequencePosition, SequenceDef};
 pub use storage::Backend;
 pub use types::{ArchivedValue, DataType, Value};
