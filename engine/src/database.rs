@@ -409,11 +409,10 @@ impl<S: Storage> Txn<S> {
         self.txn.delete(sequence::def_key(name))
     }
 
-    /// Hands out the sequence's next value, for good: a rollback does not return it.
+    /// Hands out the sequence's next value, for good: a rollback does not return it. The
+    /// position is written by a commit of its own, so this transaction may be read-only
+    /// (an autocommitted SELECT calling `nextval`).
     pub fn nextval(&self, def: &SequenceDef) -> Result<i64> {
-        if self.txn.is_read_only() {
-            return Err(Error::ReadOnly);
-        }
         let mut positions = self.db.shared.sequences.lock();
         let position = match positions.get(&def.id) {
             Some(p) => *p,

@@ -74,10 +74,7 @@ impl SequenceDef {
             )));
         }
         if self.min >= self.max {
-            return Err(Error::invalid(format!(
-                "MINVALUE ({}) must be less than MAXVALUE ({})",
-                self.min, self.max
-            )));
+            return Err(Error::invalid(format!("MINVALUE ({}) must be less than MAXVALUE ({})", self.min, self.max)));
         }
         if self.start < self.min || self.start > self.max {
             return Err(Error::invalid(format!(
@@ -142,10 +139,7 @@ impl Position {
         let value = if self.called {
             def.after(self.last).ok_or_else(|| {
                 let (bound, which) = if def.increment > 0 { (def.max, "maximum") } else { (def.min, "minimum") };
-                Error::SequenceLimit(format!(
-                    "nextval: reached {which} value of sequence \"{}\" ({bound})",
-                    def.name
-                ))
+                Error::SequenceLimit(format!("nextval: reached {which} value of sequence \"{}\" ({bound})", def.name))
             })?
         } else {
             self.last
@@ -216,7 +210,9 @@ mod tests {
             p = next;
         }
         assert_eq!(got, [1, 2, 3]);
-        assert!(matches!(p.advance(&def), Err(Error::SequenceLimit(m)) if m.contains("maximum value of sequence \"s\" (3)")));
+        assert!(
+            matches!(p.advance(&def), Err(Error::SequenceLimit(m)) if m.contains("maximum value of sequence \"s\" (3)"))
+        );
         let cycling = SequenceDef { cycle: true, ..def };
         assert_eq!(p.advance(&cycling).unwrap().0, 1);
     }

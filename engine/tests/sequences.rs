@@ -10,18 +10,18 @@ fn values_survive_rollback_and_reopen_and_are_never_repeated() {
     let def = txn.create_sequence(SequenceDef::new("s", 20, 1)).unwrap();
     txn.commit().unwrap();
 
-    let mut txn = db.begin().unwrap();
+    let txn = db.begin().unwrap();
     assert_eq!((txn.nextval(&def).unwrap(), txn.nextval(&def).unwrap()), (1, 2));
     // A rollback does not give values back.
     txn.rollback();
-    let mut txn = db.begin().unwrap();
+    let txn = db.begin().unwrap();
     assert_eq!(txn.nextval(&def).unwrap(), 3);
     txn.commit().unwrap();
     drop(db);
 
     // Reopened, the sequence goes on past every value handed out (some are skipped).
     let db = Database::open(dir.path()).unwrap();
-    let mut txn = db.begin().unwrap();
+    let txn = db.begin().unwrap();
     let def = txn.sequence("s").unwrap().unwrap();
     let next = txn.nextval(&def).unwrap();
     assert!(next > 3, "{next}");
@@ -42,7 +42,7 @@ fn concurrent_transactions_get_distinct_values() {
         .map(|_| {
             let (db, def) = (db.clone(), def.clone());
             std::thread::spawn(move || {
-                let mut txn = db.begin().unwrap();
+                let txn = db.begin().unwrap();
                 (0..100).map(|_| txn.nextval(&def).unwrap()).collect::<Vec<_>>()
             })
         })

@@ -61,6 +61,10 @@ pub enum Error {
     /// A value given for an identity column declared GENERATED ALWAYS (SQLSTATE 428C9).
     #[error("{0}")]
     GeneratedAlways(String),
+    /// Asked before what it needs has happened: `currval` before `nextval` in the session
+    /// (SQLSTATE 55000).
+    #[error("{0}")]
+    NotInPrerequisiteState(String),
     /// A statement Braid does not support.
     #[error("not supported: {0}")]
     Unsupported(String),
@@ -188,6 +192,8 @@ impl Error {
             Error::InvalidForeignKey(_) => "42830",
             Error::DependentObjects(_) => "2BP01",
             Error::GeneratedAlways(_) => "428C9",
+            Error::NotInPrerequisiteState(_) => "55000",
+            Error::Storage(braid_engine::Error::SequenceLimit(_)) => "2200H",
             Error::Unsupported(_) => "0A000",
             Error::ReadOnly => "25006",
             Error::Cancelled { .. } => "57014",

@@ -24,6 +24,11 @@ pub enum Parsed {
     Reindex(Option<String>),
     /// `VACUUM`: the stores reclaim space themselves; nothing to do.
     Vacuum,
+    /// `CREATE SEQUENCE [IF NOT EXISTS] name options…` (`alter: false`) or `ALTER SEQUENCE
+    /// [IF EXISTS] name options…`, kept as words: sqlparser lacks ALTER SEQUENCE and takes
+    /// CREATE SEQUENCE's options only in one order, PostgreSQL in any
+    /// ([`crate::bind`] reads them).
+    Sequence { alter: bool, if_exists: bool, name: String, options: Vec<String>, sql: String },
 }
 
 /// How deeply expressions may nest (sqlparser's default, 50, refuses machine-written
@@ -40,6 +45,12 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     if word(0) == Some("REINDEX") {
         let name = sql.split_whitespace().nth(1).map(|n| n.trim_end_matches(';').trim_matches('"').to_lowercase());
         return Ok(vec![Parsed::Reindex(name.filter(|n| !n.is_empty()))]);
+    }
+    if matches!(word(0), Some("ALTER" | "CREATE"))
+        && word(1) == Some("SEQUENCE")
+        && !sql.trim().trim_end_matches(';').contains(';')
+    {
+        return sequence(sql).map(|s| vec![s]);
     }
     if word(0) == Some("CREATE") && (word(1) == Some("TRIGGER") || word(2) == Some("TRIGGER")) {
         return create_trigger(sql).map(|t| vec![t]);
@@ -207,6 +218,27 @@ fn boolean_option_words(sql: &str) -> Option<String> {
 }
 
 /// `CREATE [TEMP] TRIGGER [IF NOT EXISTS] name … ON table …`: the name and the table.
+/// `CREATE SEQUENCE` / `ALTER SEQUENCE`: the name and the option words.
+fn sequence(sql: &str) -> Result<Parsed> {
+    let text = sql.trim().trim_end_matches(';').trim();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let upper = |i: usize| words.get(i).map(|w| w.to_ascii_uppercase()).unwrap_or_default();
+    let alter = upper(0) == "ALTER";
+    let mut at = 2;
+    let if_exists = if alter {
+        upper(2) == "IF" && upper(3) == "EXISTS"
+    } else {
+        upper(2) == "IF" && upper(3) == "NOT" && upper(4) == "EXISTS"
+    };
+    if if_exists {
+        at += if alter { 2 } else { 3 };
+    }
+    let name = words.get(at).ok_or_else(|| Error::invalid("a sequence needs a name"))?;
+    let name = crate::source::system::split_qualified(name).pop().unwrap_or_default();
+    let options = words[at + 1..].iter().map(|w| w.to_string()).collect();
+    Ok(Parsed::Sequence { alter, if_exists, name, options, sql: text.to_string() })
+}
+
 fn create_trigger(sql: &str) -> Result<Parsed> {
     let tokens: Vec<&str> =
         sql.split(|c: char| c.is_whitespace() || c == '(' || c == ';').filter(|t| !t.is_empty()).collect();
@@ -272,6 +304,8 @@ pub fn command(statement: &Parsed) -> &'static str {
         Parsed::CreateTrigger { .. } => return "CREATE TRIGGER",
         Parsed::Reindex(_) => return "REINDEX",
         Parsed::Vacuum => return "VACUUM",
+        Parsed::Sequence { alter: true, .. } => return "ALTER SEQUENCE",
+        Parsed::Sequence { alter: false, .. } => return "CREATE SEQUENCE",
     };
     match s {
         S::Query(q) => match q.body.as_ref() {
@@ -286,10 +320,12 @@ pub fn command(statement: &Parsed) -> &'static str {
         S::CreateTable { .. } => "CREATE TABLE",
         S::CreateIndex { .. } => "CREATE INDEX",
         S::CreateView { .. } => "CREATE VIEW",
+        S::CreateSequence { .. } => "CREATE SEQUENCE",
         S::Drop { object_type, .. } => match object_type {
             ast::ObjectType::Table => "DROP TABLE",
             ast::ObjectType::Index => "DROP INDEX",
             ast::ObjectType::View => "DROP VIEW",
+            ast::ObjectType::Sequence => "DROP SEQUENCE",
             _ => "DROP",
         },
         S::DropTrigger { .. } => "DROP TRIGGER",
@@ -322,6 +358,7 @@ pub fn text(statement: &Parsed) -> String {
         Parsed::Reindex(Some(name)) => format!("REINDEX {name}"),
         Parsed::Reindex(None) => "REINDEX".to_string(),
         Parsed::Vacuum => "VACUUM".to_string(),
+        Parsed::Sequence { sql, .. } => sql.clone(),
     }
 }
 

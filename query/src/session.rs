@@ -50,6 +50,9 @@ pub struct Session {
     /// Microseconds since the epoch at which the current transaction (or autocommit
     /// statement) began.
     started: Mutex<i64>,
+    /// What `nextval` returned in this session: the last value of each sequence (by id),
+    /// for `currval`, and the last of all, for `lastval`.
+    sequence_values: Mutex<(std::collections::HashMap<u64, i64>, Option<i64>)>,
 }
 
 impl Default for Session {
@@ -69,6 +72,7 @@ impl Session {
             settings: Mutex::new(settings),
             pid: NEXT_PID.fetch_add(1, Ordering::Relaxed),
             started: Mutex::new(now_micros()),
+            sequence_values: Mutex::default(),
         }
     }
 
@@ -77,6 +81,23 @@ impl Session {
     }
 
     /// A setting's value, or 42704 when there is no such setting.
+    /// Notes a value `nextval` of sequence `id` returned.
+    pub fn took_sequence_value(&self, id: u64, value: i64) {
+        let mut values = self.sequence_values.lock().unwrap_or_else(|e| e.into_inner());
+        values.0.insert(id, value);
+        values.1 = Some(value);
+    }
+
+    /// The value this session's last `nextval` of sequence `id` returned.
+    pub fn currval(&self, id: u64) -> Option<i64> {
+        self.sequence_values.lock().unwrap_or_else(|e| e.into_inner()).0.get(&id).copied()
+    }
+
+    /// The value this session's last `nextval` returned.
+    pub fn lastval(&self) -> Option<i64> {
+        self.sequence_values.lock().unwrap_or_else(|e| e.into_inner()).1
+    }
+
     pub fn get(&self, name: &str) -> Result<String> {
         self.try_get(name).ok_or_else(|| unrecognized(name))
     }

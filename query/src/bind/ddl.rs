@@ -64,7 +64,7 @@ impl Binder<'_> {
                 match &option.option {
                     ast::ColumnOption::NotNull => column = column.not_null(),
                     ast::ColumnOption::Null => {}
-                    ast::ColumnOption::Default(e) => column = column.default_sql(e.to_string()),
+                    ast::ColumnOption::Default(e) => column = column.default_sql(default_text(e)),
                     ast::ColumnOption::PrimaryKey(_) => {
                         if !primary_key.is_empty() {
                             return Err(Error::invalid(format!("table {name} has more than one primary key")));
@@ -224,6 +224,7 @@ impl Binder<'_> {
                 ast::ObjectType::Table => Statement::DropTable { name, if_exists },
                 ast::ObjectType::Index => Statement::DropIndex { name, if_exists },
                 ast::ObjectType::View => Statement::DropView { name, if_exists },
+                ast::ObjectType::Sequence => Statement::DropSequence { name, if_exists },
                 other => return Err(Error::unsupported(format!("DROP {other}"))),
             })
         };
@@ -255,7 +256,7 @@ impl Binder<'_> {
                 for option in &column_def.options {
                     match &option.option {
                         ast::ColumnOption::NotNull => column = column.not_null(),
-                        ast::ColumnOption::Default(e) => column = column.default_sql(e.to_string()),
+                        ast::ColumnOption::Default(e) => column = column.default_sql(default_text(e)),
                         ast::ColumnOption::Null => {}
                         other => return Err(Error::unsupported(format!("ADD COLUMN with {other}"))),
                     }
@@ -305,7 +306,7 @@ impl Binder<'_> {
                         }
                         ColumnChange::DropNotNull
                     }
-                    ast::AlterColumnOperation::SetDefault { value } => ColumnChange::SetDefault(value.to_string()),
+                    ast::AlterColumnOperation::SetDefault { value } => ColumnChange::SetDefault(default_text(value)),
                     ast::AlterColumnOperation::DropDefault => ColumnChange::DropDefault,
                     ast::AlterColumnOperation::SetDataType { data_type, using, .. } => {
                         let (storage, declared) = column_type_of(data_type);
@@ -434,4 +435,31 @@ fn index_column(c: &ast::IndexColumn) -> Result<String> {
 fn is_serial(t: &ast::DataType) -> bool {
     let name = t.to_string().to_ascii_lowercase();
     matches!(name.as_str(), "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8")
+}
+
+/// A DEFAULT expression as it is kept and shown (`pg_get_expr`, psql's `\\d`): sqlparser's
+/// text, with the type names of casts in lower case as PostgreSQL prints them
+/// (`nextval('s'::regclass)`, not `::REGCLASS`). Type names ignore case, so the meaning
+/// is the same.
+fn default_text(e: &ast::Expr) -> String {
+    let text = e.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    let mut in_string = false;
+    while let Some(c) = rest.chars().next() {
+        if c == '\'' {
+            in_string = !in_string;
+        }
+        if !in_string && rest.starts_with("::") {
+            out.push_str("::");
+            rest = &rest[2..];
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            out.push_str(&rest[..end].to_ascii_lowercase());
+            rest = &rest[end..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }

@@ -13,6 +13,7 @@ mod expr;
 mod foreign_keys;
 mod scope;
 mod select;
+mod sequence;
 
 use std::collections::HashMap;
 
@@ -36,6 +37,7 @@ pub(crate) fn bind(statement: &Parsed, txn: &Txn) -> Result<Statement> {
             sql: sql.clone(),
             if_not_exists: *if_not_exists,
         }),
+        Parsed::Sequence { .. } => sequence::from_words(statement),
         Parsed::Reindex(None) | Parsed::Vacuum => Ok(Statement::Noop),
         Parsed::Reindex(Some(name)) => {
             let known = txn.tables()?.iter().any(|t| t.name == *name || t.indexes.iter().any(|i| i.name == *name));
@@ -215,6 +217,7 @@ impl<'a> Binder<'a> {
             S::CreateTable(create) => self.create_table(create),
             S::CreateIndex(create) => self.create_index(create),
             S::CreateView(create) => self.create_view(create),
+            S::CreateSequence { .. } => sequence::create(statement),
             S::DropTrigger(drop) => {
                 Ok(Statement::DropTrigger { name: object_name(&drop.trigger_name)?, if_exists: drop.if_exists })
             }

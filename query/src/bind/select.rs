@@ -10,7 +10,7 @@ use sqlparser::ast;
 use super::scope::{Scope, ScopeColumn};
 use super::{Binder, CteInfo, ident, object_name};
 use crate::error::{Error, Result};
-use crate::functions::AggregateFunction;
+use crate::functions::{AggregateFunction, ScalarFunction};
 use crate::plan::{AggregateCall, Cte, Expr, JoinKind, Plan, SetOp, SortKey};
 use crate::value::Affinity;
 
@@ -587,6 +587,9 @@ impl Binder<'_> {
                 Scope::table(alias, columns.into_iter().map(|c| (c.to_lowercase(), Affinity::None)), false),
             ));
         }
+        if let Some(sequence) = self.txn.sequence(name)? {
+            return Ok(sequence_relation(&sequence, alias));
+        }
         let table = Arc::new(self.txn.table(name).map_err(|e| match e {
             braid_engine::Error::NotFound { .. } => Error::not_found("table", name),
             e => e.into(),
@@ -949,6 +952,21 @@ fn windows(input: Plan, exprs: Vec<Expr>) -> (Plan, Vec<Expr>) {
         })
         .collect();
     (Plan::Window { input: Box::new(input), calls }, exprs)
+}
+
+/// A sequence read as a relation: one row of `last_value`, `log_cnt` and `is_called`,
+/// read from the sequence when the query runs (what pg_dump asks of each sequence).
+fn sequence_relation(sequence: &braid_engine::SequenceDef, alias: &str) -> (Plan, Scope) {
+    use braid_engine::DataType;
+    let oid = Expr::literal(crate::functions::sequence_oid(sequence));
+    let column = |i: i64, ty: DataType| {
+        let read = Expr::Function(ScalarFunction::SequenceColumn, vec![oid.clone(), Expr::literal(i)]);
+        Expr::Cast(Box::new(read), ty)
+    };
+    let row = vec![column(0, DataType::Integer), column(1, DataType::Integer), column(2, DataType::Boolean)];
+    let names = [("last_value", Affinity::Integer), ("log_cnt", Affinity::Integer), ("is_called", Affinity::None)];
+    let scope = Scope::table(alias, names.into_iter().map(|(n, a)| (n.to_string(), a)), false);
+    (Plan::Values { rows: vec![row], width: 3 }, scope)
 }
 
 /// Lifts the set-returning calls of a SELECT list into a ProjectSet node below it: each

@@ -38,7 +38,18 @@ fn store_triggers(txn: &mut Txn, triggers: &[(String, String, String)]) -> Resul
 
 /// Whether a table or a view has this name.
 fn relation_exists(txn: &Txn, name: &str) -> Result<bool> {
-    Ok(txn.has_table(name)? || load_view(txn, name)?.is_some())
+    Ok(txn.has_table(name)? || load_view(txn, name)?.is_some() || txn.sequence(name)?.is_some())
+}
+
+/// A sequence's `OWNED BY` names a column that exists.
+fn owner_exists(txn: &Txn, def: &braid_engine::SequenceDef) -> Result<()> {
+    if let Some((table, column)) = &def.owned_by {
+        let t = txn.table(table).map_err(|_| Error::not_found("relation", table))?;
+        if !t.columns.iter().any(|c| c.name == *column) {
+            return Err(Error::not_found("column", format!("{column} of relation {table}")));
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, session: &Session) -> Result<Outcome> {
@@ -80,6 +91,12 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("table", name)) };
             }
             txn.drop_table(name)?;
+            // Sequences OWNED BY a column of the table go with it (a SERIAL's).
+            for sequence in txn.sequences()? {
+                if sequence.owned_by.as_ref().is_some_and(|(table, _)| table == name) {
+                    txn.drop_sequence(&sequence.name)?;
+                }
+            }
             let mut triggers = load_triggers(txn)?;
             let before = triggers.len();
             triggers.retain(|(_, table, _)| table != name);
@@ -121,6 +138,34 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 };
             }
             txn.kv().set(view_key(name), sql.clone().into_bytes())?;
+        }
+        Statement::CreateSequence { def, if_not_exists } => {
+            if relation_exists(txn, &def.name)? {
+                return if *if_not_exists {
+                    Ok(Outcome::Done)
+                } else {
+                    Err(Error::AlreadyExists { kind: "relation", name: def.name.clone() })
+                };
+            }
+            owner_exists(txn, def)?;
+            txn.create_sequence(def.clone())?;
+        }
+        Statement::AlterSequence { name, if_exists, change, restart } => {
+            let Some(old) = txn.sequence(name)? else {
+                return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("relation", name)) };
+            };
+            let def = change.apply(old);
+            owner_exists(txn, &def)?;
+            txn.alter_sequence(&def)?;
+            if let Some(value) = restart {
+                txn.setval(&def, value.unwrap_or(def.start), false)?;
+            }
+        }
+        Statement::DropSequence { name, if_exists } => {
+            if txn.sequence(name)?.is_none() {
+                return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("sequence", name)) };
+            }
+            txn.drop_sequence(name)?;
         }
         Statement::DropView { name, if_exists } => {
             if load_view(txn, name)?.is_none() {

@@ -3,11 +3,13 @@
 mod aggregate;
 mod regex;
 mod scalar;
+pub(crate) mod sequence;
 mod session;
 mod table;
 
 pub use self::aggregate::{Accumulator, AggregateFunction, KeyOrder};
 pub use self::scalar::ScalarFunction;
+pub(crate) use self::sequence::oid as sequence_oid;
 pub(crate) use self::session::quote_ident;
 pub use self::table::{Rows as TableRows, TableFunction};
 

@@ -130,9 +130,21 @@ pub enum ScalarFunction {
     SizePretty,
     /// `json_build_object(k1, v1, …)`: a JSON object as text.
     JsonBuildObject,
-    /// `pg_get_serial_sequence(table, column)`: the sequence a SERIAL column is filled from;
-    /// NULL, as for a column without one, while Braid has no sequences.
+    /// `pg_get_serial_sequence(table, column)`: the sequence OWNED BY the column
+    /// (`public.t_id_seq`), or NULL.
     SerialSequence,
+    /// `nextval(sequence)`: the sequence's next value, taken for good (see
+    /// `braid_engine::sequence`); the sequence is a name or an OID.
+    Nextval,
+    /// `currval(sequence)`: the value this session's last `nextval` of it returned.
+    Currval,
+    /// `setval(sequence, value [, is_called])`: where the sequence stands.
+    Setval,
+    /// `lastval()`: the value this session's last `nextval` returned.
+    Lastval,
+    /// A column of a sequence read as a relation (`SELECT last_value, is_called FROM s`):
+    /// `sequence_column(oid, 0)` is `last_value`, 1 `log_cnt`, 2 `is_called`.
+    SequenceColumn,
     /// `to_regtype(name)`: the OID of the type of that name, or NULL.
     ToRegType,
     /// `to_regclass(name)`: the OID of the relation of that name, or NULL.
@@ -217,6 +229,10 @@ impl ScalarFunction {
             "to_regclass" => (ToRegClass, 1, 1),
             "json_build_object" => (JsonBuildObject, 0, usize::MAX),
             "pg_get_serial_sequence" => (SerialSequence, 2, 2),
+            "nextval" => (Nextval, 1, 1),
+            "currval" => (Currval, 1, 1),
+            "setval" => (Setval, 2, 3),
+            "lastval" => (Lastval, 0, 0),
             "array_to_string" => (ArrayToString, 2, 3),
             "array_remove" => (ArrayRemove, 2, 2),
             "array_length" | "array_upper" => (ArrayLength, 2, 2),
@@ -316,6 +332,11 @@ impl ScalarFunction {
             RegNamespaceName => "regnamespace_name",
             JsonBuildObject => "json_build_object",
             SerialSequence => "pg_get_serial_sequence",
+            Nextval => "nextval",
+            Currval => "currval",
+            Setval => "setval",
+            Lastval => "lastval",
+            SequenceColumn => "sequence_column",
             ArrayToString => "array_to_string",
             ArrayIn => "array_in",
             ArrayContains => "array_contains",
@@ -367,6 +388,12 @@ impl ScalarFunction {
                 | TotalRelationSize
                 | DatabaseSize
                 | GetViewDef
+                | SerialSequence
+                | Nextval
+                | Currval
+                | Setval
+                | Lastval
+                | SequenceColumn
         )
     }
 
@@ -383,6 +410,17 @@ impl ScalarFunction {
                 | ScalarFunction::DatabaseSize
         ) {
             return relation_size(self, args, txn);
+        }
+        if matches!(
+            self,
+            ScalarFunction::SerialSequence
+                | ScalarFunction::Nextval
+                | ScalarFunction::Currval
+                | ScalarFunction::Setval
+                | ScalarFunction::Lastval
+                | ScalarFunction::SequenceColumn
+        ) {
+            return super::sequence::call(self, args, session, txn);
         }
         if self == ScalarFunction::GetViewDef {
             let mut views = crate::bind::ddl::views(txn)?;
@@ -402,7 +440,14 @@ impl ScalarFunction {
         if self == ScalarFunction::RegClassName {
             let Some(Value::Integer(oid)) = args.first() else { return Ok(args.first().cloned().unwrap_or_default()) };
             let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(name, _)| name).collect();
-            let name = crate::source::system::relation_name(&txn.tables()?, &views, *oid);
+            let name = match crate::source::system::relation_name(&txn.tables()?, &views, *oid) {
+                Some(name) => Some(name),
+                None => txn
+                    .sequences()?
+                    .into_iter()
+                    .find(|s| super::sequence::oid(s) == *oid)
+                    .map(|s| super::quote_ident(&s.name)),
+            };
             return Ok(Value::Text(name.unwrap_or_else(|| oid.to_string())));
         }
         if matches!(self, ScalarFunction::GetIndexDef | ScalarFunction::GetConstraintDef) {
@@ -505,7 +550,9 @@ impl ScalarFunction {
                 out.push('}');
                 Value::Text(out)
             }
-            SerialSequence => Value::Null,
+            SerialSequence | Nextval | Currval | Setval | Lastval | SequenceColumn => {
+                return Err(Error::invalid(format!("internal error: {}() needs its transaction", self.name())));
+            }
             ToRegType if null_in => Value::Null,
             ToRegType => crate::source::system::type_oid_by_name(&to_text(arg(0))).map_or(Value::Null, Value::Integer),
             RegClassName | RelationSize | IndexesSize | TotalRelationSize | DatabaseSize | GetViewDef => {
@@ -780,7 +827,11 @@ fn regclass(f: ScalarFunction, args: &[Value], txn: &braid_engine::Txn) -> Resul
         return Ok(Value::Integer(oid));
     }
     let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(name, _)| name).collect();
-    match crate::source::system::relation_oid(&txn.tables()?, &views, &name) {
+    let sequence = || -> Result<Option<i64>> {
+        let last = crate::source::system::split_qualified(&name).pop().unwrap_or_default();
+        Ok(txn.sequence(&last)?.map(|s| super::sequence::oid(&s)))
+    };
+    match crate::source::system::relation_oid(&txn.tables()?, &views, &name).map_or_else(sequence, |o| Ok(Some(o)))? {
         Some(oid) => Ok(Value::Integer(oid)),
         None if f == ScalarFunction::ToRegClass => Ok(Value::Null),
         None => Err(Error::not_found("relation", name)),

@@ -27,6 +27,57 @@ pub struct Upsert {
     pub filter: Option<Expr>,
 }
 
+/// What CREATE or ALTER SEQUENCE says about a sequence; `None` leaves a property as it is
+/// (or at its default). `Some(None)` for a bound is `NO MINVALUE` / `NO MAXVALUE`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SequenceChange {
+    pub type_oid: Option<u32>,
+    pub increment: Option<i64>,
+    pub min: Option<Option<i64>>,
+    pub max: Option<Option<i64>>,
+    pub start: Option<i64>,
+    pub cache: Option<i64>,
+    pub cycle: Option<bool>,
+    /// `OWNED BY table.column` (`Some(None)`: `OWNED BY NONE`).
+    pub owned_by: Option<Option<(String, String)>>,
+}
+
+impl SequenceChange {
+    /// The definition with this change applied; bounds that are not given follow the
+    /// type and the direction, as PostgreSQL's do.
+    pub fn apply(&self, mut def: braid_engine::SequenceDef) -> braid_engine::SequenceDef {
+        let type_oid = self.type_oid.unwrap_or(def.type_oid);
+        let increment = self.increment.unwrap_or(def.increment);
+        let defaults = braid_engine::SequenceDef::new(def.name.clone(), type_oid, increment);
+        let retyped = type_oid != def.type_oid || increment.signum() != def.increment.signum();
+        def.min = match self.min {
+            Some(Some(m)) => m,
+            Some(None) => defaults.min,
+            None if retyped => defaults.min,
+            None => def.min,
+        };
+        def.max = match self.max {
+            Some(Some(m)) => m,
+            Some(None) => defaults.max,
+            None if retyped => defaults.max,
+            None => def.max,
+        };
+        def.start = self.start.unwrap_or(if retyped || def.start < def.min || def.start > def.max {
+            if increment > 0 { def.min } else { def.max }
+        } else {
+            def.start
+        });
+        def.type_oid = type_oid;
+        def.increment = increment;
+        def.cache = self.cache.unwrap_or(def.cache);
+        def.cycle = self.cycle.unwrap_or(def.cycle);
+        if let Some(owned_by) = &self.owned_by {
+            def.owned_by = owned_by.clone();
+        }
+        def
+    }
+}
+
 /// Transaction control.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransactionOp {
@@ -111,6 +162,22 @@ pub enum Statement {
         if_not_exists: bool,
     },
     DropView {
+        name: String,
+        if_exists: bool,
+    },
+    CreateSequence {
+        def: braid_engine::SequenceDef,
+        if_not_exists: bool,
+    },
+    /// ALTER SEQUENCE: `change` applied to the definition, then `restart` (`Some(None)`:
+    /// back to its start).
+    AlterSequence {
+        name: String,
+        if_exists: bool,
+        change: SequenceChange,
+        restart: Option<Option<i64>>,
+    },
+    DropSequence {
         name: String,
         if_exists: bool,
     },

@@ -534,6 +534,8 @@ impl Context {
             | F::FormatType
             | F::GetExpr => Known(Text),
             F::ArrayLength | F::ArrayLower | F::Cardinality => Known(Integer),
+            F::Nextval | F::Currval | F::Setval | F::Lastval => Known(Integer),
+            F::SequenceColumn => Any,
             F::RelationSize | F::IndexesSize | F::TotalRelationSize | F::DatabaseSize => Known(Integer),
             F::BackendPid | F::ToRegType | F::ToRegClass | F::RegClass | F::RegType | F::RegNamespace => Known(Integer),
             F::Now | F::ClockTimestamp | F::CurrentDate => Known(DataType::Timestamp),

@@ -464,7 +464,12 @@ impl CteScan {
 
     /// The rows of a system catalog, made now from the transaction's catalog.
     pub fn system(table: &crate::source::SystemTable, views: &[crate::source::ViewInfo], ctx: &Ctx) -> Result<Self> {
-        let catalog = crate::source::system::CatalogView { tables: ctx.txn.tables()?, views, session: ctx.session };
+        let catalog = crate::source::system::CatalogView {
+            tables: ctx.txn.tables()?,
+            views,
+            sequences: ctx.txn.sequences()?,
+            session: ctx.session,
+        };
         Ok(CteScan { rows: Rc::new(table.rows(&catalog)), at: 0 })
     }
 }

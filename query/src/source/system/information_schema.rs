@@ -203,7 +203,7 @@ pub(super) static TABLES: &[SystemTable] = &[
             ("increment", T),
             ("cycle_option", T),
         ],
-        none,
+        sequences,
     ),
     view(
         "routines",
@@ -426,6 +426,33 @@ fn check_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
         .into_iter()
         .filter_map(|(_, k)| {
             k.check.map(|sql| vec![catalog_name(c), text("public"), text(k.name), text(format!("({sql})"))])
+        })
+        .collect()
+}
+
+fn sequences(c: &CatalogView) -> Vec<Vec<Value>> {
+    c.sequences
+        .iter()
+        .map(|s| {
+            let (ty, bits) = match s.type_oid {
+                21 => ("smallint", 16),
+                23 => ("integer", 32),
+                _ => ("bigint", 64),
+            };
+            vec![
+                text(c.session.database()),
+                text("public"),
+                text(s.name.clone()),
+                text(ty),
+                int(bits),
+                int(2),
+                int(0),
+                text(s.start.to_string()),
+                text(s.min.to_string()),
+                text(s.max.to_string()),
+                text(s.increment.to_string()),
+                text(if s.cycle { "YES" } else { "NO" }),
+            ]
         })
         .collect()
 }

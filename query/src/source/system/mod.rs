@@ -77,6 +77,7 @@ impl ViewInfo {
 pub struct CatalogView<'a> {
     pub tables: Vec<TableDef>,
     pub views: &'a [ViewInfo],
+    pub sequences: Vec<braid_engine::SequenceDef>,
     pub session: &'a Session,
 }
 
@@ -368,7 +369,8 @@ mod tests {
             columns: Some(vec![("x".into(), None)]),
             declared: vec![],
         }];
-        let catalog = CatalogView { tables: txn.tables().unwrap(), views: &views, session: &session };
+        let catalog =
+            CatalogView { tables: txn.tables().unwrap(), views: &views, sequences: vec![], session: &session };
         for table in all() {
             for row in table.rows(&catalog) {
                 // The columns, then the hidden `tableoid`: the relation's own OID.

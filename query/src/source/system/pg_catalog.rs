@@ -385,7 +385,7 @@ pub(super) static TABLES: &[SystemTable] = &[
             ("seqcache", I),
             ("seqcycle", B),
         ],
-        none,
+        sequences,
     ),
     table(
         "pg_extension",
@@ -455,7 +455,7 @@ pub(super) static TABLES: &[SystemTable] = &[
             ("refobjsubid", I),
             ("deptype", T),
         ],
-        none,
+        depends,
     ),
     table(
         "pg_stat_activity",
@@ -700,6 +700,9 @@ fn classes(c: &CatalogView) -> Vec<Vec<Value>> {
     for (oid, v) in views_sorted(c) {
         let natts = v.columns.as_ref().map_or(0, Vec::len);
         out.push(class_row(oid, &v.name, 0, "v", natts, false, 0, true, false));
+    }
+    for s in &c.sequences {
+        out.push(class_row(crate::functions::sequence_oid(s), &s.name, 0, "S", 3, false, 0, false, false));
     }
     out
 }
@@ -1031,6 +1034,46 @@ fn databases(c: &CatalogView) -> Vec<Vec<Value>> {
         ]
     };
     vec![template(DATABASE_OID, &c.session.database(), false), template(1, "template1", true)]
+}
+
+fn sequences(c: &CatalogView) -> Vec<Vec<Value>> {
+    c.sequences
+        .iter()
+        .map(|s| {
+            vec![
+                int(crate::functions::sequence_oid(s)),
+                int(s.type_oid),
+                int(s.start),
+                int(s.increment),
+                int(s.max),
+                int(s.min),
+                int(s.cache),
+                boolean(s.cycle),
+            ]
+        })
+        .collect()
+}
+
+/// Dependencies clients follow: a sequence OWNED BY a column depends on it automatically
+/// (`a`), which is how psql and pg_dump find a SERIAL's sequence.
+fn depends(c: &CatalogView) -> Vec<Vec<Value>> {
+    let mut out = vec![];
+    for s in &c.sequences {
+        let Some((table, column)) = &s.owned_by else { continue };
+        let Some(t) = c.tables.iter().find(|t| t.name == *table) else { continue };
+        let Some(n) = t.columns.iter().position(|col| col.name == *column) else { continue };
+        let pg_class = super::CATALOG_OIDS.iter().find(|(n, _)| *n == "pg_class").map_or(1259, |(_, o)| *o);
+        out.push(vec![
+            int(pg_class),
+            int(crate::functions::sequence_oid(s)),
+            int(0),
+            int(pg_class),
+            int(table_oid(t)),
+            int(n as i64 + 1),
+            text("a"),
+        ]);
+    }
+    out
 }
 
 fn roles(c: &CatalogView) -> Vec<Vec<Value>> {
