@@ -211,6 +211,50 @@ impl<S: Storage> Database<S> {
     }
 }
 
+/// What a comment is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentTarget {
+    pub kind: CommentKind,
+    /// The relation's or schema's name.
+    pub name: String,
+    /// For a column's comment, the column.
+    pub column: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentKind {
+    /// A table, view, sequence or index (and its columns).
+    Relation,
+    Schema,
+}
+
+impl CommentTarget {
+    const PREFIX: &'static str = "comment\0";
+
+    /// The meta key's name: the kind, the name and the column, separated by NUL (which no
+    /// name holds).
+    fn key(&self) -> String {
+        let kind = match self.kind {
+            CommentKind::Relation => "r",
+            CommentKind::Schema => "n",
+        };
+        format!("{}{kind}\0{}\0{}", Self::PREFIX, self.name, self.column.as_deref().unwrap_or(""))
+    }
+
+    fn from_key(key: &str) -> Result<CommentTarget> {
+        let bad = || Error::corrupt(format!("comment key {key:?}"));
+        let mut parts = key.strip_prefix(Self::PREFIX).ok_or_else(bad)?.split('\0');
+        let kind = match parts.next() {
+            Some("r") => CommentKind::Relation,
+            Some("n") => CommentKind::Schema,
+            _ => return Err(bad()),
+        };
+        let name = parts.next().ok_or_else(bad)?.to_string();
+        let column = parts.next().filter(|c| !c.is_empty()).map(str::to_string);
+        Ok(CommentTarget { kind, name, column })
+    }
+}
+
 /// A transaction over tables, indexes and raw keys. Dropping it rolls it back. It holds a
 /// handle to its database, so it may outlive the `Database` value it was begun from.
 pub struct Txn<S: Storage = AnyStorage> {
@@ -406,6 +450,7 @@ impl<S: Storage> Txn<S> {
         if self.sequence(name)?.is_none() {
             return Err(Error::NotFound { kind: "sequence", name: name.to_string() });
         }
+        self.drop_comments(name)?;
         self.txn.delete(sequence::def_key(name))
     }
 
@@ -450,6 +495,41 @@ impl<S: Storage> Txn<S> {
             Some(p) => Ok(*p),
             None => self.db.load_sequence(def),
         }
+    }
+
+    // ---- comments (COMMENT ON) ----
+
+    /// Sets (`Some`) or removes (`None`) the comment on an object. Comments on a relation
+    /// and its columns go when the relation is dropped.
+    pub fn set_comment(&mut self, target: &CommentTarget, text: Option<&str>) -> Result<()> {
+        let key = Key::Meta(&target.key()).encode();
+        match text {
+            Some(text) => self.txn.set(key, text.as_bytes().to_vec()),
+            None => self.txn.delete(key),
+        }
+    }
+
+    /// Every comment, with what it is on.
+    pub fn comments(&self) -> Result<Vec<(CommentTarget, String)>> {
+        self.txn
+            .scan_prefix(&KeyPrefix::MetaStartingWith(CommentTarget::PREFIX).encode())?
+            .map(|item| {
+                let (key, value) = item?;
+                let target = CommentTarget::from_key(&crate::keys::decode_meta_key(key.as_ref())?)?;
+                let text = String::from_utf8(value.as_ref().to_vec()).map_err(|_| Error::corrupt("comment text"))?;
+                Ok((target, text))
+            })
+            .collect()
+    }
+
+    /// Removes the comments on a relation and its columns (DROP of a table, view, index).
+    pub fn drop_comments(&mut self, relation: &str) -> Result<()> {
+        for (target, _) in self.comments()? {
+            if target.kind == CommentKind::Relation && target.name == relation {
+                self.set_comment(&target, None)?;
+            }
+        }
+        Ok(())
     }
 
     /// A named secret kept beside the catalog (the server's login verifiers), never

@@ -24,7 +24,7 @@ pub mod table;
 pub mod types;
 
 pub use catalog::{ColumnDef, DeclaredType, ForeignKeyDef, Identity, IndexDef, IndexKind, ReferentialAction, TableDef};
-pub use database::{Database, FORMAT_VERSION, Options, Txn};
+pub use database::{CommentKind, CommentTarget, Database, FORMAT_VERSION, Options, Txn};
 pub use error::{ConstraintKind, Error, Result};
 pub use mvcc::Synchronous;
 pub use sequence::{Position as SequencePosition, SequenceDef};

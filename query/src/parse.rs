@@ -321,6 +321,7 @@ pub fn command(statement: &Parsed) -> &'static str {
         S::CreateIndex { .. } => "CREATE INDEX",
         S::CreateView { .. } => "CREATE VIEW",
         S::CreateSequence { .. } => "CREATE SEQUENCE",
+        S::Comment { .. } => "COMMENT",
         S::Drop { object_type, .. } => match object_type {
             ast::ObjectType::Table => "DROP TABLE",
             ast::ObjectType::Index => "DROP INDEX",
@@ -389,7 +390,9 @@ pub fn copy(statement: &Parsed) -> Option<Result<Copy>> {
     let ast::Statement::Copy { source, to, target, options, legacy_options, values } = s.as_ref() else {
         return None;
     };
-    if !values.is_empty() {
+    // sqlparser reads what follows `FROM STDIN;` as inline rows: pg_restore's `…;\n` gives
+    // one empty "row", which is no data.
+    if values.iter().any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty())) {
         return Some(Err(Error::unsupported("inline data after COPY FROM STDIN: send it as COPY data")));
     }
     Some(copy_of(source, *to, target, options, legacy_options))

@@ -249,6 +249,13 @@ impl Binder<'_> {
 
     fn alter_action(&mut self, table: &str, operation: &ast::AlterTableOperation) -> Result<Statement> {
         let table = table.to_string();
+        if let ast::AlterTableOperation::OwnerTo { new_owner } = operation {
+            let role = match new_owner {
+                ast::Owner::Ident(name) => Some(ident(name)),
+                _ => None,
+            };
+            return Ok(Statement::OwnerTo { relation: table, role });
+        }
         let op = match operation {
             ast::AlterTableOperation::AddColumn { column_def, .. } => {
                 let (storage, declared) = column_type_of(&column_def.data_type);

@@ -98,6 +98,20 @@ impl Binder<'_> {
                 Expr::Exists { subquery: self.subquery(subquery, None)?, negated: *negated }
             }
             E::Subquery(q) => Expr::ScalarSubquery(self.subquery(q, Some(1))?),
+            // `a[i]`, `a[i][j]`: one element at a time.
+            E::CompoundFieldAccess { root, access_chain }
+                if access_chain
+                    .iter()
+                    .all(|a| matches!(a, ast::AccessExpr::Subscript(ast::Subscript::Index { .. }))) =>
+            {
+                let mut e = self.expr(root)?;
+                for access in access_chain {
+                    if let ast::AccessExpr::Subscript(ast::Subscript::Index { index }) = access {
+                        e = Expr::Function(ScalarFunction::Subscript, vec![e, self.expr(index)?]);
+                    }
+                }
+                e
+            }
             E::Like { negated, expr, pattern, escape_char, any: false } => {
                 self.like(expr, pattern, escape_char, *negated, false)?
             }
@@ -705,6 +719,7 @@ fn catalog_cast(t: &ast::DataType) -> Option<ScalarFunction> {
         "regclass" => Some(ScalarFunction::RegClass),
         "regtype" => Some(ScalarFunction::RegType),
         "regnamespace" => Some(ScalarFunction::RegNamespace),
+        "regproc" | "regprocedure" => Some(ScalarFunction::RegProc),
         _ => None,
     }
 }

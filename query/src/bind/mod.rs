@@ -225,6 +225,28 @@ impl<'a> Binder<'a> {
                 self.drop(*object_type, *if_exists, names, *cascade)
             }
             S::AlterTable(alter) => self.alter_table(alter),
+            S::Comment { object_type, object_name, comment, .. } => {
+                use braid_engine::{CommentKind, CommentTarget};
+                let parts: Vec<String> = object_name.0.iter().filter_map(|p| p.as_ident()).map(ident).collect();
+                let target = match (object_type, parts.as_slice()) {
+                    (ast::CommentObject::Schema, [.., name]) => {
+                        CommentTarget { kind: CommentKind::Schema, name: name.clone(), column: None }
+                    }
+                    (ast::CommentObject::Column, [.., table, column]) => {
+                        CommentTarget { kind: CommentKind::Relation, name: table.clone(), column: Some(column.clone()) }
+                    }
+                    (
+                        ast::CommentObject::Table
+                        | ast::CommentObject::Index
+                        | ast::CommentObject::Sequence
+                        | ast::CommentObject::MaterializedView
+                        | ast::CommentObject::View,
+                        [.., name],
+                    ) => CommentTarget { kind: CommentKind::Relation, name: name.clone(), column: None },
+                    (other, _) => return Err(Error::unsupported(format!("COMMENT ON {other}"))),
+                };
+                Ok(Statement::Comment { target, text: comment.clone() })
+            }
             S::Truncate(truncate) => self.truncate(truncate),
             // ACCESS SHARE (what pg_dump takes of every table it dumps) only keeps other
             // sessions from dropping or altering the table under the reader; a Braid

@@ -549,9 +549,13 @@ impl Binder<'_> {
         };
         let affinity = Affinity::of(function.column_type());
         let numbered = ordinality.then(|| ("ordinality".to_string(), Affinity::of(braid_engine::DataType::Integer)));
+        let names: Vec<String> = match function.column_names() {
+            Some(names) if !(columns == 1 && alias_name.is_some()) => names.iter().map(|n| n.to_string()).collect(),
+            _ => vec![column; columns],
+        };
         let scope = Scope::table(
             alias_name.as_deref().unwrap_or(function.name()),
-            (0..columns).map(|_| (column.clone(), affinity)).chain(numbered),
+            names.into_iter().map(|n| (n, affinity)).chain(numbered),
             false,
         );
         Ok((Plan::TableFunction { function, args, width, ordinality }, rename_columns(scope, alias)))

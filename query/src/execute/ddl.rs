@@ -91,6 +91,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("table", name)) };
             }
             txn.drop_table(name)?;
+            txn.drop_comments(name)?;
             // Sequences OWNED BY a column of the table go with it (a SERIAL's).
             for sequence in txn.sequences()? {
                 if sequence.owned_by.as_ref().is_some_and(|(table, _)| table == name) {
@@ -128,6 +129,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 Err(braid_engine::Error::NotFound { .. }) if *if_exists => {}
                 other => other?,
             }
+            txn.drop_comments(name)?;
         }
         Statement::CreateView { name, sql, if_not_exists } => {
             if relation_exists(txn, name)? {
@@ -161,6 +163,41 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 txn.setval(&def, value.unwrap_or(def.start), false)?;
             }
         }
+        Statement::Comment { target, text } => {
+            let exists = match target.kind {
+                braid_engine::CommentKind::Schema => crate::source::system::namespace_oid(&target.name).is_some(),
+                braid_engine::CommentKind::Relation => {
+                    relation_exists(txn, &target.name)? || txn.tables()?.iter().any(|t| t.index(&target.name).is_some())
+                }
+            };
+            if !exists {
+                let kind = if target.kind == braid_engine::CommentKind::Schema { "schema" } else { "relation" };
+                return Err(Error::not_found(kind, &target.name));
+            }
+            if let Some(column) = &target.column {
+                let table = txn.table(&target.name).map_err(|_| Error::not_found("relation", &target.name))?;
+                if !table.columns.iter().any(|c| c.name == *column) {
+                    return Err(Error::not_found("column", format!("{column} of relation {}", target.name)));
+                }
+            }
+            // An empty comment removes it, as in PostgreSQL; `public`'s built-in one is
+            // overridden by an empty record.
+            let public = target.kind == braid_engine::CommentKind::Schema && target.name == "public";
+            match text.as_deref() {
+                Some("") | None if !public => txn.set_comment(target, None)?,
+                text => txn.set_comment(target, Some(text.unwrap_or("")))?,
+            }
+        }
+        Statement::OwnerTo { relation, role } => {
+            if !relation_exists(txn, relation)? {
+                return Err(Error::not_found("relation", relation));
+            }
+            if let Some(role) = role
+                && *role != session.user()
+            {
+                return Err(Error::not_found("role", role));
+            }
+        }
         Statement::DropSequence { name, if_exists } => {
             if txn.sequence(name)?.is_none() {
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("sequence", name)) };
@@ -172,6 +209,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("view", name)) };
             }
             txn.kv().delete(view_key(name))?;
+            txn.drop_comments(name)?;
         }
         Statement::CreateTrigger { name, table, sql, if_not_exists } => {
             let mut triggers = load_triggers(txn)?;

@@ -75,10 +75,12 @@ pub enum ScalarFunction {
     /// pg_dump reads as "nothing granted beyond the default").
     AclDefault,
     /// `pg_get_triggerdef(oid [, pretty])`: NULL, as for any OID `pg_trigger` does not list
-    /// (it lists none: Braid's triggers are not in the catalogs yet).
+    /// (it lists none: Braid's triggers are not in the catalogs yet). Likewise
+    /// `pg_get_statisticsobjdef_columns(oid)` for `pg_statistic_ext`, which lists none.
     GetTriggerDef,
-    /// `obj_description`, `col_description`, `shobj_description`: comments (none stored yet:
-    /// NULL, as PostgreSQL gives for an object without one).
+    /// `obj_description(oid [, catalog])` and `col_description(table, column)`: the comment
+    /// on an object (COMMENT ON), NULL for none; `shobj_description` (databases, roles):
+    /// NULL, none can have one yet.
     Description,
     /// `pg_table_is_visible(oid)` and kin: every relation lives in `public`, on the path.
     IsVisible,
@@ -121,11 +123,22 @@ pub enum ScalarFunction {
     TotalRelationSize,
     /// `pg_database_size(name | oid)`: the bytes of every table and index.
     DatabaseSize,
-    /// `pg_get_viewdef(view [, pretty])`: the view's query as it was written; the view is
-    /// an OID or a name.
+    /// `pg_get_viewdef(view [, pretty])`: the view's query as it was written, ending in
+    /// `;` as PostgreSQL's does; the view is an OID or a name.
     GetViewDef,
     /// `pg_tablespace_location(oid)`: '' — the built-in tablespaces live in the data directory.
     TablespaceLocation,
+    /// `value[i]`: an element of an array (its text form, from 1), of an `int2vector` /
+    /// `oidvector` (numbers separated by spaces, from 0), or a character of a `name` (from
+    /// 0, as PostgreSQL's `name` is an array of characters); NULL out of range.
+    Subscript,
+    /// `quote_literal(x)`: `x` as a string literal (quotes doubled; with backslashes, the
+    /// `E'…'` form), NULL for NULL.
+    QuoteLiteral,
+    /// `x::regproc`: a function's name. The catalogs keep function references as names
+    /// already (`pg_am.amhandler`), so a name stays as it is; OID 0 is `-`, as PostgreSQL
+    /// prints it.
+    RegProc,
     /// `pg_size_pretty(bytes)`: `8192 bytes`, `16 kB`, `3 MB`, … as PostgreSQL rounds them.
     SizePretty,
     /// `json_build_object(k1, v1, …)`: a JSON object as text.
@@ -219,6 +232,7 @@ impl ScalarFunction {
             "pg_is_in_recovery" => (InRecovery, 0, 0),
             "acldefault" => (AclDefault, 2, 2),
             "pg_get_triggerdef" => (GetTriggerDef, 1, 2),
+            "pg_get_statisticsobjdef_columns" => (GetTriggerDef, 1, 1),
             "obj_description" | "shobj_description" | "col_description" => (Description, 1, 2),
             "pg_table_is_visible" | "pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible" => {
                 (IsVisible, 1, 1)
@@ -239,6 +253,7 @@ impl ScalarFunction {
             "array_lower" => (ArrayLower, 2, 2),
             "cardinality" => (Cardinality, 1, 1),
             "pg_size_pretty" => (SizePretty, 1, 1),
+            "quote_literal" => (QuoteLiteral, 1, 1),
             "pg_table_size" => (RelationSize, 1, 1),
             "pg_relation_size" => (RelationSize, 1, 2),
             "pg_indexes_size" => (IndexesSize, 1, 1),
@@ -345,6 +360,9 @@ impl ScalarFunction {
             ArrayLower => "array_lower",
             Cardinality => "cardinality",
             SizePretty => "pg_size_pretty",
+            Subscript => "subscript",
+            RegProc => "regproc",
+            QuoteLiteral => "quote_literal",
             RelationSize => "pg_relation_size",
             IndexesSize => "pg_indexes_size",
             TotalRelationSize => "pg_total_relation_size",
@@ -388,6 +406,7 @@ impl ScalarFunction {
                 | TotalRelationSize
                 | DatabaseSize
                 | GetViewDef
+                | Description
                 | SerialSequence
                 | Nextval
                 | Currval
@@ -422,6 +441,21 @@ impl ScalarFunction {
         ) {
             return super::sequence::call(self, args, session, txn);
         }
+        if self == ScalarFunction::Description {
+            let Some(Value::Integer(oid)) = args.first() else { return Ok(Value::Null) };
+            let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(name, _)| name).collect();
+            let all = crate::source::system::descriptions(&txn.tables()?, &views, &txn.sequences()?, &txn.comments()?);
+            // col_description(table, n) has a number second; obj_description a catalog name.
+            let (column, catalog) = match args.get(1) {
+                Some(Value::Integer(n)) => (*n, None),
+                Some(Value::Null) | None => (0, None),
+                Some(name) => (0, Some(to_text(name))),
+            };
+            let class = catalog.and_then(|c| crate::source::system::relation_oid(&[], &[], &c));
+            let found =
+                all.into_iter().find(|(o, c, sub, _)| *o == *oid && *sub == column && class.is_none_or(|k| k == *c));
+            return Ok(found.map_or(Value::Null, |(_, _, _, text)| Value::Text(text)));
+        }
         if self == ScalarFunction::GetViewDef {
             let mut views = crate::bind::ddl::views(txn)?;
             views.sort();
@@ -435,7 +469,8 @@ impl ScalarFunction {
                     views.iter().find(|(n, _)| *n == name)
                 }
             };
-            return Ok(found.map_or(Value::Null, |(_, sql)| Value::Text(sql.clone())));
+            // PostgreSQL's definitions end with `;` (pg_dump cuts it off).
+            return Ok(found.map_or(Value::Null, |(_, sql)| Value::Text(format!("{sql};"))));
         }
         if self == ScalarFunction::RegClassName {
             let Some(Value::Integer(oid)) = args.first() else { return Ok(args.first().cloned().unwrap_or_default()) };
@@ -515,7 +550,9 @@ impl ScalarFunction {
             EncodingToChar => Value::Text(if to_i64_lossy(arg(0)) == 6 { "UTF8" } else { "" }.into()),
             InRecovery => Value::Boolean(false),
             AclDefault | GetTriggerDef => Value::Null,
-            Description => Value::Null,
+            Description => {
+                return Err(Error::invalid("internal error: obj_description() needs its transaction"));
+            }
             FormatType if arg(0).is_null() => Value::Null,
             FormatType => Value::Text(
                 crate::source::system::format_type(
@@ -605,6 +642,35 @@ impl ScalarFunction {
                 Value::Text(crate::value::array::format(
                     items.iter().map(Option::as_deref).filter(|i| *i != x.as_deref()),
                 ))
+            }
+            QuoteLiteral if null_in => Value::Null,
+            QuoteLiteral => {
+                let text = to_text(arg(0)).replace('\'', "''");
+                Value::Text(if text.contains('\\') {
+                    format!("E'{}'", text.replace('\\', "\\\\"))
+                } else {
+                    format!("'{text}'")
+                })
+            }
+            RegProc => match arg(0) {
+                Value::Integer(0) => Value::Text("-".into()),
+                Value::Null => Value::Null,
+                other => Value::Text(to_text(other)),
+            },
+            Subscript if null_in => Value::Null,
+            Subscript => {
+                let (text, i) = (to_text(arg(0)), to_i64_lossy(arg(1)));
+                let at = |items: Vec<Option<String>>, from: i64| {
+                    usize::try_from(i - from).ok().and_then(|k| items.into_iter().nth(k)).flatten()
+                };
+                let element = if text.trim_start().starts_with('{') {
+                    at(crate::value::array::parse(&text)?, 1)
+                } else if text.contains(' ') && text.split_whitespace().all(|w| w.parse::<i64>().is_ok()) {
+                    at(text.split_whitespace().map(|w| Some(w.to_string())).collect(), 0)
+                } else {
+                    at(text.chars().map(|c| Some(c.to_string())).collect(), 0)
+                };
+                element.map_or(Value::Null, Value::Text)
             }
             SizePretty if null_in => Value::Null,
             SizePretty => Value::Text(size_pretty(to_i64_lossy(arg(0)))),

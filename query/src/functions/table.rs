@@ -22,6 +22,9 @@ pub enum TableFunction {
     /// `pg_partition_ancestors(regclass)`: the relation and the partitioned tables above it;
     /// Braid has no partitions, so only the relation itself.
     PartitionAncestors,
+    /// `pg_options_to_table(options)`: an options array (`{fillfactor=70,…}`) as rows of
+    /// `option_name`, `option_value`.
+    OptionsToTable,
 }
 
 impl TableFunction {
@@ -33,6 +36,7 @@ impl TableFunction {
             "unnest" => (TableFunction::Unnest, 1, usize::MAX),
             "generate_subscripts" => (TableFunction::GenerateSubscripts, 2, 3),
             "pg_partition_ancestors" => (TableFunction::PartitionAncestors, 1, 1),
+            "pg_options_to_table" => (TableFunction::OptionsToTable, 1, 1),
             _ => return None,
         })
     }
@@ -43,6 +47,7 @@ impl TableFunction {
             TableFunction::Unnest => "unnest",
             TableFunction::GenerateSubscripts => "generate_subscripts",
             TableFunction::PartitionAncestors => "pg_partition_ancestors",
+            TableFunction::OptionsToTable => "pg_options_to_table",
         }
     }
 
@@ -63,6 +68,17 @@ impl TableFunction {
         match self {
             TableFunction::GenerateSeries | TableFunction::GenerateSubscripts | TableFunction::PartitionAncestors => 1,
             TableFunction::Unnest => args,
+            TableFunction::OptionsToTable => 2,
+        }
+    }
+
+    /// The names of its columns, where PostgreSQL gives them names of their own (the
+    /// others are named after the function, or the alias).
+    pub fn column_names(self) -> Option<&'static [&'static str]> {
+        match self {
+            TableFunction::OptionsToTable => Some(&["option_name", "option_value"]),
+            TableFunction::PartitionAncestors => Some(&["relid"]),
+            _ => None,
         }
     }
 
@@ -72,7 +88,7 @@ impl TableFunction {
             TableFunction::GenerateSeries | TableFunction::GenerateSubscripts | TableFunction::PartitionAncestors => {
                 DataType::Integer
             }
-            TableFunction::Unnest => DataType::Text,
+            TableFunction::Unnest | TableFunction::OptionsToTable => DataType::Text,
         }
     }
 
@@ -93,6 +109,18 @@ impl TableFunction {
                     return Err(Error::data(DataError::InvalidParameterValue, "step size cannot equal zero"));
                 }
                 Ok(Rows::Series { next: to_i64_lossy(&args[0]), stop: to_i64_lossy(&args[1]), step })
+            }
+            TableFunction::OptionsToTable => {
+                let options = if args[0].is_null() { vec![] } else { array::parse(&to_text(&args[0]))? };
+                let rows: Vec<Vec<Value>> = options
+                    .into_iter()
+                    .flatten()
+                    .map(|o| match o.split_once('=') {
+                        Some((k, v)) => vec![Value::Text(k.to_string()), Value::Text(v.to_string())],
+                        None => vec![Value::Text(o), Value::Null],
+                    })
+                    .collect();
+                Ok(Rows::Listed(rows.into_iter()))
             }
             TableFunction::PartitionAncestors => Ok(Rows::Listed(
                 args.iter().filter(|a| !a.is_null()).map(|a| vec![a.clone()]).collect::<Vec<_>>().into_iter(),

@@ -181,6 +181,18 @@ pub enum Statement {
         name: String,
         if_exists: bool,
     },
+    /// `COMMENT ON … IS 'text' | NULL`.
+    Comment {
+        target: braid_engine::CommentTarget,
+        text: Option<String>,
+    },
+    /// `ALTER TABLE | SEQUENCE | VIEW name OWNER TO role` (`None`: the current user). Every
+    /// relation belongs to the one role there is until roles land, so only that role is
+    /// accepted.
+    OwnerTo {
+        relation: String,
+        role: Option<String>,
+    },
     CreateTrigger {
         name: String,
         table: String,

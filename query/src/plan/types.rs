@@ -547,6 +547,9 @@ impl Context {
             | F::RegTypeName
             | F::RegNamespaceName
             | F::SizePretty
+            | F::Subscript
+            | F::RegProc
+            | F::QuoteLiteral
             | F::GetViewDef
             | F::TablespaceLocation
             | F::SerialSequence

@@ -147,6 +147,11 @@ impl Session {
             Ok(s) => s,
             Err(e) => return vec![Err(self.fail(from_braid(&e)))],
         };
+        // A query string of nothing but white space and comments (pg_restore sends the
+        // dump's comment blocks alone) gets PostgreSQL's EmptyQueryResponse.
+        if statements.is_empty() {
+            return vec![Ok(Step { reply: Reply::Empty, tx: TxChange::None })];
+        }
         let mut steps = Vec::with_capacity(statements.len());
         let count = statements.len();
         for (i, mut statement) in statements.into_iter().enumerate() {

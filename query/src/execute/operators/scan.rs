@@ -468,6 +468,7 @@ impl CteScan {
             tables: ctx.txn.tables()?,
             views,
             sequences: ctx.txn.sequences()?,
+            comments: ctx.txn.comments()?,
             session: ctx.session,
         };
         Ok(CteScan { rows: Rc::new(table.rows(&catalog)), at: 0 })

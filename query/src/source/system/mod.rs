@@ -78,6 +78,7 @@ pub struct CatalogView<'a> {
     pub tables: Vec<TableDef>,
     pub views: &'a [ViewInfo],
     pub sequences: Vec<braid_engine::SequenceDef>,
+    pub comments: Vec<(braid_engine::CommentTarget, String)>,
     pub session: &'a Session,
 }
 
@@ -170,6 +171,28 @@ const CATALOG_OIDS: &[(&str, i64)] = &[
     ("pg_trigger", 2620),
     ("pg_sequence", 2224),
     ("pg_extension", 3079),
+    ("pg_init_privs", 3394),
+    ("pg_cast", 2605),
+    ("pg_transform", 3576),
+    ("pg_operator", 2617),
+    ("pg_opclass", 2616),
+    ("pg_opfamily", 2753),
+    ("pg_language", 2612),
+    ("pg_rewrite", 2618),
+    ("pg_aggregate", 2600),
+    ("pg_event_trigger", 3466),
+    ("pg_publication", 6104),
+    ("pg_largeobject_metadata", 2995),
+    ("pg_foreign_data_wrapper", 2328),
+    ("pg_foreign_server", 1417),
+    ("pg_default_acl", 826),
+    ("pg_statistic_ext", 3381),
+    ("pg_ts_config", 3602),
+    ("pg_ts_dict", 3600),
+    ("pg_ts_parser", 3601),
+    ("pg_ts_template", 3764),
+    ("pg_conversion", 2607),
+    ("pg_seclabel", 3596),
     ("pg_policy", 3256),
     ("pg_collation", 3456),
     ("pg_enum", 3501),
@@ -268,6 +291,49 @@ pub fn check_names(t: &TableDef) -> Vec<String> {
         names.push(name);
     }
     names
+}
+
+/// The rows of `pg_description`: (objoid, classoid, objsubid, description) of each comment
+/// (COMMENT ON), and `public`'s built-in one unless a comment replaced it.
+pub fn descriptions(
+    tables: &[TableDef],
+    views: &[String],
+    sequences: &[braid_engine::SequenceDef],
+    comments: &[(braid_engine::CommentTarget, String)],
+) -> Vec<(i64, i64, i64, String)> {
+    use braid_engine::CommentKind;
+    let class = |name: &str| CATALOG_OIDS.iter().find(|(n, _)| *n == name).map_or(0, |(_, o)| *o);
+    let mut out = vec![];
+    let public_replaced = comments.iter().any(|(t, _)| t.kind == CommentKind::Schema && t.name == "public");
+    if !public_replaced {
+        out.push((PUBLIC_OID, class("pg_namespace"), 0, "standard public schema".to_string()));
+    }
+    for (target, text) in comments.iter().filter(|(_, text)| !text.is_empty()) {
+        match target.kind {
+            CommentKind::Schema => {
+                if let Some(oid) = namespace_oid(&target.name) {
+                    out.push((oid, class("pg_namespace"), 0, text.clone()));
+                }
+            }
+            CommentKind::Relation => {
+                let oid = relation_oid(tables, views, &target.name)
+                    .or_else(|| sequences.iter().find(|s| s.name == target.name).map(crate::functions::sequence_oid));
+                let Some(oid) = oid else { continue };
+                let subid = match &target.column {
+                    None => 0,
+                    Some(column) => {
+                        let table = tables.iter().find(|t| t.name == target.name);
+                        match table.and_then(|t| t.columns.iter().position(|c| c.name == *column)) {
+                            Some(i) => i as i64 + 1,
+                            None => continue,
+                        }
+                    }
+                };
+                out.push((oid, class("pg_class"), subid, text.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// The index with this OID: its table, and its engine index id (`None` for a rowid primary
@@ -369,8 +435,13 @@ mod tests {
             columns: Some(vec![("x".into(), None)]),
             declared: vec![],
         }];
-        let catalog =
-            CatalogView { tables: txn.tables().unwrap(), views: &views, sequences: vec![], session: &session };
+        let catalog = CatalogView {
+            tables: txn.tables().unwrap(),
+            views: &views,
+            sequences: vec![],
+            comments: vec![],
+            session: &session,
+        };
         for table in all() {
             for row in table.rows(&catalog) {
                 // The columns, then the hidden `tableoid`: the relation's own OID.

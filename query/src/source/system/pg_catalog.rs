@@ -199,7 +199,7 @@ pub(super) static TABLES: &[SystemTable] = &[
         constraints,
     ),
     table("pg_attrdef", &[("oid", I), ("adrelid", I), ("adnum", I), ("adbin", T)], defaults),
-    table("pg_description", &[("objoid", I), ("classoid", I), ("objsubid", I), ("description", T)], none),
+    table("pg_description", &[("objoid", I), ("classoid", I), ("objsubid", I), ("description", T)], descriptions),
     table(
         "pg_database",
         &[
@@ -322,6 +322,294 @@ pub(super) static TABLES: &[SystemTable] = &[
         tablespaces,
     ),
     table("pg_foreign_table", &[("ftrelid", I), ("ftserver", I), ("ftoptions", T)], none),
+    // Catalogs of objects Braid does not have (operators and their classes, casts and
+    // transforms, text search, foreign data, publications and subscriptions, large objects,
+    // rules, event triggers, security labels, default privileges): PostgreSQL's columns,
+    // no rows — what pg_dump and psql read of them is "none".
+    table("pg_init_privs", &[("objoid", I), ("classoid", I), ("objsubid", I), ("privtype", T), ("initprivs", T)], none),
+    table(
+        "pg_cast",
+        &[("oid", I), ("castsource", I), ("casttarget", I), ("castfunc", I), ("castcontext", T), ("castmethod", T)],
+        none,
+    ),
+    table("pg_transform", &[("oid", I), ("trftype", I), ("trflang", I), ("trffromsql", I), ("trftosql", I)], none),
+    table(
+        "pg_operator",
+        &[
+            ("oid", I),
+            ("oprname", T),
+            ("oprnamespace", I),
+            ("oprowner", I),
+            ("oprkind", T),
+            ("oprcanmerge", B),
+            ("oprcanhash", B),
+            ("oprleft", I),
+            ("oprright", I),
+            ("oprresult", I),
+            ("oprcom", I),
+            ("oprnegate", I),
+            ("oprcode", T),
+            ("oprrest", T),
+            ("oprjoin", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_opclass",
+        &[
+            ("oid", I),
+            ("opcmethod", I),
+            ("opcname", T),
+            ("opcnamespace", I),
+            ("opcowner", I),
+            ("opcfamily", I),
+            ("opcintype", I),
+            ("opcdefault", B),
+            ("opckeytype", I),
+        ],
+        none,
+    ),
+    table("pg_opfamily", &[("oid", I), ("opfmethod", I), ("opfname", T), ("opfnamespace", I), ("opfowner", I)], none),
+    table(
+        "pg_conversion",
+        &[
+            ("oid", I),
+            ("conname", T),
+            ("connamespace", I),
+            ("conowner", I),
+            ("conforencoding", I),
+            ("contoencoding", I),
+            ("conproc", T),
+            ("condefault", B),
+        ],
+        none,
+    ),
+    table("pg_ts_config", &[("oid", I), ("cfgname", T), ("cfgnamespace", I), ("cfgowner", I), ("cfgparser", I)], none),
+    table(
+        "pg_ts_dict",
+        &[
+            ("oid", I),
+            ("dictname", T),
+            ("dictnamespace", I),
+            ("dictowner", I),
+            ("dicttemplate", I),
+            ("dictinitoption", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_ts_parser",
+        &[
+            ("oid", I),
+            ("prsname", T),
+            ("prsnamespace", I),
+            ("prsstart", T),
+            ("prstoken", T),
+            ("prsend", T),
+            ("prsheadline", T),
+            ("prslextype", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_ts_template",
+        &[("oid", I), ("tmplname", T), ("tmplnamespace", I), ("tmplinit", T), ("tmpllexize", T)],
+        none,
+    ),
+    table(
+        "pg_foreign_data_wrapper",
+        &[
+            ("oid", I),
+            ("fdwname", T),
+            ("fdwowner", I),
+            ("fdwhandler", I),
+            ("fdwvalidator", I),
+            ("fdwacl", T),
+            ("fdwoptions", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_foreign_server",
+        &[
+            ("oid", I),
+            ("srvname", T),
+            ("srvowner", I),
+            ("srvfdw", I),
+            ("srvtype", T),
+            ("srvversion", T),
+            ("srvacl", T),
+            ("srvoptions", T),
+        ],
+        none,
+    ),
+    table("pg_user_mapping", &[("oid", I), ("umuser", I), ("umserver", I), ("umoptions", T)], none),
+    table(
+        "pg_default_acl",
+        &[("oid", I), ("defaclrole", I), ("defaclnamespace", I), ("defaclobjtype", T), ("defaclacl", T)],
+        none,
+    ),
+    table(
+        "pg_event_trigger",
+        &[
+            ("oid", I),
+            ("evtname", T),
+            ("evtevent", T),
+            ("evtowner", I),
+            ("evtfoid", I),
+            ("evtenabled", T),
+            ("evttags", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_publication",
+        &[
+            ("oid", I),
+            ("pubname", T),
+            ("pubowner", I),
+            ("puballtables", B),
+            ("pubinsert", B),
+            ("pubupdate", B),
+            ("pubdelete", B),
+            ("pubtruncate", B),
+            ("pubviaroot", B),
+        ],
+        none,
+    ),
+    table("pg_publication_rel", &[("oid", I), ("prpubid", I), ("prrelid", I), ("prqual", T), ("prattrs", T)], none),
+    table("pg_publication_namespace", &[("oid", I), ("pnpubid", I), ("pnnspid", I)], none),
+    table(
+        "pg_subscription",
+        &[
+            ("oid", I),
+            ("subdbid", I),
+            ("subname", T),
+            ("subowner", I),
+            ("subenabled", B),
+            ("subconninfo", T),
+            ("subslotname", T),
+            ("subsynccommit", T),
+            ("subpublications", T),
+            ("subbinary", B),
+            ("substream", B),
+            ("subtwophasestate", T),
+            ("subdisableonerr", B),
+        ],
+        none,
+    ),
+    table("pg_largeobject_metadata", &[("oid", I), ("lomowner", I), ("lomacl", T)], none),
+    table(
+        "pg_range",
+        &[
+            ("rngtypid", I),
+            ("rngsubtype", I),
+            ("rngmultitypid", I),
+            ("rngcollation", I),
+            ("rngsubopc", I),
+            ("rngcanonical", T),
+            ("rngsubdiff", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_amop",
+        &[
+            ("oid", I),
+            ("amopfamily", I),
+            ("amoplefttype", I),
+            ("amoprighttype", I),
+            ("amopstrategy", I),
+            ("amopopr", I),
+        ],
+        none,
+    ),
+    table(
+        "pg_amproc",
+        &[
+            ("oid", I),
+            ("amprocfamily", I),
+            ("amproclefttype", I),
+            ("amprocrighttype", I),
+            ("amprocnum", I),
+            ("amproc", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_rewrite",
+        &[
+            ("oid", I),
+            ("rulename", T),
+            ("ev_class", I),
+            ("ev_type", T),
+            ("ev_enabled", T),
+            ("is_instead", B),
+            ("ev_qual", T),
+            ("ev_action", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_statistic_ext",
+        &[
+            ("oid", I),
+            ("stxrelid", I),
+            ("stxname", T),
+            ("stxnamespace", I),
+            ("stxowner", I),
+            ("stxstattarget", I),
+            ("stxkeys", T),
+            ("stxkind", T),
+            ("stxexprs", T),
+        ],
+        none,
+    ),
+    table("pg_seclabel", &[("objoid", I), ("classoid", I), ("objsubid", I), ("provider", T), ("label", T)], none),
+    table("pg_shseclabel", &[("objoid", I), ("classoid", I), ("provider", T), ("label", T)], none),
+    table("pg_db_role_setting", &[("setdatabase", I), ("setrole", I), ("setconfig", T)], none),
+    table("pg_shdescription", &[("objoid", I), ("classoid", I), ("description", T)], none),
+    table(
+        "pg_shdepend",
+        &[
+            ("dbid", I),
+            ("classid", I),
+            ("objid", I),
+            ("objsubid", I),
+            ("refclassid", I),
+            ("refobjid", I),
+            ("deptype", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_aggregate",
+        &[
+            ("aggfnoid", I),
+            ("aggkind", T),
+            ("aggnumdirectargs", I),
+            ("aggtransfn", T),
+            ("aggfinalfn", T),
+            ("aggtranstype", I),
+            ("agginitval", T),
+        ],
+        none,
+    ),
+    table(
+        "pg_language",
+        &[
+            ("oid", I),
+            ("lanname", T),
+            ("lanowner", I),
+            ("lanispl", B),
+            ("lanpltrusted", B),
+            ("lanplcallfoid", I),
+            ("laninline", I),
+            ("lanvalidator", I),
+            ("lanacl", T),
+        ],
+        none,
+    ),
     table(
         "pg_proc",
         &[
@@ -1055,14 +1343,35 @@ fn sequences(c: &CatalogView) -> Vec<Vec<Value>> {
 }
 
 /// Dependencies clients follow: a sequence OWNED BY a column depends on it automatically
-/// (`a`), which is how psql and pg_dump find a SERIAL's sequence.
+/// (`a`), which is how psql and pg_dump find a SERIAL's sequence; a view depends normally
+/// (`n`) on the tables and views it reads, which is how pg_dump orders it after them.
 fn depends(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
+    let pg_class = super::CATALOG_OIDS.iter().find(|(n, _)| *n == "pg_class").map_or(1259, |(_, o)| *o);
+    let views = views_sorted(c);
+    for (oid, v) in &views {
+        // The names the view's text mentions outside string literals that are relations
+        // (a column named like a table adds an edge too, which orders no worse).
+        let mut read: Vec<i64> = vec![];
+        for piece in v.sql.split('\'').step_by(2) {
+            for word in piece.split(|ch: char| !(ch.is_alphanumeric() || ch == '_' || ch == '"')) {
+                let word = word.trim_matches('"');
+                let target = c.tables.iter().find(|t| t.name.eq_ignore_ascii_case(word)).map(table_oid).or_else(|| {
+                    views.iter().find(|(o, w)| o != oid && w.name.eq_ignore_ascii_case(word)).map(|(o, _)| *o)
+                });
+                if let Some(target) = target.filter(|t| !read.contains(t)) {
+                    read.push(target);
+                }
+            }
+        }
+        for target in read {
+            out.push(vec![int(pg_class), int(*oid), int(0), int(pg_class), int(target), int(0), text("n")]);
+        }
+    }
     for s in &c.sequences {
         let Some((table, column)) = &s.owned_by else { continue };
         let Some(t) = c.tables.iter().find(|t| t.name == *table) else { continue };
         let Some(n) = t.columns.iter().position(|col| col.name == *column) else { continue };
-        let pg_class = super::CATALOG_OIDS.iter().find(|(n, _)| *n == "pg_class").map_or(1259, |(_, o)| *o);
         out.push(vec![
             int(pg_class),
             int(crate::functions::sequence_oid(s)),
@@ -1074,6 +1383,14 @@ fn depends(c: &CatalogView) -> Vec<Vec<Value>> {
         ]);
     }
     out
+}
+
+fn descriptions(c: &CatalogView) -> Vec<Vec<Value>> {
+    let views: Vec<String> = c.views.iter().map(|v| v.name.clone()).collect();
+    super::descriptions(&c.tables, &views, &c.sequences, &c.comments)
+        .into_iter()
+        .map(|(oid, class, sub, text)| vec![int(oid), int(class), int(sub), super::text(text)])
+        .collect()
 }
 
 fn roles(c: &CatalogView) -> Vec<Vec<Value>> {
@@ -1154,7 +1471,7 @@ fn pg_views(c: &CatalogView) -> Vec<Vec<Value>> {
     let owner = c.session.user();
     views_sorted(c)
         .into_iter()
-        .map(|(_, v)| vec![text("public"), text(v.name.clone()), text(owner.clone()), text(v.sql.clone())])
+        .map(|(_, v)| vec![text("public"), text(v.name.clone()), text(owner.clone()), text(format!("{};", v.sql))])
         .collect()
 }
 
