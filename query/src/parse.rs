@@ -46,11 +46,17 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
         let name = sql.split_whitespace().nth(1).map(|n| n.trim_end_matches(';').trim_matches('"').to_lowercase());
         return Ok(vec![Parsed::Reindex(name.filter(|n| !n.is_empty()))]);
     }
-    if matches!(word(0), Some("ALTER" | "CREATE"))
-        && word(1) == Some("SEQUENCE")
-        && !sql.trim().trim_end_matches(';').contains(';')
-    {
-        return sequence(sql).map(|s| vec![s]);
+    // Sequence statements are read here, not by sqlparser: one inside a longer text is
+    // split out first.
+    if sql.to_ascii_uppercase().contains("SEQUENCE") {
+        let pieces = split_statements(sql);
+        if pieces.len() > 1 {
+            let parsed = pieces.into_iter().map(parse).collect::<Result<Vec<_>>>()?;
+            return Ok(parsed.into_iter().flatten().collect());
+        }
+        if matches!(word(0), Some("ALTER" | "CREATE")) && word(1) == Some("SEQUENCE") {
+            return sequence(sql).map(|s| vec![s]);
+        }
     }
     if word(0) == Some("CREATE") && (word(1) == Some("TRIGGER") || word(2) == Some("TRIGGER")) {
         return create_trigger(sql).map(|t| vec![t]);
@@ -218,6 +224,42 @@ fn boolean_option_words(sql: &str) -> Option<String> {
 }
 
 /// `CREATE [TEMP] TRIGGER [IF NOT EXISTS] name … ON table …`: the name and the table.
+/// The statements of a text, split at the semicolons outside quotes, comments and dollar
+/// quotes; empty ones dropped.
+fn split_statements(sql: &str) -> Vec<&str> {
+    let bytes = sql.as_bytes();
+    let (mut pieces, mut start, mut i) = (vec![], 0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    i += 1;
+                }
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = sql[i + 2..].find("*/").map_or(bytes.len(), |end| i + 2 + end + 1);
+            }
+            b'$' if bytes.get(i + 1) == Some(&b'$') => {
+                i = sql[i + 2..].find("$$").map_or(bytes.len(), |end| i + 2 + end + 1);
+            }
+            b';' => {
+                pieces.push(&sql[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    pieces.push(&sql[start..]);
+    pieces.into_iter().filter(|p| !p.trim().is_empty()).collect()
+}
+
 /// `CREATE SEQUENCE` / `ALTER SEQUENCE`: the name and the option words.
 fn sequence(sql: &str) -> Result<Parsed> {
     let text = sql.trim().trim_end_matches(';').trim();

@@ -12,6 +12,7 @@
 //! message until the next completes it.
 
 use braid::Value;
+use pgwire::api::Type;
 
 /// The format options of one COPY.
 #[derive(Debug, Clone)]
@@ -191,8 +192,9 @@ fn parse_csv(line: &str, format: &Format) -> Record {
     fields
 }
 
-/// One row as a COPY TO STDOUT line, its values in their text form.
-pub fn write_row(out: &mut Vec<u8>, row: &[Value], format: &Format) {
+/// One row as a COPY TO STDOUT line, each value in the text form of its column's type
+/// (`types`; a value past them, or one its type cannot write, in its own type's form).
+pub fn write_row(out: &mut Vec<u8>, row: &[Value], types: &[Type], format: &Format) {
     for (i, value) in row.iter().enumerate() {
         if i > 0 {
             out.push(format.delimiter);
@@ -201,7 +203,7 @@ pub fn write_row(out: &mut Vec<u8>, row: &[Value], format: &Format) {
             out.extend_from_slice(format.null.as_bytes());
             continue;
         }
-        let text = text_of(value);
+        let text = text_of(value, types.get(i));
         if format.csv {
             write_csv_field(out, &text, format);
         } else {
@@ -222,14 +224,16 @@ pub fn write_header(out: &mut Vec<u8>, names: &[String], format: &Format) {
     out.push(b'\n');
 }
 
-/// A value's text form, as the text wire format writes it.
-fn text_of(value: &Value) -> String {
-    let mut buf = bytes::BytesMut::new();
-    let ty = super::types::pg_type(value.data_type());
-    if super::types::encode(&mut buf, value, &ty, pgwire::api::results::FieldFormat::Text).is_err() {
-        return braid::value::to_text(value);
+/// A value's text form, as the text wire format writes it as `ty`.
+fn text_of(value: &Value, ty: Option<&Type>) -> String {
+    let own = super::types::pg_type(value.data_type());
+    for ty in ty.into_iter().chain([&own]) {
+        let mut buf = bytes::BytesMut::new();
+        if super::types::encode(&mut buf, value, ty, pgwire::api::results::FieldFormat::Text).is_ok() {
+            return String::from_utf8_lossy(&buf[4..]).into_owned();
+        }
     }
-    String::from_utf8_lossy(&buf[4..]).into_owned()
+    braid::value::to_text(value)
 }
 
 fn write_text_field(out: &mut Vec<u8>, text: &str, delimiter: u8) {
@@ -323,7 +327,7 @@ mod tests {
         ];
         for f in [text_format(), csv_format()] {
             let mut out = vec![];
-            rows.iter().for_each(|row| write_row(&mut out, row, &f));
+            rows.iter().for_each(|row| write_row(&mut out, row, &[], &f));
             let mut r = Reader::default();
             let got = r.push(&out, &f).unwrap();
             assert_eq!(got[0], vec![s("1"), s("tab\there, comma, \"quote\"\nline"), None], "{f:?}");

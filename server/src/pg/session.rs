@@ -354,6 +354,11 @@ impl Session {
             };
             let mut query = self.conn.prepare_all(&sql).map_err(|e| from_braid(&e))?;
             let mut query = query.pop().ok_or_else(|| info("42601", "COPY needs a query"))?;
+            // Each column in the text form of its PostgreSQL type (a `date` as a date).
+            let description = self.conn.describe(&mut query).map_err(|e| from_braid(&e))?;
+            let types: Vec<Type> = (0..description.columns.len())
+                .map(|i| types::column_pg_type(description.columns[i].1, description.declared(i)))
+                .collect();
             let Output::Rows(rows) = self.conn.run_prepared(&mut query, ()).map_err(|e| from_braid(&e))? else {
                 return Err(info("42601", "COPY (query) needs a query that returns rows"));
             };
@@ -366,7 +371,7 @@ impl Session {
             for row in rows {
                 let row = row.map_err(|e| from_braid(&e))?;
                 let mut line = std::mem::take(&mut pending);
-                copy::write_row(&mut line, row.values(), &format);
+                copy::write_row(&mut line, row.values(), &types, &format);
                 chunks.push(line);
             }
             if !pending.is_empty() {
