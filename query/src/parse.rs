@@ -29,6 +29,14 @@ pub enum Parsed {
     /// CREATE SEQUENCE's options only in one order, PostgreSQL in any
     /// ([`crate::bind`] reads them).
     Sequence { alter: bool, if_exists: bool, name: String, options: Vec<String>, sql: String },
+    /// `ALTER TABLE [ONLY] t ALTER [COLUMN] c ADD GENERATED {ALWAYS | BY DEFAULT} AS IDENTITY
+    /// [(sequence options)]`, as pg_dump writes an identity column (sqlparser reads neither
+    /// `SEQUENCE NAME` nor options out of its order).
+    AddIdentity { table: String, column: String, always: bool, sequence: Option<String>, options: Vec<String> },
+    /// `INSERT … OVERRIDING SYSTEM VALUE …` (sqlparser lacks the clause): the INSERT, whose
+    /// values for GENERATED ALWAYS identity columns are taken as given. COPY FROM inserts
+    /// this way, as PostgreSQL's COPY does.
+    Overriding(Box<Parsed>),
 }
 
 /// How deeply expressions may nest (sqlparser's default, 50, refuses machine-written
@@ -45,6 +53,18 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     if word(0) == Some("REINDEX") {
         let name = sql.split_whitespace().nth(1).map(|n| n.trim_end_matches(';').trim_matches('"').to_lowercase());
         return Ok(vec![Parsed::Reindex(name.filter(|n| !n.is_empty()))]);
+    }
+    if word(0) == Some("INSERT")
+        && let Some(at) = sql.to_ascii_uppercase().find(" OVERRIDING SYSTEM VALUE ")
+    {
+        let without = format!("{}{}", &sql[..at], &sql[at + " OVERRIDING SYSTEM VALUE".len()..]);
+        return Ok(parse(&without)?.into_iter().map(|p| Parsed::Overriding(Box::new(p))).collect());
+    }
+    if word(0) == Some("ALTER")
+        && word(1) == Some("TABLE")
+        && let Some(identity) = add_identity(sql)
+    {
+        return Ok(vec![identity]);
     }
     // Sequence statements are read here, not by sqlparser: one inside a longer text is
     // split out first.
@@ -224,6 +244,48 @@ fn boolean_option_words(sql: &str) -> Option<String> {
 }
 
 /// `CREATE [TEMP] TRIGGER [IF NOT EXISTS] name … ON table …`: the name and the table.
+/// `ALTER TABLE … ALTER COLUMN … ADD GENERATED … AS IDENTITY (…)`, if the text is one.
+fn add_identity(sql: &str) -> Option<Parsed> {
+    let text = sql.trim().trim_end_matches(';');
+    let spaced = text.replace('(', " ( ").replace(')', " ) ");
+    let words: Vec<&str> = spaced.split_whitespace().collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let mut at = 2;
+    if upper.get(at).map(String::as_str) == Some("ONLY") {
+        at += 1;
+    }
+    let table = crate::source::system::split_qualified(words.get(at)?).pop()?;
+    at += 1;
+    if upper.get(at).map(String::as_str) != Some("ALTER") {
+        return None;
+    }
+    at += 1;
+    if upper.get(at).map(String::as_str) == Some("COLUMN") {
+        at += 1;
+    }
+    let column = crate::source::system::split_qualified(words.get(at)?).pop()?;
+    let rest: Vec<&str> = upper[at + 1..].iter().map(String::as_str).collect();
+    let (always, after) = match rest.as_slice() {
+        ["ADD", "GENERATED", "ALWAYS", "AS", "IDENTITY", ..] => (true, at + 6),
+        ["ADD", "GENERATED", "BY", "DEFAULT", "AS", "IDENTITY", ..] => (false, at + 7),
+        _ => return None,
+    };
+    let mut options: Vec<String> = words[after..].iter().map(|w| w.to_string()).collect();
+    if options.first().map(String::as_str) == Some("(") && options.last().map(String::as_str) == Some(")") {
+        options = options[1..options.len() - 1].to_vec();
+    } else if !options.is_empty() {
+        return None;
+    }
+    let mut sequence = None;
+    if let Some(i) =
+        options.windows(2).position(|w| w[0].eq_ignore_ascii_case("SEQUENCE") && w[1].eq_ignore_ascii_case("NAME"))
+    {
+        sequence = options.get(i + 2).and_then(|n| crate::source::system::split_qualified(n).pop());
+        options.drain(i..(i + 3).min(options.len()));
+    }
+    Some(Parsed::AddIdentity { table, column, always, sequence, options })
+}
+
 /// The statements of a text, split at the semicolons outside quotes, comments and dollar
 /// quotes; empty ones dropped.
 fn split_statements(sql: &str) -> Vec<&str> {
@@ -348,6 +410,8 @@ pub fn command(statement: &Parsed) -> &'static str {
         Parsed::Vacuum => return "VACUUM",
         Parsed::Sequence { alter: true, .. } => return "ALTER SEQUENCE",
         Parsed::Sequence { alter: false, .. } => return "CREATE SEQUENCE",
+        Parsed::AddIdentity { .. } => return "ALTER TABLE",
+        Parsed::Overriding(inner) => return command(inner),
     };
     match s {
         S::Query(q) => match q.body.as_ref() {
@@ -402,6 +466,10 @@ pub fn text(statement: &Parsed) -> String {
         Parsed::Reindex(None) => "REINDEX".to_string(),
         Parsed::Vacuum => "VACUUM".to_string(),
         Parsed::Sequence { sql, .. } => sql.clone(),
+        Parsed::Overriding(inner) => text(inner),
+        Parsed::AddIdentity { table, column, .. } => {
+            format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED AS IDENTITY")
+        }
     }
 }
 

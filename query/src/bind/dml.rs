@@ -64,6 +64,7 @@ impl Binder<'_> {
         let mut exprs = Vec::with_capacity(table.columns.len());
         for (i, column) in table.columns.iter().enumerate() {
             if column.identity == Some(braid_engine::Identity::Always)
+                && !self.overriding_system_value
                 && insert.source.is_some()
                 && targets.contains(&i)
             {

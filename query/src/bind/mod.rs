@@ -31,6 +31,14 @@ pub(crate) use self::ddl::{load_view, view_key};
 pub(crate) fn bind(statement: &Parsed, txn: &Txn) -> Result<Statement> {
     match statement {
         Parsed::Sql(s, anonymous) => Binder::new(txn, anonymous).statement(s),
+        Parsed::Overriding(inner) => match inner.as_ref() {
+            Parsed::Sql(s, anonymous) => {
+                let mut binder = Binder::new(txn, anonymous);
+                binder.overriding_system_value = true;
+                binder.statement(s)
+            }
+            _ => Err(Error::invalid("OVERRIDING SYSTEM VALUE belongs to an INSERT")),
+        },
         Parsed::CreateTrigger { name, table, if_not_exists, sql } => Ok(Statement::CreateTrigger {
             name: name.clone(),
             table: table.clone(),
@@ -38,6 +46,7 @@ pub(crate) fn bind(statement: &Parsed, txn: &Txn) -> Result<Statement> {
             if_not_exists: *if_not_exists,
         }),
         Parsed::Sequence { .. } => sequence::from_words(statement),
+        Parsed::AddIdentity { .. } => sequence::add_identity(statement, txn),
         Parsed::Reindex(None) | Parsed::Vacuum => Ok(Statement::Noop),
         Parsed::Reindex(Some(name)) => {
             let known = txn.tables()?.iter().any(|t| t.name == *name || t.indexes.iter().any(|i| i.name == *name));
@@ -163,6 +172,8 @@ pub(crate) struct Binder<'a> {
     anonymous_params: usize,
     /// Whether aggregates may appear where the binder is (SELECT list, HAVING, ORDER BY).
     aggregates_allowed: bool,
+    /// `INSERT … OVERRIDING SYSTEM VALUE`: values given for GENERATED ALWAYS columns stand.
+    overriding_system_value: bool,
     /// Whether a function in the FROM list being bound read an enclosing query's row.
     from_correlated: bool,
     /// Whether set-returning functions may appear where the binder is (a SELECT list).
@@ -190,6 +201,7 @@ impl<'a> Binder<'a> {
             aggregates_allowed: false,
             set_functions_allowed: false,
             from_correlated: false,
+            overriding_system_value: false,
             expanding: vec![],
             aliases: None,
             listing_view_columns: false,

@@ -930,6 +930,7 @@ fn map_children(e: Expr, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
             Expr::Case { operand, whens, otherwise: otherwise.map(|o| Box::new(f(*o))) }
         }
         Expr::Function(func, args) => Expr::Function(func, args.into_iter().map(f).collect()),
+        Expr::SetFunction(func, args) => Expr::SetFunction(func, args.into_iter().map(f).collect()),
         leaf => leaf,
     }
 }

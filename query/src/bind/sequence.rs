@@ -39,6 +39,41 @@ pub(super) fn from_words(parsed: &Parsed) -> Result<Statement> {
     Ok(Statement::CreateSequence { def: new_definition(name.clone(), &change), if_not_exists: *if_exists })
 }
 
+/// `ALTER TABLE t ALTER COLUMN c ADD GENERATED … AS IDENTITY (…)`: a sequence of the
+/// column's integer type (named as given, or `t_c_seq`) OWNED BY the column, and the
+/// column filled from it.
+pub(super) fn add_identity(parsed: &Parsed, txn: &braid_engine::Txn) -> Result<Statement> {
+    let Parsed::AddIdentity { table, column, always, sequence, options } = parsed else {
+        return Err(Error::invalid("internal error: not ADD GENERATED AS IDENTITY"));
+    };
+    let def = txn.table(table).map_err(|_| Error::not_found("relation", table))?;
+    let col = def.columns.iter().find(|c| c.name == *column).ok_or_else(|| Error::not_found("column", column))?;
+    let type_oid = match col.declared.map(|d| d.oid) {
+        Some(oid @ (20 | 21 | 23)) => oid,
+        None if col.data_type == braid_engine::DataType::Integer => 20,
+        _ => {
+            return Err(Error::invalid(format!(
+                "identity column type must be smallint, integer, or bigint: column \"{column}\""
+            )));
+        }
+    };
+    let (mut change, _) = read_options(options, false)?;
+    change.type_oid.get_or_insert(type_oid);
+    change.owned_by = Some(Some((table.clone(), column.clone())));
+    let name = sequence.clone().unwrap_or_else(|| format!("{table}_{column}_seq"));
+    let sequence = new_definition(name, &change);
+    let identity = if *always { braid_engine::Identity::Always } else { braid_engine::Identity::ByDefault };
+    let default = format!("nextval('{}'::regclass)", sequence.name.replace('\'', "''"));
+    let op = crate::plan::AlterOp::AlterColumn {
+        column: column.clone(),
+        change: crate::plan::ColumnChange::AddIdentity { identity, default },
+    };
+    Ok(Statement::Several(vec![
+        Statement::CreateSequence { def: sequence, if_not_exists: false },
+        Statement::AlterTable { table: table.clone(), op },
+    ]))
+}
+
 /// A new sequence's definition: PostgreSQL's defaults where options are missing.
 fn new_definition(name: String, change: &SequenceChange) -> SequenceDef {
     let base = SequenceDef::new(name, change.type_oid.unwrap_or(20), change.increment.unwrap_or(1));

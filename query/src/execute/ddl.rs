@@ -420,6 +420,21 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp, params: &ParamValues, session:
                     target.nullable = false;
                 }
                 ColumnChange::DropNotNull => target.nullable = true,
+                ColumnChange::AddIdentity { identity, default } => {
+                    if target.identity.is_some() {
+                        return Err(Error::invalid(format!(
+                            "column \"{column}\" of relation \"{name}\" is already an identity column"
+                        )));
+                    }
+                    if rows.iter().any(|r| r[at].is_null()) {
+                        return Err(Error::constraint(
+                            ConstraintKind::NotNull,
+                            format!("column \"{column}\" of relation \"{name}\" contains null values"),
+                        ));
+                    }
+                    (target.identity, target.default, target.nullable) =
+                        (Some(*identity), Some(default.clone()), false);
+                }
                 ColumnChange::SetDefault(sql) => target.default = Some(sql.clone()),
                 ColumnChange::DropDefault => target.default = None,
                 ColumnChange::Type { data_type, declared, using } => {

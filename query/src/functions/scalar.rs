@@ -132,6 +132,9 @@ pub enum ScalarFunction {
     /// `oidvector` (numbers separated by spaces, from 0), or a character of a `name` (from
     /// 0, as PostgreSQL's `name` is an array of characters); NULL out of range.
     Subscript,
+    /// `pg_relation_is_publishable(oid)`: whether the relation is a user table (what
+    /// logical replication could publish).
+    Publishable,
     /// `quote_literal(x)`: `x` as a string literal (quotes doubled; with backslashes, the
     /// `E'…'` form), NULL for NULL.
     QuoteLiteral,
@@ -254,6 +257,7 @@ impl ScalarFunction {
             "cardinality" => (Cardinality, 1, 1),
             "pg_size_pretty" => (SizePretty, 1, 1),
             "quote_literal" => (QuoteLiteral, 1, 1),
+            "pg_relation_is_publishable" => (Publishable, 1, 1),
             "pg_table_size" => (RelationSize, 1, 1),
             "pg_relation_size" => (RelationSize, 1, 2),
             "pg_indexes_size" => (IndexesSize, 1, 1),
@@ -363,6 +367,7 @@ impl ScalarFunction {
             Subscript => "subscript",
             RegProc => "regproc",
             QuoteLiteral => "quote_literal",
+            Publishable => "pg_relation_is_publishable",
             RelationSize => "pg_relation_size",
             IndexesSize => "pg_indexes_size",
             TotalRelationSize => "pg_total_relation_size",
@@ -406,6 +411,7 @@ impl ScalarFunction {
                 | TotalRelationSize
                 | DatabaseSize
                 | GetViewDef
+                | Publishable
                 | Description
                 | SerialSequence
                 | Nextval
@@ -440,6 +446,11 @@ impl ScalarFunction {
                 | ScalarFunction::SequenceColumn
         ) {
             return super::sequence::call(self, args, session, txn);
+        }
+        if self == ScalarFunction::Publishable {
+            let Some(Value::Integer(oid)) = args.first() else { return Ok(Value::Null) };
+            let tables = txn.tables()?;
+            return Ok(Value::Boolean(tables.iter().any(|t| crate::source::system::table_oid(t) == *oid)));
         }
         if self == ScalarFunction::Description {
             let Some(Value::Integer(oid)) = args.first() else { return Ok(Value::Null) };
@@ -592,7 +603,7 @@ impl ScalarFunction {
             }
             ToRegType if null_in => Value::Null,
             ToRegType => crate::source::system::type_oid_by_name(&to_text(arg(0))).map_or(Value::Null, Value::Integer),
-            RegClassName | RelationSize | IndexesSize | TotalRelationSize | DatabaseSize | GetViewDef => {
+            RegClassName | RelationSize | IndexesSize | TotalRelationSize | DatabaseSize | GetViewDef | Publishable => {
                 return Err(Error::invalid(format!("internal error: {}() needs its transaction", self.name())));
             }
             TablespaceLocation if null_in => Value::Null,

@@ -264,6 +264,12 @@ pub enum AlterOp {
 pub enum ColumnChange {
     SetNotNull,
     DropNotNull,
+    /// `ADD GENERATED … AS IDENTITY`: the column is filled from its sequence (`default`,
+    /// `nextval(…)`) and becomes NOT NULL.
+    AddIdentity {
+        identity: braid_engine::Identity,
+        default: String,
+    },
     /// The new DEFAULT, as SQL text.
     SetDefault(String),
     DropDefault,

@@ -539,7 +539,7 @@ impl Context {
             F::RelationSize | F::IndexesSize | F::TotalRelationSize | F::DatabaseSize => Known(Integer),
             F::BackendPid | F::ToRegType | F::ToRegClass | F::RegClass | F::RegType | F::RegNamespace => Known(Integer),
             F::Now | F::ClockTimestamp | F::CurrentDate => Known(DataType::Timestamp),
-            F::IsVisible | F::HasPrivilege | F::RegexMatch | F::InRecovery | F::ArrayContains => {
+            F::IsVisible | F::HasPrivilege | F::RegexMatch | F::InRecovery | F::ArrayContains | F::Publishable => {
                 Known(DataType::Boolean)
             }
             F::JsonBuildObject

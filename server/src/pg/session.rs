@@ -388,7 +388,9 @@ impl Session {
         };
         let targets = if columns.is_empty() { String::new() } else { format!(" ({columns})") };
         let params: Vec<String> = (1..=width).map(|i| format!("${i}")).collect();
-        let sql = format!("INSERT INTO {}{targets} VALUES ({})", quote(&table), params.join(", "));
+        // As PostgreSQL's COPY, values given for identity columns stand (a dump's ids).
+        let sql =
+            format!("INSERT INTO {}{targets} OVERRIDING SYSTEM VALUE VALUES ({})", quote(&table), params.join(", "));
         let mut insert = self.conn.prepare_all(&sql).map_err(|e| from_braid(&e))?.pop().expect("one statement");
         let described = self.conn.describe(&mut insert).map_err(|e| from_braid(&e))?;
         let types = described.params.iter().map(|t| types::pg_type(*t)).collect();

@@ -44,7 +44,7 @@ impl Postgres {
         }
         let data = dir.path().join("data");
         let out = as_owner("initdb")
-            .args(["-U", "braid", "--auth=trust", "--no-sync", "--locale=C", "-D"])
+            .args(["-U", "braid", "--auth=trust", "--no-sync", "--locale=C", "--encoding=UTF8", "-D"])
             .arg(&data)
             .output()
             .unwrap();

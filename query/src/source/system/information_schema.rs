@@ -305,7 +305,7 @@ fn columns(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
     for t in c.sorted_tables() {
         for (i, col) in t.columns.iter().enumerate() {
-            let (nullable, default) = (!t.is_not_null(i), col.default.as_deref());
+            let (nullable, default) = (!t.is_not_null(i), col.default.as_deref().filter(|_| col.identity.is_none()));
             let ty = col.declared.unwrap_or_else(|| crate::value::declared::of_storage(col.data_type));
             let (table, name) = (t.name.as_str(), col.name.as_str());
             out.push(column_row(

@@ -1047,7 +1047,10 @@ fn attributes(c: &CatalogView) -> Vec<Vec<Value>> {
                 Some(braid_engine::Identity::ByDefault) => "d",
                 None => "",
             };
-            out.push(attribute_row(oid, &col.name, ty, i + 1, t.is_not_null(i), col.default.is_some(), identity));
+            // An identity column's `nextval` is its identity, not a default (PostgreSQL
+            // keeps no pg_attrdef row for it).
+            let has_default = col.default.is_some() && col.identity.is_none();
+            out.push(attribute_row(oid, &col.name, ty, i + 1, t.is_not_null(i), has_default, identity));
         }
         for idx in indexes(t) {
             for (k, &col) in idx.columns.iter().enumerate() {
@@ -1290,7 +1293,7 @@ fn constraints(c: &CatalogView) -> Vec<Vec<Value>> {
 fn defaults(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
     for t in c.sorted_tables() {
-        for (i, col) in t.columns.iter().enumerate() {
+        for (i, col) in t.columns.iter().enumerate().filter(|(_, col)| col.identity.is_none()) {
             if let Some(sql) = &col.default {
                 let oid = PKEY_OID_BASE + (1 << 21) + t.id as i64 * 1024 + i as i64;
                 out.push(vec![int(oid), int(table_oid(t)), int(i as i64 + 1), text(sql.clone())]);
@@ -1343,7 +1346,8 @@ fn sequences(c: &CatalogView) -> Vec<Vec<Value>> {
 }
 
 /// Dependencies clients follow: a sequence OWNED BY a column depends on it automatically
-/// (`a`), which is how psql and pg_dump find a SERIAL's sequence; a view depends normally
+/// (`a`), or internally (`i`) when it fills an identity column, which is how psql and
+/// pg_dump find a SERIAL's or an identity's sequence; a view depends normally
 /// (`n`) on the tables and views it reads, which is how pg_dump orders it after them.
 fn depends(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
@@ -1379,7 +1383,7 @@ fn depends(c: &CatalogView) -> Vec<Vec<Value>> {
             int(pg_class),
             int(table_oid(t)),
             int(n as i64 + 1),
-            text("a"),
+            text(if t.columns[n].identity.is_some() { "i" } else { "a" }),
         ]);
     }
     out
