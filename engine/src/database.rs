@@ -66,7 +66,7 @@ impl<S: Storage> Clone for Database<S> {
 struct Shared<S: Storage> {
     txns: TransactionManager<RowBlocks<S>>,
     rowids: Mutex<HashMap<u64, Arc<RowidAllocator>>>,
-    /// Where each sequence stands, by sequence id (see [`crate::sequence`]).
+    /// Where each sequence stands, by its `uid` (see [`crate::sequence`]).
     sequences: Mutex<HashMap<u64, Position>>,
 }
 
@@ -176,10 +176,10 @@ impl<S: Storage> Database<S> {
     /// Makes a sequence's position durable in a commit of its own (retried if a concurrent
     /// commit touched the key: positions are written under the sequences' lock, so only a
     /// DDL can).
-    fn log_sequence(&self, id: u64, last: i64, called: bool) -> Result<()> {
+    fn log_sequence(&self, uid: u64, last: i64, called: bool) -> Result<()> {
         loop {
             let mut txn = self.shared.txns.begin()?;
-            txn.set(sequence::position_key(id), Position::encode(last, called))?;
+            txn.set(sequence::position_key(uid), Position::encode(last, called))?;
             match txn.commit() {
                 Err(e) if e.is_retryable() => continue,
                 other => return other.map(|_| ()),
@@ -190,7 +190,7 @@ impl<S: Storage> Database<S> {
     /// A sequence's position as last made durable, or a fresh one.
     fn load_sequence(&self, def: &SequenceDef) -> Result<Position> {
         let txn = self.shared.txns.begin_read_only()?;
-        match txn.get(&sequence::position_key(def.id))? {
+        match txn.get(&sequence::position_key(def.uid))? {
             Some(bytes) => Position::decode(bytes.as_ref()),
             None => Ok(Position::fresh(def)),
         }
@@ -419,6 +419,7 @@ impl<S: Storage> Txn<S> {
             return Err(Error::AlreadyExists { kind: "relation", name: def.name });
         }
         def.id = catalog::next_object_id(&mut self.txn)?;
+        def.uid = sequence::fresh_uid();
         self.txn.set(sequence::def_key(&def.name), def.encode()?)?;
         Ok(def)
     }
@@ -445,7 +446,7 @@ impl<S: Storage> Txn<S> {
         self.txn.set(sequence::def_key(&def.name), def.encode()?)
     }
 
-    /// Drops a sequence. Its durable position stays behind, keyed by an id never reused.
+    /// Drops a sequence. Its durable position stays behind, keyed by a uid never reused.
     pub fn drop_sequence(&mut self, name: &str) -> Result<()> {
         if self.sequence(name)?.is_none() {
             return Err(Error::NotFound { kind: "sequence", name: name.to_string() });
@@ -459,17 +460,17 @@ impl<S: Storage> Txn<S> {
     /// (an autocommitted SELECT calling `nextval`).
     pub fn nextval(&self, def: &SequenceDef) -> Result<i64> {
         let mut positions = self.db.shared.sequences.lock();
-        let position = match positions.get(&def.id) {
+        let position = match positions.get(&def.uid) {
             Some(p) => *p,
             None => self.db.load_sequence(def)?,
         };
         let (value, mut next) = position.advance(def)?;
-        if next.needs_log(def, value) {
+        if next.needs_log(def, value, &position) {
             let logged = Position::log_ahead(def, value);
-            self.db.log_sequence(def.id, logged, true)?;
+            self.db.log_sequence(def.uid, logged, true)?;
             next.logged = logged;
         }
-        positions.insert(def.id, next);
+        positions.insert(def.uid, next);
         Ok(value)
     }
 
@@ -483,15 +484,15 @@ impl<S: Storage> Txn<S> {
             )));
         }
         let mut positions = self.db.shared.sequences.lock();
-        self.db.log_sequence(def.id, value, called)?;
-        positions.insert(def.id, Position { last: value, called, logged: value });
+        self.db.log_sequence(def.uid, value, called)?;
+        positions.insert(def.uid, Position { last: value, called, logged: value });
         Ok(())
     }
 
     /// Where the sequence stands now (`SELECT last_value, is_called FROM seq`).
     pub fn sequence_position(&self, def: &SequenceDef) -> Result<Position> {
         let positions = self.db.shared.sequences.lock();
-        match positions.get(&def.id) {
+        match positions.get(&def.uid) {
             Some(p) => Ok(*p),
             None => self.db.load_sequence(def),
         }

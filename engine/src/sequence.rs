@@ -6,9 +6,9 @@
 //! the transaction that took it rolls back, so two transactions never wait for each other
 //! on a sequence.
 //!
-//! The position lives in memory, one [`Position`] per sequence id behind a mutex, and is
+//! The position lives in memory, one [`Position`] per sequence `uid` behind a mutex, and is
 //! made durable ahead of use: when `nextval` passes the last value logged, it logs the
-//! value [`LOG_AHEAD`] steps further in a commit of its own (key `Meta("seqpos/{id}")`),
+//! value [`LOG_AHEAD`] steps further in a commit of its own (key `Meta("seqpos/{uid}")`),
 //! then hands values out from memory until it passes that one — one commit per 32 values,
 //! as PostgreSQL logs `SEQ_LOG_VALS` ahead in its WAL. After a restart the sequence goes on
 //! after the logged value, so values handed out before a crash are never repeated (some are
@@ -25,8 +25,12 @@ pub const LOG_AHEAD: i64 = 32;
 /// A sequence's definition.
 #[derive(Debug, Clone, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct SequenceDef {
-    /// Unique among the database's objects, never reused: it keys the position.
+    /// Unique among the database's objects (its OID is made from it). A rolled-back CREATE
+    /// gives it back, so the position is keyed by `uid` instead.
     pub id: u64,
+    /// Drawn at random when the sequence is created: keys its position, in memory and on
+    /// disk, which outlive a rolled-back CREATE (their writes are not the transaction's).
+    pub uid: u64,
     pub name: String,
     /// The integer type's OID (`int2` 21, `int4` 23, `int8` 20): its range bounds the
     /// default minimum and maximum.
@@ -49,6 +53,7 @@ impl SequenceDef {
         let (min, max) = if increment > 0 { (1, high) } else { (low, -1) };
         SequenceDef {
             id: 0,
+            uid: 0,
             name: name.into(),
             type_oid,
             increment,
@@ -147,9 +152,11 @@ impl Position {
         Ok((value, Position { last: value, called: true, logged: self.logged }))
     }
 
-    /// Whether handing out `value` needs a new durable position first.
-    pub(crate) fn needs_log(&self, def: &SequenceDef, value: i64) -> bool {
-        if def.increment > 0 { value >= self.logged } else { value <= self.logged }
+    /// Whether handing out `value` (which follows `before`) needs a new durable position
+    /// first: it passes the one logged, or a CYCLE wrapped back below it.
+    pub(crate) fn needs_log(&self, def: &SequenceDef, value: i64, before: &Position) -> bool {
+        let wrapped = before.called && if def.increment > 0 { value <= before.last } else { value >= before.last };
+        wrapped || if def.increment > 0 { value >= self.logged } else { value <= self.logged }
     }
 
     /// The value to make durable before handing out `value`: [`LOG_AHEAD`] steps on,
@@ -178,9 +185,20 @@ pub(crate) fn def_key(name: &str) -> Vec<u8> {
     Key::Meta(&format!("sequence/{name}")).encode()
 }
 
-/// The key of a sequence's durable position.
-pub(crate) fn position_key(id: u64) -> Vec<u8> {
-    Key::Meta(&format!("seqpos/{id}")).encode()
+/// The key of a sequence's durable position, by its `uid`.
+pub(crate) fn position_key(uid: u64) -> Vec<u8> {
+    Key::Meta(&format!("seqpos/{uid:016x}")).encode()
+}
+
+/// A fresh random `uid` (the standard library's per-process random hash keys, mixed with
+/// a counter and the time).
+pub(crate) fn fresh_uid() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.finish()
 }
 
 #[cfg(test)]

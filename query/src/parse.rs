@@ -54,32 +54,27 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
         let name = sql.split_whitespace().nth(1).map(|n| n.trim_end_matches(';').trim_matches('"').to_lowercase());
         return Ok(vec![Parsed::Reindex(name.filter(|n| !n.is_empty()))]);
     }
-    if word(0) == Some("INSERT")
-        && let Some(at) = sql.to_ascii_uppercase().find(" OVERRIDING SYSTEM VALUE ")
-    {
-        let without = format!("{}{}", &sql[..at], &sql[at + " OVERRIDING SYSTEM VALUE".len()..]);
-        return Ok(parse(&without)?.into_iter().map(|p| Parsed::Overriding(Box::new(p))).collect());
+    if word(0) == Some("CREATE") && (word(1) == Some("TRIGGER") || word(2) == Some("TRIGGER")) {
+        return create_trigger(sql).map(|t| vec![t]);
     }
-    if word(0) == Some("ALTER")
-        && word(1) == Some("TABLE")
-        && let Some(identity) = add_identity(sql)
-    {
-        return Ok(vec![identity]);
-    }
-    // Sequence statements are read here, not by sqlparser: one inside a longer text is
-    // split out first.
-    if sql.to_ascii_uppercase().contains("SEQUENCE") {
+    // The statements sqlparser lacks or reads too strictly are read here; one inside a
+    // longer text is split out first (only then: splitting costs a pass over the text).
+    let upper = sql.to_ascii_uppercase();
+    let ours = ["SEQUENCE", "OVERRIDING", "IDENTITY"].iter().any(|w| upper.contains(w));
+    if ours {
         let pieces = split_statements(sql);
-        if pieces.len() > 1 {
+        if pieces.len() > 1 && pieces.iter().any(|p| own_statement(p).is_some()) {
             let parsed = pieces.into_iter().map(parse).collect::<Result<Vec<_>>>()?;
             return Ok(parsed.into_iter().flatten().collect());
         }
-        if matches!(word(0), Some("ALTER" | "CREATE")) && word(1) == Some("SEQUENCE") {
-            return sequence(sql).map(|s| vec![s]);
+        match own_statement(sql) {
+            Some(Own::Sequence) => return sequence(sql).map(|s| vec![s]),
+            Some(Own::AddIdentity(identity)) => return Ok(vec![identity]),
+            Some(Own::Overriding(without)) => {
+                return Ok(parse(&without)?.into_iter().map(|p| Parsed::Overriding(Box::new(p))).collect());
+            }
+            None => {}
         }
-    }
-    if word(0) == Some("CREATE") && (word(1) == Some("TRIGGER") || word(2) == Some("TRIGGER")) {
-        return create_trigger(sql).map(|t| vec![t]);
     }
     let statements = match parse_with(&PostgreSqlDialect {}, sql) {
         Ok(statements) => statements,
@@ -244,6 +239,51 @@ fn boolean_option_words(sql: &str) -> Option<String> {
 }
 
 /// `CREATE [TEMP] TRIGGER [IF NOT EXISTS] name … ON table …`: the name and the table.
+/// A statement read here rather than by sqlparser.
+enum Own {
+    /// CREATE or ALTER SEQUENCE.
+    Sequence,
+    AddIdentity(Parsed),
+    /// An INSERT with `OVERRIDING SYSTEM VALUE`, and its text without the clause.
+    Overriding(String),
+}
+
+/// Whether one statement's text is one of [`Own`]'s.
+fn own_statement(sql: &str) -> Option<Own> {
+    let words: Vec<String> = sql.split_whitespace().take(3).map(|w| w.to_ascii_uppercase()).collect();
+    match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["CREATE" | "ALTER", "SEQUENCE", ..] => Some(Own::Sequence),
+        ["ALTER", "TABLE", ..] => add_identity(sql).map(Own::AddIdentity),
+        ["INSERT", ..] => {
+            let at = outside_quotes(sql, "OVERRIDING SYSTEM VALUE")?;
+            Some(Own::Overriding(format!("{}{}", &sql[..at], &sql[at + "OVERRIDING SYSTEM VALUE".len()..])))
+        }
+        _ => None,
+    }
+}
+
+/// Where `phrase` (upper case, words separated by single spaces) first stands as words
+/// outside quotes in `sql`, in any case.
+fn outside_quotes(sql: &str, phrase: &str) -> Option<usize> {
+    let (bytes, mut i, mut quote) = (sql.as_bytes(), 0, None);
+    while i < bytes.len() {
+        match (quote, bytes[i]) {
+            (None, q @ (b'\'' | b'"')) => quote = Some(q),
+            (Some(q), c) if c == q => quote = None,
+            (None, _)
+                if (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+                    && sql.get(i..i + phrase.len()).is_some_and(|s| s.eq_ignore_ascii_case(phrase))
+                    && bytes.get(i + phrase.len()).is_none_or(|c| !c.is_ascii_alphanumeric()) =>
+            {
+                return Some(i);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// `ALTER TABLE … ALTER COLUMN … ADD GENERATED … AS IDENTITY (…)`, if the text is one.
 fn add_identity(sql: &str) -> Option<Parsed> {
     let text = sql.trim().trim_end_matches(';');
@@ -294,9 +334,11 @@ fn split_statements(sql: &str) -> Vec<&str> {
     while i < bytes.len() {
         match bytes[i] {
             q @ (b'\'' | b'"') => {
+                // In an `E'…'` string a backslash escapes the next character.
+                let escapes = q == b'\'' && i > 0 && matches!(bytes[i - 1], b'E' | b'e');
                 i += 1;
                 while i < bytes.len() && bytes[i] != q {
-                    i += 1;
+                    i += if escapes && bytes[i] == b'\\' { 2 } else { 1 };
                 }
             }
             b'-' if bytes.get(i + 1) == Some(&b'-') => {

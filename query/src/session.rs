@@ -50,7 +50,7 @@ pub struct Session {
     /// Microseconds since the epoch at which the current transaction (or autocommit
     /// statement) began.
     started: Mutex<i64>,
-    /// What `nextval` returned in this session: the last value of each sequence (by id),
+    /// What `nextval` returned in this session: the last value of each sequence (by uid),
     /// for `currval`, and the last of all, for `lastval`.
     sequence_values: Mutex<(std::collections::HashMap<u64, i64>, Option<i64>)>,
 }

@@ -41,6 +41,44 @@ fn relation_exists(txn: &Txn, name: &str) -> Result<bool> {
     Ok(txn.has_table(name)? || load_view(txn, name)?.is_some() || txn.sequence(name)?.is_some())
 }
 
+/// What names a table or column by name follows it when it is renamed, and goes with a
+/// dropped column: the sequences OWNED BY it and the comments on it.
+fn follow_renames(txn: &mut Txn, table: &str, op: &AlterOp) -> Result<()> {
+    use braid_engine::{CommentKind, CommentTarget};
+    let renamed = |t: &str, c: Option<&str>| -> Option<(String, Option<String>)> {
+        match op {
+            AlterOp::RenameTable(new) if t == table => Some((new.clone(), c.map(str::to_string))),
+            AlterOp::RenameColumn { from, to } if t == table && c == Some(from.as_str()) => {
+                Some((t.to_string(), Some(to.clone())))
+            }
+            _ => None,
+        }
+    };
+    let dropped =
+        |t: &str, c: Option<&str>| matches!(op, AlterOp::DropColumn(d) if t == table && c == Some(d.as_str()));
+    for mut sequence in txn.sequences()? {
+        let Some((t, c)) = sequence.owned_by.clone() else { continue };
+        if dropped(&t, Some(&c)) {
+            txn.drop_sequence(&sequence.name)?;
+        } else if let Some((t, Some(c))) = renamed(&t, Some(&c)) {
+            sequence.owned_by = Some((t, c));
+            txn.alter_sequence(&sequence)?;
+        }
+    }
+    for (target, text) in txn.comments()? {
+        if target.kind != CommentKind::Relation {
+            continue;
+        }
+        if dropped(&target.name, target.column.as_deref()) {
+            txn.set_comment(&target, None)?;
+        } else if let Some((name, column)) = renamed(&target.name, target.column.as_deref()) {
+            txn.set_comment(&target, None)?;
+            txn.set_comment(&CommentTarget { kind: CommentKind::Relation, name, column }, Some(&text))?;
+        }
+    }
+    Ok(())
+}
+
 /// A sequence's `OWNED BY` names a column that exists.
 fn owner_exists(txn: &Txn, def: &braid_engine::SequenceDef) -> Result<()> {
     if let Some((table, column)) = &def.owned_by {
@@ -78,7 +116,9 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             for columns in unique {
                 let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
                 let base = format!("{}_{}_key", created.name, cols.join("_"));
-                let taken = txn.table(&created.name)?.indexes.into_iter().map(|i| i.name).collect::<Vec<_>>();
+                // Index names are the database's, not the table's.
+                let taken: Vec<String> =
+                    txn.tables()?.into_iter().flat_map(|t| t.indexes.into_iter().map(|i| i.name)).collect();
                 let name = (0..)
                     .map(|n| if n == 0 { base.clone() } else { format!("{base}{n}") })
                     .find(|name| !taken.contains(name))
@@ -274,7 +314,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 return Err(Error::not_found("constraint", format!("{name} of relation {table}")));
             }
         }
-        Statement::AlterTable { table, op } => alter(txn, table, op, params, session)?,
+        Statement::AlterTable { table, op } => {
+            alter(txn, table, op, params, session)?;
+            follow_renames(txn, table, op)?;
+        }
         other => return Err(Error::invalid(format!("internal error: not DDL: {other:?}"))),
     }
     Ok(Outcome::Done)

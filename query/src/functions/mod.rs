@@ -1,6 +1,7 @@
 //! Built-in functions: scalar functions and aggregates, looked up by name.
 
 mod aggregate;
+mod catalog;
 mod regex;
 mod scalar;
 pub(crate) mod sequence;

@@ -424,95 +424,36 @@ impl ScalarFunction {
 
     /// Calls the function on evaluated arguments, in `session`.
     pub fn call(self, args: &[Value], session: &crate::session::Session, txn: &braid_engine::Txn) -> Result<Value> {
-        if matches!(self, ScalarFunction::RegClass | ScalarFunction::ToRegClass) {
-            return regclass(self, args, txn);
-        }
-        if matches!(
-            self,
-            ScalarFunction::RelationSize
-                | ScalarFunction::IndexesSize
-                | ScalarFunction::TotalRelationSize
-                | ScalarFunction::DatabaseSize
-        ) {
-            return relation_size(self, args, txn);
-        }
-        if matches!(
-            self,
-            ScalarFunction::SerialSequence
-                | ScalarFunction::Nextval
-                | ScalarFunction::Currval
-                | ScalarFunction::Setval
-                | ScalarFunction::Lastval
-                | ScalarFunction::SequenceColumn
-        ) {
-            return super::sequence::call(self, args, session, txn);
-        }
-        if self == ScalarFunction::Publishable {
-            let Some(Value::Integer(oid)) = args.first() else { return Ok(Value::Null) };
-            let tables = txn.tables()?;
-            return Ok(Value::Boolean(tables.iter().any(|t| crate::source::system::table_oid(t) == *oid)));
-        }
-        if self == ScalarFunction::Description {
-            let Some(Value::Integer(oid)) = args.first() else { return Ok(Value::Null) };
-            let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(name, _)| name).collect();
-            let all = crate::source::system::descriptions(&txn.tables()?, &views, &txn.sequences()?, &txn.comments()?);
-            // col_description(table, n) has a number second; obj_description a catalog name.
-            let (column, catalog) = match args.get(1) {
-                Some(Value::Integer(n)) => (*n, None),
-                Some(Value::Null) | None => (0, None),
-                Some(name) => (0, Some(to_text(name))),
-            };
-            let class = catalog.and_then(|c| crate::source::system::relation_oid(&[], &[], &c));
-            let found =
-                all.into_iter().find(|(o, c, sub, _)| *o == *oid && *sub == column && class.is_none_or(|k| k == *c));
-            return Ok(found.map_or(Value::Null, |(_, _, _, text)| Value::Text(text)));
-        }
-        if self == ScalarFunction::GetViewDef {
-            let mut views = crate::bind::ddl::views(txn)?;
-            views.sort();
-            let found = match args.first() {
-                Some(Value::Integer(oid)) => {
-                    usize::try_from(oid - crate::source::system::VIEW_OID_BASE).ok().and_then(|i| views.get(i))
-                }
-                Some(Value::Null) | None => None,
-                Some(name) => {
-                    let name = crate::source::system::split_qualified(&to_text(name)).pop().unwrap_or_default();
-                    views.iter().find(|(n, _)| *n == name)
-                }
-            };
-            // PostgreSQL's definitions end with `;` (pg_dump cuts it off).
-            return Ok(found.map_or(Value::Null, |(_, sql)| Value::Text(format!("{sql};"))));
-        }
-        if self == ScalarFunction::RegClassName {
-            let Some(Value::Integer(oid)) = args.first() else { return Ok(args.first().cloned().unwrap_or_default()) };
-            let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(name, _)| name).collect();
-            let name = match crate::source::system::relation_name(&txn.tables()?, &views, *oid) {
-                Some(name) => Some(name),
-                None => txn
-                    .sequences()?
-                    .into_iter()
-                    .find(|s| super::sequence::oid(s) == *oid)
-                    .map(|s| super::quote_ident(&s.name)),
-            };
-            return Ok(Value::Text(name.unwrap_or_else(|| oid.to_string())));
-        }
-        if matches!(self, ScalarFunction::GetIndexDef | ScalarFunction::GetConstraintDef) {
-            if args.first().is_none_or(Value::is_null) {
-                return Ok(Value::Null);
+        use ScalarFunction::*;
+        match self {
+            SerialSequence | Nextval | Currval | Setval | Lastval | SequenceColumn => {
+                super::sequence::call(self, args, session, txn)
             }
-            let (tables, oid) = (txn.tables()?, to_i64_lossy(&args[0]));
-            let def = match self {
-                ScalarFunction::GetIndexDef => {
-                    crate::source::system::get_indexdef(&tables, oid, args.get(1).map_or(0, to_i64_lossy))
-                }
-                _ => crate::source::system::get_constraintdef(&tables, oid),
-            };
-            return Ok(def.map_or(Value::Null, Value::Text));
+            f if f.reads_catalog() => super::catalog::call(f, args, txn),
+            f if f.reads_session() => super::session::call(f, args, session),
+            f => f.call_pure(args),
         }
-        if self.reads_session() {
-            return super::session::call(self, args, session);
-        }
-        self.call_pure(args)
+    }
+
+    /// Whether the function reads the catalog through the transaction
+    /// ([`super::catalog`]).
+    pub fn reads_catalog(self) -> bool {
+        use ScalarFunction::*;
+        matches!(
+            self,
+            RegClass
+                | ToRegClass
+                | RegClassName
+                | RelationSize
+                | IndexesSize
+                | TotalRelationSize
+                | DatabaseSize
+                | Publishable
+                | Description
+                | GetViewDef
+                | GetIndexDef
+                | GetConstraintDef
+        )
     }
 
     /// Calls a function that does not read the session.
@@ -676,7 +617,7 @@ impl ScalarFunction {
                 };
                 let element = if text.trim_start().starts_with('{') {
                     at(crate::value::array::parse(&text)?, 1)
-                } else if text.contains(' ') && text.split_whitespace().all(|w| w.parse::<i64>().is_ok()) {
+                } else if !text.trim().is_empty() && text.split_whitespace().all(|w| w.parse::<i64>().is_ok()) {
                     at(text.split_whitespace().map(|w| Some(w.to_string())).collect(), 0)
                 } else {
                     at(text.chars().map(|c| Some(c.to_string())).collect(), 0)
@@ -885,72 +826,6 @@ fn random() -> i64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     (z ^ (z >> 31)) as i64
-}
-
-/// `x::regclass` and `to_regclass(x)`: an OID as it is, or a relation's name (possibly
-/// qualified, possibly quoted) as its OID. A name that is no relation is 42P01 for the cast,
-/// NULL for `to_regclass`.
-fn regclass(f: ScalarFunction, args: &[Value], txn: &braid_engine::Txn) -> Result<Value> {
-    let arg = args.first().unwrap_or(&Value::Null);
-    match arg {
-        Value::Null => return Ok(Value::Null),
-        Value::Integer(_) if f == ScalarFunction::RegClass => return Ok(arg.clone()),
-        _ => {}
-    }
-    let name = to_text(arg);
-    if f == ScalarFunction::RegClass
-        && let Ok(oid) = name.trim().parse::<i64>()
-    {
-        return Ok(Value::Integer(oid));
-    }
-    let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(name, _)| name).collect();
-    let sequence = || -> Result<Option<i64>> {
-        let last = crate::source::system::split_qualified(&name).pop().unwrap_or_default();
-        Ok(txn.sequence(&last)?.map(|s| super::sequence::oid(&s)))
-    };
-    match crate::source::system::relation_oid(&txn.tables()?, &views, &name).map_or_else(sequence, |o| Ok(Some(o)))? {
-        Some(oid) => Ok(Value::Integer(oid)),
-        None if f == ScalarFunction::ToRegClass => Ok(Value::Null),
-        None => Err(Error::not_found("relation", name)),
-    }
-}
-
-/// The size functions: see [`ScalarFunction::RelationSize`] and its kin. The relation
-/// argument arrives as an OID (the binder casts it to `regclass`).
-fn relation_size(f: ScalarFunction, args: &[Value], txn: &braid_engine::Txn) -> Result<Value> {
-    use crate::source::system::{index_of_oid, relation_name, table_oid};
-    let tables = txn.tables()?;
-    if f == ScalarFunction::DatabaseSize {
-        let mut total = 0;
-        for t in &tables {
-            let (rows, indexes) = txn.storage_bytes(t)?;
-            total += rows + indexes.iter().map(|(_, b)| b).sum::<u64>();
-        }
-        return Ok(Value::Integer(total as i64));
-    }
-    let Some(Value::Integer(oid)) = args.first() else { return Ok(Value::Null) };
-    let bytes = if let Some(t) = tables.iter().find(|t| table_oid(t) == *oid) {
-        let (rows, indexes) = txn.storage_bytes(t)?;
-        let indexes: u64 = indexes.iter().map(|(_, b)| b).sum();
-        match f {
-            ScalarFunction::RelationSize => rows,
-            ScalarFunction::IndexesSize => indexes,
-            _ => rows + indexes,
-        }
-    } else if let Some((t, index)) = index_of_oid(&tables, *oid) {
-        let (_, indexes) = txn.storage_bytes(t)?;
-        match f {
-            ScalarFunction::IndexesSize => 0,
-            _ => indexes.iter().find(|(id, _)| Some(*id) == index).map_or(0, |(_, b)| *b),
-        }
-    } else {
-        let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(name, _)| name).collect();
-        match relation_name(&tables, &views, *oid) {
-            Some(_) => 0,
-            None => return Ok(Value::Null),
-        }
-    };
-    Ok(Value::Integer(bytes as i64))
 }
 
 /// PostgreSQL's `pg_size_pretty`: bytes below 10 kB, then the largest unit that keeps the

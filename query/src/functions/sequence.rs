@@ -38,12 +38,12 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session, txn: &T
         ScalarFunction::Nextval => {
             let def = sequence(txn, arg(0))?;
             let value = txn.nextval(&def)?;
-            session.took_sequence_value(def.id, value);
+            session.took_sequence_value(def.uid, value);
             Value::Integer(value)
         }
         ScalarFunction::Currval => {
             let def = sequence(txn, arg(0))?;
-            let value = session.currval(def.id).ok_or_else(|| {
+            let value = session.currval(def.uid).ok_or_else(|| {
                 Error::NotInPrerequisiteState(format!(
                     "currval of sequence \"{}\" is not yet defined in this session",
                     def.name

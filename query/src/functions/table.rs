@@ -125,17 +125,23 @@ impl TableFunction {
             TableFunction::PartitionAncestors => Ok(Rows::Listed(
                 args.iter().filter(|a| !a.is_null()).map(|a| vec![a.clone()]).collect::<Vec<_>>().into_iter(),
             )),
-            // Arrays start at 1 and have one dimension: other dimensions have no subscripts.
+            // Arrays have one dimension and start at 1; an `int2vector` / `oidvector` (no
+            // braces) starts at 0, as PostgreSQL's do.
             TableFunction::GenerateSubscripts => {
-                let len = match (&args[0], to_i64_lossy(&args[1])) {
-                    (Value::Null, _) | (_, i64::MIN..=0 | 2..) => 0,
-                    (a, _) => array::parse(&to_text(a))?.len() as i64,
+                let (len, first) = match (&args[0], to_i64_lossy(&args[1])) {
+                    (Value::Null, _) | (_, i64::MIN..=0 | 2..) => (0, 1),
+                    (a, _) => {
+                        let text = to_text(a);
+                        let first = if text.trim_start().starts_with('{') { 1 } else { 0 };
+                        (array::parse(&text)?.len() as i64, first)
+                    }
                 };
+                let last = first + len - 1;
                 let reverse = args.get(2).is_some_and(|r| crate::value::truthy(r) == Some(true));
                 Ok(if reverse {
-                    Rows::Series { next: len, stop: 1, step: -1 }
+                    Rows::Series { next: last, stop: first, step: -1 }
                 } else {
-                    Rows::Series { next: 1, stop: len, step: 1 }
+                    Rows::Series { next: first, stop: last, step: 1 }
                 })
             }
             TableFunction::Unnest => {

@@ -70,7 +70,8 @@ impl Pass {
                                 super::types::expr_type(plan_input, arg).map(crate::value::declared::of_storage)
                             })
                             .unwrap_or(crate::value::declared::of_storage(braid_engine::DataType::Text));
-                        crate::value::declared::array_of(element)
+                        let text = crate::value::declared::of_storage(braid_engine::DataType::Text);
+                        crate::value::declared::array_of(element).or_else(|| crate::value::declared::array_of(text))
                     }
                     _ => None,
                 }));

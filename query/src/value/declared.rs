@@ -63,10 +63,10 @@ pub const UUID: u32 = 2950;
 pub const JSONB: u32 = 3802;
 
 /// PostgreSQL's array types of the element types Braid lists in `pg_type`: (element,
-/// array) OIDs.
+/// array) OIDs. Arrays of dates, timestamps and bytes are not among them: their elements'
+/// text is Braid's own, so such arrays go out as `text[]`.
 const ARRAYS: &[(u32, u32)] = &[
     (BOOL, 1000),
-    (BYTEA, 1001),
     (19, 1003), // name
     (INT2, 1005),
     (INT4, 1007),
@@ -77,9 +77,6 @@ const ARRAYS: &[(u32, u32)] = &[
     (FLOAT4, 1021),
     (FLOAT8, 1022),
     (26, 1028), // oid
-    (TIMESTAMP, 1115),
-    (DATE, 1182),
-    (TIMESTAMPTZ, 1185),
     (JSON, 199),
     (UUID, 2951),
     (JSONB, 3807),

@@ -4,7 +4,7 @@ use braid_engine::Value;
 
 use super::super::context::{Ctx, Row};
 use super::super::eval::{eval, matches};
-use super::{Operator, Stream};
+use super::{BATCH, Operator, Stream};
 use crate::error::{Error, Result};
 use crate::plan::Expr;
 use crate::value::{GroupKey, to_i64_lossy};
@@ -42,40 +42,61 @@ impl Operator for Filter<'_> {
 }
 
 /// Repeats each input row once per value of the set-returning calls beside it (see
-/// [`crate::plan::Plan::ProjectSet`]).
+/// [`crate::plan::Plan::ProjectSet`]). The calls' values are produced as they are read, a
+/// batch at a time: `SELECT generate_series(1, 1e12) LIMIT 3` reads three.
 pub(super) struct ProjectSet<'a> {
-    pub input: Stream<'a>,
-    pub calls: &'a [(crate::functions::TableFunction, Vec<Expr>)],
-    pub ctx: &'a Ctx<'a>,
+    input: Stream<'a>,
+    calls: &'a [(crate::functions::TableFunction, Vec<Expr>)],
+    ctx: &'a Ctx<'a>,
+    /// Input rows not yet expanded.
+    pending: std::vec::IntoIter<Row>,
+    /// The row being expanded, and its calls' rows still to come.
+    current: Option<(Row, Vec<crate::functions::TableRows>)>,
+}
+
+impl<'a> ProjectSet<'a> {
+    pub fn new(input: Stream<'a>, calls: &'a [(crate::functions::TableFunction, Vec<Expr>)], ctx: &'a Ctx<'a>) -> Self {
+        ProjectSet { input, calls, ctx, pending: Vec::new().into_iter(), current: None }
+    }
 }
 
 impl Operator for ProjectSet<'_> {
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
-        while let Some(batch) = self.input.next_batch()? {
-            let mut out = vec![];
-            for row in batch {
-                let mut columns = Vec::with_capacity(self.calls.len());
+        let mut out = vec![];
+        while out.len() < BATCH {
+            let Some((row, calls)) = &mut self.current else {
+                let row = match self.pending.next() {
+                    Some(row) => row,
+                    None => match self.input.next_batch()? {
+                        Some(batch) => {
+                            self.pending = batch.into_iter();
+                            continue;
+                        }
+                        None => break,
+                    },
+                };
+                let mut calls = Vec::with_capacity(self.calls.len());
                 for (function, args) in self.calls {
                     let args = args.iter().map(|a| eval(a, &row, self.ctx)).collect::<Result<Vec<_>>>()?;
-                    // Each call here returns one column.
-                    let values: Vec<Value> = function
-                        .rows(&args)?
-                        .map(|mut r| if r.is_empty() { Value::Null } else { r.swap_remove(0) })
-                        .collect();
-                    columns.push(values);
+                    calls.push(function.rows(&args)?);
                 }
-                let longest = columns.iter().map(Vec::len).max().unwrap_or(0);
-                for i in 0..longest {
-                    let mut r = row.clone();
-                    r.extend(columns.iter().map(|c| c.get(i).cloned().unwrap_or(Value::Null)));
-                    out.push(r);
-                }
+                self.current = Some((row, calls));
+                continue;
+            };
+            // Each call here returns one column; a finished call is NULL beside the others.
+            let values: Vec<Option<Value>> = calls
+                .iter_mut()
+                .map(|c| c.next().map(|mut r| if r.is_empty() { Value::Null } else { r.swap_remove(0) }))
+                .collect();
+            if values.iter().all(Option::is_none) {
+                self.current = None;
+                continue;
             }
-            if !out.is_empty() {
-                return Ok(Some(out));
-            }
+            let mut r = row.clone();
+            r.extend(values.into_iter().map(Option::unwrap_or_default));
+            out.push(r);
         }
-        Ok(None)
+        Ok((!out.is_empty()).then_some(out))
     }
 }
 

@@ -214,7 +214,7 @@ fn build_node<'a>(plan: &'a Plan, ctx: &'a Ctx<'a>, wanted: Option<usize>) -> Re
         )?),
         Plan::Sort { input: i, keys } => Box::new(sort::Sort::new(input(i)?, keys, None, ctx)),
         Plan::Window { input: i, calls } => Box::new(window::Window::new(input(i)?, calls, ctx)),
-        Plan::ProjectSet { input: i, calls } => Box::new(basic::ProjectSet { input: input(i)?, calls, ctx }),
+        Plan::ProjectSet { input: i, calls } => Box::new(basic::ProjectSet::new(input(i)?, calls, ctx)),
         Plan::TopN { input: i, keys, limit, offset } => {
             Box::new(sort::Sort::new(input(i)?, keys, Some((limit, offset.as_ref())), ctx))
         }
