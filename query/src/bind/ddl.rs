@@ -224,7 +224,7 @@ impl Binder<'_> {
                 ast::ObjectType::Table => Statement::DropTable { name, if_exists },
                 ast::ObjectType::Index => Statement::DropIndex { name, if_exists },
                 ast::ObjectType::View => Statement::DropView { name, if_exists },
-                ast::ObjectType::Sequence => Statement::DropSequence { name, if_exists },
+                ast::ObjectType::Sequence => Statement::DropSequence { name, if_exists, cascade },
                 other => return Err(Error::unsupported(format!("DROP {other}"))),
             })
         };

@@ -41,6 +41,24 @@ fn relation_exists(txn: &Txn, name: &str) -> Result<bool> {
     Ok(txn.has_table(name)? || load_view(txn, name)?.is_some() || txn.sequence(name)?.is_some())
 }
 
+/// The columns whose DEFAULT calls `nextval` of sequence `name`: (table, column, whether
+/// it is an identity column, which needs the sequence as long as it is one).
+fn defaults_calling(txn: &Txn, name: &str) -> Result<Vec<(String, String, bool)>> {
+    let quoted = format!("'{}'", name.replace('\'', "''"));
+    let qualified = format!("'public.{}'", name.replace('\'', "''"));
+    let mut out = vec![];
+    for t in txn.tables()? {
+        for c in &t.columns {
+            let Some(default) = &c.default else { continue };
+            let lower = default.to_ascii_lowercase();
+            if lower.contains("nextval(") && (default.contains(&quoted) || default.contains(&qualified)) {
+                out.push((t.name.clone(), c.name.clone(), c.identity.is_some()));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// What names a table or column by name follows it when it is renamed, and goes with a
 /// dropped column: the sequences OWNED BY it and the comments on it.
 fn follow_renames(txn: &mut Txn, table: &str, op: &AlterOp) -> Result<()> {
@@ -238,9 +256,23 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 return Err(Error::not_found("role", role));
             }
         }
-        Statement::DropSequence { name, if_exists } => {
+        Statement::DropSequence { name, if_exists, cascade } => {
             if txn.sequence(name)?.is_none() {
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("sequence", name)) };
+            }
+            for (table, column, identity) in defaults_calling(txn, name)? {
+                if identity {
+                    return Err(Error::DependentObjects(format!(
+                        "cannot drop sequence {name} because column {column} of table {table} requires it"
+                    )));
+                }
+                if !*cascade {
+                    return Err(Error::DependentObjects(format!(
+                        "cannot drop sequence {name} because other objects depend on it (default value for column {column} of table {table})"
+                    )));
+                }
+                let op = AlterOp::AlterColumn { column, change: ColumnChange::DropDefault };
+                alter(txn, &table, &op, params, session)?;
             }
             txn.drop_sequence(name)?;
         }

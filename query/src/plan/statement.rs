@@ -177,9 +177,12 @@ pub enum Statement {
         change: SequenceChange,
         restart: Option<Option<i64>>,
     },
+    /// DROP SEQUENCE; a column whose DEFAULT calls it refuses the drop (2BP01), or with
+    /// CASCADE loses that default.
     DropSequence {
         name: String,
         if_exists: bool,
+        cascade: bool,
     },
     /// `COMMENT ON … IS 'text' | NULL`.
     Comment {
