@@ -49,14 +49,16 @@ impl Binder<'_> {
         let mut primary_key: Vec<String> = vec![];
         let mut checks = vec![];
         let mut unique = vec![];
-        let mut serial = vec![];
+        // SERIAL and identity columns: the column, what it is (for messages), and an
+        // identity's sequence options.
+        let mut serial: Vec<(String, &str, &[ast::SequenceOptions])> = vec![];
         // Foreign keys: referencing columns and the constraint, made once the table's own
         // keys are known (a table may reference itself).
         let mut references: Vec<(Vec<String>, &ast::ForeignKeyConstraint)> = vec![];
         for c in &create.columns {
             let column_name = ident(&c.name);
             if is_serial(&c.data_type) {
-                serial.push((column_name.clone(), "SERIAL"));
+                serial.push((column_name.clone(), "SERIAL", &[]));
             }
             let (storage, declared) = column_type_of(&c.data_type);
             let mut column = ColumnDef::new(column_name.clone(), storage).declared(declared);
@@ -74,13 +76,14 @@ impl Binder<'_> {
                     ast::ColumnOption::Unique(_) => column = column.unique(),
                     ast::ColumnOption::Check(check) => checks.push(check.expr.to_string()),
                     ast::ColumnOption::ForeignKey(fk) => references.push((vec![column_name.clone()], fk)),
-                    ast::ColumnOption::Generated { generated_as, generation_expr: None, .. } => {
+                    ast::ColumnOption::Generated { generated_as, generation_expr: None, sequence_options, .. } => {
                         column.identity = Some(match generated_as {
                             ast::GeneratedAs::Always => braid_engine::Identity::Always,
                             _ => braid_engine::Identity::ByDefault,
                         });
                         column = column.not_null();
-                        serial.push((column_name.clone(), "an identity column"));
+                        let options = sequence_options.as_deref().unwrap_or_default();
+                        serial.push((column_name.clone(), "an identity column", options));
                     }
                     ast::ColumnOption::Collation(_) | ast::ColumnOption::Comment(_) => {}
                     other => return Err(Error::unsupported(format!("column option {other}"))),
@@ -111,21 +114,30 @@ impl Binder<'_> {
             let keys: Vec<&str> = primary_key.iter().map(String::as_str).collect();
             def = def.primary_key(&keys).map_err(|_| Error::not_found("column", primary_key.join(", ")))?;
         }
-        // SERIAL and identity columns are integers filled from a sequence. Braid fills the
-        // one kind of column it can today, the rowid alias (a one-column integer primary
-        // key, auto-assigned as in PostgreSQL); one anywhere else is refused rather than
-        // left unfilled.
-        for (column, kind) in &serial {
-            let position = def.columns.iter().position(|c| c.name == *column);
-            // The engine makes a one-column INTEGER primary key the rowid alias.
-            let integer = position.is_some_and(|p| def.columns[p].data_type == braid_engine::DataType::Integer);
-            if !integer
-                || def.primary_key.iter().map(|&c| c as usize).collect::<Vec<_>>() != [position.unwrap_or(usize::MAX)]
-            {
-                return Err(Error::unsupported(format!(
-                    "{kind} {column} that is not the table's one-column integer primary key (sequences are not built yet)"
-                )));
+        // SERIAL and identity columns are integers filled from a sequence. The rowid alias
+        // (a one-column integer primary key, which the engine makes of it) fills itself,
+        // auto-assigned as in PostgreSQL, at no cost per row; any other gets a sequence
+        // `{table}_{column}_seq` OWNED BY it and `nextval` of it as its DEFAULT, which is
+        // what PostgreSQL makes of SERIAL.
+        let mut sequences = vec![];
+        for (column, kind, options) in &serial {
+            let position = def.columns.iter().position(|c| c.name == *column).expect("a column of the table");
+            let col = &def.columns[position];
+            if col.data_type != braid_engine::DataType::Integer {
+                return Err(Error::invalid(format!("{kind} {column} must be smallint, integer or bigint")));
             }
+            let rowid_alias = def.primary_key.iter().map(|&c| c as usize).collect::<Vec<_>>() == [position];
+            if rowid_alias && options.is_empty() {
+                continue;
+            }
+            if col.default.is_some() {
+                return Err(Error::invalid(format!("{kind} {column} cannot have a DEFAULT")));
+            }
+            let sequence = super::sequence::for_column(&def.name, col, options)?;
+            let column = &mut def.columns[position];
+            column.default = Some(format!("nextval('{}'::regclass)", sequence.name.replace('\'', "''")));
+            column.nullable = false;
+            sequences.push(sequence);
         }
         for check in checks {
             def = def.check_sql(check);
@@ -152,7 +164,14 @@ impl Binder<'_> {
             let fk = self.foreign_key(&def, columns, fk, Some(&keys))?;
             def.foreign_keys.push(fk);
         }
-        Ok(Statement::CreateTable { def, if_not_exists: create.if_not_exists, unique })
+        let if_not_exists = create.if_not_exists;
+        let create = Statement::CreateTable { def, if_not_exists, unique };
+        if sequences.is_empty() {
+            return Ok(create);
+        }
+        let mut steps = vec![create];
+        steps.extend(sequences.into_iter().map(|def| Statement::CreateSequence { def, if_not_exists }));
+        Ok(Statement::Several(steps))
     }
 
     pub(super) fn create_index(&mut self, create: &ast::CreateIndex) -> Result<Statement> {

@@ -74,6 +74,21 @@ pub(super) fn add_identity(parsed: &Parsed, txn: &braid_engine::Txn) -> Result<S
     ]))
 }
 
+/// The sequence of a SERIAL or identity column of a new table: `{table}_{column}_seq`, of
+/// the column's integer type, OWNED BY it, with the identity's options.
+pub(super) fn for_column(
+    table: &str,
+    column: &braid_engine::ColumnDef,
+    options: &[ast::SequenceOptions],
+) -> Result<SequenceDef> {
+    let mut change = change(None, options, None)?;
+    // An integer column declared without a PostgreSQL type is a bigint.
+    let type_oid = column.declared.map(|d| d.oid).filter(|oid| matches!(oid, 20 | 21 | 23)).unwrap_or(20);
+    change.type_oid.get_or_insert(type_oid);
+    change.owned_by = Some(Some((table.to_string(), column.name.clone())));
+    Ok(new_definition(format!("{table}_{}_seq", column.name), &change))
+}
+
 /// A new sequence's definition: PostgreSQL's defaults where options are missing.
 fn new_definition(name: String, change: &SequenceChange) -> SequenceDef {
     let base = SequenceDef::new(name, change.type_oid.unwrap_or(20), change.increment.unwrap_or(1));
