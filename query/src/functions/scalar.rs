@@ -382,7 +382,7 @@ impl ScalarFunction {
 
     /// False for functions whose result may change between calls (never folded).
     pub fn is_deterministic(self) -> bool {
-        self != ScalarFunction::Random && !self.reads_session()
+        self != ScalarFunction::Random && !self.reads_session() && !self.reads_catalog() && !self.uses_sequences()
     }
 
     /// Whether the function reads or writes the session (`functions::session`).
@@ -401,34 +401,19 @@ impl ScalarFunction {
                 | ClockTimestamp
                 | CurrentDate
                 | GetUserById
-                | GetIndexDef
-                | GetConstraintDef
-                | RegClass
-                | ToRegClass
-                | RegClassName
-                | RelationSize
-                | IndexesSize
-                | TotalRelationSize
-                | DatabaseSize
-                | GetViewDef
-                | Publishable
-                | Description
-                | SerialSequence
-                | Nextval
-                | Currval
-                | Setval
-                | Lastval
-                | SequenceColumn
         )
+    }
+
+    /// Whether the function reads or moves a sequence ([`super::sequence`]).
+    pub fn uses_sequences(self) -> bool {
+        use ScalarFunction::*;
+        matches!(self, SerialSequence | Nextval | Currval | Setval | Lastval | SequenceColumn)
     }
 
     /// Calls the function on evaluated arguments, in `session`.
     pub fn call(self, args: &[Value], session: &crate::session::Session, txn: &braid_engine::Txn) -> Result<Value> {
-        use ScalarFunction::*;
         match self {
-            SerialSequence | Nextval | Currval | Setval | Lastval | SequenceColumn => {
-                super::sequence::call(self, args, session, txn)
-            }
+            f if f.uses_sequences() => super::sequence::call(f, args, session, txn),
             f if f.reads_catalog() => super::catalog::call(f, args, txn),
             f if f.reads_session() => super::session::call(f, args, session),
             f => f.call_pure(args),
@@ -502,9 +487,6 @@ impl ScalarFunction {
             EncodingToChar => Value::Text(if to_i64_lossy(arg(0)) == 6 { "UTF8" } else { "" }.into()),
             InRecovery => Value::Boolean(false),
             AclDefault | GetTriggerDef => Value::Null,
-            Description => {
-                return Err(Error::invalid("internal error: obj_description() needs its transaction"));
-            }
             FormatType if arg(0).is_null() => Value::Null,
             FormatType => Value::Text(
                 crate::source::system::format_type(
@@ -539,14 +521,8 @@ impl ScalarFunction {
                 out.push('}');
                 Value::Text(out)
             }
-            SerialSequence | Nextval | Currval | Setval | Lastval | SequenceColumn => {
-                return Err(Error::invalid(format!("internal error: {}() needs its transaction", self.name())));
-            }
             ToRegType if null_in => Value::Null,
             ToRegType => crate::source::system::type_oid_by_name(&to_text(arg(0))).map_or(Value::Null, Value::Integer),
-            RegClassName | RelationSize | IndexesSize | TotalRelationSize | DatabaseSize | GetViewDef | Publishable => {
-                return Err(Error::invalid(format!("internal error: {}() needs its transaction", self.name())));
-            }
             TablespaceLocation if null_in => Value::Null,
             TablespaceLocation => Value::Text(String::new()),
             RegTypeName | RegNamespaceName => match arg(0) {
@@ -651,10 +627,16 @@ impl ScalarFunction {
             }
             IsVisible | HasPrivilege if null_in => Value::Null,
             IsVisible | HasPrivilege => Value::Boolean(true),
+            // What `call` sends to the session, the catalog or the sequences.
             CurrentSetting | SetConfig | CurrentUser | CurrentDatabase | CurrentSchema | CurrentSchemas
             | BackendPid | Now | ClockTimestamp | CurrentDate | GetUserById | GetIndexDef | GetConstraintDef
-            | RegClass | ToRegClass => {
-                return Err(Error::invalid(format!("internal error: {}() needs its session", self.name())));
+            | RegClass | ToRegClass | RegClassName | RelationSize | IndexesSize | TotalRelationSize | DatabaseSize
+            | GetViewDef | Publishable | Description | SerialSequence | Nextval | Currval | Setval | Lastval
+            | SequenceColumn => {
+                return Err(Error::invalid(format!(
+                    "internal error: {}() needs its session or transaction",
+                    self.name()
+                )));
             }
             Concat => Value::Text(args.iter().filter(|v| !v.is_null()).map(to_text).collect()),
             ConcatWs if arg(0).is_null() => Value::Null,
