@@ -187,11 +187,11 @@ fn end_of_number(bytes: &[u8], at: usize) -> Option<usize> {
     Some(i)
 }
 
-/// A numeric literal's value as the parser reads it: an integer, or a real when it has a
-/// fraction or exponent. An integer too large for 64 bits is left to the parser.
+/// A numeric literal's value as the binder reads it (`crate::value::numeric::literal`); an
+/// integer too large for 64 bits is left to the parser.
 fn number(text: &str) -> Option<Value> {
     if text.contains(['.', 'e', 'E']) {
-        text.parse::<f64>().ok().filter(|r| r.is_finite()).map(Value::Real)
+        crate::value::numeric::literal(text)
     } else {
         text.parse::<i64>().ok().map(Value::Integer)
     }
@@ -214,7 +214,8 @@ mod tests {
             parameterize("select a, 'x''1' from t where b between -1.5 and 2e3 and c in (7, 8) order by 1 limit 5")
                 .unwrap();
         assert_eq!(sql, "select a, 'x''1' from t where b between -$1 and $2 and c in ($3, $4) order by 1 limit 5");
-        assert_eq!(values, vec![Value::Real(1.5), Value::Real(2000.0), Value::Integer(7), Value::Integer(8)]);
+        let numeric = |s| Value::Numeric(crate::value::numeric::parse(s).unwrap());
+        assert_eq!(values, vec![numeric("1.5"), numeric("2000"), Value::Integer(7), Value::Integer(8)]);
     }
 
     #[test]

@@ -846,10 +846,12 @@ impl<'a> Gen<'a> {
             (Ty::Int, 97..) if self.big_ints && !self.exact_types && !dialect::INTEGER_OVERFLOW_IS_AN_ERROR => {
                 self.pick(BIG_INTS).to_string()
             }
-            _ => {
-                let raw = self.below(256) as u8;
-                value_sql(ty, false, false, raw)
-            }
+            // `2.5` is a NUMERIC in PostgreSQL's dialect and a float in SQLite's; the CAST
+            // makes it a float in both.
+            _ => match value_sql(ty, false, false, self.below(256) as u8) {
+                real if ty == Ty::Real && real != "NULL" => format!("CAST({real} AS REAL)"),
+                other => other,
+            },
         }
     }
 
@@ -894,7 +896,8 @@ impl<'a> Gen<'a> {
                     } else {
                         &["2.0", "0.5", "-4.0", "1.0", "0.0"]
                     };
-                    return format!("({numerator} / {})", self.pick(divisors));
+                    // A float in both dialects, as `literal` writes them.
+                    return format!("({numerator} / CAST({} AS REAL))", self.pick(divisors));
                 }
                 let real = self.expr(s, Ty::Real, d);
                 let other_ty = self.pick(&[Ty::Real, Ty::Int]);
@@ -1354,6 +1357,9 @@ fn from_braid(value: &braid::Value) -> V {
         Value::Boolean(b) => V::Int(i64::from(*b)),
         Value::Integer(i) => V::Int(*i),
         Value::Real(r) => V::Real(*r),
+        // Never produced: literals are floats in both dialects (`literal`). Show it, and it
+        // will not match.
+        Value::Numeric(d) => V::Text(format!("<numeric {d}>")),
         Value::Text(t) => V::Text(t.clone()),
         Value::Blob(b) => V::Blob(b.clone()),
         // Never produced from these schemas: show it, and it will not match.

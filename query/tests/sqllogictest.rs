@@ -904,6 +904,7 @@ fn as_integer(value: &Value) -> i64 {
         Value::Integer(i) | Value::Timestamp(i) => *i,
         // Saturating, like sqlite3RealToI64.
         Value::Real(r) => *r as i64,
+        Value::Numeric(d) => braid::value::numeric::to_f64(d) as i64,
         Value::Text(text) => text_to_integer(text.as_bytes()),
         Value::Blob(bytes) => text_to_integer(bytes),
     }
@@ -912,6 +913,7 @@ fn as_integer(value: &Value) -> i64 {
 fn as_real(value: &Value) -> f64 {
     match value {
         Value::Real(r) => *r,
+        Value::Numeric(d) => braid::value::numeric::to_f64(d),
         Value::Text(text) => text_to_real(text.as_bytes()),
         Value::Blob(bytes) => text_to_real(bytes),
         _ => as_integer(value) as f64,
@@ -923,6 +925,7 @@ fn as_text(value: &Value) -> Vec<u8> {
         Value::Text(text) => text.clone().into_bytes(),
         Value::Blob(bytes) => bytes.clone(),
         Value::Real(r) => real_to_text(*r).into_bytes(),
+        Value::Numeric(d) => d.to_string().into_bytes(),
         _ => as_integer(value).to_string().into_bytes(),
     }
 }

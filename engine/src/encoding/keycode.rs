@@ -23,6 +23,7 @@
 //! | `0x04`    | TIMESTAMP | `i64` (microseconds)       |
 //! | `0x05`    | TEXT      | bytes of the UTF-8         |
 //! | `0x06`    | BLOB      | bytes                      |
+//! | `0x07`    | NUMERIC   | class, exponent, digits ([`crate::types::numeric`]) |
 //!
 //! Tags follow [`Value`]'s type rank, so mixed-type keys order as `Value::cmp` does.
 //! The escape keeps order: `0x00 0xFF` (an embedded zero) sorts after `0x00 0x00` (the end),
@@ -33,6 +34,7 @@
 
 use crate::error::{Error, Result};
 use crate::types::Value;
+use crate::types::numeric;
 use crate::types::value::normalize_f64;
 
 /// Appends key fields to a buffer.
@@ -180,6 +182,11 @@ impl<'a> KeyReader<'a> {
             0x04 => Value::Timestamp(self.i64()?),
             0x05 => Value::Text(self.string()?),
             0x06 => Value::Blob(self.bytes()?),
+            0x07 => {
+                let (d, used) = numeric::read_key(self.rest)?;
+                self.rest = &self.rest[used..];
+                Value::Numeric(d)
+            }
             t => return Err(Error::corrupt(format!("unknown value tag 0x{t:02x} in key"))),
         })
     }
@@ -198,6 +205,10 @@ impl<'a> KeyReader<'a> {
                 self.take(8)?;
             }
             0x05 | 0x06 => self.skip_bytes()?,
+            0x07 => {
+                let (_, used) = numeric::read_key(self.rest)?;
+                self.rest = &self.rest[used..];
+            }
             t => return Err(Error::corrupt(format!("unknown value tag 0x{t:02x} in key"))),
         }
         Ok(())
@@ -278,6 +289,10 @@ fn put_value(buf: &mut Vec<u8>, v: &Value) {
             buf.push(0x06);
             put_escaped(buf, b);
         }
+        Value::Numeric(d) => {
+            buf.push(0x07);
+            numeric::put_key(buf, d);
+        }
     }
 }
 
@@ -333,6 +348,7 @@ mod tests {
             any::<i64>().prop_map(Value::Timestamp),
             "[a\\x00b\\u{ff}\\u{1F600}]{0,6}".prop_map(Value::Text),
             proptest::collection::vec(prop_oneof![Just(0u8), Just(0xFFu8), any::<u8>()], 0..6).prop_map(Value::Blob),
+            (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Value::Numeric(rust_decimal::Decimal::new(m, s))),
         ]
     }
 

@@ -190,6 +190,7 @@ mod tests {
             any::<i64>().prop_map(Value::Timestamp),
             ".{0,20}".prop_map(Value::Text),
             proptest::collection::vec(any::<u8>(), 0..20).prop_map(Value::Blob),
+            (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Value::Numeric(rust_decimal::Decimal::new(m, s))),
         ]
     }
 

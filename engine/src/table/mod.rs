@@ -53,6 +53,7 @@ pub fn validate_row(def: &TableDef, row: &mut [Value]) -> Result<()> {
             }
             (_, Value::Null) => {}
             (DataType::Real, Value::Integer(i)) => *value = Value::Real(*i as f64),
+            (DataType::Numeric, Value::Integer(i)) => *value = Value::Numeric((*i).into()),
             (want, v) if v.data_type() == Some(want) => {}
             (want, v) => {
                 return Err(Error::invalid(format!(

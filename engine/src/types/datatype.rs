@@ -19,6 +19,8 @@ pub enum DataType {
     Blob,
     /// Microseconds since the Unix epoch, UTC.
     Timestamp,
+    /// An exact decimal (NUMERIC), up to 28 significant digits.
+    Numeric,
 }
 
 impl fmt::Display for DataType {
@@ -30,6 +32,7 @@ impl fmt::Display for DataType {
             DataType::Text => "TEXT",
             DataType::Blob => "BLOB",
             DataType::Timestamp => "TIMESTAMP",
+            DataType::Numeric => "NUMERIC",
         })
     }
 }

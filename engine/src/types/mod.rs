@@ -4,6 +4,7 @@
 //! type anywhere in the project.
 
 mod datatype;
+pub(crate) mod numeric;
 pub(crate) mod value;
 
 pub use datatype::DataType;

@@ -7,9 +7,9 @@
 //! ([`crate::encoding::keycode`]). This is deliberately not SQL comparison:
 //!
 //! - Values of different types order by type first:
-//!   `Null < Boolean < Integer < Real < Timestamp < Text < Blob`. `Integer(1)` and
-//!   `Real(1.0)` are different values here; the SQL layer coerces to the column's type before
-//!   storing and compares numbers across types itself.
+//!   `Null < Boolean < Integer < Real < Timestamp < Text < Blob < Numeric`. `Integer(1)`,
+//!   `Real(1.0)` and `Numeric(1)` are different values here; the SQL layer coerces to the
+//!   column's type before storing and compares numbers across types itself.
 //! - `Null == Null` and `Null` sorts first. SQL's three-valued logic (`NULL = NULL` is
 //!   unknown) lives in the expression evaluator, not here.
 //! - Reals are normalised when constructed through [`Value::real`] and whenever compared,
@@ -17,7 +17,8 @@
 //!   which is equal to itself and greater than `+inf`. Thus `a == b` implies
 //!   `hash(a) == hash(b)` and `encode(a) == encode(b)`.
 //! - Text orders bytewise by its UTF-8 encoding (which is code-point order); blobs bytewise.
-//! - Booleans: `false < true`. Timestamps: by microseconds.
+//! - Booleans: `false < true`. Timestamps: by microseconds. Numerics by value, whatever
+//!   their scale: `Numeric(1.0) == Numeric(1.00)`, and they hash alike.
 //!
 //! The key codec's proptests check that encoded bytes order exactly as this `Ord` does.
 
@@ -25,7 +26,10 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
+use rust_decimal::Decimal;
+
 use super::DataType;
+use super::numeric::{CompactDecimal, from_compact};
 
 /// A value of any type, or NULL.
 #[derive(Debug, Clone, Default, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
@@ -39,6 +43,8 @@ pub enum Value {
     Blob(Vec<u8>),
     /// Microseconds since the Unix epoch, UTC.
     Timestamp(i64),
+    /// An exact decimal (NUMERIC), kept out of line in a row ([`super::numeric`]).
+    Numeric(#[rkyv(with = CompactDecimal)] Decimal),
 }
 
 impl Value {
@@ -57,6 +63,7 @@ impl Value {
             Value::Text(_) => DataType::Text,
             Value::Blob(_) => DataType::Blob,
             Value::Timestamp(_) => DataType::Timestamp,
+            Value::Numeric(_) => DataType::Numeric,
         })
     }
 
@@ -74,6 +81,7 @@ impl Value {
             Value::Timestamp(_) => 4,
             Value::Text(_) => 5,
             Value::Blob(_) => 6,
+            Value::Numeric(_) => 7,
         }
     }
 }
@@ -113,6 +121,7 @@ impl Ord for Value {
             (Real(a), Real(b)) => normalize_f64(*a).total_cmp(&normalize_f64(*b)),
             (Text(a), Text(b)) => a.cmp(b),
             (Blob(a), Blob(b)) => a.cmp(b),
+            (Numeric(a), Numeric(b)) => a.cmp(b),
             _ => self.type_rank().cmp(&other.type_rank()),
         }
     }
@@ -128,6 +137,8 @@ impl Hash for Value {
             Value::Real(f) => normalize_f64(*f).to_bits().hash(state),
             Value::Text(s) => s.hash(state),
             Value::Blob(b) => b.hash(state),
+            // Decimal's hash normalises the scale, as its equality ignores it.
+            Value::Numeric(d) => d.hash(state),
         }
     }
 }
@@ -146,6 +157,7 @@ impl fmt::Display for Value {
                 f.write_str("'")
             }
             Value::Timestamp(us) => write!(f, "TIMESTAMP {us}us"),
+            Value::Numeric(d) => write!(f, "{d}"),
         }
     }
 }
@@ -161,6 +173,7 @@ impl ArchivedValue {
             ArchivedValue::Text(s) => Value::Text(s.as_str().to_owned()),
             ArchivedValue::Blob(b) => Value::Blob(b.as_slice().to_vec()),
             ArchivedValue::Timestamp(t) => Value::Timestamp(t.to_native()),
+            ArchivedValue::Numeric(d) => Value::Numeric(from_compact(d.as_slice())),
         }
     }
 
@@ -227,6 +240,13 @@ mod tests {
     }
 
     #[test]
+    fn numerics_equal_whatever_their_scale_and_hash_alike() {
+        let (a, b) = (Value::Numeric(Decimal::new(10, 1)), Value::Numeric(Decimal::new(100, 2)));
+        assert_eq!(a, b);
+        assert_eq!(hash(&a), hash(&b));
+    }
+
+    #[test]
     fn negative_zero_equals_zero_and_hashes_alike() {
         assert_eq!(Value::Real(-0.0), Value::Real(0.0));
         assert_eq!(hash(&Value::Real(-0.0)), hash(&Value::Real(0.0)));
@@ -250,6 +270,7 @@ mod tests {
             Value::Timestamp(i64::MIN),
             Value::Text(String::new()),
             Value::Blob(vec![]),
+            Value::Numeric(Decimal::MIN),
         ];
         assert!(ordered.windows(2).all(|w| w[0] < w[1]));
     }

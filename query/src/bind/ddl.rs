@@ -175,7 +175,6 @@ impl Binder<'_> {
     }
 
     pub(super) fn create_index(&mut self, create: &ast::CreateIndex) -> Result<Statement> {
-        let name = create.name.as_ref().ok_or_else(|| Error::invalid("an index needs a name"))?;
         // A partial index may index every row (lookups recheck the WHERE of the query),
         // but a partial UNIQUE index would refuse rows it does not cover.
         if create.predicate.is_some() && create.unique {
@@ -188,7 +187,7 @@ impl Binder<'_> {
         }
         Ok(Statement::CreateIndex {
             table: object_name(&create.table_name)?,
-            name: object_name(name)?,
+            name: create.name.as_ref().map(object_name).transpose()?,
             columns: create.columns.iter().map(index_column).collect::<Result<_>>()?,
             unique: create.unique,
             if_not_exists: create.if_not_exists,

@@ -55,6 +55,13 @@ impl Binder<'_> {
             E::Between { expr, negated, low, high } => {
                 let (x, lo, hi) = (self.expr(expr)?, self.expr(low)?, self.expr(high)?);
                 let affinity = self.affinity(&x);
+                // A bound with numeric affinity converts the operand instead (SQLite's rule
+                // for each of the two comparisons BETWEEN is): compare each pair apart.
+                if !affinity.is_numeric() && (self.affinity(&lo).is_numeric() || self.affinity(&hi).is_numeric()) {
+                    let both =
+                        Expr::And(b(self.compare(CmpOp::GtEq, x.clone(), lo)), b(self.compare(CmpOp::LtEq, x, hi)));
+                    return Ok(if *negated { Expr::Not(b(both)) } else { both });
+                }
                 let (lo, hi) = (with_affinity(lo, affinity), with_affinity(hi, affinity));
                 Expr::Between { expr: b(x), low: b(lo), high: b(hi), negated: *negated }
             }
@@ -139,7 +146,14 @@ impl Binder<'_> {
                     (Expr::Function(f, args), DataType::Text) if let Some(name) = catalog_name(f) => {
                         Expr::Function(name, vec![Expr::Function(f, args)])
                     }
-                    (inner, ty) => Expr::Cast(b(inner), ty),
+                    // `numeric(p, s)` rounds and bounds what the cast made.
+                    (inner, ty) => match column_type_of(data_type).1 {
+                        Some(d) if d.oid == crate::value::declared::NUMERIC && d.typmod >= 0 => Expr::Function(
+                            ScalarFunction::NumericTypmod,
+                            vec![Expr::Cast(b(inner), ty), Expr::Literal(Value::Integer(d.typmod.into()))],
+                        ),
+                        _ => Expr::Cast(b(inner), ty),
+                    },
                 },
             },
             // Braid compares text bytewise, which is the C collation, and the database's
@@ -154,6 +168,12 @@ impl Binder<'_> {
             }
             E::Collate { collation, .. } => return Err(Error::unsupported(format!("collation {collation}"))),
             E::Function(f) => self.function(f)?,
+            E::Ceil { expr, field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) } => {
+                Expr::Function(ScalarFunction::Ceil, vec![self.expr(expr)?])
+            }
+            E::Floor { expr, field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) } => {
+                Expr::Function(ScalarFunction::Floor, vec![self.expr(expr)?])
+            }
             E::Substring { substring_from: None, substring_for: None, .. } => {
                 return Err(Error::invalid("wrong number of arguments to function substr()"));
             }
@@ -650,7 +670,7 @@ fn parse_number(n: &str) -> Result<Value> {
             .map(|u| Value::Integer(u as i64))
             .map_err(|_| Error::invalid(format!("hexadecimal literal too big: {n}")));
     }
-    n.parse::<f64>().map(Value::Real).map_err(|_| Error::invalid(format!("bad number {n}")))
+    crate::value::numeric::literal(n).ok_or_else(|| Error::invalid(format!("bad number {n}")))
 }
 
 fn parse_hex(h: &str) -> Result<Vec<u8>> {

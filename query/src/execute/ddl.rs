@@ -133,14 +133,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             // `{table}_{columns}_key`, numbered when that name is taken.
             for columns in unique {
                 let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
-                let base = format!("{}_{}_key", created.name, cols.join("_"));
-                // Index names are the database's, not the table's.
-                let taken: Vec<String> =
-                    txn.tables()?.into_iter().flat_map(|t| t.indexes.into_iter().map(|i| i.name)).collect();
-                let name = (0..)
-                    .map(|n| if n == 0 { base.clone() } else { format!("{base}{n}") })
-                    .find(|name| !taken.contains(name))
-                    .expect("a free name");
+                let name = free_index_name(txn, &format!("{}_{}_key", created.name, cols.join("_")))?;
                 txn.create_index(&created.name, &name, &cols, true)?;
             }
         }
@@ -164,6 +157,11 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             }
         }
         Statement::CreateIndex { table, name, columns, unique, if_not_exists } => {
+            let name = match name {
+                Some(name) => name.clone(),
+                None => free_index_name(txn, &format!("{table}_{}_idx", columns.join("_")))?,
+            };
+            let name = &name;
             let exists = txn.tables()?.iter().any(|t| t.indexes.iter().any(|i| i.name == *name));
             if exists {
                 return if *if_not_exists {
@@ -570,4 +568,14 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp, params: &ParamValues, session:
         }
     }
     Ok(())
+}
+
+/// `base`, or `base1`, `base2`, … : the first that names no index (index names are the
+/// database's, not the table's), as PostgreSQL chooses names it makes up.
+fn free_index_name(txn: &Txn, base: &str) -> Result<String> {
+    let taken: Vec<String> = txn.tables()?.into_iter().flat_map(|t| t.indexes.into_iter().map(|i| i.name)).collect();
+    Ok((0..)
+        .map(|n| if n == 0 { base.to_string() } else { format!("{base}{n}") })
+        .find(|name| !taken.contains(name))
+        .expect("a free name"))
 }

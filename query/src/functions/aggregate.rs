@@ -12,10 +12,10 @@
 
 use std::collections::HashSet;
 
-use braid_engine::Value;
+use braid_engine::{Decimal, Value};
 
 use crate::error::{DataError, Error, Result};
-use crate::value::{GroupKey, array, sort_cmp, to_f64_lossy, to_number, to_text, truthy};
+use crate::value::{GroupKey, array, numeric, sort_cmp, to_f64_lossy, to_number, to_text, truthy};
 
 /// An aggregate function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,16 +105,22 @@ struct Sorted {
 #[derive(Debug, Clone)]
 enum State {
     Count(i64),
-    /// Integer sum while every input is an integer; a real sum once one is not.
+    /// Integer sum while every input is an integer; a real sum once one is not. NUMERIC
+    /// inputs are summed exactly apart, and make the result NUMERIC unless a real came too.
     Sum {
         int: i64,
         real: f64,
         is_real: bool,
         any: bool,
+        numeric: Option<Decimal>,
     },
+    /// The sum of the NUMERIC inputs is kept exactly apart: over NUMERIC alone the average
+    /// is NUMERIC (PostgreSQL's `avg(numeric)`), else a real.
     Avg {
         sum: f64,
         count: i64,
+        numeric: Option<Decimal>,
+        reals: bool,
     },
     Extreme(Value),
     Concat(Option<String>),
@@ -128,9 +134,9 @@ impl Accumulator {
         let state = match function {
             AggregateFunction::Count => State::Count(0),
             AggregateFunction::Sum | AggregateFunction::Total => {
-                State::Sum { int: 0, real: 0.0, is_real: false, any: false }
+                State::Sum { int: 0, real: 0.0, is_real: false, any: false, numeric: None }
             }
-            AggregateFunction::Avg => State::Avg { sum: 0.0, count: 0 },
+            AggregateFunction::Avg => State::Avg { sum: 0.0, count: 0, numeric: None, reals: false },
             AggregateFunction::Min | AggregateFunction::Max => State::Extreme(Value::Null),
             AggregateFunction::GroupConcat => State::Concat(None),
             AggregateFunction::AnyValue => State::Any(None),
@@ -180,9 +186,10 @@ impl Accumulator {
                 *any = true;
                 *real += r;
             }
-            State::Sum { int, real, is_real, any } => {
+            State::Sum { int, real, is_real, any, numeric } => {
                 *any = true;
                 match to_number(v) {
+                    Value::Numeric(d) => *numeric = Some(add_exact(*numeric, d)?),
                     Value::Integer(i) if !*is_real => match int.checked_add(i) {
                         Some(s) => *int = s,
                         None if self.function == AggregateFunction::Total => {
@@ -200,8 +207,14 @@ impl Accumulator {
                     }
                 }
             }
-            State::Avg { sum, count } => {
-                *sum += to_f64_lossy(v);
+            State::Avg { sum, count, numeric, reals } => {
+                match v {
+                    Value::Numeric(d) => *numeric = Some(add_exact(*numeric, *d)?),
+                    v => {
+                        *reals = true;
+                        *sum += to_f64_lossy(v);
+                    }
+                }
                 *count += 1;
             }
             State::Extreme(best) => {
@@ -260,14 +273,21 @@ impl Accumulator {
         }
         Ok(match &self.state {
             State::Count(n) => Value::Integer(*n),
-            State::Sum { int, real, is_real, any } => match (self.function, *is_real, *any) {
-                (AggregateFunction::Total, false, _) => Value::Real(*int as f64),
-                (AggregateFunction::Total, true, _) | (_, true, true) => Value::Real(*real),
-                (_, false, true) => Value::Integer(*int),
-                (_, _, false) => Value::Null,
-            },
+            State::Sum { int, real, is_real, any, numeric } => {
+                let exact = numeric.map_or(0.0, |d| numeric::to_f64(&d));
+                match (self.function, *is_real, *any, numeric) {
+                    (AggregateFunction::Total, false, _, _) => Value::Real(*int as f64 + exact),
+                    (AggregateFunction::Total, true, _, _) | (_, true, true, _) => Value::Real(*real + exact),
+                    (_, false, true, Some(d)) => Value::Numeric(add_exact(Some(*d), Decimal::from(*int))?),
+                    (_, false, true, None) => Value::Integer(*int),
+                    (_, _, false, _) => Value::Null,
+                }
+            }
             State::Avg { count: 0, .. } => Value::Null,
-            State::Avg { sum, count } => Value::Real(sum / *count as f64),
+            State::Avg { count, numeric: Some(d), reals: false, .. } => Value::Numeric(numeric::average(d, *count)?),
+            State::Avg { sum, count, numeric, .. } => {
+                Value::Real((sum + numeric.map_or(0.0, |d| numeric::to_f64(&d))) / *count as f64)
+            }
             State::Extreme(v) => v.clone(),
             State::Concat(s) => s.clone().map_or(Value::Null, Value::Text),
             State::Any(v) => v.clone().unwrap_or(Value::Null),
@@ -280,6 +300,13 @@ impl Accumulator {
             State::Bool(b) => b.map_or(Value::Null, Value::Boolean),
         })
     }
+}
+
+/// `sum + d`, exactly; 22003 past NUMERIC's range.
+fn add_exact(sum: Option<Decimal>, d: Decimal) -> Result<Decimal> {
+    sum.unwrap_or_default()
+        .checked_add(d)
+        .ok_or_else(|| Error::data(DataError::NumericOutOfRange, "value overflows numeric format"))
 }
 
 impl Sorted {

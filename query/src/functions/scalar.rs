@@ -3,7 +3,7 @@
 use braid_engine::Value;
 
 use crate::error::{DataError, Error, Result};
-use crate::value::{format_real, sort_cmp, to_f64_lossy, to_i64_lossy, to_number, to_text};
+use crate::value::{format_real, numeric, sort_cmp, to_f64_lossy, to_i64_lossy, to_number, to_text};
 
 /// A scalar function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,14 @@ pub enum ScalarFunction {
     Rtrim,
     Replace,
     Round,
+    /// `ceil(x)`, `ceiling(x)`
+    Ceil,
+    /// `floor(x)`
+    Floor,
+    /// `trunc(x [, digits])`: toward zero.
+    Trunc,
+    /// `numeric(x, typmod)`: a NUMERIC fitted to `numeric(p, s)` (what a cast to it runs).
+    NumericTypmod,
     TypeOf,
     Coalesce,
     IfNull,
@@ -200,6 +208,10 @@ impl ScalarFunction {
             "rtrim" => (Rtrim, 1, 2),
             "replace" => (Replace, 3, 3),
             "round" => (Round, 1, 2),
+            "ceil" | "ceiling" => (Ceil, 1, 1),
+            "floor" => (Floor, 1, 1),
+            "trunc" => (Trunc, 1, 2),
+            "numeric" => (NumericTypmod, 2, 2),
             "typeof" => (TypeOf, 1, 1),
             "coalesce" => (Coalesce, 2, usize::MAX),
             "ifnull" => (IfNull, 2, 2),
@@ -299,6 +311,10 @@ impl ScalarFunction {
             Rtrim => "rtrim",
             Replace => "replace",
             Round => "round",
+            Ceil => "ceil",
+            Floor => "floor",
+            Trunc => "trunc",
+            NumericTypmod => "numeric",
             TypeOf => "typeof",
             Coalesce => "coalesce",
             IfNull => "ifnull",
@@ -470,6 +486,7 @@ impl ScalarFunction {
                     Value::Text(_) => "text",
                     Value::Blob(_) => "blob",
                     Value::Timestamp(_) => "timestamp",
+                    Value::Numeric(_) => "numeric",
                 }
                 .into(),
             ),
@@ -668,10 +685,18 @@ impl ScalarFunction {
                     None => return Err(Error::data(DataError::NumericOutOfRange, "bigint out of range")),
                 },
                 Value::Real(r) => Value::Real(r.abs()),
+                Value::Numeric(d) => Value::Numeric(d.abs()),
                 other => other,
             },
             Sign => match to_number(arg(0)) {
                 Value::Integer(i) => Value::Integer(i.signum()),
+                Value::Numeric(d) => Value::Numeric(braid_engine::Decimal::from(if d.is_zero() {
+                    0
+                } else if d.is_sign_negative() {
+                    -1
+                } else {
+                    1
+                })),
                 Value::Real(r) => Value::Integer(if r > 0.0 {
                     1
                 } else if r < 0.0 {
@@ -726,10 +751,31 @@ impl ScalarFunction {
                 let (s, needle) = (to_text(arg(0)), to_text(arg(1)));
                 Value::Integer(s.find(&needle).map_or(0, |at| s[..at].chars().count() as i64 + 1))
             }
+            // NUMERIC in, NUMERIC out (PostgreSQL's numeric variants); anything else is a float.
+            Round | Trunc if let Value::Numeric(d) = arg(0) => {
+                let digits = args.get(1).map_or(0, to_i64_lossy);
+                Value::Numeric(numeric::round_to(d, digits, self == Trunc)?)
+            }
             Round => {
                 let digits = args.get(1).map_or(0, to_i64_lossy).clamp(0, 30) as usize;
                 Value::Real(round(to_f64_lossy(arg(0)), digits))
             }
+            Trunc => {
+                let digits = args.get(1).map_or(0, to_i64_lossy).clamp(-308, 308) as i32;
+                let scale = 10f64.powi(digits);
+                Value::Real((to_f64_lossy(arg(0)) * scale).trunc() / scale)
+            }
+            NumericTypmod => match crate::value::cast(arg(0), braid_engine::DataType::Numeric)? {
+                Value::Numeric(d) => Value::Numeric(numeric::conform(d, to_i64_lossy(arg(1)) as i32)?),
+                other => other,
+            },
+            Ceil | Floor => match to_number(arg(0)) {
+                Value::Numeric(d) => Value::Numeric(if self == Ceil { d.ceil() } else { d.floor() }),
+                n => {
+                    let r = to_f64_lossy(&n);
+                    Value::Real(if self == Ceil { r.ceil() } else { r.floor() })
+                }
+            },
         })
     }
 }

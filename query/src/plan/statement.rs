@@ -147,7 +147,8 @@ pub enum Statement {
     Several(Vec<Statement>),
     CreateIndex {
         table: String,
-        name: String,
+        /// `None`: PostgreSQL's `{table}_{columns}_idx`, numbered when taken.
+        name: Option<String>,
         columns: Vec<String>,
         unique: bool,
         if_not_exists: bool,

@@ -46,6 +46,12 @@ impl Inferred {
             (Known(DataType::Integer), Known(DataType::Real)) | (Known(DataType::Real), Known(DataType::Integer)) => {
                 Known(DataType::Real)
             }
+            // PostgreSQL's numeric category: integer < numeric < double precision.
+            (Known(DataType::Integer), Known(DataType::Numeric))
+            | (Known(DataType::Numeric), Known(DataType::Integer)) => Known(DataType::Numeric),
+            (Known(DataType::Real), Known(DataType::Numeric)) | (Known(DataType::Numeric), Known(DataType::Real)) => {
+                Known(DataType::Real)
+            }
             _ => Any,
         }
     }
@@ -388,8 +394,7 @@ impl Context {
                 Known(Boolean)
             }
             Expr::Negate(e) => match self.expr(e, input) {
-                Known(Integer) => Known(Integer),
-                Known(Real) => Known(Real),
+                t @ Known(Integer | Real | DataType::Numeric) => t,
                 Null => Null,
                 _ => Any,
             },
@@ -487,8 +492,7 @@ impl Context {
                 Known(Integer)
             }
             _ => match self.unify(&[a, b], input) {
-                Known(Integer) => Known(Integer),
-                Known(Real) => Known(Real),
+                t @ Known(Integer | Real | DataType::Numeric) => t,
                 Null => Null,
                 _ => Any,
             },
@@ -501,6 +505,7 @@ impl Context {
         let types: Vec<Inferred> = args.iter().map(|e| self.expr(e, input)).collect();
         let first = types.first().copied().unwrap_or(Null);
         match f {
+            F::Sign if first == Known(DataType::Numeric) => first,
             F::Length | F::Instr | F::Unicode | F::Sign | F::Random => Known(Integer),
             F::Lower
             | F::Upper
@@ -562,9 +567,11 @@ impl Context {
             | F::GetTriggerDef
             | F::GetIndexDef
             | F::GetConstraintDef => Known(Text),
-            F::Round => Known(Real),
+            F::Round | F::Trunc | F::Ceil | F::Floor if first == Known(DataType::Numeric) => first,
+            F::Round | F::Trunc | F::Ceil | F::Floor => Known(Real),
+            F::NumericTypmod => Known(DataType::Numeric),
             F::Abs => match first {
-                Known(Integer) | Known(Real) | Null => first,
+                Known(Integer | Real | DataType::Numeric) | Null => first,
                 _ => Any,
             },
             F::Likely | F::NullIf => first,
@@ -610,9 +617,11 @@ fn aggregate_type(f: AggregateFunction, arg: Inferred) -> Inferred {
     use DataType::{Integer, Real, Text};
     match f {
         AggregateFunction::Count => Known(Integer),
+        AggregateFunction::Avg if arg == Known(DataType::Numeric) => arg,
         AggregateFunction::Total | AggregateFunction::Avg => Known(Real),
         AggregateFunction::Sum => match arg {
             Known(Integer) => Known(Integer),
+            Known(DataType::Numeric) => arg,
             Known(Real) | Null => Known(Real),
             // sum() of text that looks like numbers is a number of either kind.
             _ => Any,

@@ -9,6 +9,7 @@
 //! | TEXT      | `text`        | UTF-8 bytes                                |
 //! | BLOB      | `bytea`       | the bytes                                  |
 //! | TIMESTAMP | `timestamptz` | microseconds since 2000-01-01 UTC, 8 bytes |
+//! | NUMERIC   | `numeric`     | PostgreSQL's base-10,000 digits (`crate::value::numeric`) |
 //!
 //! A parameter is declared with its value's type (NULL: `unknown`, which the server
 //! replaces by the type it inferred), as an embedded statement receives typed values: a
@@ -19,6 +20,8 @@
 use std::error::Error as StdError;
 
 use braid_engine::Value;
+
+use crate::value::numeric;
 use bytes::{BufMut, BytesMut};
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
@@ -49,6 +52,7 @@ pub(crate) fn param_type(value: &Value) -> Type {
         Value::Text(_) => Type::TEXT,
         Value::Blob(_) => Type::BYTEA,
         Value::Timestamp(_) => Type::TIMESTAMPTZ,
+        Value::Numeric(_) => Type::NUMERIC,
     }
 }
 
@@ -70,6 +74,7 @@ impl ToSql for Param<'_> {
                 out.put_slice(t.as_bytes())
             }
             (Value::Blob(b), &Type::BYTEA) => out.put_slice(b),
+            (Value::Numeric(d), &Type::NUMERIC) => numeric::write_binary(d, |bytes| out.put_slice(bytes)),
             (Value::Timestamp(t), &Type::TIMESTAMPTZ | &Type::TIMESTAMP) => {
                 out.put_i64(t.saturating_sub(PG_EPOCH_MICROS))
             }
@@ -108,6 +113,9 @@ impl<'a> FromSql<'a> for Field {
                 Value::Timestamp(i64::from_be_bytes(fixed(ty, raw)?).saturating_add(PG_EPOCH_MICROS))
             }
             Type::BYTEA => Value::Blob(raw.to_vec()),
+            Type::NUMERIC => Value::Numeric(
+                numeric::read_binary(raw).ok_or_else(|| Mismatch("a numeric value Braid cannot hold".into()))?,
+            ),
             Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON => Value::Text(
                 std::str::from_utf8(raw)
                     .map_err(|_| Mismatch(format!("invalid UTF-8 in a {} value", ty.name())))?
@@ -146,6 +154,7 @@ mod tests {
             Value::Blob(vec![0, 255, 7]),
             Value::Timestamp(1_764_435_723_123_456),
             Value::Timestamp(-1),
+            Value::Numeric(numeric::parse("-12345.6700").unwrap()),
         ] {
             let ty = param_type(&value);
             let mut buf = BytesMut::new();
@@ -162,6 +171,7 @@ mod tests {
         assert!(Param(&Value::Integer(1 << 40)).to_sql(&Type::INT4, &mut BytesMut::new()).is_err());
         assert!(Field::from_sql(&Type::INT8, &[1, 2, 3]).is_err());
         assert!(Field::from_sql(&Type::TEXT, &[0xff, 0xfe]).is_err());
-        assert!(Field::from_sql(&Type::NUMERIC, &[0; 8]).is_err());
+        assert!(Field::from_sql(&Type::NUMERIC, &[0; 7]).is_err());
+        assert!(Field::from_sql(&Type::NUMERIC, &[0, 0, 0, 0, 0xC0, 0, 0, 0]).is_err(), "NaN");
     }
 }

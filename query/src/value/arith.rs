@@ -8,6 +8,7 @@ use crate::error::{DataError, Error, Result};
 
 use super::convert::{real_to_i64, to_number};
 use super::format::to_text;
+use super::numeric;
 
 /// A binary operator on values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,24 @@ pub enum BinaryArith {
     ShiftRight,
 }
 
+impl BinaryArith {
+    /// The operator as SQL spells it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryArith::Add => "+",
+            BinaryArith::Sub => "-",
+            BinaryArith::Mul => "*",
+            BinaryArith::Div => "/",
+            BinaryArith::Rem => "%",
+            BinaryArith::Concat => "||",
+            BinaryArith::BitAnd => "&",
+            BinaryArith::BitOr => "|",
+            BinaryArith::ShiftLeft => "<<",
+            BinaryArith::ShiftRight => ">>",
+        }
+    }
+}
+
 /// Applies an arithmetic operator; NULL in, NULL out.
 #[inline]
 pub fn arith(op: BinaryArith, a: &Value, b: &Value) -> Result<Value> {
@@ -38,6 +57,11 @@ pub fn arith(op: BinaryArith, a: &Value, b: &Value) -> Result<Value> {
     }
     match (to_number(a), to_number(b)) {
         (Value::Integer(x), Value::Integer(y)) => int_arith(op, x, y),
+        // NUMERIC with NUMERIC or an integer is exact; with a float it is a float, as
+        // PostgreSQL casts numeric to double precision there.
+        (Value::Numeric(x), Value::Numeric(y)) => numeric::arith(op, &x, &y).map(Value::Numeric),
+        (Value::Numeric(x), Value::Integer(y)) => numeric::arith(op, &x, &y.into()).map(Value::Numeric),
+        (Value::Integer(x), Value::Numeric(y)) => numeric::arith(op, &x.into(), &y).map(Value::Numeric),
         (x, y) => {
             let (x, y) = (as_f64(&x), as_f64(&y));
             Ok(match op {
@@ -72,6 +96,7 @@ fn as_f64(v: &Value) -> f64 {
     match v {
         Value::Integer(i) => *i as f64,
         Value::Real(r) => *r,
+        Value::Numeric(d) => numeric::to_f64(d),
         _ => 0.0,
     }
 }
@@ -122,6 +147,7 @@ pub fn negate(v: &Value) -> Result<Value> {
     Ok(match to_number(v) {
         Value::Integer(i) => Value::Integer(i.checked_neg().ok_or_else(out_of_range)?),
         Value::Real(r) => Value::real(-r),
+        Value::Numeric(d) => Value::Numeric(-d),
         other => other,
     })
 }

@@ -3,13 +3,16 @@
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
-use braid_engine::Value;
+use braid_engine::{Decimal, Value};
+use rust_decimal::prelude::ToPrimitive;
+
+use super::numeric;
 
 /// The class of a value in sort order: NULL < numbers < text < blob.
 fn class(v: &Value) -> u8 {
     match v {
         Value::Null => 0,
-        Value::Boolean(_) | Value::Integer(_) | Value::Real(_) | Value::Timestamp(_) => 1,
+        Value::Boolean(_) | Value::Integer(_) | Value::Real(_) | Value::Timestamp(_) | Value::Numeric(_) => 1,
         Value::Text(_) => 2,
         Value::Blob(_) => 3,
     }
@@ -51,6 +54,13 @@ pub fn sort_cmp(a: &Value, b: &Value) -> Ordering {
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Text(x), Value::Text(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Value::Blob(x), Value::Blob(y)) => x.cmp(y),
+        // NUMERIC against a float compares as floats (PostgreSQL casts numeric to double
+        // precision there), against an integer exactly.
+        (Value::Numeric(x), Value::Numeric(y)) => x.cmp(y),
+        (Value::Numeric(x), Value::Real(_)) => sort_cmp(&Value::Real(numeric::to_f64(x)), b),
+        (Value::Real(_), Value::Numeric(y)) => sort_cmp(a, &Value::Real(numeric::to_f64(y))),
+        (Value::Numeric(x), _) => x.cmp(&Decimal::from(int_of(b).unwrap_or(0))),
+        (_, Value::Numeric(y)) => Decimal::from(int_of(a).unwrap_or(0)).cmp(y),
         (Value::Real(x), Value::Real(y)) => x.partial_cmp(y).unwrap_or_else(|| x.is_nan().cmp(&y.is_nan()).reverse()),
         (Value::Real(x), _) => cmp_int_real(int_of(b).unwrap_or(0), *x).reverse(),
         (_, Value::Real(y)) => cmp_int_real(int_of(a).unwrap_or(0), *y),
@@ -102,14 +112,18 @@ pub(crate) fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
         }
         Value::Real(r) => {
             1u8.hash(state);
-            // Every integral real an i64 holds equals that integer exactly (cmp_int_real),
-            // so it hashes as that integer; NaNs, whatever their payload, hash alike.
-            if r.fract() == 0.0 && *r >= -crate::value::TWO_POW_63 && *r < crate::value::TWO_POW_63 {
-                (*r as i64).hash(state);
-            } else if r.is_nan() {
-                f64::NAN.to_bits().hash(state);
-            } else {
-                r.to_bits().hash(state);
+            hash_real(*r, state);
+        }
+        // An integral NUMERIC equals that integer; any other equals the float it rounds to.
+        Value::Numeric(d) => {
+            1u8.hash(state);
+            match d.normalize() {
+                n if n.scale() == 0
+                    && let Some(i) = n.to_i64() =>
+                {
+                    i.hash(state)
+                }
+                _ => hash_real(numeric::to_f64(d), state),
             }
         }
         Value::Text(s) => {
@@ -120,6 +134,18 @@ pub(crate) fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
             3u8.hash(state);
             b.hash(state);
         }
+    }
+}
+
+/// Every integral real an i64 holds equals that integer exactly (cmp_int_real), so it
+/// hashes as that integer; NaNs, whatever their payload, hash alike.
+fn hash_real<H: Hasher>(r: f64, state: &mut H) {
+    if r.fract() == 0.0 && (-crate::value::TWO_POW_63..crate::value::TWO_POW_63).contains(&r) {
+        (r as i64).hash(state);
+    } else if r.is_nan() {
+        f64::NAN.to_bits().hash(state);
+    } else {
+        r.to_bits().hash(state);
     }
 }
 
@@ -150,5 +176,15 @@ mod tests {
         let (big, big_real) = (Integer(9_210_000_000_000_000_000), Real(9.21e18));
         assert_eq!(GroupKey(vec![big.clone()]), GroupKey(vec![big_real.clone()]));
         assert_eq!(hash(&GroupKey(vec![big])), hash(&GroupKey(vec![big_real])));
+        // NUMERIC joins them, whatever its scale.
+        let n = |s: &str| Numeric(numeric::parse(s).unwrap());
+        assert_eq!(compare(&n("1.50"), &Real(1.5)), Some(Ordering::Equal));
+        assert_eq!(compare(&n("2.00"), &Integer(2)), Some(Ordering::Equal));
+        assert_eq!(compare(&n("-0.1"), &Integer(0)), Some(Ordering::Less));
+        assert_eq!(compare(&n("10"), &n("9.99")), Some(Ordering::Greater));
+        for (a, b) in [(n("2.00"), Integer(2)), (n("0.50"), Real(0.5)), (n("1.0"), n("1"))] {
+            assert_eq!(GroupKey(vec![a.clone()]), GroupKey(vec![b.clone()]));
+            assert_eq!(hash(&GroupKey(vec![a])), hash(&GroupKey(vec![b])));
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! Conversions between values: text to number, affinity, CAST, truth, and Rust types.
 
-use braid_engine::{DataType, Value};
+use braid_engine::{DataType, Decimal, Value};
 
 use super::format::to_text;
+use super::numeric;
 use crate::error::{DataError, Error, Result};
 
 /// The longest prefix of `s` that reads as a number, SQLite style: leading spaces, a sign,
@@ -69,7 +70,7 @@ pub(crate) fn parse_number_prefix(s: &str) -> (Value, bool) {
 /// prefix, booleans are 0 or 1.
 pub fn to_number(v: &Value) -> Value {
     match v {
-        Value::Null | Value::Integer(_) | Value::Real(_) => v.clone(),
+        Value::Null | Value::Integer(_) | Value::Real(_) | Value::Numeric(_) => v.clone(),
         Value::Boolean(b) => Value::Integer(*b as i64),
         Value::Timestamp(t) => Value::Integer(*t),
         Value::Text(s) => parse_number_prefix(s).0,
@@ -83,6 +84,7 @@ pub fn to_i64_lossy(v: &Value) -> i64 {
     match to_number(v) {
         Value::Integer(i) => i,
         Value::Real(r) => real_to_i64(r),
+        Value::Numeric(d) => real_to_i64(numeric::to_f64(&d)),
         _ => 0,
     }
 }
@@ -105,6 +107,7 @@ pub fn to_f64_lossy(v: &Value) -> f64 {
     match to_number(v) {
         Value::Integer(i) => i as f64,
         Value::Real(r) => r,
+        Value::Numeric(d) => numeric::to_f64(&d),
         _ => 0.0,
     }
 }
@@ -117,6 +120,7 @@ pub fn truthy(v: &Value) -> Option<bool> {
         Value::Boolean(b) => Some(*b),
         Value::Integer(i) => Some(*i != 0),
         Value::Real(r) => Some(*r != 0.0),
+        Value::Numeric(d) => Some(!d.is_zero()),
         other => Some(to_f64_lossy(other) != 0.0),
     }
 }
@@ -136,7 +140,7 @@ impl Affinity {
     pub fn of(t: DataType) -> Affinity {
         match t {
             DataType::Integer | DataType::Boolean | DataType::Timestamp => Affinity::Integer,
-            DataType::Real => Affinity::Real,
+            DataType::Real | DataType::Numeric => Affinity::Real,
             DataType::Text => Affinity::Text,
             _ => Affinity::None,
         }
@@ -155,7 +159,7 @@ pub fn apply_affinity(v: Value, affinity: Affinity) -> Value {
             (n, true) => n,
             _ => Value::Text(s),
         },
-        (Affinity::Text, v @ (Value::Integer(_) | Value::Real(_))) => Value::Text(to_text(&v)),
+        (Affinity::Text, v @ (Value::Integer(_) | Value::Real(_) | Value::Numeric(_))) => Value::Text(to_text(&v)),
         (_, v) => v,
     }
 }
@@ -173,6 +177,13 @@ pub fn coerce_for_column(v: Value, t: DataType, column: &dyn std::fmt::Display) 
         (DataType::Real, Value::Real(r)) => Value::real(r),
         (DataType::Real, Value::Integer(i)) => Value::Real(i as f64),
         (DataType::Real, Value::Boolean(b)) => Value::Real(b as i64 as f64),
+        // PostgreSQL's assignment casts: NUMERIC rounds into an integer, becomes a float,
+        // and takes integers, floats (their 15 digits) and text that spells one.
+        (DataType::Integer, Value::Numeric(d)) => Value::Integer(numeric::to_i64(&d)?),
+        (DataType::Real, Value::Numeric(d)) => Value::Real(numeric::to_f64(&d)),
+        (DataType::Numeric, Value::Integer(i)) => Value::Numeric(i.into()),
+        (DataType::Numeric, Value::Real(r)) => Value::Numeric(numeric::from_f64(r)?),
+        (DataType::Numeric, Value::Text(s)) => Value::Numeric(numeric::parse(&s)?),
         (DataType::Integer | DataType::Real, Value::Text(s)) => match parse_number_prefix(&s) {
             (n, true) => return coerce_for_column(n, t, column),
             _ => {
@@ -181,7 +192,7 @@ pub fn coerce_for_column(v: Value, t: DataType, column: &dyn std::fmt::Display) 
             }
         },
         (DataType::Timestamp, Value::Text(s)) => Value::Timestamp(super::datetime::parse_timestamp(&s)?),
-        (DataType::Text, v @ (Value::Integer(_) | Value::Real(_))) => Value::Text(to_text(&v)),
+        (DataType::Text, v @ (Value::Integer(_) | Value::Real(_) | Value::Numeric(_))) => Value::Text(to_text(&v)),
         (DataType::Text, Value::Boolean(b)) => Value::Text(if b { "1" } else { "0" }.into()),
         (DataType::Boolean, v) => match truthy(&v) {
             Some(b) if !matches!(v, Value::Text(_) | Value::Blob(_)) => Value::Boolean(b),
@@ -212,6 +223,12 @@ pub fn cast(v: &Value, t: DataType) -> Result<Value> {
         (DataType::Integer, Value::Boolean(b)) => Value::Integer(*b as i64),
         (DataType::Integer, Value::Timestamp(t)) => Value::Integer(*t),
         (DataType::Integer, Value::Real(r)) => Value::Integer(real_to_integer(*r)?),
+        (DataType::Integer, Value::Numeric(d)) => Value::Integer(numeric::to_i64(d)?),
+        (DataType::Numeric, Value::Numeric(_)) => v.clone(),
+        (DataType::Numeric, Value::Integer(i)) => Value::Numeric((*i).into()),
+        (DataType::Numeric, Value::Real(r)) => Value::Numeric(numeric::from_f64(*r)?),
+        (DataType::Numeric, Value::Text(s)) => Value::Numeric(numeric::parse(s)?),
+        (DataType::Numeric, _) | (DataType::Boolean, Value::Numeric(_)) => return Err(cannot_cast(v, t)),
         (DataType::Integer, Value::Text(s)) => Value::Integer(parse_integer(s)?),
         (DataType::Integer, Value::Blob(_)) => return Err(cannot_cast(v, t)),
         (DataType::Real, Value::Text(s)) => Value::real(parse_real(s)?),
@@ -335,7 +352,18 @@ impl FromValue for f64 {
         match v {
             Value::Real(r) => Ok(*r),
             Value::Integer(i) => Ok(*i as f64),
+            Value::Numeric(d) => Ok(numeric::to_f64(d)),
             _ => Err(wrong(v, "a real")),
+        }
+    }
+}
+
+impl FromValue for Decimal {
+    fn from_value(v: &Value) -> Result<Self> {
+        match v {
+            Value::Numeric(d) => Ok(*d),
+            Value::Integer(i) => Ok((*i).into()),
+            _ => Err(wrong(v, "a numeric")),
         }
     }
 }
@@ -393,6 +421,7 @@ to_value! {
     u32 => |x| Value::Integer(*x as i64),
     f64 => |x| Value::real(*x),
     bool => |x| Value::Boolean(*x),
+    Decimal => |x| Value::Numeric(*x),
     String => |x| Value::Text(x.clone()),
     str => |x| Value::Text(x.to_string()),
     Vec<u8> => |x| Value::Blob(x.clone()),

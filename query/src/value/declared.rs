@@ -33,9 +33,11 @@
 //! | timestamp [without time zone]             | 1114 | TIMESTAMP | -1       |
 //! | timestamptz, timestamp with time zone     | 1184 | TIMESTAMP | -1       |
 //! | uuid, json, jsonb                         | 2950, 114, 3802 | TEXT | -1   |
+//! | numeric, decimal [(p [, s])]              | 1700 | NUMERIC   | (p << 16 \| s) + 4 |
 //!
-//! Not yet kept apart (their columns take the storage type's own): `numeric` (stored as
-//! REAL until an exact decimal exists), `time`, `interval`. Arrays are TEXT in their
+//! Not yet kept apart (their columns take the storage type's own): `time`, `interval`.
+//! Databases made before NUMERIC existed keep their `numeric` columns as they were made:
+//! double precision, declared as nothing. Arrays are TEXT in their
 //! PostgreSQL text form ([`super::array`]); a query's array results (`array_agg`,
 //! `ARRAY(SELECT …)`) carry their array type ([`array_of`]) so that drivers decode lists.
 //!
@@ -59,6 +61,7 @@ pub const VARCHAR: u32 = 1043;
 pub const DATE: u32 = 1082;
 pub const TIMESTAMP: u32 = 1114;
 pub const TIMESTAMPTZ: u32 = 1184;
+pub const NUMERIC: u32 = 1700;
 pub const UUID: u32 = 2950;
 pub const JSONB: u32 = 3802;
 
@@ -78,6 +81,7 @@ const ARRAYS: &[(u32, u32)] = &[
     (FLOAT8, 1022),
     (26, 1028), // oid
     (JSON, 199),
+    (NUMERIC, 1231),
     (UUID, 2951),
     (JSONB, 3807),
 ];
@@ -143,8 +147,24 @@ pub fn from_name(name: &str) -> Option<DeclaredType> {
         "UUID" => plain(UUID),
         "JSON" => plain(JSON),
         "JSONB" => plain(JSONB),
+        "NUMERIC" | "DECIMAL" | "DEC" => match args.as_deref() {
+            None => plain(NUMERIC),
+            Some(args) => numeric_modifier(args)?,
+        },
         _ => return None,
     })
+}
+
+/// `numeric(p)` or `numeric(p, s)`: precision 1 to 1000 and scale 0 to p, as PostgreSQL
+/// allows (Braid keeps 28 digits of them; see `super::numeric`).
+fn numeric_modifier(args: &str) -> Option<DeclaredType> {
+    let mut parts = args.split(',').map(|p| p.trim().parse::<u32>().ok());
+    let precision = parts.next()??;
+    let scale = parts.next().unwrap_or(Some(0))?;
+    if parts.next().is_some() || !(1..=1000).contains(&precision) || scale > precision {
+        return None;
+    }
+    Some(DeclaredType { oid: NUMERIC, typmod: super::numeric::make_modifier(precision, scale) })
 }
 
 /// The storage type of a declared type.
@@ -155,6 +175,7 @@ pub fn storage(declared: DeclaredType) -> DataType {
         BOOL => DataType::Boolean,
         BYTEA => DataType::Blob,
         DATE | TIMESTAMP | TIMESTAMPTZ => DataType::Timestamp,
+        NUMERIC => DataType::Numeric,
         _ => DataType::Text,
     }
 }
@@ -168,6 +189,7 @@ pub fn of_storage(t: DataType) -> DeclaredType {
         DataType::Real => FLOAT8,
         DataType::Blob => BYTEA,
         DataType::Timestamp => TIMESTAMPTZ,
+        DataType::Numeric => NUMERIC,
         _ => TEXT,
     })
 }
@@ -184,6 +206,10 @@ pub fn max_length(declared: DeclaredType) -> Option<usize> {
 /// `format_type(oid, typmod)`'s spelling of the types with a modifier: `character
 /// varying(20)`, `character(1)`, and `bpchar` without one; `None` for any other.
 pub fn format_with_modifier(declared: DeclaredType) -> Option<String> {
+    if declared.oid == NUMERIC {
+        let (p, s) = super::numeric::modifier(declared.typmod)?;
+        return Some(format!("numeric({p},{s})"));
+    }
     let Some(n) = max_length(declared) else {
         return (declared.oid == BPCHAR).then(|| "bpchar".to_string());
     };
@@ -211,6 +237,7 @@ pub fn conform(value: Value, declared: Option<DeclaredType>) -> Result<Value> {
             .checked_mul(DAY_MICROS)
             .map(Value::Timestamp)
             .ok_or_else(|| Error::data(DataError::DatetimeFieldOverflow, "date out of range")),
+        (NUMERIC, Value::Numeric(d)) => super::numeric::conform(d, declared.typmod).map(Value::Numeric),
         (UUID, Value::Text(s)) => canonical_uuid(&s).map(Value::Text).ok_or_else(|| {
             Error::data(DataError::InvalidTextRepresentation, format!("invalid input syntax for type uuid: \"{s}\""))
         }),
@@ -277,7 +304,10 @@ mod tests {
         assert_eq!(d("timestamp without time zone"), Some((TIMESTAMP, -1)));
         assert_eq!(d("VARCHAR(0)"), None);
         assert_eq!(d("VARCHAR(x)"), None);
-        assert_eq!(d("NUMERIC(10,2)"), None);
+        assert_eq!(d("NUMERIC(10,2)"), Some((NUMERIC, (10 << 16 | 2) + 4)));
+        assert_eq!(d("decimal(7)"), Some((NUMERIC, (7 << 16) + 4)));
+        assert_eq!(d("NUMERIC"), Some((NUMERIC, -1)));
+        assert_eq!(d("NUMERIC(2,3)"), None);
         assert_eq!(d("BLOB"), None);
     }
 

@@ -46,6 +46,7 @@ pub fn to_text(v: &Value) -> String {
         Value::Integer(i) => i.to_string(),
         Value::Timestamp(t) => super::datetime::format_timestamp(*t),
         Value::Real(r) => format_real(*r),
+        Value::Numeric(d) => d.to_string(),
         Value::Text(s) => s.clone(),
         Value::Blob(b) => String::from_utf8_lossy(b).into_owned(),
     }

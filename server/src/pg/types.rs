@@ -8,6 +8,7 @@
 //! | TEXT      | `text`        | UTF-8 bytes                               |
 //! | BLOB      | `bytea`       | the bytes                                 |
 //! | TIMESTAMP | `timestamptz` | microseconds since 2000-01-01 UTC, 8 bytes |
+//! | NUMERIC   | `numeric`     | digit count, weight, sign, display scale, then base-10,000 digits (2 bytes each) |
 //!
 //! A result column that passes a table column on unchanged goes out as the type the column
 //! was declared with (`braid::value::declared`), encoded as PostgreSQL encodes it: `int2` /
@@ -31,7 +32,7 @@ use pgwire::api::Type;
 use pgwire::api::results::FieldFormat;
 
 use braid::value::datetime;
-use braid::{DataType, Value};
+use braid::{DataType, Decimal, Value};
 
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC).
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
@@ -44,6 +45,7 @@ pub fn pg_type(t: Option<DataType>) -> Type {
         Some(DataType::Real) => Type::FLOAT8,
         Some(DataType::Blob) => Type::BYTEA,
         Some(DataType::Timestamp) => Type::TIMESTAMPTZ,
+        Some(DataType::Numeric) => Type::NUMERIC,
         _ => Type::TEXT,
     }
 }
@@ -94,6 +96,7 @@ fn as_real(value: &Value, ty: &Type) -> Result<f64, TypeError> {
     match value {
         Value::Real(r) => Ok(*r),
         Value::Integer(i) => Ok(*i as f64),
+        Value::Numeric(d) => Ok(braid::value::numeric::to_f64(d)),
         _ => Err(mismatch(value, ty)),
     }
 }
@@ -133,6 +136,7 @@ fn encode_binary(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), Typ
             buf.put_u8(1);
             write_text(buf, value)
         }
+        Type::NUMERIC => braid::value::numeric::write_binary(&as_numeric(value, ty)?, |bytes| buf.put_slice(bytes)),
         Type::BYTEA => match value {
             Value::Blob(b) => buf.put_slice(b),
             Value::Text(t) => buf.put_slice(t.as_bytes()),
@@ -206,6 +210,17 @@ fn write_text(buf: &mut BytesMut, value: &Value) {
         Value::Text(t) => w.0.put_slice(t.as_bytes()),
         Value::Blob(b) => write_hex(w.0, b),
         Value::Timestamp(t) => write_timestamp(&mut w, *t),
+        Value::Numeric(d) => _ = write!(w, "{d}"),
+    }
+}
+
+/// The value as a decimal for a `numeric` column: numerics, integers, finite reals.
+fn as_numeric(value: &Value, ty: &Type) -> Result<Decimal, TypeError> {
+    match value {
+        Value::Numeric(d) => Ok(*d),
+        Value::Integer(i) => Ok((*i).into()),
+        Value::Real(r) => braid::value::numeric::from_f64(*r).map_err(|_| mismatch(value, ty)),
+        _ => Err(mismatch(value, ty)),
     }
 }
 
@@ -283,7 +298,8 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
                 Some((1, text)) => Value::Text(std::str::from_utf8(text).map_err(|_| bad())?.to_string()),
                 _ => return Err(bad()),
             },
-            Type::NUMERIC => Value::Real(numeric_binary(bytes).ok_or_else(bad)?),
+            // pgJDBC sends BigDecimal so.
+            Type::NUMERIC => Value::Numeric(braid::value::numeric::read_binary(bytes).ok_or_else(bad)?),
             Type::BYTEA => Value::Blob(bytes.to_vec()),
             Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON => {
                 Value::Text(std::str::from_utf8(bytes).map_err(|_| bad())?.to_string())
@@ -299,40 +315,12 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
             _ => return Err(bad()),
         },
         Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => Value::Integer(text.trim().parse().map_err(|_| bad())?),
-        Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC => Value::Real(parse_float(text.trim()).ok_or_else(bad)?),
+        Type::FLOAT4 | Type::FLOAT8 => Value::Real(parse_float(text.trim()).ok_or_else(bad)?),
+        Type::NUMERIC => Value::Numeric(braid::value::numeric::parse(text).map_err(|e| TypeError(e.to_string()))?),
         Type::TIMESTAMPTZ | Type::TIMESTAMP => Value::Timestamp(datetime::parse_timestamp(text).map_err(|_| bad())?),
         Type::BYTEA => Value::Blob(parse_bytea(text).ok_or_else(bad)?),
         _ => Value::Text(text.to_string()),
     })
-}
-
-/// A binary `numeric` (pgJDBC sends BigDecimal so) as the nearest REAL: digit count,
-/// weight (of the first base-10,000 digit), sign, display scale, then the digits.
-fn numeric_binary(bytes: &[u8]) -> Option<f64> {
-    let word = |i: usize| bytes.get(i * 2..i * 2 + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
-    let (count, weight, sign) = (word(0)? as usize, word(1)? as i16, word(2)?);
-    if bytes.len() != 8 + 2 * count {
-        return None;
-    }
-    match sign {
-        0xC000 => return Some(f64::NAN),
-        0xD000 => return Some(f64::INFINITY),
-        0xF000 => return Some(f64::NEG_INFINITY),
-        0x0000 | 0x4000 => {}
-        _ => return None,
-    }
-    // Through decimal text, so the result is the correctly rounded nearest f64.
-    let mut text = String::with_capacity(8 + 4 * count);
-    for i in 0..count {
-        let digit = word(4 + i)?;
-        if digit > 9999 {
-            return None;
-        }
-        text.push_str(&format!("{digit:04}"));
-    }
-    let exponent = 4 * (i32::from(weight) + 1 - count as i32);
-    let value: f64 = format!("{}0{text}e{exponent}", if sign == 0x4000 { "-" } else { "" }).parse().ok()?;
-    Some(value)
 }
 
 fn parse_float(text: &str) -> Option<f64> {
@@ -414,17 +402,23 @@ mod tests {
     }
 
     #[test]
-    fn binary_numerics_are_read_as_reals() {
+    fn binary_numerics_round_trip() {
         let numeric = |words: &[u16]| words.iter().flat_map(|w| w.to_be_bytes()).collect::<Vec<u8>>();
-        let read = |words: &[u16]| decode(Some(&numeric(words)), &Type::NUMERIC, true);
+        let read = |words: &[u16]| decode(Some(&numeric(words)), &Type::NUMERIC, true).map(|v| v.to_string());
         // 15.5: digits [15, 5000], weight 0, scale 1.
-        assert_eq!(read(&[2, 0, 0, 1, 15, 5000]), Ok(Value::Real(15.5)));
+        assert_eq!(read(&[2, 0, 0, 1, 15, 5000]), Ok("15.5".into()));
         // -0.0012: digits [12], weight -1.
-        assert_eq!(read(&[1, 0xffff, 0x4000, 4, 12]), Ok(Value::Real(-0.0012)));
+        assert_eq!(read(&[1, 0xffff, 0x4000, 4, 12]), Ok("-0.0012".into()));
         // 1e8: digits [1], weight 2.
-        assert_eq!(read(&[1, 2, 0, 0, 1]), Ok(Value::Real(1e8)));
-        assert_eq!(read(&[0, 0, 0, 0]), Ok(Value::Real(0.0)));
-        assert!(matches!(read(&[0, 0, 0xC000, 0]), Ok(Value::Real(x)) if x.is_nan()));
+        assert_eq!(read(&[1, 2, 0, 0, 1]), Ok("100000000".into()));
+        assert_eq!(read(&[0, 0, 0, 2]), Ok("0.00".into()));
+        assert!(read(&[0, 0, 0xC000, 0]).is_err(), "NaN");
+        for text in ["15.5", "-0.0012", "100000000", "0.00", "12345.6789", "-7", "0.5", "10000", "123456789.000100"] {
+            let d: Decimal = braid::value::numeric::parse(text).unwrap();
+            let mut buf = BytesMut::new();
+            encode(&mut buf, &Value::Numeric(d), &Type::NUMERIC, FieldFormat::Binary).unwrap();
+            assert_eq!(decode(Some(&buf[4..]), &Type::NUMERIC, true).map(|v| v.to_string()), Ok(text.to_string()));
+        }
         // Malformed: a short body, a digit over 9999, an unknown sign.
         assert!(read(&[2, 0, 0, 0, 1]).is_err());
         assert!(read(&[1, 0, 0, 0, 10_000]).is_err());

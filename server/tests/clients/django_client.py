@@ -7,9 +7,8 @@ select_related, aggregates, bulk_create, transaction.atomic, a cascading delete.
 Run by server/tests/python_clients.rs with the server's host and port as argv[1], argv[2];
 any failed assertion exits non-zero with its traceback.
 
-Not yet here (the "PostgreSQL for real" and transactions issues): DecimalField values come
-back as floats (NUMERIC is not exact yet), JSON operators (`data__tier=1`), and nested
-atomic blocks that survive an error inside the inner one."""
+Not yet here (the transactions issue): nested atomic blocks that survive an error inside
+the inner one."""
 
 import decimal
 import os
@@ -57,7 +56,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -91,7 +90,19 @@ assert Order.objects.filter(customer__name__startswith="ac").count() == 2
 counts = dict(Customer.objects.annotate(n=Count("orders")).values_list("name", "n"))
 assert counts == {"acme": 2, "other": 1}, counts
 total = Order.objects.filter(customer=acme).aggregate(s=Sum("total"))["s"]
-assert abs(decimal.Decimal(str(total)) - decimal.Decimal("13.00")) < decimal.Decimal("0.001"), total
+assert total == decimal.Decimal("13.00") and str(total) == "13.00", repr(total)
+# DecimalField: exact decimals in and out, compared and ordered exactly.
+totals = list(Order.objects.order_by("total").values_list("total", flat=True))
+assert totals == [decimal.Decimal("0.66"), decimal.Decimal("5.00"), decimal.Decimal("12.34")], totals
+assert all(isinstance(t, decimal.Decimal) for t in totals), totals
+assert Order.objects.filter(total__gt=decimal.Decimal("0.66"), total__lte=decimal.Decimal("5.00")).count() == 1
+assert Order.objects.filter(total=decimal.Decimal("12.340")).count() == 1
+try:
+    with transaction.atomic():
+        Order.objects.create(customer=acme, total=decimal.Decimal("123456789.00"), placed=now)
+    raise AssertionError("a total past max_digits was accepted")
+except DataError:
+    pass
 
 try:
     with transaction.atomic():

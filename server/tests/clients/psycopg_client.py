@@ -3,6 +3,7 @@ a server error. Run by server/tests/python_clients.rs with the server's DSN as a
 any failed assertion exits non-zero with its traceback."""
 
 import sys
+from decimal import Decimal
 
 import psycopg
 from psycopg import errors
@@ -66,5 +67,20 @@ with psycopg.connect(dsn, autocommit=True) as conn:
     conn.execute("INSERT INTO people VALUES (%s, %s, %s, %s)", (500, "nobody", None, None))
     row = conn.execute("SELECT score, active FROM people WHERE id = %s", (500,)).fetchone()
     assert row == (None, None), row
+
+# NUMERIC: Decimal in and out, exactly, as text and as binary.
+with psycopg.connect(dsn, autocommit=True) as conn:
+    conn.execute("CREATE TABLE money (id INTEGER PRIMARY KEY, amount NUMERIC(12,2))")
+    conn.execute("INSERT INTO money VALUES (%s, %s), (%s, %s)", (1, Decimal("0.10"), 2, Decimal("0.20")))
+    for binary in (False, True):
+        cur = conn.cursor(binary=binary)
+        row = cur.execute("SELECT sum(amount), avg(amount), 0.1 + 0.2 FROM money WHERE amount > %s", (Decimal("0.05"),)).fetchone()
+        assert row == (Decimal("0.30"), Decimal("0.15000000000000000000"), Decimal("0.3")), (binary, row)
+        assert str(row[0]) == "0.30", row
+    try:
+        conn.execute("INSERT INTO money VALUES (%s, %s)", (3, Decimal("12345678901.5")))
+        raise AssertionError("a value past numeric(12,2) was accepted")
+    except errors.NumericValueOutOfRange:
+        pass
 
 print("psycopg: ok")

@@ -6,7 +6,8 @@ use std::rc::Rc;
 use braid_engine::index::Rowids;
 use braid_engine::storage::{AnySnapshot, AnyStorage, Direction};
 use braid_engine::table::{RowScan, RowView};
-use braid_engine::{DataType, TableDef, Txn, Value};
+use braid_engine::{DataType, Decimal, TableDef, Txn, Value};
+use rust_decimal::prelude::ToPrimitive;
 
 use super::super::context::{Ctx, Row};
 use super::super::eval::eval;
@@ -111,6 +112,32 @@ fn convert_bound(b: Bound<Value>, t: DataType, lower: bool) -> Option<Bound<Valu
                 Some(Bound::Included(Value::Integer(edge as i64)))
             }
         }
+        // A NUMERIC bound on an integer column: the nearest integer inside the range.
+        (DataType::Integer, Value::Numeric(d)) => {
+            let edge = if lower { d.ceil() } else { d.floor() };
+            match edge.to_i64() {
+                Some(i) if edge == d => wrap(Value::Integer(i)),
+                Some(i) => Some(Bound::Included(Value::Integer(i))),
+                None if edge.is_sign_negative() == lower => Some(Bound::Unbounded),
+                None => None,
+            }
+        }
+        (DataType::Real, Value::Numeric(d)) => wrap(Value::Real(crate::value::numeric::to_f64(&d))),
+        (DataType::Numeric, Value::Numeric(d)) => wrap(Value::Numeric(d)),
+        (DataType::Numeric, Value::Integer(i) | Value::Timestamp(i)) => wrap(Value::Numeric(i.into())),
+        (DataType::Numeric, Value::Boolean(x)) => wrap(Value::Numeric((x as i64).into())),
+        // The float's exact binary value; a NaN or infinity bounds nothing it can narrow.
+        (DataType::Numeric, Value::Real(r)) => match Decimal::from_f64_retain(r) {
+            Some(d) => wrap(Value::Numeric(d)),
+            None if r.is_nan() => None,
+            None => {
+                if (r > 0.0) == lower {
+                    None
+                } else {
+                    Some(Bound::Unbounded)
+                }
+            }
+        },
         (DataType::Real, Value::Integer(i)) | (DataType::Real, Value::Timestamp(i)) => wrap(Value::Real(i as f64)),
         (DataType::Real, Value::Boolean(x)) => wrap(Value::Real(x as i64 as f64)),
         (DataType::Real, Value::Real(r)) => wrap(Value::Real(r)),
@@ -124,10 +151,19 @@ fn convert_bound(b: Bound<Value>, t: DataType, lower: bool) -> Option<Bound<Valu
     }
 }
 
-/// An equality bound converted to a column's type; `None`: nothing can equal it.
+/// An equality bound converted to a column's type; `None`: nothing can equal it (a
+/// fraction never equals an integer).
 fn convert_equal(v: Value, t: DataType) -> Option<Value> {
+    let integral = match &v {
+        Value::Real(r) => r.fract() == 0.0,
+        Value::Numeric(d) => d.fract().is_zero(),
+        _ => true,
+    };
+    if t == DataType::Integer && !integral {
+        return None;
+    }
     match convert_bound(Bound::Included(v), t, true)? {
-        Bound::Included(v) if !matches!(v, Value::Real(r) if t == DataType::Integer && r.fract() != 0.0) => Some(v),
+        Bound::Included(v) => Some(v),
         _ => None,
     }
 }

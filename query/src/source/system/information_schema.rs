@@ -275,6 +275,10 @@ fn column_row(c: &CatalogView, f: ColumnFacts) -> Vec<Value> {
         d::INT8 => (int(64), int(2), int(0)),
         d::FLOAT4 => (int(24), int(2), Value::Null),
         d::FLOAT8 => (int(53), int(2), Value::Null),
+        d::NUMERIC => match crate::value::numeric::modifier(ty.typmod) {
+            Some((p, s)) => (int(p as i64), int(10), int(s as i64)),
+            None => (Value::Null, int(10), Value::Null),
+        },
         _ => (Value::Null, Value::Null, Value::Null),
     };
     let datetime_precision = match ty.oid {

@@ -64,6 +64,7 @@ pub const TYPES: &[TypeInfo] = &[
     t(1114, "timestamp", 8, "D", 1115, 0, "timestamp without time zone"),
     t(1184, "timestamptz", 8, "D", 1185, 0, "timestamp with time zone"),
     t(1186, "interval", 16, "T", 1187, 0, "interval"),
+    t(1231, "_numeric", -1, "A", 0, 1700, "ARRAY"),
     t(1700, "numeric", -1, "N", 1231, 0, "numeric"),
     t(2205, "regclass", 4, "N", 2210, 0, "regclass"),
     t(2206, "regtype", 4, "N", 2211, 0, "regtype"),
@@ -81,6 +82,7 @@ pub fn type_info(t: DataType) -> &'static TypeInfo {
         DataType::Real => 701,
         DataType::Blob => 17,
         DataType::Timestamp => 1184,
+        DataType::Numeric => 1700,
         _ => 25,
     };
     by_oid(oid).expect("every column type is listed")
@@ -151,6 +153,8 @@ mod tests {
         assert_eq!(format_type(1043, 24).as_deref(), Some("character varying(20)"));
         assert_eq!(format_type(1043, -1).as_deref(), Some("character varying"));
         assert_eq!(format_type(1042, 5).as_deref(), Some("character(1)"));
+        assert_eq!(format_type(1700, (10 << 16 | 2) + 4).as_deref(), Some("numeric(10,2)"));
+        assert_eq!(format_type(1700, -1).as_deref(), Some("numeric"));
         assert_eq!(type_info(DataType::Timestamp).name, "timestamptz");
     }
 }
