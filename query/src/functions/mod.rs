@@ -2,12 +2,14 @@
 
 mod aggregate;
 mod catalog;
+mod json;
 mod regex;
 mod scalar;
 pub(crate) mod sequence;
 mod session;
 mod table;
 
+pub use self::json::{JsonFunction, Kind as JsonKind, Returns as JsonReturns};
 pub use self::aggregate::{Accumulator, AggregateFunction, KeyOrder};
 pub use self::scalar::ScalarFunction;
 pub(crate) use self::sequence::oid as sequence_oid;

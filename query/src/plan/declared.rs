@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use braid_engine::DeclaredType;
 
 use super::{Expr, Plan};
-use crate::functions::AggregateFunction;
+use crate::functions::{AggregateFunction, JsonReturns, ScalarFunction};
 
 /// The declared types of a plan's output columns; `None` where a column has none, or for a
 /// whole plan this pass does not follow (the caller pads to the plan's width).
@@ -31,6 +31,11 @@ pub fn expr(e: &Expr, input: &[Option<DeclaredType>]) -> Option<DeclaredType> {
         Expr::Column { depth: 0, index, .. } => input.get(*index).copied().flatten(),
         // `ARRAY(SELECT …)` and a scalar subquery of a column: its one column's type.
         Expr::ScalarSubquery(s) => columns(&s.plan)?.first().copied().flatten(),
+        // A JSON function's `json` / `jsonb` result, so that drivers decode documents.
+        Expr::Function(ScalarFunction::Json(f), _) => match f.returns() {
+            JsonReturns::Json(kind) => Some(DeclaredType { oid: kind.oid(), typmod: -1 }),
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -542,8 +542,12 @@ impl Context {
             F::IsVisible | F::HasPrivilege | F::RegexMatch | F::InRecovery | F::ArrayContains | F::Publishable => {
                 Known(DataType::Boolean)
             }
-            F::JsonBuildObject
-            | F::RegClassName
+            F::Json(j) => match j.returns() {
+                crate::functions::JsonReturns::Json(_) | crate::functions::JsonReturns::Text => Known(Text),
+                crate::functions::JsonReturns::Integer => Known(Integer),
+                crate::functions::JsonReturns::Boolean => Known(DataType::Boolean),
+            },
+            F::RegClassName
             | F::RegTypeName
             | F::RegNamespaceName
             | F::SizePretty

@@ -19,6 +19,7 @@ pub mod datetime;
 pub mod declared;
 mod format;
 mod hash;
+pub mod json;
 
 pub use self::arith::{BinaryArith, arith, negate};
 pub(crate) use self::compare::hash_value;
