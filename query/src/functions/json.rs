@@ -415,9 +415,7 @@ fn to_json_text(v: &Value, oid: u32) -> Result<String> {
             }
             json::quote(&text)
         }
-        Value::Blob(b) => {
-            json::quote(&format!("\\x{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>()))
-        }
+        Value::Blob(b) => json::quote(&format!("\\x{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())),
         Value::Text(s) => match declared::element_of(oid) {
             Some(element) => array_json(s, element)?,
             None if Kind::of_oid(oid).is_some() => s.clone(),
@@ -685,9 +683,9 @@ fn set_path(j: Json, path: &[String], at: usize, new: Json, mode: Mode) -> Resul
 /// `jsonb_strip_nulls`: object members whose value is `null` removed, at every depth.
 fn strip_nulls(j: Json) -> Json {
     match j {
-        Json::Object(members) => {
-            Json::Object(members.into_iter().filter(|(_, v)| *v != Json::Null).map(|(k, v)| (k, strip_nulls(v))).collect())
-        }
+        Json::Object(members) => Json::Object(
+            members.into_iter().filter(|(_, v)| *v != Json::Null).map(|(k, v)| (k, strip_nulls(v))).collect(),
+        ),
         Json::Array(items) => Json::Array(items.into_iter().map(strip_nulls).collect()),
         scalar => scalar,
     }

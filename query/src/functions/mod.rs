@@ -9,8 +9,8 @@ pub(crate) mod sequence;
 mod session;
 mod table;
 
-pub use self::json::{JsonFunction, Kind as JsonKind, Returns as JsonReturns};
 pub use self::aggregate::{Accumulator, AggregateFunction, KeyOrder};
+pub use self::json::{JsonFunction, Kind as JsonKind, Returns as JsonReturns};
 pub use self::scalar::ScalarFunction;
 pub(crate) use self::sequence::oid as sequence_oid;
 pub(crate) use self::session::quote_ident;

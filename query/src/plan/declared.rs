@@ -78,6 +78,9 @@ impl Pass {
                         let text = crate::value::declared::of_storage(braid_engine::DataType::Text);
                         crate::value::declared::array_of(element).or_else(|| crate::value::declared::array_of(text))
                     }
+                    (AggregateFunction::JsonAgg(kind) | AggregateFunction::JsonObjectAgg(kind), _) => {
+                        Some(DeclaredType { oid: kind.oid(), typmod: -1 })
+                    }
                     _ => None,
                 }));
                 out
@@ -94,9 +97,10 @@ impl Pass {
             }
             Plan::ProjectSet { input, calls } => {
                 let mut out = self.plan(input)?;
-                out.extend(calls.iter().map(|_| None));
+                out.extend(calls.iter().map(|(f, _)| f.declared(0)));
                 out
             }
+            Plan::TableFunction { function, width, .. } => (0..*width).map(|i| function.declared(i)).collect(),
             Plan::SetOp { left, right, .. } => {
                 let (l, r) = (self.plan(left)?, self.plan(right)?);
                 l.into_iter().zip(r).map(|(a, b)| if a == b { a } else { None }).collect()
@@ -123,7 +127,7 @@ impl Pass {
                 self.plan(input)?
             }
             // Their columns have no declared types.
-            Plan::Values { .. } | Plan::SystemScan { .. } | Plan::TableFunction { .. } => vec![None; plan.width()],
+            Plan::Values { .. } | Plan::SystemScan { .. } => vec![None; plan.width()],
         })
     }
 }

@@ -624,6 +624,7 @@ fn aggregate_type(f: AggregateFunction, arg: Inferred) -> Inferred {
         AggregateFunction::Min | AggregateFunction::Max | AggregateFunction::AnyValue => arg,
         AggregateFunction::GroupConcat | AggregateFunction::ArrayAgg | AggregateFunction::ArrayOf => Known(Text),
         AggregateFunction::BoolAnd | AggregateFunction::BoolOr => Known(DataType::Boolean),
+        AggregateFunction::JsonAgg(_) | AggregateFunction::JsonObjectAgg(_) => Known(Text),
     }
 }
 

@@ -614,6 +614,9 @@ mod tests {
     #[test]
     fn pretty_indents_by_four() {
         let pretty = Json::parse(r#"{"a":[1,{"b":2}],"c":{}}"#).unwrap().pretty();
-        assert_eq!(pretty, "{\n    \"a\": [\n        1,\n        {\n            \"b\": 2\n        }\n    ],\n    \"c\": {\n    }\n}");
+        assert_eq!(
+            pretty,
+            "{\n    \"a\": [\n        1,\n        {\n            \"b\": 2\n        }\n    ],\n    \"c\": {\n    }\n}"
+        );
     }
 }
