@@ -282,8 +282,8 @@ impl JsonFunction {
             Set | Insert => {
                 let path = path_of(arg(1))?;
                 let new = Json::parse(&to_text(arg(2)))?;
-                let flag = args.get(3).is_some_and(|v| crate::value::truthy(v) == Some(true));
-                let create = args.get(3).is_none_or(|v| crate::value::truthy(v) == Some(true));
+                let flag = args.get(3).is_some_and(is_true);
+                let create = args.get(3).is_none_or(is_true);
                 let j = node.to_json();
                 if !matches!(j, Json::Array(_) | Json::Object(_)) {
                     return Err(invalid("cannot set path in scalar"));
@@ -295,6 +295,14 @@ impl JsonFunction {
             Pretty => Value::Text(node.to_json().pretty()),
             BuildObject(_) | BuildArray(_) | From(_) => unreachable!("handled before parsing"),
         })
+    }
+}
+
+/// A boolean argument, as a boolean or as its text (`true`, `t`, from a parameter).
+fn is_true(v: &Value) -> bool {
+    match v {
+        Value::Text(s) => matches!(s.trim().to_ascii_lowercase().as_str(), "true" | "t" | "yes" | "on" | "1"),
+        other => crate::value::truthy(other) == Some(true),
     }
 }
 

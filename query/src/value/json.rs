@@ -163,7 +163,9 @@ impl Json {
                     pad(out, depth + 1);
                     item.write_pretty(out, depth + 1);
                 }
-                out.push('\n');
+                if !items.is_empty() {
+                    out.push('\n');
+                }
                 pad(out, depth);
                 out.push(']');
             }
@@ -178,7 +180,9 @@ impl Json {
                     out.push_str(": ");
                     v.write_pretty(out, depth + 1);
                 }
-                out.push('\n');
+                if !members.is_empty() {
+                    out.push('\n');
+                }
                 pad(out, depth);
                 out.push('}');
             }
@@ -286,7 +290,7 @@ pub fn parse(text: &str) -> Result<Node<'_>> {
 }
 
 /// Nesting deeper than this is refused rather than risking the stack.
-const MAX_DEPTH: usize = 6400;
+const MAX_DEPTH: usize = 1000;
 
 struct Parser<'a> {
     text: &'a str,
@@ -598,6 +602,8 @@ mod tests {
         assert!(validate(r#""\u0000""#).is_ok());
         let deep = "[".repeat(100_000);
         assert!(parse(&deep).is_err());
+        let nested = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(Json::parse(&nested).unwrap().to_string(), nested);
     }
 
     #[test]
