@@ -134,19 +134,20 @@ impl Binder<'_> {
                 None if matches!(data_type, ast::DataType::Array(_)) => {
                     Expr::Function(ScalarFunction::ArrayIn, vec![self.expr(expr)?])
                 }
-                None => match {
+                None => {
+                    // `json` / `jsonb`: checked (and normalised) as cast.
                     let inner = self.expr(expr)?;
-                    self.json_cast(data_type, inner)
-                } {
-                    Ok(json) => json,
-                    Err(inner) => match (inner, data_type_of(data_type)) {
-                        // … and print OIDs as names.
-                        (Expr::Function(f, args), DataType::Text) if let Some(name) = catalog_name(f) => {
-                            Expr::Function(name, vec![Expr::Function(f, args)])
-                        }
-                        (inner, ty) => Expr::Cast(b(inner), ty),
-                    },
-                },
+                    match self.json_cast(data_type, inner) {
+                        Ok(json) => json,
+                        Err(inner) => match (inner, data_type_of(data_type)) {
+                            // … and print OIDs as names.
+                            (Expr::Function(f, args), DataType::Text) if let Some(name) = catalog_name(f) => {
+                                Expr::Function(name, vec![Expr::Function(f, args)])
+                            }
+                            (inner, ty) => Expr::Cast(b(inner), ty),
+                        },
+                    }
+                }
             },
             // Braid compares text bytewise, which is the C collation, and the database's
             // default (pg_database.datcollate is C): these name what it already does.
