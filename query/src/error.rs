@@ -108,6 +108,10 @@ pub enum DataError {
     InvalidParameterValue,
     /// 2201B: a pattern that is not a regular expression.
     InvalidRegularExpression,
+    /// 22P05: a character the text cannot hold (`\u0000` in `jsonb`).
+    UntranslatableCharacter,
+    /// 22004: a NULL where none may be (a `jsonb_object_agg` key).
+    NullValueNotAllowed,
 }
 
 impl DataError {
@@ -122,13 +126,15 @@ impl DataError {
             DataError::StringTooLong => "22001",
             DataError::InvalidParameterValue => "22023",
             DataError::InvalidRegularExpression => "2201B",
+            DataError::UntranslatableCharacter => "22P05",
+            DataError::NullValueNotAllowed => "22004",
         }
     }
 
     /// The kind whose SQLSTATE is `code`.
     pub fn from_sqlstate(code: &str) -> Option<DataError> {
         use DataError::*;
-        const ALL: [DataError; 8] = [
+        const ALL: [DataError; 10] = [
             DivisionByZero,
             NumericOutOfRange,
             InvalidTextRepresentation,
@@ -137,6 +143,8 @@ impl DataError {
             StringTooLong,
             InvalidParameterValue,
             InvalidRegularExpression,
+            UntranslatableCharacter,
+            NullValueNotAllowed,
         ];
         ALL.into_iter().find(|k| k.sqlstate() == code)
     }

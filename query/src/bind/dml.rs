@@ -130,6 +130,7 @@ impl Binder<'_> {
     /// The scope of a written table: its columns then its rowid.
     pub(super) fn table_scope(table: &TableDef, alias: &str) -> Scope {
         Scope::table(alias, table.columns.iter().map(|c| (c.name.clone(), Affinity::of(c.data_type))), true)
+            .with_declared(table.columns.iter().map(|c| c.declared))
     }
 
     fn scan(table: &Arc<TableDef>, alias: &str) -> Plan {

@@ -141,20 +141,27 @@ impl Binder<'_> {
                 None if matches!(data_type, ast::DataType::Array(_)) => {
                     Expr::Function(ScalarFunction::ArrayIn, vec![self.expr(expr)?])
                 }
-                None => match (self.expr(expr)?, data_type_of(data_type)) {
-                    // … and print OIDs as names.
-                    (Expr::Function(f, args), DataType::Text) if let Some(name) = catalog_name(f) => {
-                        Expr::Function(name, vec![Expr::Function(f, args)])
+                None => {
+                    // `json` / `jsonb`: checked (and normalised) as cast.
+                    let inner = self.expr(expr)?;
+                    match self.json_cast(data_type, inner) {
+                        Ok(json) => json,
+                        Err(inner) => match (inner, data_type_of(data_type)) {
+                            // … and print OIDs as names.
+                            (Expr::Function(f, args), DataType::Text) if let Some(name) = catalog_name(f) => {
+                                Expr::Function(name, vec![Expr::Function(f, args)])
+                            }
+                            // `numeric(p, s)` rounds and bounds what the cast made.
+                            (inner, ty) => match column_type_of(data_type).1 {
+                                Some(d) if d.oid == crate::value::declared::NUMERIC && d.typmod >= 0 => Expr::Function(
+                                    ScalarFunction::NumericTypmod,
+                                    vec![Expr::Cast(b(inner), ty), Expr::Literal(Value::Integer(d.typmod.into()))],
+                                ),
+                                _ => Expr::Cast(b(inner), ty),
+                            },
+                        },
                     }
-                    // `numeric(p, s)` rounds and bounds what the cast made.
-                    (inner, ty) => match column_type_of(data_type).1 {
-                        Some(d) if d.oid == crate::value::declared::NUMERIC && d.typmod >= 0 => Expr::Function(
-                            ScalarFunction::NumericTypmod,
-                            vec![Expr::Cast(b(inner), ty), Expr::Literal(Value::Integer(d.typmod.into()))],
-                        ),
-                        _ => Expr::Cast(b(inner), ty),
-                    },
-                },
+                }
             },
             // Braid compares text bytewise, which is the C collation, and the database's
             // default (pg_database.datcollate is C): these name what it already does.
@@ -207,7 +214,10 @@ impl Binder<'_> {
                     ast::Value::SingleQuotedString(s) => s.clone(),
                     other => other.to_string(),
                 };
-                Expr::Cast(b(Expr::literal(text)), data_type_of(&t.data_type))
+                match self.json_cast(&t.data_type, Expr::literal(text)) {
+                    Ok(json) => json,
+                    Err(inner) => Expr::Cast(b(inner), data_type_of(&t.data_type)),
+                }
             }
             other => return Err(Error::unsupported(format!("expression {}", super::truncate(&other.to_string(), 60)))),
         })
@@ -221,6 +231,10 @@ impl Binder<'_> {
     fn binary(&mut self, left: &ast::Expr, op: &ast::BinaryOperator, right: &ast::Expr) -> Result<Expr> {
         use ast::BinaryOperator as B;
         let (l, r) = (self.expr(left)?, self.expr(right)?);
+        let (l, r) = match self.json_operator(op, l, r) {
+            Ok(json) => return Ok(json),
+            Err(operands) => operands,
+        };
         let arith = |op, l, r| Expr::Arith(op, Box::new(l), Box::new(r));
         Ok(match op {
             B::Plus => arith(BinaryArith::Add, l, r),
@@ -268,6 +282,7 @@ impl Binder<'_> {
     /// A comparison, with SQLite's affinity applied to the operands: numeric affinity on
     /// one side converts text on the other; text affinity converts an operand that has none.
     pub(super) fn compare(&self, op: CmpOp, l: Expr, r: Expr) -> Expr {
+        let (l, r) = self.json_comparands(l, r);
         let (la, ra) = (self.affinity(&l), self.affinity(&r));
         let (l, r) = if la.is_numeric() && !ra.is_numeric() {
             (l, with_affinity(r, la))
@@ -441,6 +456,9 @@ impl Binder<'_> {
         let function = ScalarFunction::lookup(&name, args.len())?
             .ok_or_else(|| Error::not_found("function", format!("{name}()")))?;
         let mut args: Vec<Expr> = args.into_iter().map(|a| self.expr(a)).collect::<Result<_>>()?;
+        if let ScalarFunction::Json(f) = function {
+            return Ok(self.json_call(f, args));
+        }
         // The size functions take a relation: a name or an OID, as `regclass` reads it.
         if matches!(
             function,
@@ -468,6 +486,7 @@ impl Binder<'_> {
         let arity_ok = match function {
             AggregateFunction::Count => (star && args.is_empty() && !distinct) || (!star && args.len() == 1),
             AggregateFunction::GroupConcat => !star && (args.len() == 1 || (args.len() == 2 && !distinct)),
+            AggregateFunction::JsonObjectAgg(_) => !star && args.len() == 2,
             _ => !star && args.len() == 1,
         };
         if !arity_ok {
@@ -481,7 +500,17 @@ impl Binder<'_> {
         let filter = filter.map(|w| self.expr(w)).transpose();
         self.aggregates_allowed = true;
         self.set_functions_allowed = set_functions;
-        let (args, filter) = (bound?, filter?.map(Box::new));
+        let (mut args, filter) = (bound?, filter?.map(Box::new));
+        // The documents' values are JSON, made so as `to_json` makes them.
+        let values = match function {
+            AggregateFunction::JsonAgg(_) => 0..1,
+            AggregateFunction::JsonObjectAgg(_) => 1..2,
+            _ => 0..0,
+        };
+        for i in values {
+            let arg = std::mem::replace(&mut args[i], Expr::literal(Value::Null));
+            args[i] = self.json_value(arg);
+        }
         let order = order_by
             .iter()
             .map(|t| {
@@ -504,6 +533,13 @@ impl Binder<'_> {
     ) -> Result<Expr> {
         if !self.set_functions_allowed {
             return Err(Error::unsupported(format!("set-returning function {name}() outside a SELECT list or FROM")));
+        }
+        // A record-returning call in a SELECT list would be one column of records.
+        if matches!(
+            function,
+            crate::functions::TableFunction::JsonEach(_) | crate::functions::TableFunction::JsonEachText(_)
+        ) {
+            return Err(Error::unsupported(format!("{name}() in a SELECT list: call it in FROM")));
         }
         // In a SELECT list each call is one column: several arrays unnest only in FROM.
         let max = if function.width(max) > 1 { 1 } else { max };

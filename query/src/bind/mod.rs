@@ -11,6 +11,7 @@ pub(crate) mod ddl;
 mod dml;
 mod expr;
 mod foreign_keys;
+mod json;
 mod scope;
 mod select;
 mod sequence;

@@ -12,6 +12,9 @@ pub(super) struct ScopeColumn {
     pub table: Option<Arc<str>>,
     pub name: Arc<str>,
     pub affinity: Affinity,
+    /// The declared type of a table column (`jsonb`, …), which decides how JSON
+    /// operators and functions read it.
+    pub declared: Option<braid_engine::DeclaredType>,
     /// Not part of `*` (the rowid; the right side of a USING pair).
     pub hidden: bool,
     /// Only reachable qualified (the right side of a USING / NATURAL pair).
@@ -34,6 +37,7 @@ impl Scope {
                 table: Some(table.clone()),
                 name: name.into(),
                 affinity,
+                declared: None,
                 hidden: false,
                 qualified_only: false,
             })
@@ -43,6 +47,7 @@ impl Scope {
                 table: Some(table),
                 name: "rowid".into(),
                 affinity: Affinity::Integer,
+                declared: None,
                 hidden: true,
                 qualified_only: false,
             });
@@ -53,7 +58,22 @@ impl Scope {
     /// This scope with a hidden column after the others (found by name, not by `*`).
     pub fn with_hidden(mut self, name: &str, affinity: Affinity) -> Scope {
         let table = self.columns.first().and_then(|c| c.table.clone());
-        self.columns.push(ScopeColumn { table, name: name.into(), affinity, hidden: true, qualified_only: false });
+        self.columns.push(ScopeColumn {
+            table,
+            name: name.into(),
+            affinity,
+            declared: None,
+            hidden: true,
+            qualified_only: false,
+        });
+        self
+    }
+
+    /// This scope with its leading columns' declared types.
+    pub fn with_declared(mut self, declared: impl IntoIterator<Item = Option<braid_engine::DeclaredType>>) -> Scope {
+        for (c, d) in self.columns.iter_mut().zip(declared) {
+            c.declared = d;
+        }
         self
     }
 

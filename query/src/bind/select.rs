@@ -494,8 +494,10 @@ impl Binder<'_> {
             ast::TableFactor::Derived { subquery, alias, lateral: false, .. } => {
                 let (plan, columns) = self.query(subquery)?;
                 let alias_name = alias.as_ref().map(|a| ident(&a.name)).unwrap_or_default();
+                let declared = crate::plan::declared::columns(&plan).unwrap_or_default();
                 let scope =
-                    Scope::table(&alias_name, columns.iter().map(|c| (c.to_lowercase(), Affinity::None)), false);
+                    Scope::table(&alias_name, columns.iter().map(|c| (c.to_lowercase(), Affinity::None)), false)
+                        .with_declared(declared);
                 Ok((plan, rename_columns(scope, alias)))
             }
             ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
@@ -557,7 +559,8 @@ impl Binder<'_> {
             alias_name.as_deref().unwrap_or(function.name()),
             names.into_iter().map(|n| (n, affinity)).chain(numbered),
             false,
-        );
+        )
+        .with_declared((0..columns).map(|i| function.declared(i)));
         Ok((Plan::TableFunction { function, args, width, ordinality }, rename_columns(scope, alias)))
     }
 
@@ -586,10 +589,9 @@ impl Binder<'_> {
             let result = self.query(&query);
             self.expanding.pop();
             let (plan, columns) = result?;
-            return Ok((
-                plan,
-                Scope::table(alias, columns.into_iter().map(|c| (c.to_lowercase(), Affinity::None)), false),
-            ));
+            let declared = crate::plan::declared::columns(&plan).unwrap_or_default();
+            let scope = Scope::table(alias, columns.into_iter().map(|c| (c.to_lowercase(), Affinity::None)), false);
+            return Ok((plan, scope.with_declared(declared)));
         }
         if let Some(sequence) = self.txn.sequence(name)? {
             return Ok(sequence_relation(&sequence, alias));
@@ -599,7 +601,7 @@ impl Binder<'_> {
             e => e.into(),
         })?);
         let columns = table.columns.iter().map(|c| (c.name.clone(), Affinity::of(c.data_type)));
-        let scope = Scope::table(alias, columns, true);
+        let scope = Scope::table(alias, columns, true).with_declared(table.columns.iter().map(|c| c.declared));
         let plan = Plan::Scan {
             table: table.clone(),
             alias: alias.into(),

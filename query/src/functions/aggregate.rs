@@ -40,6 +40,11 @@ pub enum AggregateFunction {
     BoolAnd,
     /// `bool_or(b)`: whether any input is true.
     BoolOr,
+    /// `json_agg(x)` / `jsonb_agg(x)`: the values (JSON text, the binder converts them)
+    /// as a JSON array, NULLs as `null`; NULL over no rows.
+    JsonAgg(super::json::Kind),
+    /// `json_object_agg(k, v)` / `jsonb_object_agg(k, v)`: a JSON object; NULL over no rows.
+    JsonObjectAgg(super::json::Kind),
 }
 
 impl AggregateFunction {
@@ -58,6 +63,10 @@ impl AggregateFunction {
             "array_agg" => AggregateFunction::ArrayAgg,
             "bool_and" | "every" => AggregateFunction::BoolAnd,
             "bool_or" => AggregateFunction::BoolOr,
+            "json_agg" => AggregateFunction::JsonAgg(super::json::Kind::Json),
+            "jsonb_agg" => AggregateFunction::JsonAgg(super::json::Kind::Jsonb),
+            "json_object_agg" => AggregateFunction::JsonObjectAgg(super::json::Kind::Json),
+            "jsonb_object_agg" => AggregateFunction::JsonObjectAgg(super::json::Kind::Jsonb),
             _ => return None,
         })
     }
@@ -76,6 +85,10 @@ impl AggregateFunction {
             AggregateFunction::ArrayOf => "array",
             AggregateFunction::BoolAnd => "bool_and",
             AggregateFunction::BoolOr => "bool_or",
+            AggregateFunction::JsonAgg(super::json::Kind::Json) => "json_agg",
+            AggregateFunction::JsonAgg(super::json::Kind::Jsonb) => "jsonb_agg",
+            AggregateFunction::JsonObjectAgg(super::json::Kind::Json) => "json_object_agg",
+            AggregateFunction::JsonObjectAgg(super::json::Kind::Jsonb) => "jsonb_object_agg",
         }
     }
 }
@@ -127,6 +140,8 @@ enum State {
     Any(Option<Value>),
     Array(Vec<Value>),
     Bool(Option<bool>),
+    /// JSON texts (`json_agg`), or keys and JSON texts (`json_object_agg`).
+    Json(Vec<(Option<String>, Value)>),
 }
 
 impl Accumulator {
@@ -142,6 +157,7 @@ impl Accumulator {
             AggregateFunction::AnyValue => State::Any(None),
             AggregateFunction::ArrayAgg | AggregateFunction::ArrayOf => State::Array(vec![]),
             AggregateFunction::BoolAnd | AggregateFunction::BoolOr => State::Bool(None),
+            AggregateFunction::JsonAgg(_) | AggregateFunction::JsonObjectAgg(_) => State::Json(vec![]),
         };
         Accumulator { function, state, seen: distinct.then(HashSet::new), sorted: None }
     }
@@ -171,7 +187,7 @@ impl Accumulator {
             }
             return Ok(false);
         };
-        if v.is_null() && !matches!(self.state, State::Any(_) | State::Array(_)) {
+        if v.is_null() && !matches!(self.state, State::Any(_) | State::Array(_) | State::Json(_)) {
             return Ok(false);
         }
         if let Some(seen) = &mut self.seen
@@ -247,6 +263,15 @@ impl Accumulator {
                 }
             }
             State::Array(items) => items.push(v.clone()),
+            State::Json(items) => match self.function {
+                AggregateFunction::JsonObjectAgg(_) if v.is_null() => {
+                    return Err(Error::data(DataError::InvalidParameterValue, "field name must not be null"));
+                }
+                AggregateFunction::JsonObjectAgg(_) => {
+                    items.push((Some(super::json::key_text(v)), args.get(1).cloned().unwrap_or(Value::Null)))
+                }
+                _ => items.push((None, v.clone())),
+            },
             State::Bool(acc) => {
                 let Some(b) = truthy(v) else { return Ok(false) };
                 *acc = Some(match (self.function, *acc) {
@@ -298,6 +323,8 @@ impl Accumulator {
                 Value::Text(array::format(texts.iter().map(Option::as_deref)))
             }
             State::Bool(b) => b.map_or(Value::Null, Value::Boolean),
+            State::Json(items) if items.is_empty() => Value::Null,
+            State::Json(items) => json_document(self.function, items)?,
         })
     }
 }
@@ -307,6 +334,30 @@ fn add_exact(sum: Option<Decimal>, d: Decimal) -> Result<Decimal> {
     sum.unwrap_or_default()
         .checked_add(d)
         .ok_or_else(|| Error::data(DataError::NumericOutOfRange, "value overflows numeric format"))
+}
+
+/// The document `json_agg` / `json_object_agg` built: `[1, 2]`, `{ "a" : 1, "b" : 2 }`
+/// as PostgreSQL's json aggregates print them, normalised for jsonb.
+fn json_document(function: AggregateFunction, items: &[(Option<String>, Value)]) -> Result<Value> {
+    use super::json::{Kind, finish, value_text};
+    let (kind, text) = match function {
+        AggregateFunction::JsonObjectAgg(kind) => {
+            let members: Vec<String> = items
+                .iter()
+                .map(|(k, v)| {
+                    let key = crate::value::json::quote(k.as_deref().unwrap_or_default());
+                    format!("{key} : {}", value_text(v))
+                })
+                .collect();
+            (kind, format!("{{ {} }}", members.join(", ")))
+        }
+        AggregateFunction::JsonAgg(kind) => {
+            let values: Vec<String> = items.iter().map(|(_, v)| value_text(v)).collect();
+            (kind, format!("[{}]", values.join(", ")))
+        }
+        _ => (Kind::Json, String::new()),
+    };
+    finish(kind, text)
 }
 
 impl Sorted {

@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod catalog;
+mod json;
 mod regex;
 mod scalar;
 pub(crate) mod sequence;
@@ -9,6 +10,7 @@ mod session;
 mod table;
 
 pub use self::aggregate::{Accumulator, AggregateFunction, KeyOrder};
+pub use self::json::{JsonFunction, Kind as JsonKind, Returns as JsonReturns};
 pub use self::scalar::ScalarFunction;
 pub(crate) use self::sequence::oid as sequence_oid;
 pub(crate) use self::session::quote_ident;

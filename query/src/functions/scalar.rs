@@ -152,8 +152,8 @@ pub enum ScalarFunction {
     RegProc,
     /// `pg_size_pretty(bytes)`: `8192 bytes`, `16 kB`, `3 MB`, … as PostgreSQL rounds them.
     SizePretty,
-    /// `json_build_object(k1, v1, …)`: a JSON object as text.
-    JsonBuildObject,
+    /// A JSON function or operator ([`super::json`]).
+    Json(super::json::JsonFunction),
     /// `pg_get_serial_sequence(table, column)`: the sequence OWNED BY the column
     /// (`public.t_id_seq`), or NULL.
     SerialSequence,
@@ -256,7 +256,6 @@ impl ScalarFunction {
             "pg_get_userbyid" => (GetUserById, 1, 1),
             "to_regtype" => (ToRegType, 1, 1),
             "to_regclass" => (ToRegClass, 1, 1),
-            "json_build_object" => (JsonBuildObject, 0, usize::MAX),
             "pg_get_serial_sequence" => (SerialSequence, 2, 2),
             "nextval" => (Nextval, 1, 1),
             "currval" => (Currval, 1, 1),
@@ -290,7 +289,10 @@ impl ScalarFunction {
             | "has_column_privilege"
             | "has_function_privilege"
             | "has_any_column_privilege" => (HasPrivilege, 2, 4),
-            _ => return Ok(None),
+            _ => match super::json::JsonFunction::lookup(name) {
+                Some((f, min, max)) => (Json(f), min, max),
+                None => return Ok(None),
+            },
         };
         if args < min || args > max {
             return Err(Error::invalid(format!("wrong number of arguments to function {name}()")));
@@ -365,7 +367,7 @@ impl ScalarFunction {
             RegClassName => "regclass_name",
             RegTypeName => "regtype_name",
             RegNamespaceName => "regnamespace_name",
-            JsonBuildObject => "json_build_object",
+            Json(f) => f.name(),
             SerialSequence => "pg_get_serial_sequence",
             Nextval => "nextval",
             Currval => "currval",
@@ -519,25 +521,7 @@ impl ScalarFunction {
                 Value::Boolean(super::regex::is_match(&to_text(arg(0)), &to_text(arg(1)), insensitive)?)
             }
             FunctionInfo => Value::Null,
-            JsonBuildObject if !args.len().is_multiple_of(2) => {
-                return Err(Error::invalid("argument list must have even number of elements"));
-            }
-            JsonBuildObject => {
-                let mut out = String::from("{");
-                for (i, pair) in args.chunks(2).enumerate() {
-                    if pair[0].is_null() {
-                        return Err(Error::invalid("null value not allowed for object key"));
-                    }
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    out.push_str(&super::session::json_string(&to_text(&pair[0])));
-                    out.push_str(" : ");
-                    out.push_str(&super::session::json_value(&pair[1]));
-                }
-                out.push('}');
-                Value::Text(out)
-            }
+            Json(f) => return f.call(args),
             ToRegType if null_in => Value::Null,
             ToRegType => crate::source::system::type_oid_by_name(&to_text(arg(0))).map_or(Value::Null, Value::Integer),
             TablespaceLocation if null_in => Value::Null,

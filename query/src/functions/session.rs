@@ -2,8 +2,7 @@
 //! it is (`current_user`, `current_database`, `current_schema`, `pg_backend_pid`) and the
 //! time its transaction began (`now()`). They are what clients call on connect (SQLAlchemy,
 //! Django, pg_dump) and in catalog queries; none is constant, so none is folded into a
-//! cached plan. Beside them, the pure helpers those clients need with them (`quote_ident`,
-//! JSON text for `json_build_object`).
+//! cached plan. Beside them, the pure helper those clients need with them (`quote_ident`).
 
 use braid_engine::Value;
 
@@ -66,36 +65,6 @@ pub(crate) fn quote_ident(name: &str) -> String {
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
         && !is_reserved(name);
     if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
-}
-
-/// A JSON string literal.
-pub(super) fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// A value as JSON: numbers and booleans as themselves, NULL as `null`, the rest as strings.
-pub(super) fn json_value(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Boolean(b) => b.to_string(),
-        Value::Integer(i) => i.to_string(),
-        Value::Real(r) if r.is_finite() => crate::value::format_real(*r),
-        other => json_string(&to_text(other)),
-    }
 }
 
 /// PostgreSQL's reserved keywords (those `quote_ident` must quote).
@@ -193,14 +162,6 @@ mod tests {
         assert_eq!(quote_ident("select"), "\"select\"");
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(quote_ident("1a"), "\"1a\"");
-    }
-
-    #[test]
-    fn json_values_are_escaped() {
-        assert_eq!(json_string("a\"b\\c\n"), r#""a\"b\\c\n""#);
-        assert_eq!(json_value(&Value::Integer(3)), "3");
-        assert_eq!(json_value(&Value::Null), "null");
-        assert_eq!(json_value(&Value::Text("x".into())), "\"x\"");
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //! called once per input row. `generate_series` produces its rows as they are read, so
 //! `generate_series(1, 100000000)` costs no memory up front; `unnest` zips its arrays
 //! (in their text form, [`crate::value::array`]) into rows, the shorter ones padded with
-//! NULL, as PostgreSQL's multi-argument `unnest` in FROM does.
+//! NULL, as PostgreSQL's multi-argument `unnest` in FROM does. The JSON ones
+//! (`json_each`, `json_object_keys`, `json_array_elements`, …) are [`super::json`]'s.
 
 use braid_engine::{DataType, Value};
 
+use super::json::{self, Kind};
 use crate::error::{DataError, Error, Result};
 use crate::value::{array, to_i64_lossy, to_text};
 
@@ -25,6 +27,16 @@ pub enum TableFunction {
     /// `pg_options_to_table(options)`: an options array (`{fillfactor=70,…}`) as rows of
     /// `option_name`, `option_value`.
     OptionsToTable,
+    /// `json_each(j)` / `jsonb_each(j)`: an object's `key` and `value` (JSON) rows.
+    JsonEach(Kind),
+    /// `json_each_text(j)`: the same with the values as text.
+    JsonEachText(Kind),
+    /// `json_object_keys(j)`: an object's keys.
+    JsonObjectKeys(Kind),
+    /// `json_array_elements(j)`: an array's elements (JSON), as `value`.
+    JsonArrayElements(Kind),
+    /// `json_array_elements_text(j)`: the same as text.
+    JsonArrayElementsText(Kind),
 }
 
 impl TableFunction {
@@ -37,6 +49,16 @@ impl TableFunction {
             "generate_subscripts" => (TableFunction::GenerateSubscripts, 2, 3),
             "pg_partition_ancestors" => (TableFunction::PartitionAncestors, 1, 1),
             "pg_options_to_table" => (TableFunction::OptionsToTable, 1, 1),
+            "json_each" => (TableFunction::JsonEach(Kind::Json), 1, 1),
+            "jsonb_each" => (TableFunction::JsonEach(Kind::Jsonb), 1, 1),
+            "json_each_text" => (TableFunction::JsonEachText(Kind::Json), 1, 1),
+            "jsonb_each_text" => (TableFunction::JsonEachText(Kind::Jsonb), 1, 1),
+            "json_object_keys" => (TableFunction::JsonObjectKeys(Kind::Json), 1, 1),
+            "jsonb_object_keys" => (TableFunction::JsonObjectKeys(Kind::Jsonb), 1, 1),
+            "json_array_elements" => (TableFunction::JsonArrayElements(Kind::Json), 1, 1),
+            "jsonb_array_elements" => (TableFunction::JsonArrayElements(Kind::Jsonb), 1, 1),
+            "json_array_elements_text" => (TableFunction::JsonArrayElementsText(Kind::Json), 1, 1),
+            "jsonb_array_elements_text" => (TableFunction::JsonArrayElementsText(Kind::Jsonb), 1, 1),
             _ => return None,
         })
     }
@@ -48,6 +70,16 @@ impl TableFunction {
             TableFunction::GenerateSubscripts => "generate_subscripts",
             TableFunction::PartitionAncestors => "pg_partition_ancestors",
             TableFunction::OptionsToTable => "pg_options_to_table",
+            TableFunction::JsonEach(Kind::Json) => "json_each",
+            TableFunction::JsonEach(Kind::Jsonb) => "jsonb_each",
+            TableFunction::JsonEachText(Kind::Json) => "json_each_text",
+            TableFunction::JsonEachText(Kind::Jsonb) => "jsonb_each_text",
+            TableFunction::JsonObjectKeys(Kind::Json) => "json_object_keys",
+            TableFunction::JsonObjectKeys(Kind::Jsonb) => "jsonb_object_keys",
+            TableFunction::JsonArrayElements(Kind::Json) => "json_array_elements",
+            TableFunction::JsonArrayElements(Kind::Jsonb) => "jsonb_array_elements",
+            TableFunction::JsonArrayElementsText(Kind::Json) => "json_array_elements_text",
+            TableFunction::JsonArrayElementsText(Kind::Jsonb) => "jsonb_array_elements_text",
         }
     }
 
@@ -68,7 +100,10 @@ impl TableFunction {
         match self {
             TableFunction::GenerateSeries | TableFunction::GenerateSubscripts | TableFunction::PartitionAncestors => 1,
             TableFunction::Unnest => args,
-            TableFunction::OptionsToTable => 2,
+            TableFunction::OptionsToTable | TableFunction::JsonEach(_) | TableFunction::JsonEachText(_) => 2,
+            TableFunction::JsonObjectKeys(_)
+            | TableFunction::JsonArrayElements(_)
+            | TableFunction::JsonArrayElementsText(_) => 1,
         }
     }
 
@@ -78,6 +113,8 @@ impl TableFunction {
         match self {
             TableFunction::OptionsToTable => Some(&["option_name", "option_value"]),
             TableFunction::PartitionAncestors => Some(&["relid"]),
+            TableFunction::JsonEach(_) | TableFunction::JsonEachText(_) => Some(&["key", "value"]),
+            TableFunction::JsonArrayElements(_) | TableFunction::JsonArrayElementsText(_) => Some(&["value"]),
             _ => None,
         }
     }
@@ -88,8 +125,18 @@ impl TableFunction {
             TableFunction::GenerateSeries | TableFunction::GenerateSubscripts | TableFunction::PartitionAncestors => {
                 DataType::Integer
             }
-            TableFunction::Unnest | TableFunction::OptionsToTable => DataType::Text,
+            _ => DataType::Text,
         }
+    }
+
+    /// The declared type of column `i` where it has one: the `json` / `jsonb` values of
+    /// `json_each` and `json_array_elements`.
+    pub fn declared(self, i: usize) -> Option<braid_engine::DeclaredType> {
+        let kind = match (self, i) {
+            (TableFunction::JsonEach(kind), 1) | (TableFunction::JsonArrayElements(kind), 0) => kind,
+            _ => return None,
+        };
+        Some(braid_engine::DeclaredType { oid: kind.oid(), typmod: -1 })
     }
 
     /// Its rows for these argument values.
@@ -143,6 +190,19 @@ impl TableFunction {
                 } else {
                     Rows::Series { next: first, stop: last, step: 1 }
                 })
+            }
+            TableFunction::JsonEach(kind) => Ok(Rows::Listed(json::rows("_each", kind, false, &args[0])?.into_iter())),
+            TableFunction::JsonEachText(kind) => {
+                Ok(Rows::Listed(json::rows("_each_text", kind, true, &args[0])?.into_iter()))
+            }
+            TableFunction::JsonObjectKeys(kind) => {
+                Ok(Rows::Listed(json::rows("_object_keys", kind, false, &args[0])?.into_iter()))
+            }
+            TableFunction::JsonArrayElements(kind) => {
+                Ok(Rows::Listed(json::rows("_array_elements", kind, false, &args[0])?.into_iter()))
+            }
+            TableFunction::JsonArrayElementsText(kind) => {
+                Ok(Rows::Listed(json::rows("_array_elements_text", kind, true, &args[0])?.into_iter()))
             }
             TableFunction::Unnest => {
                 let arrays: Vec<Vec<Option<String>>> = args

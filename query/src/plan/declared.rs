@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use braid_engine::DeclaredType;
 
 use super::{Expr, Plan};
-use crate::functions::AggregateFunction;
+use crate::functions::{AggregateFunction, JsonReturns, ScalarFunction};
 
 /// The declared types of a plan's output columns; `None` where a column has none, or for a
 /// whole plan this pass does not follow (the caller pads to the plan's width).
@@ -31,6 +31,11 @@ pub fn expr(e: &Expr, input: &[Option<DeclaredType>]) -> Option<DeclaredType> {
         Expr::Column { depth: 0, index, .. } => input.get(*index).copied().flatten(),
         // `ARRAY(SELECT …)` and a scalar subquery of a column: its one column's type.
         Expr::ScalarSubquery(s) => columns(&s.plan)?.first().copied().flatten(),
+        // A JSON function's `json` / `jsonb` result, so that drivers decode documents.
+        Expr::Function(ScalarFunction::Json(f), _) => match f.returns() {
+            JsonReturns::Json(kind) => Some(DeclaredType { oid: kind.oid(), typmod: -1 }),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -73,6 +78,9 @@ impl Pass {
                         let text = crate::value::declared::of_storage(braid_engine::DataType::Text);
                         crate::value::declared::array_of(element).or_else(|| crate::value::declared::array_of(text))
                     }
+                    (AggregateFunction::JsonAgg(kind) | AggregateFunction::JsonObjectAgg(kind), _) => {
+                        Some(DeclaredType { oid: kind.oid(), typmod: -1 })
+                    }
                     _ => None,
                 }));
                 out
@@ -89,9 +97,10 @@ impl Pass {
             }
             Plan::ProjectSet { input, calls } => {
                 let mut out = self.plan(input)?;
-                out.extend(calls.iter().map(|_| None));
+                out.extend(calls.iter().map(|(f, _)| f.declared(0)));
                 out
             }
+            Plan::TableFunction { function, width, .. } => (0..*width).map(|i| function.declared(i)).collect(),
             Plan::SetOp { left, right, .. } => {
                 let (l, r) = (self.plan(left)?, self.plan(right)?);
                 l.into_iter().zip(r).map(|(a, b)| if a == b { a } else { None }).collect()
@@ -118,7 +127,7 @@ impl Pass {
                 self.plan(input)?
             }
             // Their columns have no declared types.
-            Plan::Values { .. } | Plan::SystemScan { .. } | Plan::TableFunction { .. } => vec![None; plan.width()],
+            Plan::Values { .. } | Plan::SystemScan { .. } => vec![None; plan.width()],
         })
     }
 }

@@ -5,7 +5,7 @@
 //! (`optimize/`); the executor runs them (`execute/`), one operator per node.
 //! `Display` of a plan is the EXPLAIN text, one node per line, children indented.
 
-mod declared;
+pub(crate) mod declared;
 mod expr;
 pub mod foreign_keys;
 mod statement;

@@ -547,8 +547,12 @@ impl Context {
             F::IsVisible | F::HasPrivilege | F::RegexMatch | F::InRecovery | F::ArrayContains | F::Publishable => {
                 Known(DataType::Boolean)
             }
-            F::JsonBuildObject
-            | F::RegClassName
+            F::Json(j) => match j.returns() {
+                crate::functions::JsonReturns::Json(_) | crate::functions::JsonReturns::Text => Known(Text),
+                crate::functions::JsonReturns::Integer => Known(Integer),
+                crate::functions::JsonReturns::Boolean => Known(DataType::Boolean),
+            },
+            F::RegClassName
             | F::RegTypeName
             | F::RegNamespaceName
             | F::SizePretty
@@ -629,6 +633,7 @@ fn aggregate_type(f: AggregateFunction, arg: Inferred) -> Inferred {
         AggregateFunction::Min | AggregateFunction::Max | AggregateFunction::AnyValue => arg,
         AggregateFunction::GroupConcat | AggregateFunction::ArrayAgg | AggregateFunction::ArrayOf => Known(Text),
         AggregateFunction::BoolAnd | AggregateFunction::BoolOr => Known(DataType::Boolean),
+        AggregateFunction::JsonAgg(_) | AggregateFunction::JsonObjectAgg(_) => Known(Text),
     }
 }
 

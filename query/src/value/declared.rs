@@ -42,6 +42,9 @@
 //! `ARRAY(SELECT …)`) carry their array type ([`array_of`]) so that drivers decode lists.
 //!
 //! `char(n)` is checked for length but not padded with spaces, and compares as text.
+//!
+//! `json` values are checked and kept as written; `jsonb` values are stored in the
+//! normalised text PostgreSQL prints ([`super::json`]), so equal documents are equal text.
 
 use braid_engine::{DataType, DeclaredType, Value};
 
@@ -241,6 +244,8 @@ pub fn conform(value: Value, declared: Option<DeclaredType>) -> Result<Value> {
         (UUID, Value::Text(s)) => canonical_uuid(&s).map(Value::Text).ok_or_else(|| {
             Error::data(DataError::InvalidTextRepresentation, format!("invalid input syntax for type uuid: \"{s}\""))
         }),
+        (JSON, Value::Text(s)) => super::json::validate(&s).map(|()| Value::Text(s)),
+        (JSONB, Value::Text(s)) => Ok(Value::Text(super::json::Json::parse(&s)?.to_string())),
         (_, value) => Ok(value),
     }
 }

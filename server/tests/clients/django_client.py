@@ -78,6 +78,16 @@ assert authenticate(username="ada", password="wrong") is None
 acme = Customer.objects.create(name="acme", data={"tier": 1, "tags": ["a", "b"]})
 other = Customer.objects.create(name="other")
 assert Customer.objects.get(pk=acme.pk).data == {"tier": 1, "tags": ["a", "b"]}
+# JSONField lookups: PostgreSQL's jsonb operators (->, ->>, @>, ?, ?|, ?&).
+assert list(Customer.objects.filter(data__tier=1).values_list("name", flat=True)) == ["acme"]
+assert Customer.objects.filter(data__contains={"tags": ["a"]}).count() == 1
+assert Customer.objects.filter(data__has_key="tags").count() == 1
+assert Customer.objects.filter(data__has_any_keys=["tier", "nope"]).count() == 1
+assert Customer.objects.filter(data__has_keys=["tier", "nope"]).count() == 0
+assert Customer.objects.filter(data__tags__0="a").count() == 1
+assert Customer.objects.filter(data__tier__gt=0).count() == 1
+assert Customer.objects.filter(data__contained_by={"tier": 1, "tags": ["a", "b"], "x": 1}).count() == 2
+assert list(Customer.objects.filter(data__tier__isnull=False).values_list("data__tags", flat=True)) == [["a", "b"]]
 now = timezone.now()
 Order.objects.create(customer=acme, total=decimal.Decimal("12.34"), placed=now)
 Order.objects.create(customer=acme, total=decimal.Decimal("0.66"), placed=now)
