@@ -31,4 +31,4 @@ pub use mvcc::Synchronous;
 pub use rust_decimal::Decimal;
 pub use sequence::{Position as SequencePosition, SequenceDef};
 pub use storage::Backend;
-pub use types::{ArchivedValue, DataType, Value};
+pub use types::{ArchivedValue, DataType, Interval, Value};

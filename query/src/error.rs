@@ -185,7 +185,7 @@ impl Error {
             Error::Syntax { .. } => "42601",
             Error::NotFound { kind: "table" | "view" | "relation", .. } => "42P01",
             Error::NotFound { kind: "column", .. } => "42703",
-            Error::NotFound { kind: "function", .. } => "42883",
+            Error::NotFound { kind: "function" | "operator", .. } => "42883",
             Error::NotFound { kind: "savepoint", .. } => "3B001",
             Error::NotFound { kind: "schema", .. } => "3F000",
             Error::NotFound { .. } => "42704",

@@ -1360,6 +1360,7 @@ fn from_braid(value: &braid::Value) -> V {
         // Never produced: literals are floats in both dialects (`literal`). Show it, and it
         // will not match.
         Value::Numeric(d) => V::Text(format!("<numeric {d}>")),
+        Value::Interval(i) => V::Text(format!("<interval {i:?}>")),
         Value::Text(t) => V::Text(t.clone()),
         Value::Blob(b) => V::Blob(b.clone()),
         // Never produced from these schemas: show it, and it will not match.

@@ -18,7 +18,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn served(server: &Server, rt: &tokio::runtime::Runtime) {
     rt.block_on(async {
         let client = server.connect().await;
-        let n: i64 = client.query_one("SELECT 40 + 2", &[]).await.unwrap().get(0);
+        let n: i32 = client.query_one("SELECT 40 + 2", &[]).await.unwrap().get(0);
         assert_eq!(n, 42);
     });
 }

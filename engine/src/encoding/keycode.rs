@@ -24,6 +24,7 @@
 //! | `0x05`    | TEXT      | bytes of the UTF-8         |
 //! | `0x06`    | BLOB      | bytes                      |
 //! | `0x07`    | NUMERIC   | class, exponent, digits ([`crate::types::numeric`]) |
+//! | `0x08`    | INTERVAL  | the span, `i128` big-endian, sign bit flipped ([`crate::types::interval`]) |
 //!
 //! Tags follow [`Value`]'s type rank, so mixed-type keys order as `Value::cmp` does.
 //! The escape keeps order: `0x00 0xFF` (an embedded zero) sorts after `0x00 0x00` (the end),
@@ -34,8 +35,8 @@
 
 use crate::error::{Error, Result};
 use crate::types::Value;
-use crate::types::numeric;
 use crate::types::value::normalize_f64;
+use crate::types::{interval, numeric};
 
 /// Appends key fields to a buffer.
 #[derive(Debug, Default, Clone)]
@@ -187,6 +188,7 @@ impl<'a> KeyReader<'a> {
                 self.rest = &self.rest[used..];
                 Value::Numeric(d)
             }
+            0x08 => Value::Interval(interval::read_key(self.take(16)?)?.0),
             t => return Err(Error::corrupt(format!("unknown value tag 0x{t:02x} in key"))),
         })
     }
@@ -208,6 +210,9 @@ impl<'a> KeyReader<'a> {
             0x07 => {
                 let (_, used) = numeric::read_key(self.rest)?;
                 self.rest = &self.rest[used..];
+            }
+            0x08 => {
+                self.take(16)?;
             }
             t => return Err(Error::corrupt(format!("unknown value tag 0x{t:02x} in key"))),
         }
@@ -293,6 +298,10 @@ fn put_value(buf: &mut Vec<u8>, v: &Value) {
             buf.push(0x07);
             numeric::put_key(buf, d);
         }
+        Value::Interval(i) => {
+            buf.push(0x08);
+            interval::put_key(buf, i);
+        }
     }
 }
 
@@ -349,6 +358,8 @@ mod tests {
             "[a\\x00b\\u{ff}\\u{1F600}]{0,6}".prop_map(Value::Text),
             proptest::collection::vec(prop_oneof![Just(0u8), Just(0xFFu8), any::<u8>()], 0..6).prop_map(Value::Blob),
             (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Value::Numeric(rust_decimal::Decimal::new(m, s))),
+            (-1_000_000..1_000_000i32, -1_000_000..1_000_000i32, any::<i64>())
+                .prop_map(|(m, d, us)| Value::Interval(crate::types::Interval::new(m, d, us))),
         ]
     }
 

@@ -191,6 +191,7 @@ mod tests {
             ".{0,20}".prop_map(Value::Text),
             proptest::collection::vec(any::<u8>(), 0..20).prop_map(Value::Blob),
             (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Value::Numeric(rust_decimal::Decimal::new(m, s))),
+            any::<(i32, i32, i64)>().prop_map(|(m, d, us)| Value::Interval(crate::types::Interval::new(m, d, us))),
         ]
     }
 

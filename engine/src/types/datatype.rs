@@ -21,6 +21,8 @@ pub enum DataType {
     Timestamp,
     /// An exact decimal (NUMERIC), up to 28 significant digits.
     Numeric,
+    /// A span of months, days and microseconds (INTERVAL).
+    Interval,
 }
 
 impl fmt::Display for DataType {
@@ -33,6 +35,7 @@ impl fmt::Display for DataType {
             DataType::Blob => "BLOB",
             DataType::Timestamp => "TIMESTAMP",
             DataType::Numeric => "NUMERIC",
+            DataType::Interval => "INTERVAL",
         })
     }
 }

@@ -4,8 +4,10 @@
 //! type anywhere in the project.
 
 mod datatype;
+pub(crate) mod interval;
 pub(crate) mod numeric;
 pub(crate) mod value;
 
 pub use datatype::DataType;
+pub use interval::Interval;
 pub use value::{ArchivedValue, Value};

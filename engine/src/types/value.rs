@@ -7,7 +7,7 @@
 //! ([`crate::encoding::keycode`]). This is deliberately not SQL comparison:
 //!
 //! - Values of different types order by type first:
-//!   `Null < Boolean < Integer < Real < Timestamp < Text < Blob < Numeric`. `Integer(1)`,
+//!   `Null < Boolean < Integer < Real < Timestamp < Text < Blob < Numeric < Interval`. `Integer(1)`,
 //!   `Real(1.0)` and `Numeric(1)` are different values here; the SQL layer coerces to the
 //!   column's type before storing and compares numbers across types itself.
 //! - `Null == Null` and `Null` sorts first. SQL's three-valued logic (`NULL = NULL` is
@@ -18,7 +18,8 @@
 //!   `hash(a) == hash(b)` and `encode(a) == encode(b)`.
 //! - Text orders bytewise by its UTF-8 encoding (which is code-point order); blobs bytewise.
 //! - Booleans: `false < true`. Timestamps: by microseconds. Numerics by value, whatever
-//!   their scale: `Numeric(1.0) == Numeric(1.00)`, and they hash alike.
+//!   their scale: `Numeric(1.0) == Numeric(1.00)`, and they hash alike. Intervals by their
+//!   span ([`Interval::span`]): `'1 mon' == '30 days'`.
 //!
 //! The key codec's proptests check that encoded bytes order exactly as this `Ord` does.
 
@@ -29,6 +30,7 @@ use std::hash::{Hash, Hasher};
 use rust_decimal::Decimal;
 
 use super::DataType;
+use super::interval::{Interval, OutOfLineInterval};
 use super::numeric::{CompactDecimal, from_compact};
 
 /// A value of any type, or NULL.
@@ -45,6 +47,8 @@ pub enum Value {
     Timestamp(i64),
     /// An exact decimal (NUMERIC), kept out of line in a row ([`super::numeric`]).
     Numeric(#[rkyv(with = CompactDecimal)] Decimal),
+    /// A span of time (INTERVAL), kept out of line in a row ([`super::interval`]).
+    Interval(#[rkyv(with = OutOfLineInterval)] Interval),
 }
 
 impl Value {
@@ -64,6 +68,7 @@ impl Value {
             Value::Blob(_) => DataType::Blob,
             Value::Timestamp(_) => DataType::Timestamp,
             Value::Numeric(_) => DataType::Numeric,
+            Value::Interval(_) => DataType::Interval,
         })
     }
 
@@ -82,6 +87,7 @@ impl Value {
             Value::Text(_) => 5,
             Value::Blob(_) => 6,
             Value::Numeric(_) => 7,
+            Value::Interval(_) => 8,
         }
     }
 }
@@ -122,6 +128,7 @@ impl Ord for Value {
             (Text(a), Text(b)) => a.cmp(b),
             (Blob(a), Blob(b)) => a.cmp(b),
             (Numeric(a), Numeric(b)) => a.cmp(b),
+            (Interval(a), Interval(b)) => a.span().cmp(&b.span()),
             _ => self.type_rank().cmp(&other.type_rank()),
         }
     }
@@ -139,6 +146,7 @@ impl Hash for Value {
             Value::Blob(b) => b.hash(state),
             // Decimal's hash normalises the scale, as its equality ignores it.
             Value::Numeric(d) => d.hash(state),
+            Value::Interval(i) => i.span().hash(state),
         }
     }
 }
@@ -158,6 +166,7 @@ impl fmt::Display for Value {
             }
             Value::Timestamp(us) => write!(f, "TIMESTAMP {us}us"),
             Value::Numeric(d) => write!(f, "{d}"),
+            Value::Interval(i) => write!(f, "INTERVAL {} mons {} days {}us", i.months, i.days, i.micros),
         }
     }
 }
@@ -174,6 +183,7 @@ impl ArchivedValue {
             ArchivedValue::Blob(b) => Value::Blob(b.as_slice().to_vec()),
             ArchivedValue::Timestamp(t) => Value::Timestamp(t.to_native()),
             ArchivedValue::Numeric(d) => Value::Numeric(from_compact(d.as_slice())),
+            ArchivedValue::Interval(i) => Value::Interval(Interval::from_bytes(i.as_slice())),
         }
     }
 
@@ -271,6 +281,7 @@ mod tests {
             Value::Text(String::new()),
             Value::Blob(vec![]),
             Value::Numeric(Decimal::MIN),
+            Value::Interval(Interval::new(-1, 0, 0)),
         ];
         assert!(ordered.windows(2).all(|w| w[0] < w[1]));
     }

@@ -8,7 +8,7 @@ use sqlparser::ast;
 
 use super::{Binder, ident};
 use crate::error::{Error, Result};
-use crate::functions::{AggregateFunction, ScalarFunction};
+use crate::functions::{AggregateFunction, ScalarFunction, TimeFunction};
 use crate::plan::{AggregateCall, CmpOp, Expr, Frame, FrameBound, Param, Plan, Subquery, WindowCall, WindowFunction};
 use crate::value::{Affinity, BinaryArith};
 
@@ -142,25 +142,8 @@ impl Binder<'_> {
                     Expr::Function(ScalarFunction::ArrayIn, vec![self.expr(expr)?])
                 }
                 None => {
-                    // `json` / `jsonb`: checked (and normalised) as cast.
                     let inner = self.expr(expr)?;
-                    match self.json_cast(data_type, inner) {
-                        Ok(json) => json,
-                        Err(inner) => match (inner, data_type_of(data_type)) {
-                            // … and print OIDs as names.
-                            (Expr::Function(f, args), DataType::Text) if let Some(name) = catalog_name(f) => {
-                                Expr::Function(name, vec![Expr::Function(f, args)])
-                            }
-                            // `numeric(p, s)` rounds and bounds what the cast made.
-                            (inner, ty) => match column_type_of(data_type).1 {
-                                Some(d) if d.oid == crate::value::declared::NUMERIC && d.typmod >= 0 => Expr::Function(
-                                    ScalarFunction::NumericTypmod,
-                                    vec![Expr::Cast(b(inner), ty), Expr::Literal(Value::Integer(d.typmod.into()))],
-                                ),
-                                _ => Expr::Cast(b(inner), ty),
-                            },
-                        },
-                    }
+                    self.typed(inner, data_type)
                 }
             },
             // Braid compares text bytewise, which is the C collation, and the database's
@@ -209,18 +192,92 @@ impl Binder<'_> {
                 }
                 Expr::Function(f, args)
             }
+            // `INTERVAL '1 day'`, `INTERVAL '90' MINUTE`: the text (with its unit) read as an
+            // interval when the statement runs, or now when it is a literal (folded).
+            E::Extract { field, expr, .. } => {
+                let field = Expr::literal(field.to_string().to_ascii_lowercase());
+                Expr::Function(ScalarFunction::Time(TimeFunction::Extract), vec![field, self.expr(expr)?])
+            }
+            E::Interval(i) => {
+                let value = self.expr(&i.value)?;
+                let value = match (&i.leading_field, value) {
+                    (None, v) => v,
+                    (Some(unit), Expr::Literal(Value::Text(t))) => Expr::literal(format!("{t} {unit}")),
+                    (Some(unit), v) => Expr::Arith(BinaryArith::Concat, b(v), b(Expr::literal(format!(" {unit}")))),
+                };
+                if i.last_field.is_some() {
+                    return Err(Error::unsupported("INTERVAL … TO … (an interval's field range)"));
+                }
+                Expr::Cast(b(value), DataType::Interval)
+            }
             E::TypedString(t) => {
                 let text = match &t.value.value {
                     ast::Value::SingleQuotedString(s) => s.clone(),
                     other => other.to_string(),
                 };
-                match self.json_cast(&t.data_type, Expr::literal(text)) {
-                    Ok(json) => json,
-                    Err(inner) => Expr::Cast(b(inner), data_type_of(&t.data_type)),
-                }
+                self.typed(Expr::literal(text), &t.data_type)
             }
             other => return Err(Error::unsupported(format!("expression {}", super::truncate(&other.to_string(), 60)))),
         })
+    }
+
+    /// `inner` cast to `data_type`, with what the declared type adds to the storage type's
+    /// cast: `json` / `jsonb` checked (and normalised), `numeric(p, s)` rounded and bounded,
+    /// a `date` cut to its day, an `integer` / `smallint` checked for range, a `uuid` checked
+    /// and written as PostgreSQL writes it; and OIDs printed as names (`::regclass::text`).
+    fn typed(&self, inner: Expr, data_type: &ast::DataType) -> Expr {
+        use crate::value::declared as d;
+        let inner = match self.json_cast(data_type, inner) {
+            Ok(json) => return json,
+            Err(inner) => inner,
+        };
+        let (ty, declared) = column_type_of(data_type);
+        let cast = |inner: Expr| Expr::Cast(Box::new(inner), ty);
+        match (inner, declared.map(|d| (d.oid, d.typmod))) {
+            (Expr::Function(f, args), _)
+                if ty == DataType::Text
+                    && let Some(name) = catalog_name(f) =>
+            {
+                Expr::Function(name, vec![Expr::Function(f, args)])
+            }
+            // A date as text is its day alone (`2024-02-29`).
+            (inner, _) if ty == DataType::Text && self.is_date(&inner) => {
+                Expr::Function(ScalarFunction::Time(TimeFunction::ToChar), vec![inner, Expr::literal("YYYY-MM-DD")])
+            }
+            (inner, Some((d::NUMERIC, typmod))) if typmod >= 0 => Expr::Function(
+                ScalarFunction::NumericTypmod,
+                vec![cast(inner), Expr::Literal(Value::Integer(typmod.into()))],
+            ),
+            (inner, Some((d::DATE, _))) => {
+                Expr::Function(ScalarFunction::Time(TimeFunction::ToDate), vec![cast(inner)])
+            }
+            // The function casts, so that a value past the range is "integer out of range".
+            (inner, Some((d::INT4, _))) => Expr::Function(ScalarFunction::Int4, vec![inner]),
+            (inner, Some((d::INT2, _))) => Expr::Function(ScalarFunction::Int2, vec![inner]),
+            (inner, Some((d::UUID, _))) => Expr::Function(ScalarFunction::Uuid, vec![cast(inner)]),
+            (inner, _) => cast(inner),
+        }
+    }
+
+    /// Whether an expression is a `date` (not a timestamp): a column declared so, a cast to
+    /// it, `current_date`, or date arithmetic.
+    fn is_date(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Column { depth, index, .. } => {
+                let at = self.scopes.len().checked_sub(1 + depth);
+                at.and_then(|s| self.scopes[s].columns.get(*index))
+                    .and_then(|c| c.declared)
+                    .is_some_and(|d| d.oid == crate::value::declared::DATE)
+            }
+            Expr::Function(ScalarFunction::Time(f), _) => f.returns_date(),
+            Expr::Function(ScalarFunction::CurrentDate, _) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether an expression is certainly an interval (a cast to one, or a literal).
+    fn is_interval(e: &Expr) -> bool {
+        matches!(e, Expr::Cast(_, DataType::Interval) | Expr::Literal(Value::Interval(_)))
     }
 
     /// An operand of IS TRUE / IS FALSE, as a boolean (NULL stays NULL).
@@ -235,6 +292,15 @@ impl Binder<'_> {
             Ok(json) => return Ok(json),
             Err(operands) => operands,
         };
+        // Dates: PostgreSQL's date operators count days (a date is a timestamp at midnight).
+        let time = |f, args| Ok(Expr::Function(ScalarFunction::Time(f), args));
+        match (op, self.is_date(&l), self.is_date(&r)) {
+            (B::Minus, true, true) => return time(TimeFunction::DateMinusDate, vec![l, r]),
+            (B::Plus, true, false) if !Self::is_interval(&r) => return time(TimeFunction::DatePlusDays, vec![l, r]),
+            (B::Plus, false, true) if !Self::is_interval(&l) => return time(TimeFunction::DatePlusDays, vec![r, l]),
+            (B::Minus, true, false) if !Self::is_interval(&r) => return time(TimeFunction::DateMinusDays, vec![l, r]),
+            _ => {}
+        }
         let arith = |op, l, r| Expr::Arith(op, Box::new(l), Box::new(r));
         Ok(match op {
             B::Plus => arith(BinaryArith::Add, l, r),
@@ -283,6 +349,16 @@ impl Binder<'_> {
     /// one side converts text on the other; text affinity converts an operand that has none.
     pub(super) fn compare(&self, op: CmpOp, l: Expr, r: Expr) -> Expr {
         let (l, r) = self.json_comparands(l, r);
+        // Text beside a `uuid` column is read as a uuid (any case, braces), as PostgreSQL
+        // types an unknown literal or parameter by what it is compared with.
+        let uuid = |e: &Expr| self.declared_oid(e) == crate::value::declared::UUID;
+        let untyped = |e: &Expr| matches!(e, Expr::Param(_) | Expr::Literal(Value::Text(_)));
+        let as_uuid = |e: Expr| Expr::Function(ScalarFunction::Uuid, vec![e]);
+        let (l, r) = match (l, r) {
+            (l, r) if uuid(&l) && untyped(&r) => (l, as_uuid(r)),
+            (l, r) if uuid(&r) && untyped(&l) => (as_uuid(l), r),
+            pair => pair,
+        };
         let (la, ra) = (self.affinity(&l), self.affinity(&r));
         let (l, r) = if la.is_numeric() && !ra.is_numeric() {
             (l, with_affinity(r, la))
@@ -458,6 +534,11 @@ impl Binder<'_> {
         let mut args: Vec<Expr> = args.into_iter().map(|a| self.expr(a)).collect::<Result<_>>()?;
         if let ScalarFunction::Json(f) = function {
             return Ok(self.json_call(f, args));
+        }
+        // `pg_typeof(x)`: the declared type the binder knows, else the value's own.
+        if function == ScalarFunction::PgTypeOf {
+            let known = self.declared_oid(&args[0]);
+            args.push(Expr::literal(i64::from(known)));
         }
         // The size functions take a relation: a name or an OID, as `regclass` reads it.
         if matches!(
@@ -778,10 +859,6 @@ fn catalog_cast(t: &ast::DataType) -> Option<ScalarFunction> {
         "regproc" | "regprocedure" => Some(ScalarFunction::RegProc),
         _ => None,
     }
-}
-
-pub(crate) fn data_type_of(t: &ast::DataType) -> DataType {
-    column_type_of(t).0
 }
 
 /// A column's storage type and declared type (see [`crate::value::declared`]).

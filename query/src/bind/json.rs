@@ -34,13 +34,14 @@ impl Binder<'_> {
     }
 
     /// The OID of the declared type an expression has, 0 if it has none.
-    fn declared_oid(&self, e: &Expr) -> u32 {
+    pub(super) fn declared_oid(&self, e: &Expr) -> u32 {
         match e {
             Expr::Column { depth, index, .. } => {
                 let at = self.scopes.len().checked_sub(1 + depth);
                 at.and_then(|s| self.scopes[s].columns.get(*index)).and_then(|c| c.declared).map_or(0, |d| d.oid)
             }
             Expr::Cast(_, t) => crate::value::declared::of_storage(*t).oid,
+            Expr::Function(ScalarFunction::Uuid, _) => crate::value::declared::UUID,
             Expr::ScalarSubquery(s) => {
                 crate::plan::declared::columns(&s.plan).and_then(|c| c.first().copied().flatten()).map_or(0, |d| d.oid)
             }

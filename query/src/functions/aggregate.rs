@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use braid_engine::{Decimal, Value};
+use braid_engine::{Decimal, Interval, Value};
 
 use crate::error::{DataError, Error, Result};
 use crate::value::{GroupKey, array, numeric, sort_cmp, to_f64_lossy, to_number, to_text, truthy};
@@ -126,6 +126,8 @@ enum State {
         is_real: bool,
         any: bool,
         numeric: Option<Decimal>,
+        /// The sum of INTERVAL inputs (PostgreSQL's `sum(interval)`).
+        interval: Option<Interval>,
     },
     /// The sum of the NUMERIC inputs is kept exactly apart: over NUMERIC alone the average
     /// is NUMERIC (PostgreSQL's `avg(numeric)`), else a real.
@@ -134,6 +136,8 @@ enum State {
         count: i64,
         numeric: Option<Decimal>,
         reals: bool,
+        /// The sum of INTERVAL inputs: their average is an interval.
+        interval: Option<Interval>,
     },
     Extreme(Value),
     Concat(Option<String>),
@@ -149,9 +153,9 @@ impl Accumulator {
         let state = match function {
             AggregateFunction::Count => State::Count(0),
             AggregateFunction::Sum | AggregateFunction::Total => {
-                State::Sum { int: 0, real: 0.0, is_real: false, any: false, numeric: None }
+                State::Sum { int: 0, real: 0.0, is_real: false, any: false, numeric: None, interval: None }
             }
-            AggregateFunction::Avg => State::Avg { sum: 0.0, count: 0, numeric: None, reals: false },
+            AggregateFunction::Avg => State::Avg { sum: 0.0, count: 0, numeric: None, reals: false, interval: None },
             AggregateFunction::Min | AggregateFunction::Max => State::Extreme(Value::Null),
             AggregateFunction::GroupConcat => State::Concat(None),
             AggregateFunction::AnyValue => State::Any(None),
@@ -202,10 +206,13 @@ impl Accumulator {
                 *any = true;
                 *real += r;
             }
-            State::Sum { int, real, is_real, any, numeric } => {
+            State::Sum { int, real, is_real, any, numeric, interval } => {
                 *any = true;
                 match to_number(v) {
                     Value::Numeric(d) => *numeric = Some(add_exact(*numeric, d)?),
+                    Value::Interval(i) => {
+                        *interval = Some(crate::value::interval::add(&interval.unwrap_or_default(), &i)?)
+                    }
                     Value::Integer(i) if !*is_real => match int.checked_add(i) {
                         Some(s) => *int = s,
                         None if self.function == AggregateFunction::Total => {
@@ -223,9 +230,12 @@ impl Accumulator {
                     }
                 }
             }
-            State::Avg { sum, count, numeric, reals } => {
+            State::Avg { sum, count, numeric, reals, interval } => {
                 match v {
                     Value::Numeric(d) => *numeric = Some(add_exact(*numeric, *d)?),
+                    Value::Interval(i) => {
+                        *interval = Some(crate::value::interval::add(&interval.unwrap_or_default(), i)?)
+                    }
                     v => {
                         *reals = true;
                         *sum += to_f64_lossy(v);
@@ -298,7 +308,8 @@ impl Accumulator {
         }
         Ok(match &self.state {
             State::Count(n) => Value::Integer(*n),
-            State::Sum { int, real, is_real, any, numeric } => {
+            State::Sum { interval: Some(i), .. } => Value::Interval(*i),
+            State::Sum { int, real, is_real, any, numeric, .. } => {
                 let exact = numeric.map_or(0.0, |d| numeric::to_f64(&d));
                 match (self.function, *is_real, *any, numeric) {
                     (AggregateFunction::Total, false, _, _) => Value::Real(*int as f64 + exact),
@@ -309,6 +320,9 @@ impl Accumulator {
                 }
             }
             State::Avg { count: 0, .. } => Value::Null,
+            State::Avg { count, interval: Some(i), .. } => {
+                Value::Interval(crate::value::interval::scale(i, 1.0 / *count as f64)?)
+            }
             State::Avg { count, numeric: Some(d), reals: false, .. } => Value::Numeric(numeric::average(d, *count)?),
             State::Avg { sum, count, numeric, .. } => {
                 Value::Real((sum + numeric.map_or(0.0, |d| numeric::to_f64(&d))) / *count as f64)

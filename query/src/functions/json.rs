@@ -410,6 +410,7 @@ fn to_json_text(v: &Value, oid: u32) -> Result<String> {
         Value::Integer(i) => i.to_string(),
         Value::Real(r) => float_json(*r),
         Value::Numeric(d) => d.to_string(),
+        Value::Interval(i) => json::quote(&crate::value::interval::format(i)),
         Value::Timestamp(t) => {
             let shown = match oid {
                 declared::DATE => Shown::Date,

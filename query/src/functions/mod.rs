@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod catalog;
+mod datetime;
 mod json;
 mod regex;
 mod scalar;
@@ -10,6 +11,7 @@ mod session;
 mod table;
 
 pub use self::aggregate::{Accumulator, AggregateFunction, KeyOrder};
+pub use self::datetime::TimeFunction;
 pub use self::json::{JsonFunction, Kind as JsonKind, Returns as JsonReturns};
 pub use self::scalar::ScalarFunction;
 pub(crate) use self::sequence::oid as sequence_oid;

@@ -26,6 +26,14 @@ pub enum ScalarFunction {
     Trunc,
     /// `numeric(x, typmod)`: a NUMERIC fitted to `numeric(p, s)` (what a cast to it runs).
     NumericTypmod,
+    /// `int4(x)`, `x::integer`: an integer in `integer`'s range (22003).
+    Int4,
+    /// `int2(x)`, `x::smallint`: an integer in `smallint`'s range (22003).
+    Int2,
+    /// `x::uuid`: text checked as a UUID (22P02) and written in PostgreSQL's form.
+    Uuid,
+    /// `pg_typeof(x)`; the binder adds the declared type's OID it knows (0: none).
+    PgTypeOf,
     TypeOf,
     Coalesce,
     IfNull,
@@ -154,6 +162,8 @@ pub enum ScalarFunction {
     SizePretty,
     /// A JSON function or operator ([`super::json`]).
     Json(super::json::JsonFunction),
+    /// Date and time functions (`functions::datetime`).
+    Time(super::datetime::TimeFunction),
     /// `pg_get_serial_sequence(table, column)`: the sequence OWNED BY the column
     /// (`public.t_id_seq`), or NULL.
     SerialSequence,
@@ -212,6 +222,10 @@ impl ScalarFunction {
             "floor" => (Floor, 1, 1),
             "trunc" => (Trunc, 1, 2),
             "numeric" => (NumericTypmod, 2, 2),
+            "int4" => (Int4, 1, 1),
+            "int2" => (Int2, 1, 1),
+            "uuid" => (Uuid, 1, 1),
+            "pg_typeof" => (PgTypeOf, 1, 1),
             "typeof" => (TypeOf, 1, 1),
             "coalesce" => (Coalesce, 2, usize::MAX),
             "ifnull" => (IfNull, 2, 2),
@@ -289,6 +303,7 @@ impl ScalarFunction {
             | "has_column_privilege"
             | "has_function_privilege"
             | "has_any_column_privilege" => (HasPrivilege, 2, 4),
+            _ if let Some((f, min, max)) = super::datetime::TimeFunction::lookup(name) => (Time(f), min, max),
             _ => match super::json::JsonFunction::lookup(name) {
                 Some((f, min, max)) => (Json(f), min, max),
                 None => return Ok(None),
@@ -317,6 +332,10 @@ impl ScalarFunction {
             Floor => "floor",
             Trunc => "trunc",
             NumericTypmod => "numeric",
+            Int4 => "int4",
+            Int2 => "int2",
+            Uuid => "uuid",
+            PgTypeOf => "pg_typeof",
             TypeOf => "typeof",
             Coalesce => "coalesce",
             IfNull => "ifnull",
@@ -368,6 +387,7 @@ impl ScalarFunction {
             RegTypeName => "regtype_name",
             RegNamespaceName => "regnamespace_name",
             Json(f) => f.name(),
+            Time(f) => f.name(),
             SerialSequence => "pg_get_serial_sequence",
             Nextval => "nextval",
             Currval => "currval",
@@ -400,7 +420,26 @@ impl ScalarFunction {
 
     /// False for functions whose result may change between calls (never folded).
     pub fn is_deterministic(self) -> bool {
-        self != ScalarFunction::Random && !self.reads_session() && !self.reads_catalog() && !self.uses_sequences()
+        // `age(ts)` reads today's date.
+        !matches!(self, ScalarFunction::Random | ScalarFunction::Time(super::datetime::TimeFunction::Age))
+            && !self.reads_session()
+            && !self.reads_catalog()
+            && !self.uses_sequences()
+    }
+
+    /// The declared type (its OID) the function's result has beyond its storage type: a
+    /// `date`, an `integer`, a `smallint`, a `uuid`. Such calls are not folded into
+    /// literals, which would lose it.
+    pub fn declared_result(self) -> Option<u32> {
+        use crate::value::declared as d;
+        match self {
+            ScalarFunction::Int4 => Some(d::INT4),
+            ScalarFunction::Int2 => Some(d::INT2),
+            ScalarFunction::Uuid => Some(d::UUID),
+            ScalarFunction::CurrentDate => Some(d::DATE),
+            ScalarFunction::Time(f) if f.returns_date() => Some(d::DATE),
+            _ => None,
+        }
     }
 
     /// Whether the function reads or writes the session (`functions::session`).
@@ -431,6 +470,7 @@ impl ScalarFunction {
     /// Calls the function on evaluated arguments, in `session`.
     pub fn call(self, args: &[Value], session: &crate::session::Session, txn: &braid_engine::Txn) -> Result<Value> {
         match self {
+            ScalarFunction::Time(f) => f.call(args, session.transaction_start()),
             f if f.uses_sequences() => super::sequence::call(f, args, session, txn),
             f if f.reads_catalog() => super::catalog::call(f, args, txn),
             f if f.reads_session() => super::session::call(f, args, session),
@@ -489,6 +529,7 @@ impl ScalarFunction {
                     Value::Blob(_) => "blob",
                     Value::Timestamp(_) => "timestamp",
                     Value::Numeric(_) => "numeric",
+                    Value::Interval(_) => "interval",
                 }
                 .into(),
             ),
@@ -522,6 +563,8 @@ impl ScalarFunction {
             }
             FunctionInfo => Value::Null,
             Json(f) => return f.call(args),
+            // Folded constants: `age` (which reads today) is never folded.
+            Time(f) => return f.call(args, 0),
             ToRegType if null_in => Value::Null,
             ToRegType => crate::source::system::type_oid_by_name(&to_text(arg(0))).map_or(Value::Null, Value::Integer),
             TablespaceLocation if null_in => Value::Null,
@@ -748,6 +791,31 @@ impl ScalarFunction {
                 let digits = args.get(1).map_or(0, to_i64_lossy).clamp(-308, 308) as i32;
                 let scale = 10f64.powi(digits);
                 Value::Real((to_f64_lossy(arg(0)) * scale).trunc() / scale)
+            }
+            Int4 | Int2 => {
+                let oid = if self == Int4 { crate::value::declared::INT4 } else { crate::value::declared::INT2 };
+                let declared = braid_engine::DeclaredType { oid, typmod: -1 };
+                // Past bigint is past integer too: the narrower type's message.
+                let wide = match crate::value::cast(arg(0), braid_engine::DataType::Integer) {
+                    Err(Error::Data { kind: DataError::NumericOutOfRange, .. }) => Value::Integer(i64::MAX),
+                    other => other?,
+                };
+                crate::value::declared::conform(wide, Some(declared))?
+            }
+            PgTypeOf => {
+                use crate::value::declared as d;
+                let oid = match (to_i64_lossy(arg(1)), arg(0)) {
+                    (0, Value::Null) => 705, // unknown
+                    (0, Value::Integer(i)) if i32::try_from(*i).is_ok() => d::INT4 as i64,
+                    (0, v) => d::of_storage(v.data_type().unwrap_or(braid_engine::DataType::Text)).oid as i64,
+                    (known, _) => known,
+                };
+                Value::Text(crate::source::system::format_type(oid, -1).unwrap_or_else(|| "unknown".into()))
+            }
+            Uuid if null_in => Value::Null,
+            Uuid => {
+                let declared = braid_engine::DeclaredType { oid: crate::value::declared::UUID, typmod: -1 };
+                crate::value::declared::conform(Value::Text(to_text(arg(0))), Some(declared))?
             }
             NumericTypmod => match crate::value::cast(arg(0), braid_engine::DataType::Numeric)? {
                 Value::Numeric(d) => Value::Numeric(numeric::conform(d, to_i64_lossy(arg(1)) as i32)?),

@@ -17,6 +17,8 @@ pub(super) fn fold(plan: Plan, txn: &Txn) -> Plan {
 fn fold_expr(e: Expr, txn: &Txn) -> Expr {
     e.transform(&mut |node| match node {
         Expr::Literal(_) => node,
+        // A literal would lose the `date` / `integer` / `uuid` the call's result is declared as.
+        Expr::Function(f, _) if f.declared_result().is_some() => node,
         Expr::InSubquery { expr, subquery, negated } => {
             Expr::InSubquery { expr, subquery: optimized(subquery, txn), negated }
         }

@@ -27,8 +27,26 @@ pub fn columns(plan: &Plan) -> Option<Vec<Option<DeclaredType>>> {
 /// The declared type an expression over rows of `input` carries out, if it only reads a
 /// column of this query's row.
 pub fn expr(e: &Expr, input: &[Option<DeclaredType>]) -> Option<DeclaredType> {
+    use crate::value::declared as d;
+    let plain = |oid| Some(DeclaredType { oid, typmod: -1 });
+    let int4 = |e: &Expr| matches!(expr(e, input), Some(DeclaredType { oid: d::INT4 | d::INT2, .. }));
     match e {
         Expr::Column { depth: 0, index, .. } => input.get(*index).copied().flatten(),
+        // PostgreSQL's `integer`: a literal that fits, and arithmetic of integers. (Braid
+        // computes in 64 bits: a result past `integer` prints in text but does not fit the
+        // binary `int4`, where PostgreSQL would have raised 22003.)
+        Expr::Literal(braid_engine::Value::Integer(i)) if i32::try_from(*i).is_ok() => plain(d::INT4),
+        Expr::Negate(x) if int4(x) => plain(d::INT4),
+        Expr::Arith(
+            crate::value::BinaryArith::Add
+            | crate::value::BinaryArith::Sub
+            | crate::value::BinaryArith::Mul
+            | crate::value::BinaryArith::Div
+            | crate::value::BinaryArith::Rem,
+            a,
+            b,
+        ) if int4(a) && int4(b) => plain(d::INT4),
+        Expr::Function(f, _) if let Some(oid) = f.declared_result() => plain(oid),
         // `ARRAY(SELECT …)` and a scalar subquery of a column: its one column's type.
         Expr::ScalarSubquery(s) => columns(&s.plan)?.first().copied().flatten(),
         // A JSON function's `json` / `jsonb` result, so that drivers decode documents.

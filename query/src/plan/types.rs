@@ -475,7 +475,7 @@ impl Context {
     }
 
     fn arith(&mut self, op: BinaryArith, a: &Expr, b: &Expr, input: &[Inferred]) -> Inferred {
-        use DataType::{Integer, Real, Text};
+        use DataType::{Integer, Text};
         match op {
             BinaryArith::Concat => {
                 for e in [a, b] {
@@ -491,11 +491,32 @@ impl Context {
                 }
                 Known(Integer)
             }
-            _ => match self.unify(&[a, b], input) {
-                t @ Known(Integer | Real | DataType::Numeric) => t,
-                Null => Null,
-                _ => Any,
-            },
+            _ => {
+                // Dates and times: PostgreSQL's operators on timestamps and intervals.
+                use BinaryArith::{Add, Div, Mul, Sub};
+                use DataType::{Interval, Timestamp};
+                match (op, self.expr(a, input), self.expr(b, input)) {
+                    (Sub, Known(Timestamp), Known(Timestamp)) => return Known(Interval),
+                    (Add | Sub, Known(Timestamp), Known(Interval) | Known(Text))
+                    | (Add, Known(Interval), Known(Timestamp)) => return Known(Timestamp),
+                    (Add | Sub, Known(Interval), Known(Interval)) | (Mul | Div, Known(Interval), _) => {
+                        return Known(Interval);
+                    }
+                    (Mul, _, Known(Interval)) => return Known(Interval),
+                    _ => {}
+                }
+                self.arith_numbers(a, b, input)
+            }
+        }
+    }
+
+    /// The type of arithmetic on numbers: the wider of the two.
+    fn arith_numbers(&mut self, a: &Expr, b: &Expr, input: &[Inferred]) -> Inferred {
+        use DataType::{Integer, Real};
+        match self.unify(&[a, b], input) {
+            t @ Known(Integer | Real | DataType::Numeric) => t,
+            Null => Null,
+            _ => Any,
         }
     }
 
@@ -547,6 +568,7 @@ impl Context {
             F::IsVisible | F::HasPrivilege | F::RegexMatch | F::InRecovery | F::ArrayContains | F::Publishable => {
                 Known(DataType::Boolean)
             }
+            F::Time(t) => Known(t.returns(types.get(1).copied().and_then(Inferred::known))),
             F::Json(j) => match j.returns() {
                 crate::functions::JsonReturns::Json(_) | crate::functions::JsonReturns::Text => Known(Text),
                 crate::functions::JsonReturns::Integer => Known(Integer),
@@ -574,6 +596,8 @@ impl Context {
             F::Round | F::Trunc | F::Ceil | F::Floor if first == Known(DataType::Numeric) => first,
             F::Round | F::Trunc | F::Ceil | F::Floor => Known(Real),
             F::NumericTypmod => Known(DataType::Numeric),
+            F::Int4 | F::Int2 => Known(Integer),
+            F::Uuid | F::PgTypeOf => Known(Text),
             F::Abs => match first {
                 Known(Integer | Real | DataType::Numeric) | Null => first,
                 _ => Any,
@@ -621,11 +645,11 @@ fn aggregate_type(f: AggregateFunction, arg: Inferred) -> Inferred {
     use DataType::{Integer, Real, Text};
     match f {
         AggregateFunction::Count => Known(Integer),
-        AggregateFunction::Avg if arg == Known(DataType::Numeric) => arg,
+        AggregateFunction::Avg if matches!(arg, Known(DataType::Numeric | DataType::Interval)) => arg,
         AggregateFunction::Total | AggregateFunction::Avg => Known(Real),
         AggregateFunction::Sum => match arg {
             Known(Integer) => Known(Integer),
-            Known(DataType::Numeric) => arg,
+            Known(DataType::Numeric | DataType::Interval) => arg,
             Known(Real) | Null => Known(Real),
             // sum() of text that looks like numbers is a number of either kind.
             _ => Any,

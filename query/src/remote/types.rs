@@ -10,6 +10,7 @@
 //! | BLOB      | `bytea`       | the bytes                                  |
 //! | TIMESTAMP | `timestamptz` | microseconds since 2000-01-01 UTC, 8 bytes |
 //! | NUMERIC   | `numeric`     | PostgreSQL's base-10,000 digits (`crate::value::numeric`) |
+//! | INTERVAL  | `interval`    | microseconds (8 bytes), days (4), months (4)  |
 //!
 //! A parameter is declared with its value's type (NULL: `unknown`, which the server
 //! replaces by the type it inferred), as an embedded statement receives typed values: a
@@ -53,6 +54,7 @@ pub(crate) fn param_type(value: &Value) -> Type {
         Value::Blob(_) => Type::BYTEA,
         Value::Timestamp(_) => Type::TIMESTAMPTZ,
         Value::Numeric(_) => Type::NUMERIC,
+        Value::Interval(_) => Type::INTERVAL,
     }
 }
 
@@ -75,6 +77,11 @@ impl ToSql for Param<'_> {
             }
             (Value::Blob(b), &Type::BYTEA) => out.put_slice(b),
             (Value::Numeric(d), &Type::NUMERIC) => numeric::write_binary(d, |bytes| out.put_slice(bytes)),
+            (Value::Interval(i), &Type::INTERVAL) => {
+                out.put_i64(i.micros);
+                out.put_i32(i.days);
+                out.put_i32(i.months);
+            }
             (Value::Timestamp(t), &Type::TIMESTAMPTZ | &Type::TIMESTAMP) => {
                 out.put_i64(t.saturating_sub(PG_EPOCH_MICROS))
             }
@@ -113,6 +120,12 @@ impl<'a> FromSql<'a> for Field {
                 Value::Timestamp(i64::from_be_bytes(fixed(ty, raw)?).saturating_add(PG_EPOCH_MICROS))
             }
             Type::BYTEA => Value::Blob(raw.to_vec()),
+            Type::INTERVAL => {
+                let raw: [u8; 16] = fixed(ty, raw)?;
+                let word = |at: usize| i32::from_be_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]);
+                let micros = i64::from_be_bytes(raw[..8].try_into().expect("8 bytes"));
+                Value::Interval(braid_engine::Interval::new(word(12), word(8), micros))
+            }
             Type::NUMERIC => Value::Numeric(
                 numeric::read_binary(raw).ok_or_else(|| Mismatch("a numeric value Braid cannot hold".into()))?,
             ),
@@ -155,6 +168,7 @@ mod tests {
             Value::Timestamp(1_764_435_723_123_456),
             Value::Timestamp(-1),
             Value::Numeric(numeric::parse("-12345.6700").unwrap()),
+            Value::Interval(braid_engine::Interval::new(-14, 3, 4_000_001)),
         ] {
             let ty = param_type(&value);
             let mut buf = BytesMut::new();

@@ -8,7 +8,7 @@ use crate::error::{DataError, Error, Result};
 
 use super::convert::{real_to_i64, to_number};
 use super::format::to_text;
-use super::numeric;
+use super::{interval, numeric};
 
 /// A binary operator on values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,9 @@ pub fn arith(op: BinaryArith, a: &Value, b: &Value) -> Result<Value> {
     if op == BinaryArith::Concat {
         return Ok(Value::Text(to_text(a) + &to_text(b)));
     }
+    if matches!(a, Value::Timestamp(_) | Value::Interval(_)) || matches!(b, Value::Timestamp(_) | Value::Interval(_)) {
+        return temporal(op, a, b);
+    }
     match (to_number(a), to_number(b)) {
         (Value::Integer(x), Value::Integer(y)) => int_arith(op, x, y),
         // NUMERIC with NUMERIC or an integer is exact; with a float it is a float, as
@@ -81,6 +84,62 @@ pub fn arith(op: BinaryArith, a: &Value, b: &Value) -> Result<Value> {
                 _ => return int_arith(op, real_to_i64(x), real_to_i64(y)),
             })
         }
+    }
+}
+
+/// Arithmetic with a timestamp or an interval: PostgreSQL's operators (a timestamp plus or
+/// minus an interval, the interval between two timestamps, intervals added and scaled);
+/// text beside a timestamp reads as an interval (`now() - '1 day'`). Anything else, such as
+/// a timestamp plus a number, is 42883 as in PostgreSQL.
+fn temporal(op: BinaryArith, a: &Value, b: &Value) -> Result<Value> {
+    use BinaryArith::{Add, Div, Mul, Sub};
+    let as_interval = |v: &Value| match v {
+        Value::Interval(i) => Ok(Some(*i)),
+        Value::Text(s) => interval::parse(s).map(Some),
+        _ => Ok(None),
+    };
+    Ok(match (op, a, b) {
+        (Sub, Value::Timestamp(x), Value::Timestamp(y)) => Value::Interval(interval::between(*x, *y)?),
+        (Add | Sub, Value::Timestamp(t), other) | (Add, other @ Value::Interval(_), Value::Timestamp(t))
+            if let Some(i) = as_interval(other)? =>
+        {
+            let i = if op == Sub { interval::negate(&i)? } else { i };
+            Value::Timestamp(interval::add_to_timestamp(*t, &i)?)
+        }
+        (Add | Sub, Value::Interval(x), other) if let Some(y) = as_interval(other)? => {
+            let y = if op == Sub { interval::negate(&y)? } else { y };
+            Value::Interval(interval::add(x, &y)?)
+        }
+        (Mul, Value::Interval(i), n) | (Mul, n, Value::Interval(i)) if is_number(n) => {
+            Value::Interval(interval::scale(i, as_f64(&to_number(n)))?)
+        }
+        (Div, Value::Interval(i), n) if is_number(n) => match as_f64(&to_number(n)) {
+            0.0 => return Err(division_by_zero()),
+            d => Value::Interval(interval::scale(i, 1.0 / d)?),
+        },
+        _ => {
+            let name = format!("{} {} {}", type_name(a), op.symbol(), type_name(b));
+            return Err(Error::NotFound { kind: "operator", name });
+        }
+    })
+}
+
+fn is_number(v: &Value) -> bool {
+    matches!(v, Value::Integer(_) | Value::Real(_) | Value::Numeric(_))
+}
+
+/// PostgreSQL's name of a value's type, for an error message.
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "unknown",
+        Value::Boolean(_) => "boolean",
+        Value::Integer(_) => "bigint",
+        Value::Real(_) => "double precision",
+        Value::Numeric(_) => "numeric",
+        Value::Text(_) => "text",
+        Value::Blob(_) => "bytea",
+        Value::Timestamp(_) => "timestamp with time zone",
+        Value::Interval(_) => "interval",
     }
 }
 
@@ -148,6 +207,7 @@ pub fn negate(v: &Value) -> Result<Value> {
         Value::Integer(i) => Value::Integer(i.checked_neg().ok_or_else(out_of_range)?),
         Value::Real(r) => Value::real(-r),
         Value::Numeric(d) => Value::Numeric(-d),
+        Value::Interval(i) => Value::Interval(interval::negate(&i)?),
         other => other,
     })
 }

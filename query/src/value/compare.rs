@@ -8,13 +8,14 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::numeric;
 
-/// The class of a value in sort order: NULL < numbers < text < blob.
+/// The class of a value in sort order: NULL < numbers < text < blob < interval.
 fn class(v: &Value) -> u8 {
     match v {
         Value::Null => 0,
         Value::Boolean(_) | Value::Integer(_) | Value::Real(_) | Value::Timestamp(_) | Value::Numeric(_) => 1,
         Value::Text(_) => 2,
         Value::Blob(_) => 3,
+        Value::Interval(_) => 4,
     }
 }
 
@@ -54,6 +55,7 @@ pub fn sort_cmp(a: &Value, b: &Value) -> Ordering {
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Text(x), Value::Text(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Value::Blob(x), Value::Blob(y)) => x.cmp(y),
+        (Value::Interval(x), Value::Interval(y)) => x.span().cmp(&y.span()),
         // NUMERIC against a float compares as floats (PostgreSQL casts numeric to double
         // precision there), against an integer exactly.
         (Value::Numeric(x), Value::Numeric(y)) => x.cmp(y),
@@ -133,6 +135,10 @@ pub(crate) fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
         Value::Blob(b) => {
             3u8.hash(state);
             b.hash(state);
+        }
+        Value::Interval(i) => {
+            4u8.hash(state);
+            i.span().hash(state);
         }
     }
 }

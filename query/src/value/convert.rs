@@ -70,7 +70,7 @@ pub(crate) fn parse_number_prefix(s: &str) -> (Value, bool) {
 /// prefix, booleans are 0 or 1.
 pub fn to_number(v: &Value) -> Value {
     match v {
-        Value::Null | Value::Integer(_) | Value::Real(_) | Value::Numeric(_) => v.clone(),
+        Value::Null | Value::Integer(_) | Value::Real(_) | Value::Numeric(_) | Value::Interval(_) => v.clone(),
         Value::Boolean(b) => Value::Integer(*b as i64),
         Value::Timestamp(t) => Value::Integer(*t),
         Value::Text(s) => parse_number_prefix(s).0,
@@ -121,6 +121,7 @@ pub fn truthy(v: &Value) -> Option<bool> {
         Value::Integer(i) => Some(*i != 0),
         Value::Real(r) => Some(*r != 0.0),
         Value::Numeric(d) => Some(!d.is_zero()),
+        Value::Interval(i) => Some(i.span() != 0),
         other => Some(to_f64_lossy(other) != 0.0),
     }
 }
@@ -184,6 +185,7 @@ pub fn coerce_for_column(v: Value, t: DataType, column: &dyn std::fmt::Display) 
         (DataType::Numeric, Value::Integer(i)) => Value::Numeric(i.into()),
         (DataType::Numeric, Value::Real(r)) => Value::Numeric(numeric::from_f64(r)?),
         (DataType::Numeric, Value::Text(s)) => Value::Numeric(numeric::parse(&s)?),
+        (DataType::Interval, Value::Text(s)) => Value::Interval(super::interval::parse(&s)?),
         (DataType::Integer | DataType::Real, Value::Text(s)) => match parse_number_prefix(&s) {
             (n, true) => return coerce_for_column(n, t, column),
             _ => {
@@ -229,6 +231,9 @@ pub fn cast(v: &Value, t: DataType) -> Result<Value> {
         (DataType::Numeric, Value::Real(r)) => Value::Numeric(numeric::from_f64(*r)?),
         (DataType::Numeric, Value::Text(s)) => Value::Numeric(numeric::parse(s)?),
         (DataType::Numeric, _) | (DataType::Boolean, Value::Numeric(_)) => return Err(cannot_cast(v, t)),
+        (DataType::Interval, Value::Interval(_)) => v.clone(),
+        (DataType::Interval, Value::Text(s)) => Value::Interval(super::interval::parse(s)?),
+        (DataType::Interval, _) | (_, Value::Interval(_)) if t != DataType::Text => return Err(cannot_cast(v, t)),
         (DataType::Integer, Value::Text(s)) => Value::Integer(parse_integer(s)?),
         (DataType::Integer, Value::Blob(_)) => return Err(cannot_cast(v, t)),
         (DataType::Real, Value::Text(s)) => Value::real(parse_real(s)?),

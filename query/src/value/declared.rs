@@ -34,8 +34,9 @@
 //! | timestamptz, timestamp with time zone     | 1184 | TIMESTAMP | -1       |
 //! | uuid, json, jsonb                         | 2950, 114, 3802 | TEXT | -1   |
 //! | numeric, decimal [(p [, s])]              | 1700 | NUMERIC   | (p << 16 \| s) + 4 |
+//! | interval                                  | 1186 | INTERVAL  | -1       |
 //!
-//! Not yet kept apart (their columns take the storage type's own): `time`, `interval`.
+//! Not yet kept apart (their columns take the storage type's own): `time`.
 //! Databases made before NUMERIC existed keep their `numeric` columns as they were made:
 //! double precision, declared as nothing. Arrays are TEXT in their
 //! PostgreSQL text form ([`super::array`]); a query's array results (`array_agg`,
@@ -65,6 +66,7 @@ pub const DATE: u32 = 1082;
 pub const TIMESTAMP: u32 = 1114;
 pub const TIMESTAMPTZ: u32 = 1184;
 pub const NUMERIC: u32 = 1700;
+pub const INTERVAL: u32 = 1186;
 pub const UUID: u32 = 2950;
 pub const JSONB: u32 = 3802;
 
@@ -85,6 +87,7 @@ const ARRAYS: &[(u32, u32)] = &[
     (26, 1028), // oid
     (JSON, 199),
     (NUMERIC, 1231),
+    (INTERVAL, 1187),
     (UUID, 2951),
     (JSONB, 3807),
 ];
@@ -150,6 +153,7 @@ pub fn from_name(name: &str) -> Option<DeclaredType> {
         "UUID" => plain(UUID),
         "JSON" => plain(JSON),
         "JSONB" => plain(JSONB),
+        "INTERVAL" => plain(INTERVAL),
         "NUMERIC" | "DECIMAL" | "DEC" => match args.as_deref() {
             None => plain(NUMERIC),
             Some(args) => numeric_modifier(args)?,
@@ -179,6 +183,7 @@ pub fn storage(declared: DeclaredType) -> DataType {
         BYTEA => DataType::Blob,
         DATE | TIMESTAMP | TIMESTAMPTZ => DataType::Timestamp,
         NUMERIC => DataType::Numeric,
+        INTERVAL => DataType::Interval,
         _ => DataType::Text,
     }
 }
@@ -193,6 +198,7 @@ pub fn of_storage(t: DataType) -> DeclaredType {
         DataType::Blob => BYTEA,
         DataType::Timestamp => TIMESTAMPTZ,
         DataType::Numeric => NUMERIC,
+        DataType::Interval => INTERVAL,
         _ => TEXT,
     })
 }

@@ -19,6 +19,7 @@ pub mod datetime;
 pub mod declared;
 mod format;
 mod hash;
+pub mod interval;
 pub mod json;
 pub mod numeric;
 

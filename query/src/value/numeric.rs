@@ -156,10 +156,7 @@ pub fn arith(op: BinaryArith, x: &Decimal, y: &Decimal) -> Result<Decimal> {
         BinaryArith::Div | BinaryArith::Rem if y.is_zero() => Err(division_by_zero()),
         BinaryArith::Div => divide(x, y),
         BinaryArith::Rem => x.checked_rem(*y).ok_or_else(overflow),
-        _ => Err(Error::NotFound {
-            kind: "function",
-            name: format!("operator does not exist: numeric {} numeric", op.symbol()),
-        }),
+        _ => Err(Error::NotFound { kind: "operator", name: format!("numeric {} numeric", op.symbol()) }),
     }
 }
 

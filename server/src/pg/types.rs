@@ -9,6 +9,7 @@
 //! | BLOB      | `bytea`       | the bytes                                 |
 //! | TIMESTAMP | `timestamptz` | microseconds since 2000-01-01 UTC, 8 bytes |
 //! | NUMERIC   | `numeric`     | digit count, weight, sign, display scale, then base-10,000 digits (2 bytes each) |
+//! | INTERVAL  | `interval`    | microseconds (8 bytes), days (4), months (4), big-endian |
 //!
 //! A result column that passes a table column on unchanged goes out as the type the column
 //! was declared with (`braid::value::declared`), encoded as PostgreSQL encodes it: `int2` /
@@ -46,6 +47,7 @@ pub fn pg_type(t: Option<DataType>) -> Type {
         Some(DataType::Blob) => Type::BYTEA,
         Some(DataType::Timestamp) => Type::TIMESTAMPTZ,
         Some(DataType::Numeric) => Type::NUMERIC,
+        Some(DataType::Interval) => Type::INTERVAL,
         _ => Type::TEXT,
     }
 }
@@ -137,6 +139,14 @@ fn encode_binary(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), Typ
             write_text(buf, value)
         }
         Type::NUMERIC => braid::value::numeric::write_binary(&as_numeric(value, ty)?, |bytes| buf.put_slice(bytes)),
+        Type::INTERVAL => match value {
+            Value::Interval(i) => {
+                buf.put_i64(i.micros);
+                buf.put_i32(i.days);
+                buf.put_i32(i.months);
+            }
+            _ => return Err(mismatch(value, ty)),
+        },
         Type::BYTEA => match value {
             Value::Blob(b) => buf.put_slice(b),
             Value::Text(t) => buf.put_slice(t.as_bytes()),
@@ -211,6 +221,7 @@ fn write_text(buf: &mut BytesMut, value: &Value) {
         Value::Blob(b) => write_hex(w.0, b),
         Value::Timestamp(t) => write_timestamp(&mut w, *t),
         Value::Numeric(d) => _ = write!(w, "{d}"),
+        Value::Interval(i) => w.0.put_slice(braid::value::interval::format(i).as_bytes()),
     }
 }
 
@@ -298,6 +309,12 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
                 Some((1, text)) => Value::Text(std::str::from_utf8(text).map_err(|_| bad())?.to_string()),
                 _ => return Err(bad()),
             },
+            Type::INTERVAL => {
+                let b = fixed(16)?;
+                let word = |at: usize| b[at..at + 4].try_into().map(i32::from_be_bytes).map_err(|_| bad());
+                let micros = i64::from_be_bytes(b[..8].try_into().map_err(|_| bad())?);
+                Value::Interval(braid::Interval::new(word(12)?, word(8)?, micros))
+            }
             // pgJDBC sends BigDecimal so.
             Type::NUMERIC => Value::Numeric(braid::value::numeric::read_binary(bytes).ok_or_else(bad)?),
             Type::BYTEA => Value::Blob(bytes.to_vec()),
@@ -317,6 +334,7 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
         Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => Value::Integer(text.trim().parse().map_err(|_| bad())?),
         Type::FLOAT4 | Type::FLOAT8 => Value::Real(parse_float(text.trim()).ok_or_else(bad)?),
         Type::NUMERIC => Value::Numeric(braid::value::numeric::parse(text).map_err(|e| TypeError(e.to_string()))?),
+        Type::INTERVAL => Value::Interval(braid::value::interval::parse(text).map_err(|e| TypeError(e.to_string()))?),
         Type::TIMESTAMPTZ | Type::TIMESTAMP => Value::Timestamp(datetime::parse_timestamp(text).map_err(|_| bad())?),
         Type::BYTEA => Value::Blob(parse_bytea(text).ok_or_else(bad)?),
         _ => Value::Text(text.to_string()),

@@ -64,6 +64,7 @@ pub const TYPES: &[TypeInfo] = &[
     t(1114, "timestamp", 8, "D", 1115, 0, "timestamp without time zone"),
     t(1184, "timestamptz", 8, "D", 1185, 0, "timestamp with time zone"),
     t(1186, "interval", 16, "T", 1187, 0, "interval"),
+    t(1187, "_interval", -1, "A", 0, 1186, "ARRAY"),
     t(1231, "_numeric", -1, "A", 0, 1700, "ARRAY"),
     t(1700, "numeric", -1, "N", 1231, 0, "numeric"),
     t(2205, "regclass", 4, "N", 2210, 0, "regclass"),
@@ -83,6 +84,7 @@ pub fn type_info(t: DataType) -> &'static TypeInfo {
         DataType::Blob => 17,
         DataType::Timestamp => 1184,
         DataType::Numeric => 1700,
+        DataType::Interval => 1186,
         _ => 25,
     };
     by_oid(oid).expect("every column type is listed")

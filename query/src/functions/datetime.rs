@@ -1,0 +1,465 @@
+//! Date and time functions, PostgreSQL's: `extract` / `date_part`, `date_trunc`, `age`,
+//! `to_char`, `to_timestamp`, `date`, and the date operators (`date + integer`, `date -
+//! integer`, `date - date`) the binder turns its `+` and `-` of dates into.
+//!
+//! A date is a timestamp at midnight (its declared type says `date`; see
+//! `crate::value::declared`), so the date operators are functions of timestamps that know
+//! their operand is a whole day. Times are UTC (Braid's only `TimeZone`): every day has 24
+//! hours and the zone fields are 0.
+
+use braid_engine::{DataType, Decimal, Interval, Value};
+
+use crate::error::{DataError, Error, Result};
+use crate::value::datetime::{MICROS_PER_DAY, civil_from_days, days_from_civil};
+use crate::value::{interval, to_f64_lossy, to_i64_lossy, to_text};
+
+/// A date or time function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeFunction {
+    /// `extract(field FROM x)`: NUMERIC, as PostgreSQL 14 and later.
+    Extract,
+    /// `date_part('field', x)`: double precision.
+    DatePart,
+    /// `date_trunc('field', ts)`
+    DateTrunc,
+    /// `age(a [, b])`: `b` defaults to today's midnight.
+    Age,
+    /// `to_char(ts, 'template')`
+    ToChar,
+    /// `to_timestamp(seconds since the epoch)`
+    ToTimestamp,
+    /// `date(ts)`, `ts::date`: the day's midnight.
+    ToDate,
+    /// `date + integer` (days); also `date + interval`.
+    DatePlusDays,
+    /// `date - integer` (days); also `date - interval` and `date - timestamp`.
+    DateMinusDays,
+    /// `date - date`: the days between, an integer.
+    DateMinusDate,
+}
+
+impl TimeFunction {
+    /// The function of this name, with its least and greatest number of arguments.
+    pub fn lookup(name: &str) -> Option<(TimeFunction, usize, usize)> {
+        use TimeFunction::*;
+        Some(match name {
+            "date_part" => (DatePart, 2, 2),
+            "date_trunc" => (DateTrunc, 2, 2),
+            "age" => (Age, 1, 2),
+            "to_char" => (ToChar, 2, 2),
+            "to_timestamp" => (ToTimestamp, 1, 1),
+            "date" => (ToDate, 1, 1),
+            "date_pli" => (DatePlusDays, 2, 2),
+            "date_mii" => (DateMinusDays, 2, 2),
+            "date_mi" => (DateMinusDate, 2, 2),
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        use TimeFunction::*;
+        match self {
+            Extract => "extract",
+            DatePart => "date_part",
+            DateTrunc => "date_trunc",
+            Age => "age",
+            ToChar => "to_char",
+            ToTimestamp => "to_timestamp",
+            ToDate => "date",
+            DatePlusDays => "date_pli",
+            DateMinusDays => "date_mii",
+            DateMinusDate => "date_mi",
+        }
+    }
+
+    /// The result's type; `second` is the type of the second argument, where it decides.
+    pub fn returns(self, second: Option<DataType>) -> DataType {
+        use TimeFunction::*;
+        match self {
+            Extract => DataType::Numeric,
+            DatePart => DataType::Real,
+            Age => DataType::Interval,
+            ToChar => DataType::Text,
+            DateMinusDate => DataType::Integer,
+            DateMinusDays if second == Some(DataType::Timestamp) => DataType::Interval,
+            DateTrunc | ToTimestamp | ToDate | DatePlusDays | DateMinusDays => DataType::Timestamp,
+        }
+    }
+
+    /// Whether the result is a date (declared `date`) rather than a timestamp.
+    pub fn returns_date(self) -> bool {
+        matches!(self, TimeFunction::ToDate | TimeFunction::DatePlusDays | TimeFunction::DateMinusDays)
+    }
+
+    /// Calls the function; `today` is the transaction's start, for `age(ts)`.
+    pub fn call(self, args: &[Value], today: i64) -> Result<Value> {
+        use TimeFunction::*;
+        if args.iter().any(Value::is_null) {
+            return Ok(Value::Null);
+        }
+        let arg = |i: usize| &args[i];
+        Ok(match self {
+            Extract | DatePart => {
+                let field = to_text(arg(0)).to_ascii_lowercase();
+                let n = match arg(1) {
+                    Value::Interval(i) => interval_field(&field, i)?,
+                    v => timestamp_field(&field, moment(v)?)?,
+                };
+                if self == Extract { Value::Numeric(n) } else { Value::Real(crate::value::numeric::to_f64(&n)) }
+            }
+            DateTrunc => Value::Timestamp(truncate(&to_text(arg(0)).to_ascii_lowercase(), moment(arg(1))?)?),
+            Age => {
+                let b = match args.get(1) {
+                    Some(b) => moment(b)?,
+                    None => today.div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY,
+                };
+                Value::Interval(interval::age(moment(arg(0))?, b)?)
+            }
+            ToChar => Value::Text(to_char(moment(arg(0))?, &to_text(arg(1)))),
+            ToTimestamp => {
+                let seconds = to_f64_lossy(arg(0));
+                let micros = (seconds * 1e6).round();
+                if !micros.is_finite() || micros.abs() >= 9.2e18 {
+                    return Err(Error::data(DataError::DatetimeFieldOverflow, "timestamp out of range"));
+                }
+                Value::Timestamp(micros as i64)
+            }
+            ToDate => Value::Timestamp(moment(arg(0))?.div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY),
+            DatePlusDays | DateMinusDays => {
+                let date = moment(arg(0))?;
+                let minus = self == DateMinusDays;
+                match arg(1) {
+                    Value::Timestamp(t) if minus => Value::Interval(interval::between(date, *t)?),
+                    Value::Interval(i) => shift(date, i, minus)?,
+                    Value::Text(s) if s.trim().parse::<i64>().is_err() => shift(date, &interval::parse(s)?, minus)?,
+                    n => {
+                        let days = to_i64_lossy(n);
+                        let days = if minus { days.checked_neg() } else { Some(days) };
+                        let at = days.and_then(|d| d.checked_mul(MICROS_PER_DAY)).and_then(|d| date.checked_add(d));
+                        Value::Timestamp(
+                            at.ok_or_else(|| Error::data(DataError::DatetimeFieldOverflow, "date out of range"))?,
+                        )
+                    }
+                }
+            }
+            DateMinusDate => Value::Integer((moment(arg(0))? - moment(arg(1))?).div_euclid(MICROS_PER_DAY)),
+        })
+    }
+}
+
+/// `date ± interval`: the moment moved.
+fn shift(date: i64, i: &Interval, minus: bool) -> Result<Value> {
+    let i = if minus { interval::negate(i)? } else { *i };
+    Ok(Value::Timestamp(interval::add_to_timestamp(date, &i)?))
+}
+
+/// A timestamp argument: a timestamp, or text that reads as one.
+fn moment(v: &Value) -> Result<i64> {
+    match v {
+        Value::Timestamp(t) => Ok(*t),
+        Value::Text(s) => crate::value::datetime::parse_timestamp(s),
+        other => Err(Error::type_error(format!("{other} is not a timestamp"))),
+    }
+}
+
+fn unknown_unit(field: &str, of: &str) -> Error {
+    Error::InvalidInput(format!("unit \"{field}\" not recognized for type {of}"))
+}
+
+/// A moment's parts: year, month, day, hour, minute, second, microsecond, day number.
+struct Parts {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: i64,
+    minute: i64,
+    second: i64,
+    micro: i64,
+    days: i64,
+}
+
+fn parts(at: i64) -> Parts {
+    let (days, time) = (at.div_euclid(MICROS_PER_DAY), at.rem_euclid(MICROS_PER_DAY));
+    let (year, month, day) = civil_from_days(days);
+    let secs = time / 1_000_000;
+    Parts {
+        year,
+        month,
+        day,
+        hour: secs / 3600,
+        minute: secs / 60 % 60,
+        second: secs % 60,
+        micro: time % 1_000_000,
+        days,
+    }
+}
+
+/// ISO 8601 week-numbering year and week of a day.
+fn iso_week(days: i64) -> (i64, i64) {
+    // Monday = 0 … Sunday = 6.
+    let weekday = (days + 3).rem_euclid(7);
+    // The Thursday of this week decides the year.
+    let thursday = days - weekday + 3;
+    let (year, _, _) = civil_from_days(thursday);
+    let first = days_from_civil(year, 1, 1);
+    (year, (thursday - first) / 7 + 1)
+}
+
+/// `extract(field FROM timestamp)`.
+fn timestamp_field(field: &str, at: i64) -> Result<Decimal> {
+    let p = parts(at);
+    let seconds_micros = p.second * 1_000_000 + p.micro;
+    let int = |n: i64| Decimal::from(n);
+    Ok(match field {
+        "epoch" => Decimal::new(at, 6),
+        "year" | "years" => int(if p.year <= 0 { p.year - 1 } else { p.year }),
+        "month" | "months" | "mon" | "mons" => int(p.month.into()),
+        "day" | "days" => int(p.day.into()),
+        "hour" | "hours" => int(p.hour),
+        "minute" | "minutes" | "min" | "mins" => int(p.minute),
+        "second" | "seconds" | "sec" | "secs" => Decimal::new(seconds_micros, 6),
+        "millisecond" | "milliseconds" | "ms" => Decimal::new(seconds_micros, 3),
+        "microsecond" | "microseconds" | "us" => int(seconds_micros),
+        "dow" => int((p.days + 4).rem_euclid(7)),
+        "isodow" => int((p.days + 3).rem_euclid(7) + 1),
+        "doy" => int(p.days - days_from_civil(p.year, 1, 1) + 1),
+        "week" => int(iso_week(p.days).1),
+        "isoyear" => int(iso_week(p.days).0),
+        "quarter" => int(((p.month - 1) / 3 + 1).into()),
+        "decade" => int(p.year.div_euclid(10)),
+        "century" => int(if p.year > 0 { (p.year + 99) / 100 } else { -((99 - p.year) / 100) }),
+        "millennium" => int(if p.year > 0 { (p.year + 999) / 1000 } else { -((999 - p.year) / 1000) }),
+        "julian" => {
+            Decimal::new(p.days + 2_440_588, 0)
+                + Decimal::new(at.rem_euclid(MICROS_PER_DAY), 0) / Decimal::from(MICROS_PER_DAY)
+        }
+        "timezone" | "timezone_hour" | "timezone_minute" => int(0),
+        _ => return Err(unknown_unit(field, "timestamp with time zone")),
+    })
+}
+
+/// `extract(field FROM interval)`: its parts, and an epoch counting a year as 365.25 days
+/// and a month as 30, as PostgreSQL does.
+fn interval_field(field: &str, i: &Interval) -> Result<Decimal> {
+    let int = |n: i64| Decimal::from(n);
+    let seconds_micros = i.micros % 60_000_000;
+    Ok(match field {
+        "epoch" => {
+            let (years, months) = (i64::from(i.months / 12), i64::from(i.months % 12));
+            // 365.25 days a year: in microseconds, exact.
+            let micros = i128::from(years) * 31_557_600_000_000
+                + (i128::from(months) * 30 + i128::from(i.days)) * i128::from(MICROS_PER_DAY)
+                + i128::from(i.micros);
+            Decimal::try_from_i128_with_scale(micros, 6)
+                .map_err(|_| Error::data(DataError::NumericOutOfRange, "interval out of range"))?
+        }
+        "millennium" => int(i64::from(i.months / 12_000)),
+        "century" => int(i64::from(i.months / 1200)),
+        "decade" => int(i64::from(i.months / 120)),
+        "year" | "years" => int(i64::from(i.months / 12)),
+        "quarter" => int(i64::from(i.months % 12 / 3 + 1)),
+        "month" | "months" | "mon" | "mons" => int(i64::from(i.months % 12)),
+        "day" | "days" => int(i64::from(i.days)),
+        "hour" | "hours" => int(i.micros / 3_600_000_000),
+        "minute" | "minutes" | "min" | "mins" => int(i.micros / 60_000_000 % 60),
+        "second" | "seconds" | "sec" | "secs" => Decimal::new(seconds_micros, 6),
+        "millisecond" | "milliseconds" | "ms" => Decimal::new(seconds_micros, 3),
+        "microsecond" | "microseconds" | "us" => int(seconds_micros),
+        _ => return Err(unknown_unit(field, "interval")),
+    })
+}
+
+/// `date_trunc(field, ts)`: the moment cut down to the start of its field.
+fn truncate(field: &str, at: i64) -> Result<i64> {
+    let p = parts(at);
+    let day = p.days * MICROS_PER_DAY;
+    let on = |y: i64, m: u32| days_from_civil(y, m, 1) * MICROS_PER_DAY;
+    Ok(match field {
+        "microseconds" | "microsecond" => at,
+        "milliseconds" | "millisecond" => at - at.rem_euclid(1_000),
+        "second" | "seconds" => at - at.rem_euclid(1_000_000),
+        "minute" | "minutes" => at - at.rem_euclid(60_000_000),
+        "hour" | "hours" => at - at.rem_euclid(3_600_000_000),
+        "day" | "days" => day,
+        "week" | "weeks" => day - (p.days + 3).rem_euclid(7) * MICROS_PER_DAY,
+        "month" | "months" => on(p.year, p.month),
+        "quarter" => on(p.year, (p.month - 1) / 3 * 3 + 1),
+        "year" | "years" => on(p.year, 1),
+        "decade" => on(p.year - p.year.rem_euclid(10), 1),
+        "century" => on((p.year - 1).div_euclid(100) * 100 + 1, 1),
+        "millennium" => on((p.year - 1).div_euclid(1000) * 1000 + 1, 1),
+        _ => return Err(unknown_unit(field, "timestamp with time zone")),
+    })
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/// `to_char(ts, template)`: PostgreSQL's template patterns (`YYYY`, `MM`, `DD`, `HH24`,
+/// `MI`, `SS`, `MS`, `US`, `Month`, `Mon`, `Day`, `Dy`, `AM`, `Q`, `IW`, `DDD`, `TZ`, …),
+/// `FM` to drop padding, `"text"` and `\` for literal text; anything else is copied.
+fn to_char(at: i64, template: &str) -> String {
+    let p = parts(at);
+    let hour12 = if p.hour % 12 == 0 { 12 } else { p.hour % 12 };
+    let doy = p.days - days_from_civil(p.year, 1, 1) + 1;
+    let (iso_year, iso_week) = iso_week(p.days);
+    let dow = (p.days + 4).rem_euclid(7) as usize;
+    let month = MONTHS[p.month as usize - 1];
+    let day = DAYS[dow];
+    let am = p.hour < 12;
+    // (pattern, text, zero-padded width or 0 for a word padded to 9)
+    let mut out = String::new();
+    let mut rest = template;
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            out.push_str(&quoted[..end]);
+            rest = quoted.get(end + 1..).unwrap_or("");
+            continue;
+        }
+        if let Some(escaped) = rest.strip_prefix('\\') {
+            let mut chars = escaped.chars();
+            if let Some(c) = chars.next() {
+                out.push(c);
+            }
+            rest = chars.as_str();
+            continue;
+        }
+        let fill = !rest.starts_with("FM") && !rest.starts_with("fm");
+        let body = if fill { rest } else { &rest[2..] };
+        let number = |n: i64, width: usize| if fill { format!("{n:0width$}") } else { n.to_string() };
+        let word = |w: &str| if fill { format!("{w:<9}") } else { w.to_string() };
+        let patterns: [(&str, String); 37] = [
+            ("YYYY", number(p.year, 4)),
+            ("IYYY", number(iso_year, 4)),
+            ("YYY", number(p.year % 1000, 3)),
+            ("YY", number(p.year % 100, 2)),
+            ("IW", number(iso_week, 2)),
+            ("Y", number(p.year % 10, 1)),
+            ("MONTH", word(&month.to_uppercase())),
+            ("Month", word(month)),
+            ("month", word(&month.to_lowercase())),
+            ("MON", month[..3].to_uppercase()),
+            ("Mon", month[..3].to_string()),
+            ("mon", month[..3].to_lowercase()),
+            ("MM", number(p.month.into(), 2)),
+            ("MI", number(p.minute, 2)),
+            ("MS", number(p.micro / 1000, 3)),
+            ("DAY", word(&day.to_uppercase())),
+            ("Day", word(day)),
+            ("day", word(&day.to_lowercase())),
+            ("DY", day[..3].to_uppercase()),
+            ("Dy", day[..3].to_string()),
+            ("dy", day[..3].to_lowercase()),
+            ("DDD", number(doy, 3)),
+            ("DD", number(p.day.into(), 2)),
+            ("D", (dow + 1).to_string()),
+            ("HH24", number(p.hour, 2)),
+            ("HH12", number(hour12, 2)),
+            ("HH", number(hour12, 2)),
+            ("SS", number(p.second, 2)),
+            ("US", number(p.micro, 6)),
+            ("AM", if am { "AM" } else { "PM" }.into()),
+            ("PM", if am { "AM" } else { "PM" }.into()),
+            ("am", if am { "am" } else { "pm" }.into()),
+            ("pm", if am { "am" } else { "pm" }.into()),
+            ("Q", ((p.month - 1) / 3 + 1).to_string()),
+            ("CC", number((p.year + 99) / 100, 2)),
+            ("TZ", "UTC".into()),
+            ("OF", "+00".into()),
+        ];
+        match patterns.iter().find(|(pattern, _)| body.starts_with(pattern)) {
+            Some((pattern, text)) => {
+                out.push_str(text);
+                rest = &body[pattern.len()..];
+            }
+            None => {
+                let mut chars = rest.chars();
+                out.extend(chars.next());
+                rest = chars.as_str();
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::datetime::parse_timestamp;
+
+    fn ts(s: &str) -> Value {
+        Value::Timestamp(parse_timestamp(s).unwrap())
+    }
+
+    fn call(f: TimeFunction, args: &[Value]) -> String {
+        to_text(&f.call(args, 0).unwrap())
+    }
+
+    #[test]
+    fn extract_gives_postgresqls_numbers() {
+        let at = ts("2024-03-15 10:20:30.5");
+        let field = |f: &str| call(TimeFunction::Extract, &[Value::Text(f.into()), at.clone()]);
+        assert_eq!(field("epoch"), "1710498030.500000");
+        assert_eq!(field("year"), "2024");
+        assert_eq!(field("month"), "3");
+        assert_eq!(field("second"), "30.500000");
+        assert_eq!(field("milliseconds"), "30500.000");
+        assert_eq!(field("dow"), "5");
+        assert_eq!(field("isodow"), "5");
+        assert_eq!(field("doy"), "75");
+        assert_eq!(field("week"), "11");
+        assert_eq!(field("quarter"), "1");
+        assert_eq!(field("century"), "21");
+        let week = |s: &str| call(TimeFunction::Extract, &[Value::Text("week".into()), ts(s)]);
+        assert_eq!(week("2021-01-03"), "53");
+        assert_eq!(week("2024-12-30"), "1");
+        let i = Value::Interval(interval::parse("1 year 2 mons 3 days 04:05:06.5").unwrap());
+        assert_eq!(call(TimeFunction::Extract, &[Value::Text("epoch".into()), i.clone()]), "37015506.500000");
+        assert_eq!(call(TimeFunction::Extract, &[Value::Text("hour".into()), i]), "4");
+        assert_eq!(
+            TimeFunction::Extract.call(&[Value::Text("fortnight".into()), at], 0).unwrap_err().sqlstate(),
+            "22023"
+        );
+    }
+
+    #[test]
+    fn truncation_and_templates() {
+        let at = ts("2024-03-15 10:20:30.5");
+        let trunc = |f: &str| call(TimeFunction::DateTrunc, &[Value::Text(f.into()), at.clone()]);
+        assert_eq!(trunc("month"), "2024-03-01 00:00:00+00");
+        assert_eq!(trunc("week"), "2024-03-11 00:00:00+00");
+        assert_eq!(trunc("quarter"), "2024-01-01 00:00:00+00");
+        assert_eq!(trunc("hour"), "2024-03-15 10:00:00+00");
+        assert_eq!(trunc("century"), "2001-01-01 00:00:00+00");
+        let fmt = |t: &str| call(TimeFunction::ToChar, &[at.clone(), Value::Text(t.into())]);
+        assert_eq!(fmt("YYYY-MM-DD HH24:MI:SS.MS"), "2024-03-15 10:20:30.500");
+        assert_eq!(fmt("Day, DD Month YYYY"), "Friday   , 15 March     2024");
+        assert_eq!(fmt("FMDay, FMDD FMMonth YYYY HH12 AM"), "Friday, 15 March 2024 10 AM");
+        assert_eq!(fmt("\"Q\"Q IW Dy mon"), "Q1 11 Fri mar");
+    }
+
+    #[test]
+    fn date_operators() {
+        let d = ts("2024-02-28");
+        assert_eq!(call(TimeFunction::DatePlusDays, &[d.clone(), Value::Integer(2)]), "2024-03-01 00:00:00+00");
+        assert_eq!(call(TimeFunction::DateMinusDays, &[d.clone(), Value::Integer(28)]), "2024-01-31 00:00:00+00");
+        assert_eq!(call(TimeFunction::DateMinusDate, &[ts("2024-03-01"), d.clone()]), "2");
+        assert_eq!(call(TimeFunction::ToDate, &[ts("2024-03-01 23:59")]), "2024-03-01 00:00:00+00");
+        assert_eq!(call(TimeFunction::Age, &[ts("2024-03-01"), ts("2023-02-28")]), "1 year 1 day");
+        assert_eq!(call(TimeFunction::ToTimestamp, &[Value::Real(1.5)]), "1970-01-01 00:00:01.5+00");
+    }
+}
