@@ -357,9 +357,10 @@ mod tests {
             any::<i64>().prop_map(Value::Timestamp),
             "[a\\x00b\\u{ff}\\u{1F600}]{0,6}".prop_map(Value::Text),
             proptest::collection::vec(prop_oneof![Just(0u8), Just(0xFFu8), any::<u8>()], 0..6).prop_map(Value::Blob),
-            (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Value::Numeric(rust_decimal::Decimal::new(m, s))),
-            (-1_000_000..1_000_000i32, -1_000_000..1_000_000i32, any::<i64>())
-                .prop_map(|(m, d, us)| Value::Interval(crate::types::Interval::new(m, d, us))),
+            (any::<i128>(), 0u32..=28).prop_filter_map("fits 96 bits", |(m, s)| {
+                rust_decimal::Decimal::try_from_i128_with_scale(m >> 32, s).ok().map(Value::Numeric)
+            }),
+            any::<(i32, i32, i64)>().prop_map(|(m, d, us)| Value::Interval(crate::types::Interval::new(m, d, us))),
         ]
     }
 

@@ -11,8 +11,8 @@
 //! (months and days as little-endian `i32`, microseconds as `i64`) behind the value's
 //! eight-byte slot, so that other values keep their size; any 16 bytes read back are some
 //! interval. In a key it is its span, 16 bytes big-endian with the sign bit flipped, so
-//! keys order and compare as intervals do; a key decodes to the span as days and
-//! microseconds (`'1 mon'` comes back as `'30 days'`).
+//! keys order and compare as intervals do; a key decodes to the span as months of 30 days,
+//! days and microseconds (`'30 days'` comes back as `'1 mon'`).
 
 use rkyv::Place;
 use rkyv::rancor::Fallible;
@@ -96,14 +96,18 @@ pub(crate) fn put_key(buf: &mut Vec<u8>, i: &Interval) {
 }
 
 /// Reads a key form written by [`put_key`]: the span as months of 30 days, days and
-/// microseconds (`'1 mon 30 days'` comes back as `'2 mons'`).
+/// microseconds (`'1 mon 30 days'` comes back as `'2 mons'`), each part as large as it can
+/// be in turn, so every span an interval can have decodes.
 pub(crate) fn read_key(bytes: &[u8]) -> Result<(Interval, usize)> {
     let raw: [u8; 16] =
         bytes.get(..16).and_then(|b| b.try_into().ok()).ok_or_else(|| Error::corrupt("interval key truncated"))?;
     let span = (u128::from_be_bytes(raw) ^ (1 << 127)) as i128;
-    let months = i32::try_from(span / (30 * DAY)).map_err(|_| Error::corrupt("interval key out of range"))?;
-    let rest = span % (30 * DAY);
-    Ok((Interval { months, days: (rest / DAY) as i32, micros: (rest % DAY) as i64 }, 16))
+    let clamp = |n: i128| n.clamp(i32::MIN.into(), i32::MAX.into());
+    let months = clamp(span / (30 * DAY));
+    let rest = span - months * 30 * DAY;
+    let days = clamp(rest / DAY);
+    let micros = i64::try_from(rest - days * DAY).map_err(|_| Error::corrupt("interval key out of range"))?;
+    Ok((Interval { months: months as i32, days: days as i32, micros }, 16))
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@
 //! (trailing zeros dropped), ended by `0x00`. Comparing exponents first and then digits,
 //! with the terminator below every digit, orders magnitudes; a negative value's bytes after
 //! the class are inverted, which reverses the order. Decoding a key gives the normalised
-//! value (`1.00` comes back as `1`); nothing reads values back out of keys but tests.
+//! value (`1.00` comes back as `1`).
 
 use rkyv::Place;
 use rkyv::rancor::Fallible;

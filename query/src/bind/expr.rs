@@ -275,9 +275,20 @@ impl Binder<'_> {
         }
     }
 
-    /// Whether an expression is certainly an interval (a cast to one, or a literal).
-    fn is_interval(e: &Expr) -> bool {
-        matches!(e, Expr::Cast(_, DataType::Interval) | Expr::Literal(Value::Interval(_)))
+    /// Whether an expression beside a date is a number of days: an integer literal, a
+    /// parameter, an integer column or cast, or integer arithmetic. Anything else (an
+    /// interval, a timestamp) leaves `+` and `-` to timestamp arithmetic.
+    fn is_integer(&self, e: &Expr) -> bool {
+        use crate::value::declared as d;
+        match e {
+            Expr::Literal(Value::Integer(_)) | Expr::Param(_) => true,
+            Expr::Function(ScalarFunction::Int4 | ScalarFunction::Int2, _) => true,
+            Expr::Negate(x) => self.is_integer(x),
+            Expr::Arith(BinaryArith::Add | BinaryArith::Sub | BinaryArith::Mul | BinaryArith::Div, a, b) => {
+                self.is_integer(a) && self.is_integer(b)
+            }
+            e => matches!(self.declared_oid(e), d::INT2 | d::INT4 | d::INT8),
+        }
     }
 
     /// An operand of IS TRUE / IS FALSE, as a boolean (NULL stays NULL).
@@ -296,9 +307,9 @@ impl Binder<'_> {
         let time = |f, args| Ok(Expr::Function(ScalarFunction::Time(f), args));
         match (op, self.is_date(&l), self.is_date(&r)) {
             (B::Minus, true, true) => return time(TimeFunction::DateMinusDate, vec![l, r]),
-            (B::Plus, true, false) if !Self::is_interval(&r) => return time(TimeFunction::DatePlusDays, vec![l, r]),
-            (B::Plus, false, true) if !Self::is_interval(&l) => return time(TimeFunction::DatePlusDays, vec![r, l]),
-            (B::Minus, true, false) if !Self::is_interval(&r) => return time(TimeFunction::DateMinusDays, vec![l, r]),
+            (B::Plus, true, false) if self.is_integer(&r) => return time(TimeFunction::DatePlusDays, vec![l, r]),
+            (B::Plus, false, true) if self.is_integer(&l) => return time(TimeFunction::DatePlusDays, vec![r, l]),
+            (B::Minus, true, false) if self.is_integer(&r) => return time(TimeFunction::DateMinusDays, vec![l, r]),
             _ => {}
         }
         let arith = |op, l, r| Expr::Arith(op, Box::new(l), Box::new(r));

@@ -314,7 +314,9 @@ impl Accumulator {
                 match (self.function, *is_real, *any, numeric) {
                     (AggregateFunction::Total, false, _, _) => Value::Real(*int as f64 + exact),
                     (AggregateFunction::Total, true, _, _) | (_, true, true, _) => Value::Real(*real + exact),
-                    (_, false, true, Some(d)) => Value::Numeric(add_exact(Some(*d), Decimal::from(*int))?),
+                    // Integers seen beside the NUMERICs (an integer literal in a CASE) join the sum.
+                    (_, false, true, Some(d)) if *int != 0 => Value::Numeric(add_exact(Some(*d), Decimal::from(*int))?),
+                    (_, false, true, Some(d)) => Value::Numeric(*d),
                     (_, false, true, None) => Value::Integer(*int),
                     (_, _, false, _) => Value::Null,
                 }
@@ -343,11 +345,13 @@ impl Accumulator {
     }
 }
 
-/// `sum + d`, exactly; 22003 past NUMERIC's range.
+/// `sum + d`, exactly, at PostgreSQL's scale (`0.00 + 0` is `0.00`); 22003 past NUMERIC's
+/// range.
 fn add_exact(sum: Option<Decimal>, d: Decimal) -> Result<Decimal> {
-    sum.unwrap_or_default()
-        .checked_add(d)
-        .ok_or_else(|| Error::data(DataError::NumericOutOfRange, "value overflows numeric format"))
+    match sum {
+        None => Ok(d),
+        Some(sum) => numeric::arith(crate::value::BinaryArith::Add, &sum, &d),
+    }
 }
 
 /// The document `json_agg` / `json_object_agg` built: `[1, 2]`, `{ "a" : 1, "b" : 2 }`

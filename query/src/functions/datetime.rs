@@ -22,7 +22,7 @@ pub enum TimeFunction {
     DatePart,
     /// `date_trunc('field', ts)`
     DateTrunc,
-    /// `age(a [, b])`: `b` defaults to today's midnight.
+    /// `age(a, b)`; `age(ts)` is `age(today's midnight, ts)`.
     Age,
     /// `to_char(ts, 'template')`
     ToChar,
@@ -109,11 +109,11 @@ impl TimeFunction {
             }
             DateTrunc => Value::Timestamp(truncate(&to_text(arg(0)).to_ascii_lowercase(), moment(arg(1))?)?),
             Age => {
-                let b = match args.get(1) {
-                    Some(b) => moment(b)?,
-                    None => today.div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY,
+                let (a, b) = match args.get(1) {
+                    Some(b) => (moment(arg(0))?, moment(b)?),
+                    None => (day_of(today)?, moment(arg(0))?),
                 };
-                Value::Interval(interval::age(moment(arg(0))?, b)?)
+                Value::Interval(interval::age(a, b)?)
             }
             ToChar => Value::Text(to_char(moment(arg(0))?, &to_text(arg(1)))),
             ToTimestamp => {
@@ -124,7 +124,7 @@ impl TimeFunction {
                 }
                 Value::Timestamp(micros as i64)
             }
-            ToDate => Value::Timestamp(moment(arg(0))?.div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY),
+            ToDate => Value::Timestamp(day_of(moment(arg(0))?)?),
             DatePlusDays | DateMinusDays => {
                 let date = moment(arg(0))?;
                 let minus = self == DateMinusDays;
@@ -142,9 +142,20 @@ impl TimeFunction {
                     }
                 }
             }
-            DateMinusDate => Value::Integer((moment(arg(0))? - moment(arg(1))?).div_euclid(MICROS_PER_DAY)),
+            DateMinusDate => Value::Integer(
+                moment(arg(0))?.checked_sub(moment(arg(1))?).ok_or_else(out_of_range)?.div_euclid(MICROS_PER_DAY),
+            ),
         })
     }
+}
+
+fn out_of_range() -> Error {
+    Error::data(DataError::DatetimeFieldOverflow, "timestamp out of range")
+}
+
+/// The midnight that starts a moment's day.
+fn day_of(at: i64) -> Result<i64> {
+    at.div_euclid(MICROS_PER_DAY).checked_mul(MICROS_PER_DAY).ok_or_else(out_of_range)
 }
 
 /// `date ± interval`: the moment moved.
@@ -230,8 +241,9 @@ fn timestamp_field(field: &str, at: i64) -> Result<Decimal> {
         "century" => int(if p.year > 0 { (p.year + 99) / 100 } else { -((99 - p.year) / 100) }),
         "millennium" => int(if p.year > 0 { (p.year + 999) / 1000 } else { -((999 - p.year) / 1000) }),
         "julian" => {
-            Decimal::new(p.days + 2_440_588, 0)
-                + Decimal::new(at.rem_euclid(MICROS_PER_DAY), 0) / Decimal::from(MICROS_PER_DAY)
+            let day = Decimal::from(MICROS_PER_DAY);
+            let fraction = crate::value::numeric::divide(&Decimal::from(at.rem_euclid(MICROS_PER_DAY)), &day)?;
+            Decimal::from(p.days + 2_440_588).checked_add(fraction).ok_or_else(out_of_range)?
         }
         "timezone" | "timezone_hour" | "timezone_minute" => int(0),
         _ => return Err(unknown_unit(field, "timestamp with time zone")),
@@ -272,24 +284,26 @@ fn interval_field(field: &str, i: &Interval) -> Result<Decimal> {
 /// `date_trunc(field, ts)`: the moment cut down to the start of its field.
 fn truncate(field: &str, at: i64) -> Result<i64> {
     let p = parts(at);
-    let day = p.days * MICROS_PER_DAY;
-    let on = |y: i64, m: u32| days_from_civil(y, m, 1) * MICROS_PER_DAY;
-    Ok(match field {
-        "microseconds" | "microsecond" => at,
-        "milliseconds" | "millisecond" => at - at.rem_euclid(1_000),
-        "second" | "seconds" => at - at.rem_euclid(1_000_000),
-        "minute" | "minutes" => at - at.rem_euclid(60_000_000),
-        "hour" | "hours" => at - at.rem_euclid(3_600_000_000),
-        "day" | "days" => day,
-        "week" | "weeks" => day - (p.days + 3).rem_euclid(7) * MICROS_PER_DAY,
+    // Near the ends of the range a truncated moment may not exist: 22008, never a wrap.
+    let on = |y: i64, m: u32| days_from_civil(y, m, 1).checked_mul(MICROS_PER_DAY).ok_or_else(out_of_range);
+    let down = |unit: i64| at.checked_sub(at.rem_euclid(unit)).ok_or_else(out_of_range);
+    let days_back = |n: i64| (p.days - n).checked_mul(MICROS_PER_DAY).ok_or_else(out_of_range);
+    match field {
+        "microseconds" | "microsecond" => Ok(at),
+        "milliseconds" | "millisecond" => down(1_000),
+        "second" | "seconds" => down(1_000_000),
+        "minute" | "minutes" => down(60_000_000),
+        "hour" | "hours" => down(3_600_000_000),
+        "day" | "days" => days_back(0),
+        "week" | "weeks" => days_back((p.days + 3).rem_euclid(7)),
         "month" | "months" => on(p.year, p.month),
         "quarter" => on(p.year, (p.month - 1) / 3 * 3 + 1),
         "year" | "years" => on(p.year, 1),
         "decade" => on(p.year - p.year.rem_euclid(10), 1),
         "century" => on((p.year - 1).div_euclid(100) * 100 + 1, 1),
         "millennium" => on((p.year - 1).div_euclid(1000) * 1000 + 1, 1),
-        _ => return Err(unknown_unit(field, "timestamp with time zone")),
-    })
+        _ => Err(unknown_unit(field, "timestamp with time zone")),
+    }
 }
 
 const MONTHS: [&str; 12] = [
@@ -342,6 +356,8 @@ fn to_char(at: i64, template: &str) -> String {
         let body = if fill { rest } else { &rest[2..] };
         let number = |n: i64, width: usize| if fill { format!("{n:0width$}") } else { n.to_string() };
         let word = |w: &str| if fill { format!("{w:<9}") } else { w.to_string() };
+        // (pattern, its text here): longer patterns before their prefixes. Numeric patterns
+        // are read in either case; names follow the pattern's case (`Month`, `MONTH`).
         let patterns: [(&str, String); 37] = [
             ("YYYY", number(p.year, 4)),
             ("IYYY", number(iso_year, 4)),
@@ -381,7 +397,15 @@ fn to_char(at: i64, template: &str) -> String {
             ("TZ", "UTC".into()),
             ("OF", "+00".into()),
         ];
-        match patterns.iter().find(|(pattern, _)| body.starts_with(pattern)) {
+        let either_case = |pattern: &str| {
+            !pattern.bytes().any(|b| b.is_ascii_lowercase())
+                && !matches!(pattern, "AM" | "PM" | "MONTH" | "MON" | "DAY" | "DY" | "TZ" | "OF")
+        };
+        let found = patterns.iter().find(|(pattern, _)| {
+            body.starts_with(pattern)
+                || (either_case(pattern) && body.get(..pattern.len()).is_some_and(|b| b.eq_ignore_ascii_case(pattern)))
+        });
+        match found {
             Some((pattern, text)) => {
                 out.push_str(text);
                 rest = &body[pattern.len()..];
@@ -450,6 +474,7 @@ mod tests {
         assert_eq!(fmt("Day, DD Month YYYY"), "Friday   , 15 March     2024");
         assert_eq!(fmt("FMDay, FMDD FMMonth YYYY HH12 AM"), "Friday, 15 March 2024 10 AM");
         assert_eq!(fmt("\"Q\"Q IW Dy mon"), "Q1 11 Fri mar");
+        assert_eq!(fmt("yyyy-mm-dd hh24:mi:ss"), "2024-03-15 10:20:30");
     }
 
     #[test]
@@ -460,6 +485,12 @@ mod tests {
         assert_eq!(call(TimeFunction::DateMinusDate, &[ts("2024-03-01"), d.clone()]), "2");
         assert_eq!(call(TimeFunction::ToDate, &[ts("2024-03-01 23:59")]), "2024-03-01 00:00:00+00");
         assert_eq!(call(TimeFunction::Age, &[ts("2024-03-01"), ts("2023-02-28")]), "1 year 1 day");
+        let today = parse_timestamp("2024-03-01 15:00").unwrap();
+        assert_eq!(to_text(&TimeFunction::Age.call(&[ts("2023-02-28")], today).unwrap()), "1 year 1 day");
+        let far = Value::Timestamp(i64::MIN + 5);
+        let code = |f: TimeFunction, args: &[Value]| f.call(args, 0).unwrap_err().sqlstate().to_string();
+        assert_eq!(code(TimeFunction::DateTrunc, &[Value::Text("day".into()), far.clone()]), "22008");
+        assert_eq!(code(TimeFunction::ToDate, &[far]), "22008");
         assert_eq!(call(TimeFunction::ToTimestamp, &[Value::Real(1.5)]), "1970-01-01 00:00:01.5+00");
     }
 }

@@ -822,7 +822,9 @@ impl ScalarFunction {
                 other => other,
             },
             Ceil | Floor => match to_number(arg(0)) {
-                Value::Numeric(d) => Value::Numeric(if self == Ceil { d.ceil() } else { d.floor() }),
+                Value::Numeric(d) => {
+                    Value::Numeric(numeric::canonical(if self == Ceil { d.ceil() } else { d.floor() }))
+                }
                 n => {
                     let r = to_f64_lossy(&n);
                     Value::Real(if self == Ceil { r.ceil() } else { r.floor() })

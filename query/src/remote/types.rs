@@ -22,7 +22,7 @@ use std::error::Error as StdError;
 
 use braid_engine::Value;
 
-use crate::value::numeric;
+use crate::value::{interval, numeric};
 use bytes::{BufMut, BytesMut};
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
@@ -77,11 +77,7 @@ impl ToSql for Param<'_> {
             }
             (Value::Blob(b), &Type::BYTEA) => out.put_slice(b),
             (Value::Numeric(d), &Type::NUMERIC) => numeric::write_binary(d, |bytes| out.put_slice(bytes)),
-            (Value::Interval(i), &Type::INTERVAL) => {
-                out.put_i64(i.micros);
-                out.put_i32(i.days);
-                out.put_i32(i.months);
-            }
+            (Value::Interval(i), &Type::INTERVAL) => interval::write_binary(i, |bytes| out.put_slice(bytes)),
             (Value::Timestamp(t), &Type::TIMESTAMPTZ | &Type::TIMESTAMP) => {
                 out.put_i64(t.saturating_sub(PG_EPOCH_MICROS))
             }
@@ -120,12 +116,10 @@ impl<'a> FromSql<'a> for Field {
                 Value::Timestamp(i64::from_be_bytes(fixed(ty, raw)?).saturating_add(PG_EPOCH_MICROS))
             }
             Type::BYTEA => Value::Blob(raw.to_vec()),
-            Type::INTERVAL => {
-                let raw: [u8; 16] = fixed(ty, raw)?;
-                let word = |at: usize| i32::from_be_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]);
-                let micros = i64::from_be_bytes(raw[..8].try_into().expect("8 bytes"));
-                Value::Interval(braid_engine::Interval::new(word(12), word(8), micros))
-            }
+            Type::INTERVAL => Value::Interval(
+                interval::read_binary(raw)
+                    .ok_or_else(|| Mismatch(format!("an interval value of {} bytes, not 16", raw.len())))?,
+            ),
             Type::NUMERIC => Value::Numeric(
                 numeric::read_binary(raw).ok_or_else(|| Mismatch("a numeric value Braid cannot hold".into()))?,
             ),

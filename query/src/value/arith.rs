@@ -206,7 +206,7 @@ pub fn negate(v: &Value) -> Result<Value> {
     Ok(match to_number(v) {
         Value::Integer(i) => Value::Integer(i.checked_neg().ok_or_else(out_of_range)?),
         Value::Real(r) => Value::real(-r),
-        Value::Numeric(d) => Value::Numeric(-d),
+        Value::Numeric(d) => Value::Numeric(numeric::canonical(-d)),
         Value::Interval(i) => Value::Interval(interval::negate(&i)?),
         other => other,
     })

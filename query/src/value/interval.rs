@@ -43,10 +43,12 @@ impl Sum {
     /// Adds `n` of a unit that is `months` months, `days` days or `micros` microseconds.
     fn add(&mut self, n: f64, unit: Unit) {
         match unit {
+            // A fraction of a year (or decade, century…) is rounded to whole months;
+            // a fraction of a month spills into days of 30 (PostgreSQL 15's rules).
+            Unit::Months(m) if m >= 12.0 => self.months += (n * m).round(),
             Unit::Months(m) => {
                 let whole = (n * m).trunc();
                 self.months += whole;
-                // A fraction of a month is 30 days, as PostgreSQL spills it.
                 self.add((n * m - whole) * 30.0, Unit::Days(1.0));
             }
             Unit::Days(d) => {
@@ -124,11 +126,13 @@ pub fn parse(text: &str) -> Result<Interval> {
         if !n.is_finite() {
             return Err(syntax(text));
         }
+        // A bare number before a time of day is days (`1 01:00:00`); otherwise seconds.
         let unit_word = if !glued.is_empty() {
             glued
         } else {
             match words.peek() {
                 Some(w) if unit(w).is_some() => words.next().expect("peeked"),
+                Some(w) if w.contains(':') => "days",
                 _ => "seconds",
             }
         };
@@ -153,7 +157,7 @@ fn time_of(text: &str) -> Option<i64> {
     if parts.next().is_some() || !(0..60).contains(&m) || !(0.0..60.0).contains(&s) || h < 0 {
         return None;
     }
-    Some(h.checked_mul(MICROS_PER_HOUR)?.checked_add(m * MICROS_PER_MINUTE)? + (s * 1e6).round() as i64)
+    h.checked_mul(MICROS_PER_HOUR)?.checked_add(m * MICROS_PER_MINUTE)?.checked_add((s * 1e6).round() as i64)
 }
 
 /// ISO 8601 after the `P`: `1Y2M3DT4H5M6S`, `2W`.
@@ -187,22 +191,34 @@ fn parse_iso(text: &str) -> Option<Interval> {
     sum.finish().ok()
 }
 
-/// The interval as PostgreSQL prints it (`IntervalStyle = postgres`).
+/// The interval as PostgreSQL prints it (`IntervalStyle = postgres`): a positive part after
+/// a negative one carries its `+` (`-1 days +01:00:00`).
 pub fn format(i: &Interval) -> String {
-    let mut parts = Vec::new();
+    let mut parts: Vec<String> = Vec::new();
+    let mut negative_before = false;
     let (years, months) = (i.months / 12, i.months % 12);
-    let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut part = |n: i64, one: &str, many: &str| {
+        let sign = if n > 0 && negative_before { "+" } else { "" };
+        parts.push(format!("{sign}{n} {}", if n == 1 { one } else { many }));
+        negative_before = n < 0;
+    };
     if years != 0 {
-        parts.push(plural(years.into(), "year", "years"));
+        part(years.into(), "year", "years");
     }
     if months != 0 {
-        parts.push(plural(months.into(), "mon", "mons"));
+        part(months.into(), "mon", "mons");
     }
     if i.days != 0 {
-        parts.push(plural(i.days.into(), "day", "days"));
+        part(i.days.into(), "day", "days");
     }
     if i.micros != 0 || parts.is_empty() {
-        let sign = if i.micros < 0 { "-" } else { "" };
+        let sign = if i.micros < 0 {
+            "-"
+        } else if negative_before {
+            "+"
+        } else {
+            ""
+        };
         let us = i.micros.unsigned_abs();
         let (h, rest) = (us / MICROS_PER_HOUR as u64, us % MICROS_PER_HOUR as u64);
         let (m, rest) = (rest / MICROS_PER_MINUTE as u64, rest % MICROS_PER_MINUTE as u64);
@@ -214,6 +230,22 @@ pub fn format(i: &Interval) -> String {
         parts.push(time);
     }
     parts.join(" ")
+}
+
+/// Writes `i` in PostgreSQL's binary `interval` form (through `put`): microseconds, days,
+/// months, big-endian.
+pub fn write_binary(i: &Interval, mut put: impl FnMut(&[u8])) {
+    put(&i.micros.to_be_bytes());
+    put(&i.days.to_be_bytes());
+    put(&i.months.to_be_bytes());
+}
+
+/// An interval from PostgreSQL's binary form; `None` unless it is 16 bytes.
+pub fn read_binary(bytes: &[u8]) -> Option<Interval> {
+    let bytes: &[u8; 16] = bytes.try_into().ok()?;
+    let word = |at: usize| i32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let micros = i64::from_be_bytes(bytes[..8].try_into().ok()?);
+    Some(Interval::new(word(12), word(8), micros))
 }
 
 /// `-i`; 22008 when a part is the one value whose negation does not fit.
@@ -329,11 +361,19 @@ mod tests {
             ("P1Y2M3DT4H5M6S", "1 year 2 mons 3 days 04:05:06"),
             ("1 day -01:00:00", "1 day -01:00:00"),
             ("@ 2 hrs", "02:00:00"),
+            ("-1 day 1 hour", "-1 days +01:00:00"),
+            ("-1 year 2 mons", "-10 mons"),
+            ("-1 mon 2 days", "-1 mons +2 days"),
+            ("1 01:00:00", "1 day 01:00:00"),
+            ("0.1 year", "1 mon"),
+            ("1.01 years", "1 year"),
             ("100 years", "100 years"),
             ("1 millisecond", "00:00:00.001"),
         ] {
             assert_eq!(round_trip(text), out, "{text}");
         }
+        // Past the microseconds an interval holds: an error, not a wrapped value.
+        assert!(parse("2562047788:00:59").is_err());
         for bad in ["", "day", "1 fortnight", "1:99", "P1X", "abc"] {
             assert_eq!(parse(bad).unwrap_err().sqlstate(), "22007", "{bad:?}");
         }

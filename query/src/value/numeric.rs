@@ -12,8 +12,6 @@
 //! of two 20-decimal numbers keeps 28, not 40). `NaN` and `Infinity` are not NUMERIC values
 //! in Braid.
 
-use std::str::FromStr;
-
 use braid_engine::Decimal;
 use rust_decimal::RoundingStrategy;
 use rust_decimal::prelude::ToPrimitive;
@@ -42,17 +40,57 @@ pub fn parse(s: &str) -> Result<Decimal> {
     if int.len() + frac.len() == 0 || !digits(int) || !digits(frac) {
         return Err(invalid());
     }
-    let parsed = match exponent {
-        None => Decimal::from_str(t),
+    let exponent: i64 = match exponent {
+        None => 0,
         Some(e) => {
             let e_digits = e.strip_prefix(['+', '-']).unwrap_or(e);
             if e_digits.is_empty() || !digits(e_digits) {
                 return Err(invalid());
             }
-            Decimal::from_scientific(t)
+            e.parse().map_err(|_| overflow())?
         }
     };
-    parsed.map_err(|_| overflow())
+    let negative = t.starts_with('-');
+    from_digits(negative, &format!("{int}{frac}"), frac.len() as i64 - exponent)
+}
+
+/// The decimal `±digits × 10^-scale`: fraction digits past Braid's 28 rounded half away
+/// from zero (as PostgreSQL rounds to a column's scale), more integer digits than NUMERIC
+/// holds 22003.
+fn from_digits(negative: bool, digits: &str, scale: i64) -> Result<Decimal> {
+    let digits = digits.trim_start_matches('0');
+    // At most 38 significant digits fit an i128: the rest only round.
+    let (kept, rest) = digits.split_at(digits.len().min(38));
+    let mut scale = scale - rest.len() as i64;
+    let mut mantissa: i128 = if kept.is_empty() { 0 } else { kept.parse().map_err(|_| overflow())? };
+    let mut round_up = rest.as_bytes().first().is_some_and(|&d| d >= b'5');
+    let max = i64::from(Decimal::MAX_SCALE);
+    if scale > max {
+        let cut = (scale - max).min(39) as u32;
+        let divisor = 10i128.pow(cut.min(38));
+        let dropped = if cut > 38 { mantissa } else { mantissa % divisor };
+        mantissa = if cut > 38 { 0 } else { mantissa / divisor };
+        // The first dropped digit decides (the digits kept above were all significant).
+        round_up = cut <= 38 && dropped * 2 >= divisor;
+        scale = max;
+    }
+    if round_up {
+        mantissa += 1;
+    }
+    while scale < 0 {
+        mantissa = mantissa.checked_mul(10).ok_or_else(overflow)?;
+        scale += 1;
+    }
+    let signed = if negative { -mantissa } else { mantissa };
+    Decimal::try_from_i128_with_scale(signed, scale as u32).map(canonical).map_err(|_| overflow())
+}
+
+/// `-0` as `0`: rust_decimal keeps a zero's sign, PostgreSQL has none.
+pub fn canonical(mut d: Decimal) -> Decimal {
+    if d.is_zero() {
+        d.set_sign_positive(true);
+    }
+    d
 }
 
 /// A number literal that is not a 64-bit integer, as PostgreSQL types it: NUMERIC
@@ -76,8 +114,7 @@ pub fn from_f64(r: f64) -> Result<Decimal> {
     if !r.is_finite() {
         return Err(Error::unsupported(format!("NUMERIC value of {r}: Braid's NUMERIC has no NaN or infinity")));
     }
-    let text = format!("{r:.14e}");
-    Decimal::from_scientific(&text).map(|d| d.normalize()).map_err(|_| overflow())
+    parse(&format!("{r:.14e}")).map(|d| d.normalize())
 }
 
 /// A NUMERIC as a float, correctly rounded (as PostgreSQL's, through its text).
@@ -109,7 +146,7 @@ pub fn round(d: &Decimal, scale: u32) -> Decimal {
     let scale = scale.min(Decimal::MAX_SCALE);
     let mut r = d.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
     r.rescale(scale);
-    r
+    canonical(r)
 }
 
 /// Cut toward zero to `scale` decimals (PostgreSQL's `trunc(numeric, int)`).
@@ -117,7 +154,7 @@ pub fn trunc(d: &Decimal, scale: u32) -> Decimal {
     let scale = scale.min(Decimal::MAX_SCALE);
     let mut r = d.round_dp_with_strategy(scale, RoundingStrategy::ToZero);
     r.rescale(scale);
-    r
+    canonical(r)
 }
 
 /// `round(d, digits)` or `trunc(d, digits)`: `digits` may be negative (`round(1234.5, -2)`
@@ -145,7 +182,7 @@ pub fn arith(op: BinaryArith, x: &Decimal, y: &Decimal) -> Result<Decimal> {
             if r.scale() < scale {
                 r.rescale(scale.min(Decimal::MAX_SCALE));
             }
-            r
+            canonical(r)
         })
         .ok_or_else(overflow)
     };
@@ -155,7 +192,7 @@ pub fn arith(op: BinaryArith, x: &Decimal, y: &Decimal) -> Result<Decimal> {
         BinaryArith::Mul => at_least(x.checked_mul(*y), x.scale() + y.scale()),
         BinaryArith::Div | BinaryArith::Rem if y.is_zero() => Err(division_by_zero()),
         BinaryArith::Div => divide(x, y),
-        BinaryArith::Rem => x.checked_rem(*y).ok_or_else(overflow),
+        BinaryArith::Rem => x.checked_rem(*y).map(canonical).ok_or_else(overflow),
         _ => Err(Error::NotFound { kind: "operator", name: format!("numeric {} numeric", op.symbol()) }),
     }
 }
@@ -304,6 +341,11 @@ mod tests {
             assert_eq!(code(parse(bad)), "22P02", "{bad:?}");
         }
         assert_eq!(code(parse("1e40")), "22003");
+        assert_eq!(dec("1e-29").to_string(), "0.0000000000000000000000000000");
+        assert_eq!(dec("1.55e-27").to_string(), "0.0000000000000000000000000016");
+        assert_eq!(dec("0.00000000000000000000000000014999").to_string(), "0.0000000000000000000000000001");
+        assert_eq!(dec("-0").to_string(), "0");
+        assert_eq!(dec("-0.00").to_string(), "0.00");
         assert_eq!(code(parse("NaN")), "0A000");
     }
 
@@ -315,6 +357,8 @@ mod tests {
         assert_eq!(op(BinaryArith::Add, "0.0", "0"), "0.0");
         assert_eq!(op(BinaryArith::Mul, "0.00", "1.5"), "0.000");
         assert_eq!(op(BinaryArith::Sub, "2.5", "2.50"), "0.00");
+        assert_eq!(op(BinaryArith::Add, "-1.5", "1.5"), "0.0");
+        assert_eq!(round(&dec("-0.4"), 0).to_string(), "0");
         assert_eq!(op(BinaryArith::Mul, "1.5", "1.25"), "1.875");
         assert_eq!(op(BinaryArith::Div, "1", "3"), "0.33333333333333333333");
         assert_eq!(op(BinaryArith::Div, "10", "3"), "3.3333333333333333");
@@ -348,6 +392,8 @@ mod tests {
         assert_eq!(from_f64(1.0 / 3.0).unwrap().to_string(), "0.333333333333333");
         assert_eq!(from_f64(1e20).unwrap().to_string(), "100000000000000000000");
         assert_eq!(from_f64(-2.5).unwrap().to_string(), "-2.5");
+        assert_eq!(from_f64(1e-15).unwrap().to_string(), "0.000000000000001");
+        assert_eq!(from_f64(1e-30).unwrap().to_string(), "0");
         for text in ["0.1", "-2.675", "123456789.123456789", "0.0000000000000000000000000001", "9007199254740993"] {
             assert_eq!(to_f64(&dec(text)), text.parse::<f64>().unwrap(), "{text}");
         }

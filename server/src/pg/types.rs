@@ -140,11 +140,7 @@ fn encode_binary(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), Typ
         }
         Type::NUMERIC => braid::value::numeric::write_binary(&as_numeric(value, ty)?, |bytes| buf.put_slice(bytes)),
         Type::INTERVAL => match value {
-            Value::Interval(i) => {
-                buf.put_i64(i.micros);
-                buf.put_i32(i.days);
-                buf.put_i32(i.months);
-            }
+            Value::Interval(i) => braid::value::interval::write_binary(i, |bytes| buf.put_slice(bytes)),
             _ => return Err(mismatch(value, ty)),
         },
         Type::BYTEA => match value {
@@ -309,12 +305,7 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
                 Some((1, text)) => Value::Text(std::str::from_utf8(text).map_err(|_| bad())?.to_string()),
                 _ => return Err(bad()),
             },
-            Type::INTERVAL => {
-                let b = fixed(16)?;
-                let word = |at: usize| b[at..at + 4].try_into().map(i32::from_be_bytes).map_err(|_| bad());
-                let micros = i64::from_be_bytes(b[..8].try_into().map_err(|_| bad())?);
-                Value::Interval(braid::Interval::new(word(12)?, word(8)?, micros))
-            }
+            Type::INTERVAL => Value::Interval(braid::value::interval::read_binary(bytes).ok_or_else(bad)?),
             // pgJDBC sends BigDecimal so.
             Type::NUMERIC => Value::Numeric(braid::value::numeric::read_binary(bytes).ok_or_else(bad)?),
             Type::BYTEA => Value::Blob(bytes.to_vec()),

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use braid_engine::index::Rowids;
 use braid_engine::storage::{AnySnapshot, AnyStorage, Direction};
 use braid_engine::table::{RowScan, RowView};
-use braid_engine::{DataType, Decimal, TableDef, Txn, Value};
+use braid_engine::{DataType, TableDef, Txn, Value};
 use rust_decimal::prelude::ToPrimitive;
 
 use super::super::context::{Ctx, Row};
@@ -126,17 +126,13 @@ fn convert_bound(b: Bound<Value>, t: DataType, lower: bool) -> Option<Bound<Valu
         (DataType::Numeric, Value::Numeric(d)) => wrap(Value::Numeric(d)),
         (DataType::Numeric, Value::Integer(i) | Value::Timestamp(i)) => wrap(Value::Numeric(i.into())),
         (DataType::Numeric, Value::Boolean(x)) => wrap(Value::Numeric((x as i64).into())),
-        // The float's exact binary value; a NaN or infinity bounds nothing it can narrow.
-        (DataType::Numeric, Value::Real(r)) => match Decimal::from_f64_retain(r) {
-            Some(d) => wrap(Value::Numeric(d)),
-            None if r.is_nan() => None,
-            None => {
-                if (r > 0.0) == lower {
-                    None
-                } else {
-                    Some(Bound::Unbounded)
-                }
-            }
+        // A float bound as the NUMERIC of its 15 digits, as a float becomes one; a NaN, an
+        // infinity or a float past NUMERIC's range bounds nothing it can narrow.
+        (DataType::Numeric, Value::Real(r)) => match crate::value::numeric::from_f64(r) {
+            Ok(d) => wrap(Value::Numeric(d)),
+            Err(_) if r.is_nan() => None,
+            Err(_) if (r > 0.0) == lower => None,
+            Err(_) => Some(Bound::Unbounded),
         },
         (DataType::Real, Value::Integer(i)) | (DataType::Real, Value::Timestamp(i)) => wrap(Value::Real(i as f64)),
         (DataType::Real, Value::Boolean(x)) => wrap(Value::Real(x as i64 as f64)),
