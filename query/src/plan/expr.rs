@@ -414,21 +414,6 @@ impl fmt::Display for CmpOp {
     }
 }
 
-fn arith_symbol(op: BinaryArith) -> &'static str {
-    match op {
-        BinaryArith::Add => "+",
-        BinaryArith::Sub => "-",
-        BinaryArith::Mul => "*",
-        BinaryArith::Div => "/",
-        BinaryArith::Rem => "%",
-        BinaryArith::Concat => "||",
-        BinaryArith::BitAnd => "&",
-        BinaryArith::BitOr => "|",
-        BinaryArith::ShiftLeft => "<<",
-        BinaryArith::ShiftRight => ">>",
-    }
-}
-
 fn list(f: &mut fmt::Formatter<'_>, items: &[Expr]) -> fmt::Result {
     for (i, e) in items.iter().enumerate() {
         if i > 0 {
@@ -451,7 +436,7 @@ impl fmt::Display for Expr {
             Expr::Not(e) => write!(f, "NOT {e}"),
             Expr::Negate(e) => write!(f, "-{e}"),
             Expr::BitNot(e) => write!(f, "~{e}"),
-            Expr::Arith(op, a, b) => write!(f, "({a} {} {b})", arith_symbol(*op)),
+            Expr::Arith(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
             Expr::Compare(op, a, b) => write!(f, "{a} {op} {b}"),
             Expr::And(a, b) => write!(f, "({a} AND {b})"),
             Expr::Or(a, b) => write!(f, "({a} OR {b})"),
