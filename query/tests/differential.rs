@@ -1357,9 +1357,9 @@ fn from_braid(value: &braid::Value) -> V {
         Value::Boolean(b) => V::Int(i64::from(*b)),
         Value::Integer(i) => V::Int(*i),
         Value::Real(r) => V::Real(*r),
-        // Never produced: literals are floats in both dialects (`literal`). Show it, and it
-        // will not match.
-        Value::Numeric(d) => V::Text(format!("<numeric {d}>")),
+        // `avg` of integers is NUMERIC in PostgreSQL's dialect and a float in SQLite's:
+        // compared as the float (literals are floats in both, see `literal`).
+        Value::Numeric(d) => V::Real(braid::value::numeric::to_f64(d)),
         Value::Interval(i) => V::Text(format!("<interval {i:?}>")),
         Value::Text(t) => V::Text(t.clone()),
         Value::Blob(b) => V::Blob(b.clone()),

@@ -129,8 +129,8 @@ enum State {
         /// The sum of INTERVAL inputs (PostgreSQL's `sum(interval)`).
         interval: Option<Interval>,
     },
-    /// The sum of the NUMERIC inputs is kept exactly apart: over NUMERIC alone the average
-    /// is NUMERIC (PostgreSQL's `avg(numeric)`), else a real.
+    /// The sum of the NUMERIC and integer inputs is kept exactly apart: over those alone the
+    /// average is NUMERIC (PostgreSQL's `avg(numeric)` and `avg(integer)`), else a real.
     Avg {
         sum: f64,
         count: i64,
@@ -233,6 +233,8 @@ impl Accumulator {
             State::Avg { sum, count, numeric, reals, interval } => {
                 match v {
                     Value::Numeric(d) => *numeric = Some(add_exact(*numeric, *d)?),
+                    // PostgreSQL's avg of integers is NUMERIC: summed exactly here too.
+                    Value::Integer(i) => *numeric = Some(add_exact(*numeric, Decimal::from(*i))?),
                     Value::Interval(i) => {
                         *interval = Some(crate::value::interval::add(&interval.unwrap_or_default(), i)?)
                     }

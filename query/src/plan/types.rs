@@ -646,6 +646,7 @@ fn aggregate_type(f: AggregateFunction, arg: Inferred) -> Inferred {
     match f {
         AggregateFunction::Count => Known(Integer),
         AggregateFunction::Avg if matches!(arg, Known(DataType::Numeric | DataType::Interval)) => arg,
+        AggregateFunction::Avg if arg == Known(Integer) => Known(DataType::Numeric),
         AggregateFunction::Total | AggregateFunction::Avg => Known(Real),
         AggregateFunction::Sum => match arg {
             Known(Integer) => Known(Integer),
