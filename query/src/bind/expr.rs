@@ -262,17 +262,7 @@ impl Binder<'_> {
     /// Whether an expression is a `date` (not a timestamp): a column declared so, a cast to
     /// it, `current_date`, or date arithmetic.
     fn is_date(&self, e: &Expr) -> bool {
-        match e {
-            Expr::Column { depth, index, .. } => {
-                let at = self.scopes.len().checked_sub(1 + depth);
-                at.and_then(|s| self.scopes[s].columns.get(*index))
-                    .and_then(|c| c.declared)
-                    .is_some_and(|d| d.oid == crate::value::declared::DATE)
-            }
-            Expr::Function(ScalarFunction::Time(f), _) => f.returns_date(),
-            Expr::Function(ScalarFunction::CurrentDate, _) => true,
-            _ => false,
-        }
+        self.declared_oid(e) == crate::value::declared::DATE
     }
 
     /// Whether an expression beside a date is a number of days: an integer literal, a
@@ -282,7 +272,6 @@ impl Binder<'_> {
         use crate::value::declared as d;
         match e {
             Expr::Literal(Value::Integer(_)) | Expr::Param(_) => true,
-            Expr::Function(ScalarFunction::Int4 | ScalarFunction::Int2, _) => true,
             Expr::Negate(x) => self.is_integer(x),
             Expr::Arith(BinaryArith::Add | BinaryArith::Sub | BinaryArith::Mul | BinaryArith::Div, a, b) => {
                 self.is_integer(a) && self.is_integer(b)

@@ -41,7 +41,7 @@ impl Binder<'_> {
                 at.and_then(|s| self.scopes[s].columns.get(*index)).and_then(|c| c.declared).map_or(0, |d| d.oid)
             }
             Expr::Cast(_, t) => crate::value::declared::of_storage(*t).oid,
-            Expr::Function(ScalarFunction::Uuid, _) => crate::value::declared::UUID,
+            Expr::Function(f, _) if let Some(oid) = f.declared_result() => oid,
             Expr::ScalarSubquery(s) => {
                 crate::plan::declared::columns(&s.plan).and_then(|c| c.first().copied().flatten()).map_or(0, |d| d.oid)
             }

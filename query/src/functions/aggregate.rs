@@ -317,8 +317,7 @@ impl Accumulator {
                     (AggregateFunction::Total, false, _, _) => Value::Real(*int as f64 + exact),
                     (AggregateFunction::Total, true, _, _) | (_, true, true, _) => Value::Real(*real + exact),
                     // Integers seen beside the NUMERICs (an integer literal in a CASE) join the sum.
-                    (_, false, true, Some(d)) if *int != 0 => Value::Numeric(add_exact(Some(*d), Decimal::from(*int))?),
-                    (_, false, true, Some(d)) => Value::Numeric(*d),
+                    (_, false, true, Some(d)) => Value::Numeric(add_exact(Some(*d), Decimal::from(*int))?),
                     (_, false, true, None) => Value::Integer(*int),
                     (_, _, false, _) => Value::Null,
                 }

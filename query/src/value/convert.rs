@@ -178,14 +178,12 @@ pub fn coerce_for_column(v: Value, t: DataType, column: &dyn std::fmt::Display) 
         (DataType::Real, Value::Real(r)) => Value::real(r),
         (DataType::Real, Value::Integer(i)) => Value::Real(i as f64),
         (DataType::Real, Value::Boolean(b)) => Value::Real(b as i64 as f64),
-        // PostgreSQL's assignment casts: NUMERIC rounds into an integer, becomes a float,
-        // and takes integers, floats (their 15 digits) and text that spells one.
-        (DataType::Integer, Value::Numeric(d)) => Value::Integer(numeric::to_i64(&d)?),
-        (DataType::Real, Value::Numeric(d)) => Value::Real(numeric::to_f64(&d)),
-        (DataType::Numeric, Value::Integer(i)) => Value::Numeric(i.into()),
-        (DataType::Numeric, Value::Real(r)) => Value::Numeric(numeric::from_f64(r)?),
-        (DataType::Numeric, Value::Text(s)) => Value::Numeric(numeric::parse(&s)?),
-        (DataType::Interval, Value::Text(s)) => Value::Interval(super::interval::parse(&s)?),
+        // PostgreSQL's assignment casts to and from NUMERIC, and text into an INTERVAL, are
+        // its explicit casts: NUMERIC rounds into an integer, becomes a float, and takes
+        // integers, floats (their 15 digits) and text that spells one.
+        (DataType::Integer | DataType::Real, ref v @ Value::Numeric(_))
+        | (DataType::Numeric, ref v @ (Value::Integer(_) | Value::Real(_) | Value::Text(_)))
+        | (DataType::Interval, ref v @ Value::Text(_)) => cast(v, t)?,
         (DataType::Integer | DataType::Real, Value::Text(s)) => match parse_number_prefix(&s) {
             (n, true) => return coerce_for_column(n, t, column),
             _ => {
