@@ -639,19 +639,18 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// An ORDER BY term's direction, always with its NULL placement: SQLite's default
+    /// (NULLs first ascending) is the opposite of PostgreSQL's, Braid's dialect.
     fn direction(&mut self) -> &'static str {
         let direction = self.pick(&["", " DESC", " ASC"]);
-        if self.chance(20) {
-            return match (direction, self.below(2)) {
-                ("", 0) => " NULLS FIRST",
-                ("", _) => " NULLS LAST",
-                (" DESC", 0) => " DESC NULLS FIRST",
-                (" DESC", _) => " DESC NULLS LAST",
-                (_, 0) => " ASC NULLS FIRST",
-                _ => " ASC NULLS LAST",
-            };
+        match (direction, self.below(2)) {
+            ("", 0) => " NULLS FIRST",
+            ("", _) => " NULLS LAST",
+            (" DESC", 0) => " DESC NULLS FIRST",
+            (" DESC", _) => " DESC NULLS LAST",
+            (_, 0) => " ASC NULLS FIRST",
+            _ => " ASC NULLS LAST",
         }
-        direction
     }
 
     /// `SELECT [DISTINCT] items FROM ... [WHERE ...]`: the SQL, the FROM clause's scope, and

@@ -37,8 +37,13 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     (
         "order_by_index",
-        "ORDER BY an indexed column reads the index in order",
+        "ORDER BY an indexed column reads the index in order, its NULLs last",
         "SELECT id FROM orders ORDER BY customer LIMIT 10",
+    ),
+    (
+        "order_by_index_desc",
+        "NULLs sort first descending (PostgreSQL's default): a scan of the NULLs, then of the others",
+        "SELECT id FROM orders ORDER BY customer DESC LIMIT 10",
     ),
     (
         "order_by_rowid_desc",

@@ -804,8 +804,9 @@ fn ordinal(n: &str, width: usize) -> Result<usize> {
 
 pub(super) fn sort_key(expr: Expr, term: &ast::OrderByExpr) -> SortKey {
     let descending = matches!(term.options.sort, Some(ast::OrderBySort::Desc));
-    // SQLite: NULLs first ascending, last descending, unless told.
-    let nulls_first = term.options.nulls_first.unwrap_or(!descending);
+    // PostgreSQL: NULLs sort as if larger than any value (last ascending, first
+    // descending), unless told.
+    let nulls_first = term.options.nulls_first.unwrap_or(descending);
     SortKey { expr, descending, nulls_first }
 }
 

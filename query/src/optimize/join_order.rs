@@ -77,6 +77,7 @@ fn estimate(plan: &Plan, txn: &Txn) -> f64 {
                 IndexRange::In(values) => (n * 0.01 * values.len() as f64).max(values.len() as f64),
                 IndexRange::Range { equal, .. } if !equal.is_empty() => (n * 0.01).max(1.0),
                 IndexRange::Range { .. } => n * 0.25,
+                IndexRange::All { .. } => n,
             }
         }
         Plan::Filter { input, .. } => estimate(input, txn) * 0.5,

@@ -1,7 +1,12 @@
 //! ORDER BY through an index: a sort whose keys are a table's rowid, or the leading
-//! columns of one of its btree indexes, all ascending or all descending (with SQLite's
-//! NULL placement), reads the table in that order and sorts nothing. Under a LIMIT the
-//! scan then stops after a few rows.
+//! columns of one of its btree indexes, all ascending or all descending, reads the table in
+//! that order and sorts nothing. Under a LIMIT the scan then stops after a few rows.
+//!
+//! Keys sort NULL lowest, so a scan gives NULLs first ascending and last descending.
+//! PostgreSQL's default is the other way round; the first column's NULLs are one range of
+//! the index, so the scan reads them as a range of their own, before or after the others
+//! ([`IndexRange::All`]). A later column's NULLs are interleaved with its group's other
+//! entries: it must sort as the keys do, or hold no NULLs (NOT NULL).
 
 use std::ops::Bound;
 
@@ -37,23 +42,23 @@ fn ordered(input: Plan, keys: &[SortKey]) -> (Plan, bool) {
         .collect();
     let rebuilt = |below: Plan, exprs| Plan::Project { input: Box::new(below), exprs };
     let Some(columns) = columns else { return (rebuilt(*below, exprs), false) };
-    let (below, done) = reorder(*below, &columns, descending);
+    let nulls_first: Vec<bool> = keys.iter().map(|k| k.nulls_first).collect();
+    let (below, done) = reorder(*below, &columns, descending, &nulls_first);
     (rebuilt(below, exprs), done)
 }
 
-/// `Some(descending)` when every key sorts the same way with SQLite's default NULL
-/// placement (NULLs first ascending, last descending), as an index scan yields them.
+/// `Some(descending)` when every key sorts the same way.
 fn uniform_direction(keys: &[SortKey]) -> Option<bool> {
     let descending = keys.first()?.descending;
-    keys.iter().all(|k| k.descending == descending && k.nulls_first != descending).then_some(descending)
+    keys.iter().all(|k| k.descending == descending).then_some(descending)
 }
 
-/// A full scan (possibly under a filter) turned into one in `columns` order (`true`), or
-/// the plan unchanged (`false`).
-fn reorder(plan: Plan, columns: &[usize], descending: bool) -> (Plan, bool) {
+/// A full scan (possibly under a filter) turned into one in `columns` order, each column's
+/// NULLs placed as `nulls_first` says (`true`), or the plan unchanged (`false`).
+fn reorder(plan: Plan, columns: &[usize], descending: bool, nulls_first: &[bool]) -> (Plan, bool) {
     match plan {
         Plan::Filter { input, predicate } => {
-            let (p, done) = reorder(*input, columns, descending);
+            let (p, done) = reorder(*input, columns, descending, nulls_first);
             (Plan::Filter { input: Box::new(p), predicate }, done)
         }
         Plan::Scan { table, alias, rowids, reverse: false, read } => {
@@ -61,9 +66,18 @@ fn reorder(plan: Plan, columns: &[usize], descending: bool) -> (Plan, bool) {
             if is_rowid(&table, columns) {
                 return (Plan::Scan { table, alias, rowids, reverse: descending, read }, true);
             }
-            match index_for(&table, columns).filter(|_| full) {
+            // The order an index scan gives a column's NULLs (lowest), or any if it has none.
+            // (The rowid, one past the columns, is never NULL.)
+            let native =
+                |i: usize| table.columns.get(columns[i]).is_none_or(|c| !c.nullable) || nulls_first[i] != descending;
+            let later_columns_fit = (1..columns.len()).all(native);
+            match index_for(&table, columns).filter(|_| full && later_columns_fit) {
                 Some(index) => {
-                    let range = IndexRange::Range { equal: vec![], lower: Bound::Unbounded, upper: Bound::Unbounded };
+                    let range = if native(0) {
+                        IndexRange::Range { equal: vec![], lower: Bound::Unbounded, upper: Bound::Unbounded }
+                    } else {
+                        IndexRange::All { nulls_first: nulls_first[0] }
+                    };
                     (Plan::IndexScan { table, alias, index, range, reverse: descending, read }, true)
                 }
                 None => (Plan::Scan { table, alias, rowids, reverse: false, read }, false),

@@ -54,6 +54,10 @@ pub enum IndexRange {
     Range { equal: Vec<Expr>, lower: Bound<Expr>, upper: Bound<Expr> },
     /// Entries whose first column equals any of the values (IN lists).
     In(Vec<Expr>),
+    /// Every entry, the first column's NULLs read before (`nulls_first`) or after the
+    /// others whichever way the scan runs: PostgreSQL's NULL placement in ORDER BY, which
+    /// the key order (NULL lowest) gives only to DESC NULLS LAST and ASC NULLS FIRST.
+    All { nulls_first: bool },
 }
 
 /// A relational operator tree. Every node produces rows of a fixed width.
@@ -292,6 +296,8 @@ impl Plan {
                 s += &format!(" USING {index}");
                 match range {
                     IndexRange::In(values) => s += &format!(" IN ({})", exprs(values)),
+                    IndexRange::All { nulls_first: true } => s += " nulls first",
+                    IndexRange::All { nulls_first: false } => s += " nulls last",
                     IndexRange::Range { equal, lower, upper } => {
                         if !equal.is_empty() {
                             s += &format!(" = ({})", exprs(equal));

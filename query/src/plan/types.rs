@@ -199,6 +199,7 @@ impl Context {
                         equal.iter().chain(bounds).collect()
                     }
                     IndexRange::In(values) => values.iter().collect(),
+                    IndexRange::All { .. } => vec![],
                 };
                 for e in exprs {
                     self.expr(e, &[]);

@@ -338,6 +338,11 @@ fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, 
             }
             Ok(keys.into_iter().map(|k| (Bound::Included(vec![k.clone()]), Bound::Included(vec![k]))).collect())
         }
+        IndexRange::All { nulls_first } => {
+            let nulls = (Bound::Included(vec![Value::Null]), Bound::Included(vec![Value::Null]));
+            let others = (Bound::Excluded(vec![Value::Null]), Bound::Unbounded);
+            Ok(if *nulls_first { vec![nulls, others] } else { vec![others, nulls] })
+        }
     }
 }
 
