@@ -5,7 +5,8 @@
 //! the `braid` API.
 //!
 //! `PROBE=a|b|c|t|d|j cargo run --release -p braid-benches --example sql_probe` (`BRAID_BENCH_N` rows,
-//! `PROBE_BACKEND=redb|memory`), then e.g. `perf record -g` on the binary.
+//! `PROBE_BACKEND=redb|memory`, `PROBE_OPS` queries per round for b and t), then e.g.
+//! `perf record -g` or `valgrind --tool=callgrind` on the binary.
 
 use std::time::Instant;
 
@@ -71,16 +72,17 @@ fn main() {
         conn.execute(sql::CREATE_SCORE_INDEX, ()).unwrap();
     }
     let mut rng = SplitMix64::new(7);
+    let ops = |default: u64| std::env::var("PROBE_OPS").ok().and_then(|s| s.parse().ok()).unwrap_or(default);
     for _ in 0..3 {
         let (start, cpu) = (Instant::now(), cpu_seconds());
         let (ops, check) = match probe.as_str() {
             "t" => {
                 let mut stmt = conn.prepare(sql::TOP_N).unwrap();
                 let mut check = 0;
-                for _ in 0..100_000 {
+                for _ in 0..ops(100_000) {
                     check += sql::braid::top_n(&mut stmt)[0];
                 }
-                (100_000, check as f64)
+                (ops(100_000), check as f64)
             }
             "c" => {
                 let len = (n / 100) as i64;
@@ -89,7 +91,7 @@ fn main() {
                 (rows, sum)
             }
             _ => {
-                let ids: Vec<i64> = (0..500_000).map(|_| rng.next_id(n)).collect();
+                let ids: Vec<i64> = (0..ops(500_000)).map(|_| rng.next_id(n)).collect();
                 (ids.len() as u64, sql::braid::point_reads(&mut conn, &ids))
             }
         };

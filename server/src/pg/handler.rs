@@ -396,11 +396,7 @@ impl ExtendedQueryHandler for Handlers {
         C: ClientInfo + Unpin + Send + Sync,
     {
         let sql = &portal.statement.statement;
-        let step = self.with_session(|s| -> Result<Step, Failure> {
-            let inferred = if portal.parameters.is_empty() { vec![] } else { s.describe(sql)?.params.clone() };
-            let params = decode_params(portal, &inferred)?;
-            s.execute(sql, params)
-        });
+        let step = self.with_session(|s| s.execute(sql, |inferred| decode_params(portal, inferred)));
         match step {
             Ok(step) => response(step, &portal.result_column_format),
             Err(e) => Err(user(e)),

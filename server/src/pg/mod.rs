@@ -25,7 +25,6 @@
 
 pub mod auth;
 pub mod cancel;
-pub mod catalog;
 pub mod copy;
 pub mod error;
 pub mod handler;

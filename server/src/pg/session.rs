@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use braid::{Connection, Description, Output, PreparedStatement, Value};
 use pgwire::api::Type;
 
-use super::{catalog, copy, types};
+use super::{copy, types};
 
 use super::error::{Failure, from_braid, info};
 
@@ -133,13 +133,6 @@ impl Session {
     /// Simple query protocol: runs each statement of `sql` in turn, stopping at the first
     /// error, which is the last entry.
     pub fn simple(&mut self, sql: &str) -> Vec<Result<Step, Failure>> {
-        if catalog::is_catalog_query(sql) {
-            match self.catalog(sql) {
-                Ok(Some(step)) => return vec![Ok(step)],
-                Ok(None) => {}
-                Err(e) => return vec![Err(e)],
-            }
-        }
         if let Some(step) = self.simple_parameterized(sql) {
             return vec![step];
         }
@@ -228,34 +221,25 @@ impl Session {
 
     /// Extended protocol `Describe`: the parameter and result types of a parsed statement.
     pub fn describe(&mut self, sql: &Arc<str>) -> Result<Arc<Description>, Failure> {
-        if catalog::is_catalog_query(sql)
-            && let Some(step) = self.catalog(sql)?
-        {
-            return Ok(match step.reply {
-                Reply::Rows { columns, .. } => columns,
-                _ => Arc::default(),
-            });
+        if !self.statements.contains_key(sql) {
+            // Evicted since Parse: parse it again.
+            self.parse(sql)?;
         }
-        let mut statement = self.take(sql)?;
-        let description = match statement.command() {
-            "DISCARD" | "DEALLOCATE" | "COPY" => {
-                Ok(Arc::new(Description { params: vec![], columns: vec![], declared: vec![] }))
-            }
-            _ => self.conn.describe(&mut statement).map_err(|e| from_braid(&e)),
-        };
-        self.statements.insert(sql.clone(), statement);
-        description
+        let statement = self.statements.get_mut(sql).expect("parsed above");
+        describe(&mut self.conn, statement)
     }
 
-    /// Extended protocol `Execute`: runs a parsed statement with its parameters.
-    pub fn execute(&mut self, sql: &Arc<str>, params: Vec<Value>) -> Result<Step, Failure> {
-        if catalog::is_catalog_query(sql)
-            && let Some(step) = self.catalog(sql)?
-        {
-            return Ok(step);
-        }
+    /// Extended protocol `Execute`: runs a parsed statement with the parameters `decode`
+    /// makes from the types Braid inferred for them.
+    pub fn execute(
+        &mut self,
+        sql: &Arc<str>,
+        decode: impl FnOnce(&[Option<braid::DataType>]) -> Result<Vec<Value>, Failure>,
+    ) -> Result<Step, Failure> {
         let mut statement = self.take(sql)?;
-        let step = self.run(&mut statement, params, sql);
+        let step = describe(&mut self.conn, &mut statement)
+            .and_then(|description| decode(&description.params))
+            .and_then(|params| self.run(&mut statement, params, sql));
         self.statements.insert(sql.clone(), statement);
         step
     }
@@ -304,7 +288,16 @@ impl Session {
             "DEALLOCATE" => return Ok(Step::command("DEALLOCATE", TxChange::None)),
             _ => {}
         }
-        let output = self.conn.run_prepared(statement, params).map_err(|e| from_braid(&e))?;
+        let output = match self.conn.run_prepared(statement, params) {
+            Err(e) if reads_missing_catalog(&e, command) => {
+                tracing::debug!(error = %e, "a catalog Braid does not have, read as empty");
+                return Ok(Step {
+                    reply: Reply::Rows { command: "SELECT".into(), columns: Arc::default(), rows: vec![] },
+                    tx: TxChange::None,
+                });
+            }
+            output => output.map_err(|e| from_braid(&e))?,
+        };
         let tx = match (in_tx, self.in_transaction()) {
             (false, true) => TxChange::Started,
             (true, false) => TxChange::Ended,
@@ -501,31 +494,6 @@ impl Session {
         }
     }
 
-    /// A query over PostgreSQL's catalog: `Some` (no rows) when it reads a catalog Braid
-    /// does not have, `None` to run it as any query.
-    fn catalog(&mut self, sql: &str) -> Result<Option<Step>, Failure> {
-        tracing::debug!(sql, "catalog query");
-        self.refuse_if_failed()?;
-        // A query that reads a catalog Braid does not have (psql's `\d` reads pg_policy,
-        // pg_statistic_ext, pg_publication for its optional sections) gets no rows, as from
-        // an empty catalog, rather than an error that would stop psql's command.
-        let mut statements = self.conn.prepare_all(sql).map_err(|e| from_braid(&e))?;
-        let Some(statement) = statements.first_mut() else { return Ok(None) };
-        match self.conn.describe(statement) {
-            Err(braid::Error::NotFound { kind: "relation", name }) if name.starts_with("pg_catalog.") => {
-                tracing::debug!(relation = %name, "a catalog Braid does not have, read as empty");
-                let reply = Reply::Rows { command: "SELECT".into(), columns: Arc::default(), rows: vec![] };
-                Ok(Some(Step { reply, tx: TxChange::None }))
-            }
-            _ => Ok(None),
-        }
-    }
-
-    /// In a failed transaction, the error every statement but COMMIT / ROLLBACK gets.
-    fn refuse_if_failed(&self) -> Result<(), Failure> {
-        if self.failed { Err(in_failed_transaction()) } else { Ok(()) }
-    }
-
     /// Notes an error: inside a transaction, the transaction is now failed.
     fn fail(&mut self, error: Failure) -> Failure {
         if self.in_transaction() {
@@ -542,6 +510,30 @@ pub(crate) fn tag_verb(command: &'static str) -> &'static str {
         "OK" => "SELECT",
         c => c,
     }
+}
+
+/// A statement's parameter and result types; statements the session answers itself have
+/// none.
+fn describe(conn: &mut Connection, statement: &mut PreparedStatement) -> Result<Arc<Description>, Failure> {
+    match statement.command() {
+        "DISCARD" | "DEALLOCATE" | "COPY" => {
+            Ok(Arc::new(Description { params: vec![], columns: vec![], declared: vec![] }))
+        }
+        command => match conn.describe(statement) {
+            // (Its columns are not known: the query describes as one without any.)
+            Err(e) if reads_missing_catalog(&e, command) => Ok(Arc::default()),
+            description => description.map_err(|e| from_braid(&e)),
+        },
+    }
+}
+
+/// Whether `error` is a query's read of a catalog Braid does not have. Clients read
+/// catalogs for optional features (psql's `\d` its optional sections, pg_dump large
+/// objects): such a query gets no rows, as from an empty catalog, rather than an error that
+/// would stop the client's command. A write to such a catalog is still an error.
+fn reads_missing_catalog(error: &braid::Error, command: &str) -> bool {
+    command == "SELECT"
+        && matches!(error, braid::Error::NotFound { kind: "relation", name } if name.starts_with("pg_catalog."))
 }
 
 /// Whether `sql` holds anything but whitespace and `;` after its statement number `n`
@@ -655,6 +647,24 @@ mod tests {
         assert!(!s.in_transaction());
         // The failed transaction's first insert was rolled back with it.
         assert_eq!(tags(s.simple("SELECT * FROM t")), ["SELECT 0"]);
+    }
+
+    /// Clients read catalogs Braid may not have for optional features (pg_largeobject
+    /// here): a query of one gets no rows, by either protocol; a write to one, or a read in
+    /// a failed transaction, is still an error.
+    #[test]
+    fn reads_of_catalogs_braid_lacks_get_no_rows() {
+        let mut s = session();
+        let read = "SELECT l.data FROM pg_catalog.pg_largeobject l WHERE l.loid = 1";
+        assert_eq!(tags(s.simple(read)), ["SELECT 0"]);
+        let sql = s.parse("SELECT data FROM pg_catalog.pg_largeobject WHERE loid = $1").unwrap();
+        assert!(s.describe(&sql).unwrap().columns.is_empty());
+        let step = s.execute(&sql, |types| Ok(vec![Value::Integer(types.len() as i64)])).unwrap();
+        assert!(matches!(step.reply, Reply::Rows { ref rows, .. } if rows.is_empty()), "{step:?}");
+        assert_eq!(tags(s.simple("INSERT INTO pg_catalog.pg_largeobject VALUES (1)")), ["ERROR 42P01"]);
+        assert_eq!(tags(s.simple("SELECT * FROM no_such_table")), ["ERROR 42P01"]);
+        assert_eq!(tags(s.simple("BEGIN; SELECT 1/0")), ["BEGIN", "ERROR 22012"]);
+        assert_eq!(tags(s.simple(read)), ["ERROR 25P02"]);
     }
 
     #[test]
