@@ -9,7 +9,8 @@
 //! custom (dotted) name, as PostgreSQL does.
 //!
 //! `statement_timeout` changes behaviour: the connection reads it before each statement.
-//! The others are reported as set (Braid's behaviour does not depend on them yet: dates are
+//! So do `log_statement` and `log_min_error_statement`, which the server reads to decide
+//! what it logs ([`LogStatement`]). The others are reported as set (Braid's behaviour does not depend on them yet: dates are
 //! always read and written in ISO form, in UTC).
 //!
 //! The session also knows the time its transaction began, which `now()` and
@@ -17,7 +18,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::error::{DataError, Error, Result};
@@ -50,6 +51,10 @@ pub struct Session {
     /// statement reads it: a map lookup with a lower-cased key and a parse was a fifth of a
     /// prepared point SELECT's time.
     statement_timeout_ms: AtomicU64,
+    /// `log_statement` as a [`LogStatement`], and whether `log_min_error_statement` logs the
+    /// statements of errors, kept beside the map as the timeout is.
+    log_statement: AtomicU8,
+    log_error_statements: AtomicBool,
     pid: i32,
     /// Microseconds since the epoch at which the current transaction (or autocommit
     /// statement) began.
@@ -74,6 +79,8 @@ impl Session {
         settings.insert("braid.database".into(), database.into());
         Session {
             statement_timeout_ms: AtomicU64::new(timeout_ms(&settings)),
+            log_statement: AtomicU8::new(LogStatement::None as u8),
+            log_error_statements: AtomicBool::new(true),
             settings: Mutex::new(settings),
             pid: NEXT_PID.fetch_add(1, Ordering::Relaxed),
             started: Mutex::new(now_micros()),
@@ -126,6 +133,16 @@ impl Session {
                 // shift what clients see.
                 return Err(Error::unsupported(format!("TimeZone {value}: Braid keeps times in UTC")));
             }
+            "log_statement" => {
+                let value = value.to_ascii_lowercase();
+                LogStatement::parse(&value).ok_or_else(|| invalid_value(&name, &value))?;
+                value
+            }
+            "log_min_error_statement" => {
+                let value = value.to_ascii_lowercase();
+                error_statements_logged(&value).ok_or_else(|| invalid_value(&name, &value))?;
+                value
+            }
             "server_version" | "server_version_num" | "server_encoding" | "max_identifier_length" => {
                 return Err(Error::invalid(format!("parameter \"{name}\" cannot be changed")));
             }
@@ -136,7 +153,7 @@ impl Session {
             return Err(unrecognized(&name));
         }
         map.insert(name, value);
-        self.statement_timeout_ms.store(timeout_ms(&map), Ordering::Relaxed);
+        self.cache(&map);
         Ok(())
     }
 
@@ -154,8 +171,28 @@ impl Session {
             }
             None => return Err(unrecognized(&name)),
         }
-        self.statement_timeout_ms.store(timeout_ms(&map), Ordering::Relaxed);
+        self.cache(&map);
         Ok(())
+    }
+
+    /// Copies the settings read before every statement out of the map.
+    fn cache(&self, map: &BTreeMap<String, String>) {
+        self.statement_timeout_ms.store(timeout_ms(map), Ordering::Relaxed);
+        let log = map.get("log_statement").and_then(|v| LogStatement::parse(v)).unwrap_or(LogStatement::None);
+        self.log_statement.store(log as u8, Ordering::Relaxed);
+        let errors = map.get("log_min_error_statement").and_then(|v| error_statements_logged(v)).unwrap_or(true);
+        self.log_error_statements.store(errors, Ordering::Relaxed);
+    }
+
+    /// Which statements are logged before they run (`log_statement`).
+    pub fn log_statement(&self) -> LogStatement {
+        LogStatement::from_u8(self.log_statement.load(Ordering::Relaxed))
+    }
+
+    /// Whether a statement that fails is logged with its error (`log_min_error_statement`
+    /// at `error` or below, PostgreSQL's default).
+    pub fn log_error_statements(&self) -> bool {
+        self.log_error_statements.load(Ordering::Relaxed)
     }
 
     /// Every setting, by name (for `SHOW ALL` and `pg_settings`).
@@ -221,6 +258,58 @@ fn unrecognized(name: &str) -> Error {
 
 fn invalid_value(name: &str, value: &str) -> Error {
     Error::data(DataError::InvalidParameterValue, format!("invalid value for parameter \"{name}\": \"{value}\""))
+}
+
+/// Which statements are logged before they run, as PostgreSQL's `log_statement`: each
+/// level logs those of the levels before it too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogStatement {
+    None = 0,
+    /// CREATE, ALTER, DROP, COMMENT, GRANT, REVOKE and their kin.
+    Ddl = 1,
+    /// Also INSERT, UPDATE, DELETE, MERGE, TRUNCATE and COPY FROM.
+    Mod = 2,
+    All = 3,
+}
+
+impl LogStatement {
+    fn parse(value: &str) -> Option<LogStatement> {
+        Some(match value {
+            "none" => LogStatement::None,
+            "ddl" => LogStatement::Ddl,
+            "mod" => LogStatement::Mod,
+            "all" => LogStatement::All,
+            _ => return None,
+        })
+    }
+
+    fn from_u8(n: u8) -> LogStatement {
+        [LogStatement::None, LogStatement::Ddl, LogStatement::Mod, LogStatement::All][n as usize & 3]
+    }
+
+    /// The lowest level that logs a statement of this command tag (`copy_from`: a COPY
+    /// that writes into a table), as PostgreSQL classifies them.
+    pub fn of(command: &str, copy_from: bool) -> LogStatement {
+        let first = command.split(' ').next().unwrap_or("");
+        match first {
+            "CREATE" | "ALTER" | "DROP" | "COMMENT" | "GRANT" | "REVOKE" | "SECURITY" | "REINDEX" | "CLUSTER" => {
+                LogStatement::Ddl
+            }
+            "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "TRUNCATE" => LogStatement::Mod,
+            "COPY" if copy_from => LogStatement::Mod,
+            _ => LogStatement::All,
+        }
+    }
+}
+
+/// Whether `log_min_error_statement` = `level` logs the statements of errors: every level
+/// up to `error` does. `None`: not a level.
+fn error_statements_logged(level: &str) -> Option<bool> {
+    match level {
+        "debug5" | "debug4" | "debug3" | "debug2" | "debug1" | "info" | "notice" | "warning" | "error" => Some(true),
+        "log" | "fatal" | "panic" => Some(false),
+        _ => None,
+    }
 }
 
 /// `statement_timeout` of a settings map, in milliseconds (0: none).
@@ -316,6 +405,29 @@ mod tests {
         assert_eq!(s.get("myapp.tenant").unwrap(), "7");
         s.reset("myapp.tenant").unwrap();
         assert!(s.try_get("myapp.tenant").is_none());
+    }
+
+    #[test]
+    fn log_settings_are_checked_and_read_before_each_statement() {
+        let s = Session::default();
+        assert_eq!(s.log_statement(), LogStatement::None);
+        assert!(s.log_error_statements());
+        s.set("log_statement", "MOD").unwrap();
+        assert_eq!(s.get("log_statement").unwrap(), "mod");
+        assert_eq!(s.log_statement(), LogStatement::Mod);
+        assert_eq!(s.set("log_statement", "some").unwrap_err().sqlstate(), "22023");
+        s.set("log_min_error_statement", "panic").unwrap();
+        assert!(!s.log_error_statements());
+        assert_eq!(s.set("log_min_error_statement", "loud").unwrap_err().sqlstate(), "22023");
+        s.reset("log_statement").unwrap();
+        assert_eq!(s.log_statement(), LogStatement::None);
+        let logged = |c: &str, from: bool| LogStatement::of(c, from);
+        assert_eq!(logged("CREATE TABLE", false), LogStatement::Ddl);
+        assert_eq!(logged("GRANT", false), LogStatement::Ddl);
+        assert_eq!(logged("INSERT", false), LogStatement::Mod);
+        assert_eq!(logged("COPY", true), LogStatement::Mod);
+        assert_eq!(logged("COPY", false), LogStatement::All);
+        assert_eq!(logged("SELECT", false), LogStatement::All);
     }
 
     #[test]

@@ -14,6 +14,10 @@
 //! max_message_bytes = 67108864  # the largest protocol message a client may send (64 MiB)
 //! tls_cert = "server.crt"     # PEM; with tls_key, clients may use TLS
 //! tls_key = "server.key"
+//!
+//! [settings]                  # every session's defaults, as postgresql.conf's
+//! log_statement = "ddl"       # none | ddl | mod | all
+//! log_min_error_statement = "error"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -46,6 +50,9 @@ pub struct Config {
     /// The largest protocol message a client may send (its length field); a larger one
     /// ends the connection with FATAL 08P01 before its body is read.
     pub max_message_bytes: u32,
+    /// Run-time settings every session starts with (`log_statement`, `search_path` …),
+    /// checked when the config is read; a session changes its own with `SET`.
+    pub settings: Vec<(String, String)>,
 }
 
 /// The default message size limit: room for a large statement or parameter, far below the
@@ -70,6 +77,7 @@ impl Default for Config {
             idle_timeout: None,
             tls: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            settings: Vec::new(),
         }
     }
 }
@@ -93,6 +101,9 @@ pub struct FileConfig {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub max_message_bytes: Option<u64>,
+    /// Session settings by name; values are strings, numbers or booleans as TOML writes
+    /// them.
+    pub settings: Option<std::collections::BTreeMap<String, toml::Value>>,
 }
 
 impl FileConfig {
@@ -146,8 +157,25 @@ impl FileConfig {
             (None, None) => {}
             _ => return Err("TLS needs both tls_cert and tls_key".into()),
         }
+        for (name, value) in self.settings.unwrap_or_default() {
+            let value = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => value.to_string(),
+                other => return Err(format!("settings.{name}: {other} is not a setting's value")),
+            };
+            set(config, &name, &value)?;
+        }
         Ok(())
     }
+}
+
+/// Adds a session setting to `config`, checked as `SET` checks it (a value it refuses
+/// would otherwise fail every connection).
+pub fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
+    braid::session::Session::default().set(name, value).map_err(|e| format!("setting {name}: {e}"))?;
+    config.settings.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    config.settings.push((name.to_string(), value.to_string()));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -166,6 +194,14 @@ mod tests {
         let bad: FileConfig = toml::from_str("backend = \"nope\"").unwrap();
         assert!(bad.apply(&mut Config::default()).is_err());
         assert_eq!(config.max_message_bytes, DEFAULT_MAX_MESSAGE_BYTES);
+        let file: FileConfig = toml::from_str("[settings]\nlog_statement = \"ddl\"\nextra_float_digits = 2").unwrap();
+        file.apply(&mut config).unwrap();
+        assert_eq!(
+            config.settings,
+            [("extra_float_digits".into(), "2".into()), ("log_statement".into(), "ddl".into())]
+        );
+        let bad: FileConfig = toml::from_str("[settings]\nlog_statement = \"loud\"").unwrap();
+        assert!(bad.apply(&mut Config::default()).unwrap_err().starts_with("setting log_statement"));
         let file: FileConfig = toml::from_str("max_message_bytes = 1048576").unwrap();
         file.apply(&mut config).unwrap();
         assert_eq!(config.max_message_bytes, 1 << 20);

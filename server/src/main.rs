@@ -100,6 +100,10 @@ struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long)]
     tls_key: Option<PathBuf>,
+    /// A setting every session starts with, as `name=value` (repeatable), as
+    /// PostgreSQL's `-c`: `--set log_statement=all`.
+    #[arg(long = "set", short = 'c', value_name = "NAME=VALUE")]
+    settings: Vec<String>,
 }
 
 impl ServeArgs {
@@ -122,8 +126,14 @@ impl ServeArgs {
             tls_cert: None,
             tls_key: None,
             max_message_bytes: self.max_message_bytes,
+            settings: None,
         };
         flags.apply(&mut config)?;
+        for setting in &self.settings {
+            let (name, value) =
+                setting.split_once('=').ok_or_else(|| format!("--set {setting}: expected NAME=VALUE"))?;
+            braid_server::config::set(&mut config, name.trim(), value.trim())?;
+        }
         match (self.tls_cert, self.tls_key) {
             (Some(cert), Some(key)) => config.tls = Some((cert, key)),
             (None, None) => {}
@@ -143,6 +153,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal: a log file or a test reading the log gets text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match Cli::parse().command {
         Command::Serve(args) => args.config().and_then(|c| serve(c).map_err(|e| e.to_string())),

@@ -349,6 +349,40 @@ fn copy_moves_rows_both_ways_in_text_and_csv() {
     });
 }
 
+/// `log_statement` (set for every session by `--set`, and by a session's own SET) logs
+/// the statements of its class before they run, by either protocol, with their
+/// parameters; `log_min_error_statement` logs each failed statement with its error.
+#[test]
+fn statements_and_errors_are_logged_as_the_settings_ask() {
+    let (server, log) = Server::start_logged(&["--set", "log_statement=mod"]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        client.batch_execute("CREATE TABLE logged (id INTEGER PRIMARY KEY, v TEXT)").await.unwrap();
+        client.batch_execute("INSERT INTO logged VALUES (1, 'one')").await.unwrap();
+        client.batch_execute("SELECT * FROM logged WHERE v = 'quiet select'").await.unwrap();
+        let err = client.batch_execute("INSERT INTO logged VALUES (1, 'again')").await.unwrap_err();
+        assert_eq!(err.code().unwrap().code(), "23505");
+        client.execute("UPDATE logged SET v = $1 WHERE id = $2", &[&"it's", &1i64]).await.unwrap();
+        client.query("SELECT v FROM logged WHERE id = $1", &[&1i64]).await.unwrap();
+        assert_eq!(simple_rows(&client, "SHOW log_statement").await, [[Some("mod".to_string())]]);
+        client.batch_execute("SET log_statement = 'all'").await.unwrap();
+        client.batch_execute("SELECT 'loud select'").await.unwrap();
+        let err = client.batch_execute("SET log_statement = 'some'").await.unwrap_err();
+        assert_eq!(err.code().unwrap().code(), "22023");
+    });
+    drop(server.terminate());
+    let log = log.lock().unwrap().join("\n");
+    let logged = |text: &str| log.lines().any(|l| l.contains("braid::statement") && l.contains(text));
+    assert!(logged("statement: CREATE TABLE logged"), "{log}");
+    assert!(logged("statement: INSERT INTO logged VALUES (1, 'one')"), "{log}");
+    assert!(!logged("quiet select"), "{log}");
+    assert!(logged("error: duplicate key") && logged("statement: INSERT INTO logged VALUES (1, 'again')"), "{log}");
+    assert!(logged("execute: UPDATE logged SET v = $1 WHERE id = $2; parameters: $1 = 'it''s', $2 = '1'"), "{log}");
+    assert!(!logged("SELECT v FROM logged"), "{log}");
+    assert!(logged("statement: SELECT 'loud select'"), "{log}");
+    assert!(logged("invalid value for parameter"), "{log}");
+}
+
 #[test]
 fn statement_timeouts_and_cancel_requests_stop_a_running_statement() {
     let server = Server::start(&[]);

@@ -109,6 +109,29 @@ impl Connection {
         }
     }
 
+    /// Sets a run-time setting, as `SET name = 'value'` does (checked the same way).
+    pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
+        match &mut self.inner {
+            Inner::Local(local) => local.session().set(name, value),
+            #[cfg(feature = "remote")]
+            Inner::Remote(_) => {
+                let quoted = value.replace('\'', "''");
+                self.execute_batch(&format!("SET {} = '{quoted}'", crate::functions::quote_ident(name)))
+            }
+        }
+    }
+
+    /// Which statements this session's `log_statement` asks a server to log before running
+    /// them, and whether `log_min_error_statement` asks it to log failed ones with their
+    /// error. A remote connection leaves logging to its server: (none, false).
+    pub fn log_settings(&self) -> (crate::session::LogStatement, bool) {
+        match &self.inner {
+            Inner::Local(local) => (local.session().log_statement(), local.session().log_error_statements()),
+            #[cfg(feature = "remote")]
+            Inner::Remote(_) => (crate::session::LogStatement::None, false),
+        }
+    }
+
     /// Whether no explicit transaction is open. Remotely, as far as this connection can
     /// tell from the statements it sent (a transaction begun by `SAVEPOINT` and committed by
     /// its `RELEASE` still counts as open).

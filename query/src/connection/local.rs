@@ -103,6 +103,11 @@ impl Local {
         self.interrupt.clone()
     }
 
+    /// The session's settings.
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
+    }
+
     pub(crate) fn set_statement_timeout(&mut self, timeout: Option<Duration>) {
         // At most a year: what `SET statement_timeout` accepts, and far past any statement.
         let ms = timeout.map_or(0, |t| t.as_millis().clamp(1, 365 * 86_400_000));

@@ -147,8 +147,9 @@ impl Listener {
             };
             while tasks.try_join_next().is_some() {}
             let _ = socket.set_nodelay(true);
-            let session =
+            let mut session =
                 session::Session::new(self.db.connect(), self.config.slow_statement, self.config.statement_timeout);
+            session.apply_settings(&self.config.settings);
             let registration = registry.register(session.interrupt_handle());
             let handlers = Arc::new(handler::Handlers::new(session, (registration.pid, registration.secret)));
             // The socket moves to its worker's reactor: deregistered here, registered there.

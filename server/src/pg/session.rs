@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use braid::session::LogStatement;
 use braid::{Connection, Description, Output, PreparedStatement, Value};
 use pgwire::api::Type;
 
@@ -109,6 +110,16 @@ impl Session {
         Session { conn, statements: HashMap::new(), shapes: HashMap::new(), failed: false, slow, copy_in: None }
     }
 
+    /// Sets the server's session defaults (`[settings]` of the config), checked when the
+    /// config was read.
+    pub fn apply_settings(&mut self, settings: &[(String, String)]) {
+        for (name, value) in settings {
+            if let Err(e) = self.conn.set_setting(name, value) {
+                tracing::warn!(setting = %name, "session default not applied: {e}");
+            }
+        }
+    }
+
     /// The database this session's connection reads and writes.
     pub fn database(&self) -> braid::Database {
         self.db().clone()
@@ -133,6 +144,20 @@ impl Session {
     /// Simple query protocol: runs each statement of `sql` in turn, stopping at the first
     /// error, which is the last entry.
     pub fn simple(&mut self, sql: &str) -> Vec<Result<Step, Failure>> {
+        let steps = self.simple_steps(sql);
+        if let Some(Err(failure)) = steps.last() {
+            self.log_error(failure, sql);
+        }
+        steps
+    }
+
+    fn simple_steps(&mut self, sql: &str) -> Vec<Result<Step, Failure>> {
+        // `log_statement = all` logs before anything else; the lower levels need the
+        // statements' kinds, known once they are parsed.
+        let (log, _) = self.conn.log_settings();
+        if log == LogStatement::All {
+            tracing::info!(target: STATEMENT_LOG, "statement: {sql}");
+        }
         if let Some(step) = self.simple_parameterized(sql) {
             return vec![step];
         }
@@ -140,6 +165,9 @@ impl Session {
             Ok(s) => s,
             Err(e) => return vec![Err(self.fail(from_braid(&e)))],
         };
+        if log > LogStatement::None && log < LogStatement::All && statements.iter().any(|s| log >= log_level(s)) {
+            tracing::info!(target: STATEMENT_LOG, "statement: {sql}");
+        }
         // A query string of nothing but white space and comments (pg_restore sends the
         // dump's comment blocks alone) gets PostgreSQL's EmptyQueryResponse.
         if statements.is_empty() {
@@ -239,9 +267,29 @@ impl Session {
         let mut statement = self.take(sql)?;
         let step = describe(&mut self.conn, &mut statement)
             .and_then(|description| decode(&description.params))
-            .and_then(|params| self.run(&mut statement, params, sql));
+            .and_then(|params| {
+                let (log, _) = self.conn.log_settings();
+                if log >= log_level(&statement) {
+                    match params.is_empty() {
+                        true => tracing::info!(target: STATEMENT_LOG, "execute: {sql}"),
+                        false => tracing::info!(target: STATEMENT_LOG, "execute: {sql}; parameters: {}", parameter_list(&params)),
+                    }
+                }
+                self.run(&mut statement, params, sql)
+            });
         self.statements.insert(sql.clone(), statement);
+        if let Err(failure) = &step {
+            self.log_error(failure, sql);
+        }
         step
+    }
+
+    /// Logs a failed statement with its error (`log_min_error_statement`), as PostgreSQL's
+    /// `ERROR: …` and `STATEMENT: …` lines.
+    fn log_error(&self, failure: &Failure, sql: &str) {
+        if self.conn.log_settings().1 {
+            tracing::info!(target: STATEMENT_LOG, sqlstate = %failure.code, "error: {}; statement: {sql}", failure.message);
+        }
     }
 
     fn take(&mut self, sql: &Arc<str>) -> Result<PreparedStatement, Failure> {
@@ -510,6 +558,26 @@ pub(crate) fn tag_verb(command: &'static str) -> &'static str {
         "OK" => "SELECT",
         c => c,
     }
+}
+
+/// The target of the statement log (`log_statement`, `log_min_error_statement`), so that
+/// `RUST_LOG` can route or silence it apart from the server's own messages.
+pub const STATEMENT_LOG: &str = "braid::statement";
+
+/// The lowest `log_statement` level that logs `statement`.
+fn log_level(statement: &PreparedStatement) -> LogStatement {
+    let copy_from = statement.copy().is_some_and(|c| c.is_ok_and(|c| !c.to));
+    LogStatement::of(statement.command(), copy_from)
+}
+
+/// Parameters as PostgreSQL's log shows them: `$1 = '42', $2 = NULL`.
+fn parameter_list(params: &[Value]) -> String {
+    let one = |(i, v): (usize, &Value)| match v {
+        Value::Null => format!("${} = NULL", i + 1),
+        Value::Text(text) => format!("${} = '{}'", i + 1, text.replace('\'', "''")),
+        v => format!("${} = '{v}'", i + 1),
+    };
+    params.iter().enumerate().map(one).collect::<Vec<_>>().join(", ")
 }
 
 /// A statement's parameter and result types; statements the session answers itself have

@@ -29,15 +29,37 @@ impl Server {
         server
     }
 
+    /// Starts a server on a fresh data directory with its log (`RUST_LOG=info`) kept in
+    /// the returned lines, which fill as the server writes them.
+    pub fn start_logged(extra: &[&str]) -> (Server, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mut server = Server::spawn(&data, extra, "info", Stdio::piped());
+        server._dir = Some(dir);
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stderr = server.child.stderr.take().unwrap();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        (server, lines)
+    }
+
     /// Starts a server on `data` (kept after the server stops).
     pub fn start_on(data: &Path, extra: &[&str]) -> Server {
+        Server::spawn(data, extra, "warn", Stdio::inherit())
+    }
+
+    fn spawn(data: &Path, extra: &[&str], log: &str, stderr: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_braid"))
             .args(["serve", "--port", "0", "--data"])
             .arg(data)
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", log)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start braid serve");
         let stdout = child.stdout.take().unwrap();
