@@ -187,19 +187,65 @@ fn prepared_statements_are_reused_many_times() {
         client.batch_execute("CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT)").await.unwrap();
         let insert = client.prepare("INSERT INTO kv VALUES ($1, $2)").await.unwrap();
         let get = client.prepare("SELECT v FROM kv WHERE k = $1").await.unwrap();
-        for k in 0..1000_i64 {
+        // `k` is an `integer`: its parameters are `int4`, as PostgreSQL describes them.
+        assert_eq!(insert.params(), [tokio_postgres::types::Type::INT4, tokio_postgres::types::Type::TEXT]);
+        for k in 0..1000_i32 {
             client.execute(&insert, &[&k, &format!("v{k}")]).await.unwrap();
         }
-        for k in (0..1000_i64).step_by(7) {
+        for k in (0..1000_i32).step_by(7) {
             let v: String = client.query_one(&get, &[&k]).await.unwrap().get(0);
             assert_eq!(v, format!("v{k}"));
         }
         // A schema change between executions replans the statement.
         client.batch_execute("CREATE INDEX kv_v ON kv (v)").await.unwrap();
-        let v: String = client.query_one(&get, &[&3_i64]).await.unwrap().get(0);
+        let v: String = client.query_one(&get, &[&3_i32]).await.unwrap().get(0);
         assert_eq!(v, "v3");
         let count: i64 = client.query_one("SELECT count(*) FROM kv", &[]).await.unwrap().get(0);
         assert_eq!(count, 1000);
+    });
+}
+
+/// A parameter compared with or stored into a column takes its declared type, as
+/// PostgreSQL infers it, through filters, index and rowid lookups, IN lists, INSERT values
+/// and UPDATE assignments: a driver that sends what it is told (tokio-postgres) binds an
+/// i16 to a `smallint` and an f32 to a `real`.
+#[test]
+fn parameters_take_their_columns_declared_types() {
+    use tokio_postgres::types::Type;
+    let server = Server::start(&[]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        client
+            .batch_execute(
+                "CREATE TABLE p (id integer PRIMARY KEY, s smallint, r real, vc varchar(10), d date, \
+                 ts timestamp, u uuid, big bigint); CREATE INDEX p_s ON p (s); \
+                 INSERT INTO p VALUES (1, 2, 1.5, 'a', '2024-01-02', '2024-01-02 03:04:05', \
+                 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 7)",
+            )
+            .await
+            .unwrap();
+        let cases: &[(&str, &[Type])] = &[
+            ("SELECT id FROM p WHERE s = $1", &[Type::INT2]),
+            ("SELECT id FROM p WHERE r > $1 AND vc <> $2", &[Type::FLOAT4, Type::VARCHAR]),
+            ("SELECT id FROM p WHERE id IN ($1, $2)", &[Type::INT4, Type::INT4]),
+            ("SELECT id FROM p WHERE id = $1", &[Type::INT4]),
+            ("SELECT id FROM p WHERE u = $1 OR d = $2", &[Type::UUID, Type::DATE]),
+            ("INSERT INTO p (id, vc, d) VALUES ($1, $2, $3)", &[Type::INT4, Type::VARCHAR, Type::DATE]),
+            ("UPDATE p SET ts = $1 WHERE big = $2", &[Type::TIMESTAMP, Type::INT8]),
+            ("SELECT id FROM p WHERE EXISTS (SELECT 1 FROM p q WHERE q.s = $1)", &[Type::INT2]),
+        ];
+        for (sql, want) in cases {
+            let statement = client.prepare(sql).await.unwrap();
+            assert_eq!(statement.params(), *want, "{sql}");
+        }
+        let id = |rows: Vec<tokio_postgres::Row>| rows.iter().map(|r| r.get::<_, i32>(0)).collect::<Vec<_>>();
+        assert_eq!(id(client.query("SELECT id FROM p WHERE s = $1", &[&2i16]).await.unwrap()), [1]);
+        let got = client.query("SELECT id FROM p WHERE r > $1 AND vc <> $2", &[&1.25f32, &"b"]).await.unwrap();
+        assert_eq!(id(got), [1]);
+        assert_eq!(id(client.query("SELECT id FROM p WHERE id IN ($1, $2)", &[&1i32, &5i32]).await.unwrap()), [1]);
+        client.execute("INSERT INTO p (id, vc) VALUES ($1, $2)", &[&2i32, &"b"]).await.unwrap();
+        let n = client.execute("UPDATE p SET vc = $1 WHERE s = $2", &[&"c", &2i16]).await.unwrap();
+        assert_eq!(n, 1);
     });
 }
 
@@ -362,8 +408,8 @@ fn statements_and_errors_are_logged_as_the_settings_ask() {
         client.batch_execute("SELECT * FROM logged WHERE v = 'quiet select'").await.unwrap();
         let err = client.batch_execute("INSERT INTO logged VALUES (1, 'again')").await.unwrap_err();
         assert_eq!(err.code().unwrap().code(), "23505");
-        client.execute("UPDATE logged SET v = $1 WHERE id = $2", &[&"it's", &1i64]).await.unwrap();
-        client.query("SELECT v FROM logged WHERE id = $1", &[&1i64]).await.unwrap();
+        client.execute("UPDATE logged SET v = $1 WHERE id = $2", &[&"it's", &1i32]).await.unwrap();
+        client.query("SELECT v FROM logged WHERE id = $1", &[&1i32]).await.unwrap();
         assert_eq!(simple_rows(&client, "SHOW log_statement").await, [[Some("mod".to_string())]]);
         client.batch_execute("SET log_statement = 'all'").await.unwrap();
         client.batch_execute("SELECT 'loud select'").await.unwrap();

@@ -364,7 +364,12 @@ impl Local {
 
     pub(crate) fn describe(&mut self, statement: &mut PreparedStatement) -> Result<std::sync::Arc<Description>> {
         if bind::transaction_op(&statement.parsed)?.is_some() {
-            return Ok(std::sync::Arc::new(Description { params: vec![], columns: vec![], declared: vec![] }));
+            return Ok(std::sync::Arc::new(Description {
+                params: vec![],
+                columns: vec![],
+                declared: vec![],
+                params_declared: vec![],
+            }));
         }
         match bind::session_op(&statement.parsed)? {
             Some(bind::SessionOp::Show(name)) => {
@@ -374,10 +379,20 @@ impl Local {
                     vec![name]
                 };
                 let columns = names.into_iter().map(|n| (n, Some(braid_engine::DataType::Text))).collect();
-                return Ok(std::sync::Arc::new(Description { params: vec![], columns, declared: vec![] }));
+                return Ok(std::sync::Arc::new(Description {
+                    params: vec![],
+                    columns,
+                    declared: vec![],
+                    params_declared: vec![],
+                }));
             }
             Some(_) => {
-                return Ok(std::sync::Arc::new(Description { params: vec![], columns: vec![], declared: vec![] }));
+                return Ok(std::sync::Arc::new(Description {
+                    params: vec![],
+                    columns: vec![],
+                    declared: vec![],
+                    params_declared: vec![],
+                }));
             }
             None => {}
         }

@@ -149,3 +149,194 @@ impl Pass {
         })
     }
 }
+
+/// The declared types parameters take from what they are compared with or stored into, by
+/// position: `id = $1` on an `integer` column makes `$1` an `int4`, as PostgreSQL infers
+/// it, so that a driver that sends what the server describes (tokio-postgres, asyncpg)
+/// sends an `int4`. Found through filters, join conditions, the bounds of rowid and index
+/// scans (where the optimizer has moved a comparison), INSERT values and UPDATE
+/// assignments. A parameter given two different declared types gets neither.
+pub fn params(statement: &super::Statement) -> HashMap<usize, DeclaredType> {
+    use super::Statement;
+    let mut found = Params::default();
+    match statement {
+        Statement::Query { plan, .. } | Statement::Delete { source: plan, .. } => found.plan(plan),
+        Statement::Insert { table, source, .. } => {
+            found.targets(source, &table_row(table));
+            found.plan(source);
+        }
+        Statement::Update { table, source, assignments, .. } => {
+            found.plan(source);
+            let input = columns(source).unwrap_or_default();
+            for (column, e) in assignments {
+                found.note(e, table.columns[*column].declared);
+                found.expr(e, &input);
+            }
+        }
+        _ => {}
+    }
+    found.types.into_iter().filter_map(|(i, t)| Some((i, t?))).collect()
+}
+
+#[derive(Default)]
+struct Params {
+    /// `None`: two different types were found.
+    types: HashMap<usize, Option<DeclaredType>>,
+}
+
+impl Params {
+    /// If `e` is a parameter, it takes `declared`.
+    fn note(&mut self, e: &Expr, declared: Option<DeclaredType>) {
+        use crate::value::declared as d;
+        // The types a parameter is read as on the wire (`types::decode` in the server).
+        let Some(declared) = declared.filter(|t| {
+            matches!(t.oid, d::INT2 | d::INT4 | d::FLOAT4 | d::VARCHAR | d::BPCHAR | d::DATE | d::TIMESTAMP | d::UUID)
+        }) else {
+            return;
+        };
+        match e {
+            Expr::Param(super::Param::Position(i)) => {
+                let slot = self.types.entry(*i).or_insert(Some(declared));
+                if *slot != Some(declared) {
+                    *slot = None;
+                }
+            }
+            Expr::Affinity(inner, _) => self.note(inner, Some(declared)),
+            // Text compared with a uuid is read as one (`bind::expr`).
+            Expr::Function(ScalarFunction::Uuid, args) if declared.oid == d::UUID && args.len() == 1 => {
+                self.note(&args[0], Some(declared))
+            }
+            _ => {}
+        }
+    }
+
+    fn plan(&mut self, plan: &Plan) {
+        let bound = |b: &std::ops::Bound<Expr>| match b {
+            std::ops::Bound::Included(e) | std::ops::Bound::Excluded(e) => Some(e.clone()),
+            std::ops::Bound::Unbounded => None,
+        };
+        match plan {
+            Plan::Scan { table, rowids, .. } => {
+                let alias = table.rowid_alias.and_then(|c| table.columns[c as usize].declared);
+                for e in [bound(&rowids.0), bound(&rowids.1)].into_iter().flatten() {
+                    self.note(&e, alias);
+                }
+            }
+            Plan::IndexScan { table, index, range, .. } => {
+                let Some(def) = table.index(index) else { return };
+                let column = |i: usize| def.columns.get(i).and_then(|&c| table.columns[c as usize].declared);
+                match range {
+                    super::IndexRange::Range { equal, lower, upper } => {
+                        for (i, e) in equal.iter().enumerate() {
+                            self.note(e, column(i));
+                        }
+                        for e in [bound(lower), bound(upper)].into_iter().flatten() {
+                            self.note(&e, column(equal.len()));
+                        }
+                    }
+                    super::IndexRange::In(values) => values.iter().for_each(|e| self.note(e, column(0))),
+                    super::IndexRange::All { .. } => {}
+                }
+            }
+            Plan::Filter { input, predicate } => {
+                self.expr(predicate, &columns(input).unwrap_or_default());
+                self.plan(input);
+            }
+            Plan::Project { input, exprs } => {
+                let row = columns(input).unwrap_or_default();
+                exprs.iter().for_each(|e| self.expr(e, &row));
+                self.plan(input);
+            }
+            Plan::NestedLoopJoin { left, right, on, .. } => {
+                if let Some(on) = on {
+                    let mut row = columns(left).unwrap_or_else(|| vec![None; left.width()]);
+                    row.extend(columns(right).unwrap_or_default());
+                    self.expr(on, &row);
+                }
+                self.plan(left);
+                self.plan(right);
+            }
+            Plan::HashJoin { left, right, residual, .. } => {
+                if let Some(residual) = residual {
+                    let mut row = columns(left).unwrap_or_else(|| vec![None; left.width()]);
+                    row.extend(columns(right).unwrap_or_default());
+                    self.expr(residual, &row);
+                }
+                self.plan(left);
+                self.plan(right);
+            }
+            Plan::Aggregate { input, .. }
+            | Plan::Sort { input, .. }
+            | Plan::Limit { input, .. }
+            | Plan::TopN { input, .. }
+            | Plan::Distinct { input }
+            | Plan::Window { input, .. }
+            | Plan::ProjectSet { input, .. } => self.plan(input),
+            Plan::SetOp { left, right, .. } => {
+                self.plan(left);
+                self.plan(right);
+            }
+            Plan::With { ctes, input } => {
+                for cte in ctes {
+                    self.plan(&cte.plan);
+                }
+                self.plan(input);
+            }
+            Plan::Values { .. } | Plan::TableFunction { .. } | Plan::SystemScan { .. } | Plan::CteRef { .. } => {}
+        }
+    }
+
+    /// INSERT's source rows, whose columns are the table's (`types::Context::targets`).
+    fn targets(&mut self, source: &Plan, row: &[Option<DeclaredType>]) {
+        match source {
+            Plan::Values { rows, .. } => {
+                for values in rows {
+                    values.iter().zip(row).for_each(|(e, &t)| self.note(e, t));
+                }
+            }
+            Plan::Project { input, exprs } => {
+                let mut below = vec![None; input.width()];
+                for (e, &t) in exprs.iter().zip(row) {
+                    self.note(e, t);
+                    if let Expr::Column { depth: 0, index, .. } = e
+                        && let Some(slot) = below.get_mut(*index)
+                    {
+                        *slot = t;
+                    }
+                }
+                self.targets(input, &below);
+            }
+            Plan::With { input, .. }
+            | Plan::Limit { input, .. }
+            | Plan::Sort { input, .. }
+            | Plan::Distinct { input } => self.targets(input, row),
+            _ => {}
+        }
+    }
+
+    /// Comparisons in `e`, over rows of `row`, and the plans of its subqueries.
+    fn expr(&mut self, e: &Expr, row: &[Option<DeclaredType>]) {
+        match e {
+            Expr::Compare(_, a, b) => {
+                self.note(a, expr(b, row));
+                self.note(b, expr(a, row));
+            }
+            Expr::InList { expr: x, list, .. } => {
+                let t = expr(x, row);
+                list.iter().for_each(|item| self.note(item, t));
+            }
+            Expr::Between { expr: x, low, high, .. } => {
+                let t = expr(x, row);
+                self.note(low, t);
+                self.note(high, t);
+            }
+            Expr::ScalarSubquery(s) | Expr::Exists { subquery: s, .. } | Expr::InSubquery { subquery: s, .. } => {
+                self.plan(&s.plan)
+            }
+            _ => {}
+        }
+        for child in e.children() {
+            self.expr(child, row);
+        }
+    }
+}

@@ -75,9 +75,18 @@ pub struct Description {
     /// table column's values on unchanged; `None`, or missing at the end, where there is
     /// none. Its storage type is always the column's type above.
     pub declared: Vec<Option<braid_engine::DeclaredType>>,
+    /// The declared type each parameter takes from the column it is compared with or
+    /// stored into (`id = $1` on an `integer` column: `integer`), where there is one; its
+    /// storage type is the parameter's type above, where that is known.
+    pub params_declared: Vec<Option<braid_engine::DeclaredType>>,
 }
 
 impl Description {
+    /// The declared type of parameter `i` (from 0), if it has one.
+    pub fn param_declared(&self, i: usize) -> Option<braid_engine::DeclaredType> {
+        self.params_declared.get(i).copied().flatten()
+    }
+
     /// The declared type of result column `i`, if it has one.
     pub fn declared(&self, i: usize) -> Option<braid_engine::DeclaredType> {
         self.declared.get(i).copied().flatten()
@@ -113,7 +122,16 @@ impl Statement {
             _ => vec![],
         };
         let count = cx.params.keys().map(|&i| i + 1).max().unwrap_or(0).max(cx.max_param);
-        let params = (0..count).map(|i| cx.params.get(&i).and_then(|t| t.known())).collect();
+        let params: Vec<Option<DataType>> = (0..count).map(|i| cx.params.get(&i).and_then(|t| t.known())).collect();
+        let found = super::declared::params(self);
+        let params_declared = params
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                // Over what inference found, or where it found nothing.
+                found.get(&i).copied().filter(|d| t.is_none_or(|t| crate::value::declared::storage(*d) == t))
+            })
+            .collect();
         let declared = self.declared_columns();
         // A declared type stands only over the storage type inference found.
         let declared = columns
@@ -121,7 +139,7 @@ impl Statement {
             .zip(declared)
             .map(|((_, t), d)| d.filter(|d| Some(crate::value::declared::storage(*d)) == *t))
             .collect();
-        Description { params, columns, declared }
+        Description { params, columns, declared, params_declared }
     }
 
     /// The declared types of the result columns (see [`super::declared`]).

@@ -42,7 +42,7 @@ use pgwire::messages::extendedquery::{
 };
 use pgwire::messages::response::{CommandComplete, EmptyQueryResponse};
 
-use braid::{DataType, Description, Value};
+use braid::{Description, Value};
 
 use super::error::{Failure, info, user};
 use super::session::{Reply, Session, Step, TxChange};
@@ -189,7 +189,7 @@ impl QueryParser for Parser {
 
     fn get_parameter_types(&self, sql: &Arc<str>) -> PgWireResult<Vec<Type>> {
         let description = self.session.lock().describe(sql).map_err(user)?;
-        Ok(description.params.iter().copied().map(types::pg_type).collect())
+        Ok((0..description.params.len()).map(|i| types::param_pg_type(&description, i)).collect())
     }
 
     fn get_result_schema(&self, sql: &Arc<str>, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
@@ -373,7 +373,7 @@ impl ExtendedQueryHandler for Handlers {
         let params = (0..description.params.len().max(target.parameter_types.len()))
             .map(|i| match target.parameter_types.get(i).cloned().flatten() {
                 Some(t) if t != Type::UNKNOWN => t,
-                _ => types::pg_type(description.params.get(i).copied().flatten()),
+                _ => types::param_pg_type(&description, i),
             })
             .collect();
         Ok(DescribeStatementResponse::new(params, fields(&description, &Format::UnifiedBinary)))
@@ -405,13 +405,13 @@ impl ExtendedQueryHandler for Handlers {
 }
 
 /// A portal's parameters as values: each read as the type the client declared, else the
-/// type Braid inferred, else text.
-fn decode_params(portal: &Portal<Arc<str>>, inferred: &[Option<DataType>]) -> Result<Vec<Value>, Failure> {
+/// type Braid described, else text.
+fn decode_params(portal: &Portal<Arc<str>>, described: &Description) -> Result<Vec<Value>, Failure> {
     (0..portal.parameters.len())
         .map(|i| {
             let ty = match portal.statement.parameter_types.get(i).cloned().flatten() {
                 Some(t) if t != Type::UNKNOWN => t,
-                _ => types::pg_type(inferred.get(i).copied().flatten()),
+                _ => types::param_pg_type(described, i),
             };
             let bytes = portal.parameters[i].as_deref();
             types::decode(bytes, &ty, portal.parameter_format.is_binary(i))

@@ -258,15 +258,15 @@ impl Session {
     }
 
     /// Extended protocol `Execute`: runs a parsed statement with the parameters `decode`
-    /// makes from the types Braid inferred for them.
+    /// makes from its description (the types Braid inferred for them).
     pub fn execute(
         &mut self,
         sql: &Arc<str>,
-        decode: impl FnOnce(&[Option<braid::DataType>]) -> Result<Vec<Value>, Failure>,
+        decode: impl FnOnce(&Description) -> Result<Vec<Value>, Failure>,
     ) -> Result<Step, Failure> {
         let mut statement = self.take(sql)?;
         let step = describe(&mut self.conn, &mut statement)
-            .and_then(|description| decode(&description.params))
+            .and_then(|description| decode(&description))
             .and_then(|params| {
                 let (log, _) = self.conn.log_settings();
                 if log >= log_level(&statement) {
@@ -585,7 +585,7 @@ fn parameter_list(params: &[Value]) -> String {
 fn describe(conn: &mut Connection, statement: &mut PreparedStatement) -> Result<Arc<Description>, Failure> {
     match statement.command() {
         "DISCARD" | "DEALLOCATE" | "COPY" => {
-            Ok(Arc::new(Description { params: vec![], columns: vec![], declared: vec![] }))
+            Ok(Arc::new(Description { params: vec![], columns: vec![], declared: vec![], params_declared: vec![] }))
         }
         command => match conn.describe(statement) {
             // (Its columns are not known: the query describes as one without any.)
@@ -727,7 +727,7 @@ mod tests {
         assert_eq!(tags(s.simple(read)), ["SELECT 0"]);
         let sql = s.parse("SELECT data FROM pg_catalog.pg_largeobject WHERE loid = $1").unwrap();
         assert!(s.describe(&sql).unwrap().columns.is_empty());
-        let step = s.execute(&sql, |types| Ok(vec![Value::Integer(types.len() as i64)])).unwrap();
+        let step = s.execute(&sql, |d| Ok(vec![Value::Integer(d.params.len() as i64)])).unwrap();
         assert!(matches!(step.reply, Reply::Rows { ref rows, .. } if rows.is_empty()), "{step:?}");
         assert_eq!(tags(s.simple("INSERT INTO pg_catalog.pg_largeobject VALUES (1)")), ["ERROR 42P01"]);
         assert_eq!(tags(s.simple("SELECT * FROM no_such_table")), ["ERROR 42P01"]);

@@ -59,6 +59,13 @@ pub fn column_pg_type(t: Option<DataType>, declared: Option<braid::DeclaredType>
     Type::from_oid(declared.oid).unwrap_or_else(|| pg_type(t))
 }
 
+/// The PostgreSQL type parameter `i` (from 0) of a statement is described as: the declared
+/// type it takes from its column where it has one (`int4` for `id = $1` on an `integer`),
+/// else its inferred storage type's.
+pub fn param_pg_type(description: &braid::Description, i: usize) -> Type {
+    column_pg_type(description.params.get(i).copied().flatten(), description.param_declared(i))
+}
+
 /// Why a value could not be written or read.
 #[derive(Debug, PartialEq)]
 pub struct TypeError(pub String);
@@ -326,7 +333,9 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
         Type::FLOAT4 | Type::FLOAT8 => Value::Real(parse_float(text.trim()).ok_or_else(bad)?),
         Type::NUMERIC => Value::Numeric(braid::value::numeric::parse(text).map_err(|e| TypeError(e.to_string()))?),
         Type::INTERVAL => Value::Interval(braid::value::interval::parse(text).map_err(|e| TypeError(e.to_string()))?),
-        Type::TIMESTAMPTZ | Type::TIMESTAMP => Value::Timestamp(datetime::parse_timestamp(text).map_err(|_| bad())?),
+        Type::TIMESTAMPTZ | Type::TIMESTAMP | Type::DATE => {
+            Value::Timestamp(datetime::parse_timestamp(text).map_err(|_| bad())?)
+        }
         Type::BYTEA => Value::Blob(parse_bytea(text).ok_or_else(bad)?),
         _ => Value::Text(text.to_string()),
     })
