@@ -528,6 +528,8 @@ pub struct Copy {
     pub to: bool,
     /// CSV rather than PostgreSQL's text format.
     pub csv: bool,
+    /// PostgreSQL's binary format.
+    pub binary: bool,
     pub delimiter: char,
     /// The text that stands for NULL (`\N` in text format, an unquoted empty field in CSV).
     pub null: String,
@@ -536,7 +538,7 @@ pub struct Copy {
 }
 
 /// The COPY a statement asks for, if it is one; files and programs are refused (the
-/// server's file system is not the client's business), and so is the binary format.
+/// server's file system is not the client's business).
 pub fn copy(statement: &Parsed) -> Option<Result<Copy>> {
     let Parsed::Sql(s, _) = statement else { return None };
     let ast::Statement::Copy { source, to, target, options, legacy_options, values } = s.as_ref() else {
@@ -568,13 +570,24 @@ fn copy_of(
         }
         ast::CopySource::Query(q) => (None, vec![], Some(q.to_string())),
     };
-    let mut copy = Copy { table, columns, query, to, csv: false, delimiter: '\t', null: "\\N".into(), header: false };
+    let mut copy = Copy {
+        table,
+        columns,
+        query,
+        to,
+        csv: false,
+        binary: false,
+        delimiter: '\t',
+        null: "\\N".into(),
+        header: false,
+    };
     let (mut delimiter, mut null) = (None, None);
     for option in options {
         match option {
             ast::CopyOption::Format(f) => match f.value.to_ascii_lowercase().as_str() {
-                "csv" => copy.csv = true,
-                "text" => copy.csv = false,
+                "csv" => (copy.csv, copy.binary) = (true, false),
+                "text" => (copy.csv, copy.binary) = (false, false),
+                "binary" => (copy.csv, copy.binary) = (false, true),
                 other => return Err(Error::unsupported(format!("COPY format {other}"))),
             },
             ast::CopyOption::Delimiter(c) => delimiter = Some(*c),
@@ -602,7 +615,20 @@ fn copy_of(
             ast::CopyLegacyOption::Delimiter(c) => delimiter = Some(*c),
             ast::CopyLegacyOption::Null(n) => null = Some(n.clone()),
             ast::CopyLegacyOption::Header => copy.header = true,
+            ast::CopyLegacyOption::Binary => copy.binary = true,
             other => return Err(Error::unsupported(format!("COPY option {other}"))),
+        }
+    }
+    // PostgreSQL's checks and messages.
+    if copy.binary {
+        let refused = [
+            (copy.csv, "cannot specify CSV in BINARY mode"),
+            (delimiter.is_some(), "cannot specify DELIMITER in BINARY mode"),
+            (null.is_some(), "cannot specify NULL in BINARY mode"),
+            (copy.header, "cannot specify HEADER in BINARY mode"),
+        ];
+        if let Some((_, message)) = refused.iter().find(|(set, _)| *set) {
+            return Err(Error::invalid(*message));
         }
     }
     if copy.csv {

@@ -416,7 +416,7 @@ fn statements_and_errors_are_logged_as_the_settings_ask() {
         let err = client.batch_execute("SET log_statement = 'some'").await.unwrap_err();
         assert_eq!(err.code().unwrap().code(), "22023");
     });
-    drop(server.terminate());
+    assert!(server.terminate().success());
     let log = log.lock().unwrap().join("\n");
     let logged = |text: &str| log.lines().any(|l| l.contains("braid::statement") && l.contains(text));
     assert!(logged("statement: CREATE TABLE logged"), "{log}");

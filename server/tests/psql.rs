@@ -142,6 +142,42 @@ fn psql_copies_files_in_and_out() {
     assert_eq!(out.trim(), "2000|10000");
 }
 
+/// Binary COPY both ways with PostgreSQL 15: what PostgreSQL writes loads into Braid, and
+/// what Braid writes back is byte for byte what PostgreSQL wrote.
+#[test]
+fn binary_copy_moves_rows_between_postgresql_and_braid() {
+    let postgres = Postgres::start();
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let schema = "CREATE TABLE bin (i INTEGER, s SMALLINT, b BIGINT, r REAL, d DOUBLE PRECISION, t TEXT, \
+                  v VARCHAR(10), ok BOOLEAN, day DATE, at TIMESTAMP, atz TIMESTAMPTZ, n NUMERIC(12, 3), \
+                  raw BYTEA, u UUID, j JSONB, span INTERVAL)";
+    let rows = "INSERT INTO bin VALUES \
+                (1, -2, 9000000000, 1.5, -2.25, 'héllo', 'ten chars!', true, '2024-02-29', \
+                 '2024-01-02 03:04:05.678', '1999-12-31 23:59:59+00', 123456789.125, '\\x00ff10', \
+                 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, 2]}', '1 year 2 mons 3 days 04:05:06'), \
+                (NULL, NULL, NULL, NULL, NULL, '', NULL, false, NULL, NULL, NULL, -0.5, '\\x', NULL, 'null', '-1 day')";
+    let from_postgres = dir.path().join("pg.bin");
+    let from_braid = dir.path().join("braid.bin");
+    psql_on(postgres.port, &["-q", "-c", schema, "-c", rows]);
+    psql_on(postgres.port, &["-c", &format!("\\copy bin TO '{}' WITH (FORMAT binary)", from_postgres.display())]);
+    psql(&server, &["-q", "-c", schema]);
+    let out = psql(&server, &["-c", &format!("\\copy bin FROM '{}' WITH (FORMAT binary)", from_postgres.display())]);
+    assert!(out.contains("COPY 2"), "{out}");
+    let out = psql(&server, &["-c", &format!("\\copy bin TO '{}' (FORMAT binary)", from_braid.display())]);
+    assert!(out.contains("COPY 2"), "{out}");
+    assert_eq!(std::fs::read(&from_braid).unwrap(), std::fs::read(&from_postgres).unwrap());
+    let text = |port| psql_on(port, &["-At", "-c", "SELECT * FROM bin ORDER BY i NULLS LAST"]);
+    assert_eq!(text(server.addr.port()), text(postgres.port));
+    // PostgreSQL's refusals of text options in binary mode.
+    let out = Command::new("psql")
+        .args(["-X", "-h", "127.0.0.1", "-p", &server.addr.port().to_string(), "-U", "braid", "-d", "braid"])
+        .args(["-c", "COPY bin TO STDOUT WITH (FORMAT binary, DELIMITER ',')"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot specify DELIMITER in BINARY mode"), "{out:?}");
+}
+
 #[test]
 fn psql_connects_over_tls_when_the_server_has_a_certificate() {
     let dir = tempfile::tempdir().unwrap();

@@ -190,7 +190,19 @@ impl Params {
         use crate::value::declared as d;
         // The types a parameter is read as on the wire (`types::decode` in the server).
         let Some(declared) = declared.filter(|t| {
-            matches!(t.oid, d::INT2 | d::INT4 | d::FLOAT4 | d::VARCHAR | d::BPCHAR | d::DATE | d::TIMESTAMP | d::UUID)
+            matches!(
+                t.oid,
+                d::INT2
+                    | d::INT4
+                    | d::FLOAT4
+                    | d::VARCHAR
+                    | d::BPCHAR
+                    | d::DATE
+                    | d::TIMESTAMP
+                    | d::UUID
+                    | d::JSON
+                    | d::JSONB
+            )
         }) else {
             return;
         };

@@ -119,10 +119,13 @@ fn response(step: Step, format: &Format) -> PgWireResult<Response> {
             });
         }
         Reply::Rows { command, columns, rows } => (columns, rows, command),
-        Reply::CopyIn { columns } => return Ok(Response::CopyIn(CopyResponse::new(0, columns, stream::empty()))),
-        Reply::CopyOut { columns, chunks } => {
+        // The overall format: 0 text (and CSV), 1 binary, as each column's.
+        Reply::CopyIn { columns, binary } => {
+            return Ok(Response::CopyIn(CopyResponse::new(binary as i8, columns, stream::empty())));
+        }
+        Reply::CopyOut { columns, binary, chunks } => {
             let data = chunks.into_iter().map(|c| Ok(CopyData::new(bytes::Bytes::from(c))));
-            return Ok(Response::CopyOut(CopyResponse::new(0, columns, stream::iter(data))));
+            return Ok(Response::CopyOut(CopyResponse::new(binary as i8, columns, stream::iter(data))));
         }
     };
     let fields = Arc::new(fields(&columns, format));

@@ -55,9 +55,9 @@ pub enum Reply {
     /// The statement was empty.
     Empty,
     /// COPY FROM STDIN began: the client sends rows of `columns` fields.
-    CopyIn { columns: usize },
+    CopyIn { columns: usize, binary: bool },
     /// COPY TO STDOUT: one chunk of data per row (the CSV header rides with the first).
-    CopyOut { columns: usize, chunks: Vec<Vec<u8>> },
+    CopyOut { columns: usize, binary: bool, chunks: Vec<Vec<u8>> },
 }
 
 /// One statement's outcome.
@@ -379,7 +379,7 @@ impl Session {
             .ok()
             .filter(u8::is_ascii)
             .ok_or_else(|| info("22023", "COPY delimiter must be a single one-byte character"))?;
-        let format = copy::Format { csv: spec.csv, delimiter, null: spec.null.clone() };
+        let format = copy::Format { csv: spec.csv, binary: spec.binary, delimiter, null: spec.null.clone() };
         // Names as the binder resolved them (quoted ones kept their case), quoted again for
         // the statement made from them.
         let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
@@ -408,17 +408,26 @@ impl Session {
             if spec.header {
                 copy::write_header(&mut pending, &names, &format);
             }
+            if format.binary {
+                copy::write_binary_header(&mut pending);
+            }
             let mut chunks = vec![];
             for row in rows {
                 let row = row.map_err(|e| from_braid(&e))?;
                 let mut line = std::mem::take(&mut pending);
-                copy::write_row(&mut line, row.values(), &types, &format);
+                if format.binary {
+                    copy::write_binary_row(&mut line, row.values(), &types).map_err(|e| info("22P03", e))?;
+                } else {
+                    copy::write_row(&mut line, row.values(), &types, &format);
+                }
                 chunks.push(line);
             }
+            // (pgwire's CopyResponse ends binary data with its trailer.)
             if !pending.is_empty() {
                 chunks.push(pending);
             }
-            return Ok(Step { reply: Reply::CopyOut { columns: names.len(), chunks }, tx: TxChange::None });
+            let reply = Reply::CopyOut { columns: names.len(), binary: format.binary, chunks };
+            return Ok(Step { reply, tx: TxChange::None });
         }
         let table = spec.table.ok_or_else(|| info("42601", "COPY FROM needs a table"))?;
         let width = if spec.columns.is_empty() {
@@ -434,7 +443,8 @@ impl Session {
             format!("INSERT INTO {}{targets} OVERRIDING SYSTEM VALUE VALUES ({})", quote(&table), params.join(", "));
         let mut insert = self.conn.prepare_all(&sql).map_err(|e| from_braid(&e))?.pop().expect("one statement");
         let described = self.conn.describe(&mut insert).map_err(|e| from_braid(&e))?;
-        let types = described.params.iter().map(|t| types::pg_type(*t)).collect();
+        // Fields are read as the columns' declared types: a binary `integer` is 4 bytes.
+        let types = (0..described.params.len()).map(|i| types::param_pg_type(&described, i)).collect();
         let own_txn = !self.in_transaction();
         if own_txn {
             self.conn.execute_batch("BEGIN").map_err(|e| from_braid(&e))?;
@@ -449,7 +459,8 @@ impl Session {
             own_txn,
             error: None,
         });
-        Ok(Step { reply: Reply::CopyIn { columns: width }, tx: TxChange::None })
+        let binary = self.copy_in.as_ref().is_some_and(|c| c.format.binary);
+        Ok(Step { reply: Reply::CopyIn { columns: width, binary }, tx: TxChange::None })
     }
 
     /// A CopyData message of a COPY FROM STDIN: inserts the records it completes. An
@@ -487,7 +498,7 @@ impl Session {
         let values = record
             .iter()
             .zip(&c.types)
-            .map(|(field, ty)| types::decode(field.as_deref().map(str::as_bytes), ty, false))
+            .map(|(field, ty)| types::decode(field.as_deref(), ty, c.format.binary))
             .collect::<Result<Vec<Value>, _>>()
             .map_err(|e| info("22P02", format!("COPY row {}: {}", c.rows + 1, e.0)))?;
         self.conn.run_prepared(&mut c.insert, values).map_err(|e| from_braid(&e))?;
@@ -654,7 +665,7 @@ mod tests {
                 Ok(Step { reply: Reply::Command(tag), .. }) => tag,
                 Ok(Step { reply: Reply::Rows { command, rows, .. }, .. }) => format!("{command} {}", rows.len()),
                 Ok(Step { reply: Reply::Empty, .. }) => "EMPTY".into(),
-                Ok(Step { reply: Reply::CopyIn { columns }, .. }) => format!("COPY IN {columns}"),
+                Ok(Step { reply: Reply::CopyIn { columns, .. }, .. }) => format!("COPY IN {columns}"),
                 Ok(Step { reply: Reply::CopyOut { chunks, .. }, .. }) => format!("COPY OUT {}", chunks.len()),
                 Err(e) => format!("ERROR {}", e.code),
             })
