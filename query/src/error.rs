@@ -18,6 +18,32 @@
 
 use std::fmt;
 
+/// PostgreSQL's message for an object that does not exist: `relation "t" does not exist`
+/// (a table read, written or dropped is a relation to PostgreSQL), `column "c" does not
+/// exist`, `column t.c does not exist`, `function f() does not exist`, `operator does not
+/// exist: …`, `unrecognized configuration parameter "x"`.
+pub fn not_found_message(kind: &str, name: &str) -> String {
+    match kind {
+        "configuration parameter" => format!("unrecognized configuration parameter \"{name}\""),
+        "operator" => format!("operator does not exist: {name}"),
+        "function" | "window function" => format!("{kind} {name} does not exist"),
+        // An object of a table: `column "c" of relation "t" does not exist`.
+        kind if name.contains(" of relation ") => {
+            let (object, table) = name.split_once(" of relation ").unwrap_or((name, ""));
+            format!("{kind} \"{object}\" of relation \"{table}\" does not exist")
+        }
+        "column" if name.contains('.') => format!("column {name} does not exist"),
+        "table" => format!("relation \"{name}\" does not exist"),
+        kind => format!("{kind} \"{name}\" does not exist"),
+    }
+}
+
+/// PostgreSQL's message for an object that exists already: `relation "t" already exists`.
+pub fn already_exists_message(kind: &str, name: &str) -> String {
+    let kind = if kind == "table" { "relation" } else { kind };
+    format!("{kind} \"{name}\" already exists")
+}
+
 /// A query-layer result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -28,10 +54,10 @@ pub enum Error {
     #[error("syntax error at line {line}, column {column}: {message}")]
     Syntax { message: String, line: u64, column: u64 },
     /// A table, column, index, view, trigger or function that does not exist.
-    #[error("no such {kind}: {name}")]
+    #[error("{}", not_found_message(kind, name))]
     NotFound { kind: &'static str, name: String },
     /// An object that already exists.
-    #[error("{kind} {name} already exists")]
+    #[error("{}", already_exists_message(kind, name))]
     AlreadyExists { kind: &'static str, name: String },
     /// A value of the wrong type where the statement needs another.
     #[error("type error: {0}")]

@@ -207,7 +207,7 @@ fn errors_name_what_failed_and_leave_the_connection_usable(conn: &mut Connection
 
     let err = conn.query("SELECT * FROM nope", ()).unwrap_err();
     assert!(matches!(&err, Error::NotFound { kind: "table", name } if name == "nope"), "{err:?}");
-    assert_eq!(err.to_string(), "no such table: nope");
+    assert_eq!(err.to_string(), "relation \"nope\" does not exist");
     let err = conn.execute("INSERT INTO nope VALUES ($1)", [1]).unwrap_err();
     assert!(matches!(&err, Error::NotFound { kind: "table", .. }), "{err:?}");
     let err = conn.query("SELECT nope FROM u", ()).unwrap_err();

@@ -212,5 +212,5 @@ fn psql_reports_errors_with_their_message() {
         .expect("psql is needed: apt-get install postgresql-client");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("ERROR:  no such table: missing"), "{stderr}");
+    assert!(stderr.contains("ERROR:  relation \"missing\" does not exist"), "{stderr}");
 }

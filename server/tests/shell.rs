@@ -47,7 +47,7 @@ fn the_embedded_shell_runs_a_script_and_prints_aligned_tables() {
     let (ok, out, err) = shell(data.to_str().unwrap(), "SELECT count(*) AS n FROM pets;\nSELECT * FROM nope;\n");
     assert!(!ok);
     assert!(out.contains(" n \n---\n 2\n(1 row)"), "{out}");
-    assert!(err.contains("ERROR:  no such table: nope"), "{err}");
+    assert!(err.contains("ERROR:  relation \"nope\" does not exist"), "{err}");
 }
 
 #[test]

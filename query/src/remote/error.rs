@@ -20,6 +20,10 @@ const KINDS: &[&str] = &[
     "index",
     "view",
     "row",
+    "schema",
+    "sequence",
+    "constraint",
+    "role",
 ];
 
 /// An error of the client library: the server's, a value that did not convert, or the
@@ -76,18 +80,43 @@ fn syntax(message: &str) -> Error {
     parsed.unwrap_or_else(|| Error::Syntax { message: message.to_string(), line: 0, column: 0 })
 }
 
-/// `no such KIND: NAME`.
+/// [`crate::error::not_found_message`]'s forms, back to the variant (a relation comes
+/// back as a table).
 fn not_found(message: &str) -> Option<Error> {
-    let rest = message.strip_prefix("no such ")?;
-    let kind = KINDS.iter().find(|k| rest.strip_prefix(**k).is_some_and(|r| r.starts_with(": ")))?;
-    Some(Error::NotFound { kind, name: rest[kind.len() + 2..].to_string() })
+    if let Some(name) = message.strip_prefix("unrecognized configuration parameter ") {
+        return Some(Error::NotFound { kind: "configuration parameter", name: unquote(name)? });
+    }
+    if let Some(name) = message.strip_prefix("operator does not exist: ") {
+        return Some(Error::NotFound { kind: "operator", name: name.to_string() });
+    }
+    let rest = message.strip_suffix(" does not exist")?;
+    let (kind, name) = kind_and_name(rest)?;
+    let name = match kind {
+        "function" | "window function" => name.to_string(),
+        "column" if !name.starts_with('"') => name.to_string(),
+        _ => unquote(name)?,
+    };
+    Some(Error::NotFound { kind, name })
 }
 
-/// `KIND NAME already exists`.
+/// `KIND "NAME" already exists`.
 fn already_exists(message: &str) -> Option<Error> {
-    let rest = message.strip_suffix(" already exists")?;
-    let kind = KINDS.iter().find(|k| rest.strip_prefix(**k).is_some_and(|r| r.starts_with(' ')))?;
-    Some(Error::AlreadyExists { kind, name: rest[kind.len() + 1..].to_string() })
+    let (kind, name) = kind_and_name(message.strip_suffix(" already exists")?)?;
+    Some(Error::AlreadyExists { kind, name: unquote(name)? })
+}
+
+/// A message's leading kind (one of [`KINDS`], "relation" read as "table") and the rest.
+fn kind_and_name(text: &str) -> Option<(&'static str, &str)> {
+    if let Some(name) = text.strip_prefix("relation ") {
+        return Some(("table", name));
+    }
+    let kind = KINDS.iter().find(|k| text.strip_prefix(**k).is_some_and(|r| r.starts_with(' ')))?;
+    Some((kind, &text[kind.len() + 1..]))
+}
+
+/// `"name"` without its quotes (`"c" of relation "t"`: `c of relation t`).
+fn unquote(text: &str) -> Option<String> {
+    Some(text.strip_prefix('"')?.strip_suffix('"')?.replace("\" of relation \"", " of relation "))
 }
 
 #[cfg(test)]
@@ -100,6 +129,11 @@ mod tests {
         let cases = [
             ("42601", Error::Syntax { message: "Expected: an SQL statement".into(), line: 1, column: 7 }),
             ("42P01", Error::NotFound { kind: "table", name: "nope".into() }),
+            ("42703", Error::NotFound { kind: "column", name: "t.c".into() }),
+            ("42703", Error::NotFound { kind: "column", name: "c".into() }),
+            ("42703", Error::NotFound { kind: "column", name: "c of relation t".into() }),
+            ("42883", Error::NotFound { kind: "function", name: "f()".into() }),
+            ("42704", Error::NotFound { kind: "configuration parameter", name: "x.y".into() }),
             ("42704", Error::NotFound { kind: "index or table", name: "i".into() }),
             ("42P07", Error::AlreadyExists { kind: "table", name: "t".into() }),
             ("42804", Error::Type("cannot compare".into())),
