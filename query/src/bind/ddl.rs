@@ -114,21 +114,17 @@ impl Binder<'_> {
             let keys: Vec<&str> = primary_key.iter().map(String::as_str).collect();
             def = def.primary_key(&keys).map_err(|_| Error::not_found("column", primary_key.join(", ")))?;
         }
-        // SERIAL and identity columns are integers filled from a sequence. The rowid alias
-        // (a one-column integer primary key, which the engine makes of it) fills itself,
-        // auto-assigned as in PostgreSQL, at no cost per row; any other gets a sequence
-        // `{table}_{column}_seq` OWNED BY it and `nextval` of it as its DEFAULT, which is
-        // what PostgreSQL makes of SERIAL.
+        // SERIAL and identity columns are integers filled from a sequence
+        // `{table}_{column}_seq` OWNED BY them, `nextval` of it their DEFAULT: what
+        // PostgreSQL makes of SERIAL. Also the rowid alias (`id serial PRIMARY KEY`), which
+        // could number itself: applications and dumps reach the sequence by name
+        // (`setval`, `currval`, `pg_get_serial_sequence`), and psql shows the default.
         let mut sequences = vec![];
         for (column, kind, options) in &serial {
             let position = def.columns.iter().position(|c| c.name == *column).expect("a column of the table");
             let col = &def.columns[position];
             if col.data_type != braid_engine::DataType::Integer {
                 return Err(Error::invalid(format!("{kind} {column} must be smallint, integer or bigint")));
-            }
-            let rowid_alias = def.primary_key.iter().map(|&c| c as usize).collect::<Vec<_>>() == [position];
-            if rowid_alias && options.is_empty() {
-                continue;
             }
             if col.default.is_some() {
                 return Err(Error::invalid(format!("{kind} {column} cannot have a DEFAULT")));
