@@ -162,7 +162,7 @@ pub fn params(statement: &super::Statement) -> HashMap<usize, DeclaredType> {
     match statement {
         Statement::Query { plan, .. } | Statement::Delete { source: plan, .. } => found.plan(plan),
         Statement::Insert { table, source, .. } => {
-            found.targets(source, &table_row(table));
+            super::types::insert_targets(source, &table_row(table), None, &mut |e, t| found.note(e, t));
             found.plan(source);
         }
         Statement::Update { table, source, assignments, .. } => {
@@ -259,20 +259,12 @@ impl Params {
                 exprs.iter().for_each(|e| self.expr(e, &row));
                 self.plan(input);
             }
-            Plan::NestedLoopJoin { left, right, on, .. } => {
-                if let Some(on) = on {
+            Plan::NestedLoopJoin { left, right, on: condition, .. }
+            | Plan::HashJoin { left, right, residual: condition, .. } => {
+                if let Some(condition) = condition {
                     let mut row = columns(left).unwrap_or_else(|| vec![None; left.width()]);
                     row.extend(columns(right).unwrap_or_default());
-                    self.expr(on, &row);
-                }
-                self.plan(left);
-                self.plan(right);
-            }
-            Plan::HashJoin { left, right, residual, .. } => {
-                if let Some(residual) = residual {
-                    let mut row = columns(left).unwrap_or_else(|| vec![None; left.width()]);
-                    row.extend(columns(right).unwrap_or_default());
-                    self.expr(residual, &row);
+                    self.expr(condition, &row);
                 }
                 self.plan(left);
                 self.plan(right);
@@ -295,34 +287,6 @@ impl Params {
                 self.plan(input);
             }
             Plan::Values { .. } | Plan::TableFunction { .. } | Plan::SystemScan { .. } | Plan::CteRef { .. } => {}
-        }
-    }
-
-    /// INSERT's source rows, whose columns are the table's (`types::Context::targets`).
-    fn targets(&mut self, source: &Plan, row: &[Option<DeclaredType>]) {
-        match source {
-            Plan::Values { rows, .. } => {
-                for values in rows {
-                    values.iter().zip(row).for_each(|(e, &t)| self.note(e, t));
-                }
-            }
-            Plan::Project { input, exprs } => {
-                let mut below = vec![None; input.width()];
-                for (e, &t) in exprs.iter().zip(row) {
-                    self.note(e, t);
-                    if let Expr::Column { depth: 0, index, .. } = e
-                        && let Some(slot) = below.get_mut(*index)
-                    {
-                        *slot = t;
-                    }
-                }
-                self.targets(input, &below);
-            }
-            Plan::With { input, .. }
-            | Plan::Limit { input, .. }
-            | Plan::Sort { input, .. }
-            | Plan::Distinct { input } => self.targets(input, row),
-            _ => {}
         }
     }
 

@@ -159,6 +159,36 @@ impl Statement {
     }
 }
 
+/// Calls `note` with each expression of an INSERT's `source` that becomes a column of the
+/// new rows, and what `row` (one entry per table column) says of that column; expressions
+/// under a projection are followed to the VALUES they read. `unknown`: what a column no
+/// projection names is.
+pub(super) fn insert_targets<T: Copy>(source: &Plan, row: &[T], unknown: T, note: &mut dyn FnMut(&Expr, T)) {
+    match source {
+        Plan::Values { rows, .. } => {
+            for values in rows {
+                values.iter().zip(row).for_each(|(e, &t)| note(e, t));
+            }
+        }
+        Plan::Project { input, exprs } => {
+            let mut below = vec![unknown; input.width()];
+            for (e, &t) in exprs.iter().zip(row) {
+                note(e, t);
+                if let Expr::Column { depth: 0, index, .. } = e
+                    && let Some(slot) = below.get_mut(*index)
+                {
+                    *slot = t;
+                }
+            }
+            insert_targets(input, &below, unknown, note);
+        }
+        Plan::With { input, .. } | Plan::Limit { input, .. } | Plan::Sort { input, .. } | Plan::Distinct { input } => {
+            insert_targets(input, row, unknown, note)
+        }
+        _ => {}
+    }
+}
+
 /// The type of expression `e` over the rows of `input`, if it has one.
 pub(super) fn expr_type(input: &Plan, e: &Expr) -> Option<DataType> {
     let mut cx = Context::default();
@@ -342,30 +372,7 @@ impl Context {
     /// Notes that the parameters an INSERT's source puts in each column must have that
     /// column's type, following the source's projections down to its VALUES rows.
     fn targets(&mut self, source: &Plan, types: &[Inferred]) {
-        match source {
-            Plan::Values { rows, .. } => {
-                for row in rows {
-                    row.iter().zip(types).for_each(|(e, &t)| self.constrain(e, t));
-                }
-            }
-            Plan::Project { input, exprs } => {
-                let mut below = vec![Any; input.width()];
-                for (e, &t) in exprs.iter().zip(types) {
-                    self.constrain(e, t);
-                    if let Expr::Column { depth: 0, index, .. } = e
-                        && let Some(slot) = below.get_mut(*index)
-                    {
-                        *slot = t;
-                    }
-                }
-                self.targets(input, &below);
-            }
-            Plan::With { input, .. }
-            | Plan::Limit { input, .. }
-            | Plan::Sort { input, .. }
-            | Plan::Distinct { input } => self.targets(input, types),
-            _ => {}
-        }
+        insert_targets(source, types, Any, &mut |e, t| self.constrain(e, t));
     }
 
     /// If `expr` is a parameter (under conversions that keep its value), it must be `ty`.
