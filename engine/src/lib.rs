@@ -18,6 +18,7 @@ pub mod error;
 pub mod index;
 pub mod keys;
 pub mod mvcc;
+pub mod roles;
 pub mod sequence;
 pub mod storage;
 pub mod table;
@@ -29,6 +30,7 @@ pub use error::{ConstraintKind, Error, Result};
 pub use mvcc::Synchronous;
 /// NUMERIC's representation, re-exported so that users of [`Value::Numeric`] name one type.
 pub use rust_decimal::Decimal;
+pub use roles::{AclItem, Object, Privilege, Privileges, RoleDef};
 pub use sequence::{Position as SequencePosition, SequenceDef};
 pub use storage::Backend;
 pub use types::{ArchivedValue, DataType, Interval, Value};

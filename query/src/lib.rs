@@ -38,10 +38,12 @@ mod execute;
 pub mod functions;
 mod optimize;
 pub mod parse;
+mod privileges;
 pub mod plan;
 #[cfg(feature = "remote")]
 mod remote;
 mod rows;
+pub mod scram;
 pub mod session;
 mod source;
 pub mod value;

@@ -60,7 +60,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     // The statements sqlparser lacks or reads too strictly are read here; one inside a
     // longer text is split out first (only then: splitting costs a pass over the text).
     let upper = sql.to_ascii_uppercase();
-    let ours = ["SEQUENCE", "OVERRIDING", "IDENTITY"].iter().any(|w| upper.contains(w));
+    let ours = ["SEQUENCE", "OVERRIDING", "IDENTITY", "USER"].iter().any(|w| upper.contains(w));
     if ours {
         let pieces = split_statements(sql);
         if pieces.len() > 1 && pieces.iter().any(|p| own_statement(p).is_some()) {
@@ -72,6 +72,17 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
             Some(Own::AddIdentity(identity)) => return Ok(vec![identity]),
             Some(Own::Overriding(without)) => {
                 return Ok(parse(&without)?.into_iter().map(|p| Parsed::Overriding(Box::new(p))).collect());
+            }
+            Some(Own::CreateUser(as_role)) => {
+                let mut parsed = parse(&as_role)?;
+                for p in &mut parsed {
+                    if let Parsed::Sql(statement, _) = p
+                        && let ast::Statement::CreateRole(create) = statement.as_mut()
+                    {
+                        create.login = create.login.or(Some(true));
+                    }
+                }
+                return Ok(parsed);
             }
             None => {}
         }
@@ -246,6 +257,9 @@ enum Own {
     AddIdentity(Parsed),
     /// An INSERT with `OVERRIDING SYSTEM VALUE`, and its text without the clause.
     Overriding(String),
+    /// `CREATE USER …` (sqlparser reads Snowflake's), as the CREATE ROLE it is but for
+    /// LOGIN: its text with ROLE for USER.
+    CreateUser(String),
 }
 
 /// Whether one statement's text is one of [`Own`]'s.
@@ -254,6 +268,10 @@ fn own_statement(sql: &str) -> Option<Own> {
     match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["CREATE" | "ALTER", "SEQUENCE", ..] => Some(Own::Sequence),
         ["ALTER", "TABLE", ..] => add_identity(sql).map(Own::AddIdentity),
+        ["CREATE", "USER", ..] => {
+            let at = outside_quotes(sql, "USER")?;
+            Some(Own::CreateUser(format!("{}ROLE{}", &sql[..at], &sql[at + "USER".len()..])))
+        }
         ["INSERT", ..] => {
             let at = outside_quotes(sql, "OVERRIDING SYSTEM VALUE")?;
             Some(Own::Overriding(format!("{}{}", &sql[..at], &sql[at + "OVERRIDING SYSTEM VALUE".len()..])))
@@ -475,9 +493,14 @@ pub fn command(statement: &Parsed) -> &'static str {
             ast::ObjectType::Index => "DROP INDEX",
             ast::ObjectType::View => "DROP VIEW",
             ast::ObjectType::Sequence => "DROP SEQUENCE",
+            ast::ObjectType::Role | ast::ObjectType::User => "DROP ROLE",
             _ => "DROP",
         },
         S::DropTrigger { .. } => "DROP TRIGGER",
+        S::CreateRole { .. } => "CREATE ROLE",
+        S::AlterRole { .. } => "ALTER ROLE",
+        S::Grant { .. } => "GRANT",
+        S::Revoke { .. } => "REVOKE",
         S::AlterTable { .. } => "ALTER TABLE",
         S::Truncate { .. } => "TRUNCATE TABLE",
         S::Lock { .. } => "LOCK TABLE",

@@ -67,6 +67,7 @@ impl Session {
         let mut settings = defaults();
         settings.insert("session_authorization".into(), user.into());
         settings.insert("braid.user".into(), user.into());
+        settings.insert("braid.login".into(), user.into());
         settings.insert("braid.database".into(), database.into());
         Session {
             settings: Mutex::new(settings),
@@ -162,9 +163,50 @@ impl Session {
         (ms > 0).then(|| Duration::from_millis(ms))
     }
 
-    /// The session's user (`current_user`, `session_user`).
+    /// The session's user (`session_user`): the role it logged in as, or the one `SET
+    /// SESSION AUTHORIZATION` chose.
     pub fn user(&self) -> String {
         self.try_get("braid.user").unwrap_or_default()
+    }
+
+    /// The role privileges are checked against (`current_user`): the one `SET ROLE` chose,
+    /// else the session's user.
+    pub fn role(&self) -> String {
+        self.try_get("braid.role").unwrap_or_else(|| self.user())
+    }
+
+    /// The role the session authenticated as, which `SET SESSION AUTHORIZATION` checks.
+    pub fn login(&self) -> String {
+        self.try_get("braid.login").unwrap_or_default()
+    }
+
+    /// Logs the session in as `user` (the server, once the client has authenticated):
+    /// its session user and current role become `user`.
+    pub fn set_login(&self, user: &str) {
+        let mut map = self.map();
+        for key in ["braid.login", "braid.user", "session_authorization"] {
+            map.insert(key.into(), user.into());
+        }
+        map.remove("braid.role");
+    }
+
+    /// `SET ROLE name` (`None`: `SET ROLE NONE`, `RESET ROLE`).
+    pub fn set_role(&self, role: Option<&str>) {
+        let mut map = self.map();
+        match role {
+            Some(role) => map.insert("braid.role".into(), role.into()),
+            None => map.remove("braid.role"),
+        };
+    }
+
+    /// `SET SESSION AUTHORIZATION name` (`None`: back to the role that logged in); the
+    /// current role follows, as `SET ROLE NONE` would.
+    pub fn set_session_user(&self, user: Option<&str>) {
+        let user = user.map_or_else(|| self.login(), str::to_string);
+        let mut map = self.map();
+        map.insert("braid.user".into(), user.clone());
+        map.insert("session_authorization".into(), user);
+        map.remove("braid.role");
     }
 
     /// The database the session is connected to (`current_database()`).

@@ -422,6 +422,7 @@ impl Binder<'_> {
             if !self.txn.has_table(&name)? {
                 return Err(Error::not_found("table", name));
             }
+            self.access(&name, crate::privileges::RelKind::Table, braid_engine::roles::TRUNCATE);
             tables.push(name);
         }
         // A table referenced by a foreign key is truncated only with the tables that
