@@ -513,6 +513,7 @@ pub fn command(statement: &Parsed) -> &'static str {
         S::Explain { .. } => "EXPLAIN",
         S::Analyze { .. } => "ANALYZE",
         S::Set { .. } => "SET",
+        S::Reset { .. } => "RESET",
         S::ShowVariable { .. } => "SHOW",
         S::Discard { .. } => "DISCARD",
         S::Deallocate { .. } => "DEALLOCATE",

@@ -408,17 +408,24 @@ pub(crate) fn drop_role(txn: &mut Txn, session: &Session, name: &str, if_exists:
             "cannot drop role {name} because it is required by the database system"
         )));
     }
+    // Listed in OID order, as PostgreSQL lists them.
     let mut details = vec![];
     for (object, p) in txn.all_privileges()? {
         if !p.mentions(role.oid) {
             continue;
         }
-        let what = match &object {
-            Object::Relation(r) => format!("{} {r}", RelKind::of(txn, r)?.unwrap_or(RelKind::Table).noun()),
-            Object::Schema(s) => format!("schema {s}"),
+        let (oid, what) = match &object {
+            Object::Relation(r) => {
+                let kind = RelKind::of(txn, r)?.unwrap_or(RelKind::Table);
+                (relation_oid(txn, r)?, format!("{} {r}", kind.noun()))
+            }
+            Object::Schema(s) => (crate::source::system::namespace_oid(s).unwrap_or(0), format!("schema {s}")),
         };
-        details.push(if p.owner == role.oid { format!("owner of {what}") } else { format!("privileges for {what}") });
+        let detail = if p.owner == role.oid { format!("owner of {what}") } else { format!("privileges for {what}") };
+        details.push((oid, detail));
     }
+    details.sort();
+    let details: Vec<String> = details.into_iter().map(|(_, d)| d).collect();
     if !details.is_empty() {
         return Err(Error::DependentObjects(format!(
             "role \"{name}\" cannot be dropped because some objects depend on it\nDETAIL:  {}",
@@ -427,6 +434,15 @@ pub(crate) fn drop_role(txn: &mut Txn, session: &Session, name: &str, if_exists:
     }
     txn.drop_role(name)?;
     Ok(())
+}
+
+/// A relation's OID, as the catalogs give it (0 if it has none any more).
+fn relation_oid(txn: &Txn, name: &str) -> Result<i64> {
+    if let Some(s) = txn.sequence(name)? {
+        return Ok(crate::functions::sequence_oid(&s));
+    }
+    let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(n, _)| n).collect();
+    Ok(crate::source::system::relation_oid(&txn.tables()?, &views, name).unwrap_or(0))
 }
 
 // ---- GRANT and REVOKE ----

@@ -188,15 +188,17 @@ impl Session {
             map.insert(key.into(), user.into());
         }
         map.remove("braid.role");
+        map.insert("role".into(), "none".into());
     }
 
-    /// `SET ROLE name` (`None`: `SET ROLE NONE`, `RESET ROLE`).
+    /// `SET ROLE name` (`None`: `SET ROLE NONE`, `RESET ROLE`); `SHOW role` reads it.
     pub fn set_role(&self, role: Option<&str>) {
         let mut map = self.map();
         match role {
             Some(role) => map.insert("braid.role".into(), role.into()),
             None => map.remove("braid.role"),
         };
+        map.insert("role".into(), role.unwrap_or("none").into());
     }
 
     /// `SET SESSION AUTHORIZATION name` (`None`: back to the role that logged in); the
@@ -207,6 +209,7 @@ impl Session {
         map.insert("braid.user".into(), user.clone());
         map.insert("session_authorization".into(), user);
         map.remove("braid.role");
+        map.insert("role".into(), "none".into());
     }
 
     /// The database the session is connected to (`current_database()`).
@@ -314,6 +317,7 @@ fn defaults() -> BTreeMap<String, String> {
         ("lc_numeric", "C"),
         ("lc_time", "C"),
         ("is_superuser", "on"),
+        ("role", "none"),
         ("in_hot_standby", "off"),
         ("max_connections", "100"),
         ("work_mem", "4MB"),

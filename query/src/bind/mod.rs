@@ -167,7 +167,14 @@ fn assignment(name: &str, values: &[ast::Expr]) -> Result<SessionOp> {
         };
         texts.push(text);
     }
-    Ok(SessionOp::Set { name, value: texts.join(", ") })
+    let value = texts.join(", ");
+    // `SET role = r` and `SET session_authorization = r` are SET ROLE and SET SESSION
+    // AUTHORIZATION, checked as those are.
+    match name.as_str() {
+        "role" => Ok(SessionOp::SetRole((!value.eq_ignore_ascii_case("none")).then_some(value))),
+        "session_authorization" => Ok(SessionOp::SetSessionAuthorization(Some(value))),
+        _ => Ok(SessionOp::Set { name, value }),
+    }
 }
 
 /// A CTE visible to the query being bound.

@@ -624,6 +624,11 @@ impl Binder<'_> {
     fn system_relation(&mut self, schema: &str, name: &str, alias: &str) -> Result<(Plan, Scope)> {
         let table = crate::source::system::lookup(Some(schema), name)
             .ok_or_else(|| Error::not_found("relation", format!("{schema}.{name}")))?;
+        // The one catalog that holds secrets (password verifiers) is PostgreSQL's one
+        // catalog readable only by superusers: no ACL grants it.
+        if table.name == "pg_authid" {
+            self.access("pg_authid", RelKind::Table, braid_engine::roles::SELECT);
+        }
         let views = if table.needs_view_columns && !self.listing_view_columns {
             self.views_with_columns()?
         } else {

@@ -130,6 +130,7 @@ impl Local {
                         _ = self.session.reset(&name);
                     }
                 }
+                self.session.set_role(None);
             }
             SessionOp::Show(name) if name == "all" => {
                 let columns: std::sync::Arc<[String]> = ["name", "setting", "description"].map(String::from).into();

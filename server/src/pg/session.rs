@@ -109,6 +109,11 @@ impl Session {
         Session { conn, statements: HashMap::new(), shapes: HashMap::new(), failed: false, slow, copy_in: None }
     }
 
+    /// Makes `user` the session's user (once the client has authenticated as it).
+    pub fn set_user(&mut self, user: &str) {
+        self.conn.set_user(user).expect("a session's connection is embedded");
+    }
+
     /// The database this session's connection reads and writes.
     pub fn database(&self) -> braid::Database {
         self.db().clone()
