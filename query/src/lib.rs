@@ -38,8 +38,8 @@ mod execute;
 pub mod functions;
 mod optimize;
 pub mod parse;
-mod privileges;
 pub mod plan;
+mod privileges;
 #[cfg(feature = "remote")]
 mod remote;
 mod rows;

@@ -21,8 +21,8 @@
 //! depend on it`, 2BP01). Not kept: role membership (`GRANT role TO role`), column
 //! privileges, `GRANTED BY`, default privileges, row-level security.
 
-use braid_engine::roles::{self as acl, BOOTSTRAP_OID, Object, PUBLIC, Privilege, Privileges, RoleDef};
 use braid_engine::Txn;
+use braid_engine::roles::{self as acl, BOOTSTRAP_OID, Object, PUBLIC, Privilege, Privileges, RoleDef};
 
 use crate::error::{Error, Result};
 use crate::plan::{Grant, GrantObjects, RoleOptions};
@@ -157,13 +157,20 @@ fn denied(kind: RelKind, name: &str) -> Error {
 }
 
 /// Fails with 42501 unless the current role (or, through a view, the view's owner) holds
-/// every privilege the statement needs.
-pub(crate) fn check(accesses: &[Access], txn: &Txn, session: &Session) -> Result<()> {
+/// every privilege the statement needs. `generation` is the schema's: whether the current
+/// role is a superuser is remembered for it.
+pub(crate) fn check(accesses: &[Access], txn: &Txn, session: &Session, generation: u64) -> Result<()> {
     if accesses.is_empty() {
         return Ok(());
     }
+    let direct = accesses.iter().all(|a| a.as_role.is_none());
+    let name = session.role();
+    if direct && session.cached_superuser(generation, &name) == Some(true) {
+        return Ok(());
+    }
     let current = current_role(txn, session)?;
-    if current.superuser && accesses.iter().all(|a| a.as_role.is_none()) {
+    session.cache_superuser(generation, &name, current.superuser);
+    if current.superuser && direct {
         return Ok(());
     }
     for access in accesses {
@@ -449,9 +456,7 @@ fn relation_oid(txn: &Txn, name: &str) -> Result<i64> {
 
 /// The objects a GRANT names, each with its kind (`None`: a schema).
 fn targets(txn: &Txn, objects: &GrantObjects) -> Result<Vec<(Object, Option<RelKind>, String)>> {
-    let schema = |s: &String| -> Result<()> {
-        if s == "public" { Ok(()) } else { Err(Error::not_found("schema", s)) }
-    };
+    let schema = |s: &String| -> Result<()> { if s == "public" { Ok(()) } else { Err(Error::not_found("schema", s)) } };
     let mut out = vec![];
     match objects {
         GrantObjects::Tables(names) | GrantObjects::Sequences(names) => {
@@ -596,7 +601,13 @@ pub fn parse_privilege_words(text: &str) -> Result<Vec<(Privilege, bool)>> {
 }
 
 /// Whether `role` holds any of `wanted` on `object` (`kind` `None`: a schema).
-pub fn holds_any(txn: &Txn, role: &RoleDef, object: &Object, kind: Option<RelKind>, wanted: &[(Privilege, bool)]) -> Result<bool> {
+pub fn holds_any(
+    txn: &Txn,
+    role: &RoleDef,
+    object: &Object,
+    kind: Option<RelKind>,
+    wanted: &[(Privilege, bool)],
+) -> Result<bool> {
     let (privileges, grantable) = held(txn, role, object, kind)?;
     Ok(wanted.iter().any(|&(bit, option)| {
         let from = if option { grantable } else { privileges };

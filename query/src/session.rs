@@ -53,6 +53,10 @@ pub struct Session {
     /// What `nextval` returned in this session: the last value of each sequence (by uid),
     /// for `currval`, and the last of all, for `lastval`.
     sequence_values: Mutex<(std::collections::HashMap<u64, i64>, Option<i64>)>,
+    /// Whether a role was a superuser, as of a schema generation: `(generation, role,
+    /// superuser)`. Role changes are DDL, which moves the generation on, so a statement
+    /// of a superuser passes its privilege check without reading the catalog.
+    superuser: Mutex<Option<(u64, String, bool)>>,
 }
 
 impl Default for Session {
@@ -74,6 +78,7 @@ impl Session {
             pid: NEXT_PID.fetch_add(1, Ordering::Relaxed),
             started: Mutex::new(now_micros()),
             sequence_values: Mutex::default(),
+            superuser: Mutex::default(),
         }
     }
 
@@ -189,6 +194,17 @@ impl Session {
         }
         map.remove("braid.role");
         map.insert("role".into(), "none".into());
+    }
+
+    /// Whether `role` was a superuser at schema generation `generation`, if known.
+    pub(crate) fn cached_superuser(&self, generation: u64, role: &str) -> Option<bool> {
+        let cached = self.superuser.lock().unwrap_or_else(|e| e.into_inner());
+        cached.as_ref().filter(|(g, r, _)| *g == generation && r == role).map(|(_, _, s)| *s)
+    }
+
+    /// Notes whether `role` is a superuser at schema generation `generation`.
+    pub(crate) fn cache_superuser(&self, generation: u64, role: &str, superuser: bool) {
+        *self.superuser.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, role.to_string(), superuser));
     }
 
     /// `SET ROLE name` (`None`: `SET ROLE NONE`, `RESET ROLE`); `SHOW role` reads it.

@@ -16,7 +16,11 @@ fn url(server: &Server, user: &str, password: &str) -> String {
     format!("host={} port={} user={user} password='{password}' dbname=braid", server.addr.ip(), server.addr.port())
 }
 
-async fn connect_as(server: &Server, user: &str, password: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+async fn connect_as(
+    server: &Server,
+    user: &str,
+    password: &str,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
     let (client, connection) = tokio_postgres::connect(&url(server, user, password), tokio_postgres::NoTls).await?;
     tokio::spawn(async move {
         let _ = connection.await;

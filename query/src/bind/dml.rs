@@ -11,8 +11,8 @@ use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
 use crate::plan::{Conflict, Expr, Plan, Statement, Upsert};
 use crate::privileges::RelKind;
-use braid_engine::roles as acl;
 use crate::value::Affinity;
+use braid_engine::roles as acl;
 
 type Returning = Option<(Vec<Expr>, Vec<String>)>;
 

@@ -25,8 +25,8 @@ use sqlparser::ast;
 use self::scope::Scope;
 use crate::error::{Error, Result};
 use crate::parse::Parsed;
-use crate::privileges::{Access, RelKind};
 use crate::plan::{Statement, TransactionOp};
+use crate::privileges::{Access, RelKind};
 
 pub(crate) use self::ddl::{load_view, view_key};
 

@@ -153,7 +153,10 @@ fn grantees(grantees: &[ast::Grantee]) -> Result<Vec<Option<String>>> {
         .iter()
         .map(|g| match (&g.grantee_type, &g.name) {
             (ast::GranteesType::Public, _) => Ok(None),
-            (ast::GranteesType::None | ast::GranteesType::Role | ast::GranteesType::User | ast::GranteesType::Group, Some(ast::GranteeName::ObjectName(name))) => {
+            (
+                ast::GranteesType::None | ast::GranteesType::Role | ast::GranteesType::User | ast::GranteesType::Group,
+                Some(ast::GranteeName::ObjectName(name)),
+            ) => {
                 let name = object_name(name)?;
                 // `TO public` unquoted is PUBLIC, as in PostgreSQL.
                 Ok(if name == "public" { None } else { Some(name) })

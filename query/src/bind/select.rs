@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::functions::{AggregateFunction, ScalarFunction};
 use crate::plan::{AggregateCall, Cte, Expr, JoinKind, Plan, SetOp, SortKey};
 use crate::privileges::RelKind;
-use braid_engine::roles::Object;
 use crate::value::Affinity;
+use braid_engine::roles::Object;
 
 /// A bound query: its plan and output column names.
 pub(super) type BoundQuery = (Plan, Vec<String>);

@@ -86,7 +86,7 @@ fn prepared<'c>(
 
 /// Runs a prepared statement once the current role is found to hold what it needs.
 fn run_checked(planned: &Planned, txn: &mut Txn, params: &ParamValues, session: &Session) -> Result<Outcome> {
-    crate::privileges::check(&planned.accesses, txn, session)?;
+    crate::privileges::check(&planned.accesses, txn, session, planned.generation)?;
     execute::run(&planned.statement, txn, params, session)
 }
 

@@ -21,7 +21,8 @@ pub(super) fn call(on: PrivilegeOn, args: &[Value], session: &Session, txn: &Txn
     }
     // has_column_privilege([role,] table, column, privilege): the column is not asked about.
     let (role, rest) = match (on, args.len()) {
-        (PrivilegeOn::Column, 4) | (PrivilegeOn::Table | PrivilegeOn::Schema | PrivilegeOn::Sequence | PrivilegeOn::Other, 3) => {
+        (PrivilegeOn::Column, 4)
+        | (PrivilegeOn::Table | PrivilegeOn::Schema | PrivilegeOn::Sequence | PrivilegeOn::Other, 3) => {
             (role(txn, &args[0])?, &args[1..])
         }
         _ => (privileges::current_role(txn, session)?, args),

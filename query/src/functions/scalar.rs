@@ -703,11 +703,11 @@ impl ScalarFunction {
             IsVisible if null_in => Value::Null,
             IsVisible => Value::Boolean(true),
             // What `call` sends to the session, the catalog or the sequences.
-            CurrentSetting | SetConfig | CurrentUser | SessionUser | HasPrivilege(_) | CurrentDatabase | CurrentSchema | CurrentSchemas
-            | BackendPid | Now | ClockTimestamp | CurrentDate | GetUserById | GetIndexDef | GetConstraintDef
-            | RegClass | ToRegClass | RegClassName | RelationSize | IndexesSize | TotalRelationSize | DatabaseSize
-            | GetViewDef | Publishable | Description | SerialSequence | Nextval | Currval | Setval | Lastval
-            | SequenceColumn => {
+            CurrentSetting | SetConfig | CurrentUser | SessionUser | HasPrivilege(_) | CurrentDatabase
+            | CurrentSchema | CurrentSchemas | BackendPid | Now | ClockTimestamp | CurrentDate | GetUserById
+            | GetIndexDef | GetConstraintDef | RegClass | ToRegClass | RegClassName | RelationSize | IndexesSize
+            | TotalRelationSize | DatabaseSize | GetViewDef | Publishable | Description | SerialSequence | Nextval
+            | Currval | Setval | Lastval | SequenceColumn => {
                 return Err(Error::invalid(format!(
                     "internal error: {}() needs its session or transaction",
                     self.name()

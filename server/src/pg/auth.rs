@@ -286,10 +286,9 @@ impl StartupHandler for Startup {
         match method {
             Method::Scram => self.scram.on_startup(client, message).await,
             Method::Trust if client.socket_addr().ip().is_loopback() => self.trust.on_startup(client, message).await,
-            Method::Trust => Err(fatal(
-                "28000",
-                "no password is set for this user, and only local connections are trusted".into(),
-            )),
+            Method::Trust => {
+                Err(fatal("28000", "no password is set for this user, and only local connections are trusted".into()))
+            }
             Method::Refuse(why) => Err(fatal("28000", why)),
         }
     }
