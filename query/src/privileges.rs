@@ -104,6 +104,32 @@ pub fn role_name(roles: &[RoleDef], oid: u32) -> String {
     }
 }
 
+/// A role's name as `aclitem` text writes it: double-quoted unless it is all letters,
+/// digits and underscores (PostgreSQL's `putid`).
+pub fn acl_name(name: &str) -> String {
+    if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// `aclitem` texts as an `aclitem[]` literal: `{a,b}`, an item quoted (with `\"` and `\\`)
+/// where the array syntax needs it (PostgreSQL's `array_out`).
+pub fn acl_array(items: &[String]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|i| {
+            if i.is_empty() || i.chars().any(|c| matches!(c, '"' | ',' | '{' | '}' | '\\' | ' ')) {
+                format!("\"{}\"", i.replace('\\', "\\\\").replace('"', "\\\""))
+            } else {
+                i.clone()
+            }
+        })
+        .collect();
+    format!("{{{}}}", quoted.join(","))
+}
+
 /// An object's owner and ACL: its record, or the bootstrap superuser's default (`public`:
 /// `pg_database_owner`'s, as in PostgreSQL 15).
 pub fn privileges_of(txn: &Txn, object: &Object) -> Result<Privileges> {

@@ -90,3 +90,37 @@ pub(super) fn user_by_id(args: &[Value], txn: &Txn) -> Result<Value> {
         None => format!("unknown (OID={oid})"),
     }))
 }
+
+/// `acldefault(kind, owner)`: the ACL an object of `kind` (`'r'` relation, `'s'` sequence,
+/// `'n'` schema, `'f'` function, …) owned by `owner` has before any GRANT, as PostgreSQL's
+/// `aclitem[]` text (pg_dump compares the stored ACL with it to write GRANTs and REVOKEs).
+pub(super) fn acl_default(args: &[Value], txn: &Txn) -> Result<Value> {
+    let (Some(kind), Some(owner)) = (args.first().filter(|a| !a.is_null()), args.get(1).filter(|a| !a.is_null()))
+    else {
+        return Ok(Value::Null);
+    };
+    let Value::Text(name) = user_by_id(std::slice::from_ref(owner), txn)? else { return Ok(Value::Null) };
+    let name = privileges::acl_name(&name);
+    // (PUBLIC's privileges, the owner's), as PostgreSQL's `acldefault` gives them.
+    let (world, mine) = match to_text(kind).as_str() {
+        "r" => ("", "arwdDxt"),
+        "s" => ("", "rwU"),
+        "n" => ("", "UC"),
+        "d" => ("Tc", "CTc"),
+        "f" => ("X", "X"),
+        "l" | "T" => ("U", "U"),
+        "L" => ("", "rw"),
+        "t" => ("", "C"),
+        "F" | "S" => ("", "U"),
+        "c" | "p" => ("", ""),
+        other => return Err(Error::invalid(format!("unrecognized object type abbreviation: {other}"))),
+    };
+    let mut items = vec![];
+    if !world.is_empty() {
+        items.push(format!("={world}/{name}"));
+    }
+    if !mine.is_empty() {
+        items.push(format!("{name}={mine}/{name}"));
+    }
+    Ok(Value::Text(privileges::acl_array(&items)))
+}

@@ -453,7 +453,10 @@ impl ScalarFunction {
             && !self.reads_session()
             && !self.reads_catalog()
             && !self.uses_sequences()
-            && !matches!(self, ScalarFunction::HasPrivilege(_) | ScalarFunction::GetUserById)
+            && !matches!(
+                self,
+                ScalarFunction::HasPrivilege(_) | ScalarFunction::GetUserById | ScalarFunction::AclDefault
+            )
     }
 
     /// The declared type (its OID) the function's result has beyond its storage type: a
@@ -503,6 +506,7 @@ impl ScalarFunction {
             f if f.uses_sequences() => super::sequence::call(f, args, session, txn),
             ScalarFunction::HasPrivilege(on) => super::privilege::call(on, args, session, txn),
             ScalarFunction::GetUserById => super::privilege::user_by_id(args, txn),
+            ScalarFunction::AclDefault => super::privilege::acl_default(args, txn),
             f if f.reads_catalog() => super::catalog::call(f, args, txn),
             f if f.reads_session() => super::session::call(f, args, session),
             f => f.call_pure(args),
@@ -577,7 +581,7 @@ impl ScalarFunction {
             QuoteIdent => Value::Text(super::session::quote_ident(&to_text(arg(0)))),
             EncodingToChar => Value::Text(if to_i64_lossy(arg(0)) == 6 { "UTF8" } else { "" }.into()),
             InRecovery => Value::Boolean(false),
-            AclDefault | GetTriggerDef => Value::Null,
+            GetTriggerDef => Value::Null,
             FormatType if arg(0).is_null() => Value::Null,
             FormatType => Value::Text(
                 crate::source::system::format_type(
@@ -703,7 +707,7 @@ impl ScalarFunction {
             IsVisible if null_in => Value::Null,
             IsVisible => Value::Boolean(true),
             // What `call` sends to the session, the catalog or the sequences.
-            CurrentSetting | SetConfig | CurrentUser | SessionUser | HasPrivilege(_) | CurrentDatabase
+            CurrentSetting | SetConfig | CurrentUser | SessionUser | HasPrivilege(_) | AclDefault | CurrentDatabase
             | CurrentSchema | CurrentSchemas | BackendPid | Now | ClockTimestamp | CurrentDate | GetUserById
             | GetIndexDef | GetConstraintDef | RegClass | ToRegClass | RegClassName | RelationSize | IndexesSize
             | TotalRelationSize | DatabaseSize | GetViewDef | Publishable | Description | SerialSequence | Nextval

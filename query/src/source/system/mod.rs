@@ -117,8 +117,9 @@ impl CatalogView<'_> {
 
     /// An ACL as PostgreSQL's `aclitem[]` text: `{braid=arwdDxt/braid,alice=r/braid}`.
     fn acl_text(&self, acl: &[braid_engine::AclItem]) -> Value {
-        let items: Vec<String> = acl.iter().map(|i| i.text(|oid| self.role_name(oid))).collect();
-        Value::Text(format!("{{{}}}", items.join(",")))
+        let items: Vec<String> =
+            acl.iter().map(|i| i.text(|oid| crate::privileges::acl_name(&self.role_name(oid)))).collect();
+        Value::Text(crate::privileges::acl_array(&items))
     }
 
     /// Tables in name order (PostgreSQL lists them in OID order; names keep output stable
