@@ -28,10 +28,10 @@ pub enum Error {
     #[error("syntax error at line {line}, column {column}: {message}")]
     Syntax { message: String, line: u64, column: u64 },
     /// A table, column, index, view, trigger or function that does not exist.
-    #[error("no such {kind}: {name}")]
+    #[error("{}", not_found_message(kind, name))]
     NotFound { kind: &'static str, name: String },
     /// An object that already exists.
-    #[error("{kind} {name} already exists")]
+    #[error("{}", already_exists_message(kind, name))]
     AlreadyExists { kind: &'static str, name: String },
     /// A value of the wrong type where the statement needs another.
     #[error("type error: {0}")]
@@ -102,6 +102,23 @@ pub enum Error {
 }
 
 pub use braid_engine::ConstraintKind;
+
+/// A missing object's message: PostgreSQL's for roles (`role "x" does not exist`, as
+/// logins and role statements report it), Braid's own for the rest.
+fn not_found_message(kind: &str, name: &str) -> String {
+    match kind {
+        "role" => format!("role \"{name}\" does not exist"),
+        _ => format!("no such {kind}: {name}"),
+    }
+}
+
+/// An existing object's message: PostgreSQL's for roles, Braid's own for the rest.
+fn already_exists_message(kind: &str, name: &str) -> String {
+    match kind {
+        "role" => format!("role \"{name}\" already exists"),
+        _ => format!("{kind} {name} already exists"),
+    }
+}
 
 /// The kinds of [`Error::Data`], each one SQLSTATE of class 22.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

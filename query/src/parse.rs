@@ -60,7 +60,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     // The statements sqlparser lacks or reads too strictly are read here; one inside a
     // longer text is split out first (only then: splitting costs a pass over the text).
     let upper = sql.to_ascii_uppercase();
-    let ours = ["SEQUENCE", "OVERRIDING", "IDENTITY", "USER"].iter().any(|w| upper.contains(w));
+    let ours = ["SEQUENCE", "OVERRIDING", "IDENTITY", "USER", "OWNER"].iter().any(|w| upper.contains(w));
     if ours {
         let pieces = split_statements(sql);
         if pieces.len() > 1 && pieces.iter().any(|p| own_statement(p).is_some()) {
@@ -73,6 +73,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
             Some(Own::Overriding(without)) => {
                 return Ok(parse(&without)?.into_iter().map(|p| Parsed::Overriding(Box::new(p))).collect());
             }
+            Some(Own::OwnerTo(as_table)) => return parse(&as_table),
             Some(Own::CreateUser(as_role)) => {
                 let mut parsed = parse(&as_role)?;
                 for p in &mut parsed {
@@ -260,12 +261,19 @@ enum Own {
     /// `CREATE USER …` (sqlparser reads Snowflake's), as the CREATE ROLE it is but for
     /// LOGIN: its text with ROLE for USER.
     CreateUser(String),
+    /// `ALTER VIEW | SEQUENCE name OWNER TO role`, which sqlparser lacks, as the ALTER
+    /// TABLE PostgreSQL also accepts for views and sequences: its text with TABLE.
+    OwnerTo(String),
 }
 
 /// Whether one statement's text is one of [`Own`]'s.
 fn own_statement(sql: &str) -> Option<Own> {
     let words: Vec<String> = sql.split_whitespace().take(3).map(|w| w.to_ascii_uppercase()).collect();
     match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["ALTER", kind @ ("VIEW" | "SEQUENCE"), ..] if outside_quotes(sql, "OWNER TO").is_some() => {
+            let at = outside_quotes(sql, kind)?;
+            Some(Own::OwnerTo(format!("{}TABLE{}", &sql[..at], &sql[at + kind.len()..])))
+        }
         ["CREATE" | "ALTER", "SEQUENCE", ..] => Some(Own::Sequence),
         ["ALTER", "TABLE", ..] => add_identity(sql).map(Own::AddIdentity),
         ["CREATE", "USER", ..] => {

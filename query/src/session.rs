@@ -196,6 +196,11 @@ impl Session {
         map.insert("role".into(), "none".into());
     }
 
+    /// Reports whether the current role is a superuser (the `is_superuser` setting).
+    pub(crate) fn note_superuser(&self, superuser: bool) {
+        self.map().insert("is_superuser".into(), if superuser { "on" } else { "off" }.into());
+    }
+
     /// Whether `role` was a superuser at schema generation `generation`, if known.
     pub(crate) fn cached_superuser(&self, generation: u64, role: &str) -> Option<bool> {
         let cached = self.superuser.lock().unwrap_or_else(|e| e.into_inner());

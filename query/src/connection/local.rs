@@ -149,11 +149,13 @@ impl Local {
                 let txn = self.read_txn()?;
                 crate::privileges::may_set_role(&txn, &self.session, role.as_deref())?;
                 self.session.set_role(role.as_deref());
+                self.note_superuser(&txn)?;
             }
             SessionOp::SetSessionAuthorization(user) => {
                 let txn = self.read_txn()?;
                 crate::privileges::may_set_session_user(&txn, &self.session, user.as_deref())?;
                 self.session.set_session_user(user.as_deref());
+                self.note_superuser(&txn)?;
             }
             SessionOp::Ignored => {}
         }
@@ -167,8 +169,17 @@ impl Local {
     }
 
     /// Logs the session in as `user` (see [`Session::set_login`]).
-    pub(crate) fn set_login(&mut self, user: &str) {
+    pub(crate) fn set_login(&mut self, user: &str) -> Result<()> {
         self.session.set_login(user);
+        let txn = self.read_txn()?;
+        self.note_superuser(&txn)
+    }
+
+    /// Sets `is_superuser` from the current role.
+    fn note_superuser(&self, txn: &Txn) -> Result<()> {
+        let superuser = txn.role(&self.session.role())?.is_some_and(|r| r.superuser);
+        self.session.note_superuser(superuser);
+        Ok(())
     }
 
     pub(crate) fn is_autocommit(&self) -> bool {

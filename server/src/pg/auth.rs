@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use futures::Sink;
@@ -28,8 +29,8 @@ use parking_lot::Mutex;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, ScramSecret};
 use pgwire::api::auth::{
-    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler, finish_authentication,
-    protocol_negotiation, save_startup_parameters_to_metadata,
+    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, ServerParameterProvider, StartupHandler,
+    finish_authentication, protocol_negotiation, save_startup_parameters_to_metadata,
 };
 use pgwire::api::{ClientInfo, PidSecretKeyGenerator};
 use pgwire::error::{PgWireError, PgWireResult};
@@ -182,6 +183,7 @@ impl PidSecretKeyGenerator for Keys {
 /// Trust: no password asked.
 struct Trust {
     keys: Keys,
+    parameters: Parameters,
 }
 
 /// pgwire's trust handler (`NoopStartupHandler`) reports pgwire's own parameters
@@ -199,20 +201,29 @@ impl StartupHandler for Trust {
             save_startup_parameters_to_metadata(client, startup);
             let (pid, secret_key) = self.keys.generate(client);
             client.set_pid_and_secret_key(pid, secret_key);
-            finish_authentication(client, &server_parameters()).await?;
+            finish_authentication(client, &self.parameters).await?;
         }
         Ok(())
     }
 }
 
 /// The ParameterStatus messages every client gets after authenticating: PostgreSQL's
-/// version Braid speaks (`braid::session::SERVER_VERSION`), UTF8, ISO dates in UTC.
-fn server_parameters() -> DefaultServerParameterProvider {
-    let mut p = DefaultServerParameterProvider::default();
-    p.server_version = braid::session::SERVER_VERSION.to_string();
-    p.time_zone = "UTC".into();
-    p.date_style = "ISO, MDY".into();
-    p
+/// version Braid speaks (`braid::session::SERVER_VERSION`), UTF8, ISO dates in UTC, and
+/// whether the role that logged in is a superuser (psql's `#` prompt).
+#[derive(Clone, Default)]
+struct Parameters {
+    superuser: Arc<AtomicBool>,
+}
+
+impl ServerParameterProvider for Parameters {
+    fn server_parameters<C: ClientInfo>(&self, client: &C) -> Option<std::collections::HashMap<String, String>> {
+        let mut p = DefaultServerParameterProvider::default();
+        p.server_version = braid::session::SERVER_VERSION.to_string();
+        p.time_zone = "UTC".into();
+        p.date_style = "ISO, MDY".into();
+        p.is_superuser = self.superuser.load(Ordering::Relaxed);
+        p.server_parameters(client)
+    }
 }
 
 /// How a connection authenticates.
@@ -229,7 +240,8 @@ pub struct Startup {
     /// The session that the authenticated role becomes the user of.
     session: Arc<Mutex<Session>>,
     trust: Trust,
-    scram: SASLAuthStartupHandler<DefaultServerParameterProvider>,
+    scram: SASLAuthStartupHandler<Parameters>,
+    parameters: Parameters,
     /// Decided at the Startup message.
     method: Mutex<Option<Method>>,
 }
@@ -238,15 +250,19 @@ impl Startup {
     pub fn new(db: braid::Database, session: Arc<Mutex<Session>>, keys: Keys) -> Self {
         let mut scram = ScramAuth::new(Arc::new(Verifiers { db: db.clone() }));
         scram.set_iterations(ITERATIONS);
-        let scram = SASLAuthStartupHandler::new(Arc::new(server_parameters()))
+        let parameters = Parameters::default();
+        let scram = SASLAuthStartupHandler::new(Arc::new(parameters.clone()))
             .with_scram(scram)
             .with_pid_secret_key_generator(Arc::new(keys));
-        Startup { db, session, trust: Trust { keys }, scram, method: Mutex::new(None) }
+        let trust = Trust { keys, parameters: parameters.clone() };
+        Startup { db, session, trust, scram, parameters, method: Mutex::new(None) }
     }
 
     /// How a connection authenticates, from the role it names.
     fn decide(&self, parameters: &BTreeMap<String, String>) -> Method {
         let user = parameters.get("user").map(String::as_str).unwrap_or_default();
+        let superuser = self.db.engine().begin_read_only().ok().and_then(|txn| txn.role(user).ok().flatten());
+        self.parameters.superuser.store(superuser.is_some_and(|r| r.superuser), Ordering::Relaxed);
         match login(&self.db, user) {
             Ok(Login::Scram(_)) => Method::Scram,
             Ok(Login::NoPassword) => Method::Trust,
@@ -275,9 +291,10 @@ impl StartupHandler for Startup {
                 let m = self.decide(&startup.parameters);
                 // No statement runs before authentication ends, and a failure closes the
                 // connection: the session may take its user now.
-                if let Some(user) = startup.parameters.get("user") {
-                    self.session.lock().set_user(user);
-                }
+                let m = match startup.parameters.get("user").map(|user| self.session.lock().set_user(user)) {
+                    Some(Err(e)) => Method::Refuse(e.to_string()),
+                    _ => m,
+                };
                 *self.method.lock() = Some(m.clone());
                 m
             }

@@ -110,8 +110,8 @@ impl Session {
     }
 
     /// Makes `user` the session's user (once the client has authenticated as it).
-    pub fn set_user(&mut self, user: &str) {
-        self.conn.set_user(user).expect("a session's connection is embedded");
+    pub fn set_user(&mut self, user: &str) -> braid::Result<()> {
+        self.conn.set_user(user)
     }
 
     /// The database this session's connection reads and writes.
