@@ -285,10 +285,15 @@ pub(crate) fn change_owner(txn: &mut Txn, session: &Session, name: &str, role: O
     if !current.superuser && new.oid != current.oid {
         return Err(Error::InsufficientPrivilege(format!("must be member of role \"{}\"", new.name)));
     }
-    let object = Object::Relation(name.to_string());
-    let mut p = privileges_of(txn, &object)?;
-    p.change_owner(new.oid);
-    txn.set_privileges(&object, Some(&p))?;
+    // The sequences OWNED BY the table's columns go with it, as in PostgreSQL.
+    let owned = txn.sequences()?.into_iter().filter(|s| s.owned_by.as_ref().is_some_and(|(t, _)| t == name));
+    let names: Vec<String> = std::iter::once(name.to_string()).chain(owned.map(|s| s.name)).collect();
+    for name in names {
+        let object = Object::Relation(name);
+        let mut p = privileges_of(txn, &object)?;
+        p.change_owner(new.oid);
+        txn.set_privileges(&object, Some(&p))?;
+    }
     Ok(())
 }
 

@@ -422,7 +422,6 @@ impl Binder<'_> {
             if !self.txn.has_table(&name)? {
                 return Err(Error::not_found("table", name));
             }
-            self.access(&name, crate::privileges::RelKind::Table, braid_engine::roles::TRUNCATE);
             tables.push(name);
         }
         // A table referenced by a foreign key is truncated only with the tables that
@@ -444,6 +443,10 @@ impl Binder<'_> {
                 tables.push(child.name.clone());
             }
             i += 1;
+        }
+        // Every table emptied needs TRUNCATE, those CASCADE adds too.
+        for name in &tables {
+            self.access(name, crate::privileges::RelKind::Table, braid_engine::roles::TRUNCATE);
         }
         Ok(Statement::Truncate { tables })
     }
