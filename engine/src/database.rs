@@ -34,6 +34,7 @@ use crate::error::{ConstraintKind, Error, Result};
 use crate::index::{self, Index, IndexScan};
 use crate::keys::{Key, KeyPrefix, decode_row_key};
 use crate::mvcc::{Synchronous, Transaction, TransactionManager};
+use crate::roles::{self, Object, Privileges, RoleDef};
 use crate::sequence::{self, Position, SequenceDef};
 use crate::storage::{AnyStorage, Backend, Direction, Snapshot, Storage, prefix_range};
 use crate::table::{RowBlocks, RowRef, RowScan, RowidAllocator, rowid_range, validate_row};
@@ -452,6 +453,7 @@ impl<S: Storage> Txn<S> {
             return Err(Error::NotFound { kind: "sequence", name: name.to_string() });
         }
         self.drop_comments(name)?;
+        roles::delete_privileges(&mut self.txn, &Object::Relation(name.to_string()))?;
         self.txn.delete(sequence::def_key(name))
     }
 
@@ -533,6 +535,71 @@ impl<S: Storage> Txn<S> {
         Ok(())
     }
 
+    // ---- roles and privileges (see `crate::roles`) ----
+
+    /// A role by name (the bootstrap superuser is always there).
+    pub fn role(&self, name: &str) -> Result<Option<RoleDef>> {
+        roles::get_role(&self.txn, name)
+    }
+
+    /// Every role, by name.
+    pub fn roles(&self) -> Result<Vec<RoleDef>> {
+        roles::list_roles(&self.txn)
+    }
+
+    /// Creates a role, giving it an OID; its name may be no other role's.
+    pub fn create_role(&mut self, mut role: RoleDef) -> Result<RoleDef> {
+        if self.role(&role.name)?.is_some() {
+            return Err(Error::AlreadyExists { kind: "role", name: role.name });
+        }
+        let id = catalog::next_object_id(&mut self.txn)?;
+        role.oid = u32::try_from(id)
+            .ok()
+            .and_then(|id| id.checked_add(roles::FIRST_ROLE_OID))
+            .ok_or_else(|| Error::invalid("out of role OIDs"))?;
+        roles::put_role(&mut self.txn, &role, None)?;
+        Ok(role)
+    }
+
+    /// Replaces the role stored as `name` (by OID: the role may be renamed).
+    pub fn alter_role(&mut self, name: &str, role: &RoleDef) -> Result<()> {
+        let old = self.role(name)?.ok_or_else(|| Error::NotFound { kind: "role", name: name.to_string() })?;
+        if old.oid != role.oid {
+            return Err(Error::invalid("a role keeps its OID"));
+        }
+        if role.name != name && self.role(&role.name)?.is_some() {
+            return Err(Error::AlreadyExists { kind: "role", name: role.name.clone() });
+        }
+        roles::put_role(&mut self.txn, role, Some(name))
+    }
+
+    /// Drops a role. What it owns or was granted is the caller's to check first.
+    pub fn drop_role(&mut self, name: &str) -> Result<()> {
+        if self.role(name)?.is_none() {
+            return Err(Error::NotFound { kind: "role", name: name.to_string() });
+        }
+        roles::delete_role(&mut self.txn, name)
+    }
+
+    /// An object's owner and ACL, if a record is stored (none: the bootstrap superuser owns
+    /// it, with the default ACL).
+    pub fn privileges(&self, object: &Object) -> Result<Option<Privileges>> {
+        roles::get_privileges(&self.txn, object)
+    }
+
+    /// Every stored privileges record.
+    pub fn all_privileges(&self) -> Result<Vec<(Object, Privileges)>> {
+        roles::list_privileges(&self.txn)
+    }
+
+    /// Stores (`Some`) or removes (`None`) an object's privileges record.
+    pub fn set_privileges(&mut self, object: &Object, privileges: Option<&Privileges>) -> Result<()> {
+        match privileges {
+            Some(p) => roles::put_privileges(&mut self.txn, object, p),
+            None => roles::delete_privileges(&mut self.txn, object),
+        }
+    }
+
     /// A named secret kept beside the catalog (the server's login verifiers), never
     /// visible to SQL.
     pub fn secret(&self, name: &str) -> Result<Option<Vec<u8>>> {
@@ -543,6 +610,23 @@ impl<S: Storage> Txn<S> {
     /// Stores (replaces) a named secret; see [`secret`](Self::secret).
     pub fn set_secret(&mut self, name: &str, value: Vec<u8>) -> Result<()> {
         self.txn.set(Key::Meta(&format!("secret:{name}")).encode(), value)
+    }
+
+    /// Every secret whose name starts with `prefix`, with its name.
+    pub fn secrets(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        self.txn
+            .scan_prefix(&KeyPrefix::MetaStartingWith(&format!("secret:{prefix}")).encode())?
+            .map(|item| {
+                let (key, value) = item?;
+                let name = crate::keys::decode_meta_key(key.as_ref())?;
+                Ok((name["secret:".len()..].to_string(), value.as_ref().to_vec()))
+            })
+            .collect()
+    }
+
+    /// Removes a named secret.
+    pub fn delete_secret(&mut self, name: &str) -> Result<()> {
+        self.txn.delete(Key::Meta(&format!("secret:{name}")).encode())
     }
 
     /// Creates a btree index on `columns` of `table` and fills it from the existing rows.

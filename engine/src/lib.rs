@@ -18,6 +18,7 @@ pub mod error;
 pub mod index;
 pub mod keys;
 pub mod mvcc;
+pub mod roles;
 pub mod sequence;
 pub mod storage;
 pub mod table;
@@ -27,6 +28,7 @@ pub use catalog::{ColumnDef, DeclaredType, ForeignKeyDef, Identity, IndexDef, In
 pub use database::{CommentKind, CommentTarget, Database, FORMAT_VERSION, Options, Txn};
 pub use error::{ConstraintKind, Error, Result};
 pub use mvcc::Synchronous;
+pub use roles::{AclItem, Object, Privilege, Privileges, RoleDef};
 /// NUMERIC's representation, re-exported so that users of [`Value::Numeric`] name one type.
 pub use rust_decimal::Decimal;
 pub use sequence::{Position as SequencePosition, SequenceDef};

@@ -92,6 +92,21 @@ pub enum Error {
     #[error("{0}")]
     NotInPrerequisiteState(String),
     /// A statement Braid does not support.
+    /// The current role lacks a privilege or an ownership the statement needs (42501).
+    #[error("{0}")]
+    InsufficientPrivilege(String),
+    /// A GRANT of a privilege the object cannot have (0LP01).
+    #[error("{0}")]
+    InvalidGrantOperation(String),
+    /// A name PostgreSQL keeps for itself (`pg_…` roles, PUBLIC) (42939).
+    #[error("{0}")]
+    ReservedName(String),
+    /// An object of another kind than the statement works on (42809).
+    #[error("{0}")]
+    WrongObjectType(String),
+    /// The object is in use by this session (the current user cannot be dropped) (55006).
+    #[error("{0}")]
+    ObjectInUse(String),
     #[error("not supported: {0}")]
     Unsupported(String),
     /// A write in a read-only transaction.
@@ -227,6 +242,11 @@ impl Error {
             Error::DependentObjects(_) => "2BP01",
             Error::GeneratedAlways(_) => "428C9",
             Error::NotInPrerequisiteState(_) => "55000",
+            Error::InsufficientPrivilege(_) => "42501",
+            Error::InvalidGrantOperation(_) => "0LP01",
+            Error::ReservedName(_) => "42939",
+            Error::WrongObjectType(_) => "42809",
+            Error::ObjectInUse(_) => "55006",
             Error::Storage(braid_engine::Error::SequenceLimit(_)) => "2200H",
             Error::Unsupported(_) => "0A000",
             Error::ReadOnly => "25006",
@@ -263,6 +283,11 @@ impl Error {
             "2BP01" => Error::DependentObjects(message),
             "428C9" => Error::GeneratedAlways(message),
             "25006" => Error::ReadOnly,
+            "42501" => Error::InsufficientPrivilege(message),
+            "0LP01" => Error::InvalidGrantOperation(message),
+            "42939" => Error::ReservedName(message),
+            "42809" => Error::WrongObjectType(message),
+            "55006" => Error::ObjectInUse(message),
             _ => return None,
         })
     }

@@ -39,9 +39,11 @@ pub mod functions;
 mod optimize;
 pub mod parse;
 pub mod plan;
+mod privileges;
 #[cfg(feature = "remote")]
 mod remote;
 mod rows;
+pub mod scram;
 pub mod session;
 mod source;
 pub mod value;

@@ -60,7 +60,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     // The statements sqlparser lacks or reads too strictly are read here; one inside a
     // longer text is split out first (only then: splitting costs a pass over the text).
     let upper = sql.to_ascii_uppercase();
-    let ours = ["SEQUENCE", "OVERRIDING", "IDENTITY"].iter().any(|w| upper.contains(w));
+    let ours = ["SEQUENCE", "OVERRIDING", "IDENTITY", "USER", "OWNER"].iter().any(|w| upper.contains(w));
     if ours {
         let pieces = split_statements(sql);
         if pieces.len() > 1 && pieces.iter().any(|p| own_statement(p).is_some()) {
@@ -72,6 +72,18 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
             Some(Own::AddIdentity(identity)) => return Ok(vec![identity]),
             Some(Own::Overriding(without)) => {
                 return Ok(parse(&without)?.into_iter().map(|p| Parsed::Overriding(Box::new(p))).collect());
+            }
+            Some(Own::OwnerTo(as_table)) => return parse(&as_table),
+            Some(Own::CreateUser(as_role)) => {
+                let mut parsed = parse(&as_role)?;
+                for p in &mut parsed {
+                    if let Parsed::Sql(statement, _) = p
+                        && let ast::Statement::CreateRole(create) = statement.as_mut()
+                    {
+                        create.login = create.login.or(Some(true));
+                    }
+                }
+                return Ok(parsed);
             }
             None => {}
         }
@@ -246,14 +258,28 @@ enum Own {
     AddIdentity(Parsed),
     /// An INSERT with `OVERRIDING SYSTEM VALUE`, and its text without the clause.
     Overriding(String),
+    /// `CREATE USER …` (sqlparser reads Snowflake's), as the CREATE ROLE it is but for
+    /// LOGIN: its text with ROLE for USER.
+    CreateUser(String),
+    /// `ALTER VIEW | SEQUENCE name OWNER TO role`, which sqlparser lacks, as the ALTER
+    /// TABLE PostgreSQL also accepts for views and sequences: its text with TABLE.
+    OwnerTo(String),
 }
 
 /// Whether one statement's text is one of [`Own`]'s.
 fn own_statement(sql: &str) -> Option<Own> {
     let words: Vec<String> = sql.split_whitespace().take(3).map(|w| w.to_ascii_uppercase()).collect();
     match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["ALTER", kind @ ("VIEW" | "SEQUENCE"), ..] if outside_quotes(sql, "OWNER TO").is_some() => {
+            let at = outside_quotes(sql, kind)?;
+            Some(Own::OwnerTo(format!("{}TABLE{}", &sql[..at], &sql[at + kind.len()..])))
+        }
         ["CREATE" | "ALTER", "SEQUENCE", ..] => Some(Own::Sequence),
         ["ALTER", "TABLE", ..] => add_identity(sql).map(Own::AddIdentity),
+        ["CREATE", "USER", ..] => {
+            let at = outside_quotes(sql, "USER")?;
+            Some(Own::CreateUser(format!("{}ROLE{}", &sql[..at], &sql[at + "USER".len()..])))
+        }
         ["INSERT", ..] => {
             let at = outside_quotes(sql, "OVERRIDING SYSTEM VALUE")?;
             Some(Own::Overriding(format!("{}{}", &sql[..at], &sql[at + "OVERRIDING SYSTEM VALUE".len()..])))
@@ -475,9 +501,14 @@ pub fn command(statement: &Parsed) -> &'static str {
             ast::ObjectType::Index => "DROP INDEX",
             ast::ObjectType::View => "DROP VIEW",
             ast::ObjectType::Sequence => "DROP SEQUENCE",
+            ast::ObjectType::Role | ast::ObjectType::User => "DROP ROLE",
             _ => "DROP",
         },
         S::DropTrigger { .. } => "DROP TRIGGER",
+        S::CreateRole { .. } => "CREATE ROLE",
+        S::AlterRole { .. } => "ALTER ROLE",
+        S::Grant { .. } => "GRANT",
+        S::Revoke { .. } => "REVOKE",
         S::AlterTable { .. } => "ALTER TABLE",
         S::Truncate { .. } => "TRUNCATE TABLE",
         S::Lock { .. } => "LOCK TABLE",
@@ -490,6 +521,7 @@ pub fn command(statement: &Parsed) -> &'static str {
         S::Explain { .. } => "EXPLAIN",
         S::Analyze { .. } => "ANALYZE",
         S::Set { .. } => "SET",
+        S::Reset { .. } => "RESET",
         S::ShowVariable { .. } => "SHOW",
         S::Discard { .. } => "DISCARD",
         S::Deallocate { .. } => "DEALLOCATE",

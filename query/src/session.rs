@@ -62,6 +62,10 @@ pub struct Session {
     /// What `nextval` returned in this session: the last value of each sequence (by uid),
     /// for `currval`, and the last of all, for `lastval`.
     sequence_values: Mutex<(std::collections::HashMap<u64, i64>, Option<i64>)>,
+    /// Whether a role was a superuser, as of a schema generation: `(generation, role,
+    /// superuser)`. Role changes are DDL, which moves the generation on, so a statement
+    /// of a superuser passes its privilege check without reading the catalog.
+    superuser: Mutex<Option<(u64, String, bool)>>,
 }
 
 impl Default for Session {
@@ -76,6 +80,7 @@ impl Session {
         let mut settings = defaults();
         settings.insert("session_authorization".into(), user.into());
         settings.insert("braid.user".into(), user.into());
+        settings.insert("braid.login".into(), user.into());
         settings.insert("braid.database".into(), database.into());
         Session {
             statement_timeout_ms: AtomicU64::new(timeout_ms(&settings)),
@@ -85,6 +90,7 @@ impl Session {
             pid: NEXT_PID.fetch_add(1, Ordering::Relaxed),
             started: Mutex::new(now_micros()),
             sequence_values: Mutex::default(),
+            superuser: Mutex::default(),
         }
     }
 
@@ -206,9 +212,69 @@ impl Session {
         (ms > 0).then(|| Duration::from_millis(ms))
     }
 
-    /// The session's user (`current_user`, `session_user`).
+    /// The session's user (`session_user`): the role it logged in as, or the one `SET
+    /// SESSION AUTHORIZATION` chose.
     pub fn user(&self) -> String {
         self.try_get("braid.user").unwrap_or_default()
+    }
+
+    /// The role privileges are checked against (`current_user`): the one `SET ROLE` chose,
+    /// else the session's user.
+    pub fn role(&self) -> String {
+        self.try_get("braid.role").unwrap_or_else(|| self.user())
+    }
+
+    /// The role the session authenticated as, which `SET SESSION AUTHORIZATION` checks.
+    pub fn login(&self) -> String {
+        self.try_get("braid.login").unwrap_or_default()
+    }
+
+    /// Logs the session in as `user` (the server, once the client has authenticated):
+    /// its session user and current role become `user`.
+    pub fn set_login(&self, user: &str) {
+        let mut map = self.map();
+        for key in ["braid.login", "braid.user", "session_authorization"] {
+            map.insert(key.into(), user.into());
+        }
+        map.remove("braid.role");
+        map.insert("role".into(), "none".into());
+    }
+
+    /// Reports whether the current role is a superuser (the `is_superuser` setting).
+    pub(crate) fn note_superuser(&self, superuser: bool) {
+        self.map().insert("is_superuser".into(), if superuser { "on" } else { "off" }.into());
+    }
+
+    /// Whether `role` was a superuser at schema generation `generation`, if known.
+    pub(crate) fn cached_superuser(&self, generation: u64, role: &str) -> Option<bool> {
+        let cached = self.superuser.lock().unwrap_or_else(|e| e.into_inner());
+        cached.as_ref().filter(|(g, r, _)| *g == generation && r == role).map(|(_, _, s)| *s)
+    }
+
+    /// Notes whether `role` is a superuser at schema generation `generation`.
+    pub(crate) fn cache_superuser(&self, generation: u64, role: &str, superuser: bool) {
+        *self.superuser.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, role.to_string(), superuser));
+    }
+
+    /// `SET ROLE name` (`None`: `SET ROLE NONE`, `RESET ROLE`); `SHOW role` reads it.
+    pub fn set_role(&self, role: Option<&str>) {
+        let mut map = self.map();
+        match role {
+            Some(role) => map.insert("braid.role".into(), role.into()),
+            None => map.remove("braid.role"),
+        };
+        map.insert("role".into(), role.unwrap_or("none").into());
+    }
+
+    /// `SET SESSION AUTHORIZATION name` (`None`: back to the role that logged in); the
+    /// current role follows, as `SET ROLE NONE` would.
+    pub fn set_session_user(&self, user: Option<&str>) {
+        let user = user.map_or_else(|| self.login(), str::to_string);
+        let mut map = self.map();
+        map.insert("braid.user".into(), user.clone());
+        map.insert("session_authorization".into(), user);
+        map.remove("braid.role");
+        map.insert("role".into(), "none".into());
     }
 
     /// The database the session is connected to (`current_database()`).
@@ -373,6 +439,7 @@ fn defaults() -> BTreeMap<String, String> {
         ("lc_numeric", "C"),
         ("lc_time", "C"),
         ("is_superuser", "on"),
+        ("role", "none"),
         ("in_hot_standby", "off"),
         ("max_connections", "100"),
         ("work_mem", "4MB"),

@@ -167,3 +167,36 @@ fn identity_columns_from_a_postgresql_dump_dump_the_same() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("GENERATED ALWAYS"), "{out:?}");
 }
+
+/// Owners and grants travel in a dump as `ALTER TABLE … OWNER TO` and GRANT statements
+/// (roles are the cluster's, so both sides make them first): loaded into Braid, a
+/// PostgreSQL dump with them dumps the same, which needs `relacl`, `relowner` and
+/// `acldefault` to read as PostgreSQL's (a superuser's GRANT on another's table is made in
+/// the owner's name).
+#[test]
+fn owners_and_grants_from_a_postgresql_dump_dump_the_same() {
+    let postgres = Postgres::start();
+    let roles = "CREATE ROLE dump_reader LOGIN; CREATE ROLE dump_owner;";
+    let schema = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+        CREATE TABLE audit (at TIMESTAMP, what TEXT);
+        CREATE SEQUENCE tickets;
+        GRANT SELECT, INSERT ON notes TO dump_reader;
+        GRANT UPDATE ON notes TO dump_reader WITH GRANT OPTION;
+        GRANT USAGE ON SEQUENCE tickets TO dump_reader;
+        ALTER TABLE audit OWNER TO dump_owner;
+        GRANT SELECT ON audit TO PUBLIC;
+        REVOKE TRUNCATE ON notes FROM braid;";
+    psql(postgres.port, &["-c", roles]);
+    psql(postgres.port, &["-c", schema]);
+    let theirs = plain_dump(postgres.port);
+    assert!(theirs.contains("GRANT SELECT,INSERT ON TABLE public.notes TO dump_reader;"), "{theirs}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("postgres.sql");
+    std::fs::write(&file, &theirs).unwrap();
+    let braid = Server::start(&[]);
+    psql(braid.addr.port(), &["-c", roles]);
+    psql(braid.addr.port(), &["-v", "ON_ERROR_STOP=1", "-f", file.to_str().unwrap()]);
+    let without_versions =
+        |dump: &str| dump.lines().filter(|l| !l.starts_with("-- Dumped from")).collect::<Vec<_>>().join("\n");
+    assert_eq!(without_versions(&plain_dump(braid.addr.port())), without_versions(&theirs));
+}

@@ -68,7 +68,7 @@ fn psql_runs_a_script_and_describes_tables() {
 }
 
 /// psql's describe commands give what PostgreSQL 15 gives for the same schema, character
-/// for character. Left out: what depends on how data is stored (the sizes of `\dt+` and
+/// for character, roles and grants included. Left out: what depends on how data is stored (the sizes of `\dt+` and
 /// `\di+`), on PostgreSQL's deparser (a view's definition in `\d+ VIEW`, a CHECK over a
 /// cast), and on what PostgreSQL installs (`\l`'s template0, `\dx`'s plpgsql, `\dn+`'s
 /// grants and comment on `public`).
@@ -85,7 +85,13 @@ fn psql_describes_a_schema_as_postgresql_15_does() {
                   CREATE UNIQUE INDEX books_isbn ON books (isbn, author_id);
                   CREATE TABLE reviews (book_id BIGINT REFERENCES books (id), stars INTEGER NOT NULL, body TEXT, \
                       UNIQUE (book_id, stars));
-                  CREATE VIEW titles AS SELECT id, title, pages FROM books;";
+                  CREATE VIEW titles AS SELECT id, title, pages FROM books;
+                  CREATE ROLE reader LOGIN PASSWORD 'r34d3r';
+                  CREATE ROLE editor NOLOGIN CREATEDB CONNECTION LIMIT 2;
+                  GRANT SELECT ON books, titles TO reader;
+                  GRANT SELECT, INSERT, UPDATE ON reviews TO reader WITH GRANT OPTION;
+                  GRANT SELECT ON authors TO PUBLIC;
+                  ALTER TABLE reviews OWNER TO editor;";
     for port in [postgres.port, server.addr.port()] {
         psql_on(port, &["-q", "-c", schema]);
     }

@@ -440,6 +440,10 @@ impl Binder<'_> {
             }
             i += 1;
         }
+        // Every table emptied needs TRUNCATE, those CASCADE adds too.
+        for name in &tables {
+            self.access(name, crate::privileges::RelKind::Table, braid_engine::roles::TRUNCATE);
+        }
         Ok(Statement::Truncate { tables })
     }
 }

@@ -10,7 +10,9 @@ use super::scope::Scope;
 use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
 use crate::plan::{Conflict, Expr, Plan, Statement, Upsert};
+use crate::privileges::RelKind;
 use crate::value::Affinity;
+use braid_engine::roles as acl;
 
 type Returning = Option<(Vec<Expr>, Vec<String>)>;
 
@@ -104,6 +106,14 @@ impl Binder<'_> {
             })) => Some(self.upsert(&table, &name, update)?),
             _ => None,
         };
+        // Reading the rows back (RETURNING) takes SELECT; ON CONFLICT DO UPDATE, UPDATE.
+        self.access(&name, RelKind::Table, acl::INSERT);
+        if returning.is_some() {
+            self.access(&name, RelKind::Table, acl::SELECT);
+        }
+        if upsert.is_some() {
+            self.access(&name, RelKind::Table, acl::UPDATE);
+        }
         let checks = self.checks(&table, &name)?;
         let foreign_keys = self.write_links(&table, upsert.is_some() || conflict == Conflict::Replace)?;
         Ok(Statement::Insert { table, source, conflict, upsert, returning, checks, foreign_keys })
@@ -177,6 +187,12 @@ impl Binder<'_> {
             _ => Conflict::Abort,
         };
         let returning = self.returning(&table, &alias, update.returning.as_deref())?;
+        // An UPDATE that reads rows to choose them or return them needs SELECT too (the
+        // columns of SET expressions are not told apart: PostgreSQL asks SELECT on those).
+        self.access(&name, RelKind::Table, acl::UPDATE);
+        if update.selection.is_some() || returning.is_some() {
+            self.access(&name, RelKind::Table, acl::SELECT);
+        }
         let checks = self.checks(&table, &alias)?;
         let foreign_keys = self.write_links(&table, true)?;
         Ok(Statement::Update { table, source, assignments, conflict, returning, checks, foreign_keys })
@@ -202,6 +218,10 @@ impl Binder<'_> {
             source = Plan::Filter { input: Box::new(source), predicate };
         }
         let returning = self.returning(&table, &alias, delete.returning.as_deref())?;
+        self.access(&name, RelKind::Table, acl::DELETE);
+        if delete.selection.is_some() || returning.is_some() {
+            self.access(&name, RelKind::Table, acl::SELECT);
+        }
         let foreign_keys = self.write_links(&table, true)?;
         Ok(Statement::Delete { table, source, returning, foreign_keys })
     }

@@ -12,6 +12,7 @@ mod dml;
 mod expr;
 mod foreign_keys;
 mod json;
+mod roles;
 mod scope;
 mod select;
 mod sequence;
@@ -25,21 +26,31 @@ use self::scope::Scope;
 use crate::error::{Error, Result};
 use crate::parse::Parsed;
 use crate::plan::{Statement, TransactionOp};
+use crate::privileges::{Access, RelKind};
 
 pub(crate) use self::ddl::{load_view, view_key};
 
-/// Binds one parsed statement against the catalog as `txn` sees it.
-pub(crate) fn bind(statement: &Parsed, txn: &Txn) -> Result<Statement> {
-    match statement {
-        Parsed::Sql(s, anonymous) => Binder::new(txn, anonymous).statement(s),
+/// Binds one parsed statement against the catalog as `txn` sees it: the statement, and
+/// the privileges it needs on the relations it reads and writes.
+pub(crate) fn bind(statement: &Parsed, txn: &Txn) -> Result<(Statement, Vec<Access>)> {
+    let (sql, anonymous, overriding) = match statement {
+        Parsed::Sql(s, anonymous) => (s, anonymous, false),
         Parsed::Overriding(inner) => match inner.as_ref() {
-            Parsed::Sql(s, anonymous) => {
-                let mut binder = Binder::new(txn, anonymous);
-                binder.overriding_system_value = true;
-                binder.statement(s)
-            }
-            _ => Err(Error::invalid("OVERRIDING SYSTEM VALUE belongs to an INSERT")),
+            Parsed::Sql(s, anonymous) => (s, anonymous, true),
+            _ => return Err(Error::invalid("OVERRIDING SYSTEM VALUE belongs to an INSERT")),
         },
+        other => return Ok((bind_own(other, txn)?, vec![])),
+    };
+    let mut binder = Binder::new(txn, anonymous);
+    binder.overriding_system_value = overriding;
+    let bound = binder.statement(sql)?;
+    Ok((bound, binder.accesses))
+}
+
+/// Binds the statements Braid parses itself (they read and write no rows).
+fn bind_own(statement: &Parsed, txn: &Txn) -> Result<Statement> {
+    match statement {
+        Parsed::Sql(..) | Parsed::Overriding(_) => Err(Error::invalid("internal error: not Braid's own statement")),
         Parsed::CreateTrigger { name, table, if_not_exists, sql } => Ok(Statement::CreateTrigger {
             name: name.clone(),
             table: table.clone(),
@@ -87,7 +98,11 @@ pub(crate) enum SessionOp {
     Reset(Option<String>),
     /// `SHOW name`; `SHOW ALL` is `"all"`.
     Show(String),
-    /// `SET TRANSACTION …`, `SET SESSION AUTHORIZATION`, `SET ROLE`: accepted, no effect yet.
+    /// `SET ROLE name` (`None`: `SET ROLE NONE`, `RESET ROLE`).
+    SetRole(Option<String>),
+    /// `SET SESSION AUTHORIZATION name` (`None`: `… DEFAULT`, `RESET SESSION AUTHORIZATION`).
+    SetSessionAuthorization(Option<String>),
+    /// `SET TRANSACTION …`: accepted, no effect yet.
     Ignored,
 }
 
@@ -101,10 +116,12 @@ pub(crate) fn session_op(statement: &Parsed) -> Result<Option<SessionOp>> {
             ast::Set::SetNames { charset_name, .. } => {
                 SessionOp::Set { name: "client_encoding".into(), value: charset_name.value.clone() }
             }
-            ast::Set::SetTransaction { .. }
-            | ast::Set::SetSessionAuthorization(_)
-            | ast::Set::SetRole { .. }
-            | ast::Set::SetSessionParam(_) => SessionOp::Ignored,
+            ast::Set::SetRole { role_name, .. } => SessionOp::SetRole(role_name.as_ref().map(ident)),
+            ast::Set::SetSessionAuthorization(param) => SessionOp::SetSessionAuthorization(match &param.kind {
+                ast::SetSessionAuthorizationParamKind::User(name) => Some(ident(name)),
+                ast::SetSessionAuthorizationParamKind::Default => None,
+            }),
+            ast::Set::SetTransaction { .. } | ast::Set::SetSessionParam(_) => SessionOp::Ignored,
             other => return Err(Error::unsupported(format!("statement: {}", truncate(&other.to_string(), 60)))),
         },
         ast::Statement::ShowVariable { variable } => {
@@ -120,8 +137,11 @@ pub(crate) fn session_op(statement: &Parsed) -> Result<Option<SessionOp>> {
         }
         ast::Statement::Reset(reset) => match &reset.reset {
             ast::Reset::ALL => SessionOp::Reset(None),
+            ast::Reset::ConfigurationParameter(name) if name.to_string().eq_ignore_ascii_case("role") => {
+                SessionOp::SetRole(None)
+            }
             ast::Reset::ConfigurationParameter(name) => SessionOp::Reset(Some(name.to_string().to_ascii_lowercase())),
-            ast::Reset::SessionAuthorization => SessionOp::Ignored,
+            ast::Reset::SessionAuthorization => SessionOp::SetSessionAuthorization(None),
         },
         _ => return Ok(None),
     }))
@@ -147,7 +167,14 @@ fn assignment(name: &str, values: &[ast::Expr]) -> Result<SessionOp> {
         };
         texts.push(text);
     }
-    Ok(SessionOp::Set { name, value: texts.join(", ") })
+    let value = texts.join(", ");
+    // `SET role = r` and `SET session_authorization = r` are SET ROLE and SET SESSION
+    // AUTHORIZATION, checked as those are.
+    match name.as_str() {
+        "role" => Ok(SessionOp::SetRole((!value.eq_ignore_ascii_case("none")).then_some(value))),
+        "session_authorization" => Ok(SessionOp::SetSessionAuthorization(Some(value))),
+        _ => Ok(SessionOp::Set { name, value }),
+    }
 }
 
 /// A CTE visible to the query being bound.
@@ -187,6 +214,11 @@ pub(crate) struct Binder<'a> {
     /// Binding a view to learn its columns for a catalog: catalogs read inside list views
     /// without columns, or a view over `pg_attribute` would bind itself for ever.
     listing_view_columns: bool,
+    /// The privileges the statement needs on the relations it reads and writes.
+    accesses: Vec<Access>,
+    /// The owners of the views being expanded, innermost last: what a view reads is
+    /// checked against its owner.
+    view_owners: Vec<u32>,
 }
 
 impl<'a> Binder<'a> {
@@ -206,6 +238,17 @@ impl<'a> Binder<'a> {
             expanding: vec![],
             aliases: None,
             listing_view_columns: false,
+            accesses: vec![],
+            view_owners: vec![],
+        }
+    }
+
+    /// Notes that the statement needs `privilege` on relation `name`.
+    fn access(&mut self, name: &str, kind: RelKind, privilege: braid_engine::Privilege) {
+        let as_role = self.view_owners.last().copied();
+        let access = Access { relation: name.to_string(), kind, privilege, as_role };
+        if !self.accesses.contains(&access) {
+            self.accesses.push(access);
         }
     }
 
@@ -234,6 +277,13 @@ impl<'a> Binder<'a> {
             S::DropTrigger(drop) => {
                 Ok(Statement::DropTrigger { name: object_name(&drop.trigger_name)?, if_exists: drop.if_exists })
             }
+            S::Drop { object_type: ast::ObjectType::Role | ast::ObjectType::User, if_exists, names, .. } => {
+                self.drop_roles(names, *if_exists)
+            }
+            S::CreateRole(create) => self.create_role(create, false),
+            S::AlterRole { name, operation } => self.alter_role(name, operation),
+            S::Grant(grant) => self.grant(grant),
+            S::Revoke(revoke) => self.revoke(revoke),
             S::Drop { object_type, if_exists, names, cascade, .. } => {
                 self.drop(*object_type, *if_exists, names, *cascade)
             }

@@ -12,7 +12,9 @@ use super::{Binder, CteInfo, ident, object_name};
 use crate::error::{Error, Result};
 use crate::functions::{AggregateFunction, ScalarFunction};
 use crate::plan::{AggregateCall, Cte, Expr, JoinKind, Plan, SetOp, SortKey};
+use crate::privileges::RelKind;
 use crate::value::Affinity;
+use braid_engine::roles::Object;
 
 /// A bound query: its plan and output column names.
 pub(super) type BoundQuery = (Plan, Vec<String>);
@@ -585,8 +587,12 @@ impl Binder<'_> {
                 },
                 _ => return Err(Error::invalid(format!("view {name} has a damaged definition"))),
             };
+            self.access(name, RelKind::View, braid_engine::roles::SELECT);
+            let owner = crate::privileges::privileges_of(self.txn, &Object::Relation(name.to_string()))?.owner;
             self.expanding.push(name.to_string());
+            self.view_owners.push(owner);
             let result = self.query(&query);
+            self.view_owners.pop();
             self.expanding.pop();
             let (plan, columns) = result?;
             let declared = crate::plan::declared::columns(&plan).unwrap_or_default();
@@ -594,12 +600,14 @@ impl Binder<'_> {
             return Ok((plan, scope.with_declared(declared)));
         }
         if let Some(sequence) = self.txn.sequence(name)? {
+            self.access(name, RelKind::Sequence, braid_engine::roles::SELECT);
             return Ok(sequence_relation(&sequence, alias));
         }
         let table = Arc::new(self.txn.table(name).map_err(|e| match e {
             braid_engine::Error::NotFound { .. } => Error::not_found("table", name),
             e => e.into(),
         })?);
+        self.access(name, RelKind::Table, braid_engine::roles::SELECT);
         let columns = table.columns.iter().map(|c| (c.name.clone(), Affinity::of(c.data_type)));
         let scope = Scope::table(alias, columns, true).with_declared(table.columns.iter().map(|c| c.declared));
         let plan = Plan::Scan {
@@ -616,6 +624,11 @@ impl Binder<'_> {
     fn system_relation(&mut self, schema: &str, name: &str, alias: &str) -> Result<(Plan, Scope)> {
         let table = crate::source::system::lookup(Some(schema), name)
             .ok_or_else(|| Error::not_found("relation", format!("{schema}.{name}")))?;
+        // The one catalog that holds secrets (password verifiers) is PostgreSQL's one
+        // catalog readable only by superusers: no ACL grants it.
+        if table.name == "pg_authid" {
+            self.access("pg_authid", RelKind::Table, braid_engine::roles::SELECT);
+        }
         let views = if table.needs_view_columns && !self.listing_view_columns {
             self.views_with_columns()?
         } else {

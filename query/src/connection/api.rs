@@ -132,6 +132,19 @@ impl Connection {
         }
     }
 
+    /// Makes `user` the connection's session user and current role (`session_user`,
+    /// `current_user`), whose privileges its statements are checked against. An embedded
+    /// connection starts as the bootstrap superuser `braid`; the server calls this once a
+    /// client has authenticated. Fails if the catalog cannot be read. A remote connection's
+    /// user is the one it logged in as: changing it is refused (0A000); `SET ROLE` works there.
+    pub fn set_user(&mut self, user: &str) -> Result<()> {
+        match &mut self.inner {
+            Inner::Local(local) => local.set_login(user),
+            #[cfg(feature = "remote")]
+            Inner::Remote(_) => Err(Error::unsupported("changing a remote connection's user")),
+        }
+    }
+
     /// Whether no explicit transaction is open. Remotely, as far as this connection can
     /// tell from the statements it sent (a transaction begun by `SAVEPOINT` and committed by
     /// its `RELEASE` still counts as open).

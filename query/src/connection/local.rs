@@ -41,6 +41,8 @@ struct OpenTxn {
 pub(crate) struct Planned {
     generation: u64,
     statement: Bound,
+    /// The privileges it needs, checked each time it runs.
+    accesses: Vec<crate::privileges::Access>,
     /// What it takes and returns, worked out on first request.
     description: std::sync::OnceLock<std::sync::Arc<Description>>,
 }
@@ -73,12 +75,19 @@ fn prepared<'c>(
     statement: &parse::Parsed,
     txn: &Txn,
     generation: u64,
-) -> Result<&'c Bound> {
+) -> Result<&'c Planned> {
     if cache.is_none() {
-        let bound = execute::prepare(bind::bind(statement, txn)?, txn);
-        *cache = Some(Planned { generation, statement: bound, description: std::sync::OnceLock::new() });
+        let (bound, accesses) = bind::bind(statement, txn)?;
+        let bound = execute::prepare(bound, txn);
+        *cache = Some(Planned { generation, statement: bound, accesses, description: std::sync::OnceLock::new() });
     }
-    Ok(&cache.as_ref().expect("filled above").statement)
+    Ok(cache.as_ref().expect("filled above"))
+}
+
+/// Runs a prepared statement once the current role is found to hold what it needs.
+fn run_checked(planned: &Planned, txn: &mut Txn, params: &ParamValues, session: &Session) -> Result<Outcome> {
+    crate::privileges::check(&planned.accesses, txn, session, planned.generation)?;
+    execute::run(&planned.statement, txn, params, session)
 }
 
 /// The embedded connection: an engine session on a [`Database`] in this process.
@@ -126,6 +135,7 @@ impl Local {
                         _ = self.session.reset(&name);
                     }
                 }
+                self.session.set_role(None);
             }
             SessionOp::Show(name) if name == "all" => {
                 let columns: std::sync::Arc<[String]> = ["name", "setting", "description"].map(String::from).into();
@@ -140,9 +150,41 @@ impl Local {
                 let columns: std::sync::Arc<[String]> = [name.clone()].into();
                 return Ok(Outcome::Rows { columns, rows: vec![vec![value.into()]] });
             }
+            SessionOp::SetRole(role) => {
+                let txn = self.read_txn()?;
+                crate::privileges::may_set_role(&txn, &self.session, role.as_deref())?;
+                self.session.set_role(role.as_deref());
+                self.note_superuser(&txn)?;
+            }
+            SessionOp::SetSessionAuthorization(user) => {
+                let txn = self.read_txn()?;
+                crate::privileges::may_set_session_user(&txn, &self.session, user.as_deref())?;
+                self.session.set_session_user(user.as_deref());
+                self.note_superuser(&txn)?;
+            }
             SessionOp::Ignored => {}
         }
         Ok(Outcome::Done)
+    }
+
+    /// A read-only transaction over what this connection sees now (its own open
+    /// transaction's writes are not in it: SET ROLE looks at committed roles).
+    fn read_txn(&self) -> Result<Txn> {
+        Ok(self.db.engine().begin_read_only()?)
+    }
+
+    /// Logs the session in as `user` (see [`Session::set_login`]).
+    pub(crate) fn set_login(&mut self, user: &str) -> Result<()> {
+        self.session.set_login(user);
+        let txn = self.read_txn()?;
+        self.note_superuser(&txn)
+    }
+
+    /// Sets `is_superuser` from the current role.
+    fn note_superuser(&self, txn: &Txn) -> Result<()> {
+        let superuser = txn.role(&self.session.role())?.is_some_and(|r| r.superuser);
+        self.session.note_superuser(superuser);
+        Ok(())
     }
 
     pub(crate) fn is_autocommit(&self) -> bool {
@@ -217,7 +259,7 @@ impl Local {
         if let Some(open) = &mut self.txn {
             let savepoint = open.txn.kv().savepoint();
             let result = prepared(cache, statement, &open.txn, generation)
-                .and_then(|bound| execute::run(bound, &mut open.txn, params, &self.session));
+                .and_then(|planned| run_checked(planned, &mut open.txn, params, &self.session));
             if result.is_err() {
                 open.txn.kv().rollback_to(savepoint);
             }
@@ -234,8 +276,8 @@ impl Local {
         loop {
             let read_only = parse::is_read_only(statement);
             let mut txn = if read_only { engine.begin_read_only()? } else { engine.begin()? };
-            let bound = prepared(cache, statement, &txn, generation)?;
-            let outcome = execute::run(bound, &mut txn, params, &self.session)?;
+            let planned = prepared(cache, statement, &txn, generation)?;
+            let outcome = run_checked(planned, &mut txn, params, &self.session)?;
             let ddl = cache.as_ref().is_some_and(|c| c.is_ddl());
             let committed = txn.commit();
             if ddl {

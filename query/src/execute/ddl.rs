@@ -8,7 +8,9 @@ use crate::bind::{load_view, view_key};
 use crate::connection::ParamValues;
 use crate::error::{ConstraintKind, Error, Result};
 use crate::plan::{AlterOp, ColumnChange, Statement};
+use crate::privileges;
 use crate::session::Session;
+use braid_engine::roles::Object;
 
 /// The key holding every trigger: `name \0 table \0 sql \0`, repeated. Triggers are few
 /// and only stored, so one record is simplest.
@@ -115,12 +117,23 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 run(s, txn, params, session)?;
             }
         }
+        Statement::CreateRole { name, options } => privileges::create_role(txn, session, name, options)?,
+        Statement::AlterRole { name, options, rename } => {
+            privileges::alter_role(txn, session, name, options, rename.as_deref())?
+        }
+        Statement::DropRole { names, if_exists } => {
+            for name in names {
+                privileges::drop_role(txn, session, name, *if_exists)?;
+            }
+        }
+        Statement::Grant(grant) => privileges::grant(txn, session, grant)?,
         Statement::Truncate { tables } => {
             for table in tables {
                 txn.truncate(table)?;
             }
         }
         Statement::CreateTable { def, if_not_exists, unique } => {
+            privileges::require_create(txn, session)?;
             if relation_exists(txn, &def.name)? {
                 return if *if_not_exists {
                     Ok(Outcome::Done)
@@ -129,6 +142,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 };
             }
             let created = txn.create_table(def.clone())?;
+            privileges::record_owner(txn, session, &created.name)?;
             // Table-level UNIQUE constraints, named as PostgreSQL names them:
             // `{table}_{columns}_key`, numbered when that name is taken.
             for columns in unique {
@@ -141,8 +155,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             if !txn.has_table(name)? {
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("table", name)) };
             }
+            privileges::require_owner(txn, session, name)?;
             txn.drop_table(name)?;
             txn.drop_comments(name)?;
+            txn.set_privileges(&Object::Relation(name.clone()), None)?;
             // Sequences OWNED BY a column of the table go with it (a SERIAL's).
             for sequence in txn.sequences()? {
                 if sequence.owned_by.as_ref().is_some_and(|(table, _)| table == name) {
@@ -173,12 +189,15 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             if !txn.has_table(table)? {
                 return Err(Error::not_found("table", table));
             }
+            privileges::require_owner(txn, session, table)?;
             let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
             txn.create_index(table, name, &cols, *unique)?;
         }
         Statement::DropIndex { name, if_exists } => {
             let tables = txn.tables()?;
             if let Some(table) = tables.iter().find(|t| t.index(name).is_some()) {
+                let owner = privileges::require_owner(txn, session, &table.name);
+                owner.map_err(|_| Error::InsufficientPrivilege(format!("must be owner of index {name}")))?;
                 no_foreign_key_needs(&tables, table, name)?;
             }
             match txn.drop_index(name) {
@@ -188,6 +207,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             txn.drop_comments(name)?;
         }
         Statement::CreateView { name, sql, if_not_exists } => {
+            privileges::require_create(txn, session)?;
             if relation_exists(txn, name)? {
                 return if *if_not_exists {
                     Ok(Outcome::Done)
@@ -196,8 +216,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 };
             }
             txn.kv().set(view_key(name), sql.clone().into_bytes())?;
+            privileges::record_owner(txn, session, name)?;
         }
         Statement::CreateSequence { def, if_not_exists } => {
+            privileges::require_create(txn, session)?;
             if relation_exists(txn, &def.name)? {
                 return if *if_not_exists {
                     Ok(Outcome::Done)
@@ -207,11 +229,13 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             }
             owner_exists(txn, def)?;
             txn.create_sequence(def.clone())?;
+            privileges::record_owner(txn, session, &def.name)?;
         }
         Statement::AlterSequence { name, if_exists, change, restart } => {
             let Some(old) = txn.sequence(name)? else {
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("relation", name)) };
             };
+            privileges::require_owner(txn, session, name)?;
             let def = change.apply(old);
             owner_exists(txn, &def)?;
             txn.alter_sequence(&def)?;
@@ -230,6 +254,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 let kind = if target.kind == braid_engine::CommentKind::Schema { "schema" } else { "relation" };
                 return Err(Error::not_found(kind, &target.name));
             }
+            if target.kind == braid_engine::CommentKind::Relation {
+                let table = txn.tables()?.into_iter().find(|t| t.index(&target.name).is_some());
+                privileges::require_owner(txn, session, table.as_ref().map_or(&target.name, |t| &t.name))?;
+            }
             if let Some(column) = &target.column {
                 let table = txn.table(&target.name).map_err(|_| Error::not_found("relation", &target.name))?;
                 if !table.columns.iter().any(|c| c.name == *column) {
@@ -244,20 +272,12 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 text => txn.set_comment(target, Some(text.unwrap_or("")))?,
             }
         }
-        Statement::OwnerTo { relation, role } => {
-            if !relation_exists(txn, relation)? {
-                return Err(Error::not_found("relation", relation));
-            }
-            if let Some(role) = role
-                && *role != session.user()
-            {
-                return Err(Error::not_found("role", role));
-            }
-        }
+        Statement::OwnerTo { relation, role } => privileges::change_owner(txn, session, relation, role.as_deref())?,
         Statement::DropSequence { name, if_exists, cascade } => {
             if txn.sequence(name)?.is_none() {
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("sequence", name)) };
             }
+            privileges::require_owner(txn, session, name)?;
             for (table, column, identity) in defaults_calling(txn, name)? {
                 if identity {
                     return Err(Error::DependentObjects(format!(
@@ -278,8 +298,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             if load_view(txn, name)?.is_none() {
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("view", name)) };
             }
+            privileges::require_owner(txn, session, name)?;
             txn.kv().delete(view_key(name))?;
             txn.drop_comments(name)?;
+            txn.set_privileges(&Object::Relation(name.clone()), None)?;
         }
         Statement::CreateTrigger { name, table, sql, if_not_exists } => {
             let mut triggers = load_triggers(txn)?;
@@ -293,17 +315,27 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             if !txn.has_table(table)? {
                 return Err(Error::not_found("table", table));
             }
+            let role = privileges::current_role(txn, session)?;
+            if !privileges::has_relation_privilege(txn, &role, table, braid_engine::roles::TRIGGER)? {
+                return Err(Error::InsufficientPrivilege(format!("permission denied for table {table}")));
+            }
             triggers.push((name.clone(), table.clone(), sql.clone()));
             store_triggers(txn, &triggers)?;
         }
         Statement::DropTrigger { name, if_exists } => {
             let mut triggers = load_triggers(txn)?;
+            if let Some((_, table, _)) = triggers.iter().find(|(n, _, _)| n == name) {
+                privileges::require_owner(txn, session, &table.clone())?;
+            }
             let before = triggers.len();
             triggers.retain(|(n, _, _)| n != name);
             if triggers.len() == before {
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("trigger", name)) };
             }
             store_triggers(txn, &triggers)?;
+        }
+        Statement::AlterTable { table, .. } if !privileges::is_owner(txn, session, table)? => {
+            privileges::require_owner(txn, session, table)?;
         }
         Statement::AlterTable { table, op: AlterOp::AddUnique { name, columns } } => {
             let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
@@ -543,6 +575,9 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp, params: &ParamValues, session:
     }
     txn.drop_table(name)?;
     let def = txn.create_table(def)?;
+    if def.name != name {
+        privileges::rename_relation(txn, name, &def.name)?;
+    }
     for (index, cols, unique) in &indexes {
         let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
         txn.create_index(&def.name, index, &cols, *unique)?;

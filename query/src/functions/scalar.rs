@@ -5,6 +5,32 @@ use braid_engine::Value;
 use crate::error::{DataError, Error, Result};
 use crate::value::{format_real, numeric, sort_cmp, to_f64_lossy, to_i64_lossy, to_number, to_text};
 
+/// What a `has_*_privilege` function asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivilegeOn {
+    /// `has_table_privilege`, `has_any_column_privilege`.
+    Table,
+    /// `has_column_privilege(table, column, privilege)`: the table's (no column ACLs).
+    Column,
+    Schema,
+    Sequence,
+    /// Databases and functions: Braid keeps no ACL for them; PUBLIC holds CONNECT, TEMP
+    /// and EXECUTE, as PostgreSQL's defaults give them.
+    Other,
+}
+
+impl PrivilegeOn {
+    pub fn function_name(self) -> &'static str {
+        match self {
+            PrivilegeOn::Table => "has_table_privilege",
+            PrivilegeOn::Column => "has_column_privilege",
+            PrivilegeOn::Schema => "has_schema_privilege",
+            PrivilegeOn::Sequence => "has_sequence_privilege",
+            PrivilegeOn::Other => "has_database_privilege",
+        }
+    }
+}
+
 /// A scalar function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScalarFunction {
@@ -64,8 +90,10 @@ pub enum ScalarFunction {
     CurrentSetting,
     /// `set_config(name, value, is_local)`: sets and returns the value.
     SetConfig,
-    /// `current_user`, `session_user`, `user`, `current_role`
+    /// `current_user`, `user`, `current_role`: the role privileges are checked against.
     CurrentUser,
+    /// `session_user`: the role the session logged in as (or SET SESSION AUTHORIZATION).
+    SessionUser,
     /// `current_database()`, `current_catalog`
     CurrentDatabase,
     /// `current_schema()`: the first schema of the search path.
@@ -100,8 +128,8 @@ pub enum ScalarFunction {
     Description,
     /// `pg_table_is_visible(oid)` and kin: every relation lives in `public`, on the path.
     IsVisible,
-    /// `has_table_privilege(…)` and kin: every role is a superuser until roles land.
-    HasPrivilege,
+    /// `has_table_privilege(…)` and kin, answered from the ACLs (`functions::privilege`).
+    HasPrivilege(PrivilegeOn),
     /// `format_type(type_oid, typmod)`: the SQL name of a type.
     FormatType,
     /// `pg_get_expr(expr, relation)`: catalogs keep expressions as SQL text already.
@@ -248,7 +276,8 @@ impl ScalarFunction {
             "unhex" => (Unhex, 1, 1),
             "current_setting" => (CurrentSetting, 1, 2),
             "set_config" => (SetConfig, 3, 3),
-            "current_user" | "session_user" | "user" | "current_role" => (CurrentUser, 0, 0),
+            "current_user" | "user" | "current_role" => (CurrentUser, 0, 0),
+            "session_user" => (SessionUser, 0, 0),
             "current_database" | "current_catalog" => (CurrentDatabase, 0, 0),
             "current_schema" => (CurrentSchema, 0, 0),
             "current_schemas" => (CurrentSchemas, 1, 1),
@@ -296,13 +325,11 @@ impl ScalarFunction {
                 (FunctionInfo, 1, 1)
             }
             "pg_get_expr" => (GetExpr, 2, 3),
-            "has_table_privilege"
-            | "has_schema_privilege"
-            | "has_database_privilege"
-            | "has_sequence_privilege"
-            | "has_column_privilege"
-            | "has_function_privilege"
-            | "has_any_column_privilege" => (HasPrivilege, 2, 4),
+            "has_table_privilege" | "has_any_column_privilege" => (HasPrivilege(PrivilegeOn::Table), 2, 3),
+            "has_column_privilege" => (HasPrivilege(PrivilegeOn::Column), 3, 4),
+            "has_schema_privilege" => (HasPrivilege(PrivilegeOn::Schema), 2, 3),
+            "has_sequence_privilege" => (HasPrivilege(PrivilegeOn::Sequence), 2, 3),
+            "has_database_privilege" | "has_function_privilege" => (HasPrivilege(PrivilegeOn::Other), 2, 3),
             _ if let Some((f, min, max)) = super::datetime::TimeFunction::lookup(name) => (Time(f), min, max),
             _ => match super::json::JsonFunction::lookup(name) {
                 Some((f, min, max)) => (Json(f), min, max),
@@ -359,6 +386,7 @@ impl ScalarFunction {
             CurrentSetting => "current_setting",
             SetConfig => "set_config",
             CurrentUser => "current_user",
+            SessionUser => "session_user",
             CurrentDatabase => "current_database",
             CurrentSchema => "current_schema",
             CurrentSchemas => "current_schemas",
@@ -373,7 +401,7 @@ impl ScalarFunction {
             GetTriggerDef => "pg_get_triggerdef",
             Description => "obj_description",
             IsVisible => "pg_table_is_visible",
-            HasPrivilege => "has_table_privilege",
+            HasPrivilege(on) => on.function_name(),
             FormatType => "format_type",
             GetExpr => "pg_get_expr",
             RegexMatch => "regexp_like",
@@ -425,6 +453,10 @@ impl ScalarFunction {
             && !self.reads_session()
             && !self.reads_catalog()
             && !self.uses_sequences()
+            && !matches!(
+                self,
+                ScalarFunction::HasPrivilege(_) | ScalarFunction::GetUserById | ScalarFunction::AclDefault
+            )
     }
 
     /// The declared type (its OID) the function's result has beyond its storage type: a
@@ -450,6 +482,7 @@ impl ScalarFunction {
             CurrentSetting
                 | SetConfig
                 | CurrentUser
+                | SessionUser
                 | CurrentDatabase
                 | CurrentSchema
                 | CurrentSchemas
@@ -457,7 +490,6 @@ impl ScalarFunction {
                 | Now
                 | ClockTimestamp
                 | CurrentDate
-                | GetUserById
         )
     }
 
@@ -472,6 +504,9 @@ impl ScalarFunction {
         match self {
             ScalarFunction::Time(f) => f.call(args, session.transaction_start()),
             f if f.uses_sequences() => super::sequence::call(f, args, session, txn),
+            ScalarFunction::HasPrivilege(on) => super::privilege::call(on, args, session, txn),
+            ScalarFunction::GetUserById => super::privilege::user_by_id(args, txn),
+            ScalarFunction::AclDefault => super::privilege::acl_default(args, txn),
             f if f.reads_catalog() => super::catalog::call(f, args, txn),
             f if f.reads_session() => super::session::call(f, args, session),
             f => f.call_pure(args),
@@ -546,7 +581,7 @@ impl ScalarFunction {
             QuoteIdent => Value::Text(super::session::quote_ident(&to_text(arg(0)))),
             EncodingToChar => Value::Text(if to_i64_lossy(arg(0)) == 6 { "UTF8" } else { "" }.into()),
             InRecovery => Value::Boolean(false),
-            AclDefault | GetTriggerDef => Value::Null,
+            GetTriggerDef => Value::Null,
             FormatType if arg(0).is_null() => Value::Null,
             FormatType => Value::Text(
                 crate::source::system::format_type(
@@ -669,14 +704,14 @@ impl ScalarFunction {
                 let items: Vec<String> = items.into_iter().filter_map(|i| i.or_else(|| null_text.clone())).collect();
                 Value::Text(items.join(&to_text(arg(1))))
             }
-            IsVisible | HasPrivilege if null_in => Value::Null,
-            IsVisible | HasPrivilege => Value::Boolean(true),
+            IsVisible if null_in => Value::Null,
+            IsVisible => Value::Boolean(true),
             // What `call` sends to the session, the catalog or the sequences.
-            CurrentSetting | SetConfig | CurrentUser | CurrentDatabase | CurrentSchema | CurrentSchemas
-            | BackendPid | Now | ClockTimestamp | CurrentDate | GetUserById | GetIndexDef | GetConstraintDef
-            | RegClass | ToRegClass | RegClassName | RelationSize | IndexesSize | TotalRelationSize | DatabaseSize
-            | GetViewDef | Publishable | Description | SerialSequence | Nextval | Currval | Setval | Lastval
-            | SequenceColumn => {
+            CurrentSetting | SetConfig | CurrentUser | SessionUser | HasPrivilege(_) | AclDefault | CurrentDatabase
+            | CurrentSchema | CurrentSchemas | BackendPid | Now | ClockTimestamp | CurrentDate | GetUserById
+            | GetIndexDef | GetConstraintDef | RegClass | ToRegClass | RegClassName | RelationSize | IndexesSize
+            | TotalRelationSize | DatabaseSize | GetViewDef | Publishable | Description | SerialSequence | Nextval
+            | Currval | Setval | Lastval | SequenceColumn => {
                 return Err(Error::invalid(format!(
                     "internal error: {}() needs its session or transaction",
                     self.name()

@@ -5,6 +5,7 @@
 //! The values themselves are the engine's (`braid_engine::sequence`); what this session
 //! took is the session's.
 
+use braid_engine::roles as acl;
 use braid_engine::{SequenceDef, Txn, Value};
 
 use super::ScalarFunction;
@@ -37,12 +38,14 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session, txn: &T
     Ok(match f {
         ScalarFunction::Nextval => {
             let def = sequence(txn, arg(0))?;
+            crate::privileges::check_sequence(txn, session, &def.name, acl::USAGE | acl::UPDATE)?;
             let value = txn.nextval(&def)?;
             session.took_sequence_value(def.uid, value);
             Value::Integer(value)
         }
         ScalarFunction::Currval => {
             let def = sequence(txn, arg(0))?;
+            crate::privileges::check_sequence(txn, session, &def.name, acl::USAGE | acl::SELECT)?;
             let value = session.currval(def.uid).ok_or_else(|| {
                 Error::NotInPrerequisiteState(format!(
                     "currval of sequence \"{}\" is not yet defined in this session",
@@ -61,6 +64,7 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session, txn: &T
                 return Ok(Value::Null);
             }
             let def = sequence(txn, arg(0))?;
+            crate::privileges::check_sequence(txn, session, &def.name, acl::UPDATE)?;
             let value = to_i64_lossy(arg(1));
             let called = args.get(2).is_none_or(|c| truthy(c) == Some(true));
             txn.setval(&def, value, called)?;

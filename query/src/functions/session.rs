@@ -34,7 +34,8 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session) -> Resu
             session.set(&name, &value)?;
             Value::Text(session.get(&name)?)
         }
-        CurrentUser => Value::Text(session.user()),
+        CurrentUser => Value::Text(session.role()),
+        SessionUser => Value::Text(session.user()),
         CurrentDatabase => Value::Text(session.database()),
         CurrentSchema => Value::Text(session.current_schema()),
         CurrentSchemas => {
@@ -45,12 +46,6 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session) -> Resu
             Value::Text(format!("{{{}}}", schemas.join(",")))
         }
         BackendPid => Value::Integer(session.pid().into()),
-        GetUserById if arg(0).is_null() => Value::Null,
-        GetUserById => match crate::value::to_i64_lossy(arg(0)) {
-            10 => Value::Text(session.user()),
-            crate::source::system::DATABASE_OWNER_OID => Value::Text("pg_database_owner".into()),
-            oid => Value::Text(format!("unknown (OID={oid})")),
-        },
         Now => Value::Timestamp(session.transaction_start()),
         ClockTimestamp => Value::Timestamp(now_micros()),
         CurrentDate => Value::Timestamp(session.transaction_start().div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY),

@@ -18,7 +18,9 @@ use std::sync::Arc;
 use braid_engine::TableDef;
 
 pub use self::expr::{AggregateCall, CmpOp, Expr, Frame, FrameBound, Param, Subquery, WindowCall, WindowFunction};
-pub use self::statement::{AlterOp, ColumnChange, Conflict, SequenceChange, Statement, TransactionOp, Upsert};
+pub use self::statement::{
+    AlterOp, ColumnChange, Conflict, Grant, GrantObjects, RoleOptions, SequenceChange, Statement, TransactionOp, Upsert,
+};
 pub use self::types::Description;
 
 /// How two inputs are joined.

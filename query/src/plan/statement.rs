@@ -190,13 +190,28 @@ pub enum Statement {
         target: braid_engine::CommentTarget,
         text: Option<String>,
     },
-    /// `ALTER TABLE | SEQUENCE | VIEW name OWNER TO role` (`None`: the current user). Every
-    /// relation belongs to the one role there is until roles land, so only that role is
-    /// accepted.
+    /// `ALTER TABLE name OWNER TO role` (`None`: the current user), of any relation.
     OwnerTo {
         relation: String,
         role: Option<String>,
     },
+    /// `CREATE ROLE` / `CREATE USER` (which implies LOGIN).
+    CreateRole {
+        name: String,
+        options: RoleOptions,
+    },
+    /// `ALTER ROLE name [WITH] options` or `ALTER ROLE name RENAME TO new`.
+    AlterRole {
+        name: String,
+        options: RoleOptions,
+        rename: Option<String>,
+    },
+    DropRole {
+        names: Vec<String>,
+        if_exists: bool,
+    },
+    /// `GRANT` / `REVOKE` of privileges on tables, sequences or schemas.
+    Grant(Grant),
     CreateTrigger {
         name: String,
         table: String,
@@ -284,4 +299,45 @@ pub enum ColumnChange {
         declared: Option<braid_engine::DeclaredType>,
         using: Expr,
     },
+}
+
+/// The attributes a CREATE or ALTER ROLE names (`None`: not named).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoleOptions {
+    pub superuser: Option<bool>,
+    pub create_db: Option<bool>,
+    pub create_role: Option<bool>,
+    pub inherit: Option<bool>,
+    pub login: Option<bool>,
+    pub replication: Option<bool>,
+    pub bypass_rls: Option<bool>,
+    pub connection_limit: Option<i32>,
+    /// `PASSWORD 'p'` as the verifier to store (`Some(None)`: `PASSWORD NULL`).
+    pub password: Option<Option<String>>,
+    pub valid_until: Option<String>,
+}
+
+/// What a GRANT or REVOKE is on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GrantObjects {
+    /// `ON [TABLE] t, …`: tables and views (a sequence too, for the privileges it has).
+    Tables(Vec<String>),
+    Sequences(Vec<String>),
+    /// `ON ALL TABLES IN SCHEMA s, …`: every table and view.
+    AllTablesInSchema(Vec<String>),
+    AllSequencesInSchema(Vec<String>),
+    Schemas(Vec<String>),
+}
+
+/// A GRANT or REVOKE of privileges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    pub revoke: bool,
+    /// The privilege bits named (`braid_engine::roles`); `None` is ALL.
+    pub privileges: Option<braid_engine::Privilege>,
+    pub objects: GrantObjects,
+    /// Role names; `None` is PUBLIC.
+    pub grantees: Vec<Option<String>>,
+    /// `WITH GRANT OPTION` of a GRANT; `GRANT OPTION FOR` of a REVOKE.
+    pub grant_option: bool,
 }

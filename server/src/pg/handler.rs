@@ -85,7 +85,7 @@ impl PgWireServerHandlers for Handlers {
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         let db = self.session.lock().database();
-        Arc::new(super::auth::Startup::new(db, super::auth::Keys(self.keys.0, self.keys.1)))
+        Arc::new(super::auth::Startup::new(db, self.session.clone(), super::auth::Keys(self.keys.0, self.keys.1)))
     }
 
     fn copy_handler(&self) -> Arc<impl CopyHandler> {

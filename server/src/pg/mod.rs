@@ -103,6 +103,7 @@ impl Listener {
     /// Binds `config.host:config.port`.
     pub async fn bind(db: braid::Database, config: Config) -> std::io::Result<Listener> {
         let tls = config.tls.as_ref().map(|(cert, key)| tls_acceptor(cert, key)).transpose()?;
+        auth::migrate_legacy_users(&db).map_err(std::io::Error::other)?;
         let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
         Ok(Listener { listener, db, config, tls })
     }

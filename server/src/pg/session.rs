@@ -120,6 +120,11 @@ impl Session {
         }
     }
 
+    /// Makes `user` the session's user (once the client has authenticated as it).
+    pub fn set_user(&mut self, user: &str) -> braid::Result<()> {
+        self.conn.set_user(user)
+    }
+
     /// The database this session's connection reads and writes.
     pub fn database(&self) -> braid::Database {
         self.db().clone()

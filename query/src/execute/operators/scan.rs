@@ -506,6 +506,8 @@ impl CteScan {
             views,
             sequences: ctx.txn.sequences()?,
             comments: ctx.txn.comments()?,
+            roles: ctx.txn.roles()?,
+            privileges: ctx.txn.all_privileges()?.into_iter().collect(),
             session: ctx.session,
         };
         Ok(CteScan { rows: Rc::new(table.rows(&catalog)), at: 0 })

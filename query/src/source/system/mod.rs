@@ -79,10 +79,49 @@ pub struct CatalogView<'a> {
     pub views: &'a [ViewInfo],
     pub sequences: Vec<braid_engine::SequenceDef>,
     pub comments: Vec<(braid_engine::CommentTarget, String)>,
+    /// Every role, by name.
+    pub roles: Vec<braid_engine::RoleDef>,
+    /// The stored owners and ACLs (an object without one: the default's).
+    pub privileges: std::collections::HashMap<braid_engine::Object, braid_engine::Privileges>,
     pub session: &'a Session,
 }
 
 impl CatalogView<'_> {
+    /// A role's name by OID.
+    fn role_name(&self, oid: u32) -> String {
+        crate::privileges::role_name(&self.roles, oid)
+    }
+
+    /// An object's owner and ACL.
+    fn privileges(&self, object: &braid_engine::Object) -> braid_engine::Privileges {
+        self.privileges.get(object).cloned().unwrap_or_else(|| {
+            let owner = match object {
+                braid_engine::Object::Schema(_) => DATABASE_OWNER_OID as u32,
+                braid_engine::Object::Relation(_) => braid_engine::roles::BOOTSTRAP_OID,
+            };
+            braid_engine::Privileges::owned_by(owner)
+        })
+    }
+
+    /// A relation's owner (OID) and ACL as `aclitem[]` text (NULL: the default),
+    /// `sequence` telling which privileges its owner has.
+    fn relation_owner_acl(&self, name: &str, sequence: bool) -> (i64, Value) {
+        let p = self.privileges(&braid_engine::Object::Relation(name.to_string()));
+        let all = if sequence { braid_engine::roles::ALL_ON_SEQUENCE } else { braid_engine::roles::ALL_ON_TABLE };
+        let acl = match &p.acl {
+            None => Value::Null,
+            Some(_) => self.acl_text(&p.effective(all, 0)),
+        };
+        (i64::from(p.owner), acl)
+    }
+
+    /// An ACL as PostgreSQL's `aclitem[]` text: `{braid=arwdDxt/braid,alice=r/braid}`.
+    fn acl_text(&self, acl: &[braid_engine::AclItem]) -> Value {
+        let items: Vec<String> =
+            acl.iter().map(|i| i.text(|oid| crate::privileges::acl_name(&self.role_name(oid)))).collect();
+        Value::Text(crate::privileges::acl_array(&items))
+    }
+
     /// Tables in name order (PostgreSQL lists them in OID order; names keep output stable
     /// across a dump and its restore).
     fn sorted_tables(&self) -> Vec<&TableDef> {
@@ -440,6 +479,8 @@ mod tests {
             views: &views,
             sequences: vec![],
             comments: vec![],
+            roles: txn.roles().unwrap(),
+            privileges: Default::default(),
             session: &session,
         };
         for table in all() {

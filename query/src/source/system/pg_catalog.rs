@@ -256,7 +256,26 @@ pub(super) static TABLES: &[SystemTable] = &[
         ],
         none,
     ),
+    // Role membership is not kept (`GRANT role TO role`): no rows.
     table("pg_auth_members", &[("roleid", I), ("member", I), ("grantor", I), ("admin_option", B)], none),
+    table(
+        "pg_authid",
+        &[
+            ("oid", I),
+            ("rolname", T),
+            ("rolsuper", B),
+            ("rolinherit", B),
+            ("rolcreaterole", B),
+            ("rolcreatedb", B),
+            ("rolcanlogin", B),
+            ("rolreplication", B),
+            ("rolbypassrls", B),
+            ("rolconnlimit", I),
+            ("rolpassword", T),
+            ("rolvaliduntil", T),
+        ],
+        authid,
+    ),
     table(
         "pg_user",
         &[
@@ -764,13 +783,18 @@ pub(super) static TABLES: &[SystemTable] = &[
     ),
 ];
 
-fn namespaces(_: &CatalogView) -> Vec<Vec<Value>> {
+fn namespaces(c: &CatalogView) -> Vec<Vec<Value>> {
     [(PG_CATALOG_OID, "pg_catalog"), (PUBLIC_OID, "public"), (INFORMATION_SCHEMA_OID, "information_schema")]
         .into_iter()
-        // PostgreSQL 15's `public` belongs to pg_database_owner, whoever owns the database.
+        // PostgreSQL 15's `public` belongs to pg_database_owner, whoever owns the database,
+        // and lists its ACL even before a GRANT.
         .map(|(oid, name)| {
-            let owner = if oid == PUBLIC_OID { super::DATABASE_OWNER_OID } else { SUPERUSER_OID };
-            vec![int(oid), text(name), int(owner), Value::Null]
+            if oid != PUBLIC_OID {
+                return vec![int(oid), text(name), int(SUPERUSER_OID), Value::Null];
+            }
+            let p = c.privileges(&braid_engine::Object::Schema(name.into()));
+            let acl = p.effective(braid_engine::roles::ALL_ON_SCHEMA, braid_engine::roles::USAGE);
+            vec![int(oid), text(name), int(i64::from(p.owner)), c.acl_text(&acl)]
         })
         .collect()
 }
@@ -980,19 +1004,33 @@ fn classes(c: &CatalogView) -> Vec<Vec<Value>> {
         let triggers = !t.foreign_keys.is_empty()
             || c.tables.iter().any(|o| o.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(&t.name)));
         let (natts, checks) = (t.columns.len(), t.checks.len());
-        out.push(class_row(table_oid(t), &t.name, 2, "r", natts, !idx.is_empty(), checks, false, triggers));
+        let owned = c.relation_owner_acl(&t.name, false);
+        out.push(owned_by(
+            class_row(table_oid(t), &t.name, 2, "r", natts, !idx.is_empty(), checks, false, triggers),
+            &owned,
+        ));
         for i in &idx {
-            out.push(class_row(i.oid, &i.name, 403, "i", i.columns.len(), false, 0, false, false));
+            let row = class_row(i.oid, &i.name, 403, "i", i.columns.len(), false, 0, false, false);
+            out.push(owned_by(row, &(owned.0, Value::Null)));
         }
     }
     for (oid, v) in views_sorted(c) {
         let natts = v.columns.as_ref().map_or(0, Vec::len);
-        out.push(class_row(oid, &v.name, 0, "v", natts, false, 0, true, false));
+        let row = class_row(oid, &v.name, 0, "v", natts, false, 0, true, false);
+        out.push(owned_by(row, &c.relation_owner_acl(&v.name, false)));
     }
     for s in &c.sequences {
-        out.push(class_row(crate::functions::sequence_oid(s), &s.name, 0, "S", 3, false, 0, false, false));
+        let row = class_row(crate::functions::sequence_oid(s), &s.name, 0, "S", 3, false, 0, false, false);
+        out.push(owned_by(row, &c.relation_owner_acl(&s.name, true)));
     }
     out
+}
+
+/// A `pg_class` row with its `relowner` and `relacl`.
+fn owned_by(mut row: Vec<Value>, (owner, acl): &(i64, Value)) -> Vec<Value> {
+    row[5] = int(*owner);
+    row[30] = acl.clone();
+    row
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1397,43 +1435,80 @@ fn descriptions(c: &CatalogView) -> Vec<Vec<Value>> {
         .collect()
 }
 
-fn roles(c: &CatalogView) -> Vec<Vec<Value>> {
-    let role = |name: String, superuser: bool, login: bool, oid: i64| {
-        vec![
-            text(name),
-            boolean(superuser),
-            boolean(true),
-            boolean(superuser),
-            boolean(superuser),
-            boolean(login),
-            boolean(superuser),
-            int(-1),
-            if login { text("********") } else { Value::Null },
-            Value::Null,
-            boolean(superuser),
-            Value::Null,
-            int(oid),
-        ]
+/// `pg_authid`'s rows: every role, then `pg_database_owner` (which owns `public`).
+fn role_rows(c: &CatalogView) -> Vec<braid_engine::RoleDef> {
+    let owner = braid_engine::RoleDef {
+        oid: super::DATABASE_OWNER_OID as u32,
+        inherit: false,
+        ..braid_engine::RoleDef::new("pg_database_owner")
     };
-    vec![
-        role(c.session.user(), true, true, SUPERUSER_OID),
-        // The built-in role that stands for a database's owner (it owns `public`).
-        role("pg_database_owner".into(), false, false, super::DATABASE_OWNER_OID),
-    ]
+    c.roles.iter().cloned().chain([owner]).collect()
+}
+
+fn roles(c: &CatalogView) -> Vec<Vec<Value>> {
+    role_rows(c)
+        .into_iter()
+        .map(|r| {
+            vec![
+                text(r.name),
+                boolean(r.superuser),
+                boolean(r.inherit),
+                boolean(r.create_role),
+                boolean(r.create_db),
+                boolean(r.can_login),
+                boolean(r.replication),
+                int(r.connection_limit),
+                // pg_roles hides every password, set or not.
+                text("********"),
+                r.valid_until.map_or(Value::Null, text),
+                boolean(r.bypass_rls),
+                Value::Null,
+                int(r.oid),
+            ]
+        })
+        .collect()
+}
+
+fn authid(c: &CatalogView) -> Vec<Vec<Value>> {
+    role_rows(c)
+        .into_iter()
+        .map(|r| {
+            vec![
+                int(r.oid),
+                text(r.name),
+                boolean(r.superuser),
+                boolean(r.inherit),
+                boolean(r.create_role),
+                boolean(r.create_db),
+                boolean(r.can_login),
+                boolean(r.replication),
+                boolean(r.bypass_rls),
+                int(r.connection_limit),
+                r.password.map_or(Value::Null, text),
+                r.valid_until.map_or(Value::Null, text),
+            ]
+        })
+        .collect()
 }
 
 fn users(c: &CatalogView) -> Vec<Vec<Value>> {
-    vec![vec![
-        text(c.session.user()),
-        int(SUPERUSER_OID),
-        boolean(true),
-        boolean(true),
-        boolean(true),
-        boolean(true),
-        text("********"),
-        Value::Null,
-        Value::Null,
-    ]]
+    c.roles
+        .iter()
+        .filter(|r| r.can_login)
+        .map(|r| {
+            vec![
+                text(r.name.clone()),
+                int(r.oid),
+                boolean(r.create_db),
+                boolean(r.superuser),
+                boolean(r.replication),
+                boolean(r.bypass_rls),
+                text("********"),
+                r.valid_until.clone().map_or(Value::Null, text),
+                Value::Null,
+            ]
+        })
+        .collect()
 }
 
 fn settings(c: &CatalogView) -> Vec<Vec<Value>> {
@@ -1452,15 +1527,15 @@ fn settings(c: &CatalogView) -> Vec<Vec<Value>> {
 }
 
 fn pg_tables(c: &CatalogView) -> Vec<Vec<Value>> {
-    let owner = c.session.user();
     c.sorted_tables()
         .into_iter()
         .map(|t| {
             let has_indexes = !indexes(t).is_empty();
+            let owner = c.relation_owner_acl(&t.name, false).0;
             vec![
                 text("public"),
                 text(t.name.clone()),
-                text(owner.clone()),
+                text(c.role_name(owner as u32)),
                 Value::Null,
                 boolean(has_indexes),
                 boolean(false),
@@ -1472,10 +1547,12 @@ fn pg_tables(c: &CatalogView) -> Vec<Vec<Value>> {
 }
 
 fn pg_views(c: &CatalogView) -> Vec<Vec<Value>> {
-    let owner = c.session.user();
     views_sorted(c)
         .into_iter()
-        .map(|(_, v)| vec![text("public"), text(v.name.clone()), text(owner.clone()), text(format!("{};", v.sql))])
+        .map(|(_, v)| {
+            let owner = c.role_name(c.relation_owner_acl(&v.name, false).0 as u32);
+            vec![text("public"), text(v.name.clone()), text(owner), text(format!("{};", v.sql))]
+        })
         .collect()
 }
 
