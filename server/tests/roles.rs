@@ -41,7 +41,7 @@ fn a_role_logs_in_with_scram_and_reads_only_what_it_was_granted() {
             .await
             .unwrap();
 
-        let wrong = connect_as(&server, "alice", "wrong").await.err().expect("a wrong password is refused");
+        let wrong = connect_as(&server, "alice", "wrong").await.expect_err("a wrong password is refused");
         assert_eq!(wrong.code(), Some(&SqlState::INVALID_PASSWORD), "{wrong:?}");
 
         let alice = connect_as(&server, "alice", "correct horse").await.expect("alice logs in with SCRAM");
@@ -83,11 +83,11 @@ fn logins_postgresql_refuses_are_refused() {
         let admin = server.connect().await;
         admin.batch_execute("CREATE ROLE nologin; CREATE USER nopassword").await.unwrap();
 
-        let unknown = connect_as(&server, "nobody", "").await.err().expect("no such role");
+        let unknown = connect_as(&server, "nobody", "").await.expect_err("no such role");
         assert_eq!(unknown.code(), Some(&SqlState::INVALID_AUTHORIZATION_SPECIFICATION), "{unknown:?}");
         assert_eq!(unknown.as_db_error().unwrap().message(), "role \"nobody\" does not exist");
 
-        let nologin = connect_as(&server, "nologin", "").await.err().expect("NOLOGIN");
+        let nologin = connect_as(&server, "nologin", "").await.expect_err("NOLOGIN");
         assert_eq!(nologin.as_db_error().unwrap().message(), "role \"nologin\" is not permitted to log in");
 
         // A LOGIN role without a password is trusted on loopback, as `braid` is.
@@ -122,7 +122,7 @@ fn users_added_before_roles_still_log_in() {
         let can_login: bool =
             old.query_one("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'olduser'", &[]).await.unwrap().get(0);
         assert!(can_login);
-        let wrong = connect_as(&server, "olduser", "new secret").await.err().expect("refused");
+        let wrong = connect_as(&server, "olduser", "new secret").await.expect_err("refused");
         assert_eq!(wrong.code(), Some(&SqlState::INVALID_PASSWORD), "{wrong:?}");
     });
 }
