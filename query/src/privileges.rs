@@ -190,12 +190,11 @@ pub(crate) fn check(accesses: &[Access], txn: &Txn, session: &Session, generatio
         return Ok(());
     }
     let direct = accesses.iter().all(|a| a.as_role.is_none());
-    let name = session.role();
-    if direct && session.cached_superuser(generation, &name) == Some(true) {
+    if direct && session.cached_superuser(generation) == Some(true) {
         return Ok(());
     }
     let current = current_role(txn, session)?;
-    session.cache_superuser(generation, &name, current.superuser);
+    session.cache_superuser(generation, current.superuser);
     if current.superuser && direct {
         return Ok(());
     }

@@ -62,10 +62,12 @@ pub struct Session {
     /// What `nextval` returned in this session: the last value of each sequence (by uid),
     /// for `currval`, and the last of all, for `lastval`.
     sequence_values: Mutex<(std::collections::HashMap<u64, i64>, Option<i64>)>,
-    /// Whether a role was a superuser, as of a schema generation: `(generation, role,
-    /// superuser)`. Role changes are DDL, which moves the generation on, so a statement
-    /// of a superuser passes its privilege check without reading the catalog.
-    superuser: Mutex<Option<(u64, String, bool)>>,
+    /// Whether the current role is a superuser, as of a schema generation:
+    /// `(generation + 1) << 1 | superuser`, 0 when not known. Changes to roles are DDL,
+    /// which moves the generation on, and a change of the session's role clears it, so a
+    /// superuser's statement passes its privilege check with one atomic read (no catalog
+    /// read, no settings lookup: the check runs before every statement).
+    superuser: AtomicU64,
 }
 
 impl Default for Session {
@@ -90,7 +92,7 @@ impl Session {
             pid: NEXT_PID.fetch_add(1, Ordering::Relaxed),
             started: Mutex::new(now_micros()),
             sequence_values: Mutex::default(),
-            superuser: Mutex::default(),
+            superuser: AtomicU64::new(0),
         }
     }
 
@@ -149,7 +151,12 @@ impl Session {
                 error_statements_logged(&value).ok_or_else(|| invalid_value(&name, &value))?;
                 value
             }
-            "server_version" | "server_version_num" | "server_encoding" | "max_identifier_length" => {
+            // Who the session is changes only through the statements that check it (SET
+            // ROLE, SET SESSION AUTHORIZATION, a login), never as a setting.
+            "server_version" | "server_version_num" | "server_encoding" | "max_identifier_length" | "is_superuser" => {
+                return Err(Error::invalid(format!("parameter \"{name}\" cannot be changed")));
+            }
+            internal if internal.starts_with("braid.") => {
                 return Err(Error::invalid(format!("parameter \"{name}\" cannot be changed")));
             }
             _ => value.to_string(),
@@ -166,6 +173,9 @@ impl Session {
     /// `RESET name`: back to the default.
     pub fn reset(&self, name: &str) -> Result<()> {
         let name = name.to_ascii_lowercase();
+        if name.starts_with("braid.") || name == "is_superuser" {
+            return Err(Error::invalid(format!("parameter \"{name}\" cannot be changed")));
+        }
         let default = defaults().remove(&name);
         let mut map = self.map();
         match default {
@@ -238,6 +248,7 @@ impl Session {
         }
         map.remove("braid.role");
         map.insert("role".into(), "none".into());
+        self.role_changed();
     }
 
     /// Reports whether the current role is a superuser (the `is_superuser` setting).
@@ -245,15 +256,21 @@ impl Session {
         self.map().insert("is_superuser".into(), if superuser { "on" } else { "off" }.into());
     }
 
-    /// Whether `role` was a superuser at schema generation `generation`, if known.
-    pub(crate) fn cached_superuser(&self, generation: u64, role: &str) -> Option<bool> {
-        let cached = self.superuser.lock().unwrap_or_else(|e| e.into_inner());
-        cached.as_ref().filter(|(g, r, _)| *g == generation && r == role).map(|(_, _, s)| *s)
+    /// Whether the current role was a superuser at schema generation `generation`, if
+    /// known.
+    pub(crate) fn cached_superuser(&self, generation: u64) -> Option<bool> {
+        let cached = self.superuser.load(Ordering::Relaxed);
+        (cached >> 1 == generation.wrapping_add(1)).then_some(cached & 1 == 1)
     }
 
-    /// Notes whether `role` is a superuser at schema generation `generation`.
-    pub(crate) fn cache_superuser(&self, generation: u64, role: &str, superuser: bool) {
-        *self.superuser.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, role.to_string(), superuser));
+    /// Notes whether the current role is a superuser at schema generation `generation`.
+    pub(crate) fn cache_superuser(&self, generation: u64, superuser: bool) {
+        self.superuser.store(generation.wrapping_add(1) << 1 | superuser as u64, Ordering::Relaxed);
+    }
+
+    /// Forgets whether the current role is a superuser: it changed.
+    fn role_changed(&self) {
+        self.superuser.store(0, Ordering::Relaxed);
     }
 
     /// `SET ROLE name` (`None`: `SET ROLE NONE`, `RESET ROLE`); `SHOW role` reads it.
@@ -264,6 +281,7 @@ impl Session {
             None => map.remove("braid.role"),
         };
         map.insert("role".into(), role.unwrap_or("none").into());
+        self.role_changed();
     }
 
     /// `SET SESSION AUTHORIZATION name` (`None`: back to the role that logged in); the
@@ -275,6 +293,7 @@ impl Session {
         map.insert("session_authorization".into(), user);
         map.remove("braid.role");
         map.insert("role".into(), "none".into());
+        self.role_changed();
     }
 
     /// The database the session is connected to (`current_database()`).
@@ -472,6 +491,23 @@ mod tests {
         assert_eq!(s.get("myapp.tenant").unwrap(), "7");
         s.reset("myapp.tenant").unwrap();
         assert!(s.try_get("myapp.tenant").is_none());
+    }
+
+    /// Who the session is cannot be set as a setting (`set_config('braid.user', …)` would
+    /// otherwise make anyone the superuser).
+    #[test]
+    fn the_session_s_identity_is_not_a_setting() {
+        let s = Session::new("alice", "braid");
+        for name in ["braid.user", "BRAID.ROLE", "braid.login", "braid.database", "is_superuser"] {
+            assert!(s.set(name, "braid").is_err(), "{name}");
+            assert!(s.reset(name).is_err(), "{name}");
+        }
+        assert_eq!(s.role(), "alice");
+        s.cache_superuser(3, false);
+        assert_eq!(s.cached_superuser(3), Some(false));
+        assert_eq!(s.cached_superuser(4), None);
+        s.set_role(Some("bob"));
+        assert_eq!(s.cached_superuser(3), None, "a new role is checked again");
     }
 
     #[test]
