@@ -408,10 +408,7 @@ impl Binder<'_> {
     }
 
     pub(super) fn truncate(&mut self, truncate: &ast::Truncate) -> Result<Statement> {
-        if matches!(truncate.identity, Some(ast::TruncateIdentityOption::Restart)) {
-            // SERIAL columns are rowid aliases, not sequences, until sequences exist.
-            return Err(Error::unsupported("TRUNCATE … RESTART IDENTITY (sequences are not built yet)"));
-        }
+        let restart_identity = matches!(truncate.identity, Some(ast::TruncateIdentityOption::Restart));
         let mut tables = vec![];
         for target in &truncate.table_names {
             let name = object_name(&target.name)?;
@@ -444,7 +441,7 @@ impl Binder<'_> {
         for name in &tables {
             self.access(name, crate::privileges::RelKind::Table, braid_engine::roles::TRUNCATE);
         }
-        Ok(Statement::Truncate { tables })
+        Ok(Statement::Truncate { tables, restart_identity })
     }
 }
 

@@ -127,9 +127,19 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             }
         }
         Statement::Grant(grant) => privileges::grant(txn, session, grant)?,
-        Statement::Truncate { tables } => {
+        Statement::Truncate { tables, restart_identity } => {
             for table in tables {
                 txn.truncate(table)?;
+            }
+            if *restart_identity {
+                // As PostgreSQL: the sequences OWNED BY the tables' columns (SERIAL,
+                // identity) start again. (Sequences are not transactional: a rollback keeps
+                // the restart, as PostgreSQL's does not; documented.)
+                for sequence in txn.sequences()? {
+                    if sequence.owned_by.as_ref().is_some_and(|(table, _)| tables.contains(table)) {
+                        txn.setval(&sequence, sequence.start, false)?;
+                    }
+                }
             }
         }
         Statement::CreateTable { def, if_not_exists, unique } => {

@@ -138,9 +138,11 @@ pub enum Statement {
         name: String,
         if_exists: bool,
     },
-    /// `TRUNCATE a, b`: every row of each table goes, in one statement.
+    /// `TRUNCATE a, b`: every row of each table goes, in one statement; with `RESTART
+    /// IDENTITY`, the sequences their columns own start again.
     Truncate {
         tables: Vec<String>,
+        restart_identity: bool,
     },
     /// DDL statements run one after the other (`DROP TABLE a, b, c`): all or none, as one
     /// statement.
