@@ -98,14 +98,37 @@ pub enum IndexKind {
 }
 
 /// A secondary index.
+///
+/// A plain index's key is some of the row's columns. An *expression index* (`CREATE INDEX …
+/// (lower(email))`) keys rows by SQL expressions, and a *partial index* (`… WHERE
+/// deleted_at IS NULL`) holds only the rows its predicate accepts. Expressions are SQL text,
+/// which the SQL layer evaluates for the engine through [`crate::IndexKeys`]: the engine
+/// still writes every entry itself, so no write path can forget one.
 #[derive(Debug, Clone, PartialEq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct IndexDef {
     pub id: u64,
     pub name: String,
-    /// Positions of the indexed columns in the table.
+    /// Positions of the indexed columns in the table; empty for an expression index.
     pub columns: Vec<u32>,
     pub unique: bool,
     pub kind: IndexKind,
+    /// Since format 3: the key parts of an expression index, as SQL text (a plain column
+    /// part too, as its quoted name); empty for a plain index.
+    pub expressions: Vec<String>,
+    /// Since format 3: a partial index's predicate, as SQL text.
+    pub predicate: Option<String>,
+}
+
+impl IndexDef {
+    /// Whether the SQL layer computes this index's entries (an expression or partial index).
+    pub fn is_derived(&self) -> bool {
+        !self.expressions.is_empty() || self.predicate.is_some()
+    }
+
+    /// How many values make a key.
+    pub fn key_width(&self) -> usize {
+        if self.expressions.is_empty() { self.columns.len() } else { self.expressions.len() }
+    }
 }
 
 /// What a foreign key does to referencing rows when the referenced row is deleted or its
@@ -286,6 +309,8 @@ mod v1 {
                     kind: match i.kind {
                         IndexKind::BTree => super::IndexKind::BTree,
                     },
+                    expressions: Vec::new(),
+                    predicate: None,
                 })
                 .collect(),
             foreign_keys: Vec::new(),
@@ -293,14 +318,79 @@ mod v1 {
     }
 }
 
-/// Rewrites every table definition of a format-1 database in format 2's layout.
-pub(crate) fn migrate_from_v1<S: Storage>(txn: &mut Transaction<S>) -> Result<()> {
+/// Table definitions as format 2 wrote them (indexes without expressions or predicates),
+/// read once to migrate a format-2 database. Columns and foreign keys are unchanged since.
+mod v2 {
+    use rkyv::rancor;
+
+    use crate::error::{Error, Result};
+
+    #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+    pub enum IndexKind {
+        BTree,
+    }
+
+    #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+    pub struct IndexDef {
+        pub id: u64,
+        pub name: String,
+        pub columns: Vec<u32>,
+        pub unique: bool,
+        pub kind: IndexKind,
+    }
+
+    #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+    pub struct TableDef {
+        pub id: u64,
+        pub name: String,
+        pub columns: Vec<super::ColumnDef>,
+        pub rowid_alias: Option<u32>,
+        pub primary_key: Vec<u32>,
+        pub checks: Vec<String>,
+        pub indexes: Vec<IndexDef>,
+        pub foreign_keys: Vec<super::ForeignKeyDef>,
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<super::TableDef> {
+        let old = rkyv::from_bytes::<TableDef, rancor::Error>(bytes)
+            .map_err(|e| Error::corrupt(format!("format-2 table definition: {e}")))?;
+        Ok(super::TableDef {
+            id: old.id,
+            name: old.name,
+            columns: old.columns,
+            rowid_alias: old.rowid_alias,
+            primary_key: old.primary_key,
+            checks: old.checks,
+            indexes: old
+                .indexes
+                .into_iter()
+                .map(|i| super::IndexDef {
+                    id: i.id,
+                    name: i.name,
+                    columns: i.columns,
+                    unique: i.unique,
+                    kind: match i.kind {
+                        IndexKind::BTree => super::IndexKind::BTree,
+                    },
+                    expressions: Vec::new(),
+                    predicate: None,
+                })
+                .collect(),
+            foreign_keys: old.foreign_keys,
+        })
+    }
+}
+
+/// Rewrites every table definition of an older database (format 1 or 2) in the current
+/// layout.
+pub(crate) fn migrate_from<S: Storage>(version: u64, txn: &mut Transaction<S>) -> Result<()> {
     let old: Vec<Vec<u8>> = txn
         .scan_prefix(&KeyPrefix::Table.encode())?
         .map(|item| item.map(|(_, v)| v.as_ref().to_vec()))
         .collect::<Result<_>>()?;
     for bytes in old {
-        put_table(txn, &v1::decode(&bytes)?)?;
+        let def = if version == 1 { v1::decode(&bytes)? } else { v2::decode(&bytes)? };
+        put_table(txn, &def)?;
     }
     Ok(())
 }

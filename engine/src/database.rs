@@ -41,7 +41,7 @@ use crate::table::{RowBlocks, RowRef, RowScan, RowidAllocator, rowid_range, vali
 use crate::types::{DataType, Value};
 
 /// The on-disk format this build writes and reads. Stored under `Meta("format")`.
-pub const FORMAT_VERSION: u64 = 2;
+pub const FORMAT_VERSION: u64 = 3;
 
 /// How to open a database.
 #[derive(Debug, Clone, Default)]
@@ -64,8 +64,20 @@ impl<S: Storage> Clone for Database<S> {
     }
 }
 
+/// Computes the entries of expression and partial indexes, whose definitions are SQL. The
+/// SQL layer installs one with [`Database::set_index_keys`]; the engine calls it wherever
+/// it writes an index entry, so every write path (INSERT, UPDATE, cascades, COPY, table
+/// rebuilds) keeps such indexes as complete as plain ones.
+pub trait IndexKeys<S: Storage>: Send + Sync {
+    /// The key of `row` (the table's columns) in `index`, or `None` when a partial index's
+    /// predicate leaves the row out. Errors of the SQL it evaluates come back as
+    /// [`Error::Expression`].
+    fn key(&self, txn: &Txn<S>, table: &TableDef, index: &IndexDef, row: &[Value]) -> Result<Option<Vec<Value>>>;
+}
+
 struct Shared<S: Storage> {
     txns: TransactionManager<RowBlocks<S>>,
+    index_keys: std::sync::OnceLock<Arc<dyn IndexKeys<S>>>,
     rowids: Mutex<HashMap<u64, Arc<RowidAllocator>>>,
     /// Where each sequence stands, by its `uid` (see [`crate::sequence`]).
     sequences: Mutex<HashMap<u64, Position>>,
@@ -109,6 +121,7 @@ impl<S: Storage> Database<S> {
     pub fn with_rows(rows: RowBlocks<S>, synchronous: Synchronous) -> Result<Self> {
         let shared = Shared {
             txns: TransactionManager::new(rows, synchronous),
+            index_keys: std::sync::OnceLock::new(),
             rowids: Mutex::new(HashMap::new()),
             sequences: Mutex::new(HashMap::new()),
         };
@@ -128,14 +141,15 @@ impl<S: Storage> Database<S> {
                     .map_err(|_| Error::corrupt("format version record"))?;
                 match version {
                     FORMAT_VERSION => Ok(()),
-                    1 => {
-                        // Format 2 added each column's declared type; format 1 had none.
-                        catalog::migrate_from_v1(&mut txn)?;
+                    1 | 2 => {
+                        // Format 2 added each column's declared type; format 3 each
+                        // index's expressions and predicate.
+                        catalog::migrate_from(version, &mut txn)?;
                         txn.set(key, FORMAT_VERSION.to_be_bytes().to_vec())?;
                         txn.commit().map(|_| ())
                     }
                     _ => Err(Error::Unsupported(format!(
-                        "database format {version}; this build reads formats 1 and {FORMAT_VERSION}"
+                        "database format {version}; this build reads formats 1 to {FORMAT_VERSION}"
                     ))),
                 }
             }
@@ -148,6 +162,12 @@ impl<S: Storage> Database<S> {
                 txn.commit().map(|_| ())
             }
         }
+    }
+
+    /// Installs what computes the entries of expression and partial indexes (once; the SQL
+    /// layer does it when it opens the database). Later calls change nothing.
+    pub fn set_index_keys(&self, keys: Arc<dyn IndexKeys<S>>) {
+        let _ = self.shared.index_keys.set(keys);
     }
 
     /// Begins a read-write transaction.
@@ -340,8 +360,15 @@ impl<S: Storage> Txn<S> {
         if taken {
             return Err(Error::AlreadyExists { kind: "index", name });
         }
-        let index =
-            IndexDef { id: catalog::next_object_id(&mut self.txn)?, name, columns, unique, kind: IndexKind::BTree };
+        let index = IndexDef {
+            id: catalog::next_object_id(&mut self.txn)?,
+            name,
+            columns,
+            unique,
+            kind: IndexKind::BTree,
+            expressions: Vec::new(),
+            predicate: None,
+        };
         def.indexes.push(index.clone());
         Ok(index)
     }
@@ -631,17 +658,38 @@ impl<S: Storage> Txn<S> {
 
     /// Creates a btree index on `columns` of `table` and fills it from the existing rows.
     pub fn create_index(&mut self, table: &str, name: &str, columns: &[&str], unique: bool) -> Result<TableDef> {
+        self.create_derived_index(table, name, columns, Vec::new(), None, unique)
+    }
+
+    /// Creates a btree index keyed by `columns`, or by the SQL `expressions` (an expression
+    /// index; `columns` then empty), holding only the rows `predicate` accepts if one is
+    /// given (a partial index), and fills it from the existing rows. Their entries come from
+    /// the [`IndexKeys`] the SQL layer installed.
+    pub fn create_derived_index(
+        &mut self,
+        table: &str,
+        name: &str,
+        columns: &[&str],
+        expressions: Vec<String>,
+        predicate: Option<String>,
+        unique: bool,
+    ) -> Result<TableDef> {
         let mut def = self.table(table)?;
         let positions = columns.iter().map(|c| def.column_index(c).map(|i| i as u32)).collect::<Result<Vec<_>>>()?;
-        if positions.is_empty() {
-            return Err(Error::invalid("an index needs at least one column"));
+        if positions.is_empty() == expressions.is_empty() {
+            return Err(Error::invalid("an index needs columns or expressions"));
         }
-        let index = self.add_index_def(&mut def, name.to_string(), positions, unique)?;
+        let mut index = self.add_index_def(&mut def, name.to_string(), positions, unique)?;
+        index.expressions = expressions;
+        index.predicate = predicate;
+        *def.indexes.last_mut().expect("just added") = index.clone();
         self.depend_on_rows(&def);
         let rows: Vec<(i64, Vec<Value>)> =
             self.scan(&def, ..)?.map(|r| r.and_then(|r| Ok((r.rowid, r.values()?)))).collect::<Result<_>>()?;
         for (rowid, row) in rows {
-            index::open(&index).insert(&mut self.txn, &index_values(&index, &row)?, rowid)?;
+            if let Some(key) = self.index_key(&def, &index, &row)? {
+                index::open(&index).insert(&mut self.txn, &key, rowid)?;
+            }
         }
         catalog::put_table(&mut self.txn, &def)?;
         Ok(def)
@@ -781,8 +829,12 @@ impl<S: Storage> Txn<S> {
             ));
         }
         // Check every constraint before writing anything: a failed insert leaves no trace.
-        let entries =
-            table.indexes.iter().map(|def| Ok((def, index_values(def, &row)?))).collect::<Result<Vec<_>>>()?;
+        let mut entries = Vec::with_capacity(table.indexes.len());
+        for def in &table.indexes {
+            if let Some(values) = self.index_key(table, def, &row)? {
+                entries.push((def, values));
+            }
+        }
         for (def, values) in &entries {
             index::open(def).check(&self.txn, values)?;
         }
@@ -820,9 +872,11 @@ impl<S: Storage> Txn<S> {
         // Check every constraint before writing anything: a failed update leaves no trace.
         let mut changes = Vec::new();
         for def in &table.indexes {
-            let (before, after) = (index_values(def, &old)?, index_values(def, &row)?);
-            if before != after {
-                index::open(def).check(&self.txn, &after)?;
+            let (before, after) = (self.index_key(table, def, &old)?, self.index_key(table, def, &row)?);
+            if before != after
+                && let Some(after) = &after
+            {
+                index::open(def).check(&self.txn, after)?;
             }
             if before != after || new_rowid != rowid {
                 changes.push((def, before, after));
@@ -835,8 +889,12 @@ impl<S: Storage> Txn<S> {
         }
         for (def, before, after) in changes {
             let idx = index::open(def);
-            idx.remove(&mut self.txn, &before, rowid)?;
-            idx.insert(&mut self.txn, &after, new_rowid)?;
+            if let Some(before) = before {
+                idx.remove(&mut self.txn, &before, rowid)?;
+            }
+            if let Some(after) = after {
+                idx.insert(&mut self.txn, &after, new_rowid)?;
+            }
         }
         self.txn.set(Key::Row { table: table.id, rowid: new_rowid }.encode(), encoded)?;
         Ok(true)
@@ -847,7 +905,9 @@ impl<S: Storage> Txn<S> {
         self.depend_on_definition(table);
         let Some(old) = self.get(table, rowid)? else { return Ok(false) };
         for def in &table.indexes {
-            index::open(def).remove(&mut self.txn, &index_values(def, &old)?, rowid)?;
+            if let Some(key) = self.index_key(table, def, &old)? {
+                index::open(def).remove(&mut self.txn, &key, rowid)?;
+            }
         }
         self.txn.delete(Key::Row { table: table.id, rowid }.encode())?;
         Ok(true)
@@ -898,6 +958,19 @@ impl<S: Storage> Txn<S> {
     /// estimate of its size for the query planner.
     pub fn max_rowid(&self, table: &TableDef) -> Result<Option<i64>> {
         self.scan_dir(table, .., Direction::Reverse)?.next().transpose().map(|r| r.map(|r| r.rowid))
+    }
+
+    /// The key of `row` in `index` of `table`: its indexed columns, or for an expression or
+    /// partial index what the SQL layer's [`IndexKeys`] computes (`None`: a partial index
+    /// leaves the row out).
+    pub fn index_key(&self, table: &TableDef, index: &IndexDef, row: &[Value]) -> Result<Option<Vec<Value>>> {
+        if !index.is_derived() {
+            return index_values(index, row).map(Some);
+        }
+        let keys = self.db.shared.index_keys.get().cloned().ok_or_else(|| {
+            Error::Unsupported(format!("index \"{}\" is defined by SQL, which only the SQL layer evaluates", index.name))
+        })?;
+        keys.key(self, table, index, row)
     }
 
     /// Rowids of the rows whose indexed columns equal `values`.

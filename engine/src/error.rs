@@ -50,6 +50,10 @@ pub enum Error {
     /// A sequence passed its last value (no CYCLE). SQLSTATE 2200H.
     #[error("{0}")]
     SequenceLimit(String),
+    /// An error of SQL the engine had the SQL layer evaluate for it (an index expression,
+    /// a partial index's predicate), carried through with the SQL layer's SQLSTATE.
+    #[error("{message}")]
+    Expression { sqlstate: String, message: String },
     /// A feature this engine or backend does not offer.
     #[error("unsupported: {0}")]
     Unsupported(String),

@@ -25,7 +25,7 @@ pub mod table;
 pub mod types;
 
 pub use catalog::{ColumnDef, DeclaredType, ForeignKeyDef, Identity, IndexDef, IndexKind, ReferentialAction, TableDef};
-pub use database::{CommentKind, CommentTarget, Database, FORMAT_VERSION, Options, Txn};
+pub use database::{CommentKind, CommentTarget, Database, FORMAT_VERSION, IndexKeys, Options, Txn};
 pub use error::{ConstraintKind, Error, Result};
 pub use mvcc::Synchronous;
 pub use roles::{AclItem, Object, Privilege, Privileges, RoleDef};

@@ -393,3 +393,34 @@ fn a_format_1_database_opens_and_is_migrated() {
         assert_eq!(format.as_ref(), braid_engine::FORMAT_VERSION.to_be_bytes());
     }
 }
+
+/// `fixtures/format2.tar.gz` is a data directory written by the last build of format 2
+/// (before indexes could hold expressions and predicates): `parents (id INTEGER PRIMARY
+/// KEY, code TEXT NOT NULL UNIQUE, price NUMERIC(8,2))` and `kids (id serial PRIMARY KEY,
+/// parent INTEGER REFERENCES parents(id) ON DELETE CASCADE, name VARCHAR(20), age
+/// SMALLINT)`, indexes `kids_age (age, name)` and unique `kids_name (name)`, two rows each.
+/// Opening it migrates it to the current format with everything intact.
+#[test]
+fn a_format_2_database_opens_and_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format2.tar.gz");
+    let status = std::process::Command::new("tar").args(["xzf", fixture, "-C"]).arg(dir.path()).status().unwrap();
+    assert!(status.success());
+    for _ in 0..2 {
+        let db = Database::open(dir.path()).unwrap();
+        let tx = db.begin().unwrap();
+        let kids = tx.table("kids").unwrap();
+        assert_eq!(kids.foreign_keys.len(), 1);
+        assert_eq!(kids.foreign_keys[0].parent, "parents");
+        let age = kids.index("kids_age").unwrap();
+        assert_eq!((age.columns.as_slice(), age.unique), ([3, 2].as_slice(), false));
+        assert!(age.expressions.is_empty() && age.predicate.is_none());
+        assert_eq!(tx.index_lookup(&kids, "kids_name", &["y".into()]).unwrap(), [2]);
+        assert_eq!(tx.index_lookup(&kids, "kids_age", &[Value::Integer(3)]).unwrap(), [1]);
+        let parents = tx.table("parents").unwrap();
+        assert_eq!(tx.get(&parents, 1).unwrap().unwrap()[1], Value::from("a"));
+        assert_eq!(tx.index_lookup(&parents, "parents_code_key", &["b".into()]).unwrap(), [2]);
+        let format = tx.kv_ref().get(&braid_engine::keys::Key::Meta("format").encode()).unwrap().unwrap();
+        assert_eq!(format.as_ref(), braid_engine::FORMAT_VERSION.to_be_bytes());
+    }
+}

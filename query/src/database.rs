@@ -38,6 +38,7 @@ impl Database {
     }
 
     fn new(engine: braid_engine::Database) -> Self {
+        engine.set_index_keys(Arc::new(crate::index_keys::SqlIndexKeys::default()));
         Database { engine, schema: Arc::new(AtomicU64::new(0)) }
     }
 

@@ -76,6 +76,10 @@ pub enum Error {
     /// A definition PostgreSQL refuses as such (SQLSTATE 42P16): a second primary key.
     #[error("{0}")]
     InvalidDefinition(String),
+    /// An object definition PostgreSQL refuses as such (SQLSTATE 42P17): an index
+    /// expression whose value could change for the same row.
+    #[error("{0}")]
+    InvalidObjectDefinition(String),
     /// A foreign key whose referenced columns are not a primary key or unique constraint
     /// of the referenced table, or do not match the referencing columns in number
     /// (SQLSTATE 42830).
@@ -238,6 +242,7 @@ impl Error {
             Error::Constraint { kind, .. } => constraint_sqlstate(*kind),
             Error::InvalidInput(_) => "22023",
             Error::InvalidDefinition(_) => "42P16",
+            Error::InvalidObjectDefinition(_) => "42P17",
             Error::InvalidForeignKey(_) => "42830",
             Error::DependentObjects(_) => "2BP01",
             Error::GeneratedAlways(_) => "428C9",
@@ -279,6 +284,7 @@ impl Error {
             "22023" => Error::InvalidInput(message),
             "0A000" => Error::Unsupported(message),
             "42P16" => Error::InvalidDefinition(message),
+            "42P17" => Error::InvalidObjectDefinition(message),
             "42830" => Error::InvalidForeignKey(message),
             "2BP01" => Error::DependentObjects(message),
             "428C9" => Error::GeneratedAlways(message),
@@ -324,6 +330,9 @@ impl From<braid_engine::Error> for Error {
             braid_engine::Error::ReadOnly => Error::ReadOnly,
             braid_engine::Error::NotFound { kind, name } => Error::NotFound { kind, name },
             braid_engine::Error::AlreadyExists { kind, name } => Error::AlreadyExists { kind, name },
+            // SQL the engine had this layer evaluate (an index expression) failed here first.
+            braid_engine::Error::Expression { sqlstate, message } => Error::from_sqlstate(&sqlstate, &message)
+                .unwrap_or(Error::Remote { code: sqlstate, message }),
             e => Error::Storage(e),
         }
     }

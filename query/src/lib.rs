@@ -36,6 +36,7 @@ mod database;
 mod error;
 mod execute;
 pub mod functions;
+mod index_keys;
 mod optimize;
 pub mod parse;
 pub mod plan;

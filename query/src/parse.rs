@@ -101,6 +101,19 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     Ok(statements.into_iter().zip(placeholders.drain(..)).map(|(s, mine)| Parsed::Sql(Box::new(s), mine)).collect())
 }
 
+/// Parses a stored expression (a DEFAULT, a CHECK, an index expression or predicate).
+pub(crate) fn expression(sql: &str) -> Result<ast::Expr> {
+    let parsed = parse(&format!("SELECT {sql}"))?;
+    if let Some(Parsed::Sql(statement, _)) = parsed.into_iter().next()
+        && let ast::Statement::Query(q) = *statement
+        && let ast::SetExpr::Select(select) = *q.body
+        && let Some(ast::SelectItem::UnnamedExpr(e)) = select.projection.into_iter().next()
+    {
+        return Ok(e);
+    }
+    Err(Error::invalid(format!("not an expression: {sql}")))
+}
+
 /// Where each statement's `?` placeholders are, in text order (statements end at `;`).
 fn anonymous_placeholders(sql: &str, statements: usize) -> Vec<Vec<(u64, u64)>> {
     use sqlparser::tokenizer::{Token, Tokenizer};

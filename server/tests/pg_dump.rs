@@ -24,6 +24,9 @@ CREATE TABLE orders (id BIGINT PRIMARY KEY, number INTEGER NOT NULL DEFAULT next
 ALTER SEQUENCE order_numbers OWNED BY orders.number;
 CREATE INDEX orders_customer ON orders (customer_id);
 CREATE UNIQUE INDEX orders_number ON orders (number);
+CREATE UNIQUE INDEX customers_lower_email ON customers (lower(email)) WHERE born IS NOT NULL;
+CREATE INDEX orders_big ON orders (customer_id) WHERE total > 100;
+CREATE INDEX orders_double ON orders ((total * 2));
 CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 100;
 COMMENT ON TABLE customers IS 'who buys';
 COMMENT ON COLUMN orders.total IS 'in euros';
@@ -80,6 +83,9 @@ fn a_dump_restored_into_braid_dumps_the_same() {
         "ADD CONSTRAINT customers_email_key UNIQUE (email);",
         "ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers(id) ON DELETE CASCADE;",
         "CREATE UNIQUE INDEX orders_number ON public.orders USING btree (number);",
+        "CREATE UNIQUE INDEX customers_lower_email ON public.customers USING btree (lower(email)) WHERE (born IS NOT NULL);",
+        "CREATE INDEX orders_big ON public.orders USING btree (customer_id) WHERE (total > 100);",
+        "CREATE INDEX orders_double ON public.orders USING btree (((total * 2)));",
         "COMMENT ON COLUMN public.orders.total IS 'in euros';",
         "1\ta@x\tAnn\t1990-05-01\n2\tb@x\tBob's\t\\N",
         "1\t1000\t1\t50\ttab\\tand\\nnewline",
@@ -129,6 +135,13 @@ fn a_postgresql_dump_loads_with_its_constraints() {
     let names =
         |text: &str| text.lines().map(|l| l.split('|').take(2).collect::<Vec<_>>().join("|")).collect::<Vec<_>>();
     assert_eq!(names(&ours), names(&theirs), "constraints after loading PostgreSQL's dump:\n{ours}");
+    let indexes = "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1";
+    assert_eq!(psql(braid.addr.port(), &["-tAc", indexes]), psql(postgres.port, &["-tAc", indexes]));
+    // PostgreSQL's deparsed partial expression index (`lower((email)::text)`) holds.
+    let mut c = bin("psql");
+    c.args(["-X", "-q", "-d", &url(braid.addr.port()), "-c", "INSERT INTO customers VALUES (9, 'A@X', 'Al', '2001-01-01')"]);
+    let out = c.output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("customers_lower_email"), "{out:?}");
     let rows = "SELECT count(*), sum(total), max(number) FROM orders";
     assert_eq!(psql(braid.addr.port(), &["-tAc", rows]), psql(postgres.port, &["-tAc", rows]));
     // Deleting a customer cascades to its orders, as the foreign key says.

@@ -91,7 +91,7 @@ impl Index for BTreeIndex<'_> {
         direction: Direction,
     ) -> Result<IndexScan<'t, S>> {
         let inner = txn.scan(self.key_range(lower, upper), direction)?;
-        Ok(IndexScan { inner, width: self.def.columns.len() })
+        Ok(IndexScan { inner, width: self.def.key_width() })
     }
 }
 

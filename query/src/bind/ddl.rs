@@ -10,7 +10,7 @@ use sqlparser::ast;
 use super::expr::column_type_of;
 use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
-use crate::plan::{AlterOp, ColumnChange, Statement};
+use crate::plan::{AlterOp, ColumnChange, Expr, Statement};
 
 /// The key of a view's definition.
 pub(crate) fn view_key(name: &str) -> Vec<u8> {
@@ -171,20 +171,38 @@ impl Binder<'_> {
     }
 
     pub(super) fn create_index(&mut self, create: &ast::CreateIndex) -> Result<Statement> {
-        // A partial index may index every row (lookups recheck the WHERE of the query),
-        // but a partial UNIQUE index would refuse rows it does not cover.
-        if create.predicate.is_some() && create.unique {
-            return Err(Error::unsupported("partial UNIQUE indexes (CREATE UNIQUE INDEX … WHERE)"));
-        }
         if let Some(using) = &create.using
             && !using.to_string().eq_ignore_ascii_case("btree")
         {
             return Err(Error::unsupported(format!("index strategy {using}")));
         }
+        let table = object_name(&create.table_name)?;
+        // `((n + 1))` is the expression `n + 1`, not a nested one.
+        fn unnest(mut e: &ast::Expr) -> &ast::Expr {
+            while let ast::Expr::Nested(inner) = e {
+                e = inner;
+            }
+            e
+        }
+        let parts: Vec<&ast::Expr> = create.columns.iter().map(|c| unnest(&c.column.expr)).collect();
+        let plain: Option<Vec<String>> =
+            parts.iter().map(|e| if let ast::Expr::Identifier(i) = e { Some(ident(i)) } else { None }).collect();
+        let (columns, expressions) = match plain {
+            Some(columns) => (columns, vec![]),
+            // An expression index: every part is kept as SQL, a plain column as its name.
+            None => (parts.iter().map(|e| index_part_name(e)).collect(), parts.iter().map(|e| e.to_string()).collect()),
+        };
+        let predicate = create.predicate.as_ref().map(|p| unnest(p).to_string());
+        if !expressions.is_empty() || predicate.is_some() {
+            let def = self.txn.table(&table).map_err(|_| Error::not_found("table", &table))?;
+            index_definition(self.txn, &def, &expressions, predicate.as_deref())?;
+        }
         Ok(Statement::CreateIndex {
-            table: object_name(&create.table_name)?,
+            table,
             name: create.name.as_ref().map(object_name).transpose()?,
-            columns: create.columns.iter().map(index_column).collect::<Result<_>>()?,
+            columns,
+            expressions,
+            predicate,
             unique: create.unique,
             if_not_exists: create.if_not_exists,
         })
@@ -284,7 +302,7 @@ impl Binder<'_> {
                 }
                 let default = match &column.default {
                     Some(sql) => {
-                        let e = super::dml::parse_expr(sql)?;
+                        let e = crate::parse::expression(sql)?;
                         self.push_scope(super::scope::Scope::default());
                         let bound = self.expr(&e);
                         self.pop_scope();
@@ -445,12 +463,55 @@ impl Binder<'_> {
     }
 }
 
-/// An index column must be a plain column name.
+/// A constraint's column must be a plain column name.
 fn index_column(c: &ast::IndexColumn) -> Result<String> {
     match &c.column.expr {
         ast::Expr::Identifier(i) => Ok(ident(i)),
         other => Err(Error::unsupported(format!("index on expression {other}"))),
     }
+}
+
+/// What an index key part contributes to the index's made-up name, as PostgreSQL chooses
+/// it: a column's name, a function's name, else `expr`.
+fn index_part_name(e: &ast::Expr) -> String {
+    match e {
+        ast::Expr::Identifier(i) => ident(i),
+        ast::Expr::Function(f) => object_name(&f.name).unwrap_or_else(|_| "expr".into()),
+        ast::Expr::Nested(e) | ast::Expr::Cast { expr: e, .. } => index_part_name(e),
+        _ => "expr".into(),
+    }
+}
+
+/// An expression or partial index's SQL, bound over a row of its table: the key parts (none
+/// for a partial index on plain columns) and the predicate. Every part must give the same
+/// value for the same row each time (PostgreSQL's IMMUTABLE), or the index would lose rows:
+/// no subqueries, no parameters, no functions of the clock, the session or the catalog.
+pub(crate) fn index_definition(
+    txn: &Txn,
+    table: &TableDef,
+    expressions: &[String],
+    predicate: Option<&str>,
+) -> Result<(Vec<Expr>, Option<Expr>)> {
+    let mut binder = Binder::new(txn, &[]);
+    binder.push_scope(Binder::table_scope(table, &table.name));
+    let bind = |binder: &mut Binder, sql: &str, what: &str| -> Result<Expr> {
+        let e = binder.expr(&crate::parse::expression(sql)?)?;
+        let mut fixed = true;
+        e.walk(&mut |x| {
+            fixed &= match x {
+                Expr::Function(f, _) => f.is_deterministic(),
+                Expr::Param(_) | Expr::Exists { .. } | Expr::ScalarSubquery(_) | Expr::InSubquery { .. } => false,
+                _ => true,
+            }
+        });
+        if !fixed {
+            return Err(Error::InvalidObjectDefinition(format!("functions in index {what} must be marked IMMUTABLE")));
+        }
+        Ok(e)
+    };
+    let parts = expressions.iter().map(|sql| bind(&mut binder, sql, "expression")).collect::<Result<Vec<_>>>()?;
+    let predicate = predicate.map(|sql| bind(&mut binder, sql, "predicate")).transpose()?;
+    Ok((parts, predicate))
 }
 
 /// `SERIAL`, `BIGSERIAL`, `SMALLSERIAL` (and `SERIAL4`, `SERIAL8`, `SERIAL2`).

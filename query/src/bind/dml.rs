@@ -122,7 +122,7 @@ impl Binder<'_> {
     /// A column's DEFAULT (bound from its stored SQL), or NULL.
     pub(super) fn default_value(&mut self, column: &ColumnDef) -> Result<Expr> {
         let Some(sql) = &column.default else { return Ok(Expr::Literal(braid_engine::Value::Null)) };
-        let e = parse_expr(sql).map_err(|_| Error::invalid(format!("bad DEFAULT for column {}", column.name)))?;
+        let e = crate::parse::expression(sql).map_err(|_| Error::invalid(format!("bad DEFAULT for column {}", column.name)))?;
         self.push_scope(Scope::default());
         let bound = self.expr(&e);
         self.pop_scope();
@@ -255,7 +255,7 @@ impl Binder<'_> {
         let mut bound = vec![];
         let names = crate::source::system::check_names(table);
         for (sql, name) in table.checks.iter().zip(names) {
-            let e = parse_expr(sql).map_err(|_| Error::invalid(format!("damaged CHECK constraint: {sql}")))?;
+            let e = crate::parse::expression(sql).map_err(|_| Error::invalid(format!("damaged CHECK constraint: {sql}")))?;
             self.push_scope(Self::table_scope(table, alias));
             let b = self.expr(&e);
             self.pop_scope();
@@ -275,15 +275,3 @@ impl Binder<'_> {
     }
 }
 
-/// Parses a stored expression (a DEFAULT or a CHECK).
-pub(super) fn parse_expr(sql: &str) -> Result<ast::Expr> {
-    let parsed = crate::parse::parse(&format!("SELECT {sql}"))?;
-    if let Some(crate::parse::Parsed::Sql(statement, _)) = parsed.into_iter().next()
-        && let ast::Statement::Query(q) = *statement
-        && let ast::SetExpr::Select(select) = *q.body
-        && let Some(ast::SelectItem::UnnamedExpr(e)) = select.projection.into_iter().next()
-    {
-        return Ok(e);
-    }
-    Err(Error::invalid(format!("not an expression: {sql}")))
-}

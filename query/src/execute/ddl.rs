@@ -182,7 +182,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 store_triggers(txn, &triggers)?;
             }
         }
-        Statement::CreateIndex { table, name, columns, unique, if_not_exists } => {
+        Statement::CreateIndex { table, name, columns, expressions, predicate, unique, if_not_exists } => {
             let name = match name {
                 Some(name) => name.clone(),
                 None => free_index_name(txn, &format!("{table}_{}_idx", columns.join("_")))?,
@@ -200,8 +200,9 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 return Err(Error::not_found("table", table));
             }
             privileges::require_owner(txn, session, table)?;
-            let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
-            txn.create_index(table, name, &cols, *unique)?;
+            let cols: Vec<&str> =
+                if expressions.is_empty() { columns.iter().map(String::as_str).collect() } else { vec![] };
+            txn.create_derived_index(table, name, &cols, expressions.clone(), predicate.clone(), *unique)?;
         }
         Statement::DropIndex { name, if_exists } => {
             let tables = txn.tables()?;
@@ -443,11 +444,17 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp, params: &ParamValues, session:
         (i.name == format!("{}_pkey", old.name) && !old.primary_key.is_empty())
             || matches!(i.columns.as_slice(), [c] if column_unique(c))
     };
-    let mut indexes: Vec<(String, Vec<String>, bool)> = old
+    let mut indexes: Vec<Remade> = old
         .indexes
         .iter()
         .filter(|i| !auto(i))
-        .map(|i| (i.name.clone(), i.columns.iter().map(|&c| old.columns[c as usize].name.clone()).collect(), i.unique))
+        .map(|i| Remade {
+            name: i.name.clone(),
+            columns: i.columns.iter().map(|&c| old.columns[c as usize].name.clone()).collect(),
+            expressions: i.expressions.clone(),
+            predicate: i.predicate.clone(),
+            unique: i.unique,
+        })
         .collect();
     let mut rows: Vec<Vec<Value>> =
         txn.scan(&old, ..)?.map(|r| r.and_then(|r| r.values())).collect::<braid_engine::Result<_>>()?;
@@ -466,7 +473,7 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp, params: &ParamValues, session:
             let at = old.column_index(column).map_err(|_| Error::not_found("column", format!("{name}.{column}")))?;
             let used = old.primary_key.contains(&(at as u32))
                 || old.columns[at].unique
-                || indexes.iter().any(|(_, cols, _)| cols.contains(column));
+                || indexes.iter().any(|i| i.columns.contains(column) || i.reads(column));
             let referenced =
                 |t: &TableDef| t.foreign_keys.iter().any(|f| f.parent == name && f.parent_columns.contains(column));
             let used = used
@@ -493,8 +500,11 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp, params: &ParamValues, session:
                 return Err(Error::invalid(format!("duplicate column name: {to}")));
             }
             def.columns[at].name = to.clone();
-            for (_, cols, _) in &mut indexes {
-                cols.iter_mut().filter(|c| *c == from).for_each(|c| *c = to.clone());
+            for index in &mut indexes {
+                index.rename_column(from, to)?;
+            }
+            for check in &mut def.checks {
+                *check = rename_column_in_sql(check, from, to)?;
             }
             for fk in &mut def.foreign_keys {
                 fk.columns.iter_mut().filter(|c| *c == from).for_each(|c| *c = to.clone());
@@ -588,9 +598,10 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp, params: &ParamValues, session:
     if def.name != name {
         privileges::rename_relation(txn, name, &def.name)?;
     }
-    for (index, cols, unique) in &indexes {
-        let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
-        txn.create_index(&def.name, index, &cols, *unique)?;
+    for index in indexes {
+        let cols: Vec<&str> =
+            if index.expressions.is_empty() { index.columns.iter().map(String::as_str).collect() } else { vec![] };
+        txn.create_derived_index(&def.name, &index.name, &cols, index.expressions, index.predicate, index.unique)?;
     }
     let def = txn.table(&def.name)?;
     for row in rows {
@@ -613,6 +624,66 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp, params: &ParamValues, session:
         }
     }
     Ok(())
+}
+
+/// An index a table rebuild makes again, by column names and SQL text (positions change).
+struct Remade {
+    name: String,
+    columns: Vec<String>,
+    expressions: Vec<String>,
+    predicate: Option<String>,
+    unique: bool,
+}
+
+impl Remade {
+    /// Whether the index's expressions or predicate read `column`.
+    fn reads(&self, column: &str) -> bool {
+        self.expressions.iter().chain(&self.predicate).any(|sql| {
+            let mut found = false;
+            if let Ok(mut e) = crate::parse::expression(sql) {
+                rename_in_expr(&mut e, column, column, &mut found);
+            }
+            found
+        })
+    }
+
+    fn rename_column(&mut self, from: &str, to: &str) -> Result<()> {
+        self.columns.iter_mut().filter(|c| *c == from).for_each(|c| *c = to.to_string());
+        for sql in self.expressions.iter_mut().chain(&mut self.predicate) {
+            *sql = rename_column_in_sql(sql, from, to)?;
+        }
+        Ok(())
+    }
+}
+
+/// Stored SQL (a CHECK, an index expression) with the column `from` called `to`.
+fn rename_column_in_sql(sql: &str, from: &str, to: &str) -> Result<String> {
+    let mut e = crate::parse::expression(sql)?;
+    let mut found = false;
+    rename_in_expr(&mut e, from, to, &mut found);
+    Ok(if found { e.to_string() } else { sql.to_string() })
+}
+
+/// Renames the column `from` to `to` wherever `e` names it (alone or after a table name),
+/// setting `found` if it does.
+fn rename_in_expr(e: &mut sqlparser::ast::Expr, from: &str, to: &str, found: &mut bool) {
+    use sqlparser::ast::{Expr, Ident};
+    let _ = sqlparser::ast::visit_expressions_mut(e, |e| {
+        let last = match e {
+            Expr::Identifier(i) => Some(i),
+            Expr::CompoundIdentifier(parts) => parts.last_mut(),
+            _ => None,
+        };
+        if let Some(i) = last
+            && crate::bind::ident(i) == from
+        {
+            *found = true;
+            let plain = to.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && to.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            *i = if plain { Ident::new(to) } else { Ident::with_quote('"', to) };
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
 }
 
 /// `base`, or `base1`, `base2`, … : the first that names no index (index names are the

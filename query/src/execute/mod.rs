@@ -117,3 +117,32 @@ pub(crate) fn query(plan: &Plan, txn: &Txn, params: &ParamValues, session: &Sess
     let ctx = Ctx::new(txn, params, session, &shared);
     operators::build(plan, &ctx)?.collect()
 }
+
+/// The key of `row` (a table's columns) in an expression or partial index: `None` when the
+/// `predicate` leaves the row out, else the `parts` evaluated (none: the `columns`). The
+/// SQL is immutable (checked when the index was made), so no session or parameter counts:
+/// it runs in a fresh default session, the way PostgreSQL evaluates index expressions
+/// outside any query.
+pub(crate) fn index_key(
+    txn: &Txn,
+    parts: &[crate::plan::Expr],
+    predicate: Option<&crate::plan::Expr>,
+    columns: &[u32],
+    row: &[Value],
+) -> Result<Option<Vec<Value>>> {
+    static SESSION: std::sync::LazyLock<Session> = std::sync::LazyLock::new(Session::default);
+    let (params, shared) = (ParamValues::default(), Shared::default());
+    let ctx = Ctx::new(txn, &params, &SESSION, &shared);
+    // The row as a table scope sees it: its columns, then its rowid (not known here).
+    let mut row = row.to_vec();
+    row.push(Value::Null);
+    if let Some(predicate) = predicate
+        && crate::value::truthy(&eval::eval(predicate, &row, &ctx)?) != Some(true)
+    {
+        return Ok(None);
+    }
+    if parts.is_empty() {
+        return Ok(Some(columns.iter().map(|&c| row[c as usize].clone()).collect()));
+    }
+    parts.iter().map(|e| eval::eval(e, &row, &ctx)).collect::<Result<_>>().map(Some)
+}

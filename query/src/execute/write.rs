@@ -348,7 +348,7 @@ fn colliding(txn: &Txn, table: &TableDef, row: &[Value], keep: Option<i64>) -> R
         victims.push(rowid);
     }
     for index in table.indexes.iter().filter(|i| i.unique) {
-        let values: Vec<Value> = index.columns.iter().map(|&c| row[c as usize].clone()).collect();
+        let Some(values) = txn.index_key(table, index, row)? else { continue };
         if values.iter().any(Value::is_null) {
             continue;
         }

@@ -71,7 +71,10 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], txn: &Txn) -> Result<Value
             }
             let (tables, oid) = (txn.tables()?, to_i64_lossy(&args[0]));
             let def = match f {
-                GetIndexDef => system::get_indexdef(&tables, oid, args.get(1).map_or(0, to_i64_lossy)),
+                GetIndexDef => {
+                    let pretty = args.get(2).is_some_and(|p| crate::value::truthy(p) == Some(true));
+                    system::get_indexdef(&tables, oid, args.get(1).map_or(0, to_i64_lossy), pretty)
+                }
                 _ => system::get_constraintdef(&tables, oid),
             };
             def.map_or(Value::Null, Value::Text)

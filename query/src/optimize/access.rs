@@ -13,17 +13,17 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
-use braid_engine::{DataType, TableDef};
+use braid_engine::{DataType, IndexDef, TableDef, Txn};
 
 use super::bottom_up;
 use crate::plan::{CmpOp, Expr, IndexRange, Plan};
 
-pub(super) fn choose(plan: Plan) -> Plan {
+pub(super) fn choose(plan: Plan, txn: &Txn) -> Plan {
     bottom_up(plan, &mut |p| match p {
         Plan::Filter { input, predicate } => {
             let input = match *input {
                 Plan::Scan { table, alias, rowids: (Bound::Unbounded, Bound::Unbounded), reverse: false, read } => {
-                    access_path(&table, &alias, &predicate).unwrap_or(Plan::Scan {
+                    access_path(txn, &table, &alias, &predicate).unwrap_or(Plan::Scan {
                         table,
                         alias,
                         rowids: (Bound::Unbounded, Bound::Unbounded),
@@ -184,11 +184,18 @@ fn indexable(t: DataType) -> bool {
     matches!(t, DataType::Integer | DataType::Real | DataType::Text | DataType::Numeric)
 }
 
-fn access_path(table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Option<Plan> {
+fn access_path(txn: &Txn, table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Option<Plan> {
     let terms = terms(predicate);
-    if terms.is_empty() {
+    let derived = Derived::of(txn, table, predicate);
+    if terms.is_empty() && derived.usable.is_empty() {
         return None;
     }
+    // Plain indexes, and partial ones on plain columns whose predicate the WHERE implies.
+    let indexes: Vec<&IndexDef> = table
+        .indexes
+        .iter()
+        .filter(|i| i.expressions.is_empty() && (i.predicate.is_none() || derived.usable(&i.name)))
+        .collect();
     let rowid_columns = [Some(table.columns.len()), table.rowid_alias.map(|a| a as usize)];
     let is_rowid = |c: usize| rowid_columns.contains(&Some(c));
     let scan = |rowids| Plan::Scan { table: table.clone(), alias: alias.clone(), rowids, reverse: false, read: None };
@@ -206,7 +213,7 @@ fn access_path(table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Opt
     }
     // 2. equality on leading index columns, longest prefix first.
     let mut best: Option<(usize, &str, Vec<Expr>, Range)> = None;
-    for index in &table.indexes {
+    for index in &indexes {
         let mut equal = vec![];
         for &c in &index.columns {
             if !indexable(table.columns[c as usize].data_type) {
@@ -232,8 +239,12 @@ fn access_path(table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Opt
     if let Some((_, name, equal, (lower, upper))) = best {
         return Some(index_scan(name, IndexRange::Range { equal, lower, upper }));
     }
+    // 2b. equality on an expression index's first part.
+    if let Some((name, value)) = derived.expression_equality(predicate) {
+        return Some(index_scan(&name, IndexRange::Range { equal: vec![value], lower: Bound::Unbounded, upper: Bound::Unbounded }));
+    }
     // 3. IN on an index's first column.
-    for index in &table.indexes {
+    for index in &indexes {
         let first = index.columns[0] as usize;
         if !indexable(table.columns[first].data_type) {
             continue;
@@ -251,7 +262,7 @@ fn access_path(table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Opt
         }
     }
     // 5. range on an index's first column.
-    for index in &table.indexes {
+    for index in &indexes {
         let first = index.columns[0] as usize;
         if !indexable(table.columns[first].data_type) {
             continue;
@@ -262,4 +273,82 @@ fn access_path(table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Opt
         }
     }
     None
+}
+
+/// The expression and partial indexes of a table, bound, as far as a WHERE clause can use
+/// them: a partial index only if the WHERE implies its predicate (each of its conjuncts is
+/// one of the WHERE's), or it would miss the rows it leaves out.
+struct Derived {
+    /// Usable indexes: name, key parts (none: plain columns).
+    usable: Vec<(String, Vec<Expr>)>,
+    table: Arc<TableDef>,
+}
+
+impl Derived {
+    fn of(txn: &Txn, table: &Arc<TableDef>, predicate: &Expr) -> Derived {
+        let mut usable = vec![];
+        if table.indexes.iter().any(IndexDef::is_derived) {
+            let have: Vec<Expr> = predicate.clone().conjuncts().into_iter().map(anonymous).collect();
+            for index in table.indexes.iter().filter(|i| i.is_derived()) {
+                // An index whose SQL no longer binds is not used (writes report the error).
+                let Ok((parts, filter)) = crate::index_keys::definition(txn, table, index) else { continue };
+                // Folded as the query was, so that `n > 1` compares equal to `n > 1`.
+                let same = |e: Expr| anonymous(super::fold::fold_expr(e, txn));
+                let implied = filter.is_none_or(|f| same(f).conjuncts().into_iter().all(|c| have.contains(&c)));
+                if implied {
+                    usable.push((index.name.clone(), parts.into_iter().map(same).collect()));
+                }
+            }
+        }
+        Derived { usable, table: table.clone() }
+    }
+
+    fn usable(&self, name: &str) -> bool {
+        self.usable.iter().any(|(n, _)| n == name)
+    }
+
+    /// An expression index whose first part a WHERE conjunct sets equal to a bound of the
+    /// same type (the index holds the expression's values as they are, so a bound of
+    /// another type would be looked up under another key).
+    fn expression_equality(&self, predicate: &Expr) -> Option<(String, Expr)> {
+        if self.usable.iter().all(|(_, parts)| parts.is_empty()) {
+            return None;
+        }
+        let scan = Plan::Scan {
+            table: self.table.clone(),
+            alias: "".into(),
+            rowids: (Bound::Unbounded, Bound::Unbounded),
+            reverse: false,
+            read: None,
+        };
+        let type_of = |e: &Expr| crate::plan::expr_type(&scan, e);
+        for t in predicate.clone().conjuncts() {
+            let Expr::Compare(CmpOp::Eq, a, b) = t else { continue };
+            for (side, bound) in [(&a, &b), (&b, &a)] {
+                if !is_bound(bound) {
+                    continue;
+                }
+                let side = anonymous((**side).clone());
+                for (name, parts) in &self.usable {
+                    if parts.first() == Some(&side)
+                        && let Some(ty) = type_of(&side)
+                        && indexable(ty)
+                        && type_of(bound) == Some(ty)
+                    {
+                        return Some((name.clone(), (**bound).clone()));
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// An expression with its columns' names left out, to compare what two expressions compute
+/// (a column is its position; the binder names it by how the query spelled it).
+fn anonymous(e: Expr) -> Expr {
+    e.transform(&mut |x| match x {
+        Expr::Column { depth, index, .. } => Expr::Column { depth, index, name: "".into() },
+        other => other,
+    })
 }

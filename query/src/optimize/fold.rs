@@ -14,7 +14,7 @@ pub(super) fn fold(plan: Plan, txn: &Txn) -> Plan {
     bottom_up(plan, &mut |p| p.map_exprs(&mut |e| fold_expr(e, txn)))
 }
 
-fn fold_expr(e: Expr, txn: &Txn) -> Expr {
+pub(super) fn fold_expr(e: Expr, txn: &Txn) -> Expr {
     e.transform(&mut |node| match node {
         Expr::Literal(_) => node,
         // A literal would lose the `date` / `integer` / `uuid` the call's result is declared as.

@@ -29,7 +29,7 @@ use crate::plan::Plan;
 pub(crate) fn optimize(plan: Plan, txn: &Txn) -> Plan {
     let plan = fold::fold(plan, txn);
     let plan = pushdown::pushdown(plan);
-    let plan = access::choose(plan);
+    let plan = access::choose(plan, txn);
     let plan = join_order::order_joins(plan, txn);
     let plan = order::use_index_order(plan);
     let plan = limit::top_n(plan);

@@ -98,7 +98,8 @@ fn index_for(table: &TableDef, columns: &[usize]) -> Option<String> {
         .indexes
         .iter()
         .find(|i| {
-            i.columns.len() >= columns.len()
+            !i.is_derived()
+                && i.columns.len() >= columns.len()
                 && i.columns.iter().zip(columns).all(|(&a, &b)| a as usize == b)
                 && columns.iter().all(|&c| sortable(c))
         })

@@ -115,7 +115,7 @@ pub fn parent_lookup(parent: &TableDef, key: &[usize]) -> Option<(Lookup, Vec<us
     {
         return Some((Lookup::Rowid, vec![0]));
     }
-    parent.indexes.iter().filter(|i| i.unique && i.columns.len() == key.len()).find_map(|i| {
+    parent.indexes.iter().filter(|i| i.unique && !i.is_derived() && i.columns.len() == key.len()).find_map(|i| {
         let order: Option<Vec<usize>> = i.columns.iter().map(|&c| key.iter().position(|&k| k == c as usize)).collect();
         order.map(|order| (Lookup::Index(i.name.clone()), order))
     })
@@ -130,7 +130,7 @@ pub fn child_lookup(child: &TableDef, key: &[usize]) -> Lookup {
         return Lookup::Rowid;
     }
     let leads = |columns: &[u32]| columns.len() >= key.len() && columns.iter().zip(key).all(|(&c, &k)| c as usize == k);
-    match child.indexes.iter().find(|i| leads(&i.columns)) {
+    match child.indexes.iter().find(|i| !i.is_derived() && leads(&i.columns)) {
         Some(i) => Lookup::Index(i.name.clone()),
         None => Lookup::Scan,
     }

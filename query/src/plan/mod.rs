@@ -22,6 +22,7 @@ pub use self::statement::{
     AlterOp, ColumnChange, Conflict, Grant, GrantObjects, RoleOptions, SequenceChange, Statement, TransactionOp, Upsert,
 };
 pub use self::types::Description;
+pub(crate) use self::types::expr_type;
 
 /// How two inputs are joined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

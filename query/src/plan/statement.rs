@@ -151,7 +151,13 @@ pub enum Statement {
         table: String,
         /// `None`: PostgreSQL's `{table}_{columns}_idx`, numbered when taken.
         name: Option<String>,
+        /// The indexed columns; for an expression index, what names each part (the name
+        /// PostgreSQL would make up from it).
         columns: Vec<String>,
+        /// An expression index's key parts, as SQL (empty: the columns are the key).
+        expressions: Vec<String>,
+        /// A partial index's predicate, as SQL.
+        predicate: Option<String>,
         unique: bool,
         if_not_exists: bool,
     },

@@ -190,7 +190,7 @@ pub(super) fn insert_targets<T: Copy>(source: &Plan, row: &[T], unknown: T, note
 }
 
 /// The type of expression `e` over the rows of `input`, if it has one.
-pub(super) fn expr_type(input: &Plan, e: &Expr) -> Option<DataType> {
+pub(crate) fn expr_type(input: &Plan, e: &Expr) -> Option<DataType> {
     let mut cx = Context::default();
     let row = cx.plan(input);
     cx.expr(e, &row).known()

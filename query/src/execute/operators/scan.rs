@@ -294,20 +294,30 @@ type KeyRange = (Bound<Vec<Value>>, Bound<Vec<Value>>);
 /// The key ranges an index scan reads, with bounds converted to the columns' types.
 fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, ctx: &Ctx) -> Result<Vec<KeyRange>> {
     let def = table.index(index).ok_or_else(|| Error::not_found("index", index))?;
-    let column_type = |i: usize| table.columns[def.columns[i] as usize].data_type;
+    // An expression index has no columns: the optimizer gave it bounds of its parts' types.
+    let column_type = |i: usize| def.columns.get(i).map(|&c| table.columns[c as usize].data_type);
+    let convert_equal = |v: Value, i: usize| match column_type(i) {
+        Some(t) => convert_equal(v, t),
+        None => (!v.is_null()).then_some(v),
+    };
+    let convert_bound = |b: Bound<Value>, i: usize, lower: bool| match column_type(i) {
+        Some(t) => convert_bound(b, t, lower),
+        None if matches!(&b, Bound::Included(Value::Null) | Bound::Excluded(Value::Null)) => None,
+        None => Some(b),
+    };
     match range {
         IndexRange::Range { equal, lower, upper } => {
             let mut prefix = vec![];
             for (i, e) in equal.iter().enumerate() {
-                match convert_equal(eval(e, &[], ctx)?, column_type(i)) {
+                match convert_equal(eval(e, &[], ctx)?, i) {
                     Some(v) => prefix.push(v),
                     None => return Ok(vec![]),
                 }
             }
             let next = equal.len();
-            let (lo, hi) = if next < def.columns.len() {
-                let lo = convert_bound(bound_value(lower, ctx)?, column_type(next), true);
-                let hi = convert_bound(bound_value(upper, ctx)?, column_type(next), false);
+            let (lo, hi) = if next < def.key_width() {
+                let lo = convert_bound(bound_value(lower, ctx)?, next, true);
+                let hi = convert_bound(bound_value(upper, ctx)?, next, false);
                 let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(vec![]) };
                 (lo, hi)
             } else {
@@ -329,7 +339,7 @@ fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, 
         IndexRange::In(values) => {
             let mut keys = vec![];
             for e in values {
-                keys.extend(convert_equal(eval(e, &[], ctx)?, column_type(0)));
+                keys.extend(convert_equal(eval(e, &[], ctx)?, 0));
             }
             keys.sort_by(sort_cmp);
             keys.dedup_by(|a, b| sort_cmp(a, b).is_eq());

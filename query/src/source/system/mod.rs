@@ -412,8 +412,8 @@ pub fn is_system_schema(schema: &str) -> bool {
 }
 
 /// `pg_get_indexdef(oid [, column [, pretty]])` over `tables`.
-pub fn get_indexdef(tables: &[TableDef], oid: i64, column: i64) -> Option<String> {
-    pg_catalog::get_indexdef(tables, oid, column)
+pub fn get_indexdef(tables: &[TableDef], oid: i64, column: i64, pretty: bool) -> Option<String> {
+    pg_catalog::get_indexdef(tables, oid, column, pretty)
 }
 
 /// `pg_get_constraintdef(oid [, pretty])` over `tables`.

@@ -809,9 +809,58 @@ fn views_sorted<'a>(c: &'a CatalogView) -> Vec<(i64, &'a super::ViewInfo)> {
 struct IndexEntry {
     oid: i64,
     name: String,
+    /// The indexed columns (none for an expression index).
     columns: Vec<u32>,
+    /// An expression index's parts, as SQL, a plain column as its position.
+    expressions: Vec<Result<u32, String>>,
+    /// A partial index's predicate, as SQL.
+    predicate: Option<String>,
     unique: bool,
     primary: bool,
+}
+
+impl IndexEntry {
+    /// The key's parts: a column (by position) or an expression.
+    fn parts(&self) -> Vec<Result<u32, &str>> {
+        if self.expressions.is_empty() {
+            self.columns.iter().map(|&c| Ok(c)).collect()
+        } else {
+            self.expressions.iter().map(|e| e.as_ref().map(|&c| c).map_err(String::as_str)).collect()
+        }
+    }
+}
+
+/// A key part as `pg_get_indexdef` prints it: a column by name, a function call as it is,
+/// another expression in parentheses (twice unless `pretty`, as PostgreSQL deparses an
+/// operator).
+fn index_part(t: &TableDef, part: Result<u32, &str>, pretty: bool) -> String {
+    match part {
+        Ok(c) => t.columns[c as usize].name.clone(),
+        Err(sql) if is_call(sql) => sql.to_string(),
+        Err(sql) => format!("({})", deparsed(sql, pretty)),
+    }
+}
+
+/// Whether stored SQL is a function call (`lower(email)`), which PostgreSQL prints bare.
+fn is_call(sql: &str) -> bool {
+    let Some((name, args)) = sql.split_once('(') else { return false };
+    let named = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    // The parenthesis after the name closes at the end (`f(a) || g(b)` is no call).
+    let mut depth = 1;
+    let closes_at_end = args.char_indices().all(|(i, c)| {
+        depth += match c {
+            '(' => 1,
+            ')' => -1,
+            _ => 0,
+        };
+        depth > 0 || i == args.len() - 1
+    });
+    named && closes_at_end && depth == 0
+}
+
+/// An expression as PostgreSQL deparses it: not a call, it is in parentheses unless `pretty`.
+fn deparsed(sql: &str, pretty: bool) -> String {
+    if pretty || is_call(sql) { sql.to_string() } else { format!("({sql})") }
 }
 
 /// The name PostgreSQL gives a CHECK constraint: `table_column_check` when the expression
@@ -851,18 +900,29 @@ fn indexes(t: &TableDef) -> Vec<IndexEntry> {
             oid: PKEY_OID_BASE + t.id as i64,
             name: format!("{}_pkey", t.name),
             columns: vec![alias],
+            expressions: vec![],
+            predicate: None,
             unique: true,
             primary: true,
         });
     }
     let pk_index = (t.rowid_alias.is_none() && !t.primary_key.is_empty())
-        .then(|| t.indexes.iter().find(|i| i.unique && i.columns == t.primary_key))
+        .then(|| t.indexes.iter().find(|i| i.unique && !i.is_derived() && i.columns == t.primary_key))
         .flatten()
         .map(|i| i.id);
     out.extend(t.indexes.iter().map(|i: &IndexDef| IndexEntry {
         oid: super::FIRST_USER_OID + i.id as i64,
         name: i.name.clone(),
         columns: i.columns.clone(),
+        expressions: i
+            .expressions
+            .iter()
+            .map(|sql| {
+                let column = t.columns.iter().position(|c| *sql == c.name || *sql == format!("\"{}\"", c.name));
+                column.map(|c| c as u32).ok_or_else(|| sql.clone())
+            })
+            .collect(),
+        predicate: i.predicate.clone(),
         unique: i.unique,
         primary: Some(i.id) == pk_index,
     }));
@@ -881,14 +941,14 @@ pub(super) fn index_name(t: &TableDef, oid: i64) -> Option<String> {
 
 /// `pg_get_indexdef(oid, column)`: the index's CREATE INDEX, or with `column` k > 0 the
 /// name of its k-th column; `None` for an OID that is no index's.
-pub(super) fn get_indexdef(tables: &[TableDef], oid: i64, column: i64) -> Option<String> {
+pub(super) fn get_indexdef(tables: &[TableDef], oid: i64, column: i64, pretty: bool) -> Option<String> {
     tables.iter().find_map(|t| {
         let i = indexes(t).into_iter().find(|i| i.oid == oid)?;
         if column > 0 {
-            let c = *i.columns.get(column as usize - 1)?;
-            return Some(t.columns[c as usize].name.clone());
+            let part = *i.parts().get(column as usize - 1)?;
+            return Some(index_part(t, part, pretty));
         }
-        Some(index_definition(t, &i))
+        Some(index_definition(t, &i, pretty))
     })
 }
 
@@ -939,11 +999,16 @@ pub(super) fn action_code(a: braid_engine::ReferentialAction) -> &'static str {
     }
 }
 
-/// `CREATE [UNIQUE] INDEX name ON public.table USING btree (a, b)`, as `pg_get_indexdef`.
-fn index_definition(t: &TableDef, i: &IndexEntry) -> String {
-    let columns: Vec<&str> = i.columns.iter().map(|&c| t.columns[c as usize].name.as_str()).collect();
+/// `CREATE [UNIQUE] INDEX name ON public.table USING btree (a, lower(b)) WHERE (c > 0)`, as
+/// `pg_get_indexdef` (`pretty`: the predicate without its outer parentheses).
+fn index_definition(t: &TableDef, i: &IndexEntry, pretty: bool) -> String {
+    let parts: Vec<String> = i.parts().into_iter().map(|p| index_part(t, p, pretty)).collect();
     let unique = if i.unique { "UNIQUE " } else { "" };
-    format!("CREATE {unique}INDEX {} ON public.{} USING btree ({})", i.name, t.name, columns.join(", "))
+    let mut def = format!("CREATE {unique}INDEX {} ON public.{} USING btree ({})", i.name, t.name, parts.join(", "));
+    if let Some(predicate) = &i.predicate {
+        def.push_str(&format!(" WHERE {}", deparsed(predicate, pretty)));
+    }
+    def
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1010,7 +1075,7 @@ fn classes(c: &CatalogView) -> Vec<Vec<Value>> {
             &owned,
         ));
         for i in &idx {
-            let row = class_row(i.oid, &i.name, 403, "i", i.columns.len(), false, 0, false, false);
+            let row = class_row(i.oid, &i.name, 403, "i", i.parts().len(), false, 0, false, false);
             out.push(owned_by(row, &(owned.0, Value::Null)));
         }
     }
@@ -1091,9 +1156,20 @@ fn attributes(c: &CatalogView) -> Vec<Vec<Value>> {
             out.push(attribute_row(oid, &col.name, ty, i + 1, t.is_not_null(i), has_default, identity));
         }
         for idx in indexes(t) {
-            for (k, &col) in idx.columns.iter().enumerate() {
-                let column = &t.columns[col as usize];
-                out.push(attribute_row(idx.oid, &column.name, column_type(column), k + 1, false, false, ""));
+            for (k, part) in idx.parts().into_iter().enumerate() {
+                let row = match part {
+                    Ok(col) => {
+                        let column = &t.columns[col as usize];
+                        attribute_row(idx.oid, &column.name, column_type(column), k + 1, false, false, "")
+                    }
+                    // PostgreSQL names an expression's attribute after its function, else `expr`.
+                    Err(sql) => {
+                        let name = sql.split('(').next().filter(|f| sql.ends_with(')') && !f.is_empty());
+                        let ty = (type_info(braid_engine::DataType::Text), -1);
+                        attribute_row(idx.oid, name.unwrap_or("expr"), ty, k + 1, false, false, "")
+                    }
+                };
+                out.push(row);
             }
         }
     }
@@ -1155,9 +1231,13 @@ fn index_rows(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
     for t in c.sorted_tables() {
         for i in indexes(t) {
-            let key: Vec<String> = i.columns.iter().map(|c| (c + 1).to_string()).collect();
-            let zeros = vec!["0"; i.columns.len()].join(" ");
-            let n = i.columns.len() as i64;
+            let parts = i.parts();
+            // An expression's place in indkey is 0; its SQL is in indexprs.
+            let key: Vec<String> = parts.iter().map(|p| p.map_or(0, |c| c + 1).to_string()).collect();
+            let zeros = vec!["0"; parts.len()].join(" ");
+            let n = parts.len() as i64;
+            let sql: Vec<&str> = parts.iter().filter_map(|p| p.err()).collect();
+            let expressions = (!sql.is_empty()).then(|| text(sql.join(", ")));
             out.push(vec![
                 int(i.oid),
                 int(table_oid(t)),
@@ -1178,8 +1258,8 @@ fn index_rows(c: &CatalogView) -> Vec<Vec<Value>> {
                 text(zeros.clone()),
                 text(zeros.clone()),
                 text(zeros),
-                Value::Null,
-                Value::Null,
+                expressions.unwrap_or(Value::Null),
+                i.predicate.map_or(Value::Null, text),
             ]);
         }
     }
@@ -1223,6 +1303,9 @@ fn constraint_row(oid: i64, name: &str, kind: &str, rel: i64, index: i64, key: O
 /// indexes made for constraints are named `{table}_pkey` and `{table}_{columns}_key`
 /// (possibly numbered); databases made before this naming have `autoindex_{table}_{n}`.
 fn is_constraint_index(t: &TableDef, i: &IndexEntry) -> bool {
+    if !i.expressions.is_empty() || i.predicate.is_some() {
+        return false;
+    }
     let columns: Vec<&str> = i.columns.iter().map(|&c| t.columns[c as usize].name.as_str()).collect();
     let key = format!("{}_{}_key", t.name, columns.join("_"));
     i.primary
@@ -1560,7 +1643,7 @@ fn pg_indexes(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
     for t in c.sorted_tables() {
         for i in indexes(t) {
-            let def = index_definition(t, &i);
+            let def = index_definition(t, &i, false);
             out.push(vec![text("public"), text(t.name.clone()), text(i.name), Value::Null, text(def)]);
         }
     }
