@@ -296,6 +296,18 @@ impl Session {
         self.role_changed();
     }
 
+    /// Marks the transaction read-only or not (`BEGIN READ ONLY`; its end clears it), as
+    /// `transaction_read_only` shows.
+    pub fn set_transaction_read_only(&self, read_only: bool) {
+        self.map().insert("transaction_read_only".into(), if read_only { "on" } else { "off" }.into());
+    }
+
+    /// Whether the transaction was begun READ ONLY (an autocommitted query's read-only
+    /// snapshot is not: it may still call `nextval`).
+    pub fn transaction_read_only(&self) -> bool {
+        self.map().get("transaction_read_only").is_some_and(|v| v == "on")
+    }
+
     /// The database the session is connected to (`current_database()`).
     pub fn database(&self) -> String {
         self.try_get("braid.database").unwrap_or_default()

@@ -24,6 +24,7 @@ impl Binder<'_> {
         let name = name.as_str();
         let system = match schema.as_deref() {
             Some(s) if crate::source::system::is_system_schema(s) => crate::source::system::lookup(Some(s), name),
+            Some(s) if s != "public" => return Err(Error::not_found("relation", format!("{s}.{name}"))),
             Some(_) => None,
             None => crate::source::system::lookup(None, name),
         };

@@ -347,12 +347,20 @@ pub(crate) fn ident(i: &ast::Ident) -> String {
     if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
 }
 
-/// The last part of a possibly qualified object name (`main.t` is `t`).
+/// The last part of a possibly qualified object name (`public.t` is `t`). Braid has the
+/// schemas `public`, `pg_catalog` and `information_schema` only: a name in any other
+/// schema is refused (3F000), not taken for the public object of the same name.
 pub(crate) fn object_name(name: &ast::ObjectName) -> Result<String> {
-    match name.0.last() {
-        Some(ast::ObjectNamePart::Identifier(i)) => Ok(ident(i)),
-        _ => Err(Error::invalid(format!("unsupported object name {name}"))),
+    let (schema, name) = qualified_name(name)?;
+    match schema {
+        Some(s) if !known_schema(&s) => Err(Error::not_found("schema", s)),
+        _ => Ok(name),
     }
+}
+
+/// Whether `schema` exists.
+pub(crate) fn known_schema(schema: &str) -> bool {
+    schema == "public" || crate::source::system::is_system_schema(schema)
 }
 
 /// A possibly qualified object name: its schema (lower case unless quoted), if named, and

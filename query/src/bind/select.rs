@@ -489,6 +489,7 @@ impl Binder<'_> {
                     Some(s) if crate::source::system::is_system_schema(s) => {
                         self.system_relation(s, &name, &alias_name)?
                     }
+                    Some(s) if s != "public" => return Err(Error::not_found("relation", format!("{s}.{name}"))),
                     _ => self.named_relation(&name, &alias_name)?,
                 };
                 Ok((plan, rename_columns(scope, alias)))

@@ -300,10 +300,12 @@ impl Local {
                 let engine = self.db.engine();
                 let txn = if *read_only { engine.begin_read_only()? } else { engine.begin()? };
                 self.session.begin_transaction();
+                self.session.set_transaction_read_only(*read_only);
                 self.txn = Some(OpenTxn { txn, savepoints: vec![], ddl: false, by_savepoint: false });
             }
             TransactionOp::Commit => {
                 let open = self.txn.take().ok_or_else(|| Error::invalid("cannot commit: no transaction is active"))?;
+                self.session.set_transaction_read_only(false);
                 let committed = open.txn.commit();
                 if open.ddl {
                     self.db.schema_changed();
@@ -313,6 +315,7 @@ impl Local {
             TransactionOp::Rollback => {
                 let open =
                     self.txn.take().ok_or_else(|| Error::invalid("cannot roll back: no transaction is active"))?;
+                self.session.set_transaction_read_only(false);
                 open.txn.rollback();
             }
             TransactionOp::Savepoint(name) => {

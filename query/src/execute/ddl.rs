@@ -249,6 +249,17 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             privileges::require_owner(txn, session, name)?;
             let def = change.apply(old);
             owner_exists(txn, &def)?;
+            // Where the sequence stands (or restarts) must lie within its new bounds.
+            let at = match restart {
+                Some(value) => value.unwrap_or(def.start),
+                None => txn.sequence_position(&def)?.last,
+            };
+            if at > def.max {
+                return Err(Error::invalid(format!("RESTART value ({at}) cannot be greater than MAXVALUE ({})", def.max)));
+            }
+            if at < def.min {
+                return Err(Error::invalid(format!("RESTART value ({at}) cannot be less than MINVALUE ({})", def.min)));
+            }
             txn.alter_sequence(&def)?;
             if let Some(value) = restart {
                 txn.setval(&def, value.unwrap_or(def.start), false)?;

@@ -37,6 +37,9 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session, txn: &T
     }
     Ok(match f {
         ScalarFunction::Nextval => {
+            if session.transaction_read_only() {
+                return Err(Error::ReadOnly);
+            }
             let def = sequence(txn, arg(0))?;
             crate::privileges::check_sequence(txn, session, &def.name, acl::USAGE | acl::UPDATE)?;
             let value = txn.nextval(&def)?;
@@ -59,6 +62,7 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session, txn: &T
                 .lastval()
                 .ok_or_else(|| Error::NotInPrerequisiteState("lastval is not yet defined in this session".into()))?,
         ),
+        ScalarFunction::Setval if session.transaction_read_only() => return Err(Error::ReadOnly),
         ScalarFunction::Setval => {
             if arg(1).is_null() {
                 return Ok(Value::Null);
