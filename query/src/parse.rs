@@ -24,6 +24,10 @@ pub enum Parsed {
     Reindex(Option<String>),
     /// `VACUUM`: the stores reclaim space themselves; nothing to do.
     Vacuum,
+    /// `CREATE DATABASE name …` (`owner: None`) or `ALTER DATABASE name OWNER TO role`, as
+    /// pg_dumpall writes them (sqlparser reads neither form). A server serves one database,
+    /// so these only check what they name ([`crate::bind`]).
+    Database { name: String, owner: Option<String>, sql: String },
     /// `CREATE SEQUENCE [IF NOT EXISTS] name options…` (`alter: false`) or `ALTER SEQUENCE
     /// [IF EXISTS] name options…`, kept as words: sqlparser lacks ALTER SEQUENCE and takes
     /// CREATE SEQUENCE's options only in one order, PostgreSQL in any
@@ -53,6 +57,9 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     if word(0) == Some("REINDEX") {
         let name = sql.split_whitespace().nth(1).map(|n| n.trim_end_matches(';').trim_matches('"').to_lowercase());
         return Ok(vec![Parsed::Reindex(name.filter(|n| !n.is_empty()))]);
+    }
+    if matches!(word(0), Some("CREATE" | "ALTER")) && word(1) == Some("DATABASE") {
+        return database(sql).map(|d| vec![d]);
     }
     if word(0) == Some("CREATE") && (word(1) == Some("TRIGGER") || word(2) == Some("TRIGGER")) {
         return create_trigger(sql).map(|t| vec![t]);
@@ -112,6 +119,27 @@ pub(crate) fn expression(sql: &str) -> Result<ast::Expr> {
         return Ok(e);
     }
     Err(Error::invalid(format!("not an expression: {sql}")))
+}
+
+/// `CREATE DATABASE name [options]` or `ALTER DATABASE name OWNER TO role`.
+fn database(sql: &str) -> Result<Parsed> {
+    let text = sql.trim().trim_end_matches(';').trim();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let name = |w: &str| if w.starts_with('"') { w.trim_matches('"').to_string() } else { w.to_lowercase() };
+    let upper = |i: usize| words.get(i).map(|w| w.to_ascii_uppercase());
+    let owner = match (upper(0).as_deref(), words.get(2)) {
+        (Some("CREATE"), Some(_)) => None,
+        (Some("ALTER"), Some(_)) if upper(3).as_deref() == Some("OWNER") && upper(4).as_deref() == Some("TO") => {
+            Some(name(words.get(5).ok_or_else(|| Error::Syntax {
+                message: "ALTER DATABASE … OWNER TO needs a role".into(),
+                line: 1,
+                column: 0,
+            })?))
+        }
+        (Some("ALTER"), Some(_)) => return Err(Error::unsupported("ALTER DATABASE other than OWNER TO")),
+        _ => return Err(Error::Syntax { message: "a database name is needed".into(), line: 1, column: 0 }),
+    };
+    Ok(Parsed::Database { name: name(words[2]), owner, sql: text.to_string() })
 }
 
 /// Where each statement's `?` placeholders are, in text order (statements end at `;`).
@@ -489,6 +517,8 @@ pub fn command(statement: &Parsed) -> &'static str {
         Parsed::CreateTrigger { .. } => return "CREATE TRIGGER",
         Parsed::Reindex(_) => return "REINDEX",
         Parsed::Vacuum => return "VACUUM",
+        Parsed::Database { owner: None, .. } => return "CREATE DATABASE",
+        Parsed::Database { owner: Some(_), .. } => return "ALTER DATABASE",
         Parsed::Sequence { alter: true, .. } => return "ALTER SEQUENCE",
         Parsed::Sequence { alter: false, .. } => return "CREATE SEQUENCE",
         Parsed::AddIdentity { .. } => return "ALTER TABLE",
@@ -552,6 +582,7 @@ pub fn text(statement: &Parsed) -> String {
         Parsed::Reindex(Some(name)) => format!("REINDEX {name}"),
         Parsed::Reindex(None) => "REINDEX".to_string(),
         Parsed::Vacuum => "VACUUM".to_string(),
+        Parsed::Database { sql, .. } => sql.clone(),
         Parsed::Sequence { sql, .. } => sql.clone(),
         Parsed::Overriding(inner) => text(inner),
         Parsed::AddIdentity { table, column, .. } => {

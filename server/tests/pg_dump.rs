@@ -213,3 +213,56 @@ fn owners_and_grants_from_a_postgresql_dump_dump_the_same() {
         |dump: &str| dump.lines().filter(|l| !l.starts_with("-- Dumped from")).collect::<Vec<_>>().join("\n");
     assert_eq!(without_versions(&plain_dump(braid.addr.port())), without_versions(&theirs));
 }
+
+/// A pg_dumpall script without the random `\restrict` keys pg_dump 15.14 and later put in.
+fn dumpall(port: u16) -> String {
+    let mut c = bin("pg_dumpall");
+    c.args(["-d", &url(port)]);
+    let text = String::from_utf8(run(c)).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// pg_dumpall: the roles (with their grants) and the one database, once; restored with
+/// psql into a fresh server, it dumps the same again.
+#[test]
+fn a_dumpall_restored_into_braid_dumps_the_same() {
+    let original = Server::start(&[]);
+    psql(original.addr.port(), &["-c", SCHEMA]);
+    psql(original.addr.port(), &["-c", "CREATE ROLE reader LOGIN; GRANT SELECT ON customers TO reader"]);
+    let dump = dumpall(original.addr.port());
+    for expected in [
+        "CREATE ROLE reader;",
+        "ALTER ROLE reader WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN",
+        "GRANT SELECT ON TABLE public.customers TO reader;",
+        "CREATE INDEX orders_big ON public.orders USING btree (customer_id) WHERE (total > 100);",
+    ] {
+        assert!(dump.contains(expected), "the dumpall lacks {expected:?}:\n{dump}");
+    }
+    // The one database is dumped once (template1 takes no connections).
+    assert_eq!(dump.matches("CREATE TABLE public.orders").count(), 1, "{dump}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("all.sql");
+    std::fs::write(&file, &dump).unwrap();
+    let restored = Server::start(&[]);
+    // As into a PostgreSQL cluster that has them: the restoring role and the database
+    // exist already, and those two statements fail; everything else must not.
+    let mut c = bin("psql");
+    c.args(["-X", "-q", "-d", &url(restored.addr.port()), "-f", file.to_str().unwrap()]);
+    let out = c.output().unwrap();
+    let errors: Vec<String> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains("ERROR"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        errors.len() == 2
+            && errors.iter().all(|e| {
+                e.contains("role \"braid\" already exists") || e.contains("database \"braid\" already exists")
+            }),
+        "{errors:#?}"
+    );
+    assert_eq!(dumpall(restored.addr.port()), dump);
+}

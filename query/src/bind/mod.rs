@@ -60,6 +60,7 @@ fn bind_own(statement: &Parsed, txn: &Txn) -> Result<Statement> {
         Parsed::Sequence { .. } => sequence::from_words(statement),
         Parsed::AddIdentity { .. } => sequence::add_identity(statement, txn),
         Parsed::Reindex(None) | Parsed::Vacuum => Ok(Statement::Noop),
+        Parsed::Database { name, owner, .. } => Ok(Statement::Database { name: name.clone(), owner: owner.clone() }),
         Parsed::Reindex(Some(name)) => {
             let known = txn.tables()?.iter().any(|t| t.name == *name || t.indexes.iter().any(|i| i.name == *name));
             if known { Ok(Statement::Noop) } else { Err(Error::not_found("index or table", name)) }

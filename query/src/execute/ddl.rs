@@ -242,6 +242,20 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             txn.create_sequence(def.clone())?;
             privileges::record_owner(txn, session, &def.name)?;
         }
+        // One database per server: CREATE names it (as PostgreSQL's would, it exists
+        // already) or another (refused); its owner is the bootstrap superuser, for good.
+        Statement::Database { name, owner } => {
+            let here = session.database();
+            match owner {
+                None if *name == here => return Err(Error::AlreadyExists { kind: "database", name: name.clone() }),
+                None => return Err(Error::unsupported("CREATE DATABASE: a Braid server serves one database")),
+                Some(_) if *name != here => return Err(Error::not_found("database", name)),
+                Some(owner) if *owner != privileges::role_name(&txn.roles()?, crate::source::system::SUPERUSER_OID as u32) => {
+                    return Err(Error::unsupported("changing the owner of the database"));
+                }
+                Some(_) => {}
+            }
+        }
         Statement::AlterSequence { name, if_exists, change, restart } => {
             let Some(old) = txn.sequence(name)? else {
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("relation", name)) };

@@ -161,6 +161,11 @@ pub enum Statement {
         unique: bool,
         if_not_exists: bool,
     },
+    /// `CREATE DATABASE name` (`owner: None`) or `ALTER DATABASE name OWNER TO owner`.
+    Database {
+        name: String,
+        owner: Option<String>,
+    },
     DropIndex {
         name: String,
         if_exists: bool,

@@ -1424,6 +1424,9 @@ fn defaults(c: &CatalogView) -> Vec<Vec<Value>> {
     out
 }
 
+/// The database the session is in, and template1. Braid serves one database under any name
+/// a client connects with; template1 is listed for the tools that look for it, but takes no
+/// connections (`datallowconn`), so that pg_dumpall does not dump the one database twice.
 fn databases(c: &CatalogView) -> Vec<Vec<Value>> {
     let template = |oid: i64, name: &str, template: bool| {
         vec![
@@ -1433,7 +1436,7 @@ fn databases(c: &CatalogView) -> Vec<Vec<Value>> {
             int(6),
             text("c"),
             boolean(template),
-            boolean(!template || name == "template1"),
+            boolean(!template),
             int(-1),
             int(0),
             int(1),
@@ -1445,7 +1448,12 @@ fn databases(c: &CatalogView) -> Vec<Vec<Value>> {
             Value::Null,
         ]
     };
-    vec![template(DATABASE_OID, &c.session.database(), false), template(1, "template1", true)]
+    let name = c.session.database();
+    let mut out = vec![template(DATABASE_OID, &name, false)];
+    if name != "template1" {
+        out.push(template(1, "template1", true));
+    }
+    out
 }
 
 fn sequences(c: &CatalogView) -> Vec<Vec<Value>> {
