@@ -63,12 +63,19 @@ impl Binder<'_> {
                     return Ok(if *negated { Expr::Not(b(both)) } else { both });
                 }
                 let (lo, hi) = (with_affinity(lo, affinity), with_affinity(hi, affinity));
+                let (lo, hi) = (self.read_as_temporal(&x, lo), self.read_as_temporal(&x, hi));
                 Expr::Between { expr: b(x), low: b(lo), high: b(hi), negated: *negated }
             }
             E::InList { expr, list, negated } => {
                 let x = self.expr(expr)?;
                 let affinity = self.affinity(&x);
-                let list = list.iter().map(|e| Ok(with_affinity(self.expr(e)?, affinity))).collect::<Result<_>>()?;
+                let list = list
+                    .iter()
+                    .map(|e| {
+                        let item = with_affinity(self.expr(e)?, affinity);
+                        Ok(self.read_as_temporal(&x, item))
+                    })
+                    .collect::<Result<_>>()?;
                 Expr::InList { expr: b(x), list, negated: *negated }
             }
             // `x = ANY (ARRAY[…])` is `x IN (…)`, `x <> ALL (ARRAY[…])` is `x NOT IN (…)`
@@ -87,7 +94,13 @@ impl Binder<'_> {
                 };
                 let x = self.expr(left)?;
                 let affinity = self.affinity(&x);
-                let list = list.iter().map(|e| Ok(with_affinity(self.expr(e)?, affinity))).collect::<Result<_>>()?;
+                let list = list
+                    .iter()
+                    .map(|e| {
+                        let item = with_affinity(self.expr(e)?, affinity);
+                        Ok(self.read_as_temporal(&x, item))
+                    })
+                    .collect::<Result<_>>()?;
                 Expr::InList { expr: b(x), list, negated: matches!(e, E::AllOp { .. }) }
             }
             // Of an array value (a column, a parameter, a cast): a test of its elements.
@@ -143,7 +156,7 @@ impl Binder<'_> {
                 }
                 None => {
                     let inner = self.expr(expr)?;
-                    self.typed(inner, data_type)
+                    self.typed(inner, data_type)?
                 }
             },
             // Braid compares text bytewise, which is the C collation, and the database's
@@ -215,7 +228,7 @@ impl Binder<'_> {
                     ast::Value::SingleQuotedString(s) => s.clone(),
                     other => other.to_string(),
                 };
-                self.typed(Expr::literal(text), &t.data_type)
+                self.typed(Expr::literal(text), &t.data_type)?
             }
             other => return Err(Error::unsupported(format!("expression {}", super::truncate(&other.to_string(), 60)))),
         })
@@ -225,15 +238,15 @@ impl Binder<'_> {
     /// cast: `json` / `jsonb` checked (and normalised), `numeric(p, s)` rounded and bounded,
     /// a `date` cut to its day, an `integer` / `smallint` checked for range, a `uuid` checked
     /// and written as PostgreSQL writes it; and OIDs printed as names (`::regclass::text`).
-    fn typed(&self, inner: Expr, data_type: &ast::DataType) -> Expr {
+    fn typed(&self, inner: Expr, data_type: &ast::DataType) -> Result<Expr> {
         use crate::value::declared as d;
         let inner = match self.json_cast(data_type, inner) {
-            Ok(json) => return json,
+            Ok(json) => return Ok(json),
             Err(inner) => inner,
         };
-        let (ty, declared) = column_type_of(data_type);
+        let (ty, declared) = column_type_of(data_type)?;
         let cast = |inner: Expr| Expr::Cast(Box::new(inner), ty);
-        match (inner, declared.map(|d| (d.oid, d.typmod))) {
+        Ok(match (inner, declared.map(|d| (d.oid, d.typmod))) {
             (Expr::Function(f, args), _)
                 if ty == DataType::Text
                     && let Some(name) = catalog_name(f) =>
@@ -255,8 +268,33 @@ impl Binder<'_> {
             (inner, Some((d::INT4, _))) => Expr::Function(ScalarFunction::Int4, vec![inner]),
             (inner, Some((d::INT2, _))) => Expr::Function(ScalarFunction::Int2, vec![inner]),
             (inner, Some((d::UUID, _))) => Expr::Function(ScalarFunction::Uuid, vec![cast(inner)]),
+            // `time(p)` rounds what the cast made to p fractional digits.
+            (inner, Some((d::TIME, typmod))) if typmod >= 0 => Expr::Function(
+                ScalarFunction::Time(TimeFunction::ToTime),
+                vec![cast(inner), Expr::Literal(Value::Integer(typmod.into()))],
+            ),
             (inner, _) => cast(inner),
+        })
+    }
+
+    /// `e` read as a time or an interval when it is untyped text or a parameter beside
+    /// `other`, a time or an interval: PostgreSQL types an unknown literal by what it is
+    /// compared with (`t = '13:45'`, `t BETWEEN '09:00' AND '17:00'`).
+    fn read_as_temporal(&self, other: &Expr, e: Expr) -> Expr {
+        if !matches!(e, Expr::Param(_) | Expr::Literal(Value::Text(_))) {
+            return e;
         }
+        let t = match (other, self.declared_oid(other)) {
+            (Expr::Literal(Value::Time(_)), _) | (_, crate::value::declared::TIME) => DataType::Time,
+            (Expr::Literal(Value::Interval(_)), _) | (_, crate::value::declared::INTERVAL) => DataType::Interval,
+            _ => return e,
+        };
+        Expr::Cast(Box::new(e), t)
+    }
+
+    /// Whether an expression is a `time` (of day).
+    fn is_time(&self, e: &Expr) -> bool {
+        matches!(e, Expr::Literal(Value::Time(_))) || self.declared_oid(e) == crate::value::declared::TIME
     }
 
     /// Whether an expression is a `date` (not a timestamp): a column declared so, a cast to
@@ -299,6 +337,9 @@ impl Binder<'_> {
             (B::Plus, true, false) if self.is_integer(&r) => return time(TimeFunction::DatePlusDays, vec![l, r]),
             (B::Plus, false, true) if self.is_integer(&l) => return time(TimeFunction::DatePlusDays, vec![r, l]),
             (B::Minus, true, false) if self.is_integer(&r) => return time(TimeFunction::DateMinusDays, vec![l, r]),
+            // `date + time` is a timestamp (a timestamp plus a time is 42883, as in PostgreSQL).
+            (B::Plus, true, false) if self.is_time(&r) => return time(TimeFunction::DatePlusTime, vec![l, r]),
+            (B::Plus, false, true) if self.is_time(&l) => return time(TimeFunction::DatePlusTime, vec![r, l]),
             _ => {}
         }
         let arith = |op, l, r| Expr::Arith(op, Box::new(l), Box::new(r));
@@ -359,6 +400,9 @@ impl Binder<'_> {
             (l, r) if uuid(&r) && untyped(&l) => (as_uuid(l), r),
             pair => pair,
         };
+        // So is text beside a `time` or an `interval`.
+        let r = self.read_as_temporal(&l, r);
+        let l = self.read_as_temporal(&r, l);
         let (la, ra) = (self.affinity(&l), self.affinity(&r));
         let (l, r) = if la.is_numeric() && !ra.is_numeric() {
             (l, with_affinity(r, la))
@@ -862,12 +906,21 @@ fn catalog_cast(t: &ast::DataType) -> Option<ScalarFunction> {
 }
 
 /// A column's storage type and declared type (see [`crate::value::declared`]).
-pub(crate) fn column_type_of(t: &ast::DataType) -> (DataType, Option<braid_engine::DeclaredType>) {
+/// `time with time zone` is refused (0A000): PostgreSQL itself advises against it, and
+/// Braid keeps no zone with a time of day.
+pub(crate) fn column_type_of(t: &ast::DataType) -> Result<(DataType, Option<braid_engine::DeclaredType>)> {
     let name = t.to_string();
-    match crate::value::declared::from_name(&name) {
+    if matches!(t, ast::DataType::Time(_, ast::TimezoneInfo::WithTimeZone | ast::TimezoneInfo::Tz))
+        || name.eq_ignore_ascii_case("timetz")
+    {
+        return Err(Error::unsupported(
+            "type time with time zone: use time (without time zone) or timestamp with time zone",
+        ));
+    }
+    Ok(match crate::value::declared::from_name(&name) {
         Some(declared) => (crate::value::declared::storage(declared), Some(declared)),
         None => (type_from_name(&name), None),
-    }
+    })
 }
 
 pub(crate) fn type_from_name(name: &str) -> DataType {

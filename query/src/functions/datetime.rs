@@ -11,7 +11,7 @@ use braid_engine::{DataType, Decimal, Interval, Value};
 
 use crate::error::{DataError, Error, Result};
 use crate::value::datetime::{MICROS_PER_DAY, civil_from_days, days_from_civil};
-use crate::value::{interval, to_f64_lossy, to_i64_lossy, to_text};
+use crate::value::{interval, time, to_f64_lossy, to_i64_lossy, to_text};
 
 /// A date or time function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,11 @@ pub enum TimeFunction {
     DateMinusDays,
     /// `date - date`: the days between, an integer.
     DateMinusDate,
+    /// `date + time`: a timestamp (without time zone).
+    DatePlusTime,
+    /// `time(x)`, `x::time`; `time(x, p)`, `x::time(p)`: a time of day, rounded to p
+    /// fractional digits.
+    ToTime,
 }
 
 impl TimeFunction {
@@ -52,6 +57,7 @@ impl TimeFunction {
             "date_pli" => (DatePlusDays, 2, 2),
             "date_mii" => (DateMinusDays, 2, 2),
             "date_mi" => (DateMinusDate, 2, 2),
+            "time" => (ToTime, 1, 2),
             _ => return None,
         })
     }
@@ -69,6 +75,8 @@ impl TimeFunction {
             DatePlusDays => "date_pli",
             DateMinusDays => "date_mii",
             DateMinusDate => "date_mi",
+            DatePlusTime => "datetime_pl",
+            ToTime => "time",
         }
     }
 
@@ -82,7 +90,19 @@ impl TimeFunction {
             ToChar => DataType::Text,
             DateMinusDate => DataType::Integer,
             DateMinusDays if second == Some(DataType::Timestamp) => DataType::Interval,
-            DateTrunc | ToTimestamp | ToDate | DatePlusDays | DateMinusDays => DataType::Timestamp,
+            DateTrunc | ToTimestamp | ToDate | DatePlusDays | DateMinusDays | DatePlusTime => DataType::Timestamp,
+            ToTime => DataType::Time,
+        }
+    }
+
+    /// The declared type (its OID) of the result beyond its storage type: `date`, or the
+    /// `timestamp` (without time zone) that `date + time` is.
+    pub fn declared_result(self) -> Option<u32> {
+        use crate::value::declared as d;
+        match self {
+            f if f.returns_date() => Some(d::DATE),
+            TimeFunction::DatePlusTime => Some(d::TIMESTAMP),
+            _ => None,
         }
     }
 
@@ -103,6 +123,7 @@ impl TimeFunction {
                 let field = to_text(arg(0)).to_ascii_lowercase();
                 let n = match arg(1) {
                     Value::Interval(i) => interval_field(&field, i)?,
+                    Value::Time(t) => time_field(&field, *t)?,
                     v => timestamp_field(&field, moment(v)?)?,
                 };
                 if self == Extract { Value::Numeric(n) } else { Value::Real(crate::value::numeric::to_f64(&n)) }
@@ -140,6 +161,17 @@ impl TimeFunction {
                             at.ok_or_else(|| Error::data(DataError::DatetimeFieldOverflow, "date out of range"))?,
                         )
                     }
+                }
+            }
+            DatePlusTime => match arg(1) {
+                Value::Time(t) => Value::Timestamp(time::at_date(moment(arg(0))?, *t)?),
+                other => return Err(Error::type_error(format!("{other} is not a time"))),
+            },
+            ToTime => {
+                let t = crate::value::cast(arg(0), DataType::Time)?;
+                match (t, args.get(1)) {
+                    (Value::Time(t), Some(p)) => Value::Time(time::round(t, to_i64_lossy(p) as i32)),
+                    (t, _) => t,
                 }
             }
             DateMinusDate => Value::Integer(
@@ -278,6 +310,25 @@ fn interval_field(field: &str, i: &Interval) -> Result<Decimal> {
         "millisecond" | "milliseconds" | "ms" => Decimal::new(seconds_micros, 3),
         "microsecond" | "microseconds" | "us" => int(seconds_micros),
         _ => return Err(unknown_unit(field, "interval")),
+    })
+}
+
+/// `extract(field FROM time)`: the clock's fields and the seconds since midnight; a date's
+/// fields are refused.
+fn time_field(field: &str, t: i64) -> Result<Decimal> {
+    let seconds_micros = t % 60_000_000;
+    let int = |n: i64| Decimal::from(n);
+    Ok(match field {
+        "epoch" => Decimal::new(t, 6),
+        "hour" | "hours" => int(t / 3_600_000_000),
+        "minute" | "minutes" | "min" | "mins" => int(t / 60_000_000 % 60),
+        "second" | "seconds" | "sec" | "secs" => Decimal::new(seconds_micros, 6),
+        "millisecond" | "milliseconds" | "ms" => Decimal::new(seconds_micros, 3),
+        "microsecond" | "microseconds" | "us" => int(seconds_micros),
+        _ => {
+            // 0A000 as in PostgreSQL ("unit … not supported for type time without time zone").
+            return Err(Error::unsupported(format!("unit \"{field}\" for type time without time zone")));
+        }
     })
 }
 

@@ -469,7 +469,7 @@ impl ScalarFunction {
             ScalarFunction::Int2 => Some(d::INT2),
             ScalarFunction::Uuid => Some(d::UUID),
             ScalarFunction::CurrentDate => Some(d::DATE),
-            ScalarFunction::Time(f) if f.returns_date() => Some(d::DATE),
+            ScalarFunction::Time(f) => f.declared_result(),
             _ => None,
         }
     }
@@ -565,6 +565,7 @@ impl ScalarFunction {
                     Value::Timestamp(_) => "timestamp",
                     Value::Numeric(_) => "numeric",
                     Value::Interval(_) => "interval",
+                    Value::Time(_) => "time",
                 }
                 .into(),
             ),

@@ -181,7 +181,7 @@ fn equality(terms: &[Term], column: usize) -> Option<Expr> {
 
 /// Index columns whose type the scan can convert bounds to.
 fn indexable(t: DataType) -> bool {
-    matches!(t, DataType::Integer | DataType::Real | DataType::Text | DataType::Numeric)
+    matches!(t, DataType::Integer | DataType::Real | DataType::Text | DataType::Numeric | DataType::Time)
 }
 
 fn access_path(table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Option<Plan> {

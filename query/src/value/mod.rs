@@ -22,6 +22,7 @@ mod hash;
 pub mod interval;
 pub mod json;
 pub mod numeric;
+pub mod time;
 
 pub use self::arith::{BinaryArith, arith, negate};
 pub(crate) use self::compare::hash_value;

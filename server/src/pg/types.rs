@@ -10,6 +10,7 @@
 //! | TIMESTAMP | `timestamptz` | microseconds since 2000-01-01 UTC, 8 bytes |
 //! | NUMERIC   | `numeric`     | digit count, weight, sign, display scale, then base-10,000 digits (2 bytes each) |
 //! | INTERVAL  | `interval`    | microseconds (8 bytes), days (4), months (4), big-endian |
+//! | TIME      | `time`        | microseconds since midnight, 8 bytes      |
 //!
 //! A result column that passes a table column on unchanged goes out as the type the column
 //! was declared with (`braid::value::declared`), encoded as PostgreSQL encodes it: `int2` /
@@ -48,6 +49,7 @@ pub fn pg_type(t: Option<DataType>) -> Type {
         Some(DataType::Timestamp) => Type::TIMESTAMPTZ,
         Some(DataType::Numeric) => Type::NUMERIC,
         Some(DataType::Interval) => Type::INTERVAL,
+        Some(DataType::Time) => Type::TIME,
         _ => Type::TEXT,
     }
 }
@@ -150,6 +152,11 @@ fn encode_binary(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), Typ
             Value::Interval(i) => braid::value::interval::write_binary(i, |bytes| buf.put_slice(bytes)),
             _ => return Err(mismatch(value, ty)),
         },
+        // Microseconds since midnight.
+        Type::TIME => match value {
+            Value::Time(t) => buf.put_i64(*t),
+            _ => return Err(mismatch(value, ty)),
+        },
         Type::BYTEA => match value {
             Value::Blob(b) => buf.put_slice(b),
             Value::Text(t) => buf.put_slice(t.as_bytes()),
@@ -225,6 +232,7 @@ fn write_text(buf: &mut BytesMut, value: &Value) {
         Value::Timestamp(t) => write_timestamp(&mut w, *t),
         Value::Numeric(d) => _ = write!(w, "{d}"),
         Value::Interval(i) => w.0.put_slice(braid::value::interval::format(i).as_bytes()),
+        Value::Time(t) => w.0.put_slice(braid::value::time::format(*t).as_bytes()),
     }
 }
 
@@ -313,6 +321,10 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
                 _ => return Err(bad()),
             },
             Type::INTERVAL => Value::Interval(braid::value::interval::read_binary(bytes).ok_or_else(bad)?),
+            Type::TIME => match i64::from_be_bytes(fixed(8)?.try_into().map_err(|_| bad())?) {
+                t @ 0..=86_400_000_000 => Value::Time(t),
+                _ => return Err(bad()),
+            },
             // pgJDBC sends BigDecimal so.
             Type::NUMERIC => Value::Numeric(braid::value::numeric::read_binary(bytes).ok_or_else(bad)?),
             Type::BYTEA => Value::Blob(bytes.to_vec()),
@@ -333,6 +345,7 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
         Type::FLOAT4 | Type::FLOAT8 => Value::Real(parse_float(text.trim()).ok_or_else(bad)?),
         Type::NUMERIC => Value::Numeric(braid::value::numeric::parse(text).map_err(|e| TypeError(e.to_string()))?),
         Type::INTERVAL => Value::Interval(braid::value::interval::parse(text).map_err(|e| TypeError(e.to_string()))?),
+        Type::TIME => Value::Time(braid::value::time::parse(text).map_err(|e| TypeError(e.to_string()))?),
         Type::TIMESTAMPTZ | Type::TIMESTAMP | Type::DATE => {
             Value::Timestamp(datetime::parse_timestamp(text).map_err(|_| bad())?)
         }

@@ -284,6 +284,8 @@ fn column_row(c: &CatalogView, f: ColumnFacts) -> Vec<Value> {
     let datetime_precision = match ty.oid {
         d::DATE => int(0),
         d::TIMESTAMP | d::TIMESTAMPTZ => int(6),
+        d::TIME if ty.typmod >= 0 => int(i64::from(ty.typmod)),
+        d::TIME => int(6),
         _ => Value::Null,
     };
     let max_length = d::max_length(ty);
