@@ -24,7 +24,7 @@ pub enum TimeFunction {
     DateTrunc,
     /// `age(a, b)`; `age(ts)` is `age(today's midnight, ts)`.
     Age,
-    /// `to_char(ts, 'template')`
+    /// `to_char(ts, 'template')`; `to_char(number, 'template')` (`super::number_format`)
     ToChar,
     /// `to_timestamp(seconds since the epoch)`
     ToTimestamp,
@@ -136,7 +136,12 @@ impl TimeFunction {
                 };
                 Value::Interval(interval::age(a, b)?)
             }
-            ToChar => Value::Text(to_char(moment(arg(0))?, &to_text(arg(1)))),
+            ToChar => match arg(0) {
+                n @ (Value::Integer(_) | Value::Real(_) | Value::Numeric(_)) => {
+                    Value::Text(super::number_format::to_char(n, &to_text(arg(1)))?)
+                }
+                at => Value::Text(to_char(moment(at)?, &to_text(arg(1)))),
+            },
             ToTimestamp => {
                 let seconds = to_f64_lossy(arg(0));
                 let micros = (seconds * 1e6).round();

@@ -4,6 +4,7 @@ mod aggregate;
 mod catalog;
 mod datetime;
 mod json;
+mod number_format;
 mod privilege;
 mod regex;
 mod scalar;
