@@ -211,17 +211,31 @@ impl Binder<'_> {
                 let field = Expr::literal(field.to_string().to_ascii_lowercase());
                 Expr::Function(ScalarFunction::Time(TimeFunction::Extract), vec![field, self.expr(expr)?])
             }
+            // `INTERVAL '1-2' YEAR TO MONTH`, `INTERVAL '90' MINUTE`, `SECOND(2)`: the text read
+            // and cut down as the qualifier says (`crate::value::interval_fields`).
             E::Interval(i) => {
                 let value = self.expr(&i.value)?;
-                let value = match (&i.leading_field, value) {
-                    (None, v) => v,
-                    (Some(unit), Expr::Literal(Value::Text(t))) => Expr::literal(format!("{t} {unit}")),
-                    (Some(unit), v) => Expr::Arith(BinaryArith::Concat, b(v), b(Expr::literal(format!(" {unit}")))),
+                let fields = match (&i.leading_field, &i.last_field) {
+                    (None, _) => None,
+                    (Some(first), None) => Some(first.to_string()),
+                    (Some(first), Some(last)) => Some(format!("{first} TO {last}")),
                 };
-                if i.last_field.is_some() {
-                    return Err(Error::unsupported("INTERVAL … TO … (an interval's field range)"));
+                // `SECOND(p)` alone carries its precision as the leading one.
+                let precision =
+                    i.fractional_seconds_precision.or(i.leading_precision.filter(|_| i.last_field.is_none()));
+                if fields.is_none() && precision.is_none() {
+                    Expr::Cast(b(value), DataType::Interval)
+                } else {
+                    let precision = precision.map(|p| i32::try_from(p).unwrap_or(i32::MAX));
+                    let typmod =
+                        crate::value::interval_fields::typmod(fields.as_deref(), precision).ok_or_else(|| {
+                            Error::invalid(format!("invalid interval qualifier {}", fields.as_deref().unwrap_or("")))
+                        })?;
+                    Expr::Function(
+                        ScalarFunction::Time(TimeFunction::IntervalTypmod),
+                        vec![value, Expr::Literal(Value::Integer(typmod.into()))],
+                    )
                 }
-                Expr::Cast(b(value), DataType::Interval)
             }
             E::TypedString(t) => {
                 let text = match &t.value.value {
@@ -268,6 +282,11 @@ impl Binder<'_> {
             (inner, Some((d::INT4, _))) => Expr::Function(ScalarFunction::Int4, vec![inner]),
             (inner, Some((d::INT2, _))) => Expr::Function(ScalarFunction::Int2, vec![inner]),
             (inner, Some((d::UUID, _))) => Expr::Function(ScalarFunction::Uuid, vec![cast(inner)]),
+            // `interval(p)`, `interval day to second`: read and cut down as qualified.
+            (inner, Some((d::INTERVAL, typmod))) if typmod >= 0 => Expr::Function(
+                ScalarFunction::Time(TimeFunction::IntervalTypmod),
+                vec![inner, Expr::Literal(Value::Integer(typmod.into()))],
+            ),
             // `time(p)` rounds what the cast made to p fractional digits.
             (inner, Some((d::TIME, typmod))) if typmod >= 0 => Expr::Function(
                 ScalarFunction::Time(TimeFunction::ToTime),

@@ -11,7 +11,7 @@ use braid_engine::{DataType, Decimal, Interval, Value};
 
 use crate::error::{DataError, Error, Result};
 use crate::value::datetime::{MICROS_PER_DAY, civil_from_days, days_from_civil};
-use crate::value::{interval, time, to_f64_lossy, to_i64_lossy, to_text};
+use crate::value::{interval, interval_fields, time, to_f64_lossy, to_i64_lossy, to_text};
 
 /// A date or time function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,9 @@ pub enum TimeFunction {
     DateMinusDate,
     /// `date + time`: a timestamp (without time zone).
     DatePlusTime,
+    /// `interval(x, typmod)`: text read (or an interval cut down) as a qualified interval
+    /// (`INTERVAL '1-2' YEAR TO MONTH`, `x::interval(3)`; `crate::value::interval_fields`).
+    IntervalTypmod,
     /// `time(x)`, `x::time`; `time(x, p)`, `x::time(p)`: a time of day, rounded to p
     /// fractional digits.
     ToTime,
@@ -58,6 +61,7 @@ impl TimeFunction {
             "date_mii" => (DateMinusDays, 2, 2),
             "date_mi" => (DateMinusDate, 2, 2),
             "time" => (ToTime, 1, 2),
+            "interval" => (IntervalTypmod, 2, 2),
             _ => return None,
         })
     }
@@ -77,6 +81,7 @@ impl TimeFunction {
             DateMinusDate => "date_mi",
             DatePlusTime => "datetime_pl",
             ToTime => "time",
+            IntervalTypmod => "interval",
         }
     }
 
@@ -92,6 +97,7 @@ impl TimeFunction {
             DateMinusDays if second == Some(DataType::Timestamp) => DataType::Interval,
             DateTrunc | ToTimestamp | ToDate | DatePlusDays | DateMinusDays | DatePlusTime => DataType::Timestamp,
             ToTime => DataType::Time,
+            IntervalTypmod => DataType::Interval,
         }
     }
 
@@ -172,6 +178,16 @@ impl TimeFunction {
                 Value::Time(t) => Value::Timestamp(time::at_date(moment(arg(0))?, *t)?),
                 other => return Err(Error::type_error(format!("{other} is not a time"))),
             },
+            IntervalTypmod => {
+                let typmod = to_i64_lossy(arg(1)) as i32;
+                match arg(0) {
+                    Value::Text(s) => Value::Interval(interval_fields::parse(s, typmod)?),
+                    v => match crate::value::cast(v, DataType::Interval)? {
+                        Value::Interval(i) => Value::Interval(interval_fields::restrict(i, typmod)),
+                        other => other,
+                    },
+                }
+            }
             ToTime => {
                 let t = crate::value::cast(arg(0), DataType::Time)?;
                 match (t, args.get(1)) {

@@ -156,7 +156,21 @@ pub fn from_name(name: &str) -> Option<DeclaredType> {
         "UUID" => plain(UUID),
         "JSON" => plain(JSON),
         "JSONB" => plain(JSONB),
-        "INTERVAL" => plain(INTERVAL),
+        // `interval(p)`, `interval day to second`, `interval minute to second(3)`.
+        b if b == "INTERVAL" || b.starts_with("INTERVAL ") => {
+            let fields = b["INTERVAL".len()..].trim();
+            let precision = match args.as_deref().map(str::parse::<i32>) {
+                None => None,
+                Some(Ok(p)) => Some(p),
+                Some(Err(_)) => return None,
+            };
+            if fields.is_empty() && precision.is_none() {
+                plain(INTERVAL)
+            } else {
+                let typmod = super::interval_fields::typmod((!fields.is_empty()).then_some(fields), precision)?;
+                DeclaredType { oid: INTERVAL, typmod }
+            }
+        }
         // `time(p)`: fractional digits 0 to 6, the typmod p itself (as PostgreSQL keeps it).
         "TIME" | "TIME WITHOUT TIME ZONE" => match args.as_deref().map(str::parse::<i32>) {
             None => plain(TIME),
@@ -230,6 +244,9 @@ pub fn format_with_modifier(declared: DeclaredType) -> Option<String> {
         let (p, s) = super::numeric::modifier(declared.typmod)?;
         return Some(format!("numeric({p},{s})"));
     }
+    if declared.oid == INTERVAL {
+        return super::interval_fields::format(declared.typmod);
+    }
     if declared.oid == TIME {
         return (declared.typmod >= 0).then(|| format!("time({}) without time zone", declared.typmod));
     }
@@ -262,6 +279,9 @@ pub fn conform(value: Value, declared: Option<DeclaredType>) -> Result<Value> {
             .ok_or_else(|| Error::data(DataError::DatetimeFieldOverflow, "date out of range")),
         (NUMERIC, Value::Numeric(d)) => super::numeric::conform(d, declared.typmod).map(Value::Numeric),
         (TIME, Value::Time(t)) => Ok(Value::Time(super::time::round(t, declared.typmod))),
+        (INTERVAL, Value::Interval(i)) if declared.typmod >= 0 => {
+            Ok(Value::Interval(super::interval_fields::restrict(i, declared.typmod)))
+        }
         (UUID, Value::Text(s)) => canonical_uuid(&s).map(Value::Text).ok_or_else(|| {
             Error::data(DataError::InvalidTextRepresentation, format!("invalid input syntax for type uuid: \"{s}\""))
         }),
@@ -339,6 +359,10 @@ mod tests {
         assert_eq!(d("time(3) without time zone"), Some((TIME, 3)));
         assert_eq!(d("TIME(7)"), None);
         assert_eq!(d("TIME WITH TIME ZONE"), None);
+        assert_eq!(d("INTERVAL"), Some((INTERVAL, -1)));
+        assert_eq!(d("INTERVAL DAY TO SECOND"), Some((INTERVAL, 470_351_871)));
+        assert_eq!(d("INTERVAL(2)"), Some((INTERVAL, 2_147_418_114)));
+        assert_eq!(d("interval minute to second(3)"), Some((INTERVAL, 402_653_187)));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod declared;
 mod format;
 mod hash;
 pub mod interval;
+pub mod interval_fields;
 pub mod json;
 pub mod numeric;
 pub mod time;
