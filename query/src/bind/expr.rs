@@ -209,7 +209,16 @@ impl Binder<'_> {
             // interval when the statement runs, or now when it is a literal (folded).
             E::Extract { field, expr, .. } => {
                 let field = Expr::literal(field.to_string().to_ascii_lowercase());
-                Expr::Function(ScalarFunction::Time(TimeFunction::Extract), vec![field, self.expr(expr)?])
+                let expr = self.expr(expr)?;
+                self.time_call(TimeFunction::Extract, vec![field, expr])
+            }
+            // `ts AT TIME ZONE z`: a `timestamptz` becomes the local time in `z`, anything
+            // else is read as a local time in `z`.
+            E::AtTimeZone { timestamp, time_zone } => {
+                let (at, zone) = (self.expr(timestamp)?, self.expr(time_zone)?);
+                let f =
+                    if self.is_timestamptz(&at) { TimeFunction::AtZoneOfInstant } else { TimeFunction::AtZoneOfLocal };
+                Expr::Function(ScalarFunction::Time(f), vec![at, zone])
             }
             // `INTERVAL '1-2' YEAR TO MONTH`, `INTERVAL '90' MINUTE`, `SECOND(2)`: the text read
             // and cut down as the qualifier says (`crate::value::interval_fields`).
@@ -260,6 +269,7 @@ impl Binder<'_> {
         };
         let (ty, declared) = column_type_of(data_type)?;
         let cast = |inner: Expr| Expr::Cast(Box::new(inner), ty);
+        let zoned = |f, inner| Expr::Function(ScalarFunction::Time(f), vec![inner]);
         Ok(match (inner, declared.map(|d| (d.oid, d.typmod))) {
             (Expr::Function(f, args), _)
                 if ty == DataType::Text
@@ -270,6 +280,24 @@ impl Binder<'_> {
             // A date as text is its day alone (`2024-02-29`).
             (inner, _) if ty == DataType::Text && self.is_date(&inner) => {
                 Expr::Function(ScalarFunction::Time(TimeFunction::ToChar), vec![inner, Expr::literal("YYYY-MM-DD")])
+            }
+            // Timestamps as text: a `timestamptz` in the session's zone, a `timestamp`
+            // without one.
+            (inner, _) if ty == DataType::Text && self.is_timestamptz(&inner) => zoned(TimeFunction::TzText, inner),
+            (inner, _) if ty == DataType::Text && self.declared_oid(&inner) == d::TIMESTAMP => {
+                zoned(TimeFunction::LocalText, inner)
+            }
+            // Between local time and instants, in the session's zone.
+            (inner, Some((d::TIMESTAMPTZ, _))) => match self.declared_oid(&inner) {
+                d::TIMESTAMPTZ => inner,
+                d::TIMESTAMP | d::DATE => zoned(TimeFunction::FromLocal, inner),
+                _ => zoned(TimeFunction::TzIn, inner),
+            },
+            (inner, Some((d::TIMESTAMP, _))) if self.is_timestamptz(&inner) => zoned(TimeFunction::ToLocal, inner),
+            (inner, Some((d::TIMESTAMP, _))) if self.declared_oid(&inner) == d::TIMESTAMP => inner,
+            (inner, Some((d::TIMESTAMP, _))) => zoned(TimeFunction::LocalIn, inner),
+            (inner, Some((d::DATE | d::TIME, _))) if self.is_timestamptz(&inner) => {
+                return self.typed(zoned(TimeFunction::ToLocal, inner), data_type);
             }
             (inner, Some((d::NUMERIC, typmod))) if typmod >= 0 => Expr::Function(
                 ScalarFunction::NumericTypmod,
@@ -296,19 +324,57 @@ impl Binder<'_> {
         })
     }
 
-    /// `e` read as a time or an interval when it is untyped text or a parameter beside
-    /// `other`, a time or an interval: PostgreSQL types an unknown literal by what it is
-    /// compared with (`t = '13:45'`, `t BETWEEN '09:00' AND '17:00'`).
+    /// `e` read as a time, an interval or a timestamp when it is untyped text or a parameter
+    /// beside `other`, one of those: PostgreSQL types an unknown literal by what it is
+    /// compared with (`t = '13:45'`, `t BETWEEN '09:00' AND '17:00'`, `at = '2024-07-01'`
+    /// in the session's time zone).
     fn read_as_temporal(&self, other: &Expr, e: Expr) -> Expr {
         if !matches!(e, Expr::Param(_) | Expr::Literal(Value::Text(_))) {
             return e;
         }
+        let zoned = |f, e| Expr::Function(ScalarFunction::Time(f), vec![e]);
         let t = match (other, self.declared_oid(other)) {
             (Expr::Literal(Value::Time(_)), _) | (_, crate::value::declared::TIME) => DataType::Time,
             (Expr::Literal(Value::Interval(_)), _) | (_, crate::value::declared::INTERVAL) => DataType::Interval,
+            // A `timestamptz` compared with text reads it in the session's zone (a parameter
+            // keeps the column's type, which the wire reads in the zone).
+            (_, crate::value::declared::TIMESTAMPTZ) if !matches!(e, Expr::Param(_)) => {
+                return zoned(TimeFunction::TzIn, e);
+            }
+            (_, crate::value::declared::TIMESTAMP) if !matches!(e, Expr::Param(_)) => {
+                return zoned(TimeFunction::LocalIn, e);
+            }
             _ => return e,
         };
         Expr::Cast(Box::new(e), t)
+    }
+
+    /// A date or time function's call: its variant that reads a `timestamptz` in the
+    /// session's time zone when that is what it is given (`functions::zoned`).
+    fn time_call(&self, f: TimeFunction, mut args: Vec<Expr>) -> Expr {
+        let time = |f, args| Expr::Function(ScalarFunction::Time(f), args);
+        let at = match f {
+            TimeFunction::ToChar | TimeFunction::ToDate => 0,
+            _ => 1,
+        };
+        if !args.get(at).is_some_and(|a| self.is_timestamptz(a)) {
+            return time(f, args);
+        }
+        match f.zoned() {
+            Some(zoned) => time(zoned, args),
+            // `date(timestamptz)`: the day of its local time.
+            None if f == TimeFunction::ToDate => {
+                args[0] =
+                    time(TimeFunction::ToLocal, vec![std::mem::replace(&mut args[0], Expr::literal(Value::Null))]);
+                time(f, args)
+            }
+            None => time(f, args),
+        }
+    }
+
+    /// Whether an expression is a `timestamptz` (an instant, shown in the session's zone).
+    fn is_timestamptz(&self, e: &Expr) -> bool {
+        self.declared_oid(e) == crate::value::declared::TIMESTAMPTZ
     }
 
     /// Whether an expression is a `time` (of day).
@@ -597,6 +663,9 @@ impl Binder<'_> {
         let mut args: Vec<Expr> = args.into_iter().map(|a| self.expr(a)).collect::<Result<_>>()?;
         if let ScalarFunction::Json(f) = function {
             return Ok(self.json_call(f, args));
+        }
+        if let ScalarFunction::Time(f) = function {
+            return Ok(self.time_call(f, args));
         }
         // `pg_typeof(x)`: the declared type the binder knows, else the value's own.
         if function == ScalarFunction::PgTypeOf {

@@ -11,6 +11,7 @@ mod scalar;
 pub(crate) mod sequence;
 mod session;
 mod table;
+mod zoned;
 
 pub use self::aggregate::{Accumulator, AggregateFunction, KeyOrder};
 pub use self::datetime::TimeFunction;

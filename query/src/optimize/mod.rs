@@ -24,10 +24,11 @@ mod pushdown;
 use braid_engine::Txn;
 
 use crate::plan::Plan;
+use crate::value::zone::Zone;
 
 /// Applies every rule in order.
-pub(crate) fn optimize(plan: Plan, txn: &Txn) -> Plan {
-    let plan = fold::fold(plan, txn);
+pub(crate) fn optimize(plan: Plan, txn: &Txn, zone: Zone) -> Plan {
+    let plan = fold::fold(plan, txn, zone);
     let plan = pushdown::pushdown(plan);
     let plan = access::choose(plan);
     let plan = join_order::order_joins(plan, txn);

@@ -13,7 +13,9 @@
 //! calendar (the day clamped to the month's length: January 31 + 1 month is February 29 in
 //! a leap year), then the days, then the microseconds; a timestamp minus a timestamp is days
 //! and a time under 24 hours; an interval times a number spills fractions into the smaller
-//! parts. Braid keeps times in UTC, where a day is always 24 hours.
+//! parts. Days are added in UTC, where a day is always 24 hours (PostgreSQL adds a
+//! `timestamptz`'s days in the session's time zone, keeping the local time across a
+//! daylight-saving change).
 
 use braid_engine::Interval;
 

@@ -24,6 +24,7 @@ pub mod interval_fields;
 pub mod json;
 pub mod numeric;
 pub mod time;
+pub mod zone;
 
 pub use self::arith::{BinaryArith, arith, negate};
 pub(crate) use self::compare::hash_value;

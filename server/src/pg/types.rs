@@ -34,6 +34,7 @@ use pgwire::api::Type;
 use pgwire::api::results::FieldFormat;
 
 use braid::value::datetime;
+use braid::value::zone::Zone;
 use braid::{DataType, Decimal, Value};
 
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC).
@@ -72,8 +73,21 @@ pub fn param_pg_type(description: &braid::Description, i: usize) -> Type {
 #[derive(Debug, PartialEq)]
 pub struct TypeError(pub String);
 
-/// Appends one DataRow field: its length, then `value` as `ty` in `format`.
+/// Appends one DataRow field: its length, then `value` as `ty` in `format` (a
+/// `timestamptz` in text as UTC).
 pub fn encode(buf: &mut BytesMut, value: &Value, ty: &Type, format: FieldFormat) -> Result<(), TypeError> {
+    encode_in(buf, value, ty, format, Zone::Utc)
+}
+
+/// [`encode`] for a session in time zone `zone`: a `timestamptz` in text is its local time
+/// there (`2024-07-01 14:00:00+02`); binary stays UTC microseconds, as PostgreSQL's.
+pub fn encode_in(
+    buf: &mut BytesMut,
+    value: &Value,
+    ty: &Type,
+    format: FieldFormat,
+    zone: Zone,
+) -> Result<(), TypeError> {
     if value.is_null() {
         buf.put_i32(-1);
         return Ok(());
@@ -82,7 +96,7 @@ pub fn encode(buf: &mut BytesMut, value: &Value, ty: &Type, format: FieldFormat)
     buf.put_i32(0);
     match format {
         FieldFormat::Binary => encode_binary(buf, value, ty)?,
-        FieldFormat::Text => encode_text(buf, value, ty)?,
+        FieldFormat::Text => encode_text(buf, value, ty, zone)?,
     }
     let len = (buf.len() - at - 4) as i32;
     buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
@@ -167,7 +181,7 @@ fn encode_binary(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), Typ
     Ok(())
 }
 
-fn encode_text(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), TypeError> {
+fn encode_text(buf: &mut BytesMut, value: &Value, ty: &Type, zone: Zone) -> Result<(), TypeError> {
     use std::fmt::Write as _;
     let mut w = Writer(buf);
     match *ty {
@@ -175,7 +189,7 @@ fn encode_text(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), TypeE
         Type::FLOAT8 => write_float(&mut w, as_real(value, ty)?),
         Type::FLOAT4 => write_float(&mut w, as_real(value, ty)?),
         Type::BOOL => w.0.put_u8(if as_bool(value, ty)? { b't' } else { b'f' }),
-        Type::TIMESTAMPTZ => write_timestamp(&mut w, as_int(value, ty)?),
+        Type::TIMESTAMPTZ => _ = datetime::write_timestamptz(&mut w, as_int(value, ty)?, zone),
         Type::TIMESTAMP => _ = datetime::write_datetime(&mut w, as_int(value, ty)?, datetime::Shown::Timestamp),
         Type::DATE => _ = datetime::write_datetime(&mut w, as_int(value, ty)?, datetime::Shown::Date),
         Type::BYTEA => match value {
@@ -289,8 +303,15 @@ fn write_timestamp(w: &mut Writer, micros: i64) {
     _ = datetime::write_timestamp(w, micros);
 }
 
-/// Reads one parameter sent as `ty` in `binary` or text format.
+/// Reads one parameter sent as `ty` in `binary` or text format (a `timestamptz` in text
+/// without an offset as UTC).
 pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, TypeError> {
+    decode_in(bytes, ty, binary, Zone::Utc)
+}
+
+/// [`decode`] for a session in time zone `zone`: `timestamptz` text without an offset is a
+/// local time there.
+pub fn decode_in(bytes: Option<&[u8]>, ty: &Type, binary: bool, zone: Zone) -> Result<Value, TypeError> {
     let Some(bytes) = bytes else { return Ok(Value::Null) };
     let bad = || TypeError(format!("invalid value for a parameter of type {}", ty.name()));
     if binary {
@@ -346,9 +367,11 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
         Type::NUMERIC => Value::Numeric(braid::value::numeric::parse(text).map_err(|e| TypeError(e.to_string()))?),
         Type::INTERVAL => Value::Interval(braid::value::interval::parse(text).map_err(|e| TypeError(e.to_string()))?),
         Type::TIME => Value::Time(braid::value::time::parse(text).map_err(|e| TypeError(e.to_string()))?),
-        Type::TIMESTAMPTZ | Type::TIMESTAMP | Type::DATE => {
-            Value::Timestamp(datetime::parse_timestamp(text).map_err(|_| bad())?)
-        }
+        Type::TIMESTAMPTZ => match datetime::parse_with_offset(text).map_err(|_| bad())? {
+            (at, Some(_)) => Value::Timestamp(at),
+            (local, None) => Value::Timestamp(zone.from_local(local)),
+        },
+        Type::TIMESTAMP | Type::DATE => Value::Timestamp(datetime::parse_timestamp(text).map_err(|_| bad())?),
         Type::BYTEA => Value::Blob(parse_bytea(text).ok_or_else(bad)?),
         _ => Value::Text(text.to_string()),
     })
