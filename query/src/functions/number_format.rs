@@ -137,7 +137,7 @@ pub fn to_char(value: &Value, template: &str) -> Result<String> {
     let zero_start = tokens.iter().filter(|t| is_digit(t)).position(|t| *t == Token::Zero).unwrap_or(usize::MAX);
 
     let sign_placed =
-        tokens.iter().any(|t| matches!(t, Token::Minus | Token::PlusMinus)) || tokens.iter().any(|t| *t == Token::Sign);
+        tokens.iter().any(|t| matches!(t, Token::Minus | Token::PlusMinus)) || tokens.contains(&Token::Sign);
     let first_numeric = tokens.iter().position(|t| is_digit(t) || matches!(t, Token::Point | Token::Group));
     let sign_before =
         tokens.iter().position(|t| *t == Token::Sign).is_some_and(|s| first_numeric.is_none_or(|f| s < f));

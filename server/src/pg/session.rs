@@ -752,7 +752,7 @@ mod tests {
         assert_eq!(tags(s.simple(read)), ["SELECT 0"]);
         let sql = s.parse("SELECT data FROM pg_catalog.pg_largeobject WHERE loid = $1").unwrap();
         assert!(s.describe(&sql).unwrap().columns.is_empty());
-        let step = s.execute(&sql, |d| Ok(vec![Value::Integer(d.params.len() as i64)])).unwrap();
+        let step = s.execute(&sql, |d, _| Ok(vec![Value::Integer(d.params.len() as i64)])).unwrap();
         assert!(matches!(step.reply, Reply::Rows { ref rows, .. } if rows.is_empty()), "{step:?}");
         assert_eq!(tags(s.simple("INSERT INTO pg_catalog.pg_largeobject VALUES (1)")), ["ERROR 42P01"]);
         assert_eq!(tags(s.simple("SELECT * FROM no_such_table")), ["ERROR 42P01"]);
