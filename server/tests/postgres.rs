@@ -244,6 +244,9 @@ fn timestamptz_text_follows_the_session_time_zone_and_binary_stays_utc() {
         // A binary parameter is an instant too.
         let found = client.query("SELECT id FROM ev WHERE at = $1", &[&expected]).await.unwrap();
         assert_eq!(found.len(), 1);
+        // `$1::timestamptz` is described as a timestamptz, so a driver binds an instant.
+        let echoed = client.query_one("SELECT $1::timestamptz", &[&expected]).await.unwrap();
+        assert_eq!(echoed.get::<_, DateTime<Utc>>(0), expected);
         let err = client.batch_execute("SET TIME ZONE 'Mars/Base'").await.unwrap_err();
         assert_eq!(err.code(), Some(&SqlState::INVALID_PARAMETER_VALUE), "{err}");
         assert_eq!(err.as_db_error().unwrap().message(), "invalid value for parameter \"TimeZone\": \"Mars/Base\"");

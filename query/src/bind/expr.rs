@@ -287,6 +287,9 @@ impl Binder<'_> {
             (inner, _) if ty == DataType::Text && self.declared_oid(&inner) == d::TIMESTAMP => {
                 zoned(TimeFunction::LocalText, inner)
             }
+            // A parameter keeps the plain cast, so that it is described as a timestamp (the
+            // wire reads its text in the session's zone).
+            (inner @ Expr::Param(_), Some((d::TIMESTAMPTZ | d::TIMESTAMP, _))) => cast(inner),
             // Between local time and instants, in the session's zone.
             (inner, Some((d::TIMESTAMPTZ, _))) => match self.declared_oid(&inner) {
                 d::TIMESTAMPTZ => inner,
