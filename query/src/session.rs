@@ -10,8 +10,10 @@
 //!
 //! `statement_timeout` changes behaviour: the connection reads it before each statement.
 //! So do `log_statement` and `log_min_error_statement`, which the server reads to decide
-//! what it logs ([`LogStatement`]). The others are reported as set (Braid's behaviour does not depend on them yet: dates are
-//! always read and written in ISO form, in UTC).
+//! what it logs ([`LogStatement`]). So does `TimeZone`, resolved when it is set
+//! ([`crate::value::zone`]) and kept beside the transaction's start, which the date and time
+//! functions read together ([`Clock`]). The others are reported as set (dates are always
+//! read and written in ISO form).
 //!
 //! The session also knows the time its transaction began, which `now()` and
 //! `CURRENT_TIMESTAMP` return (PostgreSQL's transaction timestamp).
@@ -22,6 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::error::{DataError, Error, Result};
+use crate::value::zone::Zone;
 
 /// The PostgreSQL version Braid speaks: the major version whose catalogs, functions and
 /// protocol Braid follows, and what psql, pg_dump and drivers check the server against.
@@ -40,6 +43,15 @@ pub fn version_string() -> String {
     )
 }
 
+/// What the date and time functions read of the session: when its transaction began
+/// (`now()`, `age(ts)`) and its time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    /// Microseconds since the epoch.
+    pub started: i64,
+    pub zone: Zone,
+}
+
 /// Session ids as `pg_backend_pid()` reports them: distinct per connection in a process.
 static NEXT_PID: AtomicI32 = AtomicI32::new(1);
 
@@ -56,9 +68,12 @@ pub struct Session {
     log_statement: AtomicU8,
     log_error_statements: AtomicBool,
     pid: i32,
-    /// Microseconds since the epoch at which the current transaction (or autocommit
-    /// statement) began.
-    started: Mutex<i64>,
+    /// When the current transaction (or autocommit statement) began, and the resolved
+    /// `TimeZone`: what the date and time functions read, in one lock.
+    clock: Mutex<Clock>,
+    /// Whether the zone is not UTC: a UTC session's zone is read without the lock (the
+    /// bulk-insert path asks for it per row).
+    zoned: AtomicBool,
     /// What `nextval` returned in this session: the last value of each sequence (by uid),
     /// for `currval`, and the last of all, for `lastval`.
     sequence_values: Mutex<(std::collections::HashMap<u64, i64>, Option<i64>)>,
@@ -90,7 +105,8 @@ impl Session {
             log_error_statements: AtomicBool::new(true),
             settings: Mutex::new(settings),
             pid: NEXT_PID.fetch_add(1, Ordering::Relaxed),
-            started: Mutex::new(now_micros()),
+            clock: Mutex::new(Clock { started: now_micros(), zone: Zone::Utc }),
+            zoned: AtomicBool::new(false),
             sequence_values: Mutex::default(),
             superuser: AtomicU64::new(0),
         }
@@ -136,11 +152,13 @@ impl Session {
                 let d = parse_duration(value).ok_or_else(|| invalid_value(&name, value))?;
                 d.as_millis().to_string()
             }
-            "timezone" if !matches!(value.to_ascii_uppercase().as_str(), "UTC" | "ETC/UTC" | "GMT" | "Z" | "ZULU") => {
-                // Braid reads and writes times in UTC only; another zone would silently
-                // shift what clients see.
-                return Err(Error::unsupported(format!("TimeZone {value}: Braid keeps times in UTC")));
+            // `SET TIME ZONE LOCAL` is the default zone, as `DEFAULT` is.
+            "timezone" if value.eq_ignore_ascii_case("local") || value.eq_ignore_ascii_case("default") => {
+                return self.reset(&name);
             }
+            // Kept as `SHOW` prints it (`Europe/Berlin` for `europe/berlin`); resolved again
+            // in `cache`.
+            "timezone" => Zone::parse(value).ok_or_else(|| invalid_value("TimeZone", value))?.1,
             "log_statement" => {
                 let value = value.to_ascii_lowercase();
                 LogStatement::parse(&value).ok_or_else(|| invalid_value(&name, &value))?;
@@ -193,6 +211,9 @@ impl Session {
 
     /// Copies the settings read before every statement out of the map.
     fn cache(&self, map: &BTreeMap<String, String>) {
+        let zone = map.get("timezone").and_then(|z| Zone::parse(z)).map_or(Zone::Utc, |(zone, _)| zone);
+        self.clock.lock().unwrap_or_else(|e| e.into_inner()).zone = zone;
+        self.zoned.store(zone != Zone::Utc, Ordering::Relaxed);
         self.statement_timeout_ms.store(timeout_ms(map), Ordering::Relaxed);
         let log = map.get("log_statement").and_then(|v| LogStatement::parse(v)).unwrap_or(LogStatement::None);
         self.log_statement.store(log as u8, Ordering::Relaxed);
@@ -334,12 +355,33 @@ impl Session {
 
     /// When the current transaction began (`now()`), in microseconds since the epoch.
     pub fn transaction_start(&self) -> i64 {
-        *self.started.lock().unwrap_or_else(|e| e.into_inner())
+        self.clock().started
+    }
+
+    /// A session of its own in time zone `zone`, for evaluating constants while planning.
+    pub(crate) fn detached(zone: Zone) -> Session {
+        let session = Session::default();
+        session.clock.lock().unwrap_or_else(|e| e.into_inner()).zone = zone;
+        session.zoned.store(zone != Zone::Utc, Ordering::Relaxed);
+        session
+    }
+
+    /// The transaction's start and the session's time zone.
+    pub fn clock(&self) -> Clock {
+        *self.clock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The session's `TimeZone`, resolved.
+    pub fn zone(&self) -> Zone {
+        if !self.zoned.load(Ordering::Relaxed) {
+            return Zone::Utc;
+        }
+        self.clock().zone
     }
 
     /// Marks the start of a transaction (or of an autocommit statement).
     pub fn begin_transaction(&self) {
-        *self.started.lock().unwrap_or_else(|e| e.into_inner()) = now_micros();
+        self.clock.lock().unwrap_or_else(|e| e.into_inner()).started = now_micros();
     }
 }
 
@@ -495,6 +537,13 @@ mod tests {
     fn settings_are_case_insensitive_and_custom_names_are_allowed() {
         let s = Session::default();
         assert_eq!(s.get("TimeZone").unwrap(), "UTC");
+        s.set("TimeZone", "europe/berlin").unwrap();
+        assert_eq!((s.get("timezone").unwrap().as_str(), s.zone() != Zone::Utc), ("Europe/Berlin", true));
+        let err = s.set("TimeZone", "Mars/Base").unwrap_err();
+        assert_eq!(err.sqlstate(), "22023");
+        assert_eq!(err.to_string(), "invalid value for parameter \"TimeZone\": \"Mars/Base\"");
+        s.set("TimeZone", "local").unwrap();
+        assert_eq!((s.get("timezone").unwrap().as_str(), s.zone()), ("UTC", Zone::Utc));
         s.set("application_name", "psql").unwrap();
         assert_eq!(s.get("APPLICATION_NAME").unwrap(), "psql");
         assert_eq!(s.get("no_such").unwrap_err().sqlstate(), "42704");

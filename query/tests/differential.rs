@@ -1360,6 +1360,7 @@ fn from_braid(value: &braid::Value) -> V {
         // compared as the float (literals are floats in both, see `literal`).
         Value::Numeric(d) => V::Real(braid::value::numeric::to_f64(d)),
         Value::Interval(i) => V::Text(format!("<interval {i:?}>")),
+        Value::Time(t) => V::Text(format!("<time {t}>")),
         Value::Text(t) => V::Text(t.clone()),
         Value::Blob(b) => V::Blob(b.clone()),
         // Never produced from these schemas: show it, and it will not match.

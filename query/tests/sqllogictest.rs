@@ -905,7 +905,7 @@ fn as_integer(value: &Value) -> i64 {
         // Saturating, like sqlite3RealToI64.
         Value::Real(r) => *r as i64,
         Value::Numeric(d) => braid::value::numeric::to_f64(d) as i64,
-        Value::Interval(_) => 0,
+        Value::Interval(_) | Value::Time(_) => 0,
         Value::Text(text) => text_to_integer(text.as_bytes()),
         Value::Blob(bytes) => text_to_integer(bytes),
     }
@@ -928,6 +928,7 @@ fn as_text(value: &Value) -> Vec<u8> {
         Value::Real(r) => real_to_text(*r).into_bytes(),
         Value::Numeric(d) => d.to_string().into_bytes(),
         Value::Interval(i) => braid::value::interval::format(i).into_bytes(),
+        Value::Time(t) => braid::value::time::format(*t).into_bytes(),
         _ => as_integer(value).to_string().into_bytes(),
     }
 }

@@ -180,6 +180,85 @@ fn declared_types_go_out_as_postgresql_types() {
 }
 
 #[test]
+fn time_columns_round_trip_in_binary_and_text() {
+    use chrono::NaiveTime;
+    use tokio_postgres::types::Type;
+    let server = Server::start(&[]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        client.batch_execute("CREATE TABLE shift (id INT PRIMARY KEY, starts TIME, ends TIME(0))").await.unwrap();
+        // A binary parameter (microseconds since midnight) goes in as a time …
+        let at = NaiveTime::from_hms_micro_opt(13, 45, 30, 123_456).unwrap();
+        let insert = client.prepare("INSERT INTO shift VALUES ($1, $2, $3)").await.unwrap();
+        assert_eq!(insert.params(), &[Type::INT4, Type::TIME, Type::TIME]);
+        client.execute(&insert, &[&1i32, &at, &NaiveTime::from_hms_milli_opt(9, 0, 0, 600).unwrap()]).await.unwrap();
+        // … and comes back as one, in binary, typed `time`.
+        let select =
+            client.prepare("SELECT starts, ends, starts - time '12:00' FROM shift WHERE starts = $1").await.unwrap();
+        assert_eq!(select.columns()[0].type_(), &Type::TIME);
+        let row = client.query_one(&select, &[&at]).await.unwrap();
+        assert_eq!(row.get::<_, NaiveTime>(0), at);
+        // time(0) rounds to whole seconds.
+        assert_eq!(row.get::<_, NaiveTime>(1), NaiveTime::from_hms_opt(9, 0, 1).unwrap());
+        // Text results as PostgreSQL prints them.
+        let rows = simple_rows(&client, "SELECT starts, ends, starts - time '12:00', time '24:00' FROM shift").await;
+        assert_eq!(
+            rows[0],
+            ["13:45:30.123456", "09:00:01", "01:45:30.123456", "24:00:00"].map(|s| Some(s.to_string()))
+        );
+        let err = client.batch_execute("SELECT '25:00'::time").await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::DATETIME_FIELD_OVERFLOW), "{err}");
+        let err = client.batch_execute("SELECT 'noon'::time").await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::INVALID_DATETIME_FORMAT), "{err}");
+    });
+}
+
+#[test]
+fn timestamptz_text_follows_the_session_time_zone_and_binary_stays_utc() {
+    use chrono::{DateTime, Utc};
+    let server = Server::start(&[]);
+    runtime().block_on(async {
+        let client = server.connect().await;
+        client.batch_execute("CREATE TABLE ev (id INT PRIMARY KEY, at TIMESTAMPTZ)").await.unwrap();
+        client.batch_execute("SET TIME ZONE 'Europe/Berlin'").await.unwrap();
+        // Text without an offset is local time in the session's zone: 12:00 in Berlin in
+        // July is 10:00 UTC.
+        client
+            .batch_execute("INSERT INTO ev VALUES (1, '2024-07-01 12:00'), (2, '2024-01-15 12:00+00')")
+            .await
+            .unwrap();
+        let rows = simple_rows(&client, "SELECT at, at::timestamp, at::date FROM ev ORDER BY id").await;
+        assert_eq!(
+            rows[0],
+            ["2024-07-01 12:00:00+02", "2024-07-01 12:00:00", "2024-07-01"].map(|s| Some(s.to_string()))
+        );
+        assert_eq!(
+            rows[1],
+            ["2024-01-15 13:00:00+01", "2024-01-15 13:00:00", "2024-01-15"].map(|s| Some(s.to_string()))
+        );
+        assert_eq!(simple_rows(&client, "SHOW TimeZone").await[0], [Some("Europe/Berlin".to_string())]);
+        // Binary results are the instant, as PostgreSQL sends them (UTC microseconds).
+        let row = client.query_one("SELECT at FROM ev WHERE id = 1", &[]).await.unwrap();
+        let expected: DateTime<Utc> = "2024-07-01T10:00:00Z".parse().unwrap();
+        assert_eq!(row.get::<_, DateTime<Utc>>(0), expected);
+        // A binary parameter is an instant too.
+        let found = client.query("SELECT id FROM ev WHERE at = $1", &[&expected]).await.unwrap();
+        assert_eq!(found.len(), 1);
+        // `$1::timestamptz` is described as a timestamptz, so a driver binds an instant.
+        let echoed = client.query_one("SELECT $1::timestamptz", &[&expected]).await.unwrap();
+        assert_eq!(echoed.get::<_, DateTime<Utc>>(0), expected);
+        let err = client.batch_execute("SET TIME ZONE 'Mars/Base'").await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::INVALID_PARAMETER_VALUE), "{err}");
+        assert_eq!(err.as_db_error().unwrap().message(), "invalid value for parameter \"TimeZone\": \"Mars/Base\"");
+        client.batch_execute("SET TIME ZONE DEFAULT").await.unwrap();
+        assert_eq!(
+            simple_rows(&client, "SELECT at FROM ev WHERE id = 1").await[0],
+            [Some("2024-07-01 10:00:00+00".to_string())]
+        );
+    });
+}
+
+#[test]
 fn prepared_statements_are_reused_many_times() {
     let server = Server::start(&["--synchronous", "off"]);
     runtime().block_on(async {

@@ -25,6 +25,7 @@
 //! | `0x06`    | BLOB      | bytes                      |
 //! | `0x07`    | NUMERIC   | class, exponent, digits ([`crate::types::numeric`]) |
 //! | `0x08`    | INTERVAL  | the span, `i128` big-endian, sign bit flipped ([`crate::types::interval`]) |
+//! | `0x09`    | TIME      | `i64` (microseconds since midnight) |
 //!
 //! Tags follow [`Value`]'s type rank, so mixed-type keys order as `Value::cmp` does.
 //! The escape keeps order: `0x00 0xFF` (an embedded zero) sorts after `0x00 0x00` (the end),
@@ -189,6 +190,7 @@ impl<'a> KeyReader<'a> {
                 Value::Numeric(d)
             }
             0x08 => Value::Interval(interval::read_key(self.take(16)?)?.0),
+            0x09 => Value::Time(self.i64()?),
             t => return Err(Error::corrupt(format!("unknown value tag 0x{t:02x} in key"))),
         })
     }
@@ -203,7 +205,7 @@ impl<'a> KeyReader<'a> {
                 0 | 1 => {}
                 b => return Err(Error::corrupt(format!("bad boolean byte {b} in key"))),
             },
-            0x02..=0x04 => {
+            0x02..=0x04 | 0x09 => {
                 self.take(8)?;
             }
             0x05 | 0x06 => self.skip_bytes()?,
@@ -286,6 +288,10 @@ fn put_value(buf: &mut Vec<u8>, v: &Value) {
             buf.push(0x04);
             buf.extend_from_slice(&encode_i64(*t));
         }
+        Value::Time(t) => {
+            buf.push(0x09);
+            buf.extend_from_slice(&encode_i64(*t));
+        }
         Value::Text(s) => {
             buf.push(0x05);
             put_escaped(buf, s.as_bytes());
@@ -361,6 +367,7 @@ mod tests {
                 rust_decimal::Decimal::try_from_i128_with_scale(m >> 32, s).ok().map(Value::Numeric)
             }),
             any::<(i32, i32, i64)>().prop_map(|(m, d, us)| Value::Interval(crate::types::Interval::new(m, d, us))),
+            (0..=86_400_000_000i64).prop_map(Value::Time),
         ]
     }
 

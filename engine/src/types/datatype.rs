@@ -23,6 +23,8 @@ pub enum DataType {
     Numeric,
     /// A span of months, days and microseconds (INTERVAL).
     Interval,
+    /// A time of day without a zone (TIME): microseconds since midnight.
+    Time,
 }
 
 impl fmt::Display for DataType {
@@ -36,6 +38,7 @@ impl fmt::Display for DataType {
             DataType::Timestamp => "TIMESTAMP",
             DataType::Numeric => "NUMERIC",
             DataType::Interval => "INTERVAL",
+            DataType::Time => "TIME",
         })
     }
 }

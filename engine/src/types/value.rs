@@ -7,7 +7,7 @@
 //! ([`crate::encoding::keycode`]). This is deliberately not SQL comparison:
 //!
 //! - Values of different types order by type first:
-//!   `Null < Boolean < Integer < Real < Timestamp < Text < Blob < Numeric < Interval`. `Integer(1)`,
+//!   `Null < Boolean < Integer < Real < Timestamp < Text < Blob < Numeric < Interval < Time`. `Integer(1)`,
 //!   `Real(1.0)` and `Numeric(1)` are different values here; the SQL layer coerces to the
 //!   column's type before storing and compares numbers across types itself.
 //! - `Null == Null` and `Null` sorts first. SQL's three-valued logic (`NULL = NULL` is
@@ -19,7 +19,7 @@
 //! - Text orders bytewise by its UTF-8 encoding (which is code-point order); blobs bytewise.
 //! - Booleans: `false < true`. Timestamps: by microseconds. Numerics by value, whatever
 //!   their scale: `Numeric(1.0) == Numeric(1.00)`, and they hash alike. Intervals by their
-//!   span ([`Interval::span`]): `'1 mon' == '30 days'`.
+//!   span ([`Interval::span`]): `'1 mon' == '30 days'`. Times of day by microseconds.
 //!
 //! The key codec's proptests check that encoded bytes order exactly as this `Ord` does.
 
@@ -49,6 +49,9 @@ pub enum Value {
     Numeric(#[rkyv(with = CompactDecimal)] Decimal),
     /// A span of time (INTERVAL), kept out of line in a row ([`super::interval`]).
     Interval(#[rkyv(with = OutOfLineInterval)] Interval),
+    /// A time of day (TIME): microseconds since midnight, `0..=86_400_000_000` (24:00:00
+    /// is PostgreSQL's end of the day). An `i64` inline, as compact as a timestamp.
+    Time(i64),
 }
 
 impl Value {
@@ -69,6 +72,7 @@ impl Value {
             Value::Timestamp(_) => DataType::Timestamp,
             Value::Numeric(_) => DataType::Numeric,
             Value::Interval(_) => DataType::Interval,
+            Value::Time(_) => DataType::Time,
         })
     }
 
@@ -88,6 +92,7 @@ impl Value {
             Value::Blob(_) => 6,
             Value::Numeric(_) => 7,
             Value::Interval(_) => 8,
+            Value::Time(_) => 9,
         }
     }
 }
@@ -123,7 +128,7 @@ impl Ord for Value {
         match (self, other) {
             (Null, Null) => Ordering::Equal,
             (Boolean(a), Boolean(b)) => a.cmp(b),
-            (Integer(a), Integer(b)) | (Timestamp(a), Timestamp(b)) => a.cmp(b),
+            (Integer(a), Integer(b)) | (Timestamp(a), Timestamp(b)) | (Time(a), Time(b)) => a.cmp(b),
             (Real(a), Real(b)) => normalize_f64(*a).total_cmp(&normalize_f64(*b)),
             (Text(a), Text(b)) => a.cmp(b),
             (Blob(a), Blob(b)) => a.cmp(b),
@@ -140,7 +145,7 @@ impl Hash for Value {
         match self {
             Value::Null => {}
             Value::Boolean(b) => b.hash(state),
-            Value::Integer(i) | Value::Timestamp(i) => i.hash(state),
+            Value::Integer(i) | Value::Timestamp(i) | Value::Time(i) => i.hash(state),
             Value::Real(f) => normalize_f64(*f).to_bits().hash(state),
             Value::Text(s) => s.hash(state),
             Value::Blob(b) => b.hash(state),
@@ -167,6 +172,7 @@ impl fmt::Display for Value {
             Value::Timestamp(us) => write!(f, "TIMESTAMP {us}us"),
             Value::Numeric(d) => write!(f, "{d}"),
             Value::Interval(i) => write!(f, "INTERVAL {} mons {} days {}us", i.months, i.days, i.micros),
+            Value::Time(us) => write!(f, "TIME {us}us"),
         }
     }
 }
@@ -184,6 +190,7 @@ impl ArchivedValue {
             ArchivedValue::Timestamp(t) => Value::Timestamp(t.to_native()),
             ArchivedValue::Numeric(d) => Value::Numeric(from_compact(d.as_slice())),
             ArchivedValue::Interval(i) => Value::Interval(Interval::from_bytes(i.as_slice())),
+            ArchivedValue::Time(t) => Value::Time(t.to_native()),
         }
     }
 
@@ -282,6 +289,7 @@ mod tests {
             Value::Blob(vec![]),
             Value::Numeric(Decimal::MIN),
             Value::Interval(Interval::new(-1, 0, 0)),
+            Value::Time(0),
         ];
         assert!(ordered.windows(2).all(|w| w[0] < w[1]));
     }

@@ -60,7 +60,7 @@ impl Binder<'_> {
             if is_serial(&c.data_type) {
                 serial.push((column_name.clone(), "SERIAL", &[]));
             }
-            let (storage, declared) = column_type_of(&c.data_type);
+            let (storage, declared) = column_type_of(&c.data_type)?;
             let mut column = ColumnDef::new(column_name.clone(), storage).declared(declared);
             for option in &c.options {
                 match &option.option {
@@ -290,7 +290,7 @@ impl Binder<'_> {
         }
         let op = match operation {
             ast::AlterTableOperation::AddColumn { column_def, .. } => {
-                let (storage, declared) = column_type_of(&column_def.data_type);
+                let (storage, declared) = column_type_of(&column_def.data_type)?;
                 let mut column = ColumnDef::new(ident(&column_def.name), storage).declared(declared);
                 for option in &column_def.options {
                     match &option.option {
@@ -348,7 +348,7 @@ impl Binder<'_> {
                     ast::AlterColumnOperation::SetDefault { value } => ColumnChange::SetDefault(default_text(value)),
                     ast::AlterColumnOperation::DropDefault => ColumnChange::DropDefault,
                     ast::AlterColumnOperation::SetDataType { data_type, using, .. } => {
-                        let (storage, declared) = column_type_of(data_type);
+                        let (storage, declared) = column_type_of(data_type)?;
                         self.push_scope(Self::table_scope(&def, &table));
                         let using = match using {
                             Some(e) => self.expr(e),

@@ -63,12 +63,19 @@ impl Binder<'_> {
                     return Ok(if *negated { Expr::Not(b(both)) } else { both });
                 }
                 let (lo, hi) = (with_affinity(lo, affinity), with_affinity(hi, affinity));
+                let (lo, hi) = (self.read_as_temporal(&x, lo), self.read_as_temporal(&x, hi));
                 Expr::Between { expr: b(x), low: b(lo), high: b(hi), negated: *negated }
             }
             E::InList { expr, list, negated } => {
                 let x = self.expr(expr)?;
                 let affinity = self.affinity(&x);
-                let list = list.iter().map(|e| Ok(with_affinity(self.expr(e)?, affinity))).collect::<Result<_>>()?;
+                let list = list
+                    .iter()
+                    .map(|e| {
+                        let item = with_affinity(self.expr(e)?, affinity);
+                        Ok(self.read_as_temporal(&x, item))
+                    })
+                    .collect::<Result<_>>()?;
                 Expr::InList { expr: b(x), list, negated: *negated }
             }
             // `x = ANY (ARRAY[…])` is `x IN (…)`, `x <> ALL (ARRAY[…])` is `x NOT IN (…)`
@@ -87,7 +94,13 @@ impl Binder<'_> {
                 };
                 let x = self.expr(left)?;
                 let affinity = self.affinity(&x);
-                let list = list.iter().map(|e| Ok(with_affinity(self.expr(e)?, affinity))).collect::<Result<_>>()?;
+                let list = list
+                    .iter()
+                    .map(|e| {
+                        let item = with_affinity(self.expr(e)?, affinity);
+                        Ok(self.read_as_temporal(&x, item))
+                    })
+                    .collect::<Result<_>>()?;
                 Expr::InList { expr: b(x), list, negated: matches!(e, E::AllOp { .. }) }
             }
             // Of an array value (a column, a parameter, a cast): a test of its elements.
@@ -143,7 +156,7 @@ impl Binder<'_> {
                 }
                 None => {
                     let inner = self.expr(expr)?;
-                    self.typed(inner, data_type)
+                    self.typed(inner, data_type)?
                 }
             },
             // Braid compares text bytewise, which is the C collation, and the database's
@@ -196,26 +209,49 @@ impl Binder<'_> {
             // interval when the statement runs, or now when it is a literal (folded).
             E::Extract { field, expr, .. } => {
                 let field = Expr::literal(field.to_string().to_ascii_lowercase());
-                Expr::Function(ScalarFunction::Time(TimeFunction::Extract), vec![field, self.expr(expr)?])
+                let expr = self.expr(expr)?;
+                self.time_call(TimeFunction::Extract, vec![field, expr])
             }
+            // `ts AT TIME ZONE z`: a `timestamptz` becomes the local time in `z`, anything
+            // else is read as a local time in `z`.
+            E::AtTimeZone { timestamp, time_zone } => {
+                let (at, zone) = (self.expr(timestamp)?, self.expr(time_zone)?);
+                let f =
+                    if self.is_timestamptz(&at) { TimeFunction::AtZoneOfInstant } else { TimeFunction::AtZoneOfLocal };
+                Expr::Function(ScalarFunction::Time(f), vec![at, zone])
+            }
+            // `INTERVAL '1-2' YEAR TO MONTH`, `INTERVAL '90' MINUTE`, `SECOND(2)`: the text read
+            // and cut down as the qualifier says (`crate::value::interval_fields`).
             E::Interval(i) => {
                 let value = self.expr(&i.value)?;
-                let value = match (&i.leading_field, value) {
-                    (None, v) => v,
-                    (Some(unit), Expr::Literal(Value::Text(t))) => Expr::literal(format!("{t} {unit}")),
-                    (Some(unit), v) => Expr::Arith(BinaryArith::Concat, b(v), b(Expr::literal(format!(" {unit}")))),
+                let fields = match (&i.leading_field, &i.last_field) {
+                    (None, _) => None,
+                    (Some(first), None) => Some(first.to_string()),
+                    (Some(first), Some(last)) => Some(format!("{first} TO {last}")),
                 };
-                if i.last_field.is_some() {
-                    return Err(Error::unsupported("INTERVAL … TO … (an interval's field range)"));
+                // `SECOND(p)` alone carries its precision as the leading one.
+                let precision =
+                    i.fractional_seconds_precision.or(i.leading_precision.filter(|_| i.last_field.is_none()));
+                if fields.is_none() && precision.is_none() {
+                    Expr::Cast(b(value), DataType::Interval)
+                } else {
+                    let precision = precision.map(|p| i32::try_from(p).unwrap_or(i32::MAX));
+                    let typmod =
+                        crate::value::interval_fields::typmod(fields.as_deref(), precision).ok_or_else(|| {
+                            Error::invalid(format!("invalid interval qualifier {}", fields.as_deref().unwrap_or("")))
+                        })?;
+                    Expr::Function(
+                        ScalarFunction::Time(TimeFunction::IntervalTypmod),
+                        vec![value, Expr::Literal(Value::Integer(typmod.into()))],
+                    )
                 }
-                Expr::Cast(b(value), DataType::Interval)
             }
             E::TypedString(t) => {
                 let text = match &t.value.value {
                     ast::Value::SingleQuotedString(s) => s.clone(),
                     other => other.to_string(),
                 };
-                self.typed(Expr::literal(text), &t.data_type)
+                self.typed(Expr::literal(text), &t.data_type)?
             }
             other => return Err(Error::unsupported(format!("expression {}", super::truncate(&other.to_string(), 60)))),
         })
@@ -225,15 +261,16 @@ impl Binder<'_> {
     /// cast: `json` / `jsonb` checked (and normalised), `numeric(p, s)` rounded and bounded,
     /// a `date` cut to its day, an `integer` / `smallint` checked for range, a `uuid` checked
     /// and written as PostgreSQL writes it; and OIDs printed as names (`::regclass::text`).
-    fn typed(&self, inner: Expr, data_type: &ast::DataType) -> Expr {
+    fn typed(&self, inner: Expr, data_type: &ast::DataType) -> Result<Expr> {
         use crate::value::declared as d;
         let inner = match self.json_cast(data_type, inner) {
-            Ok(json) => return json,
+            Ok(json) => return Ok(json),
             Err(inner) => inner,
         };
-        let (ty, declared) = column_type_of(data_type);
+        let (ty, declared) = column_type_of(data_type)?;
         let cast = |inner: Expr| Expr::Cast(Box::new(inner), ty);
-        match (inner, declared.map(|d| (d.oid, d.typmod))) {
+        let zoned = |f, inner| Expr::Function(ScalarFunction::Time(f), vec![inner]);
+        Ok(match (inner, declared.map(|d| (d.oid, d.typmod))) {
             (Expr::Function(f, args), _)
                 if ty == DataType::Text
                     && let Some(name) = catalog_name(f) =>
@@ -243,6 +280,27 @@ impl Binder<'_> {
             // A date as text is its day alone (`2024-02-29`).
             (inner, _) if ty == DataType::Text && self.is_date(&inner) => {
                 Expr::Function(ScalarFunction::Time(TimeFunction::ToChar), vec![inner, Expr::literal("YYYY-MM-DD")])
+            }
+            // Timestamps as text: a `timestamptz` in the session's zone, a `timestamp`
+            // without one.
+            (inner, _) if ty == DataType::Text && self.is_timestamptz(&inner) => zoned(TimeFunction::TzText, inner),
+            (inner, _) if ty == DataType::Text && self.declared_oid(&inner) == d::TIMESTAMP => {
+                zoned(TimeFunction::LocalText, inner)
+            }
+            // A parameter keeps the plain cast, so that it is described as a timestamp (the
+            // wire reads its text in the session's zone).
+            (inner @ Expr::Param(_), Some((d::TIMESTAMPTZ | d::TIMESTAMP, _))) => cast(inner),
+            // Between local time and instants, in the session's zone.
+            (inner, Some((d::TIMESTAMPTZ, _))) => match self.declared_oid(&inner) {
+                d::TIMESTAMPTZ => inner,
+                d::TIMESTAMP | d::DATE => zoned(TimeFunction::FromLocal, inner),
+                _ => zoned(TimeFunction::TzIn, inner),
+            },
+            (inner, Some((d::TIMESTAMP, _))) if self.is_timestamptz(&inner) => zoned(TimeFunction::ToLocal, inner),
+            (inner, Some((d::TIMESTAMP, _))) if self.declared_oid(&inner) == d::TIMESTAMP => inner,
+            (inner, Some((d::TIMESTAMP, _))) => zoned(TimeFunction::LocalIn, inner),
+            (inner, Some((d::DATE | d::TIME, _))) if self.is_timestamptz(&inner) => {
+                return self.typed(zoned(TimeFunction::ToLocal, inner), data_type);
             }
             (inner, Some((d::NUMERIC, typmod))) if typmod >= 0 => Expr::Function(
                 ScalarFunction::NumericTypmod,
@@ -255,8 +313,76 @@ impl Binder<'_> {
             (inner, Some((d::INT4, _))) => Expr::Function(ScalarFunction::Int4, vec![inner]),
             (inner, Some((d::INT2, _))) => Expr::Function(ScalarFunction::Int2, vec![inner]),
             (inner, Some((d::UUID, _))) => Expr::Function(ScalarFunction::Uuid, vec![cast(inner)]),
+            // `interval(p)`, `interval day to second`: read and cut down as qualified.
+            (inner, Some((d::INTERVAL, typmod))) if typmod >= 0 => Expr::Function(
+                ScalarFunction::Time(TimeFunction::IntervalTypmod),
+                vec![inner, Expr::Literal(Value::Integer(typmod.into()))],
+            ),
+            // `time(p)` rounds what the cast made to p fractional digits.
+            (inner, Some((d::TIME, typmod))) if typmod >= 0 => Expr::Function(
+                ScalarFunction::Time(TimeFunction::ToTime),
+                vec![cast(inner), Expr::Literal(Value::Integer(typmod.into()))],
+            ),
             (inner, _) => cast(inner),
+        })
+    }
+
+    /// `e` read as a time, an interval or a timestamp when it is untyped text or a parameter
+    /// beside `other`, one of those: PostgreSQL types an unknown literal by what it is
+    /// compared with (`t = '13:45'`, `t BETWEEN '09:00' AND '17:00'`, `at = '2024-07-01'`
+    /// in the session's time zone).
+    fn read_as_temporal(&self, other: &Expr, e: Expr) -> Expr {
+        if !matches!(e, Expr::Param(_) | Expr::Literal(Value::Text(_))) {
+            return e;
         }
+        let zoned = |f, e| Expr::Function(ScalarFunction::Time(f), vec![e]);
+        let t = match (other, self.declared_oid(other)) {
+            (Expr::Literal(Value::Time(_)), _) | (_, crate::value::declared::TIME) => DataType::Time,
+            (Expr::Literal(Value::Interval(_)), _) | (_, crate::value::declared::INTERVAL) => DataType::Interval,
+            // A `timestamptz` compared with text reads it in the session's zone (a parameter
+            // keeps the column's type, which the wire reads in the zone).
+            (_, crate::value::declared::TIMESTAMPTZ) if !matches!(e, Expr::Param(_)) => {
+                return zoned(TimeFunction::TzIn, e);
+            }
+            (_, crate::value::declared::TIMESTAMP) if !matches!(e, Expr::Param(_)) => {
+                return zoned(TimeFunction::LocalIn, e);
+            }
+            _ => return e,
+        };
+        Expr::Cast(Box::new(e), t)
+    }
+
+    /// A date or time function's call: its variant that reads a `timestamptz` in the
+    /// session's time zone when that is what it is given (`functions::zoned`).
+    fn time_call(&self, f: TimeFunction, mut args: Vec<Expr>) -> Expr {
+        let time = |f, args| Expr::Function(ScalarFunction::Time(f), args);
+        let at = match f {
+            TimeFunction::ToChar | TimeFunction::ToDate => 0,
+            _ => 1,
+        };
+        if !args.get(at).is_some_and(|a| self.is_timestamptz(a)) {
+            return time(f, args);
+        }
+        match f.zoned() {
+            Some(zoned) => time(zoned, args),
+            // `date(timestamptz)`: the day of its local time.
+            None if f == TimeFunction::ToDate => {
+                args[0] =
+                    time(TimeFunction::ToLocal, vec![std::mem::replace(&mut args[0], Expr::literal(Value::Null))]);
+                time(f, args)
+            }
+            None => time(f, args),
+        }
+    }
+
+    /// Whether an expression is a `timestamptz` (an instant, shown in the session's zone).
+    fn is_timestamptz(&self, e: &Expr) -> bool {
+        self.declared_oid(e) == crate::value::declared::TIMESTAMPTZ
+    }
+
+    /// Whether an expression is a `time` (of day).
+    fn is_time(&self, e: &Expr) -> bool {
+        matches!(e, Expr::Literal(Value::Time(_))) || self.declared_oid(e) == crate::value::declared::TIME
     }
 
     /// Whether an expression is a `date` (not a timestamp): a column declared so, a cast to
@@ -299,6 +425,9 @@ impl Binder<'_> {
             (B::Plus, true, false) if self.is_integer(&r) => return time(TimeFunction::DatePlusDays, vec![l, r]),
             (B::Plus, false, true) if self.is_integer(&l) => return time(TimeFunction::DatePlusDays, vec![r, l]),
             (B::Minus, true, false) if self.is_integer(&r) => return time(TimeFunction::DateMinusDays, vec![l, r]),
+            // `date + time` is a timestamp (a timestamp plus a time is 42883, as in PostgreSQL).
+            (B::Plus, true, false) if self.is_time(&r) => return time(TimeFunction::DatePlusTime, vec![l, r]),
+            (B::Plus, false, true) if self.is_time(&l) => return time(TimeFunction::DatePlusTime, vec![r, l]),
             _ => {}
         }
         let arith = |op, l, r| Expr::Arith(op, Box::new(l), Box::new(r));
@@ -359,6 +488,9 @@ impl Binder<'_> {
             (l, r) if uuid(&r) && untyped(&l) => (as_uuid(l), r),
             pair => pair,
         };
+        // So is text beside a `time` or an `interval`.
+        let r = self.read_as_temporal(&l, r);
+        let l = self.read_as_temporal(&r, l);
         let (la, ra) = (self.affinity(&l), self.affinity(&r));
         let (l, r) = if la.is_numeric() && !ra.is_numeric() {
             (l, with_affinity(r, la))
@@ -534,6 +666,9 @@ impl Binder<'_> {
         let mut args: Vec<Expr> = args.into_iter().map(|a| self.expr(a)).collect::<Result<_>>()?;
         if let ScalarFunction::Json(f) = function {
             return Ok(self.json_call(f, args));
+        }
+        if let ScalarFunction::Time(f) = function {
+            return Ok(self.time_call(f, args));
         }
         // `pg_typeof(x)`: the declared type the binder knows, else the value's own.
         if function == ScalarFunction::PgTypeOf {
@@ -862,12 +997,21 @@ fn catalog_cast(t: &ast::DataType) -> Option<ScalarFunction> {
 }
 
 /// A column's storage type and declared type (see [`crate::value::declared`]).
-pub(crate) fn column_type_of(t: &ast::DataType) -> (DataType, Option<braid_engine::DeclaredType>) {
+/// `time with time zone` is refused (0A000): PostgreSQL itself advises against it, and
+/// Braid keeps no zone with a time of day.
+pub(crate) fn column_type_of(t: &ast::DataType) -> Result<(DataType, Option<braid_engine::DeclaredType>)> {
     let name = t.to_string();
-    match crate::value::declared::from_name(&name) {
+    if matches!(t, ast::DataType::Time(_, ast::TimezoneInfo::WithTimeZone | ast::TimezoneInfo::Tz))
+        || name.eq_ignore_ascii_case("timetz")
+    {
+        return Err(Error::unsupported(
+            "type time with time zone: use time (without time zone) or timestamp with time zone",
+        ));
+    }
+    Ok(match crate::value::declared::from_name(&name) {
         Some(declared) => (crate::value::declared::storage(declared), Some(declared)),
         None => (type_from_name(&name), None),
-    }
+    })
 }
 
 pub(crate) fn type_from_name(name: &str) -> DataType {

@@ -42,6 +42,15 @@ impl Binder<'_> {
             }
             Expr::Cast(_, t) => crate::value::declared::of_storage(*t).oid,
             Expr::Function(f, _) if let Some(oid) = f.declared_result() => oid,
+            // A timestamp plus or minus an interval is a timestamp of the same kind.
+            Expr::Arith(crate::value::BinaryArith::Add | crate::value::BinaryArith::Sub, a, b)
+                if matches!(
+                    self.declared_oid(a),
+                    crate::value::declared::TIMESTAMP | crate::value::declared::TIMESTAMPTZ
+                ) && matches!(self.declared_oid(b), 0 | crate::value::declared::INTERVAL) =>
+            {
+                self.declared_oid(a)
+            }
             Expr::ScalarSubquery(s) => {
                 crate::plan::declared::columns(&s.plan).and_then(|c| c.first().copied().flatten()).map_or(0, |d| d.oid)
             }

@@ -164,6 +164,23 @@ fn assignment(name: &str, values: &[ast::Expr]) -> Result<SessionOp> {
             }
             ast::Expr::Identifier(i) => i.value.clone(),
             ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr } => format!("-{expr}"),
+            // `SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE`: an offset east, spelled as
+            // `SHOW` prints it (`<+02>-02`).
+            ast::Expr::Interval(i) if name == "timezone" => {
+                let text = match i.value.as_ref() {
+                    ast::Expr::Value(v) => match &v.value {
+                        ast::Value::SingleQuotedString(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                    other => other.to_string(),
+                };
+                let span = crate::value::interval::parse(&text)?;
+                if span.months != 0 || span.days != 0 {
+                    return Err(Error::invalid(format!("invalid interval value for time zone: \"{text}\"")));
+                }
+                let east = i32::try_from(span.micros / 1_000_000).unwrap_or(i32::MAX);
+                crate::value::zone::Zone::from_offset(east).1
+            }
             other => other.to_string(),
         };
         texts.push(text);

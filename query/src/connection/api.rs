@@ -121,6 +121,16 @@ impl Connection {
         }
     }
 
+    /// The session's `TimeZone`, resolved: what a server writes `timestamptz` text in and
+    /// reads it from. A remote connection's values arrive as instants: UTC here.
+    pub fn time_zone(&self) -> crate::value::zone::Zone {
+        match &self.inner {
+            Inner::Local(local) => local.session().zone(),
+            #[cfg(feature = "remote")]
+            Inner::Remote(_) => crate::value::zone::Zone::Utc,
+        }
+    }
+
     /// Which statements this session's `log_statement` asks a server to log before running
     /// them, and whether `log_min_error_statement` asks it to log failed ones with their
     /// error. A remote connection leaves logging to its server: (none, false).

@@ -7,6 +7,7 @@
 //! visible yet. Inside a transaction, a failed statement undoes only its own writes
 //! (a savepoint around each statement) and the transaction stays open, as in SQLite.
 
+use crate::value::zone::Zone;
 use std::time::{Duration, Instant};
 
 use braid_engine::Txn;
@@ -37,9 +38,11 @@ struct OpenTxn {
     by_savepoint: bool,
 }
 
-/// A statement bound and optimized, and the schema generation it was planned against.
+/// A statement bound and optimized, and the schema generation and time zone it was planned
+/// against (constants that read the zone are folded in it).
 pub(crate) struct Planned {
     generation: u64,
+    zone: Zone,
     statement: Bound,
     /// The privileges it needs, checked each time it runs.
     accesses: Vec<crate::privileges::Access>,
@@ -62,9 +65,12 @@ impl Planned {
     }
 }
 
-/// Forgets a plan made for an older schema.
-fn drop_stale(cache: &mut Option<Planned>, generation: u64) {
-    if cache.as_ref().is_some_and(|c| c.generation != generation) {
+/// The schema generation and the session's time zone a plan is made for.
+type PlannedFor = (u64, Zone);
+
+/// Forgets a plan made for an older schema or another time zone.
+fn drop_stale(cache: &mut Option<Planned>, (generation, zone): PlannedFor) {
+    if cache.as_ref().is_some_and(|c| c.generation != generation || c.zone != zone) {
         *cache = None;
     }
 }
@@ -74,12 +80,13 @@ fn prepared<'c>(
     cache: &'c mut Option<Planned>,
     statement: &parse::Parsed,
     txn: &Txn,
-    generation: u64,
+    (generation, zone): PlannedFor,
 ) -> Result<&'c Planned> {
     if cache.is_none() {
         let (bound, accesses) = bind::bind(statement, txn)?;
-        let bound = execute::prepare(bound, txn);
-        *cache = Some(Planned { generation, statement: bound, accesses, description: std::sync::OnceLock::new() });
+        let bound = execute::prepare(bound, txn, zone);
+        let description = std::sync::OnceLock::new();
+        *cache = Some(Planned { generation, zone, statement: bound, accesses, description });
     }
     Ok(cache.as_ref().expect("filled above"))
 }
@@ -254,7 +261,7 @@ impl Local {
         }
         let deadline = self.session.statement_timeout().map(|t| Instant::now() + t);
         let _running = interrupt::enter(&self.interrupt, deadline);
-        let generation = self.db.schema_generation();
+        let generation = (self.db.schema_generation(), self.session.zone());
         drop_stale(cache, generation);
         if let Some(open) = &mut self.txn {
             let savepoint = open.txn.kv().savepoint();
@@ -441,7 +448,7 @@ impl Local {
             }
             None => {}
         }
-        let generation = self.db.schema_generation();
+        let generation = (self.db.schema_generation(), self.session.zone());
         drop_stale(&mut statement.cache, generation);
         // A planned statement answers without a transaction: the common case, Describe
         // or a result's columns right after a run.

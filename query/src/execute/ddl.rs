@@ -488,7 +488,7 @@ fn alter(txn: &mut Txn, name: &str, op: &AlterOp, params: &ParamValues, session:
             if def.columns.iter().any(|c| c.name == column.name) {
                 return Err(Error::invalid(format!("duplicate column name: {}", column.name)));
             }
-            let value = super::eval_constant(default, txn).unwrap_or(Value::Null);
+            let value = super::eval_constant(default, txn, session.zone()).unwrap_or(Value::Null);
             let value = crate::value::coerce_for_column(value, column.data_type, &column.name)?;
             let value = crate::value::declared::conform(value, column.declared)?;
             def.columns.push(column.clone());

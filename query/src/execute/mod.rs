@@ -25,6 +25,7 @@ use crate::error::Result;
 use crate::optimize;
 use crate::plan::{Plan, Statement};
 use crate::session::Session;
+use crate::value::zone::Zone;
 
 /// What a statement produced.
 #[derive(Debug)]
@@ -34,23 +35,24 @@ pub(crate) enum Outcome {
     Done,
 }
 
-/// Optimizes the plans of a bound statement (once per prepared statement).
-pub(crate) fn prepare(statement: Statement, txn: &Txn) -> Statement {
+/// Optimizes the plans of a bound statement (once per prepared statement), constants
+/// folded in the session's time zone `zone`.
+pub(crate) fn prepare(statement: Statement, txn: &Txn, zone: Zone) -> Statement {
     match statement {
-        Statement::Query { plan, columns } => Statement::Query { plan: optimize::optimize(plan, txn), columns },
+        Statement::Query { plan, columns } => Statement::Query { plan: optimize::optimize(plan, txn, zone), columns },
         Statement::Insert { table, source, conflict, upsert, returning, checks, foreign_keys } => {
-            let source = optimize::optimize(source, txn);
+            let source = optimize::optimize(source, txn, zone);
             Statement::Insert { table, source, conflict, upsert, returning, checks, foreign_keys }
         }
         Statement::Update { table, source, assignments, conflict, returning, checks, foreign_keys } => {
-            let source = optimize::optimize(source, txn);
+            let source = optimize::optimize(source, txn, zone);
             Statement::Update { table, source, assignments, conflict, returning, checks, foreign_keys }
         }
         Statement::Delete { table, source, returning, foreign_keys } => {
-            Statement::Delete { table, source: optimize::optimize(source, txn), returning, foreign_keys }
+            Statement::Delete { table, source: optimize::optimize(source, txn, zone), returning, foreign_keys }
         }
         Statement::Explain { statement, analyze } => {
-            Statement::Explain { statement: Box::new(prepare(*statement, txn)), analyze }
+            Statement::Explain { statement: Box::new(prepare(*statement, txn, zone)), analyze }
         }
         other => other,
     }
@@ -82,9 +84,10 @@ pub(crate) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
 }
 
 /// Evaluates an expression that reads no row; `None` if that fails. Functions of the
-/// session are not constant (`is_deterministic`), so a detached session serves.
-pub(crate) fn eval_constant(e: &crate::plan::Expr, txn: &Txn) -> Option<Value> {
-    let (shared, params, session) = (Shared::default(), ParamValues::default(), Session::default());
+/// session are not constant (`is_deterministic`), so a detached session serves, in the
+/// time zone `zone` (what `'2024-07-01'::timestamptz` is read in).
+pub(crate) fn eval_constant(e: &crate::plan::Expr, txn: &Txn, zone: Zone) -> Option<Value> {
+    let (shared, params, session) = (Shared::default(), ParamValues::default(), Session::detached(zone));
     eval::eval(e, &[], &Ctx::new(txn, &params, &session, &shared)).ok()
 }
 

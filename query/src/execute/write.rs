@@ -12,6 +12,7 @@ use crate::plan::foreign_keys::ForeignKeys;
 use crate::plan::{Conflict, Expr, Plan, Statement, Upsert};
 use crate::session::Session;
 use crate::value::coerce_for_column;
+use crate::value::zone::Zone;
 
 /// Runs a write statement.
 pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, session: &Session) -> Result<Outcome> {
@@ -48,6 +49,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
     // Read everything first; the writes below must not see their own effects.
     // New rows are converted to the column types and checked against CHECK constraints
     // before anything is written.
+    let zone = session.zone();
     let (rows, updates) = {
         let ctx = Ctx::new(txn, params, session, &shared);
         let mut rows = match source {
@@ -62,7 +64,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
         };
         let updates = match statement {
             Statement::Insert { checks, conflict, .. } => {
-                rows = rows.into_iter().map(|r| coerce_row(table, r)).collect::<Result<_>>()?;
+                rows = rows.into_iter().map(|r| coerce_row(table, r, zone)).collect::<Result<_>>()?;
                 if !checks.is_empty() {
                     let mut kept = Vec::with_capacity(rows.len());
                     for row in rows {
@@ -76,7 +78,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             }
             Statement::Update { assignments, checks, .. } => {
                 let new = new_rows(table, &rows, assignments, &ctx)?;
-                let new = new.into_iter().map(|r| coerce_row(table, r)).collect::<Result<Vec<_>>>()?;
+                let new = new.into_iter().map(|r| coerce_row(table, r, zone)).collect::<Result<Vec<_>>>()?;
                 for (old, row) in rows.iter().zip(&new) {
                     check(checks, &with_rowid(row.clone(), Some(rowid_of(old)?)), &ctx)?;
                 }
@@ -196,8 +198,9 @@ fn insert_one(
         let ctx = Ctx::new(txn, params, session, &shared);
         // Room for the rowid a CHECK constraint sees after the columns.
         let mut row = Vec::with_capacity(exprs.len() + 1);
+        let zone = session.zone();
         for (e, column) in exprs.iter().zip(&table.columns) {
-            row.push(coerce_value(table, column, eval(e, &[], &ctx)?)?);
+            row.push(coerce_value(table, column, eval(e, &[], &ctx)?, zone)?);
         }
         if !checks.is_empty() {
             row.push(Value::Null);
@@ -273,17 +276,34 @@ fn new_rows(table: &TableDef, rows: &[Row], assignments: &[(usize, Expr)], ctx: 
 }
 
 /// Converts each value to its column's type (SQLite's affinity, where it gives one).
-fn coerce_row(table: &TableDef, mut row: Row) -> Result<Row> {
+fn coerce_row(table: &TableDef, mut row: Row, zone: Zone) -> Result<Row> {
     row.truncate(table.columns.len());
     for (v, column) in row.iter_mut().zip(&table.columns) {
-        *v = coerce_value(table, column, std::mem::take(v))?;
+        *v = coerce_value(table, column, std::mem::take(v), zone)?;
     }
     Ok(row)
 }
 
+/// Whether a column holds `timestamptz` values (declared so, or a timestamp declared as
+/// nothing, which is reported as one).
+fn is_timestamptz(column: &ColumnDef) -> bool {
+    column.data_type == braid_engine::DataType::Timestamp
+        && column.declared.is_none_or(|d| d.oid == crate::value::declared::TIMESTAMPTZ)
+}
+
 /// Converts a value to its column's type and checks it against the declared type (range,
 /// length); an error names `table.column`.
-fn coerce_value(table: &TableDef, column: &ColumnDef, v: Value) -> Result<Value> {
+fn coerce_value(table: &TableDef, column: &ColumnDef, v: Value, zone: Zone) -> Result<Value> {
+    // Text for a `timestamptz` without an offset is a local time in the session's zone.
+    let v = match v {
+        Value::Text(s) if zone != Zone::Utc && is_timestamptz(column) => {
+            match crate::value::datetime::parse_with_offset(&s)? {
+                (at, Some(_)) => Value::Timestamp(at),
+                (local, None) => Value::Timestamp(zone.from_local(local)),
+            }
+        }
+        v => v,
+    };
     let v = coerce_for_column(v, column.data_type, &format_args!("{}.{}", table.name, column.name))?;
     crate::value::declared::conform(v, column.declared)
 }
@@ -331,7 +351,7 @@ fn insert_or_update(
         for (column, e) in &upsert.assignments {
             new[*column] = eval(e, &both, &ctx)?;
         }
-        coerce_row(table, new)?
+        coerce_row(table, new, session.zone())?
     };
     txn.update(table, rowid, new.clone())?;
     Ok(Some((new, rowid)))

@@ -4,14 +4,16 @@
 //!
 //! A date is a timestamp at midnight (its declared type says `date`; see
 //! `crate::value::declared`), so the date operators are functions of timestamps that know
-//! their operand is a whole day. Times are UTC (Braid's only `TimeZone`): every day has 24
-//! hours and the zone fields are 0.
+//! their operand is a whole day. These functions compute on the value as given (a
+//! `timestamp` is its own local time, every day 24 hours); their variants for a
+//! `timestamptz` in the session's time zone are in `super::zoned`.
 
 use braid_engine::{DataType, Decimal, Interval, Value};
 
 use crate::error::{DataError, Error, Result};
+use crate::session::Clock;
 use crate::value::datetime::{MICROS_PER_DAY, civil_from_days, days_from_civil};
-use crate::value::{interval, to_f64_lossy, to_i64_lossy, to_text};
+use crate::value::{interval, interval_fields, time, to_f64_lossy, to_i64_lossy, to_text};
 
 /// A date or time function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +26,7 @@ pub enum TimeFunction {
     DateTrunc,
     /// `age(a, b)`; `age(ts)` is `age(today's midnight, ts)`.
     Age,
-    /// `to_char(ts, 'template')`
+    /// `to_char(ts, 'template')`; `to_char(number, 'template')` (`super::number_format`)
     ToChar,
     /// `to_timestamp(seconds since the epoch)`
     ToTimestamp,
@@ -36,6 +38,38 @@ pub enum TimeFunction {
     DateMinusDays,
     /// `date - date`: the days between, an integer.
     DateMinusDate,
+    /// `date + time`: a timestamp (without time zone).
+    DatePlusTime,
+    /// `interval(x, typmod)`: text read (or an interval cut down) as a qualified interval
+    /// (`INTERVAL '1-2' YEAR TO MONTH`, `x::interval(3)`; `crate::value::interval_fields`).
+    IntervalTypmod,
+    /// `time(x)`, `x::time`; `time(x, p)`, `x::time(p)`: a time of day, rounded to p
+    /// fractional digits.
+    ToTime,
+    /// The functions of the session's time zone (`super::zoned`). A `timestamptz` as text.
+    TzText,
+    /// A `timestamp` (without time zone) as text.
+    LocalText,
+    /// Text (or a value) as a `timestamptz`, a missing offset read in the zone.
+    TzIn,
+    /// Text as a `timestamp`, an offset after it dropped.
+    LocalIn,
+    /// `timestamptz::timestamp`: the local time.
+    ToLocal,
+    /// `timestamp::timestamptz`, `date::timestamptz`: the instant of a local time.
+    FromLocal,
+    /// `extract` of a `timestamptz`, in the zone.
+    ExtractTz,
+    /// `date_part` of a `timestamptz`, in the zone.
+    DatePartTz,
+    /// `date_trunc` of a `timestamptz`, in the zone.
+    DateTruncTz,
+    /// `to_char` of a `timestamptz`, in the zone (`TZ` its abbreviation, `OF` its offset).
+    ToCharTz,
+    /// `timestamptz AT TIME ZONE z`: the local time in `z`.
+    AtZoneOfInstant,
+    /// `timestamp AT TIME ZONE z`: the instant of a local time in `z`.
+    AtZoneOfLocal,
 }
 
 impl TimeFunction {
@@ -52,6 +86,8 @@ impl TimeFunction {
             "date_pli" => (DatePlusDays, 2, 2),
             "date_mii" => (DateMinusDays, 2, 2),
             "date_mi" => (DateMinusDate, 2, 2),
+            "time" => (ToTime, 1, 2),
+            "interval" => (IntervalTypmod, 2, 2),
             _ => return None,
         })
     }
@@ -69,6 +105,20 @@ impl TimeFunction {
             DatePlusDays => "date_pli",
             DateMinusDays => "date_mii",
             DateMinusDate => "date_mi",
+            DatePlusTime => "datetime_pl",
+            ToTime => "time",
+            IntervalTypmod => "interval",
+            TzText => "timestamptz_out",
+            LocalText => "timestamp_out",
+            TzIn => "timestamptz_in",
+            LocalIn => "timestamp_in",
+            ToLocal => "timestamp",
+            FromLocal => "timestamptz",
+            ExtractTz => "extract",
+            DatePartTz => "date_part",
+            DateTruncTz => "date_trunc",
+            ToCharTz => "to_char",
+            AtZoneOfInstant | AtZoneOfLocal => "timezone",
         }
     }
 
@@ -76,14 +126,42 @@ impl TimeFunction {
     pub fn returns(self, second: Option<DataType>) -> DataType {
         use TimeFunction::*;
         match self {
-            Extract => DataType::Numeric,
-            DatePart => DataType::Real,
+            Extract | ExtractTz => DataType::Numeric,
+            DatePart | DatePartTz => DataType::Real,
             Age => DataType::Interval,
-            ToChar => DataType::Text,
+            ToChar | ToCharTz | TzText | LocalText => DataType::Text,
+            TzIn | LocalIn | ToLocal | FromLocal | DateTruncTz | AtZoneOfInstant | AtZoneOfLocal => DataType::Timestamp,
             DateMinusDate => DataType::Integer,
             DateMinusDays if second == Some(DataType::Timestamp) => DataType::Interval,
-            DateTrunc | ToTimestamp | ToDate | DatePlusDays | DateMinusDays => DataType::Timestamp,
+            DateTrunc | ToTimestamp | ToDate | DatePlusDays | DateMinusDays | DatePlusTime => DataType::Timestamp,
+            ToTime => DataType::Time,
+            IntervalTypmod => DataType::Interval,
         }
+    }
+
+    /// The declared type (its OID) of the result beyond its storage type: `date`, a
+    /// `timestamp` (without time zone: `date + time`, `::timestamp`), a `timestamptz`.
+    pub fn declared_result(self) -> Option<u32> {
+        use crate::value::declared as d;
+        use TimeFunction::*;
+        match self {
+            f if f.returns_date() => Some(d::DATE),
+            DatePlusTime | LocalIn | ToLocal | AtZoneOfInstant => Some(d::TIMESTAMP),
+            TzIn | FromLocal | DateTruncTz | AtZoneOfLocal | ToTimestamp => Some(d::TIMESTAMPTZ),
+            _ => None,
+        }
+    }
+
+    /// The variant that reads a `timestamptz` argument in the session's time zone.
+    pub fn zoned(self) -> Option<TimeFunction> {
+        use TimeFunction::*;
+        Some(match self {
+            Extract => ExtractTz,
+            DatePart => DatePartTz,
+            DateTrunc => DateTruncTz,
+            ToChar => ToCharTz,
+            _ => return None,
+        })
     }
 
     /// Whether the result is a date (declared `date`) rather than a timestamp.
@@ -91,11 +169,16 @@ impl TimeFunction {
         matches!(self, TimeFunction::ToDate | TimeFunction::DatePlusDays | TimeFunction::DateMinusDays)
     }
 
-    /// Calls the function; `today` is the transaction's start, for `age(ts)`.
-    pub fn call(self, args: &[Value], today: i64) -> Result<Value> {
+    /// Calls the function; the clock's start of the transaction is `age(ts)`'s today, its
+    /// zone the one the zoned functions read.
+    pub fn call(self, args: &[Value], clock: Clock) -> Result<Value> {
         use TimeFunction::*;
         if args.iter().any(Value::is_null) {
             return Ok(Value::Null);
+        }
+        let today = clock.started;
+        if let Some(value) = super::zoned::call(self, args, clock.zone)? {
+            return Ok(value);
         }
         let arg = |i: usize| &args[i];
         Ok(match self {
@@ -103,6 +186,7 @@ impl TimeFunction {
                 let field = to_text(arg(0)).to_ascii_lowercase();
                 let n = match arg(1) {
                     Value::Interval(i) => interval_field(&field, i)?,
+                    Value::Time(t) => time_field(&field, *t)?,
                     v => timestamp_field(&field, moment(v)?)?,
                 };
                 if self == Extract { Value::Numeric(n) } else { Value::Real(crate::value::numeric::to_f64(&n)) }
@@ -115,7 +199,12 @@ impl TimeFunction {
                 };
                 Value::Interval(interval::age(a, b)?)
             }
-            ToChar => Value::Text(to_char(moment(arg(0))?, &to_text(arg(1)))),
+            ToChar => match arg(0) {
+                n @ (Value::Integer(_) | Value::Real(_) | Value::Numeric(_)) => {
+                    Value::Text(super::number_format::to_char(n, &to_text(arg(1)))?)
+                }
+                at => Value::Text(to_char(moment(at)?, &to_text(arg(1)))),
+            },
             ToTimestamp => {
                 let seconds = to_f64_lossy(arg(0));
                 let micros = (seconds * 1e6).round();
@@ -142,9 +231,33 @@ impl TimeFunction {
                     }
                 }
             }
+            DatePlusTime => match arg(1) {
+                Value::Time(t) => Value::Timestamp(time::at_date(moment(arg(0))?, *t)?),
+                other => return Err(Error::type_error(format!("{other} is not a time"))),
+            },
+            IntervalTypmod => {
+                let typmod = to_i64_lossy(arg(1)) as i32;
+                match arg(0) {
+                    Value::Text(s) => Value::Interval(interval_fields::parse(s, typmod)?),
+                    v => match crate::value::cast(v, DataType::Interval)? {
+                        Value::Interval(i) => Value::Interval(interval_fields::restrict(i, typmod)),
+                        other => other,
+                    },
+                }
+            }
+            ToTime => {
+                let t = crate::value::cast(arg(0), DataType::Time)?;
+                match (t, args.get(1)) {
+                    (Value::Time(t), Some(p)) => Value::Time(time::round(t, to_i64_lossy(p) as i32)),
+                    (t, _) => t,
+                }
+            }
             DateMinusDate => Value::Integer(
                 moment(arg(0))?.checked_sub(moment(arg(1))?).ok_or_else(out_of_range)?.div_euclid(MICROS_PER_DAY),
             ),
+            // Answered by `super::zoned::call` above.
+            TzText | LocalText | TzIn | LocalIn | ToLocal | FromLocal | ExtractTz | DatePartTz | DateTruncTz
+            | ToCharTz | AtZoneOfInstant | AtZoneOfLocal => unreachable!("zoned functions are called in zoned.rs"),
         })
     }
 }
@@ -165,7 +278,7 @@ fn shift(date: i64, i: &Interval, minus: bool) -> Result<Value> {
 }
 
 /// A timestamp argument: a timestamp, or text that reads as one.
-fn moment(v: &Value) -> Result<i64> {
+pub(super) fn moment(v: &Value) -> Result<i64> {
     match v {
         Value::Timestamp(t) => Ok(*t),
         Value::Text(s) => crate::value::datetime::parse_timestamp(s),
@@ -217,7 +330,7 @@ fn iso_week(days: i64) -> (i64, i64) {
 }
 
 /// `extract(field FROM timestamp)`.
-fn timestamp_field(field: &str, at: i64) -> Result<Decimal> {
+pub(super) fn timestamp_field(field: &str, at: i64) -> Result<Decimal> {
     let p = parts(at);
     let seconds_micros = p.second * 1_000_000 + p.micro;
     let int = |n: i64| Decimal::from(n);
@@ -281,8 +394,27 @@ fn interval_field(field: &str, i: &Interval) -> Result<Decimal> {
     })
 }
 
+/// `extract(field FROM time)`: the clock's fields and the seconds since midnight; a date's
+/// fields are refused.
+fn time_field(field: &str, t: i64) -> Result<Decimal> {
+    let seconds_micros = t % 60_000_000;
+    let int = |n: i64| Decimal::from(n);
+    Ok(match field {
+        "epoch" => Decimal::new(t, 6),
+        "hour" | "hours" => int(t / 3_600_000_000),
+        "minute" | "minutes" | "min" | "mins" => int(t / 60_000_000 % 60),
+        "second" | "seconds" | "sec" | "secs" => Decimal::new(seconds_micros, 6),
+        "millisecond" | "milliseconds" | "ms" => Decimal::new(seconds_micros, 3),
+        "microsecond" | "microseconds" | "us" => int(seconds_micros),
+        _ => {
+            // 0A000 as in PostgreSQL ("unit … not supported for type time without time zone").
+            return Err(Error::unsupported(format!("unit \"{field}\" for type time without time zone")));
+        }
+    })
+}
+
 /// `date_trunc(field, ts)`: the moment cut down to the start of its field.
-fn truncate(field: &str, at: i64) -> Result<i64> {
+pub(super) fn truncate(field: &str, at: i64) -> Result<i64> {
     let p = parts(at);
     // Near the ends of the range a truncated moment may not exist: 22008, never a wrap.
     let on = |y: i64, m: u32| days_from_civil(y, m, 1).checked_mul(MICROS_PER_DAY).ok_or_else(out_of_range);
@@ -326,6 +458,12 @@ const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday",
 /// `MI`, `SS`, `MS`, `US`, `Month`, `Mon`, `Day`, `Dy`, `AM`, `Q`, `IW`, `DDD`, `TZ`, …),
 /// `FM` to drop padding, `"text"` and `\` for literal text; anything else is copied.
 fn to_char(at: i64, template: &str) -> String {
+    to_char_in(at, template, "UTC", "+00")
+}
+
+/// `to_char` of a local time whose zone's abbreviation is `zone` and offset `offset`
+/// (`TZ`, `OF`).
+pub(super) fn to_char_in(at: i64, template: &str, zone: &str, offset: &str) -> String {
     let p = parts(at);
     let hour12 = if p.hour % 12 == 0 { 12 } else { p.hour % 12 };
     let doy = p.days - days_from_civil(p.year, 1, 1) + 1;
@@ -394,8 +532,8 @@ fn to_char(at: i64, template: &str) -> String {
             ("pm", if am { "am" } else { "pm" }.into()),
             ("Q", ((p.month - 1) / 3 + 1).to_string()),
             ("CC", number((p.year + 99) / 100, 2)),
-            ("TZ", "UTC".into()),
-            ("OF", "+00".into()),
+            ("TZ", zone.into()),
+            ("OF", offset.into()),
         ];
         let either_case = |pattern: &str| {
             !pattern.bytes().any(|b| b.is_ascii_lowercase())
@@ -425,12 +563,16 @@ mod tests {
     use super::*;
     use crate::value::datetime::parse_timestamp;
 
+    fn utc(started: i64) -> Clock {
+        Clock { started, zone: crate::value::zone::Zone::Utc }
+    }
+
     fn ts(s: &str) -> Value {
         Value::Timestamp(parse_timestamp(s).unwrap())
     }
 
     fn call(f: TimeFunction, args: &[Value]) -> String {
-        to_text(&f.call(args, 0).unwrap())
+        to_text(&f.call(args, utc(0)).unwrap())
     }
 
     #[test]
@@ -455,7 +597,7 @@ mod tests {
         assert_eq!(call(TimeFunction::Extract, &[Value::Text("epoch".into()), i.clone()]), "37015506.500000");
         assert_eq!(call(TimeFunction::Extract, &[Value::Text("hour".into()), i]), "4");
         assert_eq!(
-            TimeFunction::Extract.call(&[Value::Text("fortnight".into()), at], 0).unwrap_err().sqlstate(),
+            TimeFunction::Extract.call(&[Value::Text("fortnight".into()), at], utc(0)).unwrap_err().sqlstate(),
             "22023"
         );
     }
@@ -486,9 +628,9 @@ mod tests {
         assert_eq!(call(TimeFunction::ToDate, &[ts("2024-03-01 23:59")]), "2024-03-01 00:00:00+00");
         assert_eq!(call(TimeFunction::Age, &[ts("2024-03-01"), ts("2023-02-28")]), "1 year 1 day");
         let today = parse_timestamp("2024-03-01 15:00").unwrap();
-        assert_eq!(to_text(&TimeFunction::Age.call(&[ts("2023-02-28")], today).unwrap()), "1 year 1 day");
+        assert_eq!(to_text(&TimeFunction::Age.call(&[ts("2023-02-28")], utc(today)).unwrap()), "1 year 1 day");
         let far = Value::Timestamp(i64::MIN + 5);
-        let code = |f: TimeFunction, args: &[Value]| f.call(args, 0).unwrap_err().sqlstate().to_string();
+        let code = |f: TimeFunction, args: &[Value]| f.call(args, utc(0)).unwrap_err().sqlstate().to_string();
         assert_eq!(code(TimeFunction::DateTrunc, &[Value::Text("day".into()), far.clone()]), "22008");
         assert_eq!(code(TimeFunction::ToDate, &[far]), "22008");
         assert_eq!(call(TimeFunction::ToTimestamp, &[Value::Real(1.5)]), "1970-01-01 00:00:01.5+00");

@@ -411,6 +411,7 @@ fn to_json_text(v: &Value, oid: u32) -> Result<String> {
         Value::Real(r) => float_json(*r),
         Value::Numeric(d) => d.to_string(),
         Value::Interval(i) => json::quote(&crate::value::interval::format(i)),
+        Value::Time(t) => json::quote(&crate::value::time::format(*t)),
         Value::Timestamp(t) => {
             let shown = match oid {
                 declared::DATE => Shown::Date,

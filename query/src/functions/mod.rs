@@ -4,12 +4,14 @@ mod aggregate;
 mod catalog;
 mod datetime;
 mod json;
+mod number_format;
 mod privilege;
 mod regex;
 mod scalar;
 pub(crate) mod sequence;
 mod session;
 mod table;
+mod zoned;
 
 pub use self::aggregate::{Accumulator, AggregateFunction, KeyOrder};
 pub use self::datetime::TimeFunction;

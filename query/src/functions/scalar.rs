@@ -469,7 +469,8 @@ impl ScalarFunction {
             ScalarFunction::Int2 => Some(d::INT2),
             ScalarFunction::Uuid => Some(d::UUID),
             ScalarFunction::CurrentDate => Some(d::DATE),
-            ScalarFunction::Time(f) if f.returns_date() => Some(d::DATE),
+            ScalarFunction::Now | ScalarFunction::ClockTimestamp => Some(d::TIMESTAMPTZ),
+            ScalarFunction::Time(f) => f.declared_result(),
             _ => None,
         }
     }
@@ -502,7 +503,7 @@ impl ScalarFunction {
     /// Calls the function on evaluated arguments, in `session`.
     pub fn call(self, args: &[Value], session: &crate::session::Session, txn: &braid_engine::Txn) -> Result<Value> {
         match self {
-            ScalarFunction::Time(f) => f.call(args, session.transaction_start()),
+            ScalarFunction::Time(f) => f.call(args, session.clock()),
             f if f.uses_sequences() => super::sequence::call(f, args, session, txn),
             ScalarFunction::HasPrivilege(on) => super::privilege::call(on, args, session, txn),
             ScalarFunction::GetUserById => super::privilege::user_by_id(args, txn),
@@ -565,6 +566,7 @@ impl ScalarFunction {
                     Value::Timestamp(_) => "timestamp",
                     Value::Numeric(_) => "numeric",
                     Value::Interval(_) => "interval",
+                    Value::Time(_) => "time",
                 }
                 .into(),
             ),
@@ -599,7 +601,7 @@ impl ScalarFunction {
             FunctionInfo => Value::Null,
             Json(f) => return f.call(args),
             // Folded constants: `age` (which reads today) is never folded.
-            Time(f) => return f.call(args, 0),
+            Time(f) => return f.call(args, crate::session::Clock { started: 0, zone: Default::default() }),
             ToRegType if null_in => Value::Null,
             ToRegType => crate::source::system::type_oid_by_name(&to_text(arg(0))).map_or(Value::Null, Value::Integer),
             TablespaceLocation if null_in => Value::Null,

@@ -17,13 +17,14 @@ use braid_engine::{DataType, IndexDef, TableDef, Txn};
 
 use super::bottom_up;
 use crate::plan::{CmpOp, Expr, IndexRange, Plan};
+use crate::value::zone::Zone;
 
-pub(super) fn choose(plan: Plan, txn: &Txn) -> Plan {
+pub(super) fn choose(plan: Plan, txn: &Txn, zone: Zone) -> Plan {
     bottom_up(plan, &mut |p| match p {
         Plan::Filter { input, predicate } => {
             let input = match *input {
                 Plan::Scan { table, alias, rowids: (Bound::Unbounded, Bound::Unbounded), reverse: false, read } => {
-                    access_path(txn, &table, &alias, &predicate).unwrap_or(Plan::Scan {
+                    access_path(txn, zone, &table, &alias, &predicate).unwrap_or(Plan::Scan {
                         table,
                         alias,
                         rowids: (Bound::Unbounded, Bound::Unbounded),
@@ -181,12 +182,12 @@ fn equality(terms: &[Term], column: usize) -> Option<Expr> {
 
 /// Index columns whose type the scan can convert bounds to.
 fn indexable(t: DataType) -> bool {
-    matches!(t, DataType::Integer | DataType::Real | DataType::Text | DataType::Numeric)
+    matches!(t, DataType::Integer | DataType::Real | DataType::Text | DataType::Numeric | DataType::Time)
 }
 
-fn access_path(txn: &Txn, table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Option<Plan> {
+fn access_path(txn: &Txn, zone: Zone, table: &Arc<TableDef>, alias: &Arc<str>, predicate: &Expr) -> Option<Plan> {
     let terms = terms(predicate);
-    let derived = Derived::of(txn, table, predicate);
+    let derived = Derived::of(txn, zone, table, predicate);
     if terms.is_empty() && derived.usable.is_empty() {
         return None;
     }
@@ -285,7 +286,7 @@ struct Derived {
 }
 
 impl Derived {
-    fn of(txn: &Txn, table: &Arc<TableDef>, predicate: &Expr) -> Derived {
+    fn of(txn: &Txn, zone: Zone, table: &Arc<TableDef>, predicate: &Expr) -> Derived {
         let mut usable = vec![];
         if table.indexes.iter().any(IndexDef::is_derived) {
             let have: Vec<Expr> = predicate.clone().conjuncts().into_iter().map(anonymous).collect();
@@ -293,7 +294,7 @@ impl Derived {
                 // An index whose SQL no longer binds is not used (writes report the error).
                 let Ok((parts, filter)) = crate::index_keys::definition(txn, table, index) else { continue };
                 // Folded as the query was, so that `n > 1` compares equal to `n > 1`.
-                let same = |e: Expr| anonymous(super::fold::fold_expr(e, txn));
+                let same = |e: Expr| anonymous(super::fold::fold_expr(e, txn, zone));
                 let implied = filter.is_none_or(|f| same(f).conjuncts().into_iter().all(|c| have.contains(&c)));
                 if implied {
                     usable.push((index.name.clone(), parts.into_iter().map(same).collect()));

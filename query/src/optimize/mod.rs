@@ -24,12 +24,13 @@ mod pushdown;
 use braid_engine::Txn;
 
 use crate::plan::Plan;
+use crate::value::zone::Zone;
 
 /// Applies every rule in order.
-pub(crate) fn optimize(plan: Plan, txn: &Txn) -> Plan {
-    let plan = fold::fold(plan, txn);
+pub(crate) fn optimize(plan: Plan, txn: &Txn, zone: Zone) -> Plan {
+    let plan = fold::fold(plan, txn, zone);
     let plan = pushdown::pushdown(plan);
-    let plan = access::choose(plan, txn);
+    let plan = access::choose(plan, txn, zone);
     let plan = join_order::order_joins(plan, txn);
     let plan = order::use_index_order(plan);
     let plan = limit::top_n(plan);

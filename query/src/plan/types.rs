@@ -522,7 +522,11 @@ impl Context {
                 use BinaryArith::{Add, Div, Mul, Sub};
                 use DataType::{Interval, Timestamp};
                 match (op, self.expr(a, input), self.expr(b, input)) {
-                    (Sub, Known(Timestamp), Known(Timestamp)) => return Known(Interval),
+                    (Sub, Known(Timestamp), Known(Timestamp)) | (Sub, Known(DataType::Time), Known(DataType::Time)) => {
+                        return Known(Interval);
+                    }
+                    (Add | Sub, Known(DataType::Time), Known(Interval) | Known(Text))
+                    | (Add, Known(Interval), Known(DataType::Time)) => return Known(DataType::Time),
                     (Add | Sub, Known(Timestamp), Known(Interval) | Known(Text))
                     | (Add, Known(Interval), Known(Timestamp)) => return Known(Timestamp),
                     (Add | Sub, Known(Interval), Known(Interval)) | (Mul | Div, Known(Interval), _) => {

@@ -11,6 +11,7 @@
 //! | TIMESTAMP | `timestamptz` | microseconds since 2000-01-01 UTC, 8 bytes |
 //! | NUMERIC   | `numeric`     | PostgreSQL's base-10,000 digits (`crate::value::numeric`) |
 //! | INTERVAL  | `interval`    | microseconds (8 bytes), days (4), months (4)  |
+//! | TIME      | `time`        | microseconds since midnight, 8 bytes       |
 //!
 //! A parameter is declared with its value's type (NULL: `unknown`, which the server
 //! replaces by the type it inferred), as an embedded statement receives typed values: a
@@ -55,6 +56,7 @@ pub(crate) fn param_type(value: &Value) -> Type {
         Value::Timestamp(_) => Type::TIMESTAMPTZ,
         Value::Numeric(_) => Type::NUMERIC,
         Value::Interval(_) => Type::INTERVAL,
+        Value::Time(_) => Type::TIME,
     }
 }
 
@@ -78,6 +80,7 @@ impl ToSql for Param<'_> {
             (Value::Blob(b), &Type::BYTEA) => out.put_slice(b),
             (Value::Numeric(d), &Type::NUMERIC) => numeric::write_binary(d, |bytes| out.put_slice(bytes)),
             (Value::Interval(i), &Type::INTERVAL) => interval::write_binary(i, |bytes| out.put_slice(bytes)),
+            (Value::Time(t), &Type::TIME) => out.put_i64(*t),
             (Value::Timestamp(t), &Type::TIMESTAMPTZ | &Type::TIMESTAMP) => {
                 out.put_i64(t.saturating_sub(PG_EPOCH_MICROS))
             }
@@ -116,6 +119,7 @@ impl<'a> FromSql<'a> for Field {
                 Value::Timestamp(i64::from_be_bytes(fixed(ty, raw)?).saturating_add(PG_EPOCH_MICROS))
             }
             Type::BYTEA => Value::Blob(raw.to_vec()),
+            Type::TIME => Value::Time(i64::from_be_bytes(fixed(ty, raw)?)),
             Type::INTERVAL => Value::Interval(
                 interval::read_binary(raw)
                     .ok_or_else(|| Mismatch(format!("an interval value of {} bytes, not 16", raw.len())))?,
@@ -163,6 +167,7 @@ mod tests {
             Value::Timestamp(-1),
             Value::Numeric(numeric::parse("-12345.6700").unwrap()),
             Value::Interval(braid_engine::Interval::new(-14, 3, 4_000_001)),
+            Value::Time(49_530_500_000),
         ] {
             let ty = param_type(&value);
             let mut buf = BytesMut::new();

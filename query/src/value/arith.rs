@@ -55,7 +55,8 @@ pub fn arith(op: BinaryArith, a: &Value, b: &Value) -> Result<Value> {
     if op == BinaryArith::Concat {
         return Ok(Value::Text(to_text(a) + &to_text(b)));
     }
-    if matches!(a, Value::Timestamp(_) | Value::Interval(_)) || matches!(b, Value::Timestamp(_) | Value::Interval(_)) {
+    let temporal_value = |v: &Value| matches!(v, Value::Timestamp(_) | Value::Interval(_) | Value::Time(_));
+    if temporal_value(a) || temporal_value(b) {
         return temporal(op, a, b);
     }
     match (to_number(a), to_number(b)) {
@@ -87,8 +88,9 @@ pub fn arith(op: BinaryArith, a: &Value, b: &Value) -> Result<Value> {
     }
 }
 
-/// Arithmetic with a timestamp or an interval: PostgreSQL's operators (a timestamp plus or
-/// minus an interval, the interval between two timestamps, intervals added and scaled);
+/// Arithmetic with a timestamp, a time or an interval: PostgreSQL's operators (a timestamp
+/// or a time plus or minus an interval, the interval between two timestamps or two times,
+/// intervals added and scaled; a time wraps around midnight);
 /// text beside a timestamp reads as an interval (`now() - '1 day'`). Anything else, such as
 /// a timestamp plus a number, is 42883 as in PostgreSQL.
 fn temporal(op: BinaryArith, a: &Value, b: &Value) -> Result<Value> {
@@ -105,6 +107,12 @@ fn temporal(op: BinaryArith, a: &Value, b: &Value) -> Result<Value> {
         {
             let i = if op == Sub { interval::negate(&i)? } else { i };
             Value::Timestamp(interval::add_to_timestamp(*t, &i)?)
+        }
+        (Sub, Value::Time(x), Value::Time(y)) => Value::Interval(super::time::minus(*x, *y)),
+        (Add | Sub, Value::Time(t), other) | (Add, other @ Value::Interval(_), Value::Time(t))
+            if let Some(i) = as_interval(other)? =>
+        {
+            Value::Time(super::time::shift(*t, &i, op == Sub))
         }
         (Add | Sub, Value::Interval(x), other) if let Some(y) = as_interval(other)? => {
             let y = if op == Sub { interval::negate(&y)? } else { y };
@@ -140,6 +148,7 @@ fn type_name(v: &Value) -> &'static str {
         Value::Blob(_) => "bytea",
         Value::Timestamp(_) => "timestamp with time zone",
         Value::Interval(_) => "interval",
+        Value::Time(_) => "time without time zone",
     }
 }
 

@@ -8,7 +8,7 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::numeric;
 
-/// The class of a value in sort order: NULL < numbers < text < blob < interval.
+/// The class of a value in sort order: NULL < numbers < text < blob < interval < time.
 fn class(v: &Value) -> u8 {
     match v {
         Value::Null => 0,
@@ -16,6 +16,7 @@ fn class(v: &Value) -> u8 {
         Value::Text(_) => 2,
         Value::Blob(_) => 3,
         Value::Interval(_) => 4,
+        Value::Time(_) => 5,
     }
 }
 
@@ -56,6 +57,7 @@ pub fn sort_cmp(a: &Value, b: &Value) -> Ordering {
         (Value::Text(x), Value::Text(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Value::Blob(x), Value::Blob(y)) => x.cmp(y),
         (Value::Interval(x), Value::Interval(y)) => x.span().cmp(&y.span()),
+        (Value::Time(x), Value::Time(y)) => x.cmp(y),
         // NUMERIC against a float compares as floats (PostgreSQL casts numeric to double
         // precision there), against an integer exactly.
         (Value::Numeric(x), Value::Numeric(y)) => x.cmp(y),
@@ -139,6 +141,10 @@ pub(crate) fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
         Value::Interval(i) => {
             4u8.hash(state);
             i.span().hash(state);
+        }
+        Value::Time(t) => {
+            5u8.hash(state);
+            t.hash(state);
         }
     }
 }

@@ -70,7 +70,9 @@ pub(crate) fn parse_number_prefix(s: &str) -> (Value, bool) {
 /// prefix, booleans are 0 or 1.
 pub fn to_number(v: &Value) -> Value {
     match v {
-        Value::Null | Value::Integer(_) | Value::Real(_) | Value::Numeric(_) | Value::Interval(_) => v.clone(),
+        Value::Null | Value::Integer(_) | Value::Real(_) | Value::Numeric(_) | Value::Interval(_) | Value::Time(_) => {
+            v.clone()
+        }
         Value::Boolean(b) => Value::Integer(*b as i64),
         Value::Timestamp(t) => Value::Integer(*t),
         Value::Text(s) => parse_number_prefix(s).0,
@@ -183,7 +185,7 @@ pub fn coerce_for_column(v: Value, t: DataType, column: &dyn std::fmt::Display) 
         // integers, floats (their 15 digits) and text that spells one.
         (DataType::Integer | DataType::Real, ref v @ Value::Numeric(_))
         | (DataType::Numeric, ref v @ (Value::Integer(_) | Value::Real(_) | Value::Text(_)))
-        | (DataType::Interval, ref v @ Value::Text(_)) => cast(v, t)?,
+        | (DataType::Interval | DataType::Time, ref v @ Value::Text(_)) => cast(v, t)?,
         (DataType::Integer | DataType::Real, Value::Text(s)) => match parse_number_prefix(&s) {
             (n, true) => return coerce_for_column(n, t, column),
             _ => {
@@ -229,6 +231,15 @@ pub fn cast(v: &Value, t: DataType) -> Result<Value> {
         (DataType::Numeric, Value::Real(r)) => Value::Numeric(numeric::from_f64(*r)?),
         (DataType::Numeric, Value::Text(s)) => Value::Numeric(numeric::parse(s)?),
         (DataType::Numeric, _) | (DataType::Boolean, Value::Numeric(_)) => return Err(cannot_cast(v, t)),
+        // TIME: from text, a timestamp's time of day, an interval's time part; to an
+        // interval and to text. Nothing else casts to or from it, as in PostgreSQL.
+        (DataType::Time, Value::Time(_)) => v.clone(),
+        (DataType::Time, Value::Text(s)) => Value::Time(super::time::parse(s)?),
+        (DataType::Time, Value::Timestamp(at)) => Value::Time(super::time::of_moment(*at)),
+        (DataType::Time, Value::Interval(i)) => Value::Time(super::time::of_interval(i)),
+        (DataType::Interval, Value::Time(t)) => Value::Interval(braid_engine::Interval::new(0, 0, *t)),
+        (DataType::Time, _) => return Err(cannot_cast(v, t)),
+        (_, Value::Time(_)) if !matches!(t, DataType::Text | DataType::Blob) => return Err(cannot_cast(v, t)),
         (DataType::Interval, Value::Interval(_)) => v.clone(),
         (DataType::Interval, Value::Text(s)) => Value::Interval(super::interval::parse(s)?),
         (DataType::Interval, _) | (_, Value::Interval(_)) if t != DataType::Text => return Err(cannot_cast(v, t)),

@@ -74,9 +74,16 @@ fn field(s: &str) -> Option<i64> {
 /// Parses a date, a timestamp or a timestamp with a zone into microseconds since the epoch
 /// (UTC). A value without a zone is taken as UTC.
 pub fn parse_timestamp(text: &str) -> Result<i64> {
+    parse_with_offset(text).map(|(micros, _)| micros)
+}
+
+/// Parses a timestamp with its explicit offset, if it has one: (the instant, taking a
+/// missing offset as UTC; the offset in seconds east). A caller in another zone reads the
+/// local time again when there is none; `timestamp` (without time zone) drops the offset.
+pub fn parse_with_offset(text: &str) -> Result<(i64, Option<i64>)> {
     let t = text.trim();
     if t.eq_ignore_ascii_case("epoch") {
-        return Ok(0);
+        return Ok((0, Some(0)));
     }
     let split = t.find([' ', 'T', 't']).unwrap_or(t.len());
     let (date, rest) = t.split_at(split);
@@ -101,11 +108,13 @@ pub fn parse_timestamp(text: &str) -> Result<i64> {
         let day = parse_time_of_day(time).map_err(|bad| if bad { range(text) } else { syntax(text) })?;
         micros = micros.checked_add(day).ok_or_else(overflow)?;
     }
+    let mut explicit = None;
     if !zone.is_empty() {
-        let offset = parse_zone(zone).ok_or_else(|| syntax(text))? * 1_000_000;
-        micros = micros.checked_sub(offset).ok_or_else(overflow)?;
+        let offset = parse_zone(zone).ok_or_else(|| syntax(text))?;
+        micros = micros.checked_sub(offset * 1_000_000).ok_or_else(overflow)?;
+        explicit = Some(offset);
     }
-    Ok(micros)
+    Ok((micros, explicit))
 }
 
 /// `HH:MM[:SS[.ffffff]]` as microseconds into the day; `Err(true)` when a field is out of
@@ -185,8 +194,24 @@ pub enum Shown {
     TimestampTz,
 }
 
+/// An instant as PostgreSQL prints a `timestamptz` in a zone: the local time, then the
+/// offset (`2024-07-01 14:00:00+02`, `… 17:30:00+05:30`).
+pub fn write_timestamptz(w: &mut impl Write, micros: i64, zone: super::zone::Zone) -> std::fmt::Result {
+    if zone == super::zone::Zone::Utc {
+        return write_timestamp(w, micros);
+    }
+    let offset = zone.offset_at(micros);
+    write_zoned(w, micros.saturating_add(i64::from(offset) * 1_000_000), Shown::TimestampTz, offset)
+}
+
 /// A moment (microseconds since the epoch, UTC) as PostgreSQL prints `what` in its ISO style.
 pub fn write_datetime(w: &mut impl Write, micros: i64, what: Shown) -> std::fmt::Result {
+    write_zoned(w, micros, what, 0)
+}
+
+/// `write_datetime` of a local time, with `offset` (seconds east) printed for a
+/// `timestamptz`.
+fn write_zoned(w: &mut impl Write, micros: i64, what: Shown, offset: i32) -> std::fmt::Result {
     let secs = micros.div_euclid(1_000_000);
     let frac = micros.rem_euclid(1_000_000);
     let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
@@ -205,7 +230,7 @@ pub fn write_datetime(w: &mut impl Write, micros: i64, what: Shown) -> std::fmt:
         }
     }
     if what == Shown::TimestampTz {
-        w.write_str("+00")?;
+        w.write_str(&super::zone::offset_text(offset))?;
     }
     if y <= 0 {
         w.write_str(" BC")?;

@@ -35,8 +35,9 @@
 //! | uuid, json, jsonb                         | 2950, 114, 3802 | TEXT | -1   |
 //! | numeric, decimal [(p [, s])]              | 1700 | NUMERIC   | (p << 16 \| s) + 4 |
 //! | interval                                  | 1186 | INTERVAL  | -1       |
+//! | time [(p)] [without time zone]            | 1083 | TIME      | p or -1  |
 //!
-//! Not yet kept apart (their columns take the storage type's own): `time`.
+//! `time with time zone` (`timetz`) has no storage type: the binder refuses it (0A000).
 //! Databases made before NUMERIC existed keep their `numeric` columns as they were made:
 //! double precision, declared as nothing. Arrays are TEXT in their
 //! PostgreSQL text form ([`super::array`]); a query's array results (`array_agg`,
@@ -63,6 +64,7 @@ pub const FLOAT8: u32 = 701;
 pub const BPCHAR: u32 = 1042;
 pub const VARCHAR: u32 = 1043;
 pub const DATE: u32 = 1082;
+pub const TIME: u32 = 1083;
 pub const TIMESTAMP: u32 = 1114;
 pub const TIMESTAMPTZ: u32 = 1184;
 pub const NUMERIC: u32 = 1700;
@@ -87,6 +89,7 @@ const ARRAYS: &[(u32, u32)] = &[
     (26, 1028), // oid
     (JSON, 199),
     (NUMERIC, 1231),
+    (TIME, 1183),
     (INTERVAL, 1187),
     (UUID, 2951),
     (JSONB, 3807),
@@ -153,7 +156,27 @@ pub fn from_name(name: &str) -> Option<DeclaredType> {
         "UUID" => plain(UUID),
         "JSON" => plain(JSON),
         "JSONB" => plain(JSONB),
-        "INTERVAL" => plain(INTERVAL),
+        // `interval(p)`, `interval day to second`, `interval minute to second(3)`.
+        b if b == "INTERVAL" || b.starts_with("INTERVAL ") => {
+            let fields = b["INTERVAL".len()..].trim();
+            let precision = match args.as_deref().map(str::parse::<i32>) {
+                None => None,
+                Some(Ok(p)) => Some(p),
+                Some(Err(_)) => return None,
+            };
+            if fields.is_empty() && precision.is_none() {
+                plain(INTERVAL)
+            } else {
+                let typmod = super::interval_fields::typmod((!fields.is_empty()).then_some(fields), precision)?;
+                DeclaredType { oid: INTERVAL, typmod }
+            }
+        }
+        // `time(p)`: fractional digits 0 to 6, the typmod p itself (as PostgreSQL keeps it).
+        "TIME" | "TIME WITHOUT TIME ZONE" => match args.as_deref().map(str::parse::<i32>) {
+            None => plain(TIME),
+            Some(Ok(p @ 0..=6)) => DeclaredType { oid: TIME, typmod: p },
+            Some(_) => return None,
+        },
         "NUMERIC" | "DECIMAL" | "DEC" => match args.as_deref() {
             None => plain(NUMERIC),
             Some(args) => numeric_modifier(args)?,
@@ -184,6 +207,7 @@ pub fn storage(declared: DeclaredType) -> DataType {
         DATE | TIMESTAMP | TIMESTAMPTZ => DataType::Timestamp,
         NUMERIC => DataType::Numeric,
         INTERVAL => DataType::Interval,
+        TIME => DataType::Time,
         _ => DataType::Text,
     }
 }
@@ -199,6 +223,7 @@ pub fn of_storage(t: DataType) -> DeclaredType {
         DataType::Timestamp => TIMESTAMPTZ,
         DataType::Numeric => NUMERIC,
         DataType::Interval => INTERVAL,
+        DataType::Time => TIME,
         _ => TEXT,
     })
 }
@@ -218,6 +243,12 @@ pub fn format_with_modifier(declared: DeclaredType) -> Option<String> {
     if declared.oid == NUMERIC {
         let (p, s) = super::numeric::modifier(declared.typmod)?;
         return Some(format!("numeric({p},{s})"));
+    }
+    if declared.oid == INTERVAL {
+        return super::interval_fields::format(declared.typmod);
+    }
+    if declared.oid == TIME {
+        return (declared.typmod >= 0).then(|| format!("time({}) without time zone", declared.typmod));
     }
     let Some(n) = max_length(declared) else {
         return (declared.oid == BPCHAR).then(|| "bpchar".to_string());
@@ -247,6 +278,10 @@ pub fn conform(value: Value, declared: Option<DeclaredType>) -> Result<Value> {
             .map(Value::Timestamp)
             .ok_or_else(|| Error::data(DataError::DatetimeFieldOverflow, "date out of range")),
         (NUMERIC, Value::Numeric(d)) => super::numeric::conform(d, declared.typmod).map(Value::Numeric),
+        (TIME, Value::Time(t)) => Ok(Value::Time(super::time::round(t, declared.typmod))),
+        (INTERVAL, Value::Interval(i)) if declared.typmod >= 0 => {
+            Ok(Value::Interval(super::interval_fields::restrict(i, declared.typmod)))
+        }
         (UUID, Value::Text(s)) => canonical_uuid(&s).map(Value::Text).ok_or_else(|| {
             Error::data(DataError::InvalidTextRepresentation, format!("invalid input syntax for type uuid: \"{s}\""))
         }),
@@ -320,6 +355,14 @@ mod tests {
         assert_eq!(d("NUMERIC"), Some((NUMERIC, -1)));
         assert_eq!(d("NUMERIC(2,3)"), None);
         assert_eq!(d("BLOB"), None);
+        assert_eq!(d("TIME"), Some((TIME, -1)));
+        assert_eq!(d("time(3) without time zone"), Some((TIME, 3)));
+        assert_eq!(d("TIME(7)"), None);
+        assert_eq!(d("TIME WITH TIME ZONE"), None);
+        assert_eq!(d("INTERVAL"), Some((INTERVAL, -1)));
+        assert_eq!(d("INTERVAL DAY TO SECOND"), Some((INTERVAL, 470_351_871)));
+        assert_eq!(d("INTERVAL(2)"), Some((INTERVAL, 2_147_418_114)));
+        assert_eq!(d("interval minute to second(3)"), Some((INTERVAL, 402_653_187)));
     }
 
     #[test]

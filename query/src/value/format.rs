@@ -48,6 +48,7 @@ pub fn to_text(v: &Value) -> String {
         Value::Real(r) => format_real(*r),
         Value::Numeric(d) => d.to_string(),
         Value::Interval(i) => super::interval::format(i),
+        Value::Time(t) => super::time::format(*t),
         Value::Text(s) => s.clone(),
         Value::Blob(b) => String::from_utf8_lossy(b).into_owned(),
     }

@@ -4,7 +4,8 @@
 //! Input: `'1 year 2 mons 3 days 04:05:06.5'`, any of PostgreSQL's unit words (singular,
 //! plural, abbreviated: `2 hours`, `3 mins`, `1 d`), fractions that spill into the smaller
 //! parts as PostgreSQL spills them (`1.5 days` is `1 day 12:00:00`, `1.5 months` is
-//! `1 mon 15 days`), `ago`, a bare number as seconds, and ISO 8601 (`P1Y2M3DT4H5M6S`). Output
+//! `1 mon 15 days`), `ago`, a bare number as seconds, SQL's year-month `1-2`, and ISO 8601
+//! (`P1Y2M3DT4H5M6S`); field qualifiers in `super::interval_fields`. Output
 //! is PostgreSQL's default `IntervalStyle = postgres`: `1 year 2 mons 3 days 04:05:06.5`,
 //! `-1 days`, `00:00:00` for zero.
 //!
@@ -12,7 +13,9 @@
 //! calendar (the day clamped to the month's length: January 31 + 1 month is February 29 in
 //! a leap year), then the days, then the microseconds; a timestamp minus a timestamp is days
 //! and a time under 24 hours; an interval times a number spills fractions into the smaller
-//! parts. Braid keeps times in UTC, where a day is always 24 hours.
+//! parts. Days are added in UTC, where a day is always 24 hours (PostgreSQL adds a
+//! `timestamptz`'s days in the session's time zone, keeping the local time across a
+//! daylight-saving change).
 
 use braid_engine::Interval;
 
@@ -113,6 +116,10 @@ pub fn parse(text: &str) -> Result<Interval> {
     let mut any = false;
     while let Some(word) = words.next() {
         any = true;
+        if let Some(months) = year_month(word) {
+            sum.add(months, Unit::Months(1.0));
+            continue;
+        }
         if word.contains(':') {
             let negative = word.starts_with('-');
             let micros = time_of(word.trim_start_matches(['+', '-'])).ok_or_else(|| syntax(text))?;
@@ -143,6 +150,19 @@ pub fn parse(text: &str) -> Result<Interval> {
     }
     let i = sum.finish()?;
     Ok(if ago { negate(&i)? } else { i })
+}
+
+/// SQL's year-month form, `Y-M` (`1-2` is 1 year 2 months; a leading `-` negates both), as
+/// months.
+fn year_month(word: &str) -> Option<f64> {
+    let (negative, body) = word.strip_prefix('-').map_or((false, word), |b| (true, b));
+    let (y, m) = body.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(y) || !digits(m) {
+        return None;
+    }
+    let months = y.parse::<f64>().ok()? * 12.0 + m.parse::<f64>().ok()?;
+    Some(if negative { -months } else { months })
 }
 
 /// `H:M[:S[.f]]` (hours may pass 24) as microseconds.

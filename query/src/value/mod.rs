@@ -20,8 +20,11 @@ pub mod declared;
 mod format;
 mod hash;
 pub mod interval;
+pub mod interval_fields;
 pub mod json;
 pub mod numeric;
+pub mod time;
+pub mod zone;
 
 pub use self::arith::{BinaryArith, arith, negate};
 pub(crate) use self::compare::hash_value;

@@ -277,7 +277,7 @@ fn parse_csv(line: &str, format: &Format) -> Vec<Option<String>> {
 
 /// One row as a COPY TO STDOUT line, each value in the text form of its column's type
 /// (`types`; a value past them, or one its type cannot write, in its own type's form).
-pub fn write_row(out: &mut Vec<u8>, row: &[Value], types: &[Type], format: &Format) {
+pub fn write_row(out: &mut Vec<u8>, row: &[Value], types: &[Type], format: &Format, zone: braid::value::zone::Zone) {
     for (i, value) in row.iter().enumerate() {
         if i > 0 {
             out.push(format.delimiter);
@@ -286,7 +286,7 @@ pub fn write_row(out: &mut Vec<u8>, row: &[Value], types: &[Type], format: &Form
             out.extend_from_slice(format.null.as_bytes());
             continue;
         }
-        let text = text_of(value, types.get(i));
+        let text = text_of(value, types.get(i), zone);
         if format.csv {
             write_csv_field(out, &text, format);
         } else {
@@ -328,11 +328,11 @@ pub fn write_header(out: &mut Vec<u8>, names: &[String], format: &Format) {
 }
 
 /// A value's text form, as the text wire format writes it as `ty`.
-fn text_of(value: &Value, ty: Option<&Type>) -> String {
+fn text_of(value: &Value, ty: Option<&Type>, zone: braid::value::zone::Zone) -> String {
     let own = super::types::pg_type(value.data_type());
     for ty in ty.into_iter().chain([&own]) {
         let mut buf = bytes::BytesMut::new();
-        if super::types::encode(&mut buf, value, ty, pgwire::api::results::FieldFormat::Text).is_ok() {
+        if super::types::encode_in(&mut buf, value, ty, pgwire::api::results::FieldFormat::Text, zone).is_ok() {
             return String::from_utf8_lossy(&buf[4..]).into_owned();
         }
     }
@@ -471,7 +471,7 @@ mod tests {
         ];
         for f in [text_format(), csv_format()] {
             let mut out = vec![];
-            rows.iter().for_each(|row| write_row(&mut out, row, &[], &f));
+            rows.iter().for_each(|row| write_row(&mut out, row, &[], &f, Default::default()));
             let mut r = Reader::default();
             let got = r.push(&out, &f).unwrap();
             assert_eq!(got[0], vec![s("1"), s("tab\there, comma, \"quote\"\nline"), None], "{f:?}");

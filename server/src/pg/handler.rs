@@ -108,7 +108,7 @@ fn fields(description: &Description, format: &Format) -> Vec<FieldInfo> {
 
 /// A step as a pgwire response, rows encoded as `format` asks.
 fn response(step: Step, format: &Format) -> PgWireResult<Response> {
-    let (columns, rows, command) = match step.reply {
+    let (columns, rows, command, zone) = match step.reply {
         Reply::Empty => return Ok(Response::EmptyQuery),
         Reply::Command(tag) => {
             let tag = Tag::new(&tag);
@@ -118,7 +118,7 @@ fn response(step: Step, format: &Format) -> PgWireResult<Response> {
                 TxChange::None => Response::Execution(tag),
             });
         }
-        Reply::Rows { command, columns, rows } => (columns, rows, command),
+        Reply::Rows { command, columns, rows, zone } => (columns, rows, command, zone),
         // The overall format: 0 text (and CSV), 1 binary, as each column's.
         Reply::CopyIn { columns, binary } => {
             return Ok(Response::CopyIn(CopyResponse::new(binary as i8, columns, stream::empty())));
@@ -129,7 +129,7 @@ fn response(step: Step, format: &Format) -> PgWireResult<Response> {
         }
     };
     let fields = Arc::new(fields(&columns, format));
-    let encoded = encode_rows(&fields, &rows)?;
+    let encoded = encode_rows(&fields, &rows, zone)?;
     let mut response = QueryResponse::new(fields, stream::iter(encoded.into_iter().map(Ok)));
     response.set_command_tag(&command);
     Ok(Response::Query(response))
@@ -137,12 +137,17 @@ fn response(step: Step, format: &Format) -> PgWireResult<Response> {
 
 /// Encodes every row up front: results are already materialised by the query layer, and
 /// an encoding error must surface before the first DataRow is sent.
-fn encode_rows(fields: &[FieldInfo], rows: &[Vec<Value>]) -> PgWireResult<Vec<DataRow>> {
+fn encode_rows(
+    fields: &[FieldInfo],
+    rows: &[Vec<Value>],
+    zone: braid::value::zone::Zone,
+) -> PgWireResult<Vec<DataRow>> {
     let mut out = Vec::with_capacity(rows.len());
     let mut buf = BytesMut::with_capacity(64 * rows.len().min(1024));
     for row in rows {
         for (value, field) in row.iter().zip(fields) {
-            types::encode(&mut buf, value, field.datatype(), field.format()).map_err(|e| user(info("22000", e.0)))?;
+            types::encode_in(&mut buf, value, field.datatype(), field.format(), zone)
+                .map_err(|e| user(info("22000", e.0)))?;
         }
         out.push(DataRow::new(buf.split(), fields.len() as i16));
     }
@@ -399,7 +404,7 @@ impl ExtendedQueryHandler for Handlers {
         C: ClientInfo + Unpin + Send + Sync,
     {
         let sql = &portal.statement.statement;
-        let step = self.with_session(|s| s.execute(sql, |inferred| decode_params(portal, inferred)));
+        let step = self.with_session(|s| s.execute(sql, |inferred, zone| decode_params(portal, inferred, zone)));
         match step {
             Ok(step) => response(step, &portal.result_column_format),
             Err(e) => Err(user(e)),
@@ -409,7 +414,11 @@ impl ExtendedQueryHandler for Handlers {
 
 /// A portal's parameters as values: each read as the type the client declared, else the
 /// type Braid described, else text.
-fn decode_params(portal: &Portal<Arc<str>>, described: &Description) -> Result<Vec<Value>, Failure> {
+fn decode_params(
+    portal: &Portal<Arc<str>>,
+    described: &Description,
+    zone: braid::value::zone::Zone,
+) -> Result<Vec<Value>, Failure> {
     (0..portal.parameters.len())
         .map(|i| {
             let ty = match portal.statement.parameter_types.get(i).cloned().flatten() {
@@ -417,7 +426,7 @@ fn decode_params(portal: &Portal<Arc<str>>, described: &Description) -> Result<V
                 _ => types::param_pg_type(described, i),
             };
             let bytes = portal.parameters[i].as_deref();
-            types::decode(bytes, &ty, portal.parameter_format.is_binary(i))
+            types::decode_in(bytes, &ty, portal.parameter_format.is_binary(i), zone)
                 .map_err(|e| info("22P02", format!("parameter ${}: {}", i + 1, e.0)))
         })
         .collect()

@@ -49,7 +49,8 @@ pub enum TxChange {
 pub enum Reply {
     /// Rows and their columns; `command` is the tag's verb (`SELECT`, or `INSERT 0` for
     /// `INSERT … RETURNING`), completed with the row count.
-    Rows { command: String, columns: Arc<Description>, rows: Vec<Vec<Value>> },
+    /// `zone` is the session's time zone, which `timestamptz` text is written in.
+    Rows { command: String, columns: Arc<Description>, rows: Vec<Vec<Value>>, zone: braid::value::zone::Zone },
     /// A command's complete tag (`INSERT 0 3`, `CREATE TABLE`, `BEGIN`).
     Command(String),
     /// The statement was empty.
@@ -267,11 +268,12 @@ impl Session {
     pub fn execute(
         &mut self,
         sql: &Arc<str>,
-        decode: impl FnOnce(&Description) -> Result<Vec<Value>, Failure>,
+        decode: impl FnOnce(&Description, braid::value::zone::Zone) -> Result<Vec<Value>, Failure>,
     ) -> Result<Step, Failure> {
         let mut statement = self.take(sql)?;
+        let zone = self.conn.time_zone();
         let step = describe(&mut self.conn, &mut statement)
-            .and_then(|description| decode(&description))
+            .and_then(|description| decode(&description, zone))
             .and_then(|params| {
                 let (log, _) = self.conn.log_settings();
                 if log >= log_level(&statement) {
@@ -345,7 +347,12 @@ impl Session {
             Err(e) if reads_missing_catalog(&e, command) => {
                 tracing::debug!(error = %e, "a catalog Braid does not have, read as empty");
                 return Ok(Step {
-                    reply: Reply::Rows { command: "SELECT".into(), columns: Arc::default(), rows: vec![] },
+                    reply: Reply::Rows {
+                        command: "SELECT".into(),
+                        columns: Arc::default(),
+                        rows: vec![],
+                        zone: Default::default(),
+                    },
                     tx: TxChange::None,
                 });
             }
@@ -364,11 +371,11 @@ impl Session {
                     .map(|r| r.map(braid::Row::into_values))
                     .collect::<braid::Result<_>>()
                     .map_err(|e| from_braid(&e))?;
-                Reply::Rows { command: verb.to_string(), columns, rows }
+                Reply::Rows { command: verb.to_string(), columns, rows, zone: self.conn.time_zone() }
             }
             Output::Changed(n) => Reply::Command(format!("{verb} {n}")),
             Output::Done if command == "SELECT" => {
-                Reply::Rows { command: verb.into(), columns: Arc::default(), rows: vec![] }
+                Reply::Rows { command: verb.into(), columns: Arc::default(), rows: vec![], zone: Default::default() }
             }
             Output::Done => Reply::Command(verb.to_string()),
         };
@@ -417,13 +424,14 @@ impl Session {
                 copy::write_binary_header(&mut pending);
             }
             let mut chunks = vec![];
+            let zone = self.conn.time_zone();
             for row in rows {
                 let row = row.map_err(|e| from_braid(&e))?;
                 let mut line = std::mem::take(&mut pending);
                 if format.binary {
                     copy::write_binary_row(&mut line, row.values(), &types).map_err(|e| info("22P03", e))?;
                 } else {
-                    copy::write_row(&mut line, row.values(), &types, &format);
+                    copy::write_row(&mut line, row.values(), &types, &format, zone);
                 }
                 chunks.push(line);
             }
@@ -489,6 +497,7 @@ impl Session {
     }
 
     fn copy_record(&mut self, c: &mut CopyIn, record: copy::Record) -> Result<(), Failure> {
+        let zone = self.conn.time_zone();
         if std::mem::take(&mut c.header) {
             return Ok(());
         }
@@ -503,7 +512,7 @@ impl Session {
         let values = record
             .iter()
             .zip(&c.types)
-            .map(|(field, ty)| types::decode(field.as_deref(), ty, c.format.binary))
+            .map(|(field, ty)| types::decode_in(field.as_deref(), ty, c.format.binary, zone))
             .collect::<Result<Vec<Value>, _>>()
             .map_err(|e| info("22P02", format!("COPY row {}: {}", c.rows + 1, e.0)))?;
         self.conn.run_prepared(&mut c.insert, values).map_err(|e| from_braid(&e))?;
@@ -743,7 +752,7 @@ mod tests {
         assert_eq!(tags(s.simple(read)), ["SELECT 0"]);
         let sql = s.parse("SELECT data FROM pg_catalog.pg_largeobject WHERE loid = $1").unwrap();
         assert!(s.describe(&sql).unwrap().columns.is_empty());
-        let step = s.execute(&sql, |d| Ok(vec![Value::Integer(d.params.len() as i64)])).unwrap();
+        let step = s.execute(&sql, |d, _| Ok(vec![Value::Integer(d.params.len() as i64)])).unwrap();
         assert!(matches!(step.reply, Reply::Rows { ref rows, .. } if rows.is_empty()), "{step:?}");
         assert_eq!(tags(s.simple("INSERT INTO pg_catalog.pg_largeobject VALUES (1)")), ["ERROR 42P01"]);
         assert_eq!(tags(s.simple("SELECT * FROM no_such_table")), ["ERROR 42P01"]);

@@ -10,6 +10,7 @@
 //! | TIMESTAMP | `timestamptz` | microseconds since 2000-01-01 UTC, 8 bytes |
 //! | NUMERIC   | `numeric`     | digit count, weight, sign, display scale, then base-10,000 digits (2 bytes each) |
 //! | INTERVAL  | `interval`    | microseconds (8 bytes), days (4), months (4), big-endian |
+//! | TIME      | `time`        | microseconds since midnight, 8 bytes      |
 //!
 //! A result column that passes a table column on unchanged goes out as the type the column
 //! was declared with (`braid::value::declared`), encoded as PostgreSQL encodes it: `int2` /
@@ -33,6 +34,7 @@ use pgwire::api::Type;
 use pgwire::api::results::FieldFormat;
 
 use braid::value::datetime;
+use braid::value::zone::Zone;
 use braid::{DataType, Decimal, Value};
 
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC).
@@ -48,6 +50,7 @@ pub fn pg_type(t: Option<DataType>) -> Type {
         Some(DataType::Timestamp) => Type::TIMESTAMPTZ,
         Some(DataType::Numeric) => Type::NUMERIC,
         Some(DataType::Interval) => Type::INTERVAL,
+        Some(DataType::Time) => Type::TIME,
         _ => Type::TEXT,
     }
 }
@@ -70,8 +73,21 @@ pub fn param_pg_type(description: &braid::Description, i: usize) -> Type {
 #[derive(Debug, PartialEq)]
 pub struct TypeError(pub String);
 
-/// Appends one DataRow field: its length, then `value` as `ty` in `format`.
+/// Appends one DataRow field: its length, then `value` as `ty` in `format` (a
+/// `timestamptz` in text as UTC).
 pub fn encode(buf: &mut BytesMut, value: &Value, ty: &Type, format: FieldFormat) -> Result<(), TypeError> {
+    encode_in(buf, value, ty, format, Zone::Utc)
+}
+
+/// [`encode`] for a session in time zone `zone`: a `timestamptz` in text is its local time
+/// there (`2024-07-01 14:00:00+02`); binary stays UTC microseconds, as PostgreSQL's.
+pub fn encode_in(
+    buf: &mut BytesMut,
+    value: &Value,
+    ty: &Type,
+    format: FieldFormat,
+    zone: Zone,
+) -> Result<(), TypeError> {
     if value.is_null() {
         buf.put_i32(-1);
         return Ok(());
@@ -80,7 +96,7 @@ pub fn encode(buf: &mut BytesMut, value: &Value, ty: &Type, format: FieldFormat)
     buf.put_i32(0);
     match format {
         FieldFormat::Binary => encode_binary(buf, value, ty)?,
-        FieldFormat::Text => encode_text(buf, value, ty)?,
+        FieldFormat::Text => encode_text(buf, value, ty, zone)?,
     }
     let len = (buf.len() - at - 4) as i32;
     buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
@@ -150,6 +166,11 @@ fn encode_binary(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), Typ
             Value::Interval(i) => braid::value::interval::write_binary(i, |bytes| buf.put_slice(bytes)),
             _ => return Err(mismatch(value, ty)),
         },
+        // Microseconds since midnight.
+        Type::TIME => match value {
+            Value::Time(t) => buf.put_i64(*t),
+            _ => return Err(mismatch(value, ty)),
+        },
         Type::BYTEA => match value {
             Value::Blob(b) => buf.put_slice(b),
             Value::Text(t) => buf.put_slice(t.as_bytes()),
@@ -160,7 +181,7 @@ fn encode_binary(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), Typ
     Ok(())
 }
 
-fn encode_text(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), TypeError> {
+fn encode_text(buf: &mut BytesMut, value: &Value, ty: &Type, zone: Zone) -> Result<(), TypeError> {
     use std::fmt::Write as _;
     let mut w = Writer(buf);
     match *ty {
@@ -168,7 +189,7 @@ fn encode_text(buf: &mut BytesMut, value: &Value, ty: &Type) -> Result<(), TypeE
         Type::FLOAT8 => write_float(&mut w, as_real(value, ty)?),
         Type::FLOAT4 => write_float(&mut w, as_real(value, ty)?),
         Type::BOOL => w.0.put_u8(if as_bool(value, ty)? { b't' } else { b'f' }),
-        Type::TIMESTAMPTZ => write_timestamp(&mut w, as_int(value, ty)?),
+        Type::TIMESTAMPTZ => _ = datetime::write_timestamptz(&mut w, as_int(value, ty)?, zone),
         Type::TIMESTAMP => _ = datetime::write_datetime(&mut w, as_int(value, ty)?, datetime::Shown::Timestamp),
         Type::DATE => _ = datetime::write_datetime(&mut w, as_int(value, ty)?, datetime::Shown::Date),
         Type::BYTEA => match value {
@@ -225,6 +246,7 @@ fn write_text(buf: &mut BytesMut, value: &Value) {
         Value::Timestamp(t) => write_timestamp(&mut w, *t),
         Value::Numeric(d) => _ = write!(w, "{d}"),
         Value::Interval(i) => w.0.put_slice(braid::value::interval::format(i).as_bytes()),
+        Value::Time(t) => w.0.put_slice(braid::value::time::format(*t).as_bytes()),
     }
 }
 
@@ -281,8 +303,15 @@ fn write_timestamp(w: &mut Writer, micros: i64) {
     _ = datetime::write_timestamp(w, micros);
 }
 
-/// Reads one parameter sent as `ty` in `binary` or text format.
+/// Reads one parameter sent as `ty` in `binary` or text format (a `timestamptz` in text
+/// without an offset as UTC).
 pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, TypeError> {
+    decode_in(bytes, ty, binary, Zone::Utc)
+}
+
+/// [`decode`] for a session in time zone `zone`: `timestamptz` text without an offset is a
+/// local time there.
+pub fn decode_in(bytes: Option<&[u8]>, ty: &Type, binary: bool, zone: Zone) -> Result<Value, TypeError> {
     let Some(bytes) = bytes else { return Ok(Value::Null) };
     let bad = || TypeError(format!("invalid value for a parameter of type {}", ty.name()));
     if binary {
@@ -313,6 +342,10 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
                 _ => return Err(bad()),
             },
             Type::INTERVAL => Value::Interval(braid::value::interval::read_binary(bytes).ok_or_else(bad)?),
+            Type::TIME => match i64::from_be_bytes(fixed(8)?.try_into().map_err(|_| bad())?) {
+                t @ 0..=86_400_000_000 => Value::Time(t),
+                _ => return Err(bad()),
+            },
             // pgJDBC sends BigDecimal so.
             Type::NUMERIC => Value::Numeric(braid::value::numeric::read_binary(bytes).ok_or_else(bad)?),
             Type::BYTEA => Value::Blob(bytes.to_vec()),
@@ -333,9 +366,12 @@ pub fn decode(bytes: Option<&[u8]>, ty: &Type, binary: bool) -> Result<Value, Ty
         Type::FLOAT4 | Type::FLOAT8 => Value::Real(parse_float(text.trim()).ok_or_else(bad)?),
         Type::NUMERIC => Value::Numeric(braid::value::numeric::parse(text).map_err(|e| TypeError(e.to_string()))?),
         Type::INTERVAL => Value::Interval(braid::value::interval::parse(text).map_err(|e| TypeError(e.to_string()))?),
-        Type::TIMESTAMPTZ | Type::TIMESTAMP | Type::DATE => {
-            Value::Timestamp(datetime::parse_timestamp(text).map_err(|_| bad())?)
-        }
+        Type::TIME => Value::Time(braid::value::time::parse(text).map_err(|e| TypeError(e.to_string()))?),
+        Type::TIMESTAMPTZ => match datetime::parse_with_offset(text).map_err(|_| bad())? {
+            (at, Some(_)) => Value::Timestamp(at),
+            (local, None) => Value::Timestamp(zone.from_local(local)),
+        },
+        Type::TIMESTAMP | Type::DATE => Value::Timestamp(datetime::parse_timestamp(text).map_err(|_| bad())?),
         Type::BYTEA => Value::Blob(parse_bytea(text).ok_or_else(bad)?),
         _ => Value::Text(text.to_string()),
     })

@@ -76,11 +76,13 @@ fn bound_value(b: &Bound<Expr>, ctx: &Ctx) -> Result<Bound<Value>> {
 }
 
 /// Where a value of another type falls among a column's values: SQL orders numbers before
-/// text before blobs.
+/// text before blobs before intervals before times (`crate::value::sort_cmp`).
 fn class(v: &Value) -> u8 {
     match v {
         Value::Text(_) => 2,
         Value::Blob(_) => 3,
+        Value::Interval(_) => 4,
+        Value::Time(_) => 5,
         _ => 1,
     }
 }
@@ -138,9 +140,14 @@ fn convert_bound(b: Bound<Value>, t: DataType, lower: bool) -> Option<Bound<Valu
         (DataType::Real, Value::Boolean(x)) => wrap(Value::Real(x as i64 as f64)),
         (DataType::Real, Value::Real(r)) => wrap(Value::Real(r)),
         (DataType::Text, Value::Text(s)) => wrap(Value::Text(s)),
+        (DataType::Time, Value::Time(t)) => wrap(Value::Time(t)),
         (t, v) => {
             // Another class of value: the whole column lies on one side of it.
-            let column_class = if t == DataType::Text { 2 } else { 1 };
+            let column_class = match t {
+                DataType::Text => 2,
+                DataType::Time => 5,
+                _ => 1,
+            };
             let column_below = column_class < class(&v);
             if column_below == lower { None } else { Some(Bound::Unbounded) }
         }

@@ -284,6 +284,9 @@ fn column_row(c: &CatalogView, f: ColumnFacts) -> Vec<Value> {
     let datetime_precision = match ty.oid {
         d::DATE => int(0),
         d::TIMESTAMP | d::TIMESTAMPTZ => int(6),
+        d::TIME if ty.typmod >= 0 => int(i64::from(ty.typmod)),
+        d::TIME => int(6),
+        d::INTERVAL => int(i64::from(crate::value::interval_fields::precision(ty.typmod).unwrap_or(6))),
         _ => Value::Null,
     };
     let max_length = d::max_length(ty);
@@ -295,7 +298,16 @@ fn column_row(c: &CatalogView, f: ColumnFacts) -> Vec<Value> {
     let max_length = max_length.map_or(Value::Null, |n| int(n as i64));
     let mut r = vec![catalog_name(c), text("public"), text(table), text(name), int(position as i64)];
     r.extend([default.map_or(Value::Null, text), yes(nullable), text(info.sql_name), max_length, octet_length]);
-    r.extend([precision, radix, scale, datetime_precision, Value::Null, Value::Null]);
+    let interval_type =
+        if ty.oid == d::INTERVAL { crate::value::interval_fields::interval_type(ty.typmod) } else { None };
+    r.extend([
+        precision,
+        radix,
+        scale,
+        datetime_precision,
+        interval_type.map_or(Value::Null, Value::Text),
+        Value::Null,
+    ]);
     r.extend([Value::Null, Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]);
     r.extend([Value::Null, Value::Null, Value::Null]);
     r.extend([catalog_name(c), text("pg_catalog"), text(info.name)]);

@@ -61,6 +61,7 @@ pub const TYPES: &[TypeInfo] = &[
     t(1043, "varchar", -1, "S", 1015, 0, "character varying"),
     t(1082, "date", 4, "D", 1182, 0, "date"),
     t(1083, "time", 8, "D", 1183, 0, "time without time zone"),
+    t(1183, "_time", -1, "A", 0, 1083, "ARRAY"),
     t(1114, "timestamp", 8, "D", 1115, 0, "timestamp without time zone"),
     t(1184, "timestamptz", 8, "D", 1185, 0, "timestamp with time zone"),
     t(1186, "interval", 16, "T", 1187, 0, "interval"),
@@ -85,6 +86,7 @@ pub fn type_info(t: DataType) -> &'static TypeInfo {
         DataType::Timestamp => 1184,
         DataType::Numeric => 1700,
         DataType::Interval => 1186,
+        DataType::Time => 1083,
         _ => 25,
     };
     by_oid(oid).expect("every column type is listed")
