@@ -120,6 +120,11 @@ pub struct IndexDef {
 }
 
 impl IndexDef {
+    /// A btree index on columns (a plain index).
+    pub fn plain(id: u64, name: String, columns: Vec<u32>, unique: bool) -> Self {
+        IndexDef { id, name, columns, unique, kind: IndexKind::BTree, expressions: Vec::new(), predicate: None }
+    }
+
     /// Whether the SQL layer computes this index's entries (an expression or partial index).
     pub fn is_derived(&self) -> bool {
         !self.expressions.is_empty() || self.predicate.is_some()
@@ -301,16 +306,9 @@ mod v1 {
             indexes: old
                 .indexes
                 .into_iter()
-                .map(|i| super::IndexDef {
-                    id: i.id,
-                    name: i.name,
-                    columns: i.columns,
-                    unique: i.unique,
-                    kind: match i.kind {
-                        IndexKind::BTree => super::IndexKind::BTree,
-                    },
-                    expressions: Vec::new(),
-                    predicate: None,
+                // Both formats knew only btree indexes on columns.
+                .map(|i| match i.kind {
+                    IndexKind::BTree => super::IndexDef::plain(i.id, i.name, i.columns, i.unique),
                 })
                 .collect(),
             foreign_keys: Vec::new(),
@@ -364,16 +362,9 @@ mod v2 {
             indexes: old
                 .indexes
                 .into_iter()
-                .map(|i| super::IndexDef {
-                    id: i.id,
-                    name: i.name,
-                    columns: i.columns,
-                    unique: i.unique,
-                    kind: match i.kind {
-                        IndexKind::BTree => super::IndexKind::BTree,
-                    },
-                    expressions: Vec::new(),
-                    predicate: None,
+                // Both formats knew only btree indexes on columns.
+                .map(|i| match i.kind {
+                    IndexKind::BTree => super::IndexDef::plain(i.id, i.name, i.columns, i.unique),
                 })
                 .collect(),
             foreign_keys: old.foreign_keys,

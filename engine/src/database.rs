@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::catalog::{self, ForeignKeyDef, IndexDef, IndexKind, TableDef};
+use crate::catalog::{self, ForeignKeyDef, IndexDef, TableDef};
 use crate::encoding::row;
 use crate::error::{ConstraintKind, Error, Result};
 use crate::index::{self, Index, IndexScan};
@@ -360,15 +360,7 @@ impl<S: Storage> Txn<S> {
         if taken {
             return Err(Error::AlreadyExists { kind: "index", name });
         }
-        let index = IndexDef {
-            id: catalog::next_object_id(&mut self.txn)?,
-            name,
-            columns,
-            unique,
-            kind: IndexKind::BTree,
-            expressions: Vec::new(),
-            predicate: None,
-        };
+        let index = IndexDef::plain(catalog::next_object_id(&mut self.txn)?, name, columns, unique);
         def.indexes.push(index.clone());
         Ok(index)
     }
@@ -968,7 +960,10 @@ impl<S: Storage> Txn<S> {
             return index_values(index, row).map(Some);
         }
         let keys = self.db.shared.index_keys.get().cloned().ok_or_else(|| {
-            Error::Unsupported(format!("index \"{}\" is defined by SQL, which only the SQL layer evaluates", index.name))
+            Error::Unsupported(format!(
+                "index \"{}\" is defined by SQL, which only the SQL layer evaluates",
+                index.name
+            ))
         })?;
         keys.key(self, table, index, row)
     }

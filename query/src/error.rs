@@ -333,8 +333,9 @@ impl From<braid_engine::Error> for Error {
             braid_engine::Error::NotFound { kind, name } => Error::NotFound { kind, name },
             braid_engine::Error::AlreadyExists { kind, name } => Error::AlreadyExists { kind, name },
             // SQL the engine had this layer evaluate (an index expression) failed here first.
-            braid_engine::Error::Expression { sqlstate, message } => Error::from_sqlstate(&sqlstate, &message)
-                .unwrap_or(Error::Remote { code: sqlstate, message }),
+            braid_engine::Error::Expression { sqlstate, message } => {
+                Error::from_sqlstate(&sqlstate, &message).unwrap_or(Error::Remote { code: sqlstate, message })
+            }
             e => Error::Storage(e),
         }
     }

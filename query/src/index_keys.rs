@@ -68,6 +68,9 @@ impl IndexKeys<braid_engine::storage::AnyStorage> for SqlIndexKeys {
         let key = self
             .bound(txn, table, index)
             .and_then(|b| crate::execute::index_key(txn, &b.parts, b.filter.as_ref(), &index.columns, row));
-        key.map_err(|e: Error| braid_engine::Error::Expression { sqlstate: e.sqlstate().to_string(), message: e.to_string() })
+        key.map_err(|e: Error| braid_engine::Error::Expression {
+            sqlstate: e.sqlstate().to_string(),
+            message: e.to_string(),
+        })
     }
 }

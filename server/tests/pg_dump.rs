@@ -62,8 +62,14 @@ fn psql(port: u16, args: &[&str]) -> String {
 fn plain_dump(port: u16) -> String {
     let mut c = bin("pg_dump");
     c.arg(url(port));
-    let text = String::from_utf8(run(c)).unwrap();
-    text.lines()
+    unrestricted(run(c))
+}
+
+/// A script without the `\restrict` / `\unrestrict` lines, whose keys are random.
+fn unrestricted(script: Vec<u8>) -> String {
+    String::from_utf8(script)
+        .unwrap()
+        .lines()
         .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
         .collect::<Vec<_>>()
         .join("\n")
@@ -139,7 +145,14 @@ fn a_postgresql_dump_loads_with_its_constraints() {
     assert_eq!(psql(braid.addr.port(), &["-tAc", indexes]), psql(postgres.port, &["-tAc", indexes]));
     // PostgreSQL's deparsed partial expression index (`lower((email)::text)`) holds.
     let mut c = bin("psql");
-    c.args(["-X", "-q", "-d", &url(braid.addr.port()), "-c", "INSERT INTO customers VALUES (9, 'A@X', 'Al', '2001-01-01')"]);
+    c.args([
+        "-X",
+        "-q",
+        "-d",
+        &url(braid.addr.port()),
+        "-c",
+        "INSERT INTO customers VALUES (9, 'A@X', 'Al', '2001-01-01')",
+    ]);
     let out = c.output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("customers_lower_email"), "{out:?}");
     let rows = "SELECT count(*), sum(total), max(number) FROM orders";
@@ -214,15 +227,11 @@ fn owners_and_grants_from_a_postgresql_dump_dump_the_same() {
     assert_eq!(without_versions(&plain_dump(braid.addr.port())), without_versions(&theirs));
 }
 
-/// A pg_dumpall script without the random `\restrict` keys pg_dump 15.14 and later put in.
+/// A pg_dumpall script, without the random `\restrict` keys.
 fn dumpall(port: u16) -> String {
     let mut c = bin("pg_dumpall");
     c.args(["-d", &url(port)]);
-    let text = String::from_utf8(run(c)).unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    unrestricted(run(c))
 }
 
 /// pg_dumpall: the roles (with their grants) and the one database, once; restored with
@@ -252,11 +261,8 @@ fn a_dumpall_restored_into_braid_dumps_the_same() {
     let mut c = bin("psql");
     c.args(["-X", "-q", "-d", &url(restored.addr.port()), "-f", file.to_str().unwrap()]);
     let out = c.output().unwrap();
-    let errors: Vec<String> = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter(|l| l.contains("ERROR"))
-        .map(str::to_string)
-        .collect();
+    let errors: Vec<String> =
+        String::from_utf8_lossy(&out.stderr).lines().filter(|l| l.contains("ERROR")).map(str::to_string).collect();
     assert!(
         errors.len() == 2
             && errors.iter().all(|e| {

@@ -123,7 +123,8 @@ impl Binder<'_> {
     /// A column's DEFAULT (bound from its stored SQL), or NULL.
     pub(super) fn default_value(&mut self, column: &ColumnDef) -> Result<Expr> {
         let Some(sql) = &column.default else { return Ok(Expr::Literal(braid_engine::Value::Null)) };
-        let e = crate::parse::expression(sql).map_err(|_| Error::invalid(format!("bad DEFAULT for column {}", column.name)))?;
+        let e = crate::parse::expression(sql)
+            .map_err(|_| Error::invalid(format!("bad DEFAULT for column {}", column.name)))?;
         self.push_scope(Scope::default());
         let bound = self.expr(&e);
         self.pop_scope();
@@ -256,7 +257,8 @@ impl Binder<'_> {
         let mut bound = vec![];
         let names = crate::source::system::check_names(table);
         for (sql, name) in table.checks.iter().zip(names) {
-            let e = crate::parse::expression(sql).map_err(|_| Error::invalid(format!("damaged CHECK constraint: {sql}")))?;
+            let e = crate::parse::expression(sql)
+                .map_err(|_| Error::invalid(format!("damaged CHECK constraint: {sql}")))?;
             self.push_scope(Self::table_scope(table, alias));
             let b = self.expr(&e);
             self.pop_scope();
@@ -275,4 +277,3 @@ impl Binder<'_> {
         Ok(Some(bound?))
     }
 }
-

@@ -68,14 +68,7 @@ impl Binder<'_> {
             }
             E::InList { expr, list, negated } => {
                 let x = self.expr(expr)?;
-                let affinity = self.affinity(&x);
-                let list = list
-                    .iter()
-                    .map(|e| {
-                        let item = with_affinity(self.expr(e)?, affinity);
-                        Ok(self.read_as_temporal(&x, item))
-                    })
-                    .collect::<Result<_>>()?;
+                let list = self.in_list(&x, list)?;
                 Expr::InList { expr: b(x), list, negated: *negated }
             }
             // `x = ANY (ARRAY[…])` is `x IN (…)`, `x <> ALL (ARRAY[…])` is `x NOT IN (…)`
@@ -93,14 +86,7 @@ impl Binder<'_> {
                     _ => return Err(Error::unsupported("ANY / ALL of an array value")),
                 };
                 let x = self.expr(left)?;
-                let affinity = self.affinity(&x);
-                let list = list
-                    .iter()
-                    .map(|e| {
-                        let item = with_affinity(self.expr(e)?, affinity);
-                        Ok(self.read_as_temporal(&x, item))
-                    })
-                    .collect::<Result<_>>()?;
+                let list = self.in_list(&x, list)?;
                 Expr::InList { expr: b(x), list, negated: matches!(e, E::AllOp { .. }) }
             }
             // Of an array value (a column, a parameter, a cast): a test of its elements.
@@ -605,6 +591,18 @@ impl Binder<'_> {
             return Ok(Expr::Param(Param::Position(i)));
         }
         Ok(Expr::Param(Param::Name(p.trim_start_matches([':', '@', '$']).into())))
+    }
+
+    /// The items of `x IN (…)`, each compared as `x` is: with its affinity, and text beside
+    /// a date or time read as one.
+    fn in_list(&mut self, x: &Expr, list: &[ast::Expr]) -> Result<Vec<Expr>> {
+        let affinity = self.affinity(x);
+        list.iter()
+            .map(|e| {
+                let item = with_affinity(self.expr(e)?, affinity);
+                Ok(self.read_as_temporal(x, item))
+            })
+            .collect()
     }
 
     fn function(&mut self, f: &ast::Function) -> Result<Expr> {

@@ -250,7 +250,9 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 None if *name == here => return Err(Error::AlreadyExists { kind: "database", name: name.clone() }),
                 None => return Err(Error::unsupported("CREATE DATABASE: a Braid server serves one database")),
                 Some(_) if *name != here => return Err(Error::not_found("database", name)),
-                Some(owner) if *owner != privileges::role_name(&txn.roles()?, crate::source::system::SUPERUSER_OID as u32) => {
+                Some(owner)
+                    if *owner != privileges::role_name(&txn.roles()?, crate::source::system::SUPERUSER_OID as u32) =>
+                {
                     return Err(Error::unsupported("changing the owner of the database"));
                 }
                 Some(_) => {}
@@ -269,7 +271,10 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 None => txn.sequence_position(&def)?.last,
             };
             if at > def.max {
-                return Err(Error::invalid(format!("RESTART value ({at}) cannot be greater than MAXVALUE ({})", def.max)));
+                return Err(Error::invalid(format!(
+                    "RESTART value ({at}) cannot be greater than MAXVALUE ({})",
+                    def.max
+                )));
             }
             if at < def.min {
                 return Err(Error::invalid(format!("RESTART value ({at}) cannot be less than MINVALUE ({})", def.min)));

@@ -242,7 +242,10 @@ fn access_path(txn: &Txn, zone: Zone, table: &Arc<TableDef>, alias: &Arc<str>, p
     }
     // 2b. equality on an expression index's first part.
     if let Some((name, value)) = derived.expression_equality(predicate) {
-        return Some(index_scan(&name, IndexRange::Range { equal: vec![value], lower: Bound::Unbounded, upper: Bound::Unbounded }));
+        return Some(index_scan(
+            &name,
+            IndexRange::Range { equal: vec![value], lower: Bound::Unbounded, upper: Bound::Unbounded },
+        ));
     }
     // 3. IN on an index's first column.
     for index in &indexes {

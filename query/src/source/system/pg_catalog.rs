@@ -910,21 +910,23 @@ fn indexes(t: &TableDef) -> Vec<IndexEntry> {
         .then(|| t.indexes.iter().find(|i| i.unique && !i.is_derived() && i.columns == t.primary_key))
         .flatten()
         .map(|i| i.id);
-    out.extend(t.indexes.iter().map(|i: &IndexDef| IndexEntry {
-        oid: super::FIRST_USER_OID + i.id as i64,
-        name: i.name.clone(),
-        columns: i.columns.clone(),
-        expressions: i
-            .expressions
-            .iter()
-            .map(|sql| {
-                let column = t.columns.iter().position(|c| *sql == c.name || *sql == format!("\"{}\"", c.name));
-                column.map(|c| c as u32).ok_or_else(|| sql.clone())
-            })
-            .collect(),
-        predicate: i.predicate.clone(),
-        unique: i.unique,
-        primary: Some(i.id) == pk_index,
+    out.extend(t.indexes.iter().map(|i: &IndexDef| {
+        IndexEntry {
+            oid: super::FIRST_USER_OID + i.id as i64,
+            name: i.name.clone(),
+            columns: i.columns.clone(),
+            expressions: i
+                .expressions
+                .iter()
+                .map(|sql| {
+                    let column = t.columns.iter().position(|c| *sql == c.name || *sql == format!("\"{}\"", c.name));
+                    column.map(|c| c as u32).ok_or_else(|| sql.clone())
+                })
+                .collect(),
+            predicate: i.predicate.clone(),
+            unique: i.unique,
+            primary: Some(i.id) == pk_index,
+        }
     }));
     out
 }
