@@ -269,6 +269,16 @@ mod v1 {
         pub kind: IndexKind,
     }
 
+    impl IndexDef {
+        /// The index in the current layout (formats 1 and 2 knew only btree indexes on
+        /// columns).
+        pub fn current(self) -> super::IndexDef {
+            match self.kind {
+                IndexKind::BTree => super::IndexDef::plain(self.id, self.name, self.columns, self.unique),
+            }
+        }
+    }
+
     #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
     pub struct TableDef {
         pub id: u64,
@@ -303,14 +313,7 @@ mod v1 {
             rowid_alias: old.rowid_alias,
             primary_key: old.primary_key,
             checks: old.checks,
-            indexes: old
-                .indexes
-                .into_iter()
-                // Both formats knew only btree indexes on columns.
-                .map(|i| match i.kind {
-                    IndexKind::BTree => super::IndexDef::plain(i.id, i.name, i.columns, i.unique),
-                })
-                .collect(),
+            indexes: old.indexes.into_iter().map(IndexDef::current).collect(),
             foreign_keys: Vec::new(),
         })
     }
@@ -321,21 +324,9 @@ mod v1 {
 mod v2 {
     use rkyv::rancor;
 
+    // Format 2 kept format 1's index types.
+    use super::v1::IndexDef;
     use crate::error::{Error, Result};
-
-    #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-    pub enum IndexKind {
-        BTree,
-    }
-
-    #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-    pub struct IndexDef {
-        pub id: u64,
-        pub name: String,
-        pub columns: Vec<u32>,
-        pub unique: bool,
-        pub kind: IndexKind,
-    }
 
     #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
     pub struct TableDef {
@@ -359,14 +350,7 @@ mod v2 {
             rowid_alias: old.rowid_alias,
             primary_key: old.primary_key,
             checks: old.checks,
-            indexes: old
-                .indexes
-                .into_iter()
-                // Both formats knew only btree indexes on columns.
-                .map(|i| match i.kind {
-                    IndexKind::BTree => super::IndexDef::plain(i.id, i.name, i.columns, i.unique),
-                })
-                .collect(),
+            indexes: old.indexes.into_iter().map(IndexDef::current).collect(),
             foreign_keys: old.foreign_keys,
         })
     }

@@ -192,11 +192,9 @@ fn access_path(txn: &Txn, zone: Zone, table: &Arc<TableDef>, alias: &Arc<str>, p
         return None;
     }
     // Plain indexes, and partial ones on plain columns whose predicate the WHERE implies.
-    let indexes: Vec<&IndexDef> = table
-        .indexes
-        .iter()
-        .filter(|i| i.expressions.is_empty() && (i.predicate.is_none() || derived.usable(&i.name)))
-        .collect();
+    let indexes = || {
+        table.indexes.iter().filter(|i| i.expressions.is_empty() && (i.predicate.is_none() || derived.usable(&i.name)))
+    };
     let rowid_columns = [Some(table.columns.len()), table.rowid_alias.map(|a| a as usize)];
     let is_rowid = |c: usize| rowid_columns.contains(&Some(c));
     let scan = |rowids| Plan::Scan { table: table.clone(), alias: alias.clone(), rowids, reverse: false, read: None };
@@ -214,7 +212,7 @@ fn access_path(txn: &Txn, zone: Zone, table: &Arc<TableDef>, alias: &Arc<str>, p
     }
     // 2. equality on leading index columns, longest prefix first.
     let mut best: Option<(usize, &str, Vec<Expr>, Range)> = None;
-    for index in &indexes {
+    for index in indexes() {
         let mut equal = vec![];
         for &c in &index.columns {
             if !indexable(table.columns[c as usize].data_type) {
@@ -248,7 +246,7 @@ fn access_path(txn: &Txn, zone: Zone, table: &Arc<TableDef>, alias: &Arc<str>, p
         ));
     }
     // 3. IN on an index's first column.
-    for index in &indexes {
+    for index in indexes() {
         let first = index.columns[0] as usize;
         if !indexable(table.columns[first].data_type) {
             continue;
@@ -266,7 +264,7 @@ fn access_path(txn: &Txn, zone: Zone, table: &Arc<TableDef>, alias: &Arc<str>, p
         }
     }
     // 5. range on an index's first column.
-    for index in &indexes {
+    for index in indexes() {
         let first = index.columns[0] as usize;
         if !indexable(table.columns[first].data_type) {
             continue;
