@@ -33,6 +33,7 @@ use crate::encoding::row;
 use crate::error::{ConstraintKind, Error, Result};
 use crate::index::{self, Index, IndexScan};
 use crate::keys::{Key, KeyPrefix, decode_row_key};
+use crate::schema::{self, SchemaDef};
 use crate::mvcc::{Synchronous, Transaction, TransactionManager};
 use crate::roles::{self, Object, Privileges, RoleDef};
 use crate::sequence::{self, Position, SequenceDef};
@@ -517,6 +518,36 @@ impl<S: Storage> Txn<S> {
             Some(p) => Ok(*p),
             None => self.db.load_sequence(def),
         }
+    }
+
+    // ---- schemas (see `crate::schema`) ----
+
+    /// A schema made by CREATE SCHEMA, by name.
+    pub fn schema(&self, name: &str) -> Result<Option<SchemaDef>> {
+        schema::get(&self.txn, name)
+    }
+
+    /// Every schema made by CREATE SCHEMA, by name.
+    pub fn schemas(&self) -> Result<Vec<SchemaDef>> {
+        schema::list(&self.txn)
+    }
+
+    /// Creates a schema, giving it an id; its name may be no other schema's.
+    pub fn create_schema(&mut self, name: &str) -> Result<SchemaDef> {
+        if self.schema(name)?.is_some() {
+            return Err(Error::AlreadyExists { kind: "schema", name: name.to_string() });
+        }
+        let def = SchemaDef { name: name.to_string(), id: catalog::next_object_id(&mut self.txn)? };
+        schema::put(&mut self.txn, &def)?;
+        Ok(def)
+    }
+
+    /// Drops a schema record. Its relations are the caller's to drop first.
+    pub fn drop_schema(&mut self, name: &str) -> Result<()> {
+        if self.schema(name)?.is_none() {
+            return Err(Error::NotFound { kind: "schema", name: name.to_string() });
+        }
+        schema::delete(&mut self.txn, name)
     }
 
     // ---- comments (COMMENT ON) ----

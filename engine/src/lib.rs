@@ -19,6 +19,7 @@ pub mod index;
 pub mod keys;
 pub mod mvcc;
 pub mod roles;
+pub mod schema;
 pub mod sequence;
 pub mod storage;
 pub mod table;
@@ -29,6 +30,7 @@ pub use database::{CommentKind, CommentTarget, Database, FORMAT_VERSION, IndexKe
 pub use error::{ConstraintKind, Error, Result};
 pub use mvcc::Synchronous;
 pub use roles::{AclItem, Object, Privilege, Privileges, RoleDef};
+pub use schema::SchemaDef;
 /// NUMERIC's representation, re-exported so that users of [`Value::Numeric`] name one type.
 pub use rust_decimal::Decimal;
 pub use sequence::{Position as SequencePosition, SequenceDef};

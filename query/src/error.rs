@@ -108,6 +108,9 @@ pub enum Error {
     /// An object of another kind than the statement works on (42809).
     #[error("{0}")]
     WrongObjectType(String),
+    /// A CREATE of an unqualified name when no schema of `search_path` exists (3F000).
+    #[error("no schema has been selected to create in")]
+    NoSchemaSelected,
     /// The object is in use by this session (the current user cannot be dropped) (55006).
     #[error("{0}")]
     ObjectInUse(String),
@@ -254,6 +257,7 @@ impl Error {
             Error::ReservedName(_) => "42939",
             Error::WrongObjectType(_) => "42809",
             Error::ObjectInUse(_) => "55006",
+            Error::NoSchemaSelected => "3F000",
             Error::Storage(braid_engine::Error::SequenceLimit(_)) => "2200H",
             Error::Unsupported(_) => "0A000",
             Error::ReadOnly => "25006",

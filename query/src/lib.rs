@@ -37,6 +37,7 @@ mod error;
 mod execute;
 pub mod functions;
 mod index_keys;
+mod names;
 mod optimize;
 pub mod parse;
 pub mod plan;

@@ -361,7 +361,8 @@ fn add_identity(sql: &str) -> Option<Parsed> {
     if upper.get(at).map(String::as_str) == Some("ONLY") {
         at += 1;
     }
-    let table = crate::source::system::split_qualified(words.get(at)?).pop()?;
+    // As written, possibly qualified and quoted: the binder resolves it.
+    let table = words.get(at)?.to_string();
     at += 1;
     if upper.get(at).map(String::as_str) != Some("ALTER") {
         return None;
@@ -387,7 +388,7 @@ fn add_identity(sql: &str) -> Option<Parsed> {
     if let Some(i) =
         options.windows(2).position(|w| w[0].eq_ignore_ascii_case("SEQUENCE") && w[1].eq_ignore_ascii_case("NAME"))
     {
-        sequence = options.get(i + 2).and_then(|n| crate::source::system::split_qualified(n).pop());
+        sequence = options.get(i + 2).cloned();
         options.drain(i..(i + 3).min(options.len()));
     }
     Some(Parsed::AddIdentity { table, column, always, sequence, options })
@@ -446,8 +447,8 @@ fn sequence(sql: &str) -> Result<Parsed> {
     if if_exists {
         at += if alter { 2 } else { 3 };
     }
-    let name = words.get(at).ok_or_else(|| Error::invalid("a sequence needs a name"))?;
-    let name = crate::source::system::split_qualified(name).pop().unwrap_or_default();
+    // As written, possibly qualified and quoted: the binder resolves it.
+    let name = words.get(at).ok_or_else(|| Error::invalid("a sequence needs a name"))?.to_string();
     let options = words[at + 1..].iter().map(|w| w.to_string()).collect();
     Ok(Parsed::Sequence { alter, if_exists, name, options, sql: text.to_string() })
 }
@@ -594,7 +595,8 @@ pub fn text(statement: &Parsed) -> String {
 /// A `COPY … FROM STDIN` / `COPY … TO STDOUT`, as the server runs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Copy {
-    /// The table, for `COPY table`; `None` for `COPY (query) TO STDOUT`.
+    /// The table as SQL (`"shop"."items"`), for `COPY table`; `None` for `COPY (query) TO
+    /// STDOUT`.
     pub table: Option<String>,
     /// The columns named, in order (empty: all of them).
     pub columns: Vec<String>,
@@ -640,9 +642,16 @@ fn copy_of(
         _ => return Err(Error::unsupported("COPY to or from a file or program: use STDIN / STDOUT (psql: \\copy)")),
     }
     let (table, columns, query) = match source {
-        // Names as the binder reads them: quoted ones keep their case.
+        // The table as SQL that names it again, each part quoted as the binder read it
+        // (quoted ones keep their case; a schema stays).
         ast::CopySource::Table { table_name, columns } => {
-            (Some(crate::bind::object_name(table_name)?), columns.iter().map(crate::bind::ident).collect(), None)
+            let (schema, name) = crate::bind::qualified_name(table_name)?;
+            let quote = |part: &str| format!("\"{}\"", part.replace('"', "\"\""));
+            let table = match schema {
+                Some(schema) => format!("{}.{}", quote(&schema), quote(&name)),
+                None => quote(&name),
+            };
+            (Some(table), columns.iter().map(crate::bind::ident).collect(), None)
         }
         ast::CopySource::Query(q) => (None, vec![], Some(q.to_string())),
     };

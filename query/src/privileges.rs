@@ -140,9 +140,11 @@ pub fn privileges_of(txn: &Txn, object: &Object) -> Result<Privileges> {
     Ok(txn.privileges(object)?.unwrap_or_else(|| Privileges::owned_by(default_owner)))
 }
 
-/// The ACL in force on a schema (default: its owner UC, PUBLIC U — PostgreSQL 15's `public`).
-fn schema_acl(p: &Privileges) -> Vec<acl::AclItem> {
-    p.effective(acl::ALL_ON_SCHEMA, acl::USAGE)
+/// The ACL in force on a schema. By default its owner holds UC; on `public` PUBLIC also
+/// holds U (PostgreSQL 15's `public`); on a schema CREATE SCHEMA made, nobody else does.
+pub(crate) fn schema_acl(schema: &str, p: &Privileges) -> Vec<acl::AclItem> {
+    let public_default = if schema == crate::names::PUBLIC { acl::USAGE } else { 0 };
+    p.effective(acl::ALL_ON_SCHEMA, public_default)
 }
 
 /// The privileges `role` holds on `object` (and of those, the ones it may grant), owner
@@ -154,7 +156,10 @@ fn held(txn: &Txn, role: &RoleDef, object: &Object, kind: Option<RelKind>) -> Re
         return Ok((all, all));
     }
     let owner = role.oid == p.owner || (p.owner == DATABASE_OWNER_OID as u32 && role.oid == BOOTSTRAP_OID);
-    let list = if kind.is_some() { p.effective(all, 0) } else { schema_acl(&p) };
+    let list = match object {
+        Object::Schema(name) => schema_acl(name, &p),
+        Object::Relation(_) => p.effective(all, 0),
+    };
     let (mut privileges, mut grantable) = Privileges::held(&list, role.oid);
     if owner {
         // An owner may always grant what it holds (PostgreSQL's implicit grant options),
@@ -203,6 +208,11 @@ pub(crate) fn check(accesses: &[Access], txn: &Txn, session: &Session, generatio
             Some(oid) => role_by_oid(txn, oid)?.unwrap_or_else(|| nobody("")),
             None => current.clone(),
         };
+        // Reaching into a schema takes USAGE on it.
+        let schema = crate::names::split(&access.relation).0;
+        if schema != crate::names::PUBLIC && !has_schema_privilege(txn, &role, schema, acl::USAGE)? {
+            return Err(Error::InsufficientPrivilege(format!("permission denied for schema {schema}")));
+        }
         if !has_relation_privilege(txn, &role, &access.relation, access.privilege)? {
             return Err(denied(access.kind, &access.relation));
         }
@@ -244,13 +254,14 @@ pub(crate) fn require_owner(txn: &Txn, session: &Session, name: &str) -> Result<
     Err(Error::InsufficientPrivilege(format!("must be owner of {} {name}", kind.noun())))
 }
 
-/// Fails with 42501 unless the current role may create objects in schema `public`.
-pub(crate) fn require_create(txn: &Txn, session: &Session) -> Result<()> {
+/// Fails with 42501 unless the current role may create relation `stored` in its schema.
+pub(crate) fn require_create(txn: &Txn, session: &Session, stored: &str) -> Result<()> {
     let role = current_role(txn, session)?;
-    if has_schema_privilege(txn, &role, "public", acl::CREATE)? {
+    let schema = crate::names::split(stored).0;
+    if has_schema_privilege(txn, &role, schema, acl::CREATE)? {
         return Ok(());
     }
-    Err(Error::InsufficientPrivilege("permission denied for schema public".into()))
+    Err(Error::InsufficientPrivilege(format!("permission denied for schema {schema}")))
 }
 
 /// Records a new relation as the current role's.
@@ -456,7 +467,7 @@ pub(crate) fn drop_role(txn: &mut Txn, session: &Session, name: &str, if_exists:
                 let kind = RelKind::of(txn, r)?.unwrap_or(RelKind::Table);
                 (relation_oid(txn, r)?, format!("{} {r}", kind.noun()))
             }
-            Object::Schema(s) => (crate::source::system::namespace_oid(s).unwrap_or(0), format!("schema {s}")),
+            Object::Schema(s) => (crate::names::Schemas::load(txn)?.oid(s).unwrap_or(0), format!("schema {s}")),
         };
         let detail = if p.owner == role.oid { format!("owner of {what}") } else { format!("privileges for {what}") };
         details.push((oid, detail));
@@ -486,7 +497,9 @@ fn relation_oid(txn: &Txn, name: &str) -> Result<i64> {
 
 /// The objects a GRANT names, each with its kind (`None`: a schema).
 fn targets(txn: &Txn, objects: &GrantObjects) -> Result<Vec<(Object, Option<RelKind>, String)>> {
-    let schema = |s: &String| -> Result<()> { if s == "public" { Ok(()) } else { Err(Error::not_found("schema", s)) } };
+    let known = crate::names::Schemas::load(txn)?;
+    let schema = |s: &String| -> Result<()> { if known.exists(s) { Ok(()) } else { Err(Error::not_found("schema", s)) } };
+    let in_schemas = |name: &str, schemas: &[String]| schemas.iter().any(|s| s == crate::names::split(name).0);
     let mut out = vec![];
     match objects {
         GrantObjects::Tables(names) | GrantObjects::Sequences(names) => {
@@ -500,16 +513,16 @@ fn targets(txn: &Txn, objects: &GrantObjects) -> Result<Vec<(Object, Option<RelK
         }
         GrantObjects::AllTablesInSchema(schemas) => {
             schemas.iter().try_for_each(schema)?;
-            for t in txn.tables()? {
+            for t in txn.tables()?.into_iter().filter(|t| in_schemas(&t.name, schemas)) {
                 out.push((Object::Relation(t.name.clone()), Some(RelKind::Table), t.name));
             }
-            for (v, _) in crate::bind::ddl::views(txn)? {
+            for (v, _) in crate::bind::ddl::views(txn)?.into_iter().filter(|(v, _)| in_schemas(v, schemas)) {
                 out.push((Object::Relation(v.clone()), Some(RelKind::View), v));
             }
         }
         GrantObjects::AllSequencesInSchema(schemas) => {
             schemas.iter().try_for_each(schema)?;
-            for s in txn.sequences()? {
+            for s in txn.sequences()?.into_iter().filter(|s| in_schemas(&s.name, schemas)) {
                 out.push((Object::Relation(s.name.clone()), Some(RelKind::Sequence), s.name));
             }
         }
@@ -582,9 +595,9 @@ pub(crate) fn grant(txn: &mut Txn, session: &Session, g: &Grant) -> Result<()> {
         if wanted == 0 {
             continue;
         }
-        let mut list = match kind {
-            Some(_) => p.effective(all, 0),
-            None => schema_acl(&p),
+        let mut list = match &object {
+            Object::Relation(_) => p.effective(all, 0),
+            Object::Schema(schema) => schema_acl(schema, &p),
         };
         for &grantee in &grantees {
             if g.revoke {

@@ -83,6 +83,8 @@ pub struct Session {
     /// superuser's statement passes its privilege check with one atomic read (no catalog
     /// read, no settings lookup: the check runs before every statement).
     superuser: AtomicU64,
+    /// A hash of `search_path`, kept beside the map (see [`Session::search_path_key`]).
+    search_path_key: AtomicU64,
 }
 
 impl Default for Session {
@@ -107,6 +109,7 @@ impl Session {
             pid: NEXT_PID.fetch_add(1, Ordering::Relaxed),
             clock: Mutex::new(Clock { started: now_micros(), zone: Zone::Utc }),
             zoned: AtomicBool::new(false),
+            search_path_key: AtomicU64::new(0),
             sequence_values: Mutex::default(),
             superuser: AtomicU64::new(0),
         }
@@ -219,6 +222,13 @@ impl Session {
         self.log_statement.store(log as u8, Ordering::Relaxed);
         let errors = map.get("log_min_error_statement").and_then(|v| error_statements_logged(v)).unwrap_or(true);
         self.log_error_statements.store(errors, Ordering::Relaxed);
+        let path = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            map.get("search_path").hash(&mut hasher);
+            hasher.finish()
+        };
+        self.search_path_key.store(path, Ordering::Relaxed);
     }
 
     /// Which statements are logged before they run (`log_statement`).
@@ -334,18 +344,15 @@ impl Session {
         self.try_get("braid.database").unwrap_or_default()
     }
 
-    /// The first schema of the search path that exists (`current_schema()`).
-    pub fn current_schema(&self) -> String {
-        self.search_path().into_iter().next().unwrap_or_else(|| "public".into())
+    /// The schemas of `search_path`.
+    pub fn search_path(&self) -> crate::names::SearchPath {
+        crate::names::SearchPath::parse(&self.try_get("search_path").unwrap_or_default())
     }
 
-    /// The schemas of `search_path`, `"$user"` left out (Braid has no per-user schemas).
-    pub fn search_path(&self) -> Vec<String> {
-        let path = self.try_get("search_path").unwrap_or_default();
-        path.split(',')
-            .map(|s| s.trim().trim_matches('"').to_string())
-            .filter(|s| !s.is_empty() && s != "$user")
-            .collect()
+    /// A number that changes when `search_path` does: plans bind names through the path,
+    /// so a plan is kept only while it is the same.
+    pub fn search_path_key(&self) -> u64 {
+        self.search_path_key.load(Ordering::Relaxed)
     }
 
     /// `pg_backend_pid()`.
@@ -608,9 +615,11 @@ mod tests {
     #[test]
     fn the_search_path_leaves_out_the_user_schema() {
         let s = Session::default();
-        assert_eq!(s.search_path(), ["public"]);
+        assert_eq!(s.search_path().schemas(), ["public"]);
+        let key = s.search_path_key();
         s.set("search_path", "").unwrap();
-        assert_eq!(s.current_schema(), "public");
+        assert!(s.search_path().schemas().is_empty());
+        assert_ne!(s.search_path_key(), key);
         assert!(version_string().starts_with("PostgreSQL 15.0 (Braid "));
     }
 }

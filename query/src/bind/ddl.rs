@@ -9,6 +9,7 @@ use sqlparser::ast;
 
 use super::expr::column_type_of;
 use super::{Binder, ident, object_name};
+use crate::names;
 use crate::error::{Error, Result};
 use crate::plan::{AlterOp, ColumnChange, Expr, Statement};
 
@@ -44,7 +45,7 @@ impl Binder<'_> {
         if create.query.is_some() {
             return Err(Error::unsupported("CREATE TABLE … AS SELECT"));
         }
-        let name = object_name(&create.name)?;
+        let name = self.new_relation(&create.name)?;
         let mut columns = vec![];
         let mut primary_key: Vec<String> = vec![];
         let mut checks = vec![];
@@ -131,7 +132,7 @@ impl Binder<'_> {
             }
             let sequence = super::sequence::for_column(&def.name, col, options)?;
             let column = &mut def.columns[position];
-            column.default = Some(format!("nextval('{}'::regclass)", sequence.name.replace('\'', "''")));
+            column.default = Some(super::sequence::nextval_default(&sequence.name));
             column.nullable = false;
             sequences.push(sequence);
         }
@@ -176,7 +177,7 @@ impl Binder<'_> {
         {
             return Err(Error::unsupported(format!("index strategy {using}")));
         }
-        let table = object_name(&create.table_name)?;
+        let table = self.find_relation(&create.table_name)?;
         // `((n + 1))` is the expression `n + 1`, not a nested one.
         fn unnest(mut e: &ast::Expr) -> &ast::Expr {
             while let ast::Expr::Nested(inner) = e {
@@ -197,9 +198,11 @@ impl Binder<'_> {
             let def = self.txn.table(&table).map_err(|_| Error::not_found("table", &table))?;
             index_definition(self.txn, &def, &expressions, predicate.as_deref())?;
         }
+        // An index lives in its table's schema.
+        let name = create.name.as_ref().map(|n| object_name(n).map(|n| names::sibling(&table, &n))).transpose()?;
         Ok(Statement::CreateIndex {
             table,
-            name: create.name.as_ref().map(object_name).transpose()?,
+            name,
             columns,
             expressions,
             predicate,
@@ -209,14 +212,15 @@ impl Binder<'_> {
     }
 
     pub(super) fn create_view(&mut self, create: &ast::CreateView) -> Result<Statement> {
-        let name = object_name(&create.name)?;
+        let name = self.new_relation(&create.name)?;
         // Bind once now, so a view over missing tables or columns is refused at CREATE.
         self.query(&create.query)?;
         let sql = if create.columns.is_empty() {
             create.query.to_string()
         } else {
             let cols: Vec<String> = create.columns.iter().map(|c| c.name.to_string()).collect();
-            format!("SELECT * FROM ({}) AS {name}({})", create.query, cols.join(", "))
+            let alias = crate::functions::quote_ident(names::bare(&name));
+            format!("SELECT * FROM ({}) AS {alias}({})", create.query, cols.join(", "))
         };
         Ok(Statement::CreateView { name, sql, if_not_exists: create.if_not_exists })
     }
@@ -229,7 +233,7 @@ impl Binder<'_> {
         cascade: bool,
     ) -> Result<Statement> {
         if kind == ast::ObjectType::Table {
-            let dropped: Vec<String> = names.iter().map(object_name).collect::<Result<_>>()?;
+            let dropped: Vec<String> = names.iter().map(|n| self.find_relation(n)).collect::<Result<_>>()?;
             // Foreign keys of other tables that reference a dropped one: CASCADE drops the
             // keys (not the tables), as PostgreSQL does; without it the DROP fails.
             let mut steps = vec![];
@@ -251,7 +255,7 @@ impl Binder<'_> {
             }
         }
         let one = |name: &ast::ObjectName| -> Result<Statement> {
-            let name = object_name(name)?;
+            let name = self.find_relation(name)?;
             Ok(match kind {
                 ast::ObjectType::Table => Statement::DropTable { name, if_exists },
                 ast::ObjectType::Index => Statement::DropIndex { name, if_exists },
@@ -267,7 +271,7 @@ impl Binder<'_> {
     }
 
     pub(super) fn alter_table(&mut self, alter: &ast::AlterTable) -> Result<Statement> {
-        let table = object_name(&alter.name)?;
+        let table = self.find_relation(&alter.name)?;
         match alter.operations.as_slice() {
             [] => Err(Error::invalid("ALTER TABLE needs an action")),
             [operation] => self.alter_action(&table, operation),
@@ -324,7 +328,12 @@ impl Binder<'_> {
             }
             ast::AlterTableOperation::RenameTable { table_name } => {
                 let new = match table_name {
-                    ast::RenameTableNameKind::To(n) | ast::RenameTableNameKind::As(n) => object_name(n)?,
+                    // A table stays in its schema.
+                    ast::RenameTableNameKind::To(n) | ast::RenameTableNameKind::As(n) => {
+                        let new = object_name(n)?;
+                        names::check_bare(&new)?;
+                        names::sibling(&table, &new)
+                    }
                 };
                 AlterOp::RenameTable(new)
             }
@@ -394,14 +403,14 @@ impl Binder<'_> {
             ast::TableConstraint::Unique(u) => {
                 let columns = names(&u.columns)?;
                 let name = match &u.name {
-                    Some(name) => ident(name),
+                    Some(name) => names::sibling(table, &ident(name)),
                     None => format!("{table}_{}_key", columns.join("_")),
                 };
                 AlterOp::AddUnique { name, columns }
             }
             ast::TableConstraint::Check(c) => {
                 let sql = c.expr.to_string();
-                let probe = format!("SELECT 1 FROM \"{}\" WHERE NOT ({sql}) LIMIT 1", table.replace('"', "\"\""));
+                let probe = format!("SELECT 1 FROM {} WHERE NOT ({sql}) LIMIT 1", names::sql_name(table));
                 let Some(crate::parse::Parsed::Sql(statement, _)) = crate::parse::parse(&probe)?.into_iter().next()
                 else {
                     return Err(Error::invalid(format!("not a CHECK expression: {sql}")));
@@ -410,7 +419,7 @@ impl Binder<'_> {
                     return Err(Error::invalid(format!("not a CHECK expression: {sql}")));
                 };
                 let (violations, _) = self.query(query)?;
-                let name = c.name.as_ref().map(ident).unwrap_or_else(|| format!("{table}_check"));
+                let name = c.name.as_ref().map(ident).unwrap_or_else(|| format!("{}_check", names::bare(table)));
                 AlterOp::AddCheck { name, sql, violations }
             }
             ast::TableConstraint::ForeignKey(fk) => {
@@ -429,7 +438,7 @@ impl Binder<'_> {
         let restart_identity = matches!(truncate.identity, Some(ast::TruncateIdentityOption::Restart));
         let mut tables = vec![];
         for target in &truncate.table_names {
-            let name = object_name(&target.name)?;
+            let name = self.find_relation(&target.name)?;
             if !self.txn.has_table(&name)? {
                 return Err(Error::not_found("table", name));
             }
@@ -492,7 +501,7 @@ pub(crate) fn index_definition(
     expressions: &[String],
     predicate: Option<&str>,
 ) -> Result<(Vec<Expr>, Option<Expr>)> {
-    let mut binder = Binder::new(txn, &[]);
+    let mut binder = Binder::new(txn, &[], crate::names::SearchPath::default());
     binder.push_scope(Binder::table_scope(table, &table.name));
     let bind = |binder: &mut Binder, sql: &str, what: &str| -> Result<Expr> {
         let e = binder.expr(&crate::parse::expression(sql)?)?;

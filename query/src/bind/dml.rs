@@ -9,6 +9,7 @@ use sqlparser::ast;
 use super::scope::Scope;
 use super::{Binder, ident, object_name};
 use crate::error::{Error, Result};
+use crate::names;
 use crate::plan::{Conflict, Expr, Plan, Statement, Upsert};
 use crate::privileges::RelKind;
 use crate::value::Affinity;
@@ -24,17 +25,17 @@ impl Binder<'_> {
         let name = name.as_str();
         let system = match schema.as_deref() {
             Some(s) if crate::source::system::is_system_schema(s) => crate::source::system::lookup(Some(s), name),
-            Some(s) if s != "public" => return Err(Error::not_found("relation", format!("{s}.{name}"))),
             Some(_) => None,
             None => crate::source::system::lookup(None, name),
         };
         if let Some(table) = system {
             return Err(Error::unsupported(format!("writing to the system catalog {}", table.qualified_name())));
         }
-        if super::load_view(self.txn, name)?.is_some() {
+        let name = self.find_qualified(schema.as_deref(), name)?;
+        if super::load_view(self.txn, &name)?.is_some() {
             return Err(Error::invalid(format!("cannot modify {name} because it is a view")));
         }
-        self.txn.table(name).map(Arc::new).map_err(|e| match e {
+        self.txn.table(&name).map(Arc::new).map_err(|e| match e {
             braid_engine::Error::NotFound { .. } => Error::not_found("table", name),
             e => e.into(),
         })
@@ -46,7 +47,8 @@ impl Binder<'_> {
             other => return Err(Error::unsupported(format!("INSERT INTO {other}"))),
         };
         let table = self.target_table(object)?;
-        let name = object_name(object)?;
+        let name = table.name.clone();
+        let alias = names::bare(&name).to_string();
         let targets: Vec<usize> = if insert.columns.is_empty() {
             (0..table.columns.len()).collect()
         } else {
@@ -99,12 +101,12 @@ impl Binder<'_> {
             _ if insert.ignore => Conflict::Ignore,
             _ => Conflict::Abort,
         };
-        let returning = self.returning(&table, &name, insert.returning.as_deref())?;
+        let returning = self.returning(&table, &alias, insert.returning.as_deref())?;
         let upsert = match &insert.on {
             Some(ast::OnInsert::OnConflict(ast::OnConflict {
                 action: ast::OnConflictAction::DoUpdate(update),
                 ..
-            })) => Some(self.upsert(&table, &name, update)?),
+            })) => Some(self.upsert(&table, &alias, update)?),
             _ => None,
         };
         // Reading the rows back (RETURNING) takes SELECT; ON CONFLICT DO UPDATE, UPDATE.
@@ -115,7 +117,7 @@ impl Binder<'_> {
         if upsert.is_some() {
             self.access(&name, RelKind::Table, acl::UPDATE);
         }
-        let checks = self.checks(&table, &name)?;
+        let checks = self.checks(&table, &alias)?;
         let foreign_keys = self.write_links(&table, upsert.is_some() || conflict == Conflict::Replace)?;
         Ok(Statement::Insert { table, source, conflict, upsert, returning, checks, foreign_keys })
     }
@@ -163,8 +165,8 @@ impl Binder<'_> {
             return Err(Error::unsupported("UPDATE … FROM"));
         }
         let table = self.target_table(name)?;
-        let name = object_name(name)?;
-        let alias = alias.as_ref().map_or(name.clone(), |a| ident(&a.name));
+        let name = table.name.clone();
+        let alias = alias.as_ref().map_or_else(|| names::bare(&name).to_string(), |a| ident(&a.name));
         self.push_scope(Self::table_scope(&table, &alias));
         let result = (|| {
             let mut source = Self::scan(&table, &alias);
@@ -210,8 +212,8 @@ impl Binder<'_> {
             return Err(Error::unsupported("DELETE … USING"));
         }
         let table = self.target_table(name)?;
-        let name = object_name(name)?;
-        let alias = alias.as_ref().map_or(name.clone(), |a| ident(&a.name));
+        let name = table.name.clone();
+        let alias = alias.as_ref().map_or_else(|| names::bare(&name).to_string(), |a| ident(&a.name));
         self.push_scope(Self::table_scope(&table, &alias));
         let predicate = delete.selection.as_ref().map(|w| self.expr(w)).transpose();
         self.pop_scope();
@@ -262,7 +264,8 @@ impl Binder<'_> {
             self.push_scope(Self::table_scope(table, alias));
             let b = self.expr(&e);
             self.pop_scope();
-            let message = format!("new row for relation \"{}\" violates check constraint \"{name}\"", table.name);
+            let relation = names::bare(&table.name);
+            let message = format!("new row for relation \"{relation}\" violates check constraint \"{name}\"");
             bound.push((message, b?));
         }
         Ok(bound)

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use braid_engine::{ForeignKeyDef, ReferentialAction, TableDef};
 use sqlparser::ast;
 
-use super::{Binder, ident, object_name};
+use super::{Binder, ident};
 use crate::error::{Error, Result};
 use crate::plan::foreign_keys::{self, ChildLink, ForeignKeys, ParentLink, TableLinks};
 
 /// PostgreSQL's name for a foreign key nobody named: `table_column_fkey`.
 fn default_name(table: &str, columns: &[String]) -> String {
-    format!("{table}_{}_fkey", columns.join("_"))
+    format!("{}_{}_fkey", crate::names::bare(table), columns.join("_"))
 }
 
 fn action(a: Option<&ast::ReferentialAction>) -> ReferentialAction {
@@ -41,7 +41,7 @@ impl Binder<'_> {
         fk: &ast::ForeignKeyConstraint,
         creating: Option<&[Vec<String>]>,
     ) -> Result<ForeignKeyDef> {
-        let parent_name = object_name(&fk.foreign_table)?;
+        let parent_name = self.find_relation(&fk.foreign_table)?;
         let parent = if parent_name == table.name {
             table.clone()
         } else {

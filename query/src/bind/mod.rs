@@ -13,6 +13,7 @@ mod expr;
 mod foreign_keys;
 mod json;
 mod roles;
+mod schema;
 mod scope;
 mod select;
 mod sequence;
@@ -24,6 +25,7 @@ use sqlparser::ast;
 
 use self::scope::Scope;
 use crate::error::{Error, Result};
+use crate::names::{Schemas, SearchPath};
 use crate::parse::Parsed;
 use crate::plan::{Statement, TransactionOp};
 use crate::privileges::{Access, RelKind};
@@ -32,38 +34,46 @@ pub(crate) use self::ddl::{load_view, view_key};
 
 /// Binds one parsed statement against the catalog as `txn` sees it: the statement, and
 /// the privileges it needs on the relations it reads and writes.
-pub(crate) fn bind(statement: &Parsed, txn: &Txn) -> Result<(Statement, Vec<Access>)> {
+pub(crate) fn bind(statement: &Parsed, txn: &Txn, path: SearchPath) -> Result<(Statement, Vec<Access>)> {
     let (sql, anonymous, overriding) = match statement {
         Parsed::Sql(s, anonymous) => (s, anonymous, false),
         Parsed::Overriding(inner) => match inner.as_ref() {
             Parsed::Sql(s, anonymous) => (s, anonymous, true),
             _ => return Err(Error::invalid("OVERRIDING SYSTEM VALUE belongs to an INSERT")),
         },
-        other => return Ok((bind_own(other, txn)?, vec![])),
+        other => return Ok((Binder::new(txn, &[], path).own(other)?, vec![])),
     };
-    let mut binder = Binder::new(txn, anonymous);
+    let mut binder = Binder::new(txn, anonymous, path);
     binder.overriding_system_value = overriding;
     let bound = binder.statement(sql)?;
     Ok((bound, binder.accesses))
 }
 
-/// Binds the statements Braid parses itself (they read and write no rows).
-fn bind_own(statement: &Parsed, txn: &Txn) -> Result<Statement> {
-    match statement {
-        Parsed::Sql(..) | Parsed::Overriding(_) => Err(Error::invalid("internal error: not Braid's own statement")),
-        Parsed::CreateTrigger { name, table, if_not_exists, sql } => Ok(Statement::CreateTrigger {
-            name: name.clone(),
-            table: table.clone(),
-            sql: sql.clone(),
-            if_not_exists: *if_not_exists,
-        }),
-        Parsed::Sequence { .. } => sequence::from_words(statement),
-        Parsed::AddIdentity { .. } => sequence::add_identity(statement, txn),
-        Parsed::Reindex(None) | Parsed::Vacuum => Ok(Statement::Noop),
-        Parsed::Database { name, owner, .. } => Ok(Statement::Database { name: name.clone(), owner: owner.clone() }),
-        Parsed::Reindex(Some(name)) => {
-            let known = txn.tables()?.iter().any(|t| t.name == *name || t.indexes.iter().any(|i| i.name == *name));
-            if known { Ok(Statement::Noop) } else { Err(Error::not_found("index or table", name)) }
+impl Binder<'_> {
+    /// Binds the statements Braid parses itself (they read and write no rows).
+    fn own(&mut self, statement: &Parsed) -> Result<Statement> {
+        match statement {
+            Parsed::Sql(..) | Parsed::Overriding(_) => {
+                Err(Error::invalid("internal error: not Braid's own statement"))
+            }
+            Parsed::CreateTrigger { name, table, if_not_exists, sql } => Ok(Statement::CreateTrigger {
+                name: name.clone(),
+                table: self.find_text(table)?,
+                sql: sql.clone(),
+                if_not_exists: *if_not_exists,
+            }),
+            Parsed::Sequence { .. } => self.sequence_words(statement),
+            Parsed::AddIdentity { .. } => self.add_identity(statement),
+            Parsed::Reindex(None) | Parsed::Vacuum => Ok(Statement::Noop),
+            Parsed::Database { name, owner, .. } => {
+                Ok(Statement::Database { name: name.clone(), owner: owner.clone() })
+            }
+            Parsed::Reindex(Some(name)) => {
+                let name = self.find_text(name)?;
+                let known =
+                    self.txn.tables()?.iter().any(|t| t.name == name || t.indexes.iter().any(|i| i.name == name));
+                if known { Ok(Statement::Noop) } else { Err(Error::not_found("index or table", name)) }
+            }
         }
     }
 }
@@ -237,10 +247,14 @@ pub(crate) struct Binder<'a> {
     /// The owners of the views being expanded, innermost last: what a view reads is
     /// checked against its owner.
     view_owners: Vec<u32>,
+    /// The schemas unqualified names are looked up in.
+    path: SearchPath,
+    /// The database's schemas, read on first need.
+    schemas: std::cell::OnceCell<Schemas>,
 }
 
 impl<'a> Binder<'a> {
-    fn new(txn: &'a Txn, anonymous: &'a [(u64, u64)]) -> Self {
+    fn new(txn: &'a Txn, anonymous: &'a [(u64, u64)], path: SearchPath) -> Self {
         Binder {
             txn,
             anonymous,
@@ -258,7 +272,56 @@ impl<'a> Binder<'a> {
             listing_view_columns: false,
             accesses: vec![],
             view_owners: vec![],
+            path,
+            schemas: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The database's schemas.
+    fn schemas(&self) -> Result<&Schemas> {
+        if let Some(s) = self.schemas.get() {
+            return Ok(s);
+        }
+        let loaded = Schemas::load(self.txn)?;
+        Ok(self.schemas.get_or_init(|| loaded))
+    }
+
+    /// The stored name of the existing relation `name` denotes (through the search path
+    /// when unqualified); a name found nowhere comes back as the caller's to refuse.
+    fn find_relation(&self, name: &ast::ObjectName) -> Result<String> {
+        let (schema, bare) = qualified_name(name)?;
+        self.find_qualified(schema.as_deref(), &bare)
+    }
+
+    fn find_qualified(&self, schema: Option<&str>, name: &str) -> Result<String> {
+        let schemas = self.schemas()?;
+        if schema.is_none() && self.path.schemas().len() <= 1 {
+            // One schema to look in: no lookups (the common case, `"$user", public`).
+            return self.path.to_find(schemas, None, name, |_| Ok(true));
+        }
+        self.path.to_find(schemas, schema, name, |n| crate::names::relation_exists(self.txn, n))
+    }
+
+    /// [`find_relation`](Self::find_relation) of a name given as text, possibly qualified
+    /// and quoted.
+    fn find_text(&self, name: &str) -> Result<String> {
+        let mut parts = crate::source::system::split_qualified(name);
+        let bare = parts.pop().unwrap_or_default();
+        self.find_qualified(parts.pop().as_deref(), &bare)
+    }
+
+    /// The stored name of the relation a CREATE of `name` makes: in the schema named, or
+    /// the search path's first.
+    fn new_relation(&self, name: &ast::ObjectName) -> Result<String> {
+        let (schema, bare) = qualified_name(name)?;
+        self.path.to_create(self.schemas()?, schema.as_deref(), &bare)
+    }
+
+    /// [`new_relation`](Self::new_relation) of a name given as text.
+    fn create_text(&self, name: &str) -> Result<String> {
+        let mut parts = crate::source::system::split_qualified(name);
+        let bare = parts.pop().unwrap_or_default();
+        self.path.to_create(self.schemas()?, parts.pop().as_deref(), &bare)
     }
 
     /// Notes that the statement needs `privilege` on relation `name`.
@@ -291,13 +354,18 @@ impl<'a> Binder<'a> {
             S::CreateTable(create) => self.create_table(create),
             S::CreateIndex(create) => self.create_index(create),
             S::CreateView(create) => self.create_view(create),
-            S::CreateSequence { .. } => sequence::create(statement),
+            S::CreateSequence { .. } => self.create_sequence(statement),
             S::DropTrigger(drop) => {
                 Ok(Statement::DropTrigger { name: object_name(&drop.trigger_name)?, if_exists: drop.if_exists })
             }
             S::Drop { object_type: ast::ObjectType::Role | ast::ObjectType::User, if_exists, names, .. } => {
                 self.drop_roles(names, *if_exists)
             }
+            S::Drop { object_type: ast::ObjectType::Schema, if_exists, names, cascade, .. } => {
+                self.drop_schemas(names, *if_exists, *cascade)
+            }
+            S::CreateSchema { schema_name, if_not_exists, .. } => self.create_schema(schema_name, *if_not_exists),
+            S::AlterSchema(alter) => self.alter_schema(alter),
             S::CreateRole(create) => self.create_role(create, false),
             S::AlterRole { name, operation } => self.alter_role(name, operation),
             S::Grant(grant) => self.grant(grant),
@@ -308,23 +376,27 @@ impl<'a> Binder<'a> {
             S::AlterTable(alter) => self.alter_table(alter),
             S::Comment { object_type, object_name, comment, .. } => {
                 use braid_engine::{CommentKind, CommentTarget};
-                let parts: Vec<String> = object_name.0.iter().filter_map(|p| p.as_ident()).map(ident).collect();
-                let target = match (object_type, parts.as_slice()) {
-                    (ast::CommentObject::Schema, [.., name]) => {
-                        CommentTarget { kind: CommentKind::Schema, name: name.clone(), column: None }
+                let target = match object_type {
+                    ast::CommentObject::Schema => {
+                        CommentTarget { kind: CommentKind::Schema, name: self::object_name(object_name)?, column: None }
                     }
-                    (ast::CommentObject::Column, [.., table, column]) => {
-                        CommentTarget { kind: CommentKind::Relation, name: table.clone(), column: Some(column.clone()) }
+                    ast::CommentObject::Column => {
+                        let (column, table) = match object_name.0.split_last() {
+                            Some((column, table)) if !table.is_empty() => (column, table),
+                            _ => return Err(Error::invalid("COMMENT ON COLUMN needs table.column")),
+                        };
+                        let column = self::object_name(&ast::ObjectName(vec![column.clone()]))?;
+                        let name = self.find_relation(&ast::ObjectName(table.to_vec()))?;
+                        CommentTarget { kind: CommentKind::Relation, name, column: Some(column) }
                     }
-                    (
-                        ast::CommentObject::Table
-                        | ast::CommentObject::Index
-                        | ast::CommentObject::Sequence
-                        | ast::CommentObject::MaterializedView
-                        | ast::CommentObject::View,
-                        [.., name],
-                    ) => CommentTarget { kind: CommentKind::Relation, name: name.clone(), column: None },
-                    (other, _) => return Err(Error::unsupported(format!("COMMENT ON {other}"))),
+                    ast::CommentObject::Table
+                    | ast::CommentObject::Index
+                    | ast::CommentObject::Sequence
+                    | ast::CommentObject::MaterializedView
+                    | ast::CommentObject::View => {
+                        CommentTarget { kind: CommentKind::Relation, name: self.find_relation(object_name)?, column: None }
+                    }
+                    other => return Err(Error::unsupported(format!("COMMENT ON {other}"))),
                 };
                 Ok(Statement::Comment { target, text: comment.clone() })
             }
@@ -342,7 +414,7 @@ impl<'a> Binder<'a> {
                     )));
                 }
                 for target in &lock.tables {
-                    let name = object_name(&target.name)?;
+                    let name = self.find_relation(&target.name)?;
                     if !self.txn.has_table(&name)? {
                         return Err(Error::not_found("table", name));
                     }

@@ -81,7 +81,7 @@ impl Binder<'_> {
         Ok(Statement::Grant(Grant {
             revoke: false,
             privileges: privileges(&grant.privileges)?,
-            objects: grant_objects(objects)?,
+            objects: self.grant_objects(objects)?,
             grantees: grantees(&grant.grantees)?,
             grant_option: grant.with_grant_option,
         }))
@@ -98,7 +98,7 @@ impl Binder<'_> {
         Ok(Statement::Grant(Grant {
             revoke: true,
             privileges: privileges(&revoke.privileges)?,
-            objects: grant_objects(objects)?,
+            objects: self.grant_objects(objects)?,
             grantees: grantees(&revoke.grantees)?,
             grant_option: revoke.grant_option_for,
         }))
@@ -135,16 +135,20 @@ fn privileges(privileges: &ast::Privileges) -> Result<Option<Privilege>> {
     Ok(Some(bits))
 }
 
-fn grant_objects(objects: &ast::GrantObjects) -> Result<GrantObjects> {
-    let names = |list: &[ast::ObjectName]| list.iter().map(object_name).collect::<Result<Vec<_>>>();
-    Ok(match objects {
-        ast::GrantObjects::Tables(list) => GrantObjects::Tables(names(list)?),
-        ast::GrantObjects::Sequences(list) => GrantObjects::Sequences(names(list)?),
-        ast::GrantObjects::AllTablesInSchema { schemas } => GrantObjects::AllTablesInSchema(names(schemas)?),
-        ast::GrantObjects::AllSequencesInSchema { schemas } => GrantObjects::AllSequencesInSchema(names(schemas)?),
-        ast::GrantObjects::Schemas(list) => GrantObjects::Schemas(names(list)?),
-        other => return Err(Error::unsupported(format!("GRANT … ON {other}"))),
-    })
+impl Binder<'_> {
+    /// What a GRANT or REVOKE is on: relations by their stored names, schemas by name.
+    fn grant_objects(&self, objects: &ast::GrantObjects) -> Result<GrantObjects> {
+        let names = |list: &[ast::ObjectName]| list.iter().map(object_name).collect::<Result<Vec<_>>>();
+        let relations = |list: &[ast::ObjectName]| list.iter().map(|n| self.find_relation(n)).collect::<Result<Vec<_>>>();
+        Ok(match objects {
+            ast::GrantObjects::Tables(list) => GrantObjects::Tables(relations(list)?),
+            ast::GrantObjects::Sequences(list) => GrantObjects::Sequences(relations(list)?),
+            ast::GrantObjects::AllTablesInSchema { schemas } => GrantObjects::AllTablesInSchema(names(schemas)?),
+            ast::GrantObjects::AllSequencesInSchema { schemas } => GrantObjects::AllSequencesInSchema(names(schemas)?),
+            ast::GrantObjects::Schemas(list) => GrantObjects::Schemas(names(list)?),
+            other => return Err(Error::unsupported(format!("GRANT … ON {other}"))),
+        })
+    }
 }
 
 /// Role names, `None` for PUBLIC.

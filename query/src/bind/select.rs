@@ -489,8 +489,7 @@ impl Binder<'_> {
                     Some(s) if crate::source::system::is_system_schema(s) => {
                         self.system_relation(s, &name, &alias_name)?
                     }
-                    Some(s) if s != "public" => return Err(Error::not_found("relation", format!("{s}.{name}"))),
-                    _ => self.named_relation(&name, &alias_name)?,
+                    schema => self.named_relation(schema, &name, &alias_name)?,
                 };
                 Ok((plan, rename_columns(scope, alias)))
             }
@@ -569,14 +568,20 @@ impl Binder<'_> {
 
     /// A table, view or CTE by name; a name of `pg_catalog` is found before the user's
     /// tables, as PostgreSQL searches `pg_catalog` first.
-    fn named_relation(&mut self, name: &str, alias: &str) -> Result<(Plan, Scope)> {
-        if let Some(cte) = self.ctes.iter().rev().find_map(|m| m.get(name)).cloned() {
-            let plan = Plan::CteRef { id: cte.id, name: name.into(), width: cte.columns.len() };
-            return Ok((plan, Scope::table(alias, cte.columns.into_iter().map(|c| (c, Affinity::None)), false)));
+    /// A relation named in FROM: a CTE, a catalog of `pg_catalog` (searched first, as in
+    /// PostgreSQL), a view, a sequence or a table.
+    fn named_relation(&mut self, schema: Option<&str>, name: &str, alias: &str) -> Result<(Plan, Scope)> {
+        if schema.is_none() {
+            if let Some(cte) = self.ctes.iter().rev().find_map(|m| m.get(name)).cloned() {
+                let plan = Plan::CteRef { id: cte.id, name: name.into(), width: cte.columns.len() };
+                return Ok((plan, Scope::table(alias, cte.columns.into_iter().map(|c| (c, Affinity::None)), false)));
+            }
+            if crate::source::system::lookup(None, name).is_some() {
+                return self.system_relation("pg_catalog", name, alias);
+            }
         }
-        if crate::source::system::lookup(None, name).is_some() {
-            return self.system_relation("pg_catalog", name, alias);
-        }
+        let stored = self.find_qualified(schema, name)?;
+        let name = stored.as_str();
         if let Some(sql) = super::load_view(self.txn, name)? {
             if self.expanding.iter().any(|v| v == name) {
                 return Err(Error::invalid(format!("view {name} is circularly defined")));
@@ -592,7 +597,10 @@ impl Binder<'_> {
             let owner = crate::privileges::privileges_of(self.txn, &Object::Relation(name.to_string()))?.owner;
             self.expanding.push(name.to_string());
             self.view_owners.push(owner);
+            // A view's names are looked up as from its own schema, whatever the reader's path.
+            let path = std::mem::replace(&mut self.path, crate::names::SearchPath::of_view(name));
             let result = self.query(&query);
+            self.path = path;
             self.view_owners.pop();
             self.expanding.pop();
             let (plan, columns) = result?;
@@ -653,9 +661,9 @@ impl Binder<'_> {
     fn views_with_columns(&mut self) -> Result<Vec<crate::source::ViewInfo>> {
         let mut out = self.views_without_columns()?;
         for view in &mut out {
-            let mut binder = Binder::new(self.txn, &[]);
+            let mut binder = Binder::new(self.txn, &[], crate::names::SearchPath::default());
             binder.listing_view_columns = true;
-            let sql = format!("SELECT * FROM \"{}\"", view.name.replace('"', "\"\""));
+            let sql = format!("SELECT * FROM {}", crate::names::sql_name(&view.name));
             let description = match crate::parse::parse(&sql)?.pop() {
                 Some(crate::parse::Parsed::Sql(s, _)) => match binder.statement(&s) {
                     Ok(bound) => bound.describe(),

@@ -7,71 +7,101 @@
 use braid_engine::SequenceDef;
 use sqlparser::ast;
 
-use super::object_name;
+use super::Binder;
 use crate::error::{Error, Result};
+use crate::names;
 use crate::parse::Parsed;
 use crate::plan::{SequenceChange, Statement};
 
-/// `CREATE SEQUENCE`: a definition with PostgreSQL's defaults where options are missing.
-pub(super) fn create(statement: &ast::Statement) -> Result<Statement> {
-    let ast::Statement::CreateSequence { temporary, if_not_exists, name, data_type, sequence_options, owned_by } =
-        statement
-    else {
-        return Err(Error::invalid("internal error: not a CREATE SEQUENCE"));
-    };
-    if *temporary {
-        return Err(Error::unsupported("temporary sequences"));
-    }
-    let change = change(data_type.as_ref(), sequence_options, owned_by.as_ref())?;
-    Ok(Statement::CreateSequence { def: new_definition(object_name(name)?, &change), if_not_exists: *if_not_exists })
-}
-
-/// `CREATE SEQUENCE` or `ALTER SEQUENCE` as [`crate::parse`] kept it: options in any
-/// order, as PostgreSQL takes them.
-pub(super) fn from_words(parsed: &Parsed) -> Result<Statement> {
-    let Parsed::Sequence { alter, if_exists, name, options, .. } = parsed else {
-        return Err(Error::invalid("internal error: not a sequence statement"));
-    };
-    let (change, restart) = read_options(options, *alter)?;
-    if *alter {
-        return Ok(Statement::AlterSequence { name: name.clone(), if_exists: *if_exists, change, restart });
-    }
-    Ok(Statement::CreateSequence { def: new_definition(name.clone(), &change), if_not_exists: *if_exists })
-}
-
-/// `ALTER TABLE t ALTER COLUMN c ADD GENERATED … AS IDENTITY (…)`: a sequence of the
-/// column's integer type (named as given, or `t_c_seq`) OWNED BY the column, and the
-/// column filled from it.
-pub(super) fn add_identity(parsed: &Parsed, txn: &braid_engine::Txn) -> Result<Statement> {
-    let Parsed::AddIdentity { table, column, always, sequence, options } = parsed else {
-        return Err(Error::invalid("internal error: not ADD GENERATED AS IDENTITY"));
-    };
-    let def = txn.table(table).map_err(|_| Error::not_found("relation", table))?;
-    let col = def.columns.iter().find(|c| c.name == *column).ok_or_else(|| Error::not_found("column", column))?;
-    let type_oid = match col.declared.map(|d| d.oid) {
-        Some(oid @ (20 | 21 | 23)) => oid,
-        None if col.data_type == braid_engine::DataType::Integer => 20,
-        _ => {
-            return Err(Error::invalid(format!(
-                "identity column type must be smallint, integer, or bigint: column \"{column}\""
-            )));
+impl Binder<'_> {
+    /// `CREATE SEQUENCE`: a definition with PostgreSQL's defaults where options are missing.
+    pub(super) fn create_sequence(&self, statement: &ast::Statement) -> Result<Statement> {
+        let ast::Statement::CreateSequence { temporary, if_not_exists, name, data_type, sequence_options, owned_by } =
+            statement
+        else {
+            return Err(Error::invalid("internal error: not a CREATE SEQUENCE"));
+        };
+        if *temporary {
+            return Err(Error::unsupported("temporary sequences"));
         }
+        let mut change = change(data_type.as_ref(), sequence_options, owned_by.as_ref())?;
+        self.resolve_owner(&mut change)?;
+        let def = new_definition(self.new_relation(name)?, &change);
+        Ok(Statement::CreateSequence { def, if_not_exists: *if_not_exists })
+    }
+
+    /// `CREATE SEQUENCE` or `ALTER SEQUENCE` as [`crate::parse`] kept it: options in any
+    /// order, as PostgreSQL takes them.
+    pub(super) fn sequence_words(&self, parsed: &Parsed) -> Result<Statement> {
+        let Parsed::Sequence { alter, if_exists, name, options, .. } = parsed else {
+            return Err(Error::invalid("internal error: not a sequence statement"));
+        };
+        let (mut change, restart) = read_options(options, *alter)?;
+        self.resolve_owner(&mut change)?;
+        if *alter {
+            let name = self.find_text(name)?;
+            return Ok(Statement::AlterSequence { name, if_exists: *if_exists, change, restart });
+        }
+        let def = new_definition(self.create_text(name)?, &change);
+        Ok(Statement::CreateSequence { def, if_not_exists: *if_exists })
+    }
+
+    /// OWNED BY's table, as written, to its stored name.
+    fn resolve_owner(&self, change: &mut SequenceChange) -> Result<()> {
+        if let Some(Some((table, _))) = &mut change.owned_by {
+            *table = self.find_text(table)?;
+        }
+        Ok(())
+    }
+
+    /// `ALTER TABLE t ALTER COLUMN c ADD GENERATED … AS IDENTITY (…)`: a sequence of the
+    /// column's integer type (named as given, or `t_c_seq`) OWNED BY the column, and the
+    /// column filled from it.
+    pub(super) fn add_identity(&self, parsed: &Parsed) -> Result<Statement> {
+        let Parsed::AddIdentity { table, column, always, sequence, options } = parsed else {
+            return Err(Error::invalid("internal error: not ADD GENERATED AS IDENTITY"));
+        };
+        let table = self.find_text(table)?;
+        let def = self.txn.table(&table).map_err(|_| Error::not_found("relation", &table))?;
+        let col =
+            def.columns.iter().find(|c| c.name == *column).ok_or_else(|| Error::not_found("column", column))?;
+        let type_oid = match col.declared.map(|d| d.oid) {
+            Some(oid @ (20 | 21 | 23)) => oid,
+            None if col.data_type == braid_engine::DataType::Integer => 20,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "identity column type must be smallint, integer, or bigint: column \"{column}\""
+                )));
+            }
+        };
+        let (mut change, _) = read_options(options, false)?;
+        change.type_oid.get_or_insert(type_oid);
+        change.owned_by = Some(Some((table.clone(), column.clone())));
+        let name = match sequence {
+            Some(name) => self.create_text(name)?,
+            None => names::sibling(&table, &format!("{}_{column}_seq", names::bare(&table))),
+        };
+        let sequence = new_definition(name, &change);
+        let identity = if *always { braid_engine::Identity::Always } else { braid_engine::Identity::ByDefault };
+        let op = crate::plan::AlterOp::AlterColumn {
+            column: column.clone(),
+            change: crate::plan::ColumnChange::AddIdentity { identity, default: nextval_default(&sequence.name) },
+        };
+        Ok(Statement::Several(vec![
+            Statement::CreateSequence { def: sequence, if_not_exists: false },
+            Statement::AlterTable { table, op },
+        ]))
+    }
+}
+
+/// The default of a column filled from a sequence: `nextval('name'::regclass)`, the name
+/// qualified when the sequence is not in `public`, as PostgreSQL prints it.
+pub(super) fn nextval_default(sequence: &str) -> String {
+    let text = match names::split(sequence) {
+        (names::PUBLIC, name) => crate::functions::quote_ident(name),
+        _ => names::sql_name(sequence),
     };
-    let (mut change, _) = read_options(options, false)?;
-    change.type_oid.get_or_insert(type_oid);
-    change.owned_by = Some(Some((table.clone(), column.clone())));
-    let name = sequence.clone().unwrap_or_else(|| format!("{table}_{column}_seq"));
-    let sequence = new_definition(name, &change);
-    let identity = if *always { braid_engine::Identity::Always } else { braid_engine::Identity::ByDefault };
-    let default = format!("nextval('{}'::regclass)", sequence.name.replace('\'', "''"));
-    let op = crate::plan::AlterOp::AlterColumn {
-        column: column.clone(),
-        change: crate::plan::ColumnChange::AddIdentity { identity, default },
-    };
-    Ok(Statement::Several(vec![
-        Statement::CreateSequence { def: sequence, if_not_exists: false },
-        Statement::AlterTable { table: table.clone(), op },
-    ]))
+    format!("nextval('{}'::regclass)", text.replace('\'', "''"))
 }
 
 /// The sequence of a SERIAL or identity column of a new table: `{table}_{column}_seq`, of
@@ -86,7 +116,7 @@ pub(super) fn for_column(
     let type_oid = column.declared.map(|d| d.oid).filter(|oid| matches!(oid, 20 | 21 | 23)).unwrap_or(20);
     change.type_oid.get_or_insert(type_oid);
     change.owned_by = Some(Some((table.to_string(), column.name.clone())));
-    Ok(new_definition(format!("{table}_{}_seq", column.name), &change))
+    Ok(new_definition(names::sibling(table, &format!("{}_{}_seq", names::bare(table), column.name)), &change))
 }
 
 /// A new sequence's definition: PostgreSQL's defaults where options are missing.
@@ -170,7 +200,7 @@ fn read_options(words: &[String], alter: bool) -> Result<(SequenceChange, Option
                 let parts = crate::source::system::split_qualified(target);
                 change.owned_by = Some(match parts.as_slice() {
                     [none] if none == "none" => None,
-                    [.., table, column] => Some((table.clone(), column.clone())),
+                    [table @ .., column] if !table.is_empty() => Some((quoted(table), column.clone())),
                     _ => return Err(Error::invalid("OWNED BY needs table.column or NONE")),
                 });
                 i += 3;
@@ -210,11 +240,16 @@ fn change(
         let parts: Vec<String> = target.0.iter().filter_map(|p| p.as_ident()).map(super::ident).collect();
         change.owned_by = Some(match parts.as_slice() {
             [none] if none.eq_ignore_ascii_case("none") => None,
-            [.., table, column] => Some((table.clone(), column.clone())),
+            [table @ .., column] if !table.is_empty() => Some((quoted(table), column.clone())),
             _ => return Err(Error::invalid("OWNED BY needs table.column or NONE")),
         });
     }
     Ok(change)
+}
+
+/// A possibly qualified name's parts as text [`Binder::find_text`] reads back.
+fn quoted(parts: &[String]) -> String {
+    parts.iter().map(|p| crate::functions::quote_ident(p)).collect::<Vec<_>>().join(".")
 }
 
 /// An option's number: an integer literal, possibly negative.

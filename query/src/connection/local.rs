@@ -38,11 +38,9 @@ struct OpenTxn {
     by_savepoint: bool,
 }
 
-/// A statement bound and optimized, and the schema generation and time zone it was planned
-/// against (constants that read the zone are folded in it).
+/// A statement bound and optimized, and what it was planned for.
 pub(crate) struct Planned {
-    generation: u64,
-    zone: Zone,
+    made_for: PlannedFor,
     statement: Bound,
     /// The privileges it needs, checked each time it runs.
     accesses: Vec<crate::privileges::Access>,
@@ -65,12 +63,28 @@ impl Planned {
     }
 }
 
-/// The schema generation and the session's time zone a plan is made for.
-type PlannedFor = (u64, Zone);
+/// What a plan is made for: a schema generation, the session's time zone (constants that
+/// read it are folded in it) and its search path (names are bound through it).
+#[derive(Clone, Copy, PartialEq)]
+struct PlannedFor {
+    generation: u64,
+    zone: Zone,
+    search_path: u64,
+}
 
-/// Forgets a plan made for an older schema or another time zone.
-fn drop_stale(cache: &mut Option<Planned>, (generation, zone): PlannedFor) {
-    if cache.as_ref().is_some_and(|c| c.generation != generation || c.zone != zone) {
+impl PlannedFor {
+    fn now(db: &Database, session: &Session) -> Self {
+        PlannedFor {
+            generation: db.schema_generation(),
+            zone: session.zone(),
+            search_path: session.search_path_key(),
+        }
+    }
+}
+
+/// Forgets a plan made for an older schema, another time zone or another search path.
+fn drop_stale(cache: &mut Option<Planned>, made_for: PlannedFor) {
+    if cache.as_ref().is_some_and(|c| c.made_for != made_for) {
         *cache = None;
     }
 }
@@ -80,20 +94,21 @@ fn prepared<'c>(
     cache: &'c mut Option<Planned>,
     statement: &parse::Parsed,
     txn: &Txn,
-    (generation, zone): PlannedFor,
+    made_for: PlannedFor,
+    session: &Session,
 ) -> Result<&'c Planned> {
     if cache.is_none() {
-        let (bound, accesses) = bind::bind(statement, txn)?;
-        let bound = execute::prepare(bound, txn, zone);
+        let (bound, accesses) = bind::bind(statement, txn, session.search_path())?;
+        let bound = execute::prepare(bound, txn, made_for.zone);
         let description = std::sync::OnceLock::new();
-        *cache = Some(Planned { generation, zone, statement: bound, accesses, description });
+        *cache = Some(Planned { made_for, statement: bound, accesses, description });
     }
     Ok(cache.as_ref().expect("filled above"))
 }
 
 /// Runs a prepared statement once the current role is found to hold what it needs.
 fn run_checked(planned: &Planned, txn: &mut Txn, params: &ParamValues, session: &Session) -> Result<Outcome> {
-    crate::privileges::check(&planned.accesses, txn, session, planned.generation)?;
+    crate::privileges::check(&planned.accesses, txn, session, planned.made_for.generation)?;
     execute::run(&planned.statement, txn, params, session)
 }
 
@@ -261,11 +276,11 @@ impl Local {
         }
         let deadline = self.session.statement_timeout().map(|t| Instant::now() + t);
         let _running = interrupt::enter(&self.interrupt, deadline);
-        let generation = (self.db.schema_generation(), self.session.zone());
+        let generation = PlannedFor::now(&self.db, &self.session);
         drop_stale(cache, generation);
         if let Some(open) = &mut self.txn {
             let savepoint = open.txn.kv().savepoint();
-            let result = prepared(cache, statement, &open.txn, generation)
+            let result = prepared(cache, statement, &open.txn, generation, &self.session)
                 .and_then(|planned| run_checked(planned, &mut open.txn, params, &self.session));
             if result.is_err() {
                 open.txn.kv().rollback_to(savepoint);
@@ -283,7 +298,7 @@ impl Local {
         loop {
             let read_only = parse::is_read_only(statement);
             let mut txn = if read_only { engine.begin_read_only()? } else { engine.begin()? };
-            let planned = prepared(cache, statement, &txn, generation)?;
+            let planned = prepared(cache, statement, &txn, generation, &self.session)?;
             let outcome = run_checked(planned, &mut txn, params, &self.session)?;
             let ddl = cache.as_ref().is_some_and(|c| c.is_ddl());
             let committed = txn.commit();
@@ -448,16 +463,16 @@ impl Local {
             }
             None => {}
         }
-        let generation = (self.db.schema_generation(), self.session.zone());
+        let generation = PlannedFor::now(&self.db, &self.session);
         drop_stale(&mut statement.cache, generation);
         // A planned statement answers without a transaction: the common case, Describe
         // or a result's columns right after a run.
         if statement.cache.is_none() {
             match &self.txn {
-                Some(open) => _ = prepared(&mut statement.cache, &statement.parsed, &open.txn, generation)?,
+                Some(open) => _ = prepared(&mut statement.cache, &statement.parsed, &open.txn, generation, &self.session)?,
                 None => {
                     let txn = self.db.engine().begin_read_only()?;
-                    prepared(&mut statement.cache, &statement.parsed, &txn, generation)?;
+                    prepared(&mut statement.cache, &statement.parsed, &txn, generation, &self.session)?;
                 }
             }
         }

@@ -7,6 +7,7 @@ use super::Outcome;
 use crate::bind::{load_view, view_key};
 use crate::connection::ParamValues;
 use crate::error::{ConstraintKind, Error, Result};
+use crate::names;
 use crate::plan::{AlterOp, ColumnChange, Statement};
 use crate::privileges;
 use crate::session::Session;
@@ -143,12 +144,12 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             }
         }
         Statement::CreateTable { def, if_not_exists, unique } => {
-            privileges::require_create(txn, session)?;
+            privileges::require_create(txn, session, &def.name)?;
             if relation_exists(txn, &def.name)? {
                 return if *if_not_exists {
                     Ok(Outcome::Done)
                 } else {
-                    Err(Error::AlreadyExists { kind: "table", name: def.name.clone() })
+                    Err(Error::AlreadyExists { kind: "table", name: names::bare(&def.name).into() })
                 };
             }
             let created = txn.create_table(def.clone())?;
@@ -218,24 +219,24 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             txn.drop_comments(name)?;
         }
         Statement::CreateView { name, sql, if_not_exists } => {
-            privileges::require_create(txn, session)?;
+            privileges::require_create(txn, session, name)?;
             if relation_exists(txn, name)? {
                 return if *if_not_exists {
                     Ok(Outcome::Done)
                 } else {
-                    Err(Error::AlreadyExists { kind: "view", name: name.clone() })
+                    Err(Error::AlreadyExists { kind: "view", name: names::bare(name).into() })
                 };
             }
             txn.kv().set(view_key(name), sql.clone().into_bytes())?;
             privileges::record_owner(txn, session, name)?;
         }
         Statement::CreateSequence { def, if_not_exists } => {
-            privileges::require_create(txn, session)?;
+            privileges::require_create(txn, session, &def.name)?;
             if relation_exists(txn, &def.name)? {
                 return if *if_not_exists {
                     Ok(Outcome::Done)
                 } else {
-                    Err(Error::AlreadyExists { kind: "relation", name: def.name.clone() })
+                    Err(Error::AlreadyExists { kind: "relation", name: names::bare(&def.name).into() })
                 };
             }
             owner_exists(txn, def)?;
@@ -286,7 +287,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
         }
         Statement::Comment { target, text } => {
             let exists = match target.kind {
-                braid_engine::CommentKind::Schema => crate::source::system::namespace_oid(&target.name).is_some(),
+                braid_engine::CommentKind::Schema => names::Schemas::load(txn)?.exists(&target.name),
                 braid_engine::CommentKind::Relation => {
                     relation_exists(txn, &target.name)? || txn.tables()?.iter().any(|t| t.index(&target.name).is_some())
                 }
@@ -314,6 +315,11 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
             }
         }
         Statement::OwnerTo { relation, role } => privileges::change_owner(txn, session, relation, role.as_deref())?,
+        Statement::CreateSchema { name, owner, if_not_exists } => {
+            super::schema::create(txn, session, name, owner.as_deref(), *if_not_exists)?
+        }
+        Statement::DropSchema { name } => super::schema::drop(txn, session, name)?,
+        Statement::SchemaOwner { name, role } => super::schema::change_owner(txn, session, name, role.as_deref())?,
         Statement::DropSequence { name, if_exists, cascade } => {
             if txn.sequence(name)?.is_none() {
                 return if *if_exists { Ok(Outcome::Done) } else { Err(Error::not_found("sequence", name)) };

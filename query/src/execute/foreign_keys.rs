@@ -93,7 +93,11 @@ fn check_changed_parents(
         if !found {
             return Err(Error::constraint(
                 ConstraintKind::ForeignKey,
-                format!("insert or update on table \"{table}\" violates foreign key constraint \"{}\"", link.name),
+                format!(
+                    "insert or update on table \"{}\" violates foreign key constraint \"{}\"",
+                    crate::names::bare(table),
+                    link.name
+                ),
             ));
         }
     }
@@ -247,8 +251,10 @@ fn violation(table: &str, link: &ChildLink) -> Error {
     Error::constraint(
         ConstraintKind::ForeignKey,
         format!(
-            "update or delete on table \"{table}\" violates foreign key constraint \"{}\" on table \"{}\"",
-            link.name, link.child.name
+            "update or delete on table \"{}\" violates foreign key constraint \"{}\" on table \"{}\"",
+            crate::names::bare(table),
+            link.name,
+            crate::names::bare(&link.child.name)
         ),
     )
 }

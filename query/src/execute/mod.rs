@@ -12,6 +12,7 @@ mod foreign_keys;
 pub(crate) mod interrupt;
 pub(crate) mod like;
 mod operators;
+mod schema;
 mod write;
 
 use braid_engine::{Txn, Value};

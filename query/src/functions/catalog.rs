@@ -10,6 +10,7 @@ use braid_engine::{Txn, Value};
 
 use super::ScalarFunction;
 use crate::error::{Error, Result};
+use crate::session::Session;
 use crate::source::system;
 use crate::value::{to_i64_lossy, to_text};
 
@@ -18,14 +19,33 @@ fn view_names(txn: &Txn) -> Result<Vec<String>> {
     Ok(crate::bind::ddl::views(txn)?.into_iter().map(|(name, _)| name).collect())
 }
 
-pub(super) fn call(f: ScalarFunction, args: &[Value], txn: &Txn) -> Result<Value> {
+pub(super) fn call(f: ScalarFunction, args: &[Value], txn: &Txn, session: &Session) -> Result<Value> {
     use ScalarFunction::*;
     let oid = match args.first() {
         Some(Value::Integer(oid)) => Some(*oid),
         _ => None,
     };
     Ok(match f {
-        RegClass | ToRegClass => return regclass(f, args, txn),
+        RegClass | ToRegClass => return regclass(f, args, txn, session),
+        RegNamespace | RegNamespaceName => return regnamespace(f, args, txn),
+        TableIsVisible => match oid {
+            Some(oid) => {
+                let stored = match system::relation_name(&txn.tables()?, &view_names(txn)?, oid) {
+                    Some(system::RelationName::System(_)) => return Ok(Value::Boolean(true)),
+                    Some(system::RelationName::Stored(name)) => Some(name),
+                    None => txn.sequences()?.into_iter().find(|s| super::sequence::oid(s) == oid).map(|s| s.name),
+                };
+                match stored {
+                    Some(stored) => {
+                        let (path, schemas) = (session.search_path(), crate::names::Schemas::load(txn)?);
+                        let exists = |n: &str| crate::names::relation_exists(txn, n).unwrap_or(false);
+                        Value::Boolean(path.finds(&schemas, &stored, exists))
+                    }
+                    None => Value::Null,
+                }
+            }
+            None => Value::Null,
+        },
         RelationSize | IndexesSize | TotalRelationSize | DatabaseSize => return relation_size(f, args, txn),
         Publishable => match oid {
             Some(oid) => Value::Boolean(txn.tables()?.iter().any(|t| system::table_oid(t) == oid)),
@@ -44,8 +64,8 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], txn: &Txn) -> Result<Value
                 }
                 Some(Value::Null) | None => None,
                 Some(name) => {
-                    let name = system::split_qualified(&to_text(name)).pop().unwrap_or_default();
-                    views.iter().find(|(n, _)| *n == name)
+                    let stored = crate::names::find_text(txn, &session.search_path(), &to_text(name))?;
+                    views.iter().find(|(n, _)| Some(n) == stored.as_ref())
                 }
             };
             // PostgreSQL's definitions end with `;` (pg_dump cuts it off).
@@ -53,15 +73,15 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], txn: &Txn) -> Result<Value
         }
         RegClassName => match oid {
             Some(oid) => {
-                let name = match system::relation_name(&txn.tables()?, &view_names(txn)?, oid) {
-                    Some(name) => Some(name),
-                    None => txn
-                        .sequences()?
-                        .into_iter()
-                        .find(|s| super::sequence::oid(s) == oid)
-                        .map(|s| super::quote_ident(&s.name)),
+                let stored = match system::relation_name(&txn.tables()?, &view_names(txn)?, oid) {
+                    Some(system::RelationName::System(text)) => return Ok(Value::Text(text)),
+                    Some(system::RelationName::Stored(name)) => Some(name),
+                    None => txn.sequences()?.into_iter().find(|s| super::sequence::oid(s) == oid).map(|s| s.name),
                 };
-                Value::Text(name.unwrap_or_else(|| oid.to_string()))
+                Value::Text(match stored {
+                    Some(stored) => display(txn, session)?(&stored),
+                    None => oid.to_string(),
+                })
             }
             None => args.first().cloned().unwrap_or_default(),
         },
@@ -75,7 +95,7 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], txn: &Txn) -> Result<Value
                     let pretty = args.get(2).is_some_and(|p| crate::value::truthy(p) == Some(true));
                     system::get_indexdef(&tables, oid, args.get(1).map_or(0, to_i64_lossy), pretty)
                 }
-                _ => system::get_constraintdef(&tables, oid),
+                _ => system::get_constraintdef(&tables, oid, &display(txn, session)?),
             };
             def.map_or(Value::Null, Value::Text)
         }
@@ -86,7 +106,8 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], txn: &Txn) -> Result<Value
 /// `obj_description(oid [, catalog])` / `col_description(table, n)`: the comment on an
 /// object, if it has one. The second argument is a column number or a catalog's name.
 fn description(oid: i64, second: Option<&Value>, txn: &Txn) -> Result<Option<String>> {
-    let all = system::descriptions(&txn.tables()?, &view_names(txn)?, &txn.sequences()?, &txn.comments()?);
+    let schemas = crate::names::Schemas::load(txn)?;
+    let all = system::descriptions(&txn.tables()?, &view_names(txn)?, &txn.sequences()?, &txn.comments()?, &schemas);
     let (column, catalog) = match second {
         Some(Value::Integer(n)) => (*n, None),
         Some(Value::Null) | None => (0, None),
@@ -102,7 +123,7 @@ fn description(oid: i64, second: Option<&Value>, txn: &Txn) -> Result<Option<Str
 /// `x::regclass` and `to_regclass(x)`: an OID as it is, or a relation's name (possibly
 /// qualified, possibly quoted) as its OID. A name that is no relation is 42P01 for the cast,
 /// NULL for `to_regclass`.
-fn regclass(f: ScalarFunction, args: &[Value], txn: &Txn) -> Result<Value> {
+fn regclass(f: ScalarFunction, args: &[Value], txn: &Txn, session: &Session) -> Result<Value> {
     let arg = args.first().unwrap_or(&Value::Null);
     match arg {
         Value::Null => return Ok(Value::Null),
@@ -115,16 +136,63 @@ fn regclass(f: ScalarFunction, args: &[Value], txn: &Txn) -> Result<Value> {
     {
         return Ok(Value::Integer(oid));
     }
-    let views = view_names(txn)?;
-    let sequence = || -> Result<Option<i64>> {
-        let last = system::split_qualified(&name).pop().unwrap_or_default();
-        Ok(txn.sequence(&last)?.map(|s| super::sequence::oid(&s)))
+    // The catalogs first: `pg_catalog` is searched before the path.
+    let mut parts = system::split_qualified(&name);
+    let bare = parts.pop().unwrap_or_default();
+    match parts.pop() {
+        Some(schema) if system::is_system_schema(&schema) => {
+            if let Some(t) = system::lookup(Some(&schema), &bare) {
+                return Ok(Value::Integer(system::system_oid(t)));
+            }
+        }
+        None => {
+            if let Some(t) = system::lookup(None, &bare) {
+                return Ok(Value::Integer(system::system_oid(t)));
+            }
+        }
+        Some(_) => {}
+    }
+    let found = match crate::names::find_text(txn, &session.search_path(), &name)? {
+        Some(stored) => match system::relation_oid(&txn.tables()?, &view_names(txn)?, &stored) {
+            Some(oid) => Some(oid),
+            None => txn.sequence(&stored)?.map(|s| super::sequence::oid(&s)),
+        },
+        None => None,
     };
-    match system::relation_oid(&txn.tables()?, &views, &name).map_or_else(sequence, |o| Ok(Some(o)))? {
+    match found {
         Some(oid) => Ok(Value::Integer(oid)),
         None if f == ScalarFunction::ToRegClass => Ok(Value::Null),
         None => Err(Error::not_found("relation", name)),
     }
+}
+
+/// `x::regnamespace` (a schema's name to its OID) and its output (an OID to the name).
+fn regnamespace(f: ScalarFunction, args: &[Value], txn: &Txn) -> Result<Value> {
+    let schemas = crate::names::Schemas::load(txn)?;
+    Ok(match (f, args.first().unwrap_or(&Value::Null)) {
+        (_, Value::Null) => Value::Null,
+        (ScalarFunction::RegNamespaceName, Value::Integer(oid)) => {
+            Value::Text(schemas.name(*oid).map_or_else(|| oid.to_string(), str::to_string))
+        }
+        (ScalarFunction::RegNamespaceName, other) => other.clone(),
+        (_, Value::Integer(oid)) => Value::Integer(*oid),
+        (_, other) => {
+            let name = to_text(other);
+            match name.trim().parse::<i64>().ok().or_else(|| schemas.oid(&system::split_qualified(&name).pop().unwrap_or_default())) {
+                Some(oid) => Value::Integer(oid),
+                None => return Err(Error::not_found("schema", name)),
+            }
+        }
+    })
+}
+
+/// How `regclass` prints stored names in this session: bare where its search path finds
+/// them, else qualified.
+fn display<'a>(txn: &'a Txn, session: &Session) -> Result<impl Fn(&str) -> String + 'a> {
+    let (path, schemas) = (session.search_path(), crate::names::Schemas::load(txn)?);
+    Ok(move |stored: &str| {
+        crate::names::display(stored, &path, &schemas, |n| crate::names::relation_exists(txn, n).unwrap_or(false))
+    })
 }
 
 /// The size functions: see [`ScalarFunction::RelationSize`] and its kin. The relation

@@ -31,7 +31,7 @@ pub(super) fn call(on: PrivilegeOn, args: &[Value], session: &Session, txn: &Txn
     let wanted = privileges::parse_privilege_words(&words)?;
     let held = match on {
         PrivilegeOn::Table | PrivilegeOn::Column | PrivilegeOn::Sequence => {
-            let name = relation(txn, object)?;
+            let name = relation(txn, session, object)?;
             let kind = RelKind::of(txn, &name)?.ok_or_else(|| Error::not_found("relation", &name))?;
             if on == PrivilegeOn::Sequence && kind != RelKind::Sequence {
                 return Err(Error::WrongObjectType(format!("\"{name}\" is not a sequence")));
@@ -39,11 +39,12 @@ pub(super) fn call(on: PrivilegeOn, args: &[Value], session: &Session, txn: &Txn
             privileges::holds_any(txn, &role, &Object::Relation(name), Some(kind), &wanted)?
         }
         PrivilegeOn::Schema => {
-            let name = to_text(object);
-            if crate::source::system::namespace_oid(&name).is_none() {
-                return Err(Error::not_found("schema", name));
-            }
-            if name != "public" {
+            let name = match object {
+                Value::Integer(oid) => crate::names::Schemas::load(txn)?.name(*oid).map(str::to_string),
+                other => Some(to_text(other)).filter(|n| crate::names::Schemas::load(txn).is_ok_and(|s| s.exists(n))),
+            };
+            let name = name.ok_or_else(|| Error::not_found("schema", to_text(object)))?;
+            if crate::source::system::is_system_schema(&name) {
                 // The catalogs' schemas: everyone may look (USAGE), only a superuser create.
                 wanted.iter().any(|&(bit, _)| bit != braid_engine::roles::CREATE || role.superuser)
             } else {
@@ -64,18 +65,22 @@ fn role(txn: &Txn, arg: &Value) -> Result<RoleDef> {
     found.ok_or_else(|| Error::not_found("role", to_text(arg)))
 }
 
-/// A relation named by name (possibly qualified) or OID.
-fn relation(txn: &Txn, arg: &Value) -> Result<String> {
+/// A relation named by name (possibly qualified) or OID: its stored name.
+fn relation(txn: &Txn, session: &crate::session::Session, arg: &Value) -> Result<String> {
+    use crate::source::system::RelationName;
     match arg {
         Value::Integer(oid) => {
             let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(n, _)| n).collect();
-            let found = crate::source::system::relation_name(&txn.tables()?, &views, *oid).or_else(|| {
-                let sequences = txn.sequences().ok()?;
-                sequences.into_iter().find(|s| super::sequence_oid(s) == *oid).map(|s| s.name)
-            });
-            found.map(|n| n.trim_matches('"').to_string()).ok_or_else(|| Error::not_found("relation", oid))
+            let found = match crate::source::system::relation_name(&txn.tables()?, &views, *oid) {
+                Some(RelationName::Stored(name) | RelationName::System(name)) => Some(name),
+                None => txn.sequences()?.into_iter().find(|s| super::sequence_oid(s) == *oid).map(|s| s.name),
+            };
+            found.ok_or_else(|| Error::not_found("relation", oid))
         }
-        other => Ok(crate::source::system::split_qualified(&to_text(other)).pop().unwrap_or_default()),
+        other => {
+            let text = to_text(other);
+            Ok(crate::names::find_text(txn, &session.search_path(), &text)?.unwrap_or(text))
+        }
     }
 }
 

@@ -128,6 +128,8 @@ pub enum ScalarFunction {
     Description,
     /// `pg_table_is_visible(oid)` and kin: every relation lives in `public`, on the path.
     IsVisible,
+    /// `pg_table_is_visible(oid)`: whether the search path finds the relation by its bare name.
+    TableIsVisible,
     /// `has_table_privilege(…)` and kin, answered from the ACLs (`functions::privilege`).
     HasPrivilege(PrivilegeOn),
     /// `format_type(type_oid, typmod)`: the SQL name of a type.
@@ -292,9 +294,8 @@ impl ScalarFunction {
             "pg_get_triggerdef" => (GetTriggerDef, 1, 2),
             "pg_get_statisticsobjdef_columns" => (GetTriggerDef, 1, 1),
             "obj_description" | "shobj_description" | "col_description" => (Description, 1, 2),
-            "pg_table_is_visible" | "pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible" => {
-                (IsVisible, 1, 1)
-            }
+            "pg_table_is_visible" => (TableIsVisible, 1, 1),
+            "pg_type_is_visible" | "pg_function_is_visible" | "pg_collation_is_visible" => (IsVisible, 1, 1),
             "format_type" => (FormatType, 2, 2),
             "pg_get_userbyid" => (GetUserById, 1, 1),
             "to_regtype" => (ToRegType, 1, 1),
@@ -400,7 +401,8 @@ impl ScalarFunction {
             AclDefault => "acldefault",
             GetTriggerDef => "pg_get_triggerdef",
             Description => "obj_description",
-            IsVisible => "pg_table_is_visible",
+            IsVisible => "pg_type_is_visible",
+            TableIsVisible => "pg_table_is_visible",
             HasPrivilege(on) => on.function_name(),
             FormatType => "format_type",
             GetExpr => "pg_get_expr",
@@ -508,7 +510,10 @@ impl ScalarFunction {
             ScalarFunction::HasPrivilege(on) => super::privilege::call(on, args, session, txn),
             ScalarFunction::GetUserById => super::privilege::user_by_id(args, txn),
             ScalarFunction::AclDefault => super::privilege::acl_default(args, txn),
-            f if f.reads_catalog() => super::catalog::call(f, args, txn),
+            ScalarFunction::CurrentSchema | ScalarFunction::CurrentSchemas => {
+                super::session::schemas(self, args, session, txn)
+            }
+            f if f.reads_catalog() => super::catalog::call(f, args, txn, session),
             f if f.reads_session() => super::session::call(f, args, session),
             f => f.call_pure(args),
         }
@@ -523,6 +528,9 @@ impl ScalarFunction {
             RegClass
                 | ToRegClass
                 | RegClassName
+                | RegNamespace
+                | RegNamespaceName
+                | TableIsVisible
                 | RelationSize
                 | IndexesSize
                 | TotalRelationSize
@@ -606,30 +614,21 @@ impl ScalarFunction {
             ToRegType => crate::source::system::type_oid_by_name(&to_text(arg(0))).map_or(Value::Null, Value::Integer),
             TablespaceLocation if null_in => Value::Null,
             TablespaceLocation => Value::Text(String::new()),
-            RegTypeName | RegNamespaceName => match arg(0) {
-                Value::Integer(oid) => Value::Text(
-                    match self {
-                        RegTypeName => crate::source::system::format_type(*oid, -1),
-                        _ => crate::source::system::namespace_name(*oid).map(str::to_string),
-                    }
-                    .unwrap_or_else(|| oid.to_string()),
-                ),
+            IsVisible if null_in => Value::Null,
+            IsVisible => Value::Boolean(true),
+            RegTypeName => match arg(0) {
+                Value::Integer(oid) => {
+                    Value::Text(crate::source::system::format_type(*oid, -1).unwrap_or_else(|| oid.to_string()))
+                }
                 other => other.clone(),
             },
-            RegType | RegNamespace if null_in => Value::Null,
-            RegType | RegNamespace if matches!(arg(0), Value::Integer(_)) => arg(0).clone(),
+            RegType if null_in => Value::Null,
+            RegType if matches!(arg(0), Value::Integer(_)) => arg(0).clone(),
             RegType => {
                 let name = to_text(arg(0));
                 match name.trim().parse::<i64>().ok().or_else(|| crate::source::system::type_oid_by_name(&name)) {
                     Some(oid) => Value::Integer(oid),
                     None => return Err(Error::not_found("type", name)),
-                }
-            }
-            RegNamespace => {
-                let name = to_text(arg(0));
-                match name.trim().parse::<i64>().ok().or_else(|| crate::source::system::namespace_oid(&name)) {
-                    Some(oid) => Value::Integer(oid),
-                    None => return Err(Error::not_found("schema", name)),
                 }
             }
             ArrayContains if null_in => Value::Null,
@@ -706,12 +705,11 @@ impl ScalarFunction {
                 let items: Vec<String> = items.into_iter().filter_map(|i| i.or_else(|| null_text.clone())).collect();
                 Value::Text(items.join(&to_text(arg(1))))
             }
-            IsVisible if null_in => Value::Null,
-            IsVisible => Value::Boolean(true),
             // What `call` sends to the session, the catalog or the sequences.
             CurrentSetting | SetConfig | CurrentUser | SessionUser | HasPrivilege(_) | AclDefault | CurrentDatabase
             | CurrentSchema | CurrentSchemas | BackendPid | Now | ClockTimestamp | CurrentDate | GetUserById
-            | GetIndexDef | GetConstraintDef | RegClass | ToRegClass | RegClassName | RelationSize | IndexesSize
+            | GetIndexDef | GetConstraintDef | RegClass | ToRegClass | RegClassName | RegNamespace
+            | RegNamespaceName | TableIsVisible | RelationSize | IndexesSize
             | TotalRelationSize | DatabaseSize | GetViewDef | Publishable | Description | SerialSequence | Nextval
             | Currval | Setval | Lastval | SequenceColumn => {
                 return Err(Error::invalid(format!(

@@ -19,13 +19,13 @@ pub fn oid(def: &SequenceDef) -> i64 {
 }
 
 /// The sequence an argument names.
-fn sequence(txn: &Txn, arg: &Value) -> Result<SequenceDef> {
+fn sequence(txn: &Txn, session: &Session, arg: &Value) -> Result<SequenceDef> {
     let found = match arg {
         Value::Integer(o) => txn.sequences()?.into_iter().find(|s| oid(s) == *o),
-        other => {
-            let name = crate::source::system::split_qualified(&to_text(other)).pop().unwrap_or_default();
-            txn.sequence(&name)?
-        }
+        other => match crate::names::find_text(txn, &session.search_path(), &to_text(other))? {
+            Some(name) => txn.sequence(&name)?,
+            None => None,
+        },
     };
     found.ok_or_else(|| Error::not_found("relation", to_text(arg)))
 }
@@ -40,14 +40,14 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session, txn: &T
             if session.transaction_read_only() {
                 return Err(Error::ReadOnly);
             }
-            let def = sequence(txn, arg(0))?;
+            let def = sequence(txn, session, arg(0))?;
             crate::privileges::check_sequence(txn, session, &def.name, acl::USAGE | acl::UPDATE)?;
             let value = txn.nextval(&def)?;
             session.took_sequence_value(def.uid, value);
             Value::Integer(value)
         }
         ScalarFunction::Currval => {
-            let def = sequence(txn, arg(0))?;
+            let def = sequence(txn, session, arg(0))?;
             crate::privileges::check_sequence(txn, session, &def.name, acl::USAGE | acl::SELECT)?;
             let value = session.currval(def.uid).ok_or_else(|| {
                 Error::NotInPrerequisiteState(format!(
@@ -67,7 +67,7 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session, txn: &T
             if arg(1).is_null() {
                 return Ok(Value::Null);
             }
-            let def = sequence(txn, arg(0))?;
+            let def = sequence(txn, session, arg(0))?;
             crate::privileges::check_sequence(txn, session, &def.name, acl::UPDATE)?;
             let value = to_i64_lossy(arg(1));
             let called = args.get(2).is_none_or(|c| truthy(c) == Some(true));
@@ -75,7 +75,7 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session, txn: &T
             Value::Integer(value)
         }
         ScalarFunction::SequenceColumn => {
-            let def = sequence(txn, arg(0))?;
+            let def = sequence(txn, session, arg(0))?;
             let position = txn.sequence_position(&def)?;
             match to_i64_lossy(arg(1)) {
                 0 => Value::Integer(position.last),
@@ -84,16 +84,16 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session, txn: &T
             }
         }
         ScalarFunction::SerialSequence => {
-            let table = crate::source::system::split_qualified(&to_text(arg(0))).pop().unwrap_or_default();
+            let text = to_text(arg(0));
             let column = to_text(arg(1));
-            if !txn.has_table(&table)? {
-                return Err(Error::not_found("relation", table));
-            }
+            let table = crate::names::find_text(txn, &session.search_path(), &text)?
+                .filter(|t| txn.has_table(t).unwrap_or(false))
+                .ok_or_else(|| Error::not_found("relation", text))?;
             let owned = txn
                 .sequences()?
                 .into_iter()
                 .find(|s| s.owned_by.as_ref().is_some_and(|(t, c)| *t == table && c.eq_ignore_ascii_case(&column)));
-            owned.map_or(Value::Null, |s| Value::Text(format!("public.{}", super::quote_ident(&s.name))))
+            owned.map_or(Value::Null, |s| Value::Text(crate::names::sql_name(&s.name)))
         }
         other => return Err(Error::invalid(format!("internal error: {}() is no sequence function", other.name()))),
     })

@@ -37,20 +37,28 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], session: &Session) -> Resu
         CurrentUser => Value::Text(session.role()),
         SessionUser => Value::Text(session.user()),
         CurrentDatabase => Value::Text(session.database()),
-        CurrentSchema => Value::Text(session.current_schema()),
-        CurrentSchemas => {
-            let mut schemas = session.search_path();
-            if truthy(arg(0)) == Some(true) && !schemas.iter().any(|s| s == "pg_catalog") {
-                schemas.insert(0, "pg_catalog".into());
-            }
-            Value::Text(format!("{{{}}}", schemas.join(",")))
-        }
         BackendPid => Value::Integer(session.pid().into()),
         Now => Value::Timestamp(session.transaction_start()),
         ClockTimestamp => Value::Timestamp(now_micros()),
         CurrentDate => Value::Timestamp(session.transaction_start().div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY),
         other => return Err(Error::invalid(format!("internal error: {}() is not a session function", other.name()))),
     })
+}
+
+/// `current_schema()` and `current_schemas(implicit)`: the schemas of the search path that
+/// exist (`pg_catalog` first with `implicit`, as it is searched first); `current_schema()`
+/// is NULL when none does.
+pub(super) fn schemas(f: ScalarFunction, args: &[Value], session: &Session, txn: &braid_engine::Txn) -> Result<Value> {
+    let known = crate::names::Schemas::load(txn)?;
+    let path = session.search_path();
+    let mut schemas: Vec<&str> = path.schemas().iter().map(String::as_str).filter(|s| known.exists(s)).collect();
+    if f == ScalarFunction::CurrentSchema {
+        return Ok(schemas.first().map_or(Value::Null, |s| Value::Text(s.to_string())));
+    }
+    if args.first().is_some_and(|a| truthy(a) == Some(true)) && !schemas.contains(&"pg_catalog") {
+        schemas.insert(0, "pg_catalog");
+    }
+    Ok(Value::Text(format!("{{{}}}", schemas.join(","))))
 }
 
 /// `quote_ident`: the name as is when it is a lower-case identifier that is not a keyword,

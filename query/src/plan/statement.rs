@@ -161,6 +161,22 @@ pub enum Statement {
         unique: bool,
         if_not_exists: bool,
     },
+    /// `CREATE SCHEMA [IF NOT EXISTS] name [AUTHORIZATION role]`.
+    CreateSchema {
+        name: String,
+        owner: Option<String>,
+        if_not_exists: bool,
+    },
+    /// Drops a schema's record, its privileges and comment; the binder puts the drops of
+    /// what it holds (CASCADE) before it.
+    DropSchema {
+        name: String,
+    },
+    /// `ALTER SCHEMA name OWNER TO role` (`None`: the current user).
+    SchemaOwner {
+        name: String,
+        role: Option<String>,
+    },
     /// `CREATE DATABASE name` (`owner: None`) or `ALTER DATABASE name OWNER TO owner`.
     Database {
         name: String,

@@ -392,12 +392,12 @@ impl Session {
             .filter(u8::is_ascii)
             .ok_or_else(|| info("22023", "COPY delimiter must be a single one-byte character"))?;
         let format = copy::Format { csv: spec.csv, binary: spec.binary, delimiter, null: spec.null.clone() };
-        // Names as the binder resolved them (quoted ones kept their case), quoted again for
-        // the statement made from them.
+        // Column names as the binder read them (quoted ones kept their case), quoted again
+        // for the statement made from them; the table comes as SQL already.
         let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
         let columns: Vec<String> = spec.columns.iter().map(|c| quote(c)).collect();
         let columns = columns.join(", ");
-        let quoted_table = spec.table.as_deref().map(quote);
+        let quoted_table = spec.table.clone();
         if spec.to {
             let sql = match (&spec.query, &quoted_table) {
                 (Some(query), _) => query.clone(),
@@ -444,8 +444,9 @@ impl Session {
         }
         let table = spec.table.ok_or_else(|| info("42601", "COPY FROM needs a table"))?;
         let width = if spec.columns.is_empty() {
-            let txn = self.db().engine().begin_read_only().map_err(|e| from_braid(&e.into()))?;
-            txn.table(&table).map_err(|e| from_braid(&e.into()))?.columns.len()
+            let mut all = self.conn.prepare_all(&format!("SELECT * FROM {table}")).map_err(|e| from_braid(&e))?;
+            let all = all.last_mut().ok_or_else(|| info("42601", "COPY FROM needs a table"))?;
+            self.conn.describe(all).map_err(|e| from_braid(&e))?.columns.len()
         } else {
             spec.columns.len()
         };
@@ -453,7 +454,7 @@ impl Session {
         let params: Vec<String> = (1..=width).map(|i| format!("${i}")).collect();
         // As PostgreSQL's COPY, values given for identity columns stand (a dump's ids).
         let sql =
-            format!("INSERT INTO {}{targets} OVERRIDING SYSTEM VALUE VALUES ({})", quote(&table), params.join(", "));
+            format!("INSERT INTO {table}{targets} OVERRIDING SYSTEM VALUE VALUES ({})", params.join(", "));
         let mut insert = self.conn.prepare_all(&sql).map_err(|e| from_braid(&e))?.pop().expect("one statement");
         let described = self.conn.describe(&mut insert).map_err(|e| from_braid(&e))?;
         // Fields are read as the columns' declared types: a binary `integer` is 4 bytes.

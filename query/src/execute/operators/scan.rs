@@ -526,6 +526,8 @@ impl CteScan {
             roles: ctx.txn.roles()?,
             privileges: ctx.txn.all_privileges()?.into_iter().collect(),
             session: ctx.session,
+            schemas: crate::names::Schemas::load(ctx.txn)?,
+            path: ctx.session.search_path(),
         };
         Ok(CteScan { rows: Rc::new(table.rows(&catalog)), at: 0 })
     }

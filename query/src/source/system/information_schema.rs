@@ -7,6 +7,7 @@ use braid_engine::{TableDef, Value};
 
 use super::pg_catalog::Constraint;
 use super::{CatalogView, SystemTable, int, text, type_info};
+use crate::names;
 
 const fn view(
     name: &'static str,
@@ -232,10 +233,20 @@ fn catalog_name(c: &CatalogView) -> Value {
     text(c.session.database())
 }
 
+/// The schema of a relation's stored name, as text.
+fn schema_of(stored: &str) -> Value {
+    text(names::split(stored).0)
+}
+
+/// The bare name of a relation's stored name, as text.
+fn bare(stored: &str) -> Value {
+    text(names::bare(stored))
+}
+
 fn schemata(c: &CatalogView) -> Vec<Vec<Value>> {
-    ["pg_catalog", "public", "information_schema"]
-        .into_iter()
-        .map(|s| {
+    c.schemas
+        .all()
+        .map(|(_, s)| {
             vec![catalog_name(c), text(s), text(c.session.user()), Value::Null, Value::Null, Value::Null, Value::Null]
         })
         .collect()
@@ -243,7 +254,7 @@ fn schemata(c: &CatalogView) -> Vec<Vec<Value>> {
 
 fn tables(c: &CatalogView) -> Vec<Vec<Value>> {
     let row = |name: &str, kind: &str, insertable: bool| {
-        let mut r = vec![catalog_name(c), text("public"), text(name), text(kind), Value::Null, Value::Null];
+        let mut r = vec![catalog_name(c), schema_of(name), bare(name), text(kind), Value::Null, Value::Null];
         r.extend([Value::Null, Value::Null, Value::Null, yes(insertable), yes(false), Value::Null]);
         r
     };
@@ -296,7 +307,7 @@ fn column_row(c: &CatalogView, f: ColumnFacts) -> Vec<Value> {
         _ => Value::Null,
     };
     let max_length = max_length.map_or(Value::Null, |n| int(n as i64));
-    let mut r = vec![catalog_name(c), text("public"), text(table), text(name), int(position as i64)];
+    let mut r = vec![catalog_name(c), schema_of(table), bare(table), text(name), int(position as i64)];
     r.extend([default.map_or(Value::Null, text), yes(nullable), text(info.sql_name), max_length, octet_length]);
     let interval_type =
         if ty.oid == d::INTERVAL { crate::value::interval_fields::interval_type(ty.typmod) } else { None };
@@ -352,7 +363,7 @@ fn views(c: &CatalogView) -> Vec<Vec<Value>> {
     c.sorted_views()
         .into_iter()
         .map(|v| {
-            let mut r = vec![catalog_name(c), text("public"), text(v.name.clone()), text(v.sql.clone())];
+            let mut r = vec![catalog_name(c), schema_of(&v.name), bare(&v.name), text(v.sql.clone())];
             r.extend([text("NONE"), yes(false), yes(false), yes(false), yes(false), yes(false)]);
             r
         })
@@ -383,8 +394,8 @@ fn table_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
         .map(|(t, k)| {
             let (deferrable, deferred) =
                 k.foreign.as_ref().map_or((false, false), |f| (f.deferrable, f.initially_deferred));
-            let mut r = vec![catalog_name(c), text("public"), text(k.name), catalog_name(c), text("public")];
-            r.extend([text(t.name.clone()), text(constraint_type(k.kind)), yes(deferrable), yes(deferred), yes(true)]);
+            let mut r = vec![catalog_name(c), schema_of(&t.name), text(k.name), catalog_name(c), schema_of(&t.name)];
+            r.extend([bare(&t.name), text(constraint_type(k.kind)), yes(deferrable), yes(deferred), yes(true)]);
             r.push(if k.kind == "u" || k.kind == "p" { yes(true) } else { Value::Null });
             r
         })
@@ -395,8 +406,8 @@ fn key_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
     for (t, k) in all_constraints(c) {
         for (n, &col) in k.columns.iter().enumerate() {
-            let mut r = vec![catalog_name(c), text("public"), text(k.name.clone()), catalog_name(c), text("public")];
-            r.extend([text(t.name.clone()), text(t.columns[col as usize].name.clone()), int(n as i64 + 1)]);
+            let mut r = vec![catalog_name(c), schema_of(&t.name), text(k.name.clone()), catalog_name(c), schema_of(&t.name)];
+            r.extend([bare(&t.name), text(t.columns[col as usize].name.clone()), int(n as i64 + 1)]);
             r.push(if k.kind == "f" { int(n as i64 + 1) } else { Value::Null });
             out.push(r);
         }
@@ -413,8 +424,8 @@ fn constraint_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
             None => (t.name.clone(), k.columns.iter().map(|&col| t.columns[col as usize].name.clone()).collect()),
         };
         for column in columns {
-            let mut r = vec![catalog_name(c), text("public"), text(table.clone())];
-            r.extend([text(column), catalog_name(c), text("public"), text(k.name.clone())]);
+            let mut r = vec![catalog_name(c), schema_of(&table), bare(&table)];
+            r.extend([text(column), catalog_name(c), schema_of(&t.name), text(k.name.clone())]);
             out.push(r);
         }
     }
@@ -426,11 +437,11 @@ fn referential_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
     let tables = c.sorted_tables();
     all_constraints(c)
         .into_iter()
-        .filter_map(|(_, k)| {
+        .filter_map(|(t, k)| {
             let fk = k.foreign?;
             let unique = super::pg_catalog::referenced(&tables, &fk).and_then(|(_, _, u)| u).map(|u| u.name);
-            let mut r = vec![catalog_name(c), text("public"), text(k.name)];
-            r.extend([catalog_name(c), text("public"), unique.map_or(Value::Null, text)]);
+            let mut r = vec![catalog_name(c), schema_of(&t.name), text(k.name)];
+            r.extend([catalog_name(c), schema_of(&fk.parent), unique.map_or(Value::Null, |u| bare(&u))]);
             r.extend([text("NONE"), text(rule(fk.on_update)), text(rule(fk.on_delete))]);
             Some(r)
         })
@@ -440,8 +451,8 @@ fn referential_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
 fn check_constraints(c: &CatalogView) -> Vec<Vec<Value>> {
     all_constraints(c)
         .into_iter()
-        .filter_map(|(_, k)| {
-            k.check.map(|sql| vec![catalog_name(c), text("public"), text(k.name), text(format!("({sql})"))])
+        .filter_map(|(t, k)| {
+            k.check.map(|sql| vec![catalog_name(c), schema_of(&t.name), text(k.name), text(format!("({sql})"))])
         })
         .collect()
 }
@@ -457,8 +468,8 @@ fn sequences(c: &CatalogView) -> Vec<Vec<Value>> {
             };
             vec![
                 text(c.session.database()),
-                text("public"),
-                text(s.name.clone()),
+                schema_of(&s.name),
+                bare(&s.name),
                 text(ty),
                 int(bits),
                 int(2),

@@ -84,9 +84,18 @@ pub struct CatalogView<'a> {
     /// The stored owners and ACLs (an object without one: the default's).
     pub privileges: std::collections::HashMap<braid_engine::Object, braid_engine::Privileges>,
     pub session: &'a Session,
+    /// The database's schemas.
+    pub schemas: crate::names::Schemas,
+    /// The session's search path, as `regclass` and the `pg_get_*def` functions print names.
+    pub path: crate::names::SearchPath,
 }
 
 impl CatalogView<'_> {
+    /// The OID of the schema a relation's stored name is in.
+    fn namespace_of(&self, stored: &str) -> Value {
+        Value::Integer(self.schemas.oid(crate::names::split(stored).0).unwrap_or(PUBLIC_OID))
+    }
+
     /// A role's name by OID.
     fn role_name(&self, oid: u32) -> String {
         crate::privileges::role_name(&self.roles, oid)
@@ -239,7 +248,7 @@ const CATALOG_OIDS: &[(&str, i64)] = &[
 ];
 
 /// The OID of a system relation.
-fn system_oid(t: &SystemTable) -> i64 {
+pub(crate) fn system_oid(t: &SystemTable) -> i64 {
     if t.schema == "pg_catalog"
         && let Some(&(_, oid)) = CATALOG_OIDS.iter().find(|(name, _)| *name == t.name)
     {
@@ -270,56 +279,57 @@ pub fn split_qualified(text: &str) -> Vec<String> {
     parts
 }
 
-/// `'name'::regclass`: the OID of the relation (table, index, view or system relation) a
-/// possibly qualified name denotes, as the search path (`pg_catalog`, then `public`) finds it.
-/// `views` are the views' names in name order.
-pub fn relation_oid(tables: &[TableDef], views: &[String], name: &str) -> Option<i64> {
-    let parts = split_qualified(name);
-    let (schema, name) = match parts.as_slice() {
-        [name] => (None, name.as_str()),
-        [.., schema, name] => (Some(schema.as_str()), name.as_str()),
-        [] => return None,
-    };
-    if schema.is_none_or(is_system_schema)
-        && let Some(t) = lookup(schema, name)
+/// The OID of a relation (table, index, view or system relation) by its stored name (see
+/// [`crate::names`]); a catalog also as `pg_catalog.name` or bare. `views` are the views'
+/// names in name order. Sequences are numbered apart ([`crate::functions::sequence_oid`]).
+pub fn relation_oid(tables: &[TableDef], views: &[String], stored: &str) -> Option<i64> {
+    let (schema, name) = crate::names::split(stored);
+    let system = if is_system_schema(schema) { Some(schema) } else { None };
+    if (system.is_some() || schema == crate::names::PUBLIC)
+        && let Some(t) = lookup(system, name)
     {
         return Some(system_oid(t));
     }
-    if schema.is_some_and(|s| s != "public") {
-        return None;
-    }
     for t in tables {
-        if t.name == name {
+        if t.name == stored {
             return Some(table_oid(t));
         }
-        if let Some(oid) = pg_catalog::index_oid(t, name) {
+        if let Some(oid) = pg_catalog::index_oid(t, stored) {
             return Some(oid);
         }
     }
     let mut sorted: Vec<&String> = views.iter().collect();
     sorted.sort();
-    sorted.iter().position(|v| *v == name).map(|i| VIEW_OID_BASE + i as i64)
+    sorted.iter().position(|v| *v == stored).map(|i| VIEW_OID_BASE + i as i64)
 }
 
-/// `oid::regclass` as text: the name of the relation with this OID, quoted if it needs
-/// quotes and qualified where the search path would not find it; `None` if there is none.
-pub fn relation_name(tables: &[TableDef], views: &[String], oid: i64) -> Option<String> {
-    use crate::functions::quote_ident;
+/// The relation with this OID: a catalog's name as `oid::regclass` prints it (qualified
+/// outside `pg_catalog`), or a user relation's stored name; `None` if there is none.
+pub fn relation_name(tables: &[TableDef], views: &[String], oid: i64) -> Option<RelationName> {
     if let Some(t) = all().find(|t| system_oid(t) == oid) {
-        return Some(if t.schema == "pg_catalog" { t.name.to_string() } else { t.qualified_name() });
+        let text = if t.schema == "pg_catalog" { t.name.to_string() } else { t.qualified_name() };
+        return Some(RelationName::System(text));
     }
     for t in tables {
         if table_oid(t) == oid {
-            return Some(quote_ident(&t.name));
+            return Some(RelationName::Stored(t.name.clone()));
         }
         if let Some(name) = pg_catalog::index_name(t, oid) {
-            return Some(quote_ident(&name));
+            return Some(RelationName::Stored(name));
         }
     }
     let mut sorted: Vec<&String> = views.iter().collect();
     sorted.sort();
     let i = usize::try_from(oid.checked_sub(VIEW_OID_BASE)?).ok()?;
-    sorted.get(i).map(|v| quote_ident(v))
+    sorted.get(i).map(|v| RelationName::Stored(v.to_string()))
+}
+
+/// What [`relation_name`] finds.
+pub enum RelationName {
+    /// A catalog, as `regclass` prints it.
+    System(String),
+    /// A user relation's stored name.
+    Stored(String),
 }
 
 /// The names of a table's CHECK constraints, in order, as PostgreSQL would choose them.
@@ -339,6 +349,7 @@ pub fn descriptions(
     views: &[String],
     sequences: &[braid_engine::SequenceDef],
     comments: &[(braid_engine::CommentTarget, String)],
+    schemas: &crate::names::Schemas,
 ) -> Vec<(i64, i64, i64, String)> {
     use braid_engine::CommentKind;
     let class = |name: &str| CATALOG_OIDS.iter().find(|(n, _)| *n == name).map_or(0, |(_, o)| *o);
@@ -350,7 +361,7 @@ pub fn descriptions(
     for (target, text) in comments.iter().filter(|(_, text)| !text.is_empty()) {
         match target.kind {
             CommentKind::Schema => {
-                if let Some(oid) = namespace_oid(&target.name) {
+                if let Some(oid) = schemas.oid(&target.name) {
                     out.push((oid, class("pg_namespace"), 0, text.clone()));
                 }
             }
@@ -386,26 +397,6 @@ pub fn index_of_oid(tables: &[TableDef], oid: i64) -> Option<(&TableDef, Option<
     })
 }
 
-/// `oid::regnamespace` as text: the schema's name.
-pub fn namespace_name(oid: i64) -> Option<&'static str> {
-    match oid {
-        PUBLIC_OID => Some("public"),
-        PG_CATALOG_OID => Some("pg_catalog"),
-        INFORMATION_SCHEMA_OID => Some("information_schema"),
-        _ => None,
-    }
-}
-
-/// `'name'::regnamespace`: the OID of a schema.
-pub fn namespace_oid(name: &str) -> Option<i64> {
-    match split_qualified(name).as_slice() {
-        [n] if n == "public" => Some(PUBLIC_OID),
-        [n] if n == "pg_catalog" => Some(PG_CATALOG_OID),
-        [n] if n == "information_schema" => Some(INFORMATION_SCHEMA_OID),
-        _ => None,
-    }
-}
-
 /// Whether `schema` is one of the system schemas.
 pub fn is_system_schema(schema: &str) -> bool {
     matches!(schema, "pg_catalog" | "information_schema")
@@ -417,8 +408,9 @@ pub fn get_indexdef(tables: &[TableDef], oid: i64, column: i64, pretty: bool) ->
 }
 
 /// `pg_get_constraintdef(oid [, pretty])` over `tables`.
-pub fn get_constraintdef(tables: &[TableDef], oid: i64) -> Option<String> {
-    pg_catalog::get_constraintdef(tables, oid)
+/// `display` prints a referenced table's stored name as the session's path sees it.
+pub fn get_constraintdef(tables: &[TableDef], oid: i64, display: &dyn Fn(&str) -> String) -> Option<String> {
+    pg_catalog::get_constraintdef(tables, oid, display)
 }
 
 /// `to_regtype(name)`: the OID of a type by name.
@@ -482,6 +474,8 @@ mod tests {
             roles: txn.roles().unwrap(),
             privileges: Default::default(),
             session: &session,
+            schemas: Default::default(),
+            path: Default::default(),
         };
         for table in all() {
             for row in table.rows(&catalog) {

@@ -8,9 +8,12 @@
 use braid_engine::DataType::{Boolean as B, Integer as I, Real as R, Text as T};
 use braid_engine::{IndexDef, TableDef, Value};
 
+use crate::functions::quote_ident;
+use crate::names;
+
 use super::types::TYPES;
 use super::{
-    CatalogView, DATABASE_OID, INFORMATION_SCHEMA_OID, PG_CATALOG_OID, PKEY_OID_BASE, PUBLIC_OID, SUPERUSER_OID,
+    CatalogView, DATABASE_OID, PG_CATALOG_OID, PKEY_OID_BASE, SUPERUSER_OID,
     SystemTable, VIEW_OID_BASE, boolean, column_type, int, table_oid, text, type_info,
 };
 
@@ -784,17 +787,21 @@ pub(super) static TABLES: &[SystemTable] = &[
 ];
 
 fn namespaces(c: &CatalogView) -> Vec<Vec<Value>> {
-    [(PG_CATALOG_OID, "pg_catalog"), (PUBLIC_OID, "public"), (INFORMATION_SCHEMA_OID, "information_schema")]
-        .into_iter()
-        // PostgreSQL 15's `public` belongs to pg_database_owner, whoever owns the database,
-        // and lists its ACL even before a GRANT.
+    c.schemas
+        .all()
         .map(|(oid, name)| {
-            if oid != PUBLIC_OID {
+            if crate::source::system::is_system_schema(name) {
                 return vec![int(oid), text(name), int(SUPERUSER_OID), Value::Null];
             }
+            // PostgreSQL 15's `public` belongs to pg_database_owner, whoever owns the
+            // database, and lists its ACL even before a GRANT; a schema CREATE SCHEMA made
+            // lists none until one.
             let p = c.privileges(&braid_engine::Object::Schema(name.into()));
-            let acl = p.effective(braid_engine::roles::ALL_ON_SCHEMA, braid_engine::roles::USAGE);
-            vec![int(oid), text(name), int(i64::from(p.owner)), c.acl_text(&acl)]
+            let acl = match (&p.acl, name) {
+                (None, n) if n != crate::names::PUBLIC => Value::Null,
+                _ => c.acl_text(&crate::privileges::schema_acl(name, &p)),
+            };
+            vec![int(oid), text(name), int(i64::from(p.owner)), acl]
         })
         .collect()
 }
@@ -880,8 +887,8 @@ pub(super) fn check_name(t: &TableDef, check: &str, taken: &[String]) -> String 
         }
     }
     let base = match read.as_slice() {
-        [column] => format!("{}_{column}_check", t.name),
-        _ => format!("{}_check", t.name),
+        [column] => format!("{}_{column}_check", names::bare(&t.name)),
+        _ => format!("{}_check", names::bare(&t.name)),
     };
     let mut name = base.clone();
     let mut n = 0;
@@ -955,14 +962,14 @@ pub(super) fn get_indexdef(tables: &[TableDef], oid: i64, column: i64, pretty: b
 }
 
 /// `pg_get_constraintdef(oid)`: `PRIMARY KEY (id)`, `UNIQUE (v)`, `CHECK (…)`.
-pub(super) fn get_constraintdef(tables: &[TableDef], oid: i64) -> Option<String> {
+pub(super) fn get_constraintdef(tables: &[TableDef], oid: i64, display: &dyn Fn(&str) -> String) -> Option<String> {
     tables.iter().find_map(|t| {
         let k = table_constraints(t).into_iter().find(|k| k.oid == oid)?;
         let names: Vec<&str> = k.columns.iter().map(|&c| t.columns[c as usize].name.as_str()).collect();
         Some(match (k.kind, &k.foreign) {
             ("p", _) => format!("PRIMARY KEY ({})", names.join(", ")),
             ("u", _) => format!("UNIQUE ({})", names.join(", ")),
-            ("f", Some(fk)) => foreign_key_definition(fk),
+            ("f", Some(fk)) => foreign_key_definition(fk, display),
             _ => format!("CHECK ({})", k.check.unwrap_or_default()),
         })
     })
@@ -970,11 +977,11 @@ pub(super) fn get_constraintdef(tables: &[TableDef], oid: i64) -> Option<String>
 
 /// `FOREIGN KEY (a) REFERENCES parent(id) ON DELETE CASCADE`, as `pg_get_constraintdef`
 /// prints it (actions only where they are not NO ACTION).
-fn foreign_key_definition(fk: &braid_engine::ForeignKeyDef) -> String {
+fn foreign_key_definition(fk: &braid_engine::ForeignKeyDef, display: &dyn Fn(&str) -> String) -> String {
     use crate::plan::foreign_keys::action_sql;
     let action = |a| (a != braid_engine::ReferentialAction::NoAction).then(|| action_sql(a));
-    let mut out =
-        format!("FOREIGN KEY ({}) REFERENCES {}({})", fk.columns.join(", "), fk.parent, fk.parent_columns.join(", "));
+    let (columns, parent_columns) = (fk.columns.join(", "), fk.parent_columns.join(", "));
+    let mut out = format!("FOREIGN KEY ({columns}) REFERENCES {}({parent_columns})", display(&fk.parent));
     if let Some(a) = action(fk.on_update) {
         out.push_str(&format!(" ON UPDATE {a}"));
     }
@@ -1006,7 +1013,8 @@ pub(super) fn action_code(a: braid_engine::ReferentialAction) -> &'static str {
 fn index_definition(t: &TableDef, i: &IndexEntry, pretty: bool) -> String {
     let parts: Vec<String> = i.parts().into_iter().map(|p| index_part(t, p, pretty)).collect();
     let unique = if i.unique { "UNIQUE " } else { "" };
-    let mut def = format!("CREATE {unique}INDEX {} ON public.{} USING btree ({})", i.name, t.name, parts.join(", "));
+    let (name, table) = (quote_ident(names::bare(&i.name)), names::sql_name(&t.name));
+    let mut def = format!("CREATE {unique}INDEX {name} ON {table} USING btree ({})", parts.join(", "));
     if let Some(predicate) = &i.predicate {
         def.push_str(&format!(" WHERE {}", deparsed(predicate, pretty)));
     }
@@ -1016,7 +1024,8 @@ fn index_definition(t: &TableDef, i: &IndexEntry, pretty: bool) -> String {
 #[allow(clippy::too_many_arguments)]
 fn class_row(
     oid: i64,
-    name: &str,
+    stored: &str,
+    namespace: Value,
     am: i64,
     kind: &str,
     natts: usize,
@@ -1027,8 +1036,8 @@ fn class_row(
 ) -> Vec<Value> {
     vec![
         int(oid),
-        text(name),
-        int(PUBLIC_OID),
+        text(names::bare(stored)),
+        namespace,
         int(0),
         int(0),
         int(SUPERUSER_OID),
@@ -1073,21 +1082,22 @@ fn classes(c: &CatalogView) -> Vec<Vec<Value>> {
         let (natts, checks) = (t.columns.len(), t.checks.len());
         let owned = c.relation_owner_acl(&t.name, false);
         out.push(owned_by(
-            class_row(table_oid(t), &t.name, 2, "r", natts, !idx.is_empty(), checks, false, triggers),
+            class_row(table_oid(t), &t.name, c.namespace_of(&t.name), 2, "r", natts, !idx.is_empty(), checks, false, triggers),
             &owned,
         ));
         for i in &idx {
-            let row = class_row(i.oid, &i.name, 403, "i", i.parts().len(), false, 0, false, false);
+            let row = class_row(i.oid, &i.name, c.namespace_of(&t.name), 403, "i", i.parts().len(), false, 0, false, false);
             out.push(owned_by(row, &(owned.0, Value::Null)));
         }
     }
     for (oid, v) in views_sorted(c) {
         let natts = v.columns.as_ref().map_or(0, Vec::len);
-        let row = class_row(oid, &v.name, 0, "v", natts, false, 0, true, false);
+        let row = class_row(oid, &v.name, c.namespace_of(&v.name), 0, "v", natts, false, 0, true, false);
         out.push(owned_by(row, &c.relation_owner_acl(&v.name, false)));
     }
     for s in &c.sequences {
-        let row = class_row(crate::functions::sequence_oid(s), &s.name, 0, "S", 3, false, 0, false, false);
+        let oid = crate::functions::sequence_oid(s);
+        let row = class_row(oid, &s.name, c.namespace_of(&s.name), 0, "S", 3, false, 0, false, false);
         out.push(owned_by(row, &c.relation_owner_acl(&s.name, true)));
     }
     out
@@ -1269,11 +1279,11 @@ fn index_rows(c: &CatalogView) -> Vec<Vec<Value>> {
 }
 
 /// A constraint row: `kind` p (primary key), u (unique), c (check).
-fn constraint_row(oid: i64, name: &str, kind: &str, rel: i64, index: i64, key: Option<String>) -> Vec<Value> {
+fn constraint_row(oid: i64, name: &str, namespace: Value, kind: &str, rel: i64, index: i64, key: Option<String>) -> Vec<Value> {
     vec![
         int(oid),
         text(name),
-        int(PUBLIC_OID),
+        namespace,
         text(kind),
         boolean(false),
         boolean(false),
@@ -1336,7 +1346,7 @@ pub(super) fn table_constraints(t: &TableDef) -> Vec<Constraint> {
     let mut out = vec![];
     for i in indexes(t).into_iter().filter(|i| i.unique && is_constraint_index(t, i)) {
         let kind = if i.primary { "p" } else { "u" };
-        let name = if i.primary { format!("{}_pkey", t.name) } else { i.name.clone() };
+        let name = names::bare(&if i.primary { format!("{}_pkey", t.name) } else { i.name.clone() }).to_string();
         out.push(Constraint { oid: i.oid, name, kind, columns: i.columns, check: None, foreign: None });
     }
     for (n, (check, name)) in t.checks.iter().zip(super::check_names(t)).enumerate() {
@@ -1389,7 +1399,7 @@ fn constraints(c: &CatalogView) -> Vec<Vec<Value>> {
             let key = (!k.columns.is_empty()).then(|| format!("{{{}}}", numbers.join(",")));
             // A foreign key's index is the referenced one, set below.
             let index = if matches!(k.kind, "c" | "f") { 0 } else { k.oid };
-            let mut row = constraint_row(k.oid, &k.name, k.kind, table_oid(t), index, key);
+            let mut row = constraint_row(k.oid, &k.name, c.namespace_of(&t.name), k.kind, table_oid(t), index, key);
             if let Some(check) = k.check {
                 row[25] = text(check);
             }
@@ -1486,13 +1496,16 @@ fn depends(c: &CatalogView) -> Vec<Vec<Value>> {
     let views = views_sorted(c);
     for (oid, v) in &views {
         // The names the view's text mentions outside string literals that are relations
-        // (a column named like a table adds an edge too, which orders no worse).
+        // (a column named like a table, or a table of that name in another schema, adds an
+        // edge too, which orders no worse).
         let mut read: Vec<i64> = vec![];
         for piece in v.sql.split('\'').step_by(2) {
             for word in piece.split(|ch: char| !(ch.is_alphanumeric() || ch == '_' || ch == '"')) {
                 let word = word.trim_matches('"');
-                let target = c.tables.iter().find(|t| t.name.eq_ignore_ascii_case(word)).map(table_oid).or_else(|| {
-                    views.iter().find(|(o, w)| o != oid && w.name.eq_ignore_ascii_case(word)).map(|(o, _)| *o)
+                // By bare name, in any schema (`shop.items` is two words).
+                let named = |stored: &str| names::bare(stored).eq_ignore_ascii_case(word);
+                let target = c.tables.iter().find(|t| named(&t.name)).map(table_oid).or_else(|| {
+                    views.iter().find(|(o, w)| o != oid && named(&w.name)).map(|(o, _)| *o)
                 });
                 if let Some(target) = target.filter(|t| !read.contains(t)) {
                     read.push(target);
@@ -1522,7 +1535,7 @@ fn depends(c: &CatalogView) -> Vec<Vec<Value>> {
 
 fn descriptions(c: &CatalogView) -> Vec<Vec<Value>> {
     let views: Vec<String> = c.views.iter().map(|v| v.name.clone()).collect();
-    super::descriptions(&c.tables, &views, &c.sequences, &c.comments)
+    super::descriptions(&c.tables, &views, &c.sequences, &c.comments, &c.schemas)
         .into_iter()
         .map(|(oid, class, sub, text)| vec![int(oid), int(class), int(sub), super::text(text)])
         .collect()
@@ -1626,8 +1639,8 @@ fn pg_tables(c: &CatalogView) -> Vec<Vec<Value>> {
             let has_indexes = !indexes(t).is_empty();
             let owner = c.relation_owner_acl(&t.name, false).0;
             vec![
-                text("public"),
-                text(t.name.clone()),
+                text(names::split(&t.name).0),
+                text(names::bare(&t.name)),
                 text(c.role_name(owner as u32)),
                 Value::Null,
                 boolean(has_indexes),
@@ -1644,7 +1657,8 @@ fn pg_views(c: &CatalogView) -> Vec<Vec<Value>> {
         .into_iter()
         .map(|(_, v)| {
             let owner = c.role_name(c.relation_owner_acl(&v.name, false).0 as u32);
-            vec![text("public"), text(v.name.clone()), text(owner), text(format!("{};", v.sql))]
+            let (schema, name) = names::split(&v.name);
+            vec![text(schema), text(name), text(owner), text(format!("{};", v.sql))]
         })
         .collect()
 }
@@ -1654,7 +1668,8 @@ fn pg_indexes(c: &CatalogView) -> Vec<Vec<Value>> {
     for t in c.sorted_tables() {
         for i in indexes(t) {
             let def = index_definition(t, &i, false);
-            out.push(vec![text("public"), text(t.name.clone()), text(i.name), Value::Null, text(def)]);
+            let (schema, table) = names::split(&t.name);
+            out.push(vec![text(schema), text(table), text(names::bare(&i.name)), Value::Null, text(def)]);
         }
     }
     out
