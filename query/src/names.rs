@@ -160,7 +160,7 @@ impl SearchPath {
 
     /// The stored name a reference to `schema.name` denotes: the named schema's relation,
     /// or the first one of the path for which `exists` holds. A name found nowhere is
-    /// given in the creation schema (bare in `public`), for the caller's not-found error.
+    /// given in the path's first schema (bare in `public`), for the caller's not-found error.
     pub fn to_find(
         &self,
         schemas: &Schemas,
@@ -168,10 +168,9 @@ impl SearchPath {
         name: &str,
         mut exists: impl FnMut(&str) -> Result<bool>,
     ) -> Result<String> {
+        // A schema that does not exist holds nothing: the caller's lookup fails with
+        // `relation "s.name" does not exist`, as PostgreSQL's SELECT does.
         if let Some(s) = schema {
-            if !schemas.exists(s) {
-                return Err(Error::not_found("schema", s));
-            }
             return Ok(stored(s, name));
         }
         let mut first = None;
@@ -211,7 +210,6 @@ pub fn relation_exists(txn: &Txn, stored: &str) -> Result<bool> {
 
 /// The stored name of the existing relation that `text` names at run time (`'app.t'`,
 /// `'"T"'`, or `'t'` through `path`, as `regclass` and `nextval` read it), if there is one.
-/// A schema named that does not exist is 3F000.
 pub fn find_text(txn: &Txn, path: &SearchPath, text: &str) -> Result<Option<String>> {
     let mut parts = crate::source::system::split_qualified(text);
     let name = parts.pop().unwrap_or_default();
@@ -259,7 +257,8 @@ mod tests {
         let found = path.to_find(&schemas, None, "t", |n| Ok(n == "t" || n == "app.t")).unwrap();
         assert_eq!(found, "app.t");
         assert_eq!(path.to_find(&schemas, None, "u", |_| Ok(false)).unwrap(), "app.u");
-        assert!(path.to_find(&schemas, Some("nope"), "t", |_| Ok(true)).is_err());
+        assert_eq!(path.to_find(&schemas, Some("nope"), "t", |_| Ok(true)).unwrap(), "nope.t");
+        assert!(path.to_create(&schemas, Some("nope"), "t").is_err());
         assert!(path.finds(&schemas, "app.t", |_| true));
         assert!(!path.finds(&schemas, "t", |n| n == "app.t"));
         assert_eq!(schemas.oid("app"), Some(FIRST_USER_OID + 7));

@@ -539,6 +539,8 @@ pub fn command(statement: &Parsed) -> &'static str {
         S::CreateIndex { .. } => "CREATE INDEX",
         S::CreateView { .. } => "CREATE VIEW",
         S::CreateSequence { .. } => "CREATE SEQUENCE",
+        S::CreateSchema { .. } => "CREATE SCHEMA",
+        S::AlterSchema(_) => "ALTER SCHEMA",
         S::Comment { .. } => "COMMENT",
         S::Drop { object_type, .. } => match object_type {
             ast::ObjectType::Table => "DROP TABLE",
@@ -546,6 +548,7 @@ pub fn command(statement: &Parsed) -> &'static str {
             ast::ObjectType::View => "DROP VIEW",
             ast::ObjectType::Sequence => "DROP SEQUENCE",
             ast::ObjectType::Role | ast::ObjectType::User => "DROP ROLE",
+            ast::ObjectType::Schema => "DROP SCHEMA",
             _ => "DROP",
         },
         S::DropTrigger { .. } => "DROP TRIGGER",

@@ -213,8 +213,12 @@ impl Binder<'_> {
 
     pub(super) fn create_view(&mut self, create: &ast::CreateView) -> Result<Statement> {
         let name = self.new_relation(&create.name)?;
-        // Bind once now, so a view over missing tables or columns is refused at CREATE.
-        self.query(&create.query)?;
+        // Bind once now, so a view over missing tables or columns is refused at CREATE; as
+        // at each use, its names are looked up from its own schema.
+        let path = std::mem::replace(&mut self.path, crate::names::SearchPath::of_view(&name));
+        let bound = self.query(&create.query);
+        self.path = path;
+        bound?;
         let sql = if create.columns.is_empty() {
             create.query.to_string()
         } else {
