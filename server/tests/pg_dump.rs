@@ -33,6 +33,12 @@ COMMENT ON COLUMN orders.total IS 'in euros';
 INSERT INTO customers VALUES (1, 'a@x', 'Ann', '1990-05-01'), (2, 'b@x', 'Bob''s', NULL);
 INSERT INTO orders (id, customer_id, total, note) VALUES (1, 1, 50, E'tab\\tand\\nnewline'), (2, 1, 150.5, NULL),
     (3, 2, 0, 'back\\slash');
+CREATE SCHEMA shop;
+CREATE TABLE shop.items (id SERIAL PRIMARY KEY, sku TEXT NOT NULL UNIQUE, customer_id INTEGER REFERENCES customers (id));
+CREATE INDEX items_sku_lower ON shop.items (lower(sku));
+CREATE VIEW shop.cheap AS SELECT id, sku FROM shop.items WHERE id < 10;
+COMMENT ON SCHEMA shop IS 'the catalogue';
+INSERT INTO shop.items (sku, customer_id) VALUES ('X1', 1), ('X2', NULL);
 ";
 
 fn bin(name: &str) -> Command {
@@ -87,7 +93,14 @@ fn a_dump_restored_into_braid_dumps_the_same() {
         "number integer DEFAULT nextval('order_numbers') NOT NULL,",
         "CONSTRAINT orders_total_check CHECK (total >= 0)",
         "ADD CONSTRAINT customers_email_key UNIQUE (email);",
-        "ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers(id) ON DELETE CASCADE;",
+        "ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id) ON DELETE CASCADE;",
+        "CREATE SCHEMA shop;",
+        "COMMENT ON SCHEMA shop IS 'the catalogue';",
+        "id integer DEFAULT nextval('shop.items_id_seq'::regclass) NOT NULL,",
+        "ADD CONSTRAINT items_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id);",
+        "CREATE INDEX items_sku_lower ON shop.items USING btree (lower(sku));",
+        "COPY shop.items (id, sku, customer_id) FROM stdin;\n1\tX1\t1\n2\tX2\t\\N",
+        "SELECT pg_catalog.setval('shop.items_id_seq', 2, true);",
         "CREATE UNIQUE INDEX orders_number ON public.orders USING btree (number);",
         "CREATE UNIQUE INDEX customers_lower_email ON public.customers USING btree (lower(email)) WHERE (born IS NOT NULL);",
         "CREATE INDEX orders_big ON public.orders USING btree (customer_id) WHERE (total > 100);",
@@ -144,21 +157,23 @@ fn a_postgresql_dump_loads_with_its_constraints() {
     let indexes = "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1";
     assert_eq!(psql(braid.addr.port(), &["-tAc", indexes]), psql(postgres.port, &["-tAc", indexes]));
     // PostgreSQL's deparsed partial expression index (`lower((email)::text)`) holds.
-    let mut c = bin("psql");
-    c.args([
-        "-X",
-        "-q",
-        "-d",
-        &url(braid.addr.port()),
-        "-c",
-        "INSERT INTO customers VALUES (9, 'A@X', 'Al', '2001-01-01')",
-    ]);
-    let out = c.output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("customers_lower_email"), "{out:?}");
+    let refused = |sql: &str| {
+        let mut c = bin("psql");
+        c.args(["-X", "-q", "-d", &url(braid.addr.port()), "-c", sql]);
+        let out = c.output().unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let error = refused("INSERT INTO customers VALUES (9, 'A@X', 'Al', '2001-01-01')");
+    assert!(error.contains("customers_lower_email"), "{error}");
     let rows = "SELECT count(*), sum(total), max(number) FROM orders";
     assert_eq!(psql(braid.addr.port(), &["-tAc", rows]), psql(postgres.port, &["-tAc", rows]));
+    // The key from schema shop to public holds: customer 1 has an item.
+    let error = refused("DELETE FROM customers WHERE id = 1");
+    assert!(error.contains("items_customer_id_fkey"), "{error}");
+    let items = "SELECT id, sku, customer_id FROM shop.items ORDER BY id";
+    assert_eq!(psql(braid.addr.port(), &["-tAc", items]), psql(postgres.port, &["-tAc", items]));
     // Deleting a customer cascades to its orders, as the foreign key says.
-    psql(braid.addr.port(), &["-c", "DELETE FROM customers WHERE id = 1"]);
+    psql(braid.addr.port(), &["-c", "DELETE FROM shop.items; DELETE FROM customers WHERE id = 1"]);
     assert_eq!(psql(braid.addr.port(), &["-tAc", "SELECT count(*) FROM orders"]).trim(), "1");
 }
 
