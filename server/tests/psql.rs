@@ -91,7 +91,12 @@ fn psql_describes_a_schema_as_postgresql_15_does() {
                   GRANT SELECT ON books, titles TO reader;
                   GRANT SELECT, INSERT, UPDATE ON reviews TO reader WITH GRANT OPTION;
                   GRANT SELECT ON authors TO PUBLIC;
-                  ALTER TABLE reviews OWNER TO editor;";
+                  ALTER TABLE reviews OWNER TO editor;
+                  CREATE SCHEMA shop AUTHORIZATION editor;
+                  CREATE TABLE shop.items (id SERIAL PRIMARY KEY, sku TEXT NOT NULL UNIQUE, \
+                      author_id INTEGER REFERENCES authors (id));
+                  CREATE INDEX items_sku_lower ON shop.items (lower(sku));
+                  COMMENT ON SCHEMA shop IS 'what we sell';";
     for port in [postgres.port, server.addr.port()] {
         psql_on(port, &["-q", "-c", schema]);
     }
@@ -115,6 +120,11 @@ fn psql_describes_a_schema_as_postgresql_15_does() {
         "\\d+ reviews",
         "\\dv+",
         "\\d books_title",
+        "\\dn+",
+        "\\dt shop.*",
+        "\\d shop.items",
+        "\\di shop.*",
+        "\\ds shop.*",
     ];
     for command in commands {
         let expected = psql_on(postgres.port, &["-c", command]);
