@@ -848,7 +848,10 @@ impl<S: Storage> Txn<S> {
         if !fresh && self.txn.contains(&key)? {
             return Err(Error::constraint(
                 ConstraintKind::Unique,
-                format!("duplicate key value violates unique constraint \"{}_pkey\": rowid {rowid} exists", table.name),
+                format!(
+                    "duplicate key value violates unique constraint \"{}_pkey\": rowid {rowid} exists",
+                    crate::error::bare(&table.name)
+                ),
             ));
         }
         // Check every constraint before writing anything: a failed insert leaves no trace.
@@ -888,7 +891,7 @@ impl<S: Storage> Txn<S> {
                 ConstraintKind::Unique,
                 format!(
                     "duplicate key value violates unique constraint \"{}_pkey\": rowid {new_rowid} exists",
-                    table.name
+                    crate::error::bare(&table.name)
                 ),
             ));
         }

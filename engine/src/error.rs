@@ -76,6 +76,13 @@ pub enum ConstraintKind {
     Limit,
 }
 
+/// A relation's name as messages give it. The SQL layer stores a relation of a schema
+/// other than `public` as `schema.name`; PostgreSQL's constraint messages name relations and
+/// indexes without their schema.
+pub(crate) fn bare(name: &str) -> &str {
+    name.split_once('.').map_or(name, |(_, bare)| bare)
+}
+
 impl Error {
     /// A constraint violation of `kind`.
     pub fn constraint(kind: ConstraintKind, message: impl Into<String>) -> Error {

@@ -73,7 +73,7 @@ impl Index for BTreeIndex<'_> {
         if self.def.unique && !values.iter().any(Value::is_null) && txn.contains(&self.key(values, 0))? {
             return Err(Error::constraint(
                 ConstraintKind::Unique,
-                format!("duplicate key value violates unique constraint \"{}\"", self.def.name),
+                format!("duplicate key value violates unique constraint \"{}\"", crate::error::bare(&self.def.name)),
             ));
         }
         Ok(())

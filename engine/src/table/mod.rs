@@ -47,7 +47,8 @@ pub fn validate_row(def: &TableDef, row: &mut [Value]) -> Result<()> {
                     ConstraintKind::NotNull,
                     format!(
                         "null value in column \"{}\" of relation \"{}\" violates not-null constraint",
-                        column.name, def.name
+                        column.name,
+                        crate::error::bare(&def.name)
                     ),
                 ));
             }
