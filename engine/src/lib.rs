@@ -30,9 +30,9 @@ pub use database::{CommentKind, CommentTarget, Database, FORMAT_VERSION, IndexKe
 pub use error::{ConstraintKind, Error, Result};
 pub use mvcc::Synchronous;
 pub use roles::{AclItem, Object, Privilege, Privileges, RoleDef};
-pub use schema::SchemaDef;
 /// NUMERIC's representation, re-exported so that users of [`Value::Numeric`] name one type.
 pub use rust_decimal::Decimal;
+pub use schema::SchemaDef;
 pub use sequence::{Position as SequencePosition, SequenceDef};
 pub use storage::Backend;
 pub use types::{ArchivedValue, DataType, Interval, Value};

@@ -28,7 +28,9 @@ fn decode_id(bytes: &[u8]) -> Result<u64> {
 }
 
 pub(crate) fn get<S: Storage>(txn: &Transaction<S>, name: &str) -> Result<Option<SchemaDef>> {
-    txn.get(&key(name))?.map(|bytes| Ok(SchemaDef { name: name.to_string(), id: decode_id(bytes.as_ref())? })).transpose()
+    txn.get(&key(name))?
+        .map(|bytes| Ok(SchemaDef { name: name.to_string(), id: decode_id(bytes.as_ref())? }))
+        .transpose()
 }
 
 pub(crate) fn put<S: Storage>(txn: &mut Transaction<S>, schema: &SchemaDef) -> Result<()> {

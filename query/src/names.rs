@@ -15,9 +15,13 @@ use crate::source::system::{FIRST_USER_OID, INFORMATION_SCHEMA_OID, PG_CATALOG_O
 /// The schema every database has, where relations go by default.
 pub const PUBLIC: &str = "public";
 
-/// The built-in schemas and their OIDs (PostgreSQL 15's).
-const BUILT_IN: [(&str, i64); 3] =
-    [("pg_catalog", PG_CATALOG_OID), (PUBLIC, PUBLIC_OID), ("information_schema", INFORMATION_SCHEMA_OID)];
+/// The built-in schemas and their OIDs (PostgreSQL 15's; `pg_toast` holds nothing here).
+const BUILT_IN: [(&str, i64); 4] = [
+    ("pg_toast", 99),
+    ("pg_catalog", PG_CATALOG_OID),
+    (PUBLIC, PUBLIC_OID),
+    ("information_schema", INFORMATION_SCHEMA_OID),
+];
 
 /// The engine's name of relation `name` of `schema`.
 pub fn stored(schema: &str, name: &str) -> String {
@@ -152,6 +156,9 @@ impl SearchPath {
         check_bare(name)?;
         let schema = match schema {
             Some(s) if !schemas.exists(s) => return Err(Error::not_found("schema", s)),
+            Some(s) if crate::source::system::is_system_schema(s) => {
+                return Err(Error::InsufficientPrivilege(format!("permission denied to create \"{s}.{name}\"")));
+            }
             Some(s) => s,
             None => self.creation_schema(schemas)?,
         };

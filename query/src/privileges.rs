@@ -498,7 +498,8 @@ fn relation_oid(txn: &Txn, name: &str) -> Result<i64> {
 /// The objects a GRANT names, each with its kind (`None`: a schema).
 fn targets(txn: &Txn, objects: &GrantObjects) -> Result<Vec<(Object, Option<RelKind>, String)>> {
     let known = crate::names::Schemas::load(txn)?;
-    let schema = |s: &String| -> Result<()> { if known.exists(s) { Ok(()) } else { Err(Error::not_found("schema", s)) } };
+    let schema =
+        |s: &String| -> Result<()> { if known.exists(s) { Ok(()) } else { Err(Error::not_found("schema", s)) } };
     let in_schemas = |name: &str, schemas: &[String]| schemas.iter().any(|s| s == crate::names::split(name).0);
     let mut out = vec![];
     match objects {

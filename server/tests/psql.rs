@@ -230,3 +230,75 @@ fn psql_reports_errors_with_their_message() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("ERROR:  relation \"missing\" does not exist"), "{stderr}");
 }
+
+/// Drives an interactive psql through a pseudo-terminal: types `input`, presses Tab twice,
+/// and returns what psql echoed and listed (its readline completion, which reads the
+/// server's catalogs).
+const COMPLETE: &str = r#"
+import os, pty, select, sys, time
+port, text = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["PAGER"] = "cat"
+    os.execvp("psql", ["psql", "-X", f"host=127.0.0.1 port={port} user=braid dbname=braid"])
+def read(quiet):
+    out, last = b"", time.time()
+    while time.time() - last < quiet:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            out, last = out + chunk, time.time()
+    return out
+read(1.0)
+os.write(fd, text.encode() + b"\t\t")
+sys.stdout.write(read(0.8).decode(errors="replace"))
+os.write(fd, b"\x03\\q\n")
+read(0.3)
+"#;
+
+fn completion(port: u16, input: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("complete.py");
+    std::fs::write(&script, COMPLETE).unwrap();
+    let out = Command::new("python3").arg(&script).arg(port.to_string()).arg(input).output().expect("python3");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn psql_tab_completion_offers_what_postgresql_15_offers() {
+    let postgres = Postgres::start();
+    let server = Server::start(&[]);
+    let schema = "CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT, born DATE);
+                  CREATE TABLE authorships (author_id INTEGER REFERENCES authors (id), book TEXT);
+                  CREATE INDEX authorships_book ON authorships (book);
+                  CREATE VIEW author_names AS SELECT name FROM authors;
+                  CREATE SEQUENCE author_numbers;
+                  CREATE SCHEMA shop;
+                  CREATE TABLE shop.items (id SERIAL PRIMARY KEY, sku TEXT);
+                  CREATE ROLE auditor;";
+    for port in [postgres.port, server.addr.port()] {
+        psql_on(port, &["-q", "-c", schema]);
+    }
+    for input in [
+        "SELECT * FROM auth",
+        "SELECT * FROM shop.",
+        "SELECT * FROM sh",
+        "INSERT INTO authors (",
+        "UPDATE authorships SET ",
+        "\\d author",
+        "DROP INDEX auth",
+        "DROP SEQUENCE auth",
+        "DROP VIEW auth",
+        "DROP SCHEMA ",
+        "ALTER TABLE authorships ",
+        "GRANT SELECT ON authors TO aud",
+        "SELECT name FROM authors WHERE ",
+    ] {
+        let expected = completion(postgres.port, input);
+        let got = completion(server.addr.port(), input);
+        assert_eq!(got, expected, "completing {input:?} differs from PostgreSQL 15's");
+    }
+}

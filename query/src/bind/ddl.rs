@@ -9,8 +9,8 @@ use sqlparser::ast;
 
 use super::expr::column_type_of;
 use super::{Binder, ident, object_name};
-use crate::names;
 use crate::error::{Error, Result};
+use crate::names;
 use crate::plan::{AlterOp, ColumnChange, Expr, Statement};
 
 /// The key of a view's definition.

@@ -53,9 +53,7 @@ impl Binder<'_> {
     /// Binds the statements Braid parses itself (they read and write no rows).
     fn own(&mut self, statement: &Parsed) -> Result<Statement> {
         match statement {
-            Parsed::Sql(..) | Parsed::Overriding(_) => {
-                Err(Error::invalid("internal error: not Braid's own statement"))
-            }
+            Parsed::Sql(..) | Parsed::Overriding(_) => Err(Error::invalid("internal error: not Braid's own statement")),
             Parsed::CreateTrigger { name, table, if_not_exists, sql } => Ok(Statement::CreateTrigger {
                 name: name.clone(),
                 table: self.find_text(table)?,
@@ -393,9 +391,11 @@ impl<'a> Binder<'a> {
                     | ast::CommentObject::Index
                     | ast::CommentObject::Sequence
                     | ast::CommentObject::MaterializedView
-                    | ast::CommentObject::View => {
-                        CommentTarget { kind: CommentKind::Relation, name: self.find_relation(object_name)?, column: None }
-                    }
+                    | ast::CommentObject::View => CommentTarget {
+                        kind: CommentKind::Relation,
+                        name: self.find_relation(object_name)?,
+                        column: None,
+                    },
                     other => return Err(Error::unsupported(format!("COMMENT ON {other}"))),
                 };
                 Ok(Statement::Comment { target, text: comment.clone() })

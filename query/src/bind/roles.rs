@@ -139,7 +139,8 @@ impl Binder<'_> {
     /// What a GRANT or REVOKE is on: relations by their stored names, schemas by name.
     fn grant_objects(&self, objects: &ast::GrantObjects) -> Result<GrantObjects> {
         let names = |list: &[ast::ObjectName]| list.iter().map(object_name).collect::<Result<Vec<_>>>();
-        let relations = |list: &[ast::ObjectName]| list.iter().map(|n| self.find_relation(n)).collect::<Result<Vec<_>>>();
+        let relations =
+            |list: &[ast::ObjectName]| list.iter().map(|n| self.find_relation(n)).collect::<Result<Vec<_>>>();
         Ok(match objects {
             ast::GrantObjects::Tables(list) => GrantObjects::Tables(relations(list)?),
             ast::GrantObjects::Sequences(list) => GrantObjects::Sequences(relations(list)?),

@@ -41,7 +41,8 @@ impl Binder<'_> {
             }
         }
         let inside = |stored: &str| dropped.iter().any(|s| s == names::split(stored).0);
-        let views: Vec<String> = super::ddl::views(self.txn)?.into_iter().map(|(v, _)| v).filter(|v| inside(v)).collect();
+        let views: Vec<String> =
+            super::ddl::views(self.txn)?.into_iter().map(|(v, _)| v).filter(|v| inside(v)).collect();
         let all_tables = self.txn.tables()?;
         let tables: Vec<&braid_engine::TableDef> = all_tables.iter().filter(|t| inside(&t.name)).collect();
         let sequences: Vec<String> = self
@@ -77,7 +78,11 @@ impl Binder<'_> {
             }
         }
         steps.extend(tables.iter().map(|t| Statement::DropTable { name: t.name.clone(), if_exists: false }));
-        steps.extend(sequences.into_iter().map(|name| Statement::DropSequence { name, if_exists: false, cascade: true }));
+        steps.extend(sequences.into_iter().map(|name| Statement::DropSequence {
+            name,
+            if_exists: false,
+            cascade: true,
+        }));
         steps.extend(dropped.into_iter().map(|name| Statement::DropSchema { name }));
         Ok(Statement::Several(steps))
     }

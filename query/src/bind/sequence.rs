@@ -63,8 +63,7 @@ impl Binder<'_> {
         };
         let table = self.find_text(table)?;
         let def = self.txn.table(&table).map_err(|_| Error::not_found("relation", &table))?;
-        let col =
-            def.columns.iter().find(|c| c.name == *column).ok_or_else(|| Error::not_found("column", column))?;
+        let col = def.columns.iter().find(|c| c.name == *column).ok_or_else(|| Error::not_found("column", column))?;
         let type_oid = match col.declared.map(|d| d.oid) {
             Some(oid @ (20 | 21 | 23)) => oid,
             None if col.data_type == braid_engine::DataType::Integer => 20,

@@ -74,11 +74,7 @@ struct PlannedFor {
 
 impl PlannedFor {
     fn now(db: &Database, session: &Session) -> Self {
-        PlannedFor {
-            generation: db.schema_generation(),
-            zone: session.zone(),
-            search_path: session.search_path_key(),
-        }
+        PlannedFor { generation: db.schema_generation(), zone: session.zone(), search_path: session.search_path_key() }
     }
 }
 
@@ -469,7 +465,9 @@ impl Local {
         // or a result's columns right after a run.
         if statement.cache.is_none() {
             match &self.txn {
-                Some(open) => _ = prepared(&mut statement.cache, &statement.parsed, &open.txn, generation, &self.session)?,
+                Some(open) => {
+                    _ = prepared(&mut statement.cache, &statement.parsed, &open.txn, generation, &self.session)?
+                }
                 None => {
                     let txn = self.db.engine().begin_read_only()?;
                     prepared(&mut statement.cache, &statement.parsed, &txn, generation, &self.session)?;

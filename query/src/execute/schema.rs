@@ -12,7 +12,13 @@ use crate::session::Session;
 
 /// `CREATE SCHEMA name [AUTHORIZATION role]`: only the database's owner (a superuser) may,
 /// as PostgreSQL grants CREATE on a database to nobody else by default.
-pub(super) fn create(txn: &mut Txn, session: &Session, name: &str, owner: Option<&str>, if_not_exists: bool) -> Result<()> {
+pub(super) fn create(
+    txn: &mut Txn,
+    session: &Session,
+    name: &str,
+    owner: Option<&str>,
+    if_not_exists: bool,
+) -> Result<()> {
     let current = privileges::current_role(txn, session)?;
     if !current.superuser {
         return Err(Error::InsufficientPrivilege(format!("permission denied for database {}", session.database())));
@@ -34,7 +40,8 @@ pub(super) fn drop(txn: &mut Txn, session: &Session, name: &str) -> Result<()> {
     require_owner(txn, session, name)?;
     txn.drop_schema(name)?;
     txn.set_privileges(&Object::Schema(name.to_string()), None)?;
-    let comment = braid_engine::CommentTarget { kind: braid_engine::CommentKind::Schema, name: name.into(), column: None };
+    let comment =
+        braid_engine::CommentTarget { kind: braid_engine::CommentKind::Schema, name: name.into(), column: None };
     Ok(txn.set_comment(&comment, None)?)
 }
 

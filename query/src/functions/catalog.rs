@@ -178,7 +178,12 @@ fn regnamespace(f: ScalarFunction, args: &[Value], txn: &Txn) -> Result<Value> {
         (_, Value::Integer(oid)) => Value::Integer(*oid),
         (_, other) => {
             let name = to_text(other);
-            match name.trim().parse::<i64>().ok().or_else(|| schemas.oid(&system::split_qualified(&name).pop().unwrap_or_default())) {
+            match name
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .or_else(|| schemas.oid(&system::split_qualified(&name).pop().unwrap_or_default()))
+            {
                 Some(oid) => Value::Integer(oid),
                 None => return Err(Error::not_found("schema", name)),
             }

@@ -709,9 +709,9 @@ impl ScalarFunction {
             CurrentSetting | SetConfig | CurrentUser | SessionUser | HasPrivilege(_) | AclDefault | CurrentDatabase
             | CurrentSchema | CurrentSchemas | BackendPid | Now | ClockTimestamp | CurrentDate | GetUserById
             | GetIndexDef | GetConstraintDef | RegClass | ToRegClass | RegClassName | RegNamespace
-            | RegNamespaceName | TableIsVisible | RelationSize | IndexesSize
-            | TotalRelationSize | DatabaseSize | GetViewDef | Publishable | Description | SerialSequence | Nextval
-            | Currval | Setval | Lastval | SequenceColumn => {
+            | RegNamespaceName | TableIsVisible | RelationSize | IndexesSize | TotalRelationSize | DatabaseSize
+            | GetViewDef | Publishable | Description | SerialSequence | Nextval | Currval | Setval | Lastval
+            | SequenceColumn => {
                 return Err(Error::invalid(format!(
                     "internal error: {}() needs its session or transaction",
                     self.name()

@@ -596,9 +596,13 @@ impl Context {
             F::RelationSize | F::IndexesSize | F::TotalRelationSize | F::DatabaseSize => Known(Integer),
             F::BackendPid | F::ToRegType | F::ToRegClass | F::RegClass | F::RegType | F::RegNamespace => Known(Integer),
             F::Now | F::ClockTimestamp | F::CurrentDate => Known(DataType::Timestamp),
-            F::IsVisible | F::TableIsVisible | F::HasPrivilege(_) | F::RegexMatch | F::InRecovery | F::ArrayContains | F::Publishable => {
-                Known(DataType::Boolean)
-            }
+            F::IsVisible
+            | F::TableIsVisible
+            | F::HasPrivilege(_)
+            | F::RegexMatch
+            | F::InRecovery
+            | F::ArrayContains
+            | F::Publishable => Known(DataType::Boolean),
             F::Time(t) => Known(t.returns(types.get(1).copied().and_then(Inferred::known))),
             F::Json(j) => match j.returns() {
                 crate::functions::JsonReturns::Json(_) | crate::functions::JsonReturns::Text => Known(Text),

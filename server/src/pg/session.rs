@@ -453,8 +453,7 @@ impl Session {
         let targets = if columns.is_empty() { String::new() } else { format!(" ({columns})") };
         let params: Vec<String> = (1..=width).map(|i| format!("${i}")).collect();
         // As PostgreSQL's COPY, values given for identity columns stand (a dump's ids).
-        let sql =
-            format!("INSERT INTO {table}{targets} OVERRIDING SYSTEM VALUE VALUES ({})", params.join(", "));
+        let sql = format!("INSERT INTO {table}{targets} OVERRIDING SYSTEM VALUE VALUES ({})", params.join(", "));
         let mut insert = self.conn.prepare_all(&sql).map_err(|e| from_braid(&e))?.pop().expect("one statement");
         let described = self.conn.describe(&mut insert).map_err(|e| from_braid(&e))?;
         // Fields are read as the columns' declared types: a binary `integer` is 4 bytes.

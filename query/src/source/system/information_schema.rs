@@ -406,7 +406,8 @@ fn key_column_usage(c: &CatalogView) -> Vec<Vec<Value>> {
     let mut out = vec![];
     for (t, k) in all_constraints(c) {
         for (n, &col) in k.columns.iter().enumerate() {
-            let mut r = vec![catalog_name(c), schema_of(&t.name), text(k.name.clone()), catalog_name(c), schema_of(&t.name)];
+            let mut r =
+                vec![catalog_name(c), schema_of(&t.name), text(k.name.clone()), catalog_name(c), schema_of(&t.name)];
             r.extend([bare(&t.name), text(t.columns[col as usize].name.clone()), int(n as i64 + 1)]);
             r.push(if k.kind == "f" { int(n as i64 + 1) } else { Value::Null });
             out.push(r);

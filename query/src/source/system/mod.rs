@@ -399,7 +399,7 @@ pub fn index_of_oid(tables: &[TableDef], oid: i64) -> Option<(&TableDef, Option<
 
 /// Whether `schema` is one of the system schemas.
 pub fn is_system_schema(schema: &str) -> bool {
-    matches!(schema, "pg_catalog" | "information_schema")
+    matches!(schema, "pg_catalog" | "information_schema" | "pg_toast")
 }
 
 /// `pg_get_indexdef(oid [, column [, pretty]])` over `tables`.

@@ -13,8 +13,8 @@ use crate::names;
 
 use super::types::TYPES;
 use super::{
-    CatalogView, DATABASE_OID, PG_CATALOG_OID, PKEY_OID_BASE, SUPERUSER_OID,
-    SystemTable, VIEW_OID_BASE, boolean, column_type, int, table_oid, text, type_info,
+    CatalogView, DATABASE_OID, PG_CATALOG_OID, PKEY_OID_BASE, SUPERUSER_OID, SystemTable, VIEW_OID_BASE, boolean,
+    column_type, int, table_oid, text, type_info,
 };
 
 const fn table(
@@ -1082,11 +1082,23 @@ fn classes(c: &CatalogView) -> Vec<Vec<Value>> {
         let (natts, checks) = (t.columns.len(), t.checks.len());
         let owned = c.relation_owner_acl(&t.name, false);
         out.push(owned_by(
-            class_row(table_oid(t), &t.name, c.namespace_of(&t.name), 2, "r", natts, !idx.is_empty(), checks, false, triggers),
+            class_row(
+                table_oid(t),
+                &t.name,
+                c.namespace_of(&t.name),
+                2,
+                "r",
+                natts,
+                !idx.is_empty(),
+                checks,
+                false,
+                triggers,
+            ),
             &owned,
         ));
         for i in &idx {
-            let row = class_row(i.oid, &i.name, c.namespace_of(&t.name), 403, "i", i.parts().len(), false, 0, false, false);
+            let row =
+                class_row(i.oid, &i.name, c.namespace_of(&t.name), 403, "i", i.parts().len(), false, 0, false, false);
             out.push(owned_by(row, &(owned.0, Value::Null)));
         }
     }
@@ -1279,7 +1291,15 @@ fn index_rows(c: &CatalogView) -> Vec<Vec<Value>> {
 }
 
 /// A constraint row: `kind` p (primary key), u (unique), c (check).
-fn constraint_row(oid: i64, name: &str, namespace: Value, kind: &str, rel: i64, index: i64, key: Option<String>) -> Vec<Value> {
+fn constraint_row(
+    oid: i64,
+    name: &str,
+    namespace: Value,
+    kind: &str,
+    rel: i64,
+    index: i64,
+    key: Option<String>,
+) -> Vec<Value> {
     vec![
         int(oid),
         text(name),
@@ -1504,9 +1524,12 @@ fn depends(c: &CatalogView) -> Vec<Vec<Value>> {
                 let word = word.trim_matches('"');
                 // By bare name, in any schema (`shop.items` is two words).
                 let named = |stored: &str| names::bare(stored).eq_ignore_ascii_case(word);
-                let target = c.tables.iter().find(|t| named(&t.name)).map(table_oid).or_else(|| {
-                    views.iter().find(|(o, w)| o != oid && named(&w.name)).map(|(o, _)| *o)
-                });
+                let target = c
+                    .tables
+                    .iter()
+                    .find(|t| named(&t.name))
+                    .map(table_oid)
+                    .or_else(|| views.iter().find(|(o, w)| o != oid && named(&w.name)).map(|(o, _)| *o));
                 if let Some(target) = target.filter(|t| !read.contains(t)) {
                     read.push(target);
                 }
