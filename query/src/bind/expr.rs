@@ -392,6 +392,17 @@ impl Binder<'_> {
         }
     }
 
+    /// Whether an expression is an `integer` (or `smallint`): a literal in its range, a
+    /// column or cast declared so, or `integer` arithmetic.
+    fn is_int4(&self, e: &Expr) -> bool {
+        use crate::value::declared as d;
+        match e {
+            Expr::Literal(Value::Integer(i)) => i32::try_from(*i).is_ok(),
+            Expr::Negate(x) => self.is_int4(x),
+            e => matches!(self.declared_oid(e), d::INT2 | d::INT4),
+        }
+    }
+
     /// An operand of IS TRUE / IS FALSE, as a boolean (NULL stays NULL).
     fn truth(&mut self, e: &ast::Expr) -> Result<Expr> {
         Ok(Expr::Cast(Box::new(self.expr(e)?), DataType::Boolean))
@@ -417,6 +428,18 @@ impl Binder<'_> {
             _ => {}
         }
         let arith = |op, l, r| Expr::Arith(op, Box::new(l), Box::new(r));
+        // `integer` arithmetic is `integer`: PostgreSQL raises 22003 where the result leaves
+        // its range. Braid computes in 64 bits, where two `integer`s cannot overflow, and
+        // checks the result (`smallint` operands count as `integer`, as PostgreSQL widens
+        // them).
+        if matches!(op, B::Plus | B::Minus | B::Multiply) && self.is_int4(&l) && self.is_int4(&r) {
+            let op = match op {
+                B::Plus => BinaryArith::Add,
+                B::Minus => BinaryArith::Sub,
+                _ => BinaryArith::Mul,
+            };
+            return Ok(Expr::Function(ScalarFunction::IntegerResult, vec![arith(op, l, r)]));
+        }
         Ok(match op {
             B::Plus => arith(BinaryArith::Add, l, r),
             B::Minus => arith(BinaryArith::Sub, l, r),

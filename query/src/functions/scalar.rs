@@ -54,6 +54,9 @@ pub enum ScalarFunction {
     NumericTypmod,
     /// `int4(x)`, `x::integer`: an integer in `integer`'s range (22003).
     Int4,
+    /// The result of `integer` arithmetic, checked to lie in `integer`'s range (22003
+    /// otherwise); shown as the arithmetic alone.
+    IntegerResult,
     /// `int2(x)`, `x::smallint`: an integer in `smallint`'s range (22003).
     Int2,
     /// `x::uuid`: text checked as a UUID (22P02) and written in PostgreSQL's form.
@@ -360,7 +363,7 @@ impl ScalarFunction {
             Floor => "floor",
             Trunc => "trunc",
             NumericTypmod => "numeric",
-            Int4 => "int4",
+            Int4 | IntegerResult => "int4",
             Int2 => "int2",
             Uuid => "uuid",
             PgTypeOf => "pg_typeof",
@@ -467,7 +470,7 @@ impl ScalarFunction {
     pub fn declared_result(self) -> Option<u32> {
         use crate::value::declared as d;
         match self {
-            ScalarFunction::Int4 => Some(d::INT4),
+            ScalarFunction::Int4 | ScalarFunction::IntegerResult => Some(d::INT4),
             ScalarFunction::Int2 => Some(d::INT2),
             ScalarFunction::Uuid => Some(d::UUID),
             ScalarFunction::CurrentDate => Some(d::DATE),
@@ -827,8 +830,8 @@ impl ScalarFunction {
                 let scale = 10f64.powi(digits);
                 Value::Real((to_f64_lossy(arg(0)) * scale).trunc() / scale)
             }
-            Int4 | Int2 => {
-                let oid = if self == Int4 { crate::value::declared::INT4 } else { crate::value::declared::INT2 };
+            Int4 | Int2 | IntegerResult => {
+                let oid = if self == Int2 { crate::value::declared::INT2 } else { crate::value::declared::INT4 };
                 let declared = braid_engine::DeclaredType { oid, typmod: -1 };
                 // Past bigint is past integer too: the narrower type's message.
                 let wide = match crate::value::cast(arg(0), braid_engine::DataType::Integer) {

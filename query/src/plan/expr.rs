@@ -429,6 +429,7 @@ impl fmt::Display for Expr {
         let not = |negated: &bool| if *negated { "NOT " } else { "" };
         match self {
             Expr::Literal(v) => write!(f, "{v}"),
+            Expr::Function(ScalarFunction::IntegerResult, args) if args.len() == 1 => write!(f, "{}", args[0]),
             Expr::Column { depth: 0, name, .. } => write!(f, "{name}"),
             Expr::Column { depth, name, .. } => write!(f, "outer{depth}.{name}"),
             Expr::Param(Param::Position(i)) => write!(f, "${}", i + 1),

@@ -631,7 +631,7 @@ impl Context {
             F::Round | F::Trunc | F::Ceil | F::Floor if first == Known(DataType::Numeric) => first,
             F::Round | F::Trunc | F::Ceil | F::Floor => Known(Real),
             F::NumericTypmod => Known(DataType::Numeric),
-            F::Int4 | F::Int2 => Known(Integer),
+            F::Int4 | F::Int2 | F::IntegerResult => Known(Integer),
             F::Uuid | F::PgTypeOf => Known(Text),
             F::Abs => match first {
                 Known(Integer | Real | DataType::Numeric) | Null => first,
