@@ -34,7 +34,7 @@ use crate::error::{ConstraintKind, Error, Result};
 use crate::index::{self, Index, IndexScan};
 use crate::keys::{Key, KeyPrefix, decode_row_key};
 use crate::mvcc::{Synchronous, Transaction, TransactionManager};
-use crate::roles::{self, Object, Privileges, RoleDef};
+use crate::roles::{self, Membership, Object, Privileges, RoleDef};
 use crate::schema::{self, SchemaDef};
 use crate::sequence::{self, Position, SequenceDef};
 use crate::storage::{AnyStorage, Backend, Direction, Snapshot, Storage, prefix_range};
@@ -629,6 +629,21 @@ impl<S: Storage> Txn<S> {
             return Err(Error::NotFound { kind: "role", name: name.to_string() });
         }
         roles::delete_role(&mut self.txn, name)
+    }
+
+    /// Every role membership (`GRANT role TO member`).
+    pub fn memberships(&self) -> Result<Vec<Membership>> {
+        roles::list_memberships(&self.txn)
+    }
+
+    /// Records (replaces) a membership.
+    pub fn grant_membership(&mut self, membership: &Membership) -> Result<()> {
+        roles::put_membership(&mut self.txn, membership)
+    }
+
+    /// Removes a membership (none: nothing to do).
+    pub fn revoke_membership(&mut self, role: u32, member: u32) -> Result<()> {
+        roles::delete_membership(&mut self.txn, role, member)
     }
 
     /// An object's owner and ACL, if a record is stored (none: the bootstrap superuser owns

@@ -29,7 +29,7 @@ pub use catalog::{ColumnDef, DeclaredType, ForeignKeyDef, Identity, IndexDef, In
 pub use database::{CommentKind, CommentTarget, Database, FORMAT_VERSION, IndexKeys, Options, Txn};
 pub use error::{ConstraintKind, Error, Result};
 pub use mvcc::Synchronous;
-pub use roles::{AclItem, Object, Privilege, Privileges, RoleDef};
+pub use roles::{AclItem, Membership, Object, Privilege, Privileges, RoleDef};
 /// NUMERIC's representation, re-exported so that users of [`Value::Numeric`] name one type.
 pub use rust_decimal::Decimal;
 pub use schema::SchemaDef;

@@ -330,6 +330,52 @@ pub(crate) fn delete_role<S: Storage>(txn: &mut Transaction<S>, name: &str) -> R
     txn.delete(role_key(name))
 }
 
+/// `GRANT role TO member`: `member` is a member of `role` (PostgreSQL's `pg_auth_members`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Membership {
+    pub role: u32,
+    pub member: u32,
+    pub grantor: u32,
+    /// `WITH ADMIN OPTION`: the member may grant the role on.
+    pub admin: bool,
+}
+
+const MEMBERSHIP_PREFIX: &str = "member:";
+
+fn membership_key(role: u32, member: u32) -> Vec<u8> {
+    Key::Meta(&format!("{MEMBERSHIP_PREFIX}{role:010}:{member:010}")).encode()
+}
+
+pub(crate) fn put_membership<S: Storage>(txn: &mut Transaction<S>, m: &Membership) -> Result<()> {
+    let mut value = m.grantor.to_be_bytes().to_vec();
+    value.push(m.admin as u8);
+    txn.set(membership_key(m.role, m.member), value)
+}
+
+pub(crate) fn delete_membership<S: Storage>(txn: &mut Transaction<S>, role: u32, member: u32) -> Result<()> {
+    txn.delete(membership_key(role, member))
+}
+
+/// Every membership, by role then member.
+pub(crate) fn list_memberships<S: Storage>(txn: &Transaction<S>) -> Result<Vec<Membership>> {
+    txn.scan_prefix(&KeyPrefix::MetaStartingWith(MEMBERSHIP_PREFIX).encode())?
+        .map(|item| {
+            let (key, value) = item?;
+            let key = crate::keys::decode_meta_key(key.as_ref())?;
+            let bad = || Error::corrupt(format!("membership {key}"));
+            let (role, member) = key[MEMBERSHIP_PREFIX.len()..].split_once(':').ok_or_else(bad)?;
+            let value = value.as_ref();
+            let grantor = value.get(..4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes).ok_or_else(bad)?;
+            Ok(Membership {
+                role: role.parse().map_err(|_| bad())?,
+                member: member.parse().map_err(|_| bad())?,
+                grantor,
+                admin: value.get(4) == Some(&1),
+            })
+        })
+        .collect()
+}
+
 pub(crate) fn get_privileges<S: Storage>(txn: &Transaction<S>, object: &Object) -> Result<Option<Privileges>> {
     txn.get(&Key::Meta(&object.key()).encode())?.map(|bytes| Privileges::decode(&bytes)).transpose()
 }

@@ -41,6 +41,10 @@ pub enum Parsed {
     /// values for GENERATED ALWAYS identity columns are taken as given. COPY FROM inserts
     /// this way, as PostgreSQL's COPY does.
     Overriding(Box<Parsed>),
+    /// `GRANT role, … TO member, … [WITH ADMIN OPTION] [GRANTED BY role]` (`grant`) or
+    /// `REVOKE [ADMIN OPTION FOR] role, … FROM member, … [GRANTED BY role] [CASCADE |
+    /// RESTRICT]`: role memberships, which sqlparser does not read.
+    Membership { grant: bool, roles: Vec<String>, members: Vec<String>, admin: bool, sql: String },
 }
 
 /// How deeply expressions may nest (sqlparser's default, 50, refuses machine-written
@@ -67,7 +71,8 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
     // The statements sqlparser lacks or reads too strictly are read here; one inside a
     // longer text is split out first (only then: splitting costs a pass over the text).
     let upper = sql.to_ascii_uppercase();
-    let ours = ["SEQUENCE", "OVERRIDING", "IDENTITY", "USER", "OWNER"].iter().any(|w| upper.contains(w));
+    let ours =
+        ["SEQUENCE", "OVERRIDING", "IDENTITY", "USER", "OWNER", "GRANT", "REVOKE"].iter().any(|w| upper.contains(w));
     if ours {
         let pieces = split_statements(sql);
         if pieces.len() > 1 && pieces.iter().any(|p| own_statement(p).is_some()) {
@@ -81,6 +86,7 @@ pub fn parse(sql: &str) -> Result<Vec<Parsed>> {
                 return Ok(parse(&without)?.into_iter().map(|p| Parsed::Overriding(Box::new(p))).collect());
             }
             Some(Own::OwnerTo(as_table)) => return parse(&as_table),
+            Some(Own::Membership(membership)) => return Ok(vec![membership]),
             Some(Own::CreateUser(as_role)) => {
                 let mut parsed = parse(&as_role)?;
                 for p in &mut parsed {
@@ -305,6 +311,8 @@ enum Own {
     /// `ALTER VIEW | SEQUENCE name OWNER TO role`, which sqlparser lacks, as the ALTER
     /// TABLE PostgreSQL also accepts for views and sequences: its text with TABLE.
     OwnerTo(String),
+    /// GRANT or REVOKE of role memberships (no `ON`).
+    Membership(Parsed),
 }
 
 /// Whether one statement's text is one of [`Own`]'s.
@@ -316,6 +324,7 @@ fn own_statement(sql: &str) -> Option<Own> {
             Some(Own::OwnerTo(format!("{}TABLE{}", &sql[..at], &sql[at + kind.len()..])))
         }
         ["CREATE" | "ALTER", "SEQUENCE", ..] => Some(Own::Sequence),
+        ["GRANT" | "REVOKE", ..] if outside_quotes(sql, "ON").is_none() => membership(sql).map(Own::Membership),
         ["ALTER", "TABLE", ..] => add_identity(sql).map(Own::AddIdentity),
         ["CREATE", "USER", ..] => {
             let at = outside_quotes(sql, "USER")?;
@@ -392,6 +401,41 @@ fn add_identity(sql: &str) -> Option<Parsed> {
         options.drain(i..(i + 3).min(options.len()));
     }
     Some(Parsed::AddIdentity { table, column, always, sequence, options })
+}
+
+/// `GRANT a, b TO c [WITH ADMIN OPTION] [GRANTED BY g]` / `REVOKE [ADMIN OPTION FOR] a FROM
+/// c [GRANTED BY g] [CASCADE | RESTRICT]`, as names (`None`: not that form).
+fn membership(sql: &str) -> Option<Parsed> {
+    let text = sql.trim().trim_end_matches(';').trim();
+    let spaced = text.replace(',', " , ");
+    let words: Vec<&str> = spaced.split_whitespace().collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let grant = upper.first()? == "GRANT";
+    let mut at = 1;
+    let mut admin = false;
+    if !grant && upper.get(1..4).is_some_and(|w| w == ["ADMIN", "OPTION", "FOR"]) {
+        admin = true;
+        at = 4;
+    }
+    let to = upper.iter().position(|w| w == if grant { "TO" } else { "FROM" })?;
+    let name = |w: &&str| crate::source::system::split_qualified(w).pop().unwrap_or_default();
+    let roles: Vec<String> = words.get(at..to)?.iter().filter(|w| **w != ",").map(name).collect();
+    let mut end = words.len();
+    let tail: Vec<&str> = upper[to + 1..].iter().map(String::as_str).collect();
+    if let Some(i) = tail.windows(3).position(|w| w == ["WITH", "ADMIN", "OPTION"]) {
+        admin = true;
+        end = end.min(to + 1 + i);
+    }
+    for stop in ["GRANTED", "CASCADE", "RESTRICT", "WITH"] {
+        if let Some(i) = tail.iter().position(|w| *w == stop) {
+            end = end.min(to + 1 + i);
+        }
+    }
+    let members: Vec<String> = words[to + 1..end].iter().filter(|w| **w != ",").map(name).collect();
+    if roles.is_empty() || members.is_empty() {
+        return None;
+    }
+    Some(Parsed::Membership { grant, roles, members, admin, sql: text.to_string() })
 }
 
 /// The statements of a text, split at the semicolons outside quotes, comments and dollar
@@ -524,6 +568,8 @@ pub fn command(statement: &Parsed) -> &'static str {
         Parsed::Sequence { alter: false, .. } => return "CREATE SEQUENCE",
         Parsed::AddIdentity { .. } => return "ALTER TABLE",
         Parsed::Overriding(inner) => return command(inner),
+        Parsed::Membership { grant: true, .. } => return "GRANT ROLE",
+        Parsed::Membership { grant: false, .. } => return "REVOKE ROLE",
     };
     match s {
         S::Query(q) => match q.body.as_ref() {
@@ -587,7 +633,7 @@ pub fn text(statement: &Parsed) -> String {
         Parsed::Reindex(None) => "REINDEX".to_string(),
         Parsed::Vacuum => "VACUUM".to_string(),
         Parsed::Database { sql, .. } => sql.clone(),
-        Parsed::Sequence { sql, .. } => sql.clone(),
+        Parsed::Sequence { sql, .. } | Parsed::Membership { sql, .. } => sql.clone(),
         Parsed::Overriding(inner) => text(inner),
         Parsed::AddIdentity { table, column, .. } => {
             format!("ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED AS IDENTITY")

@@ -155,12 +155,18 @@ fn held(txn: &Txn, role: &RoleDef, object: &Object, kind: Option<RelKind>) -> Re
     if role.superuser {
         return Ok((all, all));
     }
-    let owner = role.oid == p.owner || (p.owner == DATABASE_OWNER_OID as u32 && role.oid == BOOTSTRAP_OID);
+    // A role has what the roles it is a member of have (`GRANT role TO member`), as
+    // PostgreSQL's INHERIT roles do; a member of the owning role is an owner.
+    let roles = inherited_roles(txn, role)?;
+    let owner = roles.contains(&p.owner) || (p.owner == DATABASE_OWNER_OID as u32 && role.oid == BOOTSTRAP_OID);
     let list = match object {
         Object::Schema(name) => schema_acl(name, &p),
         Object::Relation(_) => p.effective(all, 0),
     };
     let (mut privileges, mut grantable) = Privileges::held(&list, role.oid);
+    for &other in roles.iter().skip(1) {
+        privileges |= Privileges::held(&list, other).0;
+    }
     if owner {
         // An owner may always grant what it holds (PostgreSQL's implicit grant options),
         // and `public`'s owner is whoever owns the database.
@@ -170,6 +176,99 @@ fn held(txn: &Txn, role: &RoleDef, object: &Object, kind: Option<RelKind>) -> Re
         grantable = privileges;
     }
     Ok((privileges, grantable))
+}
+
+/// `role` and the roles whose privileges it has: those it is a member of, and theirs in
+/// turn, through roles that INHERIT (`role` first).
+pub(crate) fn inherited_roles(txn: &Txn, role: &RoleDef) -> Result<Vec<u32>> {
+    let mut roles = vec![role.oid];
+    if !role.inherit {
+        return Ok(roles);
+    }
+    let memberships = txn.memberships()?;
+    if memberships.is_empty() {
+        return Ok(roles);
+    }
+    let all = txn.roles()?;
+    let inherits = |oid: u32| all.iter().any(|r| r.oid == oid && r.inherit);
+    let mut i = 0;
+    while i < roles.len() {
+        let member = roles[i];
+        if i == 0 || inherits(member) {
+            for m in memberships.iter().filter(|m| m.member == member) {
+                if !roles.contains(&m.role) {
+                    roles.push(m.role);
+                }
+            }
+        }
+        i += 1;
+    }
+    Ok(roles)
+}
+
+/// Whether `member` is a member of `role`, directly or through other roles.
+pub(crate) fn is_member(txn: &Txn, member: u32, role: u32) -> Result<bool> {
+    let memberships = txn.memberships()?;
+    let mut reached = vec![member];
+    let mut i = 0;
+    while i < reached.len() {
+        let at = reached[i];
+        for m in memberships.iter().filter(|m| m.member == at) {
+            if m.role == role {
+                return Ok(true);
+            }
+            if !reached.contains(&m.role) {
+                reached.push(m.role);
+            }
+        }
+        i += 1;
+    }
+    Ok(false)
+}
+
+/// `GRANT role, … TO member, … [WITH ADMIN OPTION]` (`grant`) or `REVOKE [ADMIN OPTION
+/// FOR] role, … FROM member, …`, with PostgreSQL 15's checks: a superuser, a CREATEROLE
+/// role (for roles that are not superusers) or a member holding the role WITH ADMIN OPTION
+/// may; a role may not become a member of itself, directly or not.
+pub(crate) fn membership(
+    txn: &mut Txn,
+    session: &Session,
+    grant: bool,
+    roles: &[String],
+    members: &[String],
+    admin: bool,
+) -> Result<()> {
+    let current = current_role(txn, session)?;
+    let grantor = if current.oid == u32::MAX { BOOTSTRAP_OID } else { current.oid };
+    for name in roles {
+        let role = txn.role(name)?.ok_or_else(|| Error::not_found("role", name))?;
+        let holds_admin = txn.memberships()?.iter().any(|m| m.role == role.oid && m.member == current.oid && m.admin);
+        let allowed = current.superuser || (current.create_role && !role.superuser) || holds_admin;
+        if !allowed {
+            return Err(Error::InsufficientPrivilege(format!("must have admin option on role \"{name}\"")));
+        }
+        for member_name in members {
+            let member = txn.role(member_name)?.ok_or_else(|| Error::not_found("role", member_name))?;
+            let existing = txn.memberships()?.into_iter().find(|m| m.role == role.oid && m.member == member.oid);
+            if grant {
+                if member.oid == role.oid || is_member(txn, role.oid, member.oid)? {
+                    return Err(Error::InvalidGrantOperation(format!(
+                        "role \"{name}\" is a member of role \"{member_name}\""
+                    )));
+                }
+                let admin = admin || existing.is_some_and(|m| m.admin);
+                let grantor = existing.map_or(grantor, |m| m.grantor);
+                txn.grant_membership(&braid_engine::Membership { role: role.oid, member: member.oid, grantor, admin })?;
+            } else if let Some(m) = existing {
+                if admin {
+                    txn.grant_membership(&braid_engine::Membership { admin: false, ..m })?;
+                } else {
+                    txn.revoke_membership(role.oid, member.oid)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether `role` holds every privilege of `privilege` on relation `name`.
@@ -307,16 +406,17 @@ pub(crate) fn change_owner(txn: &mut Txn, session: &Session, name: &str, role: O
     Ok(())
 }
 
-/// `SET ROLE role`: the session's user must be a superuser, or be that role (Braid keeps
-/// no memberships); `None` (back to the session's user) is always allowed.
+/// `SET ROLE role`: the session's user must be a superuser, be that role, or be a member
+/// of it (directly or through other roles, INHERIT or not); `None` (back to the session's
+/// user) is always allowed.
 pub(crate) fn may_set_role(txn: &Txn, session: &Session, role: Option<&str>) -> Result<()> {
     let Some(role) = role else { return Ok(()) };
-    if txn.role(role)?.is_none() {
-        return Err(Error::not_found("role", role));
-    }
+    let Some(target) = txn.role(role)? else { return Err(Error::not_found("role", role)) };
     let user = session.user();
-    let superuser = txn.role(&user)?.is_some_and(|r| r.superuser);
-    if superuser || user == role {
+    let Some(user_role) = txn.role(&user)? else {
+        return Err(Error::InsufficientPrivilege(format!("permission denied to set role \"{role}\"")));
+    };
+    if user_role.superuser || user == role || is_member(txn, user_role.oid, target.oid)? {
         return Ok(());
     }
     Err(Error::InsufficientPrivilege(format!("permission denied to set role \"{role}\"")))
@@ -479,6 +579,9 @@ pub(crate) fn drop_role(txn: &mut Txn, session: &Session, name: &str, if_exists:
             "role \"{name}\" cannot be dropped because some objects depend on it\nDETAIL:  {}",
             details.join("\n")
         )));
+    }
+    for m in txn.memberships()?.into_iter().filter(|m| m.role == role.oid || m.member == role.oid) {
+        txn.revoke_membership(m.role, m.member)?;
     }
     txn.drop_role(name)?;
     Ok(())

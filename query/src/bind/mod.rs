@@ -62,6 +62,12 @@ impl Binder<'_> {
             }),
             Parsed::Sequence { .. } => self.sequence_words(statement),
             Parsed::AddIdentity { .. } => self.add_identity(statement),
+            Parsed::Membership { grant, roles, members, admin, .. } => Ok(Statement::Membership {
+                grant: *grant,
+                roles: roles.clone(),
+                members: members.clone(),
+                admin: *admin,
+            }),
             Parsed::Reindex(None) | Parsed::Vacuum => Ok(Statement::Noop),
             Parsed::Database { name, owner, .. } => {
                 Ok(Statement::Database { name: name.clone(), owner: owner.clone() })

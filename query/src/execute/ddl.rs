@@ -122,6 +122,9 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
         Statement::AlterRole { name, options, rename } => {
             privileges::alter_role(txn, session, name, options, rename.as_deref())?
         }
+        Statement::Membership { grant, roles, members, admin } => {
+            privileges::membership(txn, session, *grant, roles, members, *admin)?
+        }
         Statement::DropRole { names, if_exists } => {
             for name in names {
                 privileges::drop_role(txn, session, name, *if_exists)?;

@@ -141,12 +141,15 @@ pub(crate) fn eval(e: &Expr, row: &[Value], ctx: &Ctx) -> Result<Value> {
             if text.is_null() || pat.is_null() || esc.as_ref().is_some_and(Value::is_null) {
                 return Ok(Value::Null);
             }
+            // PostgreSQL's LIKE escapes with a backslash unless ESCAPE names another
+            // character, or none (`ESCAPE ''`).
             let esc = match esc.map(|v| to_text(&v)) {
-                Some(s) if s.chars().count() != 1 => {
+                Some(s) if s.chars().count() > 1 => {
                     return Err(Error::invalid("ESCAPE expression must be a single character"));
                 }
                 Some(s) => s.chars().next(),
-                None => None,
+                None if *is_glob => None,
+                None => Some('\\'),
             };
             let (text, pat) = (to_text(&text), to_text(&pat));
             let matched = if *is_glob { glob(&text, &pat) } else { like(&text, &pat, esc) };

@@ -235,6 +235,14 @@ pub enum Statement {
         options: RoleOptions,
         rename: Option<String>,
     },
+    /// `GRANT role, … TO member, …` (`grant`) / `REVOKE … FROM …`; `admin`: WITH ADMIN
+    /// OPTION (REVOKE: ADMIN OPTION FOR).
+    Membership {
+        grant: bool,
+        roles: Vec<String>,
+        members: Vec<String>,
+        admin: bool,
+    },
     DropRole {
         names: Vec<String>,
         if_exists: bool,

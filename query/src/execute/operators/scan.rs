@@ -524,6 +524,7 @@ impl CteScan {
             sequences: ctx.txn.sequences()?,
             comments: ctx.txn.comments()?,
             roles: ctx.txn.roles()?,
+            memberships: ctx.txn.memberships()?,
             privileges: ctx.txn.all_privileges()?.into_iter().collect(),
             session: ctx.session,
             schemas: crate::names::Schemas::load(ctx.txn)?,

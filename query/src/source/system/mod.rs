@@ -81,6 +81,8 @@ pub struct CatalogView<'a> {
     pub comments: Vec<(braid_engine::CommentTarget, String)>,
     /// Every role, by name.
     pub roles: Vec<braid_engine::RoleDef>,
+    /// Every role membership (`GRANT role TO member`).
+    pub memberships: Vec<braid_engine::Membership>,
     /// The stored owners and ACLs (an object without one: the default's).
     pub privileges: std::collections::HashMap<braid_engine::Object, braid_engine::Privileges>,
     pub session: &'a Session,
@@ -473,6 +475,7 @@ mod tests {
             comments: vec![],
             roles: txn.roles().unwrap(),
             privileges: Default::default(),
+            memberships: vec![],
             session: &session,
             schemas: Default::default(),
             path: Default::default(),

@@ -260,7 +260,7 @@ pub(super) static TABLES: &[SystemTable] = &[
         none,
     ),
     // Role membership is not kept (`GRANT role TO role`): no rows.
-    table("pg_auth_members", &[("roleid", I), ("member", I), ("grantor", I), ("admin_option", B)], none),
+    table("pg_auth_members", &[("roleid", I), ("member", I), ("grantor", I), ("admin_option", B)], members),
     table(
         "pg_authid",
         &[
@@ -1572,6 +1572,13 @@ fn role_rows(c: &CatalogView) -> Vec<braid_engine::RoleDef> {
         ..braid_engine::RoleDef::new("pg_database_owner")
     };
     c.roles.iter().cloned().chain([owner]).collect()
+}
+
+fn members(c: &CatalogView) -> Vec<Vec<Value>> {
+    c.memberships
+        .iter()
+        .map(|m| vec![int(i64::from(m.role)), int(i64::from(m.member)), int(i64::from(m.grantor)), boolean(m.admin)])
+        .collect()
 }
 
 fn roles(c: &CatalogView) -> Vec<Vec<Value>> {
