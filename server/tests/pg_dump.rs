@@ -255,10 +255,14 @@ fn dumpall(port: u16) -> String {
 fn a_dumpall_restored_into_braid_dumps_the_same() {
     let original = Server::start(&[]);
     psql(original.addr.port(), &["-c", SCHEMA]);
-    psql(original.addr.port(), &["-c", "CREATE ROLE reader LOGIN; GRANT SELECT ON customers TO reader"]);
+    let roles = "CREATE ROLE reader LOGIN; GRANT SELECT ON customers TO reader; CREATE ROLE readers; \
+                 GRANT readers TO reader WITH ADMIN OPTION; GRANT USAGE ON SCHEMA shop TO readers";
+    psql(original.addr.port(), &["-c", roles]);
     let dump = dumpall(original.addr.port());
     for expected in [
         "CREATE ROLE reader;",
+        "GRANT readers TO reader WITH ADMIN OPTION GRANTED BY braid;",
+        "GRANT USAGE ON SCHEMA shop TO readers;",
         "ALTER ROLE reader WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN",
         "GRANT SELECT ON TABLE public.customers TO reader;",
         "CREATE INDEX orders_big ON public.orders USING btree (customer_id) WHERE (total > 100);",
