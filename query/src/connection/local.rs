@@ -252,12 +252,16 @@ impl Local {
         params: &ParamValues,
         cache: &mut Option<Planned>,
     ) -> Result<Outcome> {
-        if let Some(op) = bind::transaction_op(statement)? {
-            self.control(&op)?;
-            return Ok(Outcome::Done);
-        }
-        if let Some(op) = bind::session_op(statement)? {
-            return self.session_statement(&op);
+        // A statement planned before is neither kind (both return before planning): a
+        // prepared statement's executions need not read its syntax tree again.
+        if cache.is_none() {
+            if let Some(op) = bind::transaction_op(statement)? {
+                self.control(&op)?;
+                return Ok(Outcome::Done);
+            }
+            if let Some(op) = bind::session_op(statement)? {
+                return self.session_statement(&op);
+            }
         }
         let deadline = self.session.statement_timeout().map(|t| Instant::now() + t);
         let _running = interrupt::enter(&self.interrupt, deadline);
