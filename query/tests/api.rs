@@ -263,3 +263,37 @@ fn concurrent_child_insert_and_parent_delete_cannot_both_commit() {
         assert_eq!(orphans, 0);
     }
 }
+
+/// A prepared single-row INSERT run inside a transaction moves its parameters into the
+/// row rather than copying them, when each value is a different parameter: the rows must
+/// be the same as when they are copied (a parameter used twice, in another order, or inside
+/// an expression), and a row refused by a constraint must not spoil the next execution.
+#[test]
+fn prepared_inserts_in_a_transaction_write_their_parameters_whether_moved_or_copied() {
+    let db = db();
+    let mut conn = db.connect();
+    let mut tx = conn.transaction().unwrap();
+    {
+        let mut moved = tx.prepare("INSERT INTO people VALUES ($1, $2, $3, $4)").unwrap();
+        moved.execute((10, "dee", 20, 2.5)).unwrap();
+        assert!(moved.execute((11, "eve", -1, 0.5)).is_err(), "CHECK (age >= 0)");
+        moved.execute((11, "eve", 22, 0.5)).unwrap();
+    }
+    let mut reordered = tx.prepare("INSERT INTO people (score, name, age, id) VALUES ($1, $2, $3, $4)").unwrap();
+    reordered.execute((4.5, "fay", 33, 12)).unwrap();
+    drop(reordered);
+    tx.prepare("INSERT INTO people VALUES ($1, $2, $1, $3)").unwrap().execute((13, "gus", 1.0)).unwrap();
+    tx.prepare("INSERT INTO people VALUES ($1 + 1, $2, $3, $4)").unwrap().execute((13, "hal", 40, 9.0)).unwrap();
+    tx.commit().unwrap();
+    let rows: Vec<(i64, String, i64, f64)> = conn
+        .query("SELECT id, name, age, score FROM people WHERE id >= 10 ORDER BY id", ())
+        .unwrap()
+        .map(|r| r.unwrap())
+        .map(|r| (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap(), r.get(3).unwrap()))
+        .collect();
+    let expected =
+        [(10, "dee", 20, 2.5), (11, "eve", 22, 0.5), (12, "fay", 33, 4.5), (13, "gus", 13, 1.0), (14, "hal", 40, 9.0)];
+    let expected: Vec<(i64, String, i64, f64)> =
+        expected.iter().map(|&(id, name, age, score)| (id, name.to_string(), age, score)).collect();
+    assert_eq!(rows, expected);
+}

@@ -40,7 +40,7 @@ impl<'d> BTreeIndex<'d> {
 
     fn key_range(&self, lower: Bound<&[Value]>, upper: Bound<&[Value]>) -> KeyRange {
         let prefix = |values: &[Value]| KeyPrefix::IndexValues { index: self.def.id, values }.encode();
-        let all = KeyPrefix::Index { index: self.def.id }.encode();
+        let all = || KeyPrefix::Index { index: self.def.id }.encode();
         let after = |p: Vec<u8>| prefix_end(&p).map_or(Bound::Unbounded, Bound::Excluded);
         let start = match lower {
             Bound::Included(v) => Bound::Included(prefix(v)),
@@ -48,12 +48,12 @@ impl<'d> BTreeIndex<'d> {
                 Some(end) => Bound::Included(end),
                 None => Bound::Excluded(prefix(v)),
             },
-            Bound::Unbounded => Bound::Included(all.clone()),
+            Bound::Unbounded => Bound::Included(all()),
         };
         let end = match upper {
             Bound::Included(v) => after(prefix(v)),
             Bound::Excluded(v) => Bound::Excluded(prefix(v)),
-            Bound::Unbounded => after(all),
+            Bound::Unbounded => after(all()),
         };
         (start, end)
     }

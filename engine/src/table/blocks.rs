@@ -149,7 +149,19 @@ impl<'a> BlockView<'a> {
     }
 
     fn find(&self, rowid: i64) -> Option<usize> {
-        let (mut lo, mut hi) = (0, self.len());
+        // A block's rowids are usually consecutive (rowids come from a counter, and a block
+        // holds 32 of them): look first where the rowid would then be. On a block just read
+        // from memory that is one load where the binary search made five, each waiting for
+        // the last (point reads over 1M rows, sql_probe: +10% per CPU second).
+        let n = self.len();
+        if let Some(first) = (n > 0).then(|| self.rowid(0))
+            && let Ok(guess) = usize::try_from(rowid.wrapping_sub(first))
+            && guess < n
+            && self.rowid(guess) == rowid
+        {
+            return Some(guess);
+        }
+        let (mut lo, mut hi) = (0, n);
         while lo < hi {
             let mid = (lo + hi) / 2;
             match self.rowid(mid).cmp(&rowid) {
@@ -666,6 +678,26 @@ mod tests {
     use super::*;
     use crate::storage::MemoryStorage;
     use crate::storage::mirror::Mirror;
+
+    /// `find` looks first where a rowid would be if the block's rowids were consecutive;
+    /// blocks with gaps (deletes, explicit rowids) and extreme rowids must still be found
+    /// by the search behind that guess, and absent rowids not found.
+    #[test]
+    fn find_locates_rows_in_consecutive_and_gapped_blocks() {
+        let cases: [&[i64]; 4] =
+            [&[32, 33, 34, 35], &[1, 2, 5, 9, 30], &[i64::MIN, -1, 0, i64::MAX], &[i64::MAX - 1, i64::MAX]];
+        for rowids in cases {
+            let rows: Vec<(i64, &[u8])> = rowids.iter().map(|&r| (r, b"x".as_slice())).collect();
+            let block = encode_block(&rows).unwrap();
+            let view = BlockView::parse(&block).unwrap();
+            for (i, &r) in rowids.iter().enumerate() {
+                assert_eq!(view.find(r), Some(i), "{rowids:?}: {r}");
+            }
+            for r in [3, 4, 31, 36, -2, i64::MIN + 1, i64::MAX - 2] {
+                assert_eq!(view.find(r), rowids.iter().position(|&x| x == r), "{rowids:?}: {r}");
+            }
+        }
+    }
 
     fn key(k: &KeyChoice) -> Vec<u8> {
         match k {

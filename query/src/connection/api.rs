@@ -302,7 +302,7 @@ impl Statement<'_> {
     pub fn execute(&mut self, params: impl Params) -> Result<u64> {
         let params = params.into_params();
         match &mut self.kind {
-            StatementKind::Local(s) => s.execute(&params),
+            StatementKind::Local(s) => s.execute(params),
             #[cfg(feature = "remote")]
             StatementKind::Remote(s) => s.execute(&params),
         }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use braid_engine::Txn;
 
 use crate::bind;
-use crate::connection::{Output, ParamValues};
+use crate::connection::{Args, Output, ParamValues};
 use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::execute::interrupt::{self, InterruptHandle};
@@ -103,9 +103,12 @@ fn prepared<'c>(
 }
 
 /// Runs a prepared statement once the current role is found to hold what it needs.
-fn run_checked(planned: &Planned, txn: &mut Txn, params: &ParamValues, session: &Session) -> Result<Outcome> {
+fn run_checked(planned: &Planned, txn: &mut Txn, params: Args, session: &Session) -> Result<Outcome> {
     crate::privileges::check(&planned.accesses, txn, session, planned.made_for.generation)?;
-    execute::run(&planned.statement, txn, params, session)
+    match params {
+        Args::Lent(params) => execute::run(&planned.statement, txn, params, session),
+        Args::Given(params) => execute::run_given(&planned.statement, txn, params, session),
+    }
 }
 
 /// The embedded connection: an engine session on a [`Database`] in this process.
@@ -252,23 +255,22 @@ impl Local {
 
     /// Runs one parsed statement in the current transaction, or in its own.
     fn run(&mut self, statement: &parse::Parsed, params: &ParamValues) -> Result<Outcome> {
-        self.run_cached(statement, params, &mut None)
+        self.run_cached(statement, Args::Lent(params), &mut None)
     }
 
     /// Runs a statement, reusing (and filling) `cache`, its plan from an earlier run, while
     /// the schema is unchanged.
-    fn run_cached(
-        &mut self,
-        statement: &parse::Parsed,
-        params: &ParamValues,
-        cache: &mut Option<Planned>,
-    ) -> Result<Outcome> {
-        if let Some(op) = bind::transaction_op(statement)? {
-            self.control(&op)?;
-            return Ok(Outcome::Done);
-        }
-        if let Some(op) = bind::session_op(statement)? {
-            return self.session_statement(&op);
+    fn run_cached(&mut self, statement: &parse::Parsed, params: Args, cache: &mut Option<Planned>) -> Result<Outcome> {
+        // A statement planned before is neither kind (both return before planning): a
+        // prepared statement's executions need not read its syntax tree again.
+        if cache.is_none() {
+            if let Some(op) = bind::transaction_op(statement)? {
+                self.control(&op)?;
+                return Ok(Outcome::Done);
+            }
+            if let Some(op) = bind::session_op(statement)? {
+                return self.session_statement(&op);
+            }
         }
         let deadline = self.session.statement_timeout().map(|t| Instant::now() + t);
         let _running = interrupt::enter(&self.interrupt, deadline);
@@ -295,7 +297,8 @@ impl Local {
             let read_only = parse::is_read_only(statement);
             let mut txn = if read_only { engine.begin_read_only()? } else { engine.begin()? };
             let planned = prepared(cache, statement, &txn, generation, &self.session)?;
-            let outcome = run_checked(planned, &mut txn, params, &self.session)?;
+            // Lent, whatever the caller gave: a retry runs the statement again.
+            let outcome = run_checked(planned, &mut txn, Args::Lent(params.values()), &self.session)?;
             let ddl = cache.as_ref().is_some_and(|c| c.is_ddl());
             let committed = txn.commit();
             if ddl {
@@ -418,7 +421,7 @@ impl Local {
     }
 
     pub(crate) fn run_prepared(&mut self, statement: &mut PreparedStatement, params: &ParamValues) -> Result<Output> {
-        Ok(match self.run_cached(&statement.parsed, params, &mut statement.cache)? {
+        Ok(match self.run_cached(&statement.parsed, Args::Lent(params), &mut statement.cache)? {
             Outcome::Rows { columns, rows } => Output::Rows(Rows::new(columns, rows)),
             Outcome::Changed(n) => Output::Changed(n),
             Outcome::Done => Output::Done,
@@ -487,15 +490,15 @@ pub(crate) struct LocalStatement<'c> {
 }
 
 impl LocalStatement<'_> {
-    pub(crate) fn execute(&mut self, params: &ParamValues) -> Result<u64> {
-        Ok(match self.conn.run_cached(&self.parsed, params, &mut self.cache)? {
+    pub(crate) fn execute(&mut self, params: ParamValues) -> Result<u64> {
+        Ok(match self.conn.run_cached(&self.parsed, Args::Given(params), &mut self.cache)? {
             Outcome::Changed(n) => n,
             _ => 0,
         })
     }
 
     pub(crate) fn query(&mut self, params: &ParamValues) -> Result<Rows> {
-        Ok(match self.conn.run_cached(&self.parsed, params, &mut self.cache)? {
+        Ok(match self.conn.run_cached(&self.parsed, Args::Lent(params), &mut self.cache)? {
             Outcome::Rows { columns, rows } => Rows::new(columns, rows),
             _ => Rows::new(vec![], vec![]),
         })

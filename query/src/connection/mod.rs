@@ -13,4 +13,5 @@ mod params;
 
 pub use self::api::{Connection, Output, Statement, Transaction};
 pub use self::local::PreparedStatement;
+pub(crate) use self::params::Args;
 pub use self::params::{ParamValues, Params};

@@ -84,6 +84,20 @@ pub(crate) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
     }
 }
 
+/// [`run`], with parameters given to this execution alone: a single-row INSERT moves them
+/// into its row.
+pub(crate) fn run_given(
+    statement: &Statement,
+    txn: &mut Txn,
+    params: ParamValues,
+    session: &Session,
+) -> Result<Outcome> {
+    match statement {
+        Statement::Insert { .. } => write::run_given(statement, txn, params, session),
+        _ => run(statement, txn, &params, session),
+    }
+}
+
 /// Evaluates an expression that reads no row; `None` if that fails. Functions of the
 /// session are not constant (`is_deterministic`), so a detached session serves, in the
 /// time zone `zone` (what `'2024-07-01'::timestamptz` is read in).

@@ -104,49 +104,73 @@ impl Operator for ProjectSet<'_> {
 pub(super) struct Project<'a> {
     input: Stream<'a>,
     exprs: &'a [Expr],
-    /// When every expression is a different column of the input row: those columns, which
-    /// are moved out of each input row rather than copied (a text copied is an allocation).
-    columns: Option<Vec<usize>>,
-    /// `columns` are in ascending order: each row is projected in place.
-    ascending: bool,
+    /// How each row is projected: see [`Projection`].
+    projection: Projection,
     ctx: &'a Ctx<'a>,
+}
+
+/// How a projection makes its rows.
+enum Projection {
+    /// Every expression is a column of the input row, each further right than the one
+    /// before: each row is projected in place (the common `SELECT a, c FROM t`; no list of
+    /// columns is allocated for it, which cost a point query an allocation).
+    InPlace,
+    /// Every expression is a different column of the input row: those columns, which are
+    /// moved out of each input row rather than copied (a text copied is an allocation).
+    Moved(Vec<usize>),
+    /// Each expression evaluated.
+    Evaluated,
+}
+
+/// The input column an expression names, if it is one.
+fn column(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Column { depth: 0, index, .. } => Some(*index),
+        _ => None,
+    }
 }
 
 impl<'a> Project<'a> {
     pub fn new(input: Stream<'a>, exprs: &'a [Expr], ctx: &'a Ctx<'a>) -> Self {
-        let columns: Option<Vec<usize>> = exprs
-            .iter()
-            .map(|e| match e {
-                Expr::Column { depth: 0, index, .. } => Some(*index),
-                _ => None,
-            })
-            .collect();
-        let distinct = |c: &Vec<usize>| c.iter().enumerate().all(|(i, x)| !c[..i].contains(x));
-        let columns = columns.filter(distinct);
-        let ascending = columns.as_ref().is_some_and(|c| c.is_sorted());
-        Project { input, exprs, columns, ascending, ctx }
+        let ascending = exprs.iter().map(column).try_fold(None, |last: Option<usize>, c| match (last, c) {
+            (_, None) => Err(()),
+            (Some(last), Some(c)) if c <= last => Err(()),
+            (_, c) => Ok(c),
+        });
+        let projection = if ascending.is_ok() {
+            Projection::InPlace
+        } else {
+            let columns: Option<Vec<usize>> = exprs.iter().map(column).collect();
+            let distinct = |c: &Vec<usize>| c.iter().enumerate().all(|(i, x)| !c[..i].contains(x));
+            columns.filter(distinct).map_or(Projection::Evaluated, Projection::Moved)
+        };
+        Project { input, exprs, projection, ctx }
     }
 }
 
 impl Operator for Project<'_> {
     fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
         let Some(mut batch) = self.input.next_batch()? else { return Ok(None) };
-        if let Some(columns) = &self.columns
-            && batch.iter().all(|row| columns.iter().all(|&c| c < row.len()))
-        {
-            for row in &mut batch {
-                if self.ascending {
-                    // In place: column `c ≥ i` moves to `i`, and no later column is below
-                    // `c`, so nothing moved aside is wanted again.
-                    for (i, &c) in columns.iter().enumerate() {
+        match &self.projection {
+            // The last column is the rightmost: every row that has it has them all.
+            Projection::InPlace if batch.iter().all(|row| self.exprs.last().and_then(column) < Some(row.len())) => {
+                for row in &mut batch {
+                    // Column `c ≥ i` moves to `i`, and no later column is below `c`, so
+                    // nothing moved aside is wanted again.
+                    for (i, c) in self.exprs.iter().filter_map(column).enumerate() {
                         row.swap(i, c);
                     }
-                    row.truncate(columns.len());
-                } else {
+                    row.truncate(self.exprs.len());
+                }
+                return Ok(Some(batch));
+            }
+            Projection::Moved(columns) if batch.iter().all(|row| columns.iter().all(|&c| c < row.len())) => {
+                for row in &mut batch {
                     *row = columns.iter().map(|&c| std::mem::take(&mut row[c])).collect();
                 }
+                return Ok(Some(batch));
             }
-            return Ok(Some(batch));
+            _ => {}
         }
         let rows = batch
             .iter()

@@ -50,14 +50,18 @@ fn next_size(size: usize) -> usize {
 }
 
 /// The next batch of `rows`: `size` of them, then twice as many next time, up to [`BATCH`].
-fn next_batch_of(rows: impl Iterator<Item = Result<Row>>, size: &mut usize) -> Result<Option<Vec<Row>>> {
+fn next_batch_of(mut rows: impl Iterator<Item = Result<Row>>, size: &mut usize) -> Result<Option<Vec<Row>>> {
     super::super::interrupt::check()?;
+    // The batch is allocated once a row is there for it: the call that finds the rows at
+    // their end (one per query) allocates nothing.
+    let Some(first) = rows.next() else { return Ok(None) };
     let mut batch = Vec::with_capacity(*size);
-    for row in rows.take(*size) {
+    batch.push(first?);
+    for row in rows.take(*size - 1) {
         batch.push(row?);
     }
     *size = next_size(*size);
-    Ok((!batch.is_empty()).then_some(batch))
+    Ok(Some(batch))
 }
 
 impl Operator for Batches<'_> {
@@ -237,8 +241,15 @@ pub(super) fn table_scan<'a>(
     ctx: &'a Ctx<'a>,
 ) -> Result<BoxedOperator<'a>> {
     let empty = || Ok(Box::new(Batches::empty()) as BoxedOperator);
-    let lower = convert_bound(bound_value(&rowids.0, ctx)?, DataType::Integer, true);
-    let upper = convert_bound(bound_value(&rowids.1, ctx)?, DataType::Integer, false);
+    let lower = bound_value(&rowids.0, ctx)?;
+    // `WHERE id = e` bounds both ends by `e`: evaluated once (a point query's second
+    // evaluation was a twentieth of it; and a volatile `e` has one value).
+    let upper = match (&rowids.0, &rowids.1, &lower) {
+        (Bound::Included(a), Bound::Included(b), Bound::Included(v)) if a == b => Bound::Included(v.clone()),
+        _ => bound_value(&rowids.1, ctx)?,
+    };
+    let lower = convert_bound(lower, DataType::Integer, true);
+    let upper = convert_bound(upper, DataType::Integer, false);
     let (Some(lower), Some(upper)) = (lower, upper) else { return empty() };
     let rowid = |b: Bound<Value>| match b {
         Bound::Included(Value::Integer(i)) => Bound::Included(i),
@@ -257,12 +268,22 @@ pub(super) fn table_scan<'a>(
     {
         // `WHERE id = ?`: one lookup, not a range scan's cursor.
         let row = ctx.txn.get_ref(table, a)?.map(|r| shape.values(&r.view())).transpose()?;
-        return Ok(Box::new(Batches::new(Box::new(row.map(Ok).into_iter()))));
+        return Ok(Box::new(OneRow(row)));
     }
     let direction = if reverse { Direction::Reverse } else { Direction::Forward };
     let rows = ctx.txn.scan_dir(table, range, direction)?;
     let size = first_batch_size(wanted);
     Ok(Box::new(TableRows { rows, shape, size }))
+}
+
+/// At most one row, read before the operator was built (a lookup by rowid): no iterator
+/// boxed behind it, no batch allocated to find it gone.
+struct OneRow(Option<Row>);
+
+impl Operator for OneRow {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        Ok(self.0.take().map(|row| vec![row]))
+    }
 }
 
 /// A range scan's stored rows: decoded into fresh rows a batch at a time, or one at a time
@@ -388,7 +409,8 @@ pub(super) fn index_scan<'a>(
         ranges: key_ranges(table, index, range, reverse, ctx)?.into_iter(),
         direction: if reverse { Direction::Reverse } else { Direction::Forward },
         scan: None,
-        rowids: Vec::new(),
+        // Sized for the first batch: growing it to ten rowids reallocated three times.
+        rowids: Vec::with_capacity(first_batch_size(wanted)),
         shape: RowShape::new(table, read),
         txn: ctx.txn,
         size: first_batch_size(wanted),
