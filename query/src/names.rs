@@ -146,9 +146,7 @@ impl SearchPath {
 
     /// The schema CREATE puts an unqualified name in: the path's first existing schema.
     pub fn creation_schema<'a>(&'a self, schemas: &'a Schemas) -> Result<&'a str> {
-        self.existing(schemas)
-            .find(|s| !crate::source::system::is_system_schema(s))
-            .ok_or_else(|| Error::NoSchemaSelected)
+        self.existing(schemas).find(|s| !crate::source::system::is_system_schema(s)).ok_or(Error::NoSchemaSelected)
     }
 
     /// The stored name a CREATE makes for `schema.name` (schema as written, if any).
