@@ -713,7 +713,7 @@ fn information_schema_answers_queries_with_where_order_by_and_parameters() {
         client.batch_execute("ROLLBACK").await.unwrap();
         assert_eq!(
             simple_rows(&client, "SELECT count(*) FROM information_schema.schemata").await,
-            vec![vec![some("3")]]
+            vec![vec![some("4")]]
         );
     });
 }

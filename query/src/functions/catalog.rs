@@ -28,21 +28,12 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], txn: &Txn, session: &Sessi
     Ok(match f {
         RegClass | ToRegClass => return regclass(f, args, txn, session),
         RegNamespace | RegNamespaceName => return regnamespace(f, args, txn),
-        TableIsVisible => match oid {
-            Some(oid) => {
-                let stored = match system::relation_name(&txn.tables()?, &view_names(txn)?, oid) {
-                    Some(system::RelationName::System(_)) => return Ok(Value::Boolean(true)),
-                    Some(system::RelationName::Stored(name)) => Some(name),
-                    None => txn.sequences()?.into_iter().find(|s| super::sequence::oid(s) == oid).map(|s| s.name),
-                };
-                match stored {
-                    Some(stored) => {
-                        let (path, schemas) = (session.search_path(), crate::names::Schemas::load(txn)?);
-                        let exists = |n: &str| crate::names::relation_exists(txn, n).unwrap_or(false);
-                        Value::Boolean(path.finds(&schemas, &stored, exists))
-                    }
-                    None => Value::Null,
-                }
+        TableIsVisible => match oid.map(|oid| relation_of_oid(txn, oid)).transpose()?.flatten() {
+            Some(system::RelationName::System(_)) => Value::Boolean(true),
+            Some(system::RelationName::Stored(stored)) => {
+                let (path, schemas) = (session.search_path(), crate::names::Schemas::load(txn)?);
+                let exists = |n: &str| crate::names::relation_exists(txn, n).unwrap_or(false);
+                Value::Boolean(path.finds(&schemas, &stored, exists))
             }
             None => Value::Null,
         },
@@ -72,17 +63,11 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], txn: &Txn, session: &Sessi
             found.map_or(Value::Null, |(_, sql)| Value::Text(format!("{sql};")))
         }
         RegClassName => match oid {
-            Some(oid) => {
-                let stored = match system::relation_name(&txn.tables()?, &view_names(txn)?, oid) {
-                    Some(system::RelationName::System(text)) => return Ok(Value::Text(text)),
-                    Some(system::RelationName::Stored(name)) => Some(name),
-                    None => txn.sequences()?.into_iter().find(|s| super::sequence::oid(s) == oid).map(|s| s.name),
-                };
-                Value::Text(match stored {
-                    Some(stored) => display(txn, session)?(&stored),
-                    None => oid.to_string(),
-                })
-            }
+            Some(oid) => Value::Text(match relation_of_oid(txn, oid)? {
+                Some(system::RelationName::System(text)) => text,
+                Some(system::RelationName::Stored(stored)) => display(txn, session)?(&stored),
+                None => oid.to_string(),
+            }),
             None => args.first().cloned().unwrap_or_default(),
         },
         GetIndexDef | GetConstraintDef => {
@@ -101,6 +86,16 @@ pub(super) fn call(f: ScalarFunction, args: &[Value], txn: &Txn, session: &Sessi
         }
         other => return Err(Error::invalid(format!("internal error: {}() does not read the catalog", other.name()))),
     })
+}
+
+/// The relation with this OID: a catalog, or a user relation (a sequence too) by its
+/// stored name.
+pub(super) fn relation_of_oid(txn: &Txn, oid: i64) -> Result<Option<system::RelationName>> {
+    if let Some(found) = system::relation_name(&txn.tables()?, &view_names(txn)?, oid) {
+        return Ok(Some(found));
+    }
+    let sequence = txn.sequences()?.into_iter().find(|s| super::sequence::oid(s) == oid);
+    Ok(sequence.map(|s| system::RelationName::Stored(s.name)))
 }
 
 /// `obj_description(oid [, catalog])` / `col_description(table, n)`: the comment on an

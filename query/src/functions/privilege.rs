@@ -69,14 +69,10 @@ fn role(txn: &Txn, arg: &Value) -> Result<RoleDef> {
 fn relation(txn: &Txn, session: &crate::session::Session, arg: &Value) -> Result<String> {
     use crate::source::system::RelationName;
     match arg {
-        Value::Integer(oid) => {
-            let views: Vec<String> = crate::bind::ddl::views(txn)?.into_iter().map(|(n, _)| n).collect();
-            let found = match crate::source::system::relation_name(&txn.tables()?, &views, *oid) {
-                Some(RelationName::Stored(name) | RelationName::System(name)) => Some(name),
-                None => txn.sequences()?.into_iter().find(|s| super::sequence_oid(s) == *oid).map(|s| s.name),
-            };
-            found.ok_or_else(|| Error::not_found("relation", oid))
-        }
+        Value::Integer(oid) => match super::catalog::relation_of_oid(txn, *oid)? {
+            Some(RelationName::Stored(name) | RelationName::System(name)) => Ok(name),
+            None => Err(Error::not_found("relation", oid)),
+        },
         other => {
             let text = to_text(other);
             Ok(crate::names::find_text(txn, &session.search_path(), &text)?.unwrap_or(text))
