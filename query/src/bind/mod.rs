@@ -298,9 +298,13 @@ impl<'a> Binder<'a> {
     }
 
     fn find_qualified(&self, schema: Option<&str>, name: &str) -> Result<String> {
+        if schema.is_none() && self.path.schemas() == [crate::names::PUBLIC] {
+            // The default path (`"$user", public`): the bare name, nothing read.
+            return Ok(name.to_string());
+        }
         let schemas = self.schemas()?;
         if schema.is_none() && self.path.schemas().len() <= 1 {
-            // One schema to look in: no lookups (the common case, `"$user", public`).
+            // One schema to look in: no lookups.
             return self.path.to_find(schemas, None, name, |_| Ok(true));
         }
         self.path.to_find(schemas, schema, name, |n| crate::names::relation_exists(self.txn, n))
