@@ -117,15 +117,14 @@ impl Default for SearchPath {
 }
 
 impl SearchPath {
-    /// The path as written in the setting.
+    /// The path as written in the setting: names folded to lower case unless quoted, as
+    /// PostgreSQL reads identifiers.
     pub fn parse(setting: &str) -> Self {
-        SearchPath(
-            setting
-                .split(',')
-                .map(|s| s.trim().trim_matches('"').to_string())
-                .filter(|s| !s.is_empty() && s != "$user")
-                .collect(),
-        )
+        let name = |s: &str| match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+            Some(quoted) => quoted.replace("\"\"", "\""),
+            None => s.to_lowercase(),
+        };
+        SearchPath(setting.split(',').map(|s| name(s.trim())).filter(|s| !s.is_empty() && s != "$user").collect())
     }
 
     /// The path a view's query is bound in: the view's own schema, then `public`.
@@ -255,6 +254,7 @@ mod tests {
     #[test]
     fn the_path_skips_missing_schemas_and_finds_the_first_holder() {
         let schemas = Schemas { made: vec![SchemaDef { name: "app".into(), id: 7 }] };
+        assert_eq!(SearchPath::parse("App, \"Mixed\", public").schemas(), ["app", "Mixed", "public"]);
         let path = SearchPath::parse("\"$user\", nope, app, public");
         assert_eq!(path.creation_schema(&schemas).unwrap(), "app");
         let found = path.to_find(&schemas, None, "t", |n| Ok(n == "t")).unwrap();
