@@ -85,6 +85,8 @@ pub struct Session {
     superuser: AtomicU64,
     /// A hash of `search_path`, kept beside the map (see [`Session::search_path_key`]).
     search_path_key: AtomicU64,
+    /// `search_path` read, kept beside the map.
+    search_path: Mutex<std::sync::Arc<crate::names::SearchPath>>,
 }
 
 impl Default for Session {
@@ -101,6 +103,7 @@ impl Session {
         settings.insert("braid.user".into(), user.into());
         settings.insert("braid.login".into(), user.into());
         settings.insert("braid.database".into(), database.into());
+        let path = crate::names::SearchPath::parse(settings.get("search_path").map_or("", String::as_str));
         Session {
             statement_timeout_ms: AtomicU64::new(timeout_ms(&settings)),
             log_statement: AtomicU8::new(LogStatement::None as u8),
@@ -110,6 +113,7 @@ impl Session {
             clock: Mutex::new(Clock { started: now_micros(), zone: Zone::Utc }),
             zoned: AtomicBool::new(false),
             search_path_key: AtomicU64::new(0),
+            search_path: Mutex::new(std::sync::Arc::new(path)),
             sequence_values: Mutex::default(),
             superuser: AtomicU64::new(0),
         }
@@ -229,6 +233,8 @@ impl Session {
             hasher.finish()
         };
         self.search_path_key.store(path, Ordering::Relaxed);
+        let parsed = crate::names::SearchPath::parse(map.get("search_path").map_or("", String::as_str));
+        *self.search_path.lock().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(parsed);
     }
 
     /// Which statements are logged before they run (`log_statement`).
@@ -344,9 +350,9 @@ impl Session {
         self.try_get("braid.database").unwrap_or_default()
     }
 
-    /// The schemas of `search_path`.
-    pub fn search_path(&self) -> crate::names::SearchPath {
-        crate::names::SearchPath::parse(&self.try_get("search_path").unwrap_or_default())
+    /// The schemas of `search_path`, read when it was set (`nextval` asks per row).
+    pub fn search_path(&self) -> std::sync::Arc<crate::names::SearchPath> {
+        self.search_path.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// A number that changes when `search_path` does: plans bind names through the path,

@@ -313,9 +313,8 @@ impl<'a> Binder<'a> {
     /// [`find_relation`](Self::find_relation) of a name given as text, possibly qualified
     /// and quoted.
     fn find_text(&self, name: &str) -> Result<String> {
-        let mut parts = crate::source::system::split_qualified(name);
-        let bare = parts.pop().unwrap_or_default();
-        self.find_qualified(parts.pop().as_deref(), &bare)
+        let (schema, bare) = split_text(name);
+        self.find_qualified(schema.as_deref(), &bare)
     }
 
     /// The stored name of the relation a CREATE of `name` makes: in the schema named, or
@@ -327,9 +326,8 @@ impl<'a> Binder<'a> {
 
     /// [`new_relation`](Self::new_relation) of a name given as text.
     fn create_text(&self, name: &str) -> Result<String> {
-        let mut parts = crate::source::system::split_qualified(name);
-        let bare = parts.pop().unwrap_or_default();
-        self.path.to_create(self.schemas()?, parts.pop().as_deref(), &bare)
+        let (schema, bare) = split_text(name);
+        self.path.to_create(self.schemas()?, schema.as_deref(), &bare)
     }
 
     /// Notes that the statement needs `privilege` on relation `name`.
@@ -479,6 +477,14 @@ pub(crate) fn qualified_name(name: &ast::ObjectName) -> Result<(Option<String>, 
         [last] => Ok((None, last.clone())),
         [] => Err(Error::invalid("empty object name")),
     }
+}
+
+/// A possibly qualified, possibly quoted name given as text: its schema, if named, and its
+/// name.
+fn split_text(name: &str) -> (Option<String>, String) {
+    let mut parts = crate::source::system::split_qualified(name);
+    let bare = parts.pop().unwrap_or_default();
+    (parts.pop(), bare)
 }
 
 pub(crate) fn truncate(s: &str, n: usize) -> String {

@@ -94,7 +94,7 @@ fn prepared<'c>(
     session: &Session,
 ) -> Result<&'c Planned> {
     if cache.is_none() {
-        let (bound, accesses) = bind::bind(statement, txn, session.search_path())?;
+        let (bound, accesses) = bind::bind(statement, txn, (*session.search_path()).clone())?;
         let bound = execute::prepare(bound, txn, made_for.zone);
         let description = std::sync::OnceLock::new();
         *cache = Some(Planned { made_for, statement: bound, accesses, description });

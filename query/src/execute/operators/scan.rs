@@ -550,7 +550,7 @@ impl CteScan {
             privileges: ctx.txn.all_privileges()?.into_iter().collect(),
             session: ctx.session,
             schemas: crate::names::Schemas::load(ctx.txn)?,
-            path: ctx.session.search_path(),
+            path: (*ctx.session.search_path()).clone(),
         };
         Ok(CteScan { rows: Rc::new(table.rows(&catalog)), at: 0 })
     }
