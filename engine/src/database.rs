@@ -542,6 +542,16 @@ impl<S: Storage> Txn<S> {
         Ok(def)
     }
 
+    /// Whether the built-in `public` schema has been dropped (and not created again).
+    pub fn public_schema_dropped(&self) -> Result<bool> {
+        schema::public_dropped(&self.txn)
+    }
+
+    /// Marks `public` dropped, or there again. Its relations are the caller's to drop first.
+    pub fn set_public_schema_dropped(&mut self, dropped: bool) -> Result<()> {
+        schema::set_public_dropped(&mut self.txn, dropped)
+    }
+
     /// Drops a schema record. Its relations are the caller's to drop first.
     pub fn drop_schema(&mut self, name: &str) -> Result<()> {
         if self.schema(name)?.is_none() {
@@ -864,8 +874,9 @@ impl<S: Storage> Txn<S> {
             return Err(Error::constraint(
                 ConstraintKind::Unique,
                 format!(
-                    "duplicate key value violates unique constraint \"{}_pkey\": rowid {rowid} exists",
-                    crate::error::bare(&table.name)
+                    "duplicate key value violates unique constraint \"{}_pkey\"\nDETAIL:  {}",
+                    crate::error::bare(&table.name),
+                    rowid_exists(table, rowid)
                 ),
             ));
         }
@@ -877,7 +888,7 @@ impl<S: Storage> Txn<S> {
             }
         }
         for (def, values) in &entries {
-            index::open(def).check(&self.txn, values)?;
+            index::open(def).check(&self.txn, values).map_err(|e| key_exists(e, table, def, values))?;
         }
         let encoded = row::encode(&row)?;
         for (def, values) in &entries {
@@ -905,8 +916,9 @@ impl<S: Storage> Txn<S> {
             return Err(Error::constraint(
                 ConstraintKind::Unique,
                 format!(
-                    "duplicate key value violates unique constraint \"{}_pkey\": rowid {new_rowid} exists",
-                    crate::error::bare(&table.name)
+                    "duplicate key value violates unique constraint \"{}_pkey\"\nDETAIL:  {}",
+                    crate::error::bare(&table.name),
+                    rowid_exists(table, new_rowid)
                 ),
             ));
         }
@@ -917,7 +929,7 @@ impl<S: Storage> Txn<S> {
             if before != after
                 && let Some(after) = &after
             {
-                index::open(def).check(&self.txn, after)?;
+                index::open(def).check(&self.txn, after).map_err(|e| key_exists(e, table, def, after))?;
             }
             if before != after || new_rowid != rowid {
                 changes.push((def, before, after));
@@ -1023,6 +1035,25 @@ impl<S: Storage> Txn<S> {
             .map(|e| e.map(|(_, rowid)| rowid))
             .collect()
     }
+}
+
+/// A unique index's violation with PostgreSQL's detail: `Key (a, b)=(1, x) already exists.`
+fn key_exists(e: Error, table: &TableDef, def: &IndexDef, values: &[Value]) -> Error {
+    let Error::Constraint { kind: ConstraintKind::Unique, message } = e else { return e };
+    let names: Vec<&str> = if def.expressions.is_empty() {
+        def.columns.iter().map(|&c| table.columns.get(c as usize).map_or("?", |c| c.name.as_str())).collect()
+    } else {
+        def.expressions.iter().map(String::as_str).collect()
+    };
+    let values: Vec<String> = values.iter().map(Value::to_plain_text).collect();
+    let detail = format!("Key ({})=({}) already exists.", names.join(", "), values.join(", "));
+    Error::Constraint { kind: ConstraintKind::Unique, message: format!("{message}\nDETAIL:  {detail}") }
+}
+
+/// The detail of a primary key (the rowid alias) already taken.
+fn rowid_exists(table: &TableDef, rowid: i64) -> String {
+    let name = table.rowid_alias.and_then(|c| table.columns.get(c as usize)).map_or("rowid", |c| c.name.as_str());
+    format!("Key ({name})=({rowid}) already exists.")
 }
 
 /// The indexed columns of a row. A stored row too short for its table's indexes is damage.

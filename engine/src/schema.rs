@@ -4,6 +4,11 @@
 //! schema other than `public` `schema.name` there. What the engine keeps per schema is only
 //! that it exists and its id (from the object-id counter, so the SQL layer can give it a
 //! stable OID). Its owner and ACL are a privileges record ([`crate::Object::Schema`]).
+//!
+//! `public` exists without a record (every database has it, databases made before schemas
+//! too); `DROP SCHEMA public` leaves a marker that it is gone, and `CREATE SCHEMA public`
+//! removes the marker, so the `DROP SCHEMA public CASCADE; CREATE SCHEMA public` reset that
+//! test suites run works as on PostgreSQL.
 
 use crate::error::{Error, Result};
 use crate::keys::{Key, KeyPrefix};
@@ -39,6 +44,19 @@ pub(crate) fn put<S: Storage>(txn: &mut Transaction<S>, schema: &SchemaDef) -> R
 
 pub(crate) fn delete<S: Storage>(txn: &mut Transaction<S>, name: &str) -> Result<()> {
     txn.delete(key(name))
+}
+
+fn public_dropped_key() -> Vec<u8> {
+    Key::Meta("schema-dropped:public").encode()
+}
+
+/// Whether `DROP SCHEMA public` ran and no `CREATE SCHEMA public` since.
+pub(crate) fn public_dropped<S: Storage>(txn: &Transaction<S>) -> Result<bool> {
+    Ok(txn.get(&public_dropped_key())?.is_some())
+}
+
+pub(crate) fn set_public_dropped<S: Storage>(txn: &mut Transaction<S>, dropped: bool) -> Result<()> {
+    if dropped { txn.set(public_dropped_key(), vec![]) } else { txn.delete(public_dropped_key()) }
 }
 
 /// Every schema, by name.

@@ -64,12 +64,19 @@ pub fn check_bare(name: &str) -> Result<()> {
 #[derive(Debug, Clone, Default)]
 pub struct Schemas {
     made: Vec<SchemaDef>,
+    /// `DROP SCHEMA public` ran (and no CREATE SCHEMA public since).
+    public_dropped: bool,
 }
 
 impl Schemas {
     /// The schemas as `txn` sees them.
     pub fn load(txn: &Txn) -> Result<Self> {
-        Ok(Schemas { made: txn.schemas()? })
+        Ok(Schemas { made: txn.schemas()?, public_dropped: txn.public_schema_dropped()? })
+    }
+
+    /// The built-in schemas there are.
+    fn built_in(&self) -> impl Iterator<Item = &(&'static str, i64)> {
+        BUILT_IN.iter().filter(|(n, _)| !(self.public_dropped && *n == PUBLIC))
     }
 
     /// Whether a schema of that name exists.
@@ -79,8 +86,7 @@ impl Schemas {
 
     /// A schema's OID: PostgreSQL's for the built-in ones, a user OID for the others.
     pub fn oid(&self, name: &str) -> Option<i64> {
-        BUILT_IN
-            .iter()
+        self.built_in()
             .find(|(n, _)| *n == name)
             .map(|(_, oid)| *oid)
             .or_else(|| self.made.iter().find(|s| s.name == name).map(|s| FIRST_USER_OID + s.id as i64))
@@ -93,15 +99,14 @@ impl Schemas {
 
     /// Every schema's OID and name, the built-in ones first.
     pub fn all(&self) -> impl Iterator<Item = (i64, &str)> {
-        BUILT_IN
-            .iter()
+        self.built_in()
             .map(|(n, oid)| (*oid, *n))
             .chain(self.made.iter().map(|s| (FIRST_USER_OID + s.id as i64, s.name.as_str())))
     }
 
-    /// Whether CREATE SCHEMA made it (DROP SCHEMA may drop it).
-    pub fn is_made(&self, name: &str) -> bool {
-        self.made.iter().any(|s| s.name == name)
+    /// Whether DROP SCHEMA may drop it: CREATE SCHEMA made it, or it is `public`.
+    pub fn droppable(&self, name: &str) -> bool {
+        self.made.iter().any(|s| s.name == name) || (name == PUBLIC && !self.public_dropped)
     }
 }
 
@@ -253,7 +258,7 @@ mod tests {
 
     #[test]
     fn the_path_skips_missing_schemas_and_finds_the_first_holder() {
-        let schemas = Schemas { made: vec![SchemaDef { name: "app".into(), id: 7 }] };
+        let schemas = Schemas { made: vec![SchemaDef { name: "app".into(), id: 7 }], public_dropped: false };
         assert_eq!(SearchPath::parse("App, \"Mixed\", public").schemas(), ["app", "Mixed", "public"]);
         let path = SearchPath::parse("\"$user\", nope, app, public");
         assert_eq!(path.creation_schema(&schemas).unwrap(), "app");

@@ -156,6 +156,19 @@ impl Hash for Value {
     }
 }
 
+impl Value {
+    /// The value as a message shows it inside `Key (…)=(…)`: text as is, numbers as
+    /// digits, NULL as `null`, as PostgreSQL's constraint details do.
+    pub fn to_plain_text(&self) -> String {
+        match self {
+            Value::Null => "null".to_string(),
+            Value::Boolean(b) => if *b { "t" } else { "f" }.to_string(),
+            Value::Text(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -245,8 +245,8 @@ impl Binder<'_> {
                 for fk in child.foreign_keys.iter().filter(|f| dropped.contains(&f.parent)) {
                     if !cascade {
                         return Err(Error::DependentObjects(format!(
-                            "cannot drop table {} because other objects depend on it (constraint {} on table {})",
-                            fk.parent, fk.name, child.name
+                            "cannot drop table {} because other objects depend on it\nDETAIL:  constraint {} on table {} depends on table {}\nHINT:  Use DROP ... CASCADE to drop the dependent objects too.",
+                            fk.parent, fk.name, child.name, fk.parent
                         )));
                     }
                     let op = AlterOp::DropConstraint { name: fk.name.clone(), if_exists: false };

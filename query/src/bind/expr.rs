@@ -9,7 +9,9 @@ use sqlparser::ast;
 use super::{Binder, ident};
 use crate::error::{Error, Result};
 use crate::functions::{AggregateFunction, ScalarFunction, TimeFunction};
-use crate::plan::{AggregateCall, CmpOp, Expr, Frame, FrameBound, Param, Plan, Subquery, WindowCall, WindowFunction};
+use crate::plan::{
+    AggregateCall, CmpOp, Expr, Frame, FrameBound, Matching, Param, Plan, Subquery, WindowCall, WindowFunction,
+};
 use crate::value::{Affinity, BinaryArith};
 
 impl Binder<'_> {
@@ -119,10 +121,10 @@ impl Binder<'_> {
                 e
             }
             E::Like { negated, expr, pattern, escape_char, any: false } => {
-                self.like(expr, pattern, escape_char, *negated, false)?
+                self.like(expr, pattern, escape_char, *negated, Matching::Like)?
             }
             E::ILike { negated, expr, pattern, escape_char, any: false } => {
-                self.like(expr, pattern, escape_char, *negated, false)?
+                self.like(expr, pattern, escape_char, *negated, Matching::ILike)?
             }
             E::Case { operand, conditions, else_result, .. } => Expr::Case {
                 operand: operand.as_deref().map(|o| self.expr(o)).transpose()?.map(Box::new),
@@ -459,7 +461,12 @@ impl Binder<'_> {
             B::LtEq => self.compare(CmpOp::LtEq, l, r),
             B::Gt => self.compare(CmpOp::Gt, l, r),
             B::GtEq => self.compare(CmpOp::GtEq, l, r),
-            B::Glob => Expr::Like { expr: Box::new(l), pattern: Box::new(r), escape: None, negated: false, glob: true },
+            B::Glob => like(l, r, Matching::Glob, false),
+            // PostgreSQL's operator spellings of LIKE and ILIKE.
+            B::PGLikeMatch => like(l, r, Matching::Like, false),
+            B::PGILikeMatch => like(l, r, Matching::ILike, false),
+            B::PGNotLikeMatch => like(l, r, Matching::Like, true),
+            B::PGNotILikeMatch => like(l, r, Matching::ILike, true),
             B::PGRegexMatch => regex(l, r, false, false),
             B::PGRegexIMatch => regex(l, r, true, false),
             B::PGRegexNotMatch => regex(l, r, false, true),
@@ -534,14 +541,14 @@ impl Binder<'_> {
         pattern: &ast::Expr,
         escape: &Option<Box<ast::Expr>>,
         negated: bool,
-        glob: bool,
+        matching: Matching,
     ) -> Result<Expr> {
         Ok(Expr::Like {
             expr: Box::new(self.expr(expr)?),
             pattern: Box::new(self.expr(pattern)?),
             escape: escape.as_deref().map(|e| self.expr(e)).transpose()?.map(Box::new),
             negated,
-            glob,
+            matching,
         })
     }
 
@@ -925,6 +932,11 @@ impl Binder<'_> {
 
 /// Wraps an operand so a comparison sees it with `affinity` (a no-op for none).
 /// `l ~ r` and its kin: a regular-expression match, negated for `!~`.
+/// `l LIKE r` (or ILIKE, GLOB) with no ESCAPE clause, as the operator spellings write it.
+fn like(l: Expr, r: Expr, matching: Matching, negated: bool) -> Expr {
+    Expr::Like { expr: Box::new(l), pattern: Box::new(r), escape: None, negated, matching }
+}
+
 fn regex(l: Expr, r: Expr, insensitive: bool, negated: bool) -> Expr {
     let m = Expr::Function(ScalarFunction::RegexMatch, vec![l, r, Expr::literal(insensitive)]);
     if negated { Expr::Not(Box::new(m)) } else { m }

@@ -150,6 +150,7 @@ impl Binder<'_> {
             links.push(ParentLink {
                 name: fk.name.clone(),
                 columns: order.iter().map(|&k| columns[k]).collect(),
+                declared: fk.columns.iter().cloned().zip(columns.iter().copied()).collect(),
                 parent: Arc::new(parent),
                 lookup,
             });

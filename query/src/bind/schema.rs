@@ -32,7 +32,7 @@ impl Binder<'_> {
         let mut dropped = vec![];
         for name in list {
             let name = object_name(name)?;
-            if schemas.is_made(&name) {
+            if schemas.droppable(&name) {
                 dropped.push(name);
             } else if schemas.exists(&name) {
                 return Err(Error::unsupported(format!("dropping schema {name}")));

@@ -948,9 +948,9 @@ fn map_children(e: Expr, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
             let expr = b(expr);
             Expr::InList { expr, list: list.into_iter().map(&mut *f).collect(), negated }
         }
-        Expr::Like { expr, pattern, escape, negated, glob } => {
+        Expr::Like { expr, pattern, escape, negated, matching } => {
             let (expr, pattern) = (b(expr), b(pattern));
-            Expr::Like { expr, pattern, escape: escape.map(b), negated, glob }
+            Expr::Like { expr, pattern, escape: escape.map(b), negated, matching }
         }
         Expr::Case { operand, whens, otherwise } => {
             let operand = operand.map(&mut b);

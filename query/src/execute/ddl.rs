@@ -336,7 +336,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 }
                 if !*cascade {
                     return Err(Error::DependentObjects(format!(
-                        "cannot drop sequence {name} because other objects depend on it (default value for column {column} of table {table})"
+                        "cannot drop sequence {name} because other objects depend on it\nDETAIL:  default value for column {column} of table {table} depends on sequence {name}\nHINT:  Use DROP ... CASCADE to drop the dependent objects too."
                     )));
                 }
                 let op = AlterOp::AlterColumn { column, change: ColumnChange::DropDefault };

@@ -6,10 +6,10 @@ use std::rc::Rc;
 use braid_engine::Value;
 
 use super::context::{Cached, Ctx};
-use super::like::{glob, like};
+use super::like::{Case, glob, like};
 use super::operators;
 use crate::error::{Error, Result};
-use crate::plan::{CmpOp, Expr, Param, Subquery};
+use crate::plan::{CmpOp, Expr, Matching, Param, Subquery};
 use crate::value::{GroupKey, apply_affinity, arith, cast, compare, negate, to_i64_lossy, to_text, truthy};
 
 fn boolean(b: Option<bool>) -> Value {
@@ -135,7 +135,7 @@ pub(crate) fn eval(e: &Expr, row: &[Value], ctx: &Ctx) -> Result<Value> {
             Cached::Scalar(v) => v,
             _ => return Err(internal(e)),
         },
-        Expr::Like { expr, pattern, escape, negated, glob: is_glob } => {
+        Expr::Like { expr, pattern, escape, negated, matching } => {
             let (text, pat) = (eval(expr, row, ctx)?, eval(pattern, row, ctx)?);
             let esc = escape.as_ref().map(|x| eval(x, row, ctx)).transpose()?;
             if text.is_null() || pat.is_null() || esc.as_ref().is_some_and(Value::is_null) {
@@ -148,11 +148,15 @@ pub(crate) fn eval(e: &Expr, row: &[Value], ctx: &Ctx) -> Result<Value> {
                     return Err(Error::invalid("ESCAPE expression must be a single character"));
                 }
                 Some(s) => s.chars().next(),
-                None if *is_glob => None,
+                None if *matching == Matching::Glob => None,
                 None => Some('\\'),
             };
             let (text, pat) = (to_text(&text), to_text(&pat));
-            let matched = if *is_glob { glob(&text, &pat) } else { like(&text, &pat, esc) };
+            let matched = match matching {
+                Matching::Like => like(&text, &pat, esc, Case::Exact),
+                Matching::ILike => like(&text, &pat, esc, Case::Folded),
+                Matching::Glob => glob(&text, &pat),
+            };
             Value::Boolean(matched != *negated)
         }
         Expr::Case { operand, whens, otherwise } => {

@@ -91,12 +91,16 @@ fn check_changed_parents(
             Lookup::Scan => return Err(Error::invalid("internal error: a parent key without a unique lookup")),
         };
         if !found {
+            let names: Vec<&str> = link.declared.iter().map(|(n, _)| n.as_str()).collect();
+            let values: Vec<&Value> = link.declared.iter().map(|(_, c)| &row[*c]).collect();
             return Err(Error::constraint(
                 ConstraintKind::ForeignKey,
                 format!(
-                    "insert or update on table \"{}\" violates foreign key constraint \"{}\"",
+                    "insert or update on table \"{}\" violates foreign key constraint \"{}\"\nDETAIL:  {} is not present in table \"{}\".",
                     crate::names::bare(table),
-                    link.name
+                    link.name,
+                    key_text(&names, &values),
+                    crate::names::bare(&link.parent.name)
                 ),
             ));
         }
@@ -158,7 +162,7 @@ fn run(txn: &mut Txn, keys: &ForeignKeys, first: Change, pending: &mut Pending, 
                 ReferentialAction::NoAction => pending.checks.push((table.clone(), link.clone(), key)),
                 ReferentialAction::Restrict => {
                     if !referencing(txn, link, &key)?.is_empty() {
-                        return Err(violation(table, link));
+                        return Err(violation(table, link, &key));
                     }
                 }
                 ReferentialAction::Cascade if new_key.is_none() => {
@@ -213,7 +217,7 @@ pub(super) fn check_pending(txn: &mut Txn, keys: &ForeignKeys, pending: Pending)
             continue;
         }
         if !referencing(txn, link, key)?.is_empty() {
-            return Err(violation(table, link));
+            return Err(violation(table, link, key));
         }
     }
     Ok(())
@@ -247,16 +251,25 @@ fn conform(link: &ChildLink, values: Vec<Value>) -> Result<Vec<Value>> {
         .collect()
 }
 
-fn violation(table: &str, link: &ChildLink) -> Error {
+/// A parent row's key, still referenced, went: PostgreSQL's message and detail.
+fn violation(table: &str, link: &ChildLink, key: &[Value]) -> Error {
+    let names: Vec<&str> = link.parent_columns.iter().map(|&c| link.parent.columns[c].name.as_str()).collect();
+    let child = crate::names::bare(&link.child.name);
     Error::constraint(
         ConstraintKind::ForeignKey,
         format!(
-            "update or delete on table \"{}\" violates foreign key constraint \"{}\" on table \"{}\"",
+            "update or delete on table \"{}\" violates foreign key constraint \"{}\" on table \"{child}\"\nDETAIL:  {} is still referenced from table \"{child}\".",
             crate::names::bare(table),
             link.name,
-            crate::names::bare(&link.child.name)
+            key_text(&names, &key.iter().collect::<Vec<_>>()),
         ),
     )
+}
+
+/// `Key (a, b)=(1, x)`, as PostgreSQL's constraint details show a key.
+fn key_text(names: &[&str], values: &[&Value]) -> String {
+    let values: Vec<String> = values.iter().map(|v| crate::value::to_text(v)).collect();
+    format!("Key ({})=({})", names.join(", "), values.join(", "))
 }
 
 /// The rows of the child whose key columns hold `key`, with their rowids. The transaction

@@ -30,7 +30,12 @@ pub(super) fn create(
         Some(role) => txn.role(role)?.ok_or_else(|| Error::not_found("role", role))?.oid,
         None => current.oid,
     };
-    txn.create_schema(name)?;
+    if name == crate::names::PUBLIC {
+        // `public` has no record (and keeps its OID); it was dropped, and is back.
+        txn.set_public_schema_dropped(false)?;
+    } else {
+        txn.create_schema(name)?;
+    }
     txn.set_privileges(&Object::Schema(name.to_string()), Some(&Privileges::owned_by(owner)))?;
     Ok(())
 }
@@ -38,7 +43,11 @@ pub(super) fn create(
 /// Drops a schema's record, its privileges and its comment (what it held is gone by now).
 pub(super) fn drop(txn: &mut Txn, session: &Session, name: &str) -> Result<()> {
     require_owner(txn, session, name)?;
-    txn.drop_schema(name)?;
+    if name == crate::names::PUBLIC {
+        txn.set_public_schema_dropped(true)?;
+    } else {
+        txn.drop_schema(name)?;
+    }
     txn.set_privileges(&Object::Schema(name.to_string()), None)?;
     let comment =
         braid_engine::CommentTarget { kind: braid_engine::CommentKind::Schema, name: name.into(), column: None };

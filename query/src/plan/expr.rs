@@ -37,6 +37,28 @@ impl CmpOp {
     }
 }
 
+/// Which pattern language an [`Expr::Like`] speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matching {
+    /// PostgreSQL's LIKE (`~~`): `%` and `_`, letters compared exactly, backslash escape.
+    Like,
+    /// ILIKE (`~~*`): LIKE with letters compared after lower-casing, as PostgreSQL does.
+    ILike,
+    /// SQLite's GLOB: `*`, `?`, `[…]`, case-sensitive, no escape character.
+    Glob,
+}
+
+impl Matching {
+    /// The operator's keyword, for plans shown by EXPLAIN.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Matching::Like => "LIKE",
+            Matching::ILike => "ILIKE",
+            Matching::Glob => "GLOB",
+        }
+    }
+}
+
 /// A window function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowFunction {
@@ -189,13 +211,13 @@ pub enum Expr {
         negated: bool,
     },
     ScalarSubquery(Subquery),
-    /// LIKE (case-insensitive for ASCII, as SQLite) or GLOB (case-sensitive, `*` `?` `[]`).
+    /// A pattern match: LIKE, ILIKE or GLOB (see [`Matching`]).
     Like {
         expr: Box<Expr>,
         pattern: Box<Expr>,
         escape: Option<Box<Expr>>,
         negated: bool,
-        glob: bool,
+        matching: Matching,
     },
     Case {
         operand: Option<Box<Expr>>,
@@ -344,9 +366,9 @@ impl Expr {
                 let expr = t(expr, f);
                 Expr::InList { expr, list: list.into_iter().map(|e| e.transform(f)).collect(), negated }
             }
-            Expr::Like { expr, pattern, escape, negated, glob } => {
+            Expr::Like { expr, pattern, escape, negated, matching } => {
                 let (expr, pattern) = (t(expr, f), t(pattern, f));
-                Expr::Like { expr, pattern, escape: escape.map(|e| t(e, f)), negated, glob }
+                Expr::Like { expr, pattern, escape: escape.map(|e| t(e, f)), negated, matching }
             }
             Expr::Case { operand, whens, otherwise } => Expr::Case {
                 operand: operand.map(|o| t(o, f)),
@@ -454,8 +476,8 @@ impl fmt::Display for Expr {
             }
             Expr::Exists { subquery, negated } => write!(f, "{}EXISTS (subquery {})", not(negated), subquery.id),
             Expr::ScalarSubquery(s) => write!(f, "(subquery {})", s.id),
-            Expr::Like { expr, pattern, negated, glob, .. } => {
-                write!(f, "{expr} {}{} {pattern}", not(negated), if *glob { "GLOB" } else { "LIKE" })
+            Expr::Like { expr, pattern, negated, matching, .. } => {
+                write!(f, "{expr} {}{} {pattern}", not(negated), matching.keyword())
             }
             Expr::Case { operand, whens, otherwise } => {
                 f.write_str("CASE")?;

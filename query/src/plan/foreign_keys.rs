@@ -46,8 +46,11 @@ pub enum Lookup {
 #[derive(Debug, Clone)]
 pub struct ParentLink {
     pub name: String,
-    /// Positions of the key's columns in the written table.
+    /// Positions of the key's columns in the written table, in the parent lookup's order.
     pub columns: Vec<usize>,
+    /// The key's columns as the constraint declares them, name and position, for the
+    /// violation's `Key (…)=(…)` detail.
+    pub declared: Vec<(String, usize)>,
     pub parent: Arc<TableDef>,
     /// How the parent row is found: its primary key or a unique index.
     pub lookup: Lookup,

@@ -17,7 +17,9 @@ use std::sync::Arc;
 
 use braid_engine::TableDef;
 
-pub use self::expr::{AggregateCall, CmpOp, Expr, Frame, FrameBound, Param, Subquery, WindowCall, WindowFunction};
+pub use self::expr::{
+    AggregateCall, CmpOp, Expr, Frame, FrameBound, Matching, Param, Subquery, WindowCall, WindowFunction,
+};
 pub use self::statement::{
     AlterOp, ColumnChange, Conflict, Grant, GrantObjects, RoleOptions, SequenceChange, Statement, TransactionOp, Upsert,
 };

@@ -30,7 +30,7 @@ const KINDS: &[&str] = &[
 /// connection failing.
 pub(crate) fn from_client(e: tokio_postgres::Error) -> Error {
     if let Some(db) = e.as_db_error() {
-        return from_server(db.code().code(), db.message());
+        return from_server(db.code().code(), &full_message(db));
     }
     let source = std::error::Error::source(&e);
     if let Some(mismatch) = source.and_then(|s| s.downcast_ref::<Mismatch>()) {
@@ -40,11 +40,26 @@ pub(crate) fn from_client(e: tokio_postgres::Error) -> Error {
     Error::Remote { code: if lost { "08006" } else { "08P01" }.into(), message: e.to_string() }
 }
 
+/// The server's message with its DETAIL and HINT lines as the embedded error carries them
+/// (the server sends them in fields of their own).
+fn full_message(db: &tokio_postgres::error::DbError) -> String {
+    let mut message = db.message().to_string();
+    if let Some(detail) = db.detail() {
+        message.push_str("\nDETAIL:  ");
+        message.push_str(detail);
+    }
+    if let Some(hint) = db.hint() {
+        message.push_str("\nHINT:  ");
+        message.push_str(hint);
+    }
+    message
+}
+
 /// An error at connection time: the server refusing us (authentication, too many
 /// connections) keeps its SQLSTATE; anything else is "could not connect" (08001).
 pub(crate) fn from_connect(e: tokio_postgres::Error) -> Error {
     match e.as_db_error() {
-        Some(db) => from_server(db.code().code(), db.message()),
+        Some(db) => from_server(db.code().code(), &full_message(db)),
         None => Error::Remote { code: "08001".into(), message: e.to_string() },
     }
 }
