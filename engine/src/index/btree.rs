@@ -19,7 +19,7 @@ use crate::encoding::keycode::prefix_end;
 use crate::error::{ConstraintKind, Error, Result};
 use crate::keys::{Key, KeyPrefix, decode_index_key, decode_index_rowid};
 use crate::mvcc::{Scan, Transaction};
-use crate::storage::{Direction, KeyRange, Storage};
+use crate::storage::{Direction, KeyRange, LendingScan, Storage};
 use crate::table::{BlockScan, BlockSnapshot, RowBlocks};
 use crate::types::Value;
 
