@@ -62,9 +62,8 @@ impl Key<'_> {
         match self {
             Key::Meta(name) => KeyWriter::new().tag(META).str(name).finish(),
             Key::Table(name) => KeyWriter::new().tag(TABLE).str(name).finish(),
-            Key::Row { table, rowid } => {
-                KeyWriter::with_capacity(ROW_KEY_LEN).tag(ROW).u64(*table).i64(*rowid).finish()
-            }
+            // The fixed-size form, copied once: a row key is made for every row inserted.
+            Key::Row { table, rowid } => row_key_array(*table, *rowid).to_vec(),
             Key::RowBlock { table, block } => {
                 KeyWriter::with_capacity(ROW_KEY_LEN).tag(ROW).u64(*table).i64(*block).finish()
             }
