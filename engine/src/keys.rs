@@ -62,9 +62,8 @@ impl Key<'_> {
         match self {
             Key::Meta(name) => KeyWriter::new().tag(META).str(name).finish(),
             Key::Table(name) => KeyWriter::new().tag(TABLE).str(name).finish(),
-            Key::Row { table, rowid } => {
-                KeyWriter::with_capacity(ROW_KEY_LEN).tag(ROW).u64(*table).i64(*rowid).finish()
-            }
+            // The fixed-size form, copied once: a row key is made for every row inserted.
+            Key::Row { table, rowid } => row_key_array(*table, *rowid).to_vec(),
             Key::RowBlock { table, block } => {
                 KeyWriter::with_capacity(ROW_KEY_LEN).tag(ROW).u64(*table).i64(*block).finish()
             }
@@ -143,6 +142,16 @@ pub fn decode_index_rowid(key: &[u8], width: usize) -> Result<Option<i64>> {
     let rowid = if r.is_empty() { None } else { Some(r.i64()?) };
     r.end()?;
     Ok(rowid)
+}
+
+/// The rowid suffix of an index key known to have one, read from its last eight bytes
+/// without walking the values before it (see `index::btree::Rowids`).
+#[inline]
+pub fn index_rowid_suffix(key: &[u8]) -> Result<i64> {
+    match key.len().checked_sub(8) {
+        Some(at) if at > 8 && key[0] == INDEX => KeyReader::new(&key[at..]).i64(),
+        _ => Err(Error::corrupt("expected an index key with a rowid")),
+    }
 }
 
 /// Prefixes of [`Key`]s, for scans.
@@ -237,6 +246,9 @@ mod tests {
         for rowid in [None, Some(-1), Some(i64::MAX)] {
             let key = Key::Index { index: 4, values: &values, rowid }.encode();
             assert_eq!(decode_index_rowid(&key, values.len()).unwrap(), rowid);
+            if let Some(r) = rowid {
+                assert_eq!(index_rowid_suffix(&key).unwrap(), r);
+            }
             assert_eq!(decode_index_key(&key, values.len()).unwrap(), (values.to_vec(), rowid));
             // Every truncation is an error, never a wrong rowid or a panic.
             for cut in 0..key.len() {

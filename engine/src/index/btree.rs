@@ -17,9 +17,9 @@ use super::Index;
 use crate::catalog::IndexDef;
 use crate::encoding::keycode::prefix_end;
 use crate::error::{ConstraintKind, Error, Result};
-use crate::keys::{Key, KeyPrefix, decode_index_key, decode_index_rowid};
+use crate::keys::{Key, KeyPrefix, decode_index_key, index_rowid_suffix};
 use crate::mvcc::{Scan, Transaction};
-use crate::storage::{Direction, KeyRange, Storage};
+use crate::storage::{Direction, KeyRange, LendingScan, Storage};
 use crate::table::{BlockScan, BlockSnapshot, RowBlocks};
 use crate::types::Value;
 
@@ -106,7 +106,7 @@ impl<'t, T: Storage> IndexScan<'t, RowBlocks<T>> {
     /// text value would be a copy per entry, for a caller that reads the rows anyway), and
     /// when the transaction wrote nothing in range, the store's entries are read in place.
     pub fn rowids(self) -> Rowids<'t, T> {
-        Rowids { source: self.inner.into_stored(), width: self.width }
+        Rowids { source: self.inner.into_stored() }
     }
 }
 
@@ -117,7 +117,6 @@ impl<'t, T: Storage> IndexScan<'t, RowBlocks<T>> {
 pub struct Rowids<'t, T: Storage> {
     /// The store's scan alone when the transaction wrote nothing in range, else the merge.
     source: std::result::Result<BlockScan<T::Snapshot>, Scan<'t, BlockSnapshot<T::Snapshot>>>,
-    width: usize,
 }
 
 impl<T: Storage> Rowids<'_, T> {
@@ -138,12 +137,22 @@ impl<T: Storage> Iterator for Rowids<'_, T> {
 
     #[inline]
     fn next(&mut self) -> Option<Result<i64>> {
-        let width = self.width;
-        let rowid = |key: &[u8], value: &[u8]| entry_rowid(decode_index_rowid(key, width)?, value);
         match &mut self.source {
-            Ok(stored) => stored.next_with(rowid),
-            Err(merged) => merged.next().map(|entry| entry.and_then(|(key, value)| rowid(&key, &value))),
+            Ok(stored) => stored.next_with(scanned_rowid),
+            Err(merged) => merged.next().map(|entry| entry.and_then(|(key, value)| scanned_rowid(&key, &value))),
         }
+    }
+}
+
+/// A scanned entry's rowid, told by its value alone: a unique entry without NULLs holds
+/// the rowid, every other entry is empty and ends its key with the rowid. Reading it so
+/// skips decoding the values before the suffix, a ninth of an index entry's cost in
+/// `ORDER BY score LIMIT 10` (about 115 instructions, callgrind).
+#[inline]
+fn scanned_rowid(key: &[u8], value: &[u8]) -> Result<i64> {
+    match value.len() {
+        0 => index_rowid_suffix(key),
+        _ => entry_rowid(None, value),
     }
 }
 

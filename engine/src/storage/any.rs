@@ -7,7 +7,7 @@ use super::{
     Direction, Durability, KeyRange, MemoryStorage, RedbBytes, RedbScan, RedbSnapshot, RedbStorage, SledStorage,
     Snapshot, Status, Storage, WriteBatch,
 };
-use super::{MemoryStore, OverlayScan, OverlaySnapshot, SledStore};
+use super::{LendingScan, MemoryStore, OverlayScan, OverlaySnapshot, SledStore};
 use crate::error::Result;
 
 /// The storage backends Braid can run on.
@@ -145,6 +145,17 @@ impl Snapshot for AnySnapshot {
             AnySnapshot::Memory(s) => AnyScan::Memory(s.scan(range, direction)?),
             AnySnapshot::Sled(s) => AnyScan::Sled(s.scan(range, direction)?),
         })
+    }
+}
+
+impl LendingScan for AnyScan {
+    #[inline]
+    fn next_with<R>(&mut self, f: impl FnOnce(&[u8], &[u8]) -> Result<R>) -> Option<Result<R>> {
+        match self {
+            AnyScan::Redb(s) => s.next_with(f),
+            AnyScan::Memory(s) => s.next_with(f),
+            AnyScan::Sled(s) => s.next_with(f),
+        }
     }
 }
 

@@ -158,12 +158,38 @@ pub trait Storage: Send + Sync + 'static {
 pub trait Snapshot: Send + Sync + 'static {
     /// Bytes handed out by the store; read in place where the backend allows.
     type Bytes: AsRef<[u8]>;
-    type Scan: Iterator<Item = Result<(Self::Bytes, Self::Bytes)>>;
+    type Scan: Iterator<Item = Result<(Self::Bytes, Self::Bytes)>> + LendingScan;
 
     fn get(&self, key: &[u8]) -> Result<Option<Self::Bytes>>;
 
     /// The entries in `range`, in key order (`Forward`) or reverse key order (`Reverse`).
     fn scan(&self, range: KeyRange, direction: Direction) -> Result<Self::Scan>;
+}
+
+/// A scan that can lend its next entry's bytes to a closure instead of handing out owned
+/// handles to them.
+///
+/// An index scan reads one entry per row it finds and wants only a few bytes of each: on
+/// redb, moving the entry's two page guards (96 bytes each) out through the layers above,
+/// then dropping them there, cost about half of an entry's 1,000 instructions (`sql_probe`,
+/// `PROBE=t`). Lent in place, the guards never leave the backend.
+pub trait LendingScan {
+    /// Calls `f` with the next entry's key and value; `None` once the scan is done.
+    fn next_with<R>(&mut self, f: impl FnOnce(&[u8], &[u8]) -> Result<R>) -> Option<Result<R>>;
+}
+
+/// [`LendingScan::next_with`] for a scan that owns its entries anyway.
+pub(crate) fn lend_next<B: AsRef<[u8]>, R>(
+    scan: &mut impl Iterator<Item = Result<(B, B)>>,
+    f: impl FnOnce(&[u8], &[u8]) -> Result<R>,
+) -> Option<Result<R>> {
+    scan.next().map(|entry| entry.and_then(|(k, v)| f(k.as_ref(), v.as_ref())))
+}
+
+impl LendingScan for std::vec::IntoIter<Result<(Vec<u8>, Vec<u8>)>> {
+    fn next_with<R>(&mut self, f: impl FnOnce(&[u8], &[u8]) -> Result<R>) -> Option<Result<R>> {
+        lend_next(self, f)
+    }
 }
 
 #[cfg(test)]

@@ -343,6 +343,12 @@ fn bound_ref(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     b.as_ref().map(Vec::as_slice)
 }
 
+impl<P: PlainStore> super::LendingScan for OverlayScan<P> {
+    fn next_with<R>(&mut self, f: impl FnOnce(&[u8], &[u8]) -> Result<R>) -> Option<Result<R>> {
+        super::lend_next(self, f)
+    }
+}
+
 impl<P: PlainStore> Iterator for OverlayScan<P> {
     type Item = Result<(P::Bytes, P::Bytes)>;
 

@@ -17,7 +17,7 @@ use redb::{ReadableDatabase, TableDefinition};
 
 use super::wal::{CHECKPOINT_BYTES, Wal};
 
-use super::{Direction, Durability, KeyRange, Snapshot, Status, Storage, WriteBatch};
+use super::{Direction, Durability, KeyRange, LendingScan, Snapshot, Status, Storage, WriteBatch};
 use crate::error::{Error, Result};
 
 const DATA: TableDefinition<&[u8], &[u8]> = TableDefinition::new("braid");
@@ -220,11 +220,13 @@ pub struct RedbScan {
     failed: bool,
 }
 
-impl Iterator for RedbScan {
-    type Item = Result<(RedbBytes, RedbBytes)>;
+/// An entry's two page guards, as redb hands them out.
+type Guards = (redb::AccessGuard<'static, &'static [u8]>, redb::AccessGuard<'static, &'static [u8]>);
 
+impl RedbScan {
+    /// The next entry's guards, each sliced once inside `guard` (see [`RedbBytes::checked`]).
     #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
+    fn next_guards(&mut self) -> Option<Result<Guards>> {
         if self.failed {
             return None;
         }
@@ -238,7 +240,8 @@ impl Iterator for RedbScan {
                 None => Ok(None),
                 Some(entry) => {
                     let (k, v) = entry?;
-                    Ok(Some((RedbBytes::checked(k), RedbBytes::checked(v))))
+                    let _ = (k.value(), v.value());
+                    Ok(Some((k, v)))
                 }
             }
         });
@@ -249,5 +252,24 @@ impl Iterator for RedbScan {
                 Some(Err(err))
             }
         }
+    }
+}
+
+impl LendingScan for RedbScan {
+    /// The entry is lent from its page guards where redb left them: nothing is wrapped or
+    /// moved up through the layers above (see [`LendingScan`]).
+    #[inline]
+    fn next_with<R>(&mut self, f: impl FnOnce(&[u8], &[u8]) -> Result<R>) -> Option<Result<R>> {
+        Some(self.next_guards()?.and_then(|(k, v)| f(k.value(), v.value())))
+    }
+}
+
+impl Iterator for RedbScan {
+    type Item = Result<(RedbBytes, RedbBytes)>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        // Already sliced by `next_guards`: wrapped as they are.
+        Some(self.next_guards()?.map(|(k, v)| (RedbBytes(k), RedbBytes(v))))
     }
 }

@@ -46,7 +46,8 @@ use crate::encoding::keycode::prefix_end;
 use crate::error::{Error, Result};
 use crate::keys::{Key, ROW, decode_row_key, row_key_array, row_key_parts};
 use crate::storage::{
-    Direction, Durability, KeyRange, Snapshot, Status, Storage, WriteBatch, range_contains, range_starts_by,
+    Direction, Durability, KeyRange, LendingScan, Snapshot, Status, Storage, WriteBatch, range_contains,
+    range_starts_by,
 };
 
 /// Rows per block is `1 << BLOCK_SHIFT`.
@@ -400,8 +401,17 @@ impl<T: Snapshot> Snapshot for BlockSnapshot<T> {
                 (physical, Some(range))
             }
         };
+        let rows_possible = self.packed && may_hold_rows(&physical);
         let inner = self.inner.scan(physical, direction)?;
-        Ok(BlockScan { inner, range: logical, direction, block: None, packed: self.packed, failed: false })
+        Ok(BlockScan {
+            inner,
+            range: logical,
+            direction,
+            block: None,
+            packed: self.packed,
+            rows_possible,
+            failed: false,
+        })
     }
 }
 
@@ -421,6 +431,21 @@ fn physical_bound(bound: &Bound<Vec<u8>>, is_start: bool) -> Option<Bound<Vec<u8
     // Part of a rowid, or trailing bytes: widen to the whole table; rows are filtered after.
     let table = key[..9].to_vec();
     Some(if is_start { Bound::Included(table) } else { prefix_end(&table).map_or(Bound::Unbounded, Bound::Excluded) })
+}
+
+/// Whether a physical range can hold row blocks (keys tagged [`ROW`]); when it cannot (an
+/// index's range, a catalog's), every entry of a scan passes through unchanged.
+fn may_hold_rows(range: &KeyRange) -> bool {
+    let starts_after = match &range.0 {
+        Bound::Included(s) | Bound::Excluded(s) => s.first().is_some_and(|&tag| tag > ROW),
+        Bound::Unbounded => false,
+    };
+    let ends_before = match &range.1 {
+        Bound::Included(e) => e.first().is_none_or(|&tag| tag < ROW),
+        Bound::Excluded(e) => e.as_slice() <= [ROW].as_slice(),
+        Bound::Unbounded => false,
+    };
+    !starts_after && !ends_before
 }
 
 /// The number of leading indexes in `0..n` for which `pred` holds (`pred` must hold for a
@@ -444,6 +469,8 @@ pub struct BlockScan<T: Snapshot> {
     /// The block being unpacked: its bytes, table, entries left (front..back).
     block: Option<OpenBlock<T::Bytes>>,
     packed: bool,
+    /// Whether the store's range can hold row blocks (see [`may_hold_rows`]).
+    rows_possible: bool,
     failed: bool,
 }
 
@@ -582,18 +609,29 @@ impl<T: Snapshot> BlockScan<T> {
         }
     }
 
-    /// The next entry, handed to `f` as its key and value bytes: nothing is boxed or copied
-    /// (an index scan reads one entry per row it finds, and boxing the store's two handles,
-    /// 96 bytes each for redb, was a third of an entry's cost).
+    /// [`LendingScan::next_with`] for a scan whose range holds no row blocks: the store's
+    /// entries in range, lent as they are.
     #[inline]
-    pub fn next_with<R>(&mut self, f: impl FnOnce(&[u8], &[u8]) -> Result<R>) -> Option<Result<R>> {
-        self.fused(|scan| match scan.step()? {
-            None => Ok(None),
-            Some(Step::Passed(key, value)) => f(key.as_ref(), value.as_ref()).map(Some),
-            Some(Step::Row { table, rowid, value }) => {
-                f(RowKeyBuf::new(table, rowid).as_bytes(), value.as_ref()).map(Some)
+    fn pass_with<R>(&mut self, f: impl FnOnce(&[u8], &[u8]) -> Result<R>) -> Option<Result<R>> {
+        if self.failed {
+            return None;
+        }
+        let (range, mut f) = (&self.range, Some(f));
+        loop {
+            let entry = self.inner.next_with(|key, value| match range {
+                Some(range) if !range_contains(range, key) => Ok(None),
+                _ => (f.take().expect("called at most once"))(key, value).map(Some),
+            });
+            match entry {
+                None => return None,
+                Some(Ok(None)) => continue,
+                Some(Ok(Some(r))) => return Some(Ok(r)),
+                Some(Err(err)) => {
+                    self.failed = true;
+                    return Some(Err(err));
+                }
             }
-        })
+        }
     }
 
     /// Calls `f` with each remaining row's rowid and bytes, in scan order.
@@ -655,6 +693,26 @@ impl<T: Snapshot> BlockScan<T> {
     }
 }
 
+impl<T: Snapshot> LendingScan for BlockScan<T> {
+    /// The next entry, handed to `f` as its key and value bytes: nothing is boxed or copied
+    /// (an index scan reads one entry per row it finds, and boxing the store's two handles,
+    /// 96 bytes each for redb, was a third of an entry's cost). A scan that meets no row
+    /// blocks lends the store's entries straight through (see [`LendingScan`]).
+    #[inline]
+    fn next_with<R>(&mut self, f: impl FnOnce(&[u8], &[u8]) -> Result<R>) -> Option<Result<R>> {
+        if !self.rows_possible {
+            return self.pass_with(f);
+        }
+        self.fused(|scan| match scan.step()? {
+            None => Ok(None),
+            Some(Step::Passed(key, value)) => f(key.as_ref(), value.as_ref()).map(Some),
+            Some(Step::Row { table, rowid, value }) => {
+                f(RowKeyBuf::new(table, rowid).as_bytes(), value.as_ref()).map(Some)
+            }
+        })
+    }
+}
+
 impl<T: Snapshot> Iterator for BlockScan<T> {
     type Item = Result<(BlockBytes<T::Bytes>, BlockBytes<T::Bytes>)>;
 
@@ -678,6 +736,30 @@ mod tests {
     use super::*;
     use crate::storage::MemoryStorage;
     use crate::storage::mirror::Mirror;
+
+    /// A scan lends entries straight through only when its range cannot hold a row block:
+    /// a range that reaches into the row region, at either end or across it, must not be
+    /// read that way (its blocks would be handed out as entries).
+    #[test]
+    fn may_hold_rows_only_when_the_range_meets_the_row_region() {
+        let key = |bytes: &[u8]| bytes.to_vec();
+        let cases = [
+            ((Bound::Included(key(&[ROW + 1, 0])), Bound::Unbounded), false),
+            ((Bound::Excluded(key(&[ROW + 1])), Bound::Excluded(key(&[ROW + 2]))), false),
+            ((Bound::Unbounded, Bound::Excluded(key(&[ROW]))), false),
+            ((Bound::Unbounded, Bound::Included(key(&[ROW - 1, 0xff]))), false),
+            ((Bound::Unbounded, Bound::Included(key(&[]))), false),
+            ((Bound::Unbounded, Bound::Included(key(&[ROW]))), true),
+            ((Bound::Unbounded, Bound::Excluded(key(&[ROW, 0]))), true),
+            ((Bound::Included(key(&[ROW, 5])), Bound::Excluded(key(&[ROW, 6]))), true),
+            ((Bound::Included(key(&[ROW - 1])), Bound::Excluded(key(&[ROW + 1]))), true),
+            ((Bound::Excluded(key(&[ROW, 0xff])), Bound::Unbounded), true),
+            ((Bound::Unbounded, Bound::Unbounded), true),
+        ];
+        for (range, expected) in cases {
+            assert_eq!(may_hold_rows(&range), expected, "{range:?}");
+        }
+    }
 
     /// `find` looks first where a rowid would be if the block's rowids were consecutive;
     /// blocks with gaps (deletes, explicit rowids) and extreme rowids must still be found
