@@ -33,6 +33,7 @@ use crate::encoding::row;
 use crate::error::{ConstraintKind, Error, Result};
 use crate::index::{self, Index, IndexScan};
 use crate::keys::{Key, KeyPrefix, decode_row_key};
+use crate::mvcc::{LockMode, LockWait, Locked};
 use crate::mvcc::{Synchronous, Transaction, TransactionManager};
 use crate::roles::{self, Membership, Object, Privileges, RoleDef};
 use crate::schema::{self, SchemaDef};
@@ -173,12 +174,24 @@ impl<S: Storage> Database<S> {
 
     /// Begins a read-write transaction.
     pub fn begin(&self) -> Result<Txn<S>> {
-        Ok(Txn { db: self.clone(), txn: self.shared.txns.begin()?, last_rowids: None, last_dependency: None })
+        Ok(Txn {
+            db: self.clone(),
+            txn: self.shared.txns.begin()?,
+            last_rowids: None,
+            last_dependency: None,
+            lock_wait: LockWait::Block(None),
+        })
     }
 
     /// Begins a read-only transaction: a stable snapshot that never conflicts.
     pub fn begin_read_only(&self) -> Result<Txn<S>> {
-        Ok(Txn { db: self.clone(), txn: self.shared.txns.begin_read_only()?, last_rowids: None, last_dependency: None })
+        Ok(Txn {
+            db: self.clone(),
+            txn: self.shared.txns.begin_read_only()?,
+            last_rowids: None,
+            last_dependency: None,
+            lock_wait: LockWait::Block(None),
+        })
     }
 
     /// Makes every commit so far durable.
@@ -287,6 +300,8 @@ pub struct Txn<S: Storage = AnyStorage> {
     /// The table whose definition was last declared a dependency (saves encoding its key
     /// on every row write).
     last_dependency: Option<u64>,
+    /// How UPDATE and DELETE wait for a row another transaction has locked.
+    lock_wait: LockWait,
 }
 
 type Bytes<S> = <<RowBlocks<S> as Storage>::Snapshot as Snapshot>::Bytes;
@@ -898,11 +913,45 @@ impl<S: Storage> Txn<S> {
         Ok(rowid)
     }
 
+    /// Locks row `rowid` of `table` until this transaction ends (`SELECT … FOR UPDATE`;
+    /// UPDATE and DELETE lock the rows they write themselves): see [`crate::mvcc::LockMode`]
+    /// and [`LockWait`]. `Ok(false)`: another transaction holds it and `wait` said to skip.
+    /// Under snapshot isolation a row another transaction changed and committed after this
+    /// one began still fails this one's commit (40001); the lock makes the second writer
+    /// wait for the first instead of racing it, and a rollback of the first lets it through.
+    pub fn lock_row(&mut self, table: &TableDef, rowid: i64, mode: LockMode, wait: LockWait) -> Result<bool> {
+        match self.txn.lock_row((table.id, rowid), mode, wait)? {
+            Locked::Granted | Locked::NotHeld => Ok(true),
+            Locked::Skipped => Ok(false),
+            // The holder may have changed the row and committed: this snapshot's version is
+            // then stale, and writing over it would lose that update (PostgreSQL's
+            // REPEATABLE READ fails here too, rather than at commit).
+            Locked::AfterWait => {
+                if self.txn.changed_since_start(&Key::Row { table: table.id, rowid }.encode())? {
+                    return Err(Error::Serialization);
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    /// How UPDATE, DELETE and the default of [`lock_row`](Self::lock_row) callers wait for
+    /// a locked row from now on: `lock_timeout`, as a [`LockWait::Block`] bound.
+    pub fn set_lock_wait(&mut self, wait: LockWait) {
+        self.lock_wait = wait;
+    }
+
+    /// How this transaction's writes wait for a locked row.
+    pub fn lock_wait(&self) -> LockWait {
+        self.lock_wait
+    }
+
     /// Replaces the row at `rowid`; returns false if there is none. Changing the rowid-alias
     /// column moves the row.
     pub fn update(&mut self, table: &TableDef, rowid: i64, mut row: Vec<Value>) -> Result<bool> {
         validate_row(table, &mut row)?;
         self.depend_on_definition(table);
+        self.lock_row(table, rowid, LockMode::Exclusive, self.lock_wait)?;
         let Some(old) = self.get(table, rowid)? else { return Ok(false) };
         let new_rowid = match table.rowid_alias.map(|c| &mut row[c as usize]) {
             Some(Value::Integer(r)) => *r,
@@ -956,6 +1005,7 @@ impl<S: Storage> Txn<S> {
     /// Deletes the row at `rowid`; returns false if there was none.
     pub fn delete(&mut self, table: &TableDef, rowid: i64) -> Result<bool> {
         self.depend_on_definition(table);
+        self.lock_row(table, rowid, LockMode::Exclusive, self.lock_wait)?;
         let Some(old) = self.get(table, rowid)? else { return Ok(false) };
         for def in &table.indexes {
             if let Some(key) = self.index_key(table, def, &old)? {

@@ -38,6 +38,16 @@ pub enum Error {
     /// wins). Retrying the whole transaction can succeed. SQLSTATE 40001.
     #[error("could not serialize access due to a concurrent update; retry the transaction")]
     Serialization,
+    /// Two or more transactions wait for each other's row locks; this one was chosen to
+    /// end the cycle. Retrying the whole transaction can succeed. SQLSTATE 40P01.
+    #[error("deadlock detected")]
+    Deadlock,
+    /// `NOWAIT` found the row locked by another transaction. SQLSTATE 55P03.
+    #[error("could not obtain lock on row")]
+    LockNotAvailable,
+    /// A row lock was not granted within `lock_timeout`. SQLSTATE 55P03.
+    #[error("canceling statement due to lock timeout")]
+    LockTimeout,
     /// A write was attempted in a read-only transaction.
     #[error("cannot write in a read-only transaction")]
     ReadOnly,
@@ -92,10 +102,11 @@ impl Error {
     /// Whether retrying the whole transaction may succeed.
     ///
     /// - `Serialization`: yes — the conflicting writer has finished, a fresh snapshot sees it.
+    /// - `Deadlock`: yes — the other members of the cycle go on once this one is gone.
     /// - `Io`: no — a retry in a loop would hammer a failing disk; the caller decides.
     /// - everything else: no — the same request fails the same way.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Serialization)
+        matches!(self, Error::Serialization | Error::Deadlock)
     }
 
     /// Whether the error says the stored bytes are damaged.

@@ -28,7 +28,7 @@ pub mod types;
 pub use catalog::{ColumnDef, DeclaredType, ForeignKeyDef, Identity, IndexDef, IndexKind, ReferentialAction, TableDef};
 pub use database::{CommentKind, CommentTarget, Database, FORMAT_VERSION, IndexKeys, Options, Txn};
 pub use error::{ConstraintKind, Error, Result};
-pub use mvcc::Synchronous;
+pub use mvcc::{BlockingWait, LockMode, LockWait, Synchronous, set_blocking_wait};
 pub use roles::{AclItem, Membership, Object, Privilege, Privileges, RoleDef};
 /// NUMERIC's representation, re-exported so that users of [`Value::Numeric`] name one type.
 pub use rust_decimal::Decimal;

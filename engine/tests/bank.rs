@@ -57,10 +57,14 @@ fn run(backend: Backend, seconds: u64) {
                         ref v => panic!("balance {v}"),
                     };
                     let (a, b) = (balance(&tx, from), balance(&tx, to));
-                    tx.update(&t, from, vec![Value::Integer(from), Value::Integer(a - amount)]).unwrap();
+                    // Two transfers that lock the same accounts in opposite orders deadlock;
+                    // one of them is the victim, and retries as after a conflict.
                     let b = if from == to { a - amount } else { b };
-                    tx.update(&t, to, vec![Value::Integer(to), Value::Integer(b + amount)]).unwrap();
-                    match tx.commit() {
+                    let written = tx
+                        .update(&t, from, vec![Value::Integer(from), Value::Integer(a - amount)])
+                        .and_then(|_| tx.update(&t, to, vec![Value::Integer(to), Value::Integer(b + amount)]));
+                    let outcome = written.and_then(|_| tx.commit());
+                    match outcome {
                         Ok(_) => commits.fetch_add(1, Ordering::Relaxed),
                         Err(e) if e.is_retryable() => conflicts.fetch_add(1, Ordering::Relaxed),
                         Err(e) => panic!("{e}"),

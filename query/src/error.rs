@@ -217,12 +217,12 @@ fn constraint_from_sqlstate(code: &str) -> Option<ConstraintKind> {
 
 impl Error {
     /// Whether running the whole transaction again may succeed: true only for a
-    /// serialization conflict with a concurrent transaction (SQLSTATE 40001), in this process
-    /// or reported by a server.
+    /// serialization conflict with a concurrent transaction (SQLSTATE 40001) or a deadlock
+    /// (40P01), in this process or reported by a server.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Storage(e) => e.is_retryable(),
-            Error::Remote { code, .. } => code == "40001",
+            Error::Remote { code, .. } => code == "40001" || code == "40P01",
             _ => false,
         }
     }
@@ -262,6 +262,8 @@ impl Error {
             Error::Unsupported(_) => "0A000",
             Error::ReadOnly => "25006",
             Error::Cancelled { .. } => "57014",
+            Error::Storage(braid_engine::Error::Deadlock) => "40P01",
+            Error::Storage(braid_engine::Error::LockNotAvailable | braid_engine::Error::LockTimeout) => "55P03",
             Error::Storage(e) if e.is_retryable() => "40001",
             Error::Storage(braid_engine::Error::Corruption(_)) => "XX001",
             Error::Storage(braid_engine::Error::Io(_)) => "58030",

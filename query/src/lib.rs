@@ -50,7 +50,7 @@ pub mod session;
 mod source;
 pub mod value;
 
-pub use braid_engine::{Backend, DataType, Decimal, DeclaredType, Interval, Synchronous, Value};
+pub use braid_engine::{Backend, DataType, Decimal, DeclaredType, Interval, Synchronous, Value, set_blocking_wait};
 
 pub use self::bind::ddl::views;
 pub use self::connection::{Connection, Output, Params, PreparedStatement, Statement, Transaction};

@@ -63,6 +63,8 @@ pub struct Session {
     /// statement reads it: a map lookup with a lower-cased key and a parse was a fifth of a
     /// prepared point SELECT's time.
     statement_timeout_ms: AtomicU64,
+    /// `lock_timeout` in milliseconds (0: none), beside the map for the same reason.
+    lock_timeout_ms: AtomicU64,
     /// `log_statement` as a [`LogStatement`], and whether `log_min_error_statement` logs the
     /// statements of errors, kept beside the map as the timeout is.
     log_statement: AtomicU8,
@@ -105,7 +107,8 @@ impl Session {
         settings.insert("braid.database".into(), database.into());
         let path = crate::names::SearchPath::parse(settings.get("search_path").map_or("", String::as_str));
         Session {
-            statement_timeout_ms: AtomicU64::new(timeout_ms(&settings)),
+            statement_timeout_ms: AtomicU64::new(timeout_ms(&settings, "statement_timeout")),
+            lock_timeout_ms: AtomicU64::new(timeout_ms(&settings, "lock_timeout")),
             log_statement: AtomicU8::new(LogStatement::None as u8),
             log_error_statements: AtomicBool::new(true),
             settings: Mutex::new(settings),
@@ -221,7 +224,8 @@ impl Session {
         let zone = map.get("timezone").and_then(|z| Zone::parse(z)).map_or(Zone::Utc, |(zone, _)| zone);
         self.clock.lock().unwrap_or_else(|e| e.into_inner()).zone = zone;
         self.zoned.store(zone != Zone::Utc, Ordering::Relaxed);
-        self.statement_timeout_ms.store(timeout_ms(map), Ordering::Relaxed);
+        self.statement_timeout_ms.store(timeout_ms(map, "statement_timeout"), Ordering::Relaxed);
+        self.lock_timeout_ms.store(timeout_ms(map, "lock_timeout"), Ordering::Relaxed);
         let log = map.get("log_statement").and_then(|v| LogStatement::parse(v)).unwrap_or(LogStatement::None);
         self.log_statement.store(log as u8, Ordering::Relaxed);
         let errors = map.get("log_min_error_statement").and_then(|v| error_statements_logged(v)).unwrap_or(true);
@@ -256,6 +260,12 @@ impl Session {
     /// The statement timeout, if one is set.
     pub fn statement_timeout(&self) -> Option<Duration> {
         let ms = self.statement_timeout_ms.load(Ordering::Relaxed);
+        (ms > 0).then(|| Duration::from_millis(ms))
+    }
+
+    /// How long a statement waits for a row lock (`lock_timeout`), if bounded.
+    pub fn lock_timeout(&self) -> Option<Duration> {
+        let ms = self.lock_timeout_ms.load(Ordering::Relaxed);
         (ms > 0).then(|| Duration::from_millis(ms))
     }
 
@@ -464,9 +474,9 @@ fn error_statements_logged(level: &str) -> Option<bool> {
     }
 }
 
-/// `statement_timeout` of a settings map, in milliseconds (0: none).
-fn timeout_ms(settings: &BTreeMap<String, String>) -> u64 {
-    settings.get("statement_timeout").and_then(|ms| ms.parse().ok()).unwrap_or(0)
+/// A timeout setting of a settings map, in milliseconds (0: none).
+fn timeout_ms(settings: &BTreeMap<String, String>, name: &str) -> u64 {
+    settings.get(name).and_then(|ms| ms.parse().ok()).unwrap_or(0)
 }
 
 /// A duration as PostgreSQL settings write it: milliseconds, or a number with a unit

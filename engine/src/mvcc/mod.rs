@@ -45,9 +45,11 @@
 
 mod buffer;
 mod commit;
+mod locks;
 mod scan;
 mod transaction;
 
 pub use self::commit::Synchronous;
+pub use self::locks::{BlockingWait, LockMode, LockWait, Locked, set_blocking_wait};
 pub use self::scan::{ReadBytes, Scan};
 pub use self::transaction::{Transaction, TransactionManager};

@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 
 use super::buffer::WriteBuffer;
 use super::commit::{CommitQueue, GroupApplier, NORMAL_FLUSH_INTERVAL, Request, Slot, Synchronous};
+use super::locks::{LockMode, LockTable, LockWait, Locked, Owner, RowId};
 use super::scan::{ReadBytes, Scan};
 use crate::error::{Error, Result};
 use crate::storage::{Direction, KeyRange, Snapshot, Storage, WriteBatch, prefix_range, range_is_empty};
@@ -38,6 +39,10 @@ struct Shared<S: Storage> {
     /// when a commit is applied, so that it pins no old version of the store (redb's
     /// freed pages, the overlay's undo log) while writers work.
     readers: Mutex<Option<(u64, Arc<S::Snapshot>)>>,
+    /// Row locks (see [`super::locks`]), and the last owner id handed out to a transaction
+    /// that took one.
+    locks: LockTable,
+    owners: AtomicU64,
 }
 
 impl<S: Storage> GroupApplier for Shared<S> {
@@ -85,6 +90,8 @@ impl<S: Storage> TransactionManager<S> {
             commits: CommitQueue::default(),
             dirty: AtomicBool::new(false),
             readers: Mutex::new(None),
+            locks: LockTable::default(),
+            owners: AtomicU64::new(0),
         });
         let flusher = (synchronous == Synchronous::Normal).then(|| spawn_flusher(Arc::downgrade(&shared)));
         TransactionManager { shared, flusher }
@@ -123,6 +130,7 @@ impl<S: Storage> TransactionManager<S> {
             writes: WriteBuffer::default(),
             depends: Vec::new(),
             open: true,
+            owner: 0,
         })
     }
 
@@ -149,6 +157,7 @@ impl<S: Storage> TransactionManager<S> {
             writes: WriteBuffer::default(),
             depends: Vec::new(),
             open: true,
+            owner: 0,
         })
     }
 
@@ -224,6 +233,9 @@ pub struct Transaction<S: Storage> {
     /// Key ranges read and relied on (see `depend_on`).
     depends: Vec<(Vec<u8>, Vec<u8>)>,
     open: bool,
+    /// This transaction's id in the lock table; 0 until it first locks a row, so that
+    /// transactions that lock nothing pay nothing for locks.
+    owner: Owner,
 }
 
 impl<S: Storage> Transaction<S> {
@@ -311,6 +323,27 @@ impl<S: Storage> Transaction<S> {
         self.depends.push((start, end));
     }
 
+    /// Locks a row until this transaction ends (see [`super::locks`]): waits, gives up or
+    /// skips, as `wait` says, while another transaction holds it in a conflicting mode.
+    pub fn lock_row(&mut self, row: RowId, mode: LockMode, wait: LockWait) -> Result<Locked> {
+        if !self.open {
+            return Err(Error::Closed("the transaction has ended".into()));
+        }
+        if self.owner == 0 {
+            self.owner = self.shared.owners.fetch_add(1, Ordering::Relaxed) + 1;
+        }
+        self.shared.locks.lock(self.owner, row, mode, wait)
+    }
+
+    /// Whether the newest committed value of `key` differs from this transaction's
+    /// snapshot's: a commit made since it began wrote it.
+    pub fn changed_since_start(&self, key: &[u8]) -> Result<bool> {
+        let latest = self.shared.storage.snapshot()?;
+        let now = latest.get(key)?;
+        let then = self.snapshot()?.get(key)?;
+        Ok(now.as_ref().map(|b| b.as_ref()) != then.as_ref().map(|b| b.as_ref()))
+    }
+
     /// Scans `range` in `direction`, own writes included.
     pub fn scan(&self, range: KeyRange, direction: Direction) -> Result<Scan<'_, S::Snapshot>> {
         // An inverted range would panic in `BTreeMap::range`; this one is empty and legal.
@@ -361,9 +394,15 @@ impl<S: Storage> Transaction<S> {
         self.finish();
     }
 
+    /// Ends the transaction: its writes are dropped (applied already, on commit) and its
+    /// locks released, after the commit is published, so a waiter that wakes reads it.
     fn finish(&mut self) {
         self.open = false;
         self.writes.clear();
+        if self.owner != 0 {
+            self.shared.locks.release_all(self.owner);
+            self.owner = 0;
+        }
         if !self.read_only {
             self.read_only = true; // release exactly once
             release(&self.shared, self.start);

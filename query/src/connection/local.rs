@@ -105,6 +105,12 @@ fn prepared<'c>(
 /// Runs a prepared statement once the current role is found to hold what it needs.
 fn run_checked(planned: &Planned, txn: &mut Txn, params: Args, session: &Session) -> Result<Outcome> {
     crate::privileges::check(&planned.accesses, txn, session, planned.made_for.generation)?;
+    // A row lock is waited for at most `lock_timeout`, and never past `statement_timeout`.
+    let wait = match (session.lock_timeout(), session.statement_timeout()) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    txn.set_lock_wait(braid_engine::LockWait::Block(wait));
     match params {
         Args::Lent(params) => execute::run(&planned.statement, txn, params, session),
         Args::Given(params) => execute::run_given(&planned.statement, txn, params, session),
@@ -297,8 +303,18 @@ impl Local {
             let read_only = parse::is_read_only(statement);
             let mut txn = if read_only { engine.begin_read_only()? } else { engine.begin()? };
             let planned = prepared(cache, statement, &txn, generation, &self.session)?;
-            // Lent, whatever the caller gave: a retry runs the statement again.
-            let outcome = run_checked(planned, &mut txn, Args::Lent(params.values()), &self.session)?;
+            // Lent, whatever the caller gave: a retry runs the statement again. A statement
+            // that waited for a row lock and found the row changed by its holder (40001), or
+            // was a deadlock's victim, wrote nothing that outlives it: it runs again on a
+            // fresh snapshot, as a conflict at commit does.
+            let outcome = match run_checked(planned, &mut txn, Args::Lent(params.values()), &self.session) {
+                Ok(outcome) => outcome,
+                Err(e) if e.is_retryable() && attempt < AUTOCOMMIT_RETRIES => {
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let ddl = cache.as_ref().is_some_and(|c| c.is_ddl());
             let committed = txn.commit();
             if ddl {

@@ -99,12 +99,35 @@ pub struct Listener {
     tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
+/// Whether and how a statement waits for a row lock. Statements run on their connection's
+/// task (see `handler`), and a worker thread asleep on a lock would stall the other
+/// connections it serves, perhaps the one holding the lock. On a multi-threaded runtime
+/// the wait moves off the worker (`block_in_place`); on the thread-per-core workers, whose
+/// runtimes are single-threaded, it may not sleep at all: the statement goes on without
+/// the lock, and its writes are validated at commit (first committer wins), as before row
+/// locks. Waiting there needs the statement moved off the worker first (to do).
+fn wait_off_the_runtime(wait: &mut dyn FnMut()) -> bool {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(wait);
+            true
+        }
+        Ok(_) => false,
+        Err(_) => {
+            wait();
+            true
+        }
+    }
+}
+
 impl Listener {
     /// Binds `config.host:config.port`.
     pub async fn bind(db: braid::Database, config: Config) -> std::io::Result<Listener> {
         let tls = config.tls.as_ref().map(|(cert, key)| tls_acceptor(cert, key)).transpose()?;
         auth::migrate_legacy_users(&db).map_err(std::io::Error::other)?;
         let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+        braid::set_blocking_wait(wait_off_the_runtime);
         Ok(Listener { listener, db, config, tls })
     }
 
