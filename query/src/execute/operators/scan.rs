@@ -1,5 +1,6 @@
 //! Leaf operators: table scans, index scans, literal rows, CTE rows.
 
+use std::borrow::Cow;
 use std::ops::Bound;
 use std::rc::Rc;
 
@@ -316,11 +317,43 @@ impl Operator for TableRows<'_> {
     }
 }
 
-/// Key bounds of one index range: values of the leading columns.
-type KeyRange = (Bound<Vec<Value>>, Bound<Vec<Value>>);
+/// Key bounds of one index range: values of the leading columns, borrowed when they are
+/// constants (the NULL bounds of an unbounded scan: each an allocation per query, else).
+type KeyRange = (Bound<Cow<'static, [Value]>>, Bound<Cow<'static, [Value]>>);
+
+/// The one-column key `(NULL)`, which bounds an unbounded scan on either side of its NULLs.
+const NULL_KEY: &[Value] = &[Value::Null];
+
+/// The key ranges an index scan reads, in order: a range or an unbounded scan's two (its
+/// values, its NULLs) kept inline, an IN list's in a vector.
+enum KeyRanges {
+    Few(std::iter::Flatten<std::array::IntoIter<Option<KeyRange>, 2>>),
+    Many(std::vec::IntoIter<KeyRange>),
+}
+
+impl KeyRanges {
+    fn none() -> Self {
+        KeyRanges::Few([None, None].into_iter().flatten())
+    }
+
+    fn two(first: KeyRange, second: Option<KeyRange>) -> Self {
+        KeyRanges::Few([Some(first), second].into_iter().flatten())
+    }
+}
+
+impl Iterator for KeyRanges {
+    type Item = KeyRange;
+
+    fn next(&mut self) -> Option<KeyRange> {
+        match self {
+            KeyRanges::Few(ranges) => ranges.next(),
+            KeyRanges::Many(ranges) => ranges.next(),
+        }
+    }
+}
 
 /// The key ranges an index scan reads, with bounds converted to the columns' types.
-fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, ctx: &Ctx) -> Result<Vec<KeyRange>> {
+fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, ctx: &Ctx) -> Result<KeyRanges> {
     let def = table.index(index).ok_or_else(|| Error::not_found("index", index))?;
     // An expression index has no columns: the optimizer gave it bounds of its parts' types.
     let column_type = |i: usize| def.columns.get(i).map(|&c| table.columns[c as usize].data_type);
@@ -339,14 +372,14 @@ fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, 
             for (i, e) in equal.iter().enumerate() {
                 match convert_equal(eval(e, &[], ctx)?, i) {
                     Some(v) => prefix.push(v),
-                    None => return Ok(vec![]),
+                    None => return Ok(KeyRanges::none()),
                 }
             }
             let next = equal.len();
             let (lo, hi) = if next < def.key_width() {
                 let lo = convert_bound(bound_value(lower, ctx)?, next, true);
                 let hi = convert_bound(bound_value(upper, ctx)?, next, false);
-                let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(vec![]) };
+                let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(KeyRanges::none()) };
                 (lo, hi)
             } else {
                 (Bound::Unbounded, Bound::Unbounded)
@@ -356,13 +389,19 @@ fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, 
                 Bound::Unbounded if !matches!(hi, Bound::Unbounded) => Bound::Excluded(Value::Null),
                 lo => lo,
             };
-            let with = |b: Bound<Value>| match b {
-                Bound::Included(v) => Bound::Included([prefix.clone(), vec![v]].concat()),
-                Bound::Excluded(v) => Bound::Excluded([prefix.clone(), vec![v]].concat()),
-                Bound::Unbounded if prefix.is_empty() => Bound::Unbounded,
-                Bound::Unbounded => Bound::Included(prefix.clone()),
+            let key = |v: Value| {
+                let mut key = Vec::with_capacity(prefix.len() + 1);
+                key.extend_from_slice(&prefix);
+                key.push(v);
+                Cow::Owned(key)
             };
-            Ok(vec![(with(lo), with(hi))])
+            let with = |b: Bound<Value>| match b {
+                Bound::Included(v) => Bound::Included(key(v)),
+                Bound::Excluded(v) => Bound::Excluded(key(v)),
+                Bound::Unbounded if prefix.is_empty() => Bound::Unbounded,
+                Bound::Unbounded => Bound::Included(Cow::Owned(prefix.clone())),
+            };
+            Ok(KeyRanges::two((with(lo), with(hi)), None))
         }
         IndexRange::In(values) => {
             let mut keys = vec![];
@@ -374,20 +413,21 @@ fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, 
             if reverse {
                 keys.reverse();
             }
-            Ok(keys.into_iter().map(|k| (Bound::Included(vec![k.clone()]), Bound::Included(vec![k]))).collect())
+            let point = |k: Value| (Bound::Included(Cow::Owned(vec![k.clone()])), Bound::Included(Cow::Owned(vec![k])));
+            Ok(KeyRanges::Many(keys.into_iter().map(point).collect::<Vec<_>>().into_iter()))
         }
         IndexRange::All { nulls_first } => {
-            let nulls = (Bound::Included(vec![Value::Null]), Bound::Included(vec![Value::Null]));
-            let others = (Bound::Excluded(vec![Value::Null]), Bound::Unbounded);
-            Ok(if *nulls_first { vec![nulls, others] } else { vec![others, nulls] })
+            let nulls = (Bound::Included(Cow::Borrowed(NULL_KEY)), Bound::Included(Cow::Borrowed(NULL_KEY)));
+            let others = (Bound::Excluded(Cow::Borrowed(NULL_KEY)), Bound::Unbounded);
+            Ok(if *nulls_first { KeyRanges::two(nulls, Some(others)) } else { KeyRanges::two(others, Some(nulls)) })
         }
     }
 }
 
-fn as_slices(b: &Bound<Vec<Value>>) -> Bound<&[Value]> {
+fn as_slices<'b>(b: &'b Bound<Cow<'static, [Value]>>) -> Bound<&'b [Value]> {
     match b {
-        Bound::Included(v) => Bound::Included(v.as_slice()),
-        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Included(v) => Bound::Included(v),
+        Bound::Excluded(v) => Bound::Excluded(v),
         Bound::Unbounded => Bound::Unbounded,
     }
 }
@@ -406,7 +446,7 @@ pub(super) fn index_scan<'a>(
     Ok(IndexRows {
         table,
         index,
-        ranges: key_ranges(table, index, range, reverse, ctx)?.into_iter(),
+        ranges: key_ranges(table, index, range, reverse, ctx)?,
         direction: if reverse { Direction::Reverse } else { Direction::Forward },
         scan: None,
         // Sized for the first batch: growing it to ten rowids reallocated three times.
@@ -423,7 +463,7 @@ pub(super) struct IndexRows<'a> {
     table: &'a TableDef,
     index: &'a str,
     /// The key ranges not yet opened, in scan order.
-    ranges: std::vec::IntoIter<KeyRange>,
+    ranges: KeyRanges,
     direction: Direction,
     /// The open range's rowids.
     scan: Option<Rowids<'a, AnyStorage>>,
@@ -453,7 +493,7 @@ impl Operator for IndexRows<'_> {
                 Err(e) => {
                     // A failed index scan ends the whole scan, not just its range.
                     self.scan = None;
-                    self.ranges = Vec::new().into_iter();
+                    self.ranges = KeyRanges::none();
                     return Err(e.into());
                 }
             }
