@@ -41,12 +41,12 @@ impl<'a> Batches<'a> {
 }
 
 /// The first batch's size for a consumer that will read at most `wanted` rows.
-fn first_batch_size(wanted: Option<usize>) -> usize {
+pub(super) fn first_batch_size(wanted: Option<usize>) -> usize {
     wanted.map_or(FIRST_BATCH, |w| w.clamp(1, BATCH))
 }
 
 /// A batch's size after one of `size`: twice as large, up to [`BATCH`].
-fn next_size(size: usize) -> usize {
+pub(super) fn next_size(size: usize) -> usize {
     (size * 2).min(BATCH)
 }
 
@@ -178,7 +178,7 @@ fn convert_equal(v: Value, t: DataType) -> Option<Value> {
 
 /// Which columns of a table's stored rows a scan turns into values.
 #[derive(Clone, Copy)]
-struct RowShape<'a> {
+pub(super) struct RowShape<'a> {
     width: usize,
     /// The columns read (the others are NULL); `None`: every column.
     read: Option<&'a [usize]>,
@@ -188,7 +188,7 @@ struct RowShape<'a> {
 }
 
 impl<'a> RowShape<'a> {
-    fn new(table: &TableDef, read: Option<&'a [usize]>) -> Self {
+    pub(super) fn new(table: &TableDef, read: Option<&'a [usize]>) -> Self {
         RowShape { width: table.columns.len(), read, alias: table.rowid_alias.map(|c| c as usize) }
     }
 
@@ -199,6 +199,21 @@ impl<'a> RowShape<'a> {
         let mut values = Vec::with_capacity(self.width + 1);
         self.read_into(row, &mut values)?;
         Ok(values)
+    }
+
+    /// Column `c` of the row [`Self::values`] would make (`c` = the width: its rowid),
+    /// alone; `None` for a shape that reads every column, whose rows are as wide as each
+    /// stored row.
+    #[inline]
+    pub(super) fn value(&self, row: &RowView<'_>, c: usize) -> Option<Result<Value>> {
+        let cols = self.read?;
+        Some(if c == self.width || Some(c) == self.alias && cols.contains(&c) {
+            Ok(Value::Integer(row.rowid))
+        } else if !cols.contains(&c) {
+            Ok(Value::Null)
+        } else {
+            row.column(c).map(|v| v.map_or(Value::Null, |v| v.to_value())).map_err(Into::into)
+        })
     }
 
     /// [`Self::values`] into a reused row: only the columns read are overwritten (the
@@ -241,28 +256,7 @@ pub(super) fn table_scan<'a>(
     wanted: Option<usize>,
     ctx: &'a Ctx<'a>,
 ) -> Result<BoxedOperator<'a>> {
-    let empty = || Ok(Box::new(Batches::empty()) as BoxedOperator);
-    let lower = bound_value(&rowids.0, ctx)?;
-    // `WHERE id = e` bounds both ends by `e`: evaluated once (a point query's second
-    // evaluation was a twentieth of it; and a volatile `e` has one value).
-    let upper = match (&rowids.0, &rowids.1, &lower) {
-        (Bound::Included(a), Bound::Included(b), Bound::Included(v)) if a == b => Bound::Included(v.clone()),
-        _ => bound_value(&rowids.1, ctx)?,
-    };
-    let lower = convert_bound(lower, DataType::Integer, true);
-    let upper = convert_bound(upper, DataType::Integer, false);
-    let (Some(lower), Some(upper)) = (lower, upper) else { return empty() };
-    let rowid = |b: Bound<Value>| match b {
-        Bound::Included(Value::Integer(i)) => Bound::Included(i),
-        Bound::Excluded(Value::Integer(i)) => Bound::Excluded(i),
-        _ => Bound::Unbounded,
-    };
-    let range = (rowid(lower), rowid(upper));
-    if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = range
-        && a > b
-    {
-        return empty();
-    }
+    let Some(range) = rowid_range(rowids, ctx)? else { return Ok(Box::new(Batches::empty())) };
     let shape = RowShape::new(table, read);
     if let (Bound::Included(a), Bound::Included(b)) = range
         && a == b
@@ -275,6 +269,32 @@ pub(super) fn table_scan<'a>(
     let rows = ctx.txn.scan_dir(table, range, direction)?;
     let size = first_batch_size(wanted);
     Ok(Box::new(TableRows { rows, shape, size }))
+}
+
+/// The rowids a table scan reads, its bounds evaluated and made integers; `None`: none.
+pub(super) fn rowid_range(rowids: &(Bound<Expr>, Bound<Expr>), ctx: &Ctx) -> Result<Option<(Bound<i64>, Bound<i64>)>> {
+    let lower = bound_value(&rowids.0, ctx)?;
+    // `WHERE id = e` bounds both ends by `e`: evaluated once (a point query's second
+    // evaluation was a twentieth of it; and a volatile `e` has one value).
+    let upper = match (&rowids.0, &rowids.1, &lower) {
+        (Bound::Included(a), Bound::Included(b), Bound::Included(v)) if a == b => Bound::Included(v.clone()),
+        _ => bound_value(&rowids.1, ctx)?,
+    };
+    let lower = convert_bound(lower, DataType::Integer, true);
+    let upper = convert_bound(upper, DataType::Integer, false);
+    let (Some(lower), Some(upper)) = (lower, upper) else { return Ok(None) };
+    let rowid = |b: Bound<Value>| match b {
+        Bound::Included(Value::Integer(i)) => Bound::Included(i),
+        Bound::Excluded(Value::Integer(i)) => Bound::Excluded(i),
+        _ => Bound::Unbounded,
+    };
+    let range = (rowid(lower), rowid(upper));
+    if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = range
+        && a > b
+    {
+        return Ok(None);
+    }
+    Ok(Some(range))
 }
 
 /// At most one row, read before the operator was built (a lookup by rowid): no iterator
@@ -326,18 +346,19 @@ const NULL_KEY: &[Value] = &[Value::Null];
 
 /// The key ranges an index scan reads, in order: a range or an unbounded scan's two (its
 /// values, its NULLs) kept inline, an IN list's in a vector.
-enum KeyRanges {
-    Few(std::iter::Flatten<std::array::IntoIter<Option<KeyRange>, 2>>),
-    Many(std::vec::IntoIter<KeyRange>),
+struct KeyRanges {
+    first: Option<KeyRange>,
+    second: Option<KeyRange>,
+    rest: std::vec::IntoIter<KeyRange>,
 }
 
 impl KeyRanges {
     fn none() -> Self {
-        KeyRanges::Few([None, None].into_iter().flatten())
+        KeyRanges { first: None, second: None, rest: Vec::new().into_iter() }
     }
 
     fn two(first: KeyRange, second: Option<KeyRange>) -> Self {
-        KeyRanges::Few([Some(first), second].into_iter().flatten())
+        KeyRanges { first: Some(first), second, ..Self::none() }
     }
 }
 
@@ -345,10 +366,7 @@ impl Iterator for KeyRanges {
     type Item = KeyRange;
 
     fn next(&mut self) -> Option<KeyRange> {
-        match self {
-            KeyRanges::Few(ranges) => ranges.next(),
-            KeyRanges::Many(ranges) => ranges.next(),
-        }
+        self.first.take().or_else(|| self.second.take()).or_else(|| self.rest.next())
     }
 }
 
@@ -414,7 +432,7 @@ fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, 
                 keys.reverse();
             }
             let point = |k: Value| (Bound::Included(Cow::Owned(vec![k.clone()])), Bound::Included(Cow::Owned(vec![k])));
-            Ok(KeyRanges::Many(keys.into_iter().map(point).collect::<Vec<_>>().into_iter()))
+            Ok(KeyRanges { rest: keys.into_iter().map(point).collect::<Vec<_>>().into_iter(), ..KeyRanges::none() })
         }
         IndexRange::All { nulls_first } => {
             let nulls = (Bound::Included(Cow::Borrowed(NULL_KEY)), Bound::Included(Cow::Borrowed(NULL_KEY)));
@@ -474,11 +492,12 @@ pub(super) struct IndexRows<'a> {
     size: usize,
 }
 
-impl Operator for IndexRows<'_> {
-    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
-        super::super::interrupt::check()?;
-        let mut batch = Vec::with_capacity(self.size);
-        while batch.len() < self.size {
+impl<'a> IndexRows<'a> {
+    /// Hands up to `n` more rows to `f`, in index order, until it returns `false`; how many
+    /// it was handed (0: the scan is done).
+    pub(super) fn read(&mut self, n: usize, mut f: impl FnMut(&RowView<'_>) -> Result<bool>) -> Result<usize> {
+        let mut read = 0;
+        while read < n {
             let Some(scan) = &mut self.scan else {
                 let Some((lo, hi)) = self.ranges.next() else { break };
                 let scan =
@@ -487,7 +506,7 @@ impl Operator for IndexRows<'_> {
                 continue;
             };
             self.rowids.clear();
-            match scan.fill(&mut self.rowids, self.size - batch.len()) {
+            match scan.fill(&mut self.rowids, n - read) {
                 Ok(true) => {}
                 Ok(false) => self.scan = None,
                 Err(e) => {
@@ -501,11 +520,27 @@ impl Operator for IndexRows<'_> {
                 // An entry without its row cannot be (they are written together); skip it
                 // as a lookup by rowid would.
                 if let Some(row) = self.txn.get_ref(self.table, rowid)? {
-                    batch.push(self.shape.values(&row.view())?);
+                    read += 1;
+                    if !f(&row.view())? {
+                        return Ok(read);
+                    }
                 }
             }
         }
-        self.size = next_size(self.size);
+        Ok(read)
+    }
+}
+
+impl Operator for IndexRows<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        super::super::interrupt::check()?;
+        let (shape, size) = (self.shape, self.size);
+        let mut batch = Vec::with_capacity(size);
+        self.read(size, |row| {
+            batch.push(shape.values(row)?);
+            Ok(true)
+        })?;
+        self.size = next_size(size);
         Ok((!batch.is_empty()).then_some(batch))
     }
 }
