@@ -8,7 +8,7 @@
 //! that vector: an allocation and a free a row, besides the operators' boxes and batches.
 //! Here the rows' values go into one vector, which the caller's rows share
 //! ([`crate::rows`]). For `ORDER BY score LIMIT 10` (an index scan) that took a query from
-//! 31 allocations to 19, and from 33.5k instructions to 29.1k (callgrind).
+//! 31 allocations to 19, and from 33.5k instructions to 29.2k (callgrind).
 //!
 //! What runs here produces what the operators would: the same rows, values and errors,
 //! evaluated in the same order (LIMIT and OFFSET, then the scan's bounds). It does not
