@@ -297,3 +297,32 @@ fn prepared_inserts_in_a_transaction_write_their_parameters_whether_moved_or_cop
         expected.iter().map(|&(id, name, age, score)| (id, name.to_string(), age, score)).collect();
     assert_eq!(rows, expected);
 }
+
+/// A projection of an index or table scan under LIMIT and OFFSET runs fused, its rows
+/// sharing one block of values: each row must still read as its own, outlive the
+/// iterator, and move out whole.
+#[test]
+fn rows_of_a_fused_scan_read_as_their_own() {
+    let db = db();
+    let mut conn = db.connect();
+    conn.execute("CREATE INDEX people_age ON people (age)", ()).unwrap();
+    let rows: Vec<braid::Row> = conn
+        .query("SELECT name, id FROM people ORDER BY age LIMIT 2 OFFSET 1", ())
+        .unwrap()
+        .collect::<braid::Result<_>>()
+        .unwrap();
+    let names: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0).unwrap(), r.get("id").unwrap())).collect();
+    assert_eq!(names, [("ann".to_string(), 1), ("cy".to_string(), 3)]);
+    assert_eq!(rows[1].clone().into_values(), [Value::Text("cy".into()), Value::Integer(3)]);
+    assert_eq!(format!("{:?}", rows[0]), r#"Row { columns: ["name", "id"], values: [Text("ann"), Integer(1)] }"#);
+    let mut by_id = conn.query("SELECT age, name FROM people WHERE id >= 2", ()).unwrap();
+    let first = by_id.next().unwrap().unwrap();
+    assert_eq!(first.len(), 2);
+    // The rest moved out, the row already read still whole.
+    assert_eq!(by_id.into_value_rows(), [vec![Value::Integer(45), Value::Text("cy".into())]]);
+    assert_eq!(first.values(), [Value::Integer(27), Value::Text("bob".into())]);
+    let none = conn.query("SELECT name FROM people ORDER BY age LIMIT 0", ()).unwrap();
+    assert_eq!(none.count(), 0);
+    let point: String = conn.query_row("SELECT name FROM people WHERE id = 3", (), |r| r.get(0)).unwrap();
+    assert_eq!(point, "cy");
+}

@@ -331,7 +331,12 @@ pub fn decode_values(mut key: &[u8]) -> Result<Vec<Value>> {
 /// The smallest key greater than every key that starts with `prefix`, or `None` when no
 /// such key exists (the prefix is all `0xFF`). Used as the exclusive end of prefix scans.
 pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
+    into_prefix_end(prefix.to_vec())
+}
+
+/// [`prefix_end`] of a prefix the caller no longer needs, made in its own buffer: an index
+/// range's bounds are made this way once per scan, and copying each cost an allocation.
+pub fn into_prefix_end(mut end: Vec<u8>) -> Option<Vec<u8>> {
     while let Some(last) = end.pop() {
         if last < 0xFF {
             end.push(last + 1);
@@ -408,5 +413,6 @@ mod tests {
         assert_eq!(prefix_end(&[1, 2]), Some(vec![1, 3]));
         assert_eq!(prefix_end(&[1, 0xFF]), Some(vec![2]));
         assert_eq!(prefix_end(&[0xFF, 0xFF]), None);
+        assert_eq!(into_prefix_end(vec![1, 0xFF]), Some(vec![2]));
     }
 }

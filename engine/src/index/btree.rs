@@ -15,7 +15,7 @@ use std::ops::Bound;
 
 use super::Index;
 use crate::catalog::IndexDef;
-use crate::encoding::keycode::prefix_end;
+use crate::encoding::keycode::into_prefix_end;
 use crate::error::{ConstraintKind, Error, Result};
 use crate::keys::{Key, KeyPrefix, decode_index_key, index_rowid_suffix};
 use crate::mvcc::{Scan, Transaction};
@@ -41,10 +41,11 @@ impl<'d> BTreeIndex<'d> {
     fn key_range(&self, lower: Bound<&[Value]>, upper: Bound<&[Value]>) -> KeyRange {
         let prefix = |values: &[Value]| KeyPrefix::IndexValues { index: self.def.id, values }.encode();
         let all = || KeyPrefix::Index { index: self.def.id }.encode();
-        let after = |p: Vec<u8>| prefix_end(&p).map_or(Bound::Unbounded, Bound::Excluded);
+        // Each bound is made in the buffer its prefix was encoded into.
+        let after = |p: Vec<u8>| into_prefix_end(p).map_or(Bound::Unbounded, Bound::Excluded);
         let start = match lower {
             Bound::Included(v) => Bound::Included(prefix(v)),
-            Bound::Excluded(v) => match prefix_end(&prefix(v)) {
+            Bound::Excluded(v) => match into_prefix_end(prefix(v)) {
                 Some(end) => Bound::Included(end),
                 None => Bound::Excluded(prefix(v)),
             },

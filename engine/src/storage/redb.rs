@@ -258,9 +258,38 @@ impl RedbScan {
 impl LendingScan for RedbScan {
     /// The entry is lent from its page guards where redb left them: nothing is wrapped or
     /// moved up through the layers above (see [`LendingScan`]).
+    ///
+    /// `f` reads the entry inside [`guard`], where the cursor hands it out: its two page
+    /// guards are not moved out and up (copied twice an entry, about 65 instructions an
+    /// entry in `ORDER BY score LIMIT 10`, callgrind). A panic in `f`, which reads the
+    /// entry's bytes, is then reported as damaged data too.
     #[inline]
     fn next_with<R>(&mut self, f: impl FnOnce(&[u8], &[u8]) -> Result<R>) -> Option<Result<R>> {
-        Some(self.next_guards()?.and_then(|(k, v)| f(k.value(), v.value())))
+        if self.failed {
+            return None;
+        }
+        let (inner, direction) = (&mut self.inner, self.direction);
+        let item = guard(|| {
+            let item = match direction {
+                Direction::Forward => inner.next(),
+                Direction::Reverse => inner.next_back(),
+            };
+            match item {
+                None => Ok(None),
+                Some(entry) => {
+                    let (k, v) = entry?;
+                    Ok(Some(f(k.value(), v.value())))
+                }
+            }
+        });
+        match item {
+            // `f`'s own error leaves the cursor sound: the scan goes on.
+            Ok(item) => item,
+            Err(err) => {
+                self.failed = true;
+                Some(Err(err))
+            }
+        }
     }
 }
 

@@ -166,16 +166,16 @@ impl Local {
             }
             SessionOp::Show(name) if name == "all" => {
                 let columns: std::sync::Arc<[String]> = ["name", "setting", "description"].map(String::from).into();
-                let rows = (self.session.all().into_iter())
+                let rows: Vec<Vec<braid_engine::Value>> = (self.session.all().into_iter())
                     .filter(|(n, _)| !n.starts_with("braid."))
                     .map(|(n, v)| vec![n.into(), v.into(), braid_engine::Value::Text(String::new())])
                     .collect();
-                return Ok(Outcome::Rows { columns, rows });
+                return Ok(Outcome::Rows { columns, rows: rows.into() });
             }
             SessionOp::Show(name) => {
                 let value = self.session.get(name)?;
                 let columns: std::sync::Arc<[String]> = [name.clone()].into();
-                return Ok(Outcome::Rows { columns, rows: vec![vec![value.into()]] });
+                return Ok(Outcome::Rows { columns, rows: vec![vec![value.into()]].into() });
             }
             SessionOp::SetRole(role) => {
                 let txn = self.read_txn()?;
@@ -238,7 +238,7 @@ impl Local {
             self.run(statement, params)?;
         }
         Ok(match self.run(last, params)? {
-            Outcome::Rows { columns, rows } => Rows::new(columns, rows),
+            Outcome::Rows { columns, rows } => Rows::from_result(columns, rows),
             Outcome::Changed(_) | Outcome::Done => Rows::new(vec![], vec![]),
         })
     }
@@ -438,7 +438,7 @@ impl Local {
 
     pub(crate) fn run_prepared(&mut self, statement: &mut PreparedStatement, params: &ParamValues) -> Result<Output> {
         Ok(match self.run_cached(&statement.parsed, Args::Lent(params), &mut statement.cache)? {
-            Outcome::Rows { columns, rows } => Output::Rows(Rows::new(columns, rows)),
+            Outcome::Rows { columns, rows } => Output::Rows(Rows::from_result(columns, rows)),
             Outcome::Changed(n) => Output::Changed(n),
             Outcome::Done => Output::Done,
         })
@@ -515,7 +515,7 @@ impl LocalStatement<'_> {
 
     pub(crate) fn query(&mut self, params: &ParamValues) -> Result<Rows> {
         Ok(match self.conn.run_cached(&self.parsed, Args::Lent(params), &mut self.cache)? {
-            Outcome::Rows { columns, rows } => Rows::new(columns, rows),
+            Outcome::Rows { columns, rows } => Rows::from_result(columns, rows),
             _ => Rows::new(vec![], vec![]),
         })
     }

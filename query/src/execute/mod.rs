@@ -25,13 +25,14 @@ use crate::connection::ParamValues;
 use crate::error::Result;
 use crate::optimize;
 use crate::plan::{Plan, Statement};
+use crate::rows::ResultRows;
 use crate::session::Session;
 use crate::value::zone::Zone;
 
 /// What a statement produced.
 #[derive(Debug)]
 pub(crate) enum Outcome {
-    Rows { columns: Arc<[String]>, rows: Vec<Vec<Value>> },
+    Rows { columns: Arc<[String]>, rows: ResultRows },
     Changed(u64),
     Done,
 }
@@ -63,7 +64,7 @@ pub(crate) fn prepare(statement: Statement, txn: &Txn, zone: Zone) -> Statement 
 pub(crate) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, session: &Session) -> Result<Outcome> {
     match statement {
         Statement::Query { plan, columns } => {
-            let rows = query(plan, txn, params, session)?;
+            let rows = query_rows(plan, txn, params, session)?;
             Ok(Outcome::Rows { columns: columns.clone(), rows })
         }
         Statement::Insert { .. } | Statement::Update { .. } | Statement::Delete { .. } => {
@@ -76,7 +77,7 @@ pub(crate) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 other => format!("{other:?}\n"),
             };
             let rows = text.lines().map(|l| vec![Value::Text(l.to_string())]).collect();
-            Ok(Outcome::Rows { columns: Arc::from(["QUERY PLAN".to_string()]), rows })
+            Ok(Outcome::Rows { columns: Arc::from(["QUERY PLAN".to_string()]), rows: ResultRows::Nested(rows) })
         }
         Statement::Noop => Ok(Outcome::Done),
         Statement::Transaction(_) => Ok(Outcome::Done),
@@ -127,6 +128,17 @@ fn annotate(plan: &Plan, depth: usize, stats: &HashMap<usize, NodeStats>, out: &
     let line = format!("{} (rows={} time={:.3?}{runs})", plan.describe(), s.rows, s.time);
     out.push_str(&format!("{:indent$}{line}\n", "", indent = depth * 2));
     plan.inputs().into_iter().for_each(|p| annotate(p, depth + 1, stats, out));
+}
+
+/// Runs a statement's query plan to completion: through the fused pipeline when the plan
+/// is one it runs (see `operators::flat`), else through the operators.
+fn query_rows(plan: &Plan, txn: &Txn, params: &ParamValues, session: &Session) -> Result<ResultRows> {
+    let shared = Shared::default();
+    let ctx = Ctx::new(txn, params, session, &shared);
+    if let Some((width, values)) = operators::collect_flat(plan, &ctx)? {
+        return Ok(ResultRows::Flat { width, values });
+    }
+    Ok(ResultRows::Nested(operators::build(plan, &ctx)?.collect()?))
 }
 
 /// Runs a query plan to completion.

@@ -10,6 +10,7 @@ use crate::connection::ParamValues;
 use crate::error::{ConstraintKind, Error, Result};
 use crate::plan::foreign_keys::ForeignKeys;
 use crate::plan::{Conflict, Expr, Param, Plan, Statement, Upsert};
+use crate::rows::ResultRows;
 use crate::session::Session;
 use crate::value::coerce_for_column;
 use crate::value::zone::Zone;
@@ -165,7 +166,7 @@ pub(super) fn run(statement: &Statement, txn: &mut Txn, params: &ParamValues, se
                 .iter()
                 .map(|row| exprs.iter().map(|e| eval(e, row, &ctx)).collect::<Result<Row>>())
                 .collect::<Result<_>>()?;
-            Ok(Outcome::Rows { columns: columns.clone().into(), rows })
+            Ok(Outcome::Rows { columns: columns.clone().into(), rows: ResultRows::Nested(rows) })
         }
     }
 }

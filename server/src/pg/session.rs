@@ -367,10 +367,8 @@ impl Session {
         let reply = match output {
             Output::Rows(rows) => {
                 let columns = self.conn.describe(statement).map_err(|e| from_braid(&e))?;
-                let rows: Vec<Vec<Value>> = rows
-                    .map(|r| r.map(braid::Row::into_values))
-                    .collect::<braid::Result<_>>()
-                    .map_err(|e| from_braid(&e))?;
+                // Moved out of the query's block of rows, not copied row by row.
+                let rows: Vec<Vec<Value>> = rows.into_value_rows();
                 Reply::Rows { command: verb.to_string(), columns, rows, zone: self.conn.time_zone() }
             }
             Output::Changed(n) => Reply::Command(format!("{verb} {n}")),

@@ -123,7 +123,7 @@ enum Projection {
 }
 
 /// The input column an expression names, if it is one.
-fn column(e: &Expr) -> Option<usize> {
+pub(super) fn column(e: &Expr) -> Option<usize> {
     match e {
         Expr::Column { depth: 0, index, .. } => Some(*index),
         _ => None,
@@ -215,8 +215,8 @@ pub(super) struct Limit<'a> {
 /// A LIMIT's and OFFSET's row counts, evaluated once when the operator is built.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct LimitCounts {
-    skip: u64,
-    left: Option<u64>,
+    pub skip: u64,
+    pub left: Option<u64>,
 }
 
 impl LimitCounts {
@@ -225,6 +225,9 @@ impl LimitCounts {
         let skip = count(offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0);
         Ok(LimitCounts { skip, left })
     }
+
+    /// No LIMIT, no OFFSET.
+    pub const NONE: LimitCounts = LimitCounts { skip: 0, left: None };
 
     /// The rows the input must produce at most: `None` without a LIMIT.
     pub fn wanted(&self) -> Option<usize> {

@@ -12,6 +12,7 @@
 
 mod aggregate;
 mod basic;
+mod flat;
 mod groups;
 mod join;
 mod scan;
@@ -22,6 +23,7 @@ mod with;
 
 use braid_engine::Value;
 
+pub(crate) use self::flat::collect_flat;
 use super::context::{Ctx, Row};
 use crate::error::Result;
 use crate::plan::Plan;

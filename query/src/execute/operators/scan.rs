@@ -1,5 +1,6 @@
 //! Leaf operators: table scans, index scans, literal rows, CTE rows.
 
+use std::borrow::Cow;
 use std::ops::Bound;
 use std::rc::Rc;
 
@@ -40,12 +41,12 @@ impl<'a> Batches<'a> {
 }
 
 /// The first batch's size for a consumer that will read at most `wanted` rows.
-fn first_batch_size(wanted: Option<usize>) -> usize {
+pub(super) fn first_batch_size(wanted: Option<usize>) -> usize {
     wanted.map_or(FIRST_BATCH, |w| w.clamp(1, BATCH))
 }
 
 /// A batch's size after one of `size`: twice as large, up to [`BATCH`].
-fn next_size(size: usize) -> usize {
+pub(super) fn next_size(size: usize) -> usize {
     (size * 2).min(BATCH)
 }
 
@@ -177,7 +178,7 @@ fn convert_equal(v: Value, t: DataType) -> Option<Value> {
 
 /// Which columns of a table's stored rows a scan turns into values.
 #[derive(Clone, Copy)]
-struct RowShape<'a> {
+pub(super) struct RowShape<'a> {
     width: usize,
     /// The columns read (the others are NULL); `None`: every column.
     read: Option<&'a [usize]>,
@@ -187,7 +188,7 @@ struct RowShape<'a> {
 }
 
 impl<'a> RowShape<'a> {
-    fn new(table: &TableDef, read: Option<&'a [usize]>) -> Self {
+    pub(super) fn new(table: &TableDef, read: Option<&'a [usize]>) -> Self {
         RowShape { width: table.columns.len(), read, alias: table.rowid_alias.map(|c| c as usize) }
     }
 
@@ -198,6 +199,21 @@ impl<'a> RowShape<'a> {
         let mut values = Vec::with_capacity(self.width + 1);
         self.read_into(row, &mut values)?;
         Ok(values)
+    }
+
+    /// Column `c` of the row [`Self::values`] would make (`c` = the width: its rowid),
+    /// alone; `None` for a shape that reads every column, whose rows are as wide as each
+    /// stored row.
+    #[inline]
+    pub(super) fn value(&self, row: &RowView<'_>, c: usize) -> Option<Result<Value>> {
+        let cols = self.read?;
+        Some(if c == self.width || Some(c) == self.alias && cols.contains(&c) {
+            Ok(Value::Integer(row.rowid))
+        } else if !cols.contains(&c) {
+            Ok(Value::Null)
+        } else {
+            row.column(c).map(|v| v.map_or(Value::Null, |v| v.to_value())).map_err(Into::into)
+        })
     }
 
     /// [`Self::values`] into a reused row: only the columns read are overwritten (the
@@ -240,28 +256,7 @@ pub(super) fn table_scan<'a>(
     wanted: Option<usize>,
     ctx: &'a Ctx<'a>,
 ) -> Result<BoxedOperator<'a>> {
-    let empty = || Ok(Box::new(Batches::empty()) as BoxedOperator);
-    let lower = bound_value(&rowids.0, ctx)?;
-    // `WHERE id = e` bounds both ends by `e`: evaluated once (a point query's second
-    // evaluation was a twentieth of it; and a volatile `e` has one value).
-    let upper = match (&rowids.0, &rowids.1, &lower) {
-        (Bound::Included(a), Bound::Included(b), Bound::Included(v)) if a == b => Bound::Included(v.clone()),
-        _ => bound_value(&rowids.1, ctx)?,
-    };
-    let lower = convert_bound(lower, DataType::Integer, true);
-    let upper = convert_bound(upper, DataType::Integer, false);
-    let (Some(lower), Some(upper)) = (lower, upper) else { return empty() };
-    let rowid = |b: Bound<Value>| match b {
-        Bound::Included(Value::Integer(i)) => Bound::Included(i),
-        Bound::Excluded(Value::Integer(i)) => Bound::Excluded(i),
-        _ => Bound::Unbounded,
-    };
-    let range = (rowid(lower), rowid(upper));
-    if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = range
-        && a > b
-    {
-        return empty();
-    }
+    let Some(range) = rowid_range(rowids, ctx)? else { return Ok(Box::new(Batches::empty())) };
     let shape = RowShape::new(table, read);
     if let (Bound::Included(a), Bound::Included(b)) = range
         && a == b
@@ -274,6 +269,32 @@ pub(super) fn table_scan<'a>(
     let rows = ctx.txn.scan_dir(table, range, direction)?;
     let size = first_batch_size(wanted);
     Ok(Box::new(TableRows { rows, shape, size }))
+}
+
+/// The rowids a table scan reads, its bounds evaluated and made integers; `None`: none.
+pub(super) fn rowid_range(rowids: &(Bound<Expr>, Bound<Expr>), ctx: &Ctx) -> Result<Option<(Bound<i64>, Bound<i64>)>> {
+    let lower = bound_value(&rowids.0, ctx)?;
+    // `WHERE id = e` bounds both ends by `e`: evaluated once (a point query's second
+    // evaluation was a twentieth of it; and a volatile `e` has one value).
+    let upper = match (&rowids.0, &rowids.1, &lower) {
+        (Bound::Included(a), Bound::Included(b), Bound::Included(v)) if a == b => Bound::Included(v.clone()),
+        _ => bound_value(&rowids.1, ctx)?,
+    };
+    let lower = convert_bound(lower, DataType::Integer, true);
+    let upper = convert_bound(upper, DataType::Integer, false);
+    let (Some(lower), Some(upper)) = (lower, upper) else { return Ok(None) };
+    let rowid = |b: Bound<Value>| match b {
+        Bound::Included(Value::Integer(i)) => Bound::Included(i),
+        Bound::Excluded(Value::Integer(i)) => Bound::Excluded(i),
+        _ => Bound::Unbounded,
+    };
+    let range = (rowid(lower), rowid(upper));
+    if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) = range
+        && a > b
+    {
+        return Ok(None);
+    }
+    Ok(Some(range))
 }
 
 /// At most one row, read before the operator was built (a lookup by rowid): no iterator
@@ -316,11 +337,41 @@ impl Operator for TableRows<'_> {
     }
 }
 
-/// Key bounds of one index range: values of the leading columns.
-type KeyRange = (Bound<Vec<Value>>, Bound<Vec<Value>>);
+/// Key bounds of one index range: values of the leading columns, borrowed when they are
+/// constants (the NULL bounds of an unbounded scan: each an allocation per query, else).
+type KeyRange = (Bound<Cow<'static, [Value]>>, Bound<Cow<'static, [Value]>>);
+
+/// The one-column key `(NULL)`, which bounds an unbounded scan on either side of its NULLs.
+const NULL_KEY: &[Value] = &[Value::Null];
+
+/// The key ranges an index scan reads, in order: a range or an unbounded scan's two (its
+/// values, its NULLs) kept inline, an IN list's in a vector.
+struct KeyRanges {
+    first: Option<KeyRange>,
+    second: Option<KeyRange>,
+    rest: std::vec::IntoIter<KeyRange>,
+}
+
+impl KeyRanges {
+    fn none() -> Self {
+        KeyRanges { first: None, second: None, rest: Vec::new().into_iter() }
+    }
+
+    fn two(first: KeyRange, second: Option<KeyRange>) -> Self {
+        KeyRanges { first: Some(first), second, ..Self::none() }
+    }
+}
+
+impl Iterator for KeyRanges {
+    type Item = KeyRange;
+
+    fn next(&mut self) -> Option<KeyRange> {
+        self.first.take().or_else(|| self.second.take()).or_else(|| self.rest.next())
+    }
+}
 
 /// The key ranges an index scan reads, with bounds converted to the columns' types.
-fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, ctx: &Ctx) -> Result<Vec<KeyRange>> {
+fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, ctx: &Ctx) -> Result<KeyRanges> {
     let def = table.index(index).ok_or_else(|| Error::not_found("index", index))?;
     // An expression index has no columns: the optimizer gave it bounds of its parts' types.
     let column_type = |i: usize| def.columns.get(i).map(|&c| table.columns[c as usize].data_type);
@@ -339,14 +390,14 @@ fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, 
             for (i, e) in equal.iter().enumerate() {
                 match convert_equal(eval(e, &[], ctx)?, i) {
                     Some(v) => prefix.push(v),
-                    None => return Ok(vec![]),
+                    None => return Ok(KeyRanges::none()),
                 }
             }
             let next = equal.len();
             let (lo, hi) = if next < def.key_width() {
                 let lo = convert_bound(bound_value(lower, ctx)?, next, true);
                 let hi = convert_bound(bound_value(upper, ctx)?, next, false);
-                let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(vec![]) };
+                let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(KeyRanges::none()) };
                 (lo, hi)
             } else {
                 (Bound::Unbounded, Bound::Unbounded)
@@ -356,13 +407,19 @@ fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, 
                 Bound::Unbounded if !matches!(hi, Bound::Unbounded) => Bound::Excluded(Value::Null),
                 lo => lo,
             };
-            let with = |b: Bound<Value>| match b {
-                Bound::Included(v) => Bound::Included([prefix.clone(), vec![v]].concat()),
-                Bound::Excluded(v) => Bound::Excluded([prefix.clone(), vec![v]].concat()),
-                Bound::Unbounded if prefix.is_empty() => Bound::Unbounded,
-                Bound::Unbounded => Bound::Included(prefix.clone()),
+            let key = |v: Value| {
+                let mut key = Vec::with_capacity(prefix.len() + 1);
+                key.extend_from_slice(&prefix);
+                key.push(v);
+                Cow::Owned(key)
             };
-            Ok(vec![(with(lo), with(hi))])
+            let with = |b: Bound<Value>| match b {
+                Bound::Included(v) => Bound::Included(key(v)),
+                Bound::Excluded(v) => Bound::Excluded(key(v)),
+                Bound::Unbounded if prefix.is_empty() => Bound::Unbounded,
+                Bound::Unbounded => Bound::Included(Cow::Owned(prefix.clone())),
+            };
+            Ok(KeyRanges::two((with(lo), with(hi)), None))
         }
         IndexRange::In(values) => {
             let mut keys = vec![];
@@ -374,20 +431,21 @@ fn key_ranges(table: &TableDef, index: &str, range: &IndexRange, reverse: bool, 
             if reverse {
                 keys.reverse();
             }
-            Ok(keys.into_iter().map(|k| (Bound::Included(vec![k.clone()]), Bound::Included(vec![k]))).collect())
+            let point = |k: Value| (Bound::Included(Cow::Owned(vec![k.clone()])), Bound::Included(Cow::Owned(vec![k])));
+            Ok(KeyRanges { rest: keys.into_iter().map(point).collect::<Vec<_>>().into_iter(), ..KeyRanges::none() })
         }
         IndexRange::All { nulls_first } => {
-            let nulls = (Bound::Included(vec![Value::Null]), Bound::Included(vec![Value::Null]));
-            let others = (Bound::Excluded(vec![Value::Null]), Bound::Unbounded);
-            Ok(if *nulls_first { vec![nulls, others] } else { vec![others, nulls] })
+            let nulls = (Bound::Included(Cow::Borrowed(NULL_KEY)), Bound::Included(Cow::Borrowed(NULL_KEY)));
+            let others = (Bound::Excluded(Cow::Borrowed(NULL_KEY)), Bound::Unbounded);
+            Ok(if *nulls_first { KeyRanges::two(nulls, Some(others)) } else { KeyRanges::two(others, Some(nulls)) })
         }
     }
 }
 
-fn as_slices(b: &Bound<Vec<Value>>) -> Bound<&[Value]> {
+fn as_slices<'b>(b: &'b Bound<Cow<'static, [Value]>>) -> Bound<&'b [Value]> {
     match b {
-        Bound::Included(v) => Bound::Included(v.as_slice()),
-        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
+        Bound::Included(v) => Bound::Included(v),
+        Bound::Excluded(v) => Bound::Excluded(v),
         Bound::Unbounded => Bound::Unbounded,
     }
 }
@@ -406,7 +464,7 @@ pub(super) fn index_scan<'a>(
     Ok(IndexRows {
         table,
         index,
-        ranges: key_ranges(table, index, range, reverse, ctx)?.into_iter(),
+        ranges: key_ranges(table, index, range, reverse, ctx)?,
         direction: if reverse { Direction::Reverse } else { Direction::Forward },
         scan: None,
         // Sized for the first batch: growing it to ten rowids reallocated three times.
@@ -423,7 +481,7 @@ pub(super) struct IndexRows<'a> {
     table: &'a TableDef,
     index: &'a str,
     /// The key ranges not yet opened, in scan order.
-    ranges: std::vec::IntoIter<KeyRange>,
+    ranges: KeyRanges,
     direction: Direction,
     /// The open range's rowids.
     scan: Option<Rowids<'a, AnyStorage>>,
@@ -434,11 +492,12 @@ pub(super) struct IndexRows<'a> {
     size: usize,
 }
 
-impl Operator for IndexRows<'_> {
-    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
-        super::super::interrupt::check()?;
-        let mut batch = Vec::with_capacity(self.size);
-        while batch.len() < self.size {
+impl<'a> IndexRows<'a> {
+    /// Hands up to `n` more rows to `f`, in index order, until it returns `false`; how many
+    /// it was handed (0: the scan is done).
+    pub(super) fn read(&mut self, n: usize, mut f: impl FnMut(&RowView<'_>) -> Result<bool>) -> Result<usize> {
+        let mut read = 0;
+        while read < n {
             let Some(scan) = &mut self.scan else {
                 let Some((lo, hi)) = self.ranges.next() else { break };
                 let scan =
@@ -447,13 +506,13 @@ impl Operator for IndexRows<'_> {
                 continue;
             };
             self.rowids.clear();
-            match scan.fill(&mut self.rowids, self.size - batch.len()) {
+            match scan.fill(&mut self.rowids, n - read) {
                 Ok(true) => {}
                 Ok(false) => self.scan = None,
                 Err(e) => {
                     // A failed index scan ends the whole scan, not just its range.
                     self.scan = None;
-                    self.ranges = Vec::new().into_iter();
+                    self.ranges = KeyRanges::none();
                     return Err(e.into());
                 }
             }
@@ -461,11 +520,27 @@ impl Operator for IndexRows<'_> {
                 // An entry without its row cannot be (they are written together); skip it
                 // as a lookup by rowid would.
                 if let Some(row) = self.txn.get_ref(self.table, rowid)? {
-                    batch.push(self.shape.values(&row.view())?);
+                    read += 1;
+                    if !f(&row.view())? {
+                        return Ok(read);
+                    }
                 }
             }
         }
-        self.size = next_size(self.size);
+        Ok(read)
+    }
+}
+
+impl Operator for IndexRows<'_> {
+    fn next_batch(&mut self) -> Result<Option<Vec<Row>>> {
+        super::super::interrupt::check()?;
+        let (shape, size) = (self.shape, self.size);
+        let mut batch = Vec::with_capacity(size);
+        self.read(size, |row| {
+            batch.push(shape.values(row)?);
+            Ok(true)
+        })?;
+        self.size = next_size(size);
         Ok((!batch.is_empty()).then_some(batch))
     }
 }
