@@ -368,6 +368,11 @@ impl Binder<'_> {
         self.declared_oid(e) == crate::value::declared::TIMESTAMPTZ
     }
 
+    /// Whether an expression is an `interval`.
+    fn is_interval(&self, e: &Expr) -> bool {
+        matches!(e, Expr::Literal(Value::Interval(_))) || self.declared_oid(e) == crate::value::declared::INTERVAL
+    }
+
     /// Whether an expression is a `time` (of day).
     fn is_time(&self, e: &Expr) -> bool {
         matches!(e, Expr::Literal(Value::Time(_))) || self.declared_oid(e) == crate::value::declared::TIME
@@ -427,6 +432,19 @@ impl Binder<'_> {
             // `date + time` is a timestamp (a timestamp plus a time is 42883, as in PostgreSQL).
             (B::Plus, true, false) if self.is_time(&r) => return time(TimeFunction::DatePlusTime, vec![l, r]),
             (B::Plus, false, true) if self.is_time(&l) => return time(TimeFunction::DatePlusTime, vec![r, l]),
+            _ => {}
+        }
+        // `timestamptz ± interval` counts days and months on the session zone's calendar.
+        match op {
+            B::Plus if self.is_timestamptz(&l) && self.is_interval(&r) => {
+                return time(TimeFunction::TzPlusInterval, vec![l, r]);
+            }
+            B::Plus if self.is_interval(&l) && self.is_timestamptz(&r) => {
+                return time(TimeFunction::TzPlusInterval, vec![r, l]);
+            }
+            B::Minus if self.is_timestamptz(&l) && self.is_interval(&r) => {
+                return time(TimeFunction::TzMinusInterval, vec![l, r]);
+            }
             _ => {}
         }
         let arith = |op, l, r| Expr::Arith(op, Box::new(l), Box::new(r));

@@ -70,6 +70,11 @@ pub enum TimeFunction {
     AtZoneOfInstant,
     /// `timestamp AT TIME ZONE z`: the instant of a local time in `z`.
     AtZoneOfLocal,
+    /// `timestamptz + interval`: months and days on the zone's calendar (a day across a
+    /// daylight-saving change is 23 or 25 hours), then the time part.
+    TzPlusInterval,
+    /// `timestamptz - interval`, likewise.
+    TzMinusInterval,
 }
 
 impl TimeFunction {
@@ -119,6 +124,8 @@ impl TimeFunction {
             DateTruncTz => "date_trunc",
             ToCharTz => "to_char",
             AtZoneOfInstant | AtZoneOfLocal => "timezone",
+            TzPlusInterval => "timestamptz_pl_interval",
+            TzMinusInterval => "timestamptz_mi_interval",
         }
     }
 
@@ -130,7 +137,8 @@ impl TimeFunction {
             DatePart | DatePartTz => DataType::Real,
             Age => DataType::Interval,
             ToChar | ToCharTz | TzText | LocalText => DataType::Text,
-            TzIn | LocalIn | ToLocal | FromLocal | DateTruncTz | AtZoneOfInstant | AtZoneOfLocal => DataType::Timestamp,
+            TzIn | LocalIn | ToLocal | FromLocal | DateTruncTz | AtZoneOfInstant | AtZoneOfLocal | TzPlusInterval
+            | TzMinusInterval => DataType::Timestamp,
             DateMinusDate => DataType::Integer,
             DateMinusDays if second == Some(DataType::Timestamp) => DataType::Interval,
             DateTrunc | ToTimestamp | ToDate | DatePlusDays | DateMinusDays | DatePlusTime => DataType::Timestamp,
@@ -147,7 +155,9 @@ impl TimeFunction {
         match self {
             f if f.returns_date() => Some(d::DATE),
             DatePlusTime | LocalIn | ToLocal | AtZoneOfInstant => Some(d::TIMESTAMP),
-            TzIn | FromLocal | DateTruncTz | AtZoneOfLocal | ToTimestamp => Some(d::TIMESTAMPTZ),
+            TzIn | FromLocal | DateTruncTz | AtZoneOfLocal | ToTimestamp | TzPlusInterval | TzMinusInterval => {
+                Some(d::TIMESTAMPTZ)
+            }
             _ => None,
         }
     }
@@ -257,7 +267,9 @@ impl TimeFunction {
             ),
             // Answered by `super::zoned::call` above.
             TzText | LocalText | TzIn | LocalIn | ToLocal | FromLocal | ExtractTz | DatePartTz | DateTruncTz
-            | ToCharTz | AtZoneOfInstant | AtZoneOfLocal => unreachable!("zoned functions are called in zoned.rs"),
+            | ToCharTz | AtZoneOfInstant | AtZoneOfLocal | TzPlusInterval | TzMinusInterval => {
+                unreachable!("zoned functions are called in zoned.rs")
+            }
         })
     }
 }

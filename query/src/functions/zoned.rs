@@ -17,6 +17,21 @@ use crate::value::datetime::{Shown, parse_with_offset, write_datetime, write_tim
 use crate::value::zone::{Zone, offset_text};
 use crate::value::{cast, to_text};
 
+/// An instant plus an interval in `zone`, as PostgreSQL's `timestamptz_pl_interval`: the
+/// months and days move the local date and keep the local time of day (so a day across a
+/// daylight-saving change is 23 or 25 hours long), then the time part is added as elapsed
+/// time.
+fn plus_interval(at: i64, i: &braid_engine::Interval, zone: Zone) -> Result<i64> {
+    use crate::value::interval::add_to_timestamp;
+    let calendar = braid_engine::Interval::new(i.months, i.days, 0);
+    let moved = if calendar == braid_engine::Interval::new(0, 0, 0) {
+        at
+    } else {
+        zone.from_local(add_to_timestamp(zone.to_local(at), &calendar)?)
+    };
+    add_to_timestamp(moved, &braid_engine::Interval::new(0, 0, i.micros))
+}
+
 /// Calls `f` when it is one of this module's functions (`None`: it is not); NULL in, NULL
 /// out has been handled.
 pub(super) fn call(f: TimeFunction, args: &[Value], zone: Zone) -> Result<Option<Value>> {
@@ -73,6 +88,15 @@ pub(super) fn call(f: TimeFunction, args: &[Value], zone: Zone) -> Result<Option
             let at = instant(arg(0), zone)?;
             let (name, offset) = (zone.abbreviation(at), offset_text(zone.offset_at(at)));
             Value::Text(to_char_in(zone.to_local(at), &to_text(arg(1)), &name, &offset))
+        }
+        TzPlusInterval | TzMinusInterval => {
+            let i = match arg(1) {
+                Value::Interval(i) => *i,
+                Value::Text(s) => crate::value::interval::parse(s)?,
+                other => return Err(Error::type_error(format!("{other} is not an interval"))),
+            };
+            let i = if f == TzMinusInterval { crate::value::interval::negate(&i)? } else { i };
+            Value::Timestamp(plus_interval(instant(arg(0), zone)?, &i, zone)?)
         }
         AtZoneOfInstant => {
             let target = named_zone(arg(1))?;
