@@ -224,9 +224,10 @@ pub struct RedbScan {
 type Guards = (redb::AccessGuard<'static, &'static [u8]>, redb::AccessGuard<'static, &'static [u8]>);
 
 impl RedbScan {
-    /// The next entry's guards, each sliced once inside `guard` (see [`RedbBytes::checked`]).
+    /// Steps the cursor inside [`guard`] and hands the entry's page guards to `take` there.
+    /// A failure of the cursor (or a panic) ends the scan.
     #[inline]
-    fn next_guards(&mut self) -> Option<Result<Guards>> {
+    fn step<R>(&mut self, take: impl FnOnce(Guards) -> R) -> Option<Result<R>> {
         if self.failed {
             return None;
         }
@@ -238,11 +239,7 @@ impl RedbScan {
             };
             match item {
                 None => Ok(None),
-                Some(entry) => {
-                    let (k, v) = entry?;
-                    let _ = (k.value(), v.value());
-                    Ok(Some((k, v)))
-                }
+                Some(entry) => Ok(Some(take(entry?))),
             }
         });
         match item {
@@ -252,6 +249,15 @@ impl RedbScan {
                 Some(Err(err))
             }
         }
+    }
+
+    /// The next entry's guards, each sliced once inside `guard` (see [`RedbBytes::checked`]).
+    #[inline]
+    fn next_guards(&mut self) -> Option<Result<Guards>> {
+        self.step(|(k, v)| {
+            let _ = (k.value(), v.value());
+            (k, v)
+        })
     }
 }
 
@@ -265,31 +271,8 @@ impl LendingScan for RedbScan {
     /// entry's bytes, is then reported as damaged data too.
     #[inline]
     fn next_with<R>(&mut self, f: impl FnOnce(&[u8], &[u8]) -> Result<R>) -> Option<Result<R>> {
-        if self.failed {
-            return None;
-        }
-        let (inner, direction) = (&mut self.inner, self.direction);
-        let item = guard(|| {
-            let item = match direction {
-                Direction::Forward => inner.next(),
-                Direction::Reverse => inner.next_back(),
-            };
-            match item {
-                None => Ok(None),
-                Some(entry) => {
-                    let (k, v) = entry?;
-                    Ok(Some(f(k.value(), v.value())))
-                }
-            }
-        });
-        match item {
-            // `f`'s own error leaves the cursor sound: the scan goes on.
-            Ok(item) => item,
-            Err(err) => {
-                self.failed = true;
-                Some(Err(err))
-            }
-        }
+        // `f`'s own error leaves the cursor sound: the scan goes on.
+        self.step(|(k, v)| f(k.value(), v.value())).map(|r| r.and_then(|r| r))
     }
 }
 
