@@ -33,8 +33,7 @@ use crate::encoding::row;
 use crate::error::{ConstraintKind, Error, Result};
 use crate::index::{self, Index, IndexScan};
 use crate::keys::{Key, KeyPrefix, decode_row_key};
-use crate::mvcc::{LockMode, LockWait, Locked};
-use crate::mvcc::{Synchronous, Transaction, TransactionManager};
+use crate::mvcc::{LockMode, LockWait, Locked, Synchronous, Transaction, TransactionManager};
 use crate::roles::{self, Membership, Object, Privileges, RoleDef};
 use crate::schema::{self, SchemaDef};
 use crate::sequence::{self, Position, SequenceDef};
@@ -174,24 +173,16 @@ impl<S: Storage> Database<S> {
 
     /// Begins a read-write transaction.
     pub fn begin(&self) -> Result<Txn<S>> {
-        Ok(Txn {
-            db: self.clone(),
-            txn: self.shared.txns.begin()?,
-            last_rowids: None,
-            last_dependency: None,
-            lock_wait: LockWait::Block(None),
-        })
+        Ok(self.wrap(self.shared.txns.begin()?))
     }
 
     /// Begins a read-only transaction: a stable snapshot that never conflicts.
     pub fn begin_read_only(&self) -> Result<Txn<S>> {
-        Ok(Txn {
-            db: self.clone(),
-            txn: self.shared.txns.begin_read_only()?,
-            last_rowids: None,
-            last_dependency: None,
-            lock_wait: LockWait::Block(None),
-        })
+        Ok(self.wrap(self.shared.txns.begin_read_only()?))
+    }
+
+    fn wrap(&self, txn: Transaction<RowBlocks<S>>) -> Txn<S> {
+        Txn { db: self.clone(), txn, last_rowids: None, last_dependency: None, lock_wait: LockWait::Block(None) }
     }
 
     /// Makes every commit so far durable.
@@ -935,15 +926,10 @@ impl<S: Storage> Txn<S> {
         }
     }
 
-    /// How UPDATE, DELETE and the default of [`lock_row`](Self::lock_row) callers wait for
-    /// a locked row from now on: `lock_timeout`, as a [`LockWait::Block`] bound.
+    /// How UPDATE and DELETE wait for a locked row from now on (`lock_timeout`, as a
+    /// [`LockWait::Block`] bound).
     pub fn set_lock_wait(&mut self, wait: LockWait) {
         self.lock_wait = wait;
-    }
-
-    /// How this transaction's writes wait for a locked row.
-    pub fn lock_wait(&self) -> LockWait {
-        self.lock_wait
     }
 
     /// Replaces the row at `rowid`; returns false if there is none. Changing the rowid-alias
@@ -1096,14 +1082,19 @@ fn key_exists(e: Error, table: &TableDef, def: &IndexDef, values: &[Value]) -> E
         def.expressions.iter().map(String::as_str).collect()
     };
     let values: Vec<String> = values.iter().map(Value::to_plain_text).collect();
-    let detail = format!("Key ({})=({}) already exists.", names.join(", "), values.join(", "));
+    let detail = already_exists(&names, &values);
     Error::Constraint { kind: ConstraintKind::Unique, message: format!("{message}\nDETAIL:  {detail}") }
 }
 
 /// The detail of a primary key (the rowid alias) already taken.
 fn rowid_exists(table: &TableDef, rowid: i64) -> String {
     let name = table.rowid_alias.and_then(|c| table.columns.get(c as usize)).map_or("rowid", |c| c.name.as_str());
-    format!("Key ({name})=({rowid}) already exists.")
+    already_exists(&[name], &[rowid.to_string()])
+}
+
+/// `Key (a, b)=(1, x) already exists.`
+fn already_exists(names: &[&str], values: &[String]) -> String {
+    format!("Key ({})=({}) already exists.", names.join(", "), values.join(", "))
 }
 
 /// The indexed columns of a row. A stored row too short for its table's indexes is damage.

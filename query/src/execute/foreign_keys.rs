@@ -92,14 +92,13 @@ fn check_changed_parents(
         };
         if !found {
             let names: Vec<&str> = link.declared.iter().map(|(n, _)| n.as_str()).collect();
-            let values: Vec<&Value> = link.declared.iter().map(|(_, c)| &row[*c]).collect();
             return Err(Error::constraint(
                 ConstraintKind::ForeignKey,
                 format!(
                     "insert or update on table \"{}\" violates foreign key constraint \"{}\"\nDETAIL:  {} is not present in table \"{}\".",
                     crate::names::bare(table),
                     link.name,
-                    key_text(&names, &values),
+                    key_text(&names, link.declared.iter().map(|(_, c)| &row[*c])),
                     crate::names::bare(&link.parent.name)
                 ),
             ));
@@ -261,14 +260,14 @@ fn violation(table: &str, link: &ChildLink, key: &[Value]) -> Error {
             "update or delete on table \"{}\" violates foreign key constraint \"{}\" on table \"{child}\"\nDETAIL:  {} is still referenced from table \"{child}\".",
             crate::names::bare(table),
             link.name,
-            key_text(&names, &key.iter().collect::<Vec<_>>()),
+            key_text(&names, key),
         ),
     )
 }
 
 /// `Key (a, b)=(1, x)`, as PostgreSQL's constraint details show a key.
-fn key_text(names: &[&str], values: &[&Value]) -> String {
-    let values: Vec<String> = values.iter().map(|v| crate::value::to_text(v)).collect();
+fn key_text<'a>(names: &[&str], values: impl IntoIterator<Item = &'a Value>) -> String {
+    let values: Vec<String> = values.into_iter().map(crate::value::to_text).collect();
     format!("Key ({})=({})", names.join(", "), values.join(", "))
 }
 
